@@ -1,0 +1,2 @@
+//! ecoute: a customer-listening program as code.
+pub mod expr;

@@ -1,0 +1,1 @@
+//! The one integration-test binary (as in ripgrep): each area of ecoute is a module here.
