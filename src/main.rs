@@ -1,1 +1,16 @@
-fn main() {}
+//! The `ecoute` command: parses arguments and hands over to [`ecoute::cli`].
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = ecoute::cli::Cli::parse();
+    match ecoute::cli::run(cli) {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::from(ecoute::cli::EXIT_USAGE)
+        }
+    }
+}

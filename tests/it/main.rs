@@ -1,1 +1,4 @@
 //! The one integration-test binary (as in ripgrep): each area of ecoute is a module here.
+
+mod check;
+mod harness;

@@ -1,0 +1,80 @@
+//! `ecoute init`: a working starting point for a team that has nothing yet.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::Args;
+
+/// Arguments of `ecoute init`.
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Folder to create the program in
+    #[arg(default_value = ".")]
+    dir: PathBuf,
+}
+
+const EXAMPLE_PROGRAM: &str = include_str!("../../programs/fidelite-clients.yaml");
+const EXAMPLE_CONTACTS: &str = include_str!("../../programs/contacts/clients.csv");
+const EXAMPLE_CONFIG: &str = "\
+# ecoute configuration. Every key is optional; flags and ECOUTE_* variables win.
+#
+# Where ecoute keeps contacts, invitations and answers. A SQLite file by default;
+# several daemons can share one PostgreSQL: postgres://ecoute@db.internal/ecoute
+database_url = \"sqlite://ecoute.db\"
+
+# Where emails go: .eml files in a folder (to look at them before going live),
+# or an SMTP server: smtp://smtp.example.org:587 (credentials in ECOUTE_SMTP_USER
+# and ECOUTE_SMTP_PASSWORD).
+mail = \"file://outbox\"
+
+# The survey web form.
+listen = \"127.0.0.1:8080\"
+# public_url = \"https://avis.example.org\"
+
+# Your own templates override the embedded ones, file by file.
+templates = \"templates\"
+
+# The admin API is off until a token is set (better: ECOUTE_ADMIN_TOKEN).
+# admin_token = \"change-me\"
+";
+const TEMPLATES_README: &str = "\
+Put a file here to override an embedded template of the same path, for example
+email/invitation.fr.html, email/invitation.fr.txt and email/invitation.fr.subject.txt.
+`ecoute check` renders every email template with sample data and reports mistakes.
+";
+
+/// Writes the scaffold, skipping (and saying so) every file that already exists.
+pub fn run(args: &InitArgs) -> anyhow::Result<ExitCode> {
+    let dir = &args.dir;
+    let schema = serde_json::to_string_pretty(&schemars::schema_for!(crate::program::ProgramFile))?;
+    let files: [(&str, &str); 5] = [
+        ("programs/fidelite-clients.yaml", EXAMPLE_PROGRAM),
+        ("programs/contacts/clients.csv", EXAMPLE_CONTACTS),
+        ("schema/program.schema.json", &schema),
+        ("ecoute.toml", EXAMPLE_CONFIG),
+        ("templates/README.txt", TEMPLATES_README),
+    ];
+    for (relative, content) in files {
+        write_new(&dir.join(relative), content)?;
+    }
+    say!(
+        "\nNext steps:\n  cd {}\n  ecoute check                      # validate the program\n  ecoute contacts import programs/contacts/clients.csv\n  ecoute plan fidelite-clients      # who would be asked, and why the others are not",
+        dir.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn write_new(path: &Path, content: &str) -> anyhow::Result<()> {
+    if path.exists() {
+        say!("exists   {} (left untouched)", path.display());
+        return Ok(());
+    }
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("cannot create folder {}", parent.display()))?;
+    }
+    std::fs::write(path, content).with_context(|| format!("cannot write {}", path.display()))?;
+    say!("created  {}", path.display());
+    Ok(())
+}

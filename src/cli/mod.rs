@@ -1,0 +1,162 @@
+//! The command line: one subcommand per job, each a thin layer over the library modules.
+//!
+//! Exit codes: 0 success, 1 the inputs have problems (a program that fails `check`, rows
+//! rejected), 2 usage, configuration or I/O errors.
+
+/// Prints a line on stdout; a closed pipe (`ecoute … | head`) ends the process quietly
+/// instead of panicking.
+macro_rules! say {
+    ($($arg:tt)*) => {
+        $crate::cli::write_line(format_args!($($arg)*))
+    };
+}
+
+mod check;
+mod init;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::config::{FileConfig, Overrides, Settings};
+
+/// Exit code when the inputs have problems.
+pub const EXIT_PROBLEMS: u8 = 1;
+/// Exit code for usage, configuration and I/O errors.
+pub const EXIT_USAGE: u8 = 2;
+
+/// ecoute runs a customer-listening program as code: touchpoints, samples, channels,
+/// periods and questions in YAML; validated, dispatched, collected and reported.
+#[derive(Debug, Parser)]
+#[command(
+    name = "ecoute",
+    version,
+    after_help = "Examples:\n  ecoute init mon-programme\n  ecoute check programs/\n  ecoute schema > program.schema.json"
+)]
+pub struct Cli {
+    #[command(flatten)]
+    global: GlobalArgs,
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// Settings shared by every command.
+#[derive(Debug, Args)]
+struct GlobalArgs {
+    /// Configuration file (default: ./ecoute.toml when it exists)
+    #[arg(long, global = true, env = "ECOUTE_CONFIG", value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Database URL: sqlite://ecoute.db (default) or postgres://user@host/db
+    #[arg(long, global = true, env = "ECOUTE_DATABASE_URL", value_name = "URL")]
+    database_url: Option<String>,
+    /// Mail transport: file://outbox (default) or smtp://host:port
+    #[arg(long, global = true, env = "ECOUTE_MAIL", value_name = "URL")]
+    mail: Option<String>,
+    /// Address the web server listens on (default 127.0.0.1:8080)
+    #[arg(long, global = true, env = "ECOUTE_LISTEN", value_name = "ADDR")]
+    listen: Option<String>,
+    /// Bearer token for the admin API (the API is off without one)
+    #[arg(
+        long,
+        global = true,
+        env = "ECOUTE_ADMIN_TOKEN",
+        value_name = "TOKEN",
+        hide_env_values = true
+    )]
+    admin_token: Option<String>,
+    /// Folder of templates that override the embedded ones
+    #[arg(long, global = true, env = "ECOUTE_TEMPLATES", value_name = "DIR")]
+    templates: Option<PathBuf>,
+    /// Public base URL of the web server, used in survey links
+    #[arg(long, global = true, env = "ECOUTE_PUBLIC_URL", value_name = "URL")]
+    public_url: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Validate program files and report every problem with file, line and column
+    #[command(
+        after_help = "Examples:\n  ecoute check\n  ecoute check programs/fidelite-clients.yaml\n  ecoute check programs/ --format json"
+    )]
+    Check(check::CheckArgs),
+    /// Print the JSON Schema of program files (for editor completion and CI)
+    #[command(after_help = "Example:\n  ecoute schema > schema/program.schema.json")]
+    Schema,
+    /// Scaffold a new listening program: example program, ecoute.toml, templates folder
+    #[command(
+        after_help = "Example:\n  ecoute init mon-programme && cd mon-programme && ecoute check"
+    )]
+    Init(init::InitArgs),
+}
+
+/// Output formats for commands that a script may read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum Format {
+    /// For people.
+    #[default]
+    Human,
+    /// For scripts, CI and editors.
+    Json,
+}
+
+impl GlobalArgs {
+    fn settings(&self) -> anyhow::Result<Settings> {
+        let (path, required) = match &self.config {
+            Some(path) => (path.clone(), true),
+            None => (PathBuf::from("ecoute.toml"), false),
+        };
+        let file = FileConfig::read(&path, required)?;
+        Ok(Settings::resolve(
+            Overrides {
+                database_url: self.database_url.clone(),
+                mail: self.mail.clone(),
+                listen: self.listen.clone(),
+                admin_token: self.admin_token.clone(),
+                templates: self.templates.clone(),
+                public_url: self.public_url.clone(),
+            },
+            file,
+        ))
+    }
+}
+
+/// Writes one line to stdout for [`say!`].
+pub fn write_line(args: std::fmt::Arguments<'_>) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let written = out.write_fmt(args).and_then(|()| out.write_all(b"\n"));
+    if let Err(err) = written
+        && err.kind() == std::io::ErrorKind::BrokenPipe
+    {
+        std::process::exit(0);
+    }
+}
+
+/// Runs one command and returns the process exit code.
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Check(args) => {
+            let settings = cli.global.settings()?;
+            check::run(&args, &settings)
+        }
+        Command::Schema => {
+            let schema = schemars::schema_for!(crate::program::ProgramFile);
+            let text = serde_json::to_string_pretty(&schema).context("cannot print the schema")?;
+            say!("{text}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Init(args) => init::run(&args),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    #[test]
+    fn command_line_definition_is_consistent() {
+        super::Cli::command().debug_assert();
+    }
+}

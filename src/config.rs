@@ -1,0 +1,173 @@
+//! Settings shared by every command: flags win over `ECOUTE_*` environment variables, which
+//! win over `ecoute.toml`, which wins over the embedded defaults (a SQLite file and `.eml`
+//! files in `outbox/`, so nothing needs installing).
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+/// The default database: a SQLite file in the working directory.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://ecoute.db";
+/// The default mail transport: `.eml` files written to `outbox/`.
+pub const DEFAULT_MAIL: &str = "file://outbox";
+/// The default address of the web server.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+
+/// Why the configuration file could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file exists but could not be read.
+    #[error("cannot read {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The file is not valid TOML or has unknown keys.
+    #[error("invalid configuration in {path}: {message}")]
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// What the TOML parser said, with line and column.
+        message: String,
+    },
+}
+
+/// `ecoute.toml`: every key optional.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    /// `sqlite://ecoute.db` or `postgres://user@host/db`.
+    pub database_url: Option<String>,
+    /// `file://outbox` or `smtp://host:port` (`smtps://` for implicit TLS).
+    pub mail: Option<String>,
+    /// Address the web server listens on.
+    pub listen: Option<String>,
+    /// Bearer token that protects the admin API; the API is disabled without one.
+    pub admin_token: Option<String>,
+    /// Folder whose templates override the embedded ones.
+    pub templates: Option<PathBuf>,
+    /// Public base URL of the web server, used in survey links.
+    pub public_url: Option<String>,
+}
+
+impl FileConfig {
+    /// Reads `path`; a missing file is an empty configuration unless it was asked for
+    /// explicitly (`required`).
+    pub fn read(path: &Path, required: bool) -> Result<Self, ConfigError> {
+        let text = match std::fs::read_to_string(path) {
+            Ok(text) => text,
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound && !required => {
+                return Ok(Self::default());
+            }
+            Err(source) => {
+                return Err(ConfigError::Read {
+                    path: path.to_path_buf(),
+                    source,
+                });
+            }
+        };
+        toml::from_str(&text).map_err(|err| ConfigError::Parse {
+            path: path.to_path_buf(),
+            message: err.to_string(),
+        })
+    }
+}
+
+/// The settings in force for this run.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Where the store lives.
+    pub database_url: String,
+    /// Where emails go.
+    pub mail: String,
+    /// Where the web server listens.
+    pub listen: String,
+    /// The admin API token, if any.
+    pub admin_token: Option<String>,
+    /// The template override folder, if any.
+    pub templates: Option<PathBuf>,
+    /// Base URL for links in emails.
+    pub public_url: String,
+}
+
+/// Values given as flags or environment variables (clap merges those two).
+#[derive(Debug, Default, Clone)]
+pub struct Overrides {
+    /// `--database-url` / `ECOUTE_DATABASE_URL`.
+    pub database_url: Option<String>,
+    /// `--mail` / `ECOUTE_MAIL`.
+    pub mail: Option<String>,
+    /// `--listen` / `ECOUTE_LISTEN`.
+    pub listen: Option<String>,
+    /// `--admin-token` / `ECOUTE_ADMIN_TOKEN`.
+    pub admin_token: Option<String>,
+    /// `--templates` / `ECOUTE_TEMPLATES`.
+    pub templates: Option<PathBuf>,
+    /// `--public-url` / `ECOUTE_PUBLIC_URL`.
+    pub public_url: Option<String>,
+}
+
+impl Settings {
+    /// Applies the precedence: overrides, then the file, then defaults.
+    pub fn resolve(overrides: Overrides, file: FileConfig) -> Self {
+        let listen = overrides
+            .listen
+            .or(file.listen)
+            .unwrap_or_else(|| DEFAULT_LISTEN.to_owned());
+        let public_url = overrides
+            .public_url
+            .or(file.public_url)
+            .unwrap_or_else(|| format!("http://{listen}"));
+        Self {
+            database_url: overrides
+                .database_url
+                .or(file.database_url)
+                .unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned()),
+            mail: overrides
+                .mail
+                .or(file.mail)
+                .unwrap_or_else(|| DEFAULT_MAIL.to_owned()),
+            listen,
+            admin_token: overrides
+                .admin_token
+                .or(file.admin_token)
+                .filter(|t| !t.is_empty()),
+            templates: overrides.templates.or(file.templates),
+            public_url,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_beat_file_beats_defaults() {
+        let file: FileConfig =
+            toml::from_str("database_url = \"postgres://db/x\"\nlisten = \"0.0.0.0:9000\"")
+                .expect("valid toml");
+        let settings = Settings::resolve(
+            Overrides {
+                listen: Some("127.0.0.1:7000".into()),
+                ..Overrides::default()
+            },
+            file,
+        );
+        assert_eq!(settings.database_url, "postgres://db/x");
+        assert_eq!(settings.listen, "127.0.0.1:7000");
+        assert_eq!(settings.mail, DEFAULT_MAIL);
+        assert_eq!(settings.public_url, "http://127.0.0.1:7000");
+    }
+
+    #[test]
+    fn unknown_keys_in_the_file_are_errors() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("ecoute.toml");
+        std::fs::write(&path, "databse_url = \"x\"").expect("write");
+        let error = FileConfig::read(&path, false).expect_err("typo must fail");
+        assert!(error.to_string().contains("databse_url"), "{error}");
+    }
+}

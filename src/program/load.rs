@@ -1,0 +1,151 @@
+//! Reading a program file: size, encoding and YAML limits first, then serde into the model.
+//! Hostile or broken files (alias bombs, deep nesting, binary data) are rejected quickly
+//! with bounded memory, never with a panic.
+
+use std::path::Path;
+
+use serde_saphyr::{Budget, Options};
+
+use super::diagnostic::Diagnostic;
+use super::model::ProgramFile;
+use super::spanned::Position;
+
+/// Program files larger than this are refused before parsing (real programs are a few KiB).
+pub const MAX_FILE_BYTES: usize = 2 * 1024 * 1024;
+
+/// Deepest nesting accepted; a program file needs about eight levels.
+const MAX_DEPTH: usize = 32;
+
+/// Most aliases (`*name`) accepted; they are rare in program files and the usual bomb vector.
+const MAX_ALIASES: usize = 256;
+
+/// Checks the bytes of a file and returns its text, or the reason it cannot be a program.
+pub fn decode(path: &Path, bytes: &[u8]) -> Result<String, Diagnostic> {
+    if bytes.len() > MAX_FILE_BYTES {
+        return Err(Diagnostic::whole_file(
+            path,
+            format!(
+                "file is {:.1} MiB; program files are limited to {} MiB",
+                bytes.len() as f64 / (1024.0 * 1024.0),
+                MAX_FILE_BYTES / (1024 * 1024)
+            ),
+        )
+        .with_hint("split the program into several files, one per program"));
+    }
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    match std::str::from_utf8(bytes) {
+        Ok(text) => Ok(text.to_owned()),
+        Err(err) => {
+            let valid = &bytes[..err.valid_up_to()];
+            let line = valid.iter().filter(|&&b| b == b'\n').count() + 1;
+            let line_start = valid
+                .iter()
+                .rposition(|&b| b == b'\n')
+                .map(|i| i + 1)
+                .unwrap_or(0);
+            let column = String::from_utf8_lossy(&valid[line_start..])
+                .chars()
+                .count()
+                + 1;
+            let mut diagnostic = Diagnostic::whole_file(path, "file is not valid UTF-8 text")
+                .with_hint(
+                    "save the file as UTF-8 (in Excel or Notepad: \"Save as… UTF-8\"); \
+                     accented letters in Latin-1 or Windows-1252 are the usual cause",
+                );
+            diagnostic.line = line;
+            diagnostic.column = column;
+            Err(diagnostic)
+        }
+    }
+}
+
+/// Parses YAML text into the typed model, with limits on depth and aliases.
+pub fn parse(path: &Path, source: &str) -> Result<ProgramFile, Diagnostic> {
+    let meaningful = source
+        .lines()
+        .any(|line| !line.trim().is_empty() && !line.trim_start().starts_with('#'));
+    if !meaningful {
+        return Err(Diagnostic::whole_file(path, "file is empty").with_hint(
+            "a program needs at least `program`, `touchpoints`, `surveys`, `channels` and \
+             `periods`; run `ecoute init` for a commented example",
+        ));
+    }
+    let mut budget = Budget::default();
+    budget.max_depth = MAX_DEPTH;
+    budget.max_aliases = MAX_ALIASES;
+    budget.max_anchors = MAX_ALIASES;
+    budget.max_events = 200_000;
+    budget.max_nodes = 100_000;
+    let mut options = Options::default();
+    options.budget = Some(budget);
+    serde_saphyr::from_str_with_options::<ProgramFile>(source, options)
+        .map_err(|err| yaml_diagnostic(path, source, &err))
+}
+
+/// Turns a YAML or serde error into a diagnostic at its position, with a hint where we
+/// can guess one.
+fn yaml_diagnostic(path: &Path, source: &str, err: &serde_saphyr::Error) -> Diagnostic {
+    let bare = err.without_snippet();
+    let message = first_line(&bare.to_string());
+    let position = bare
+        .location()
+        .or_else(|| err.location())
+        .map(|location| Position {
+            line: usize::try_from(location.line()).unwrap_or(0),
+            column: usize::try_from(location.column()).unwrap_or(0),
+        })
+        .unwrap_or_default();
+    let mut diagnostic = if position.line > 0 {
+        Diagnostic::at(path, source, position, message.clone())
+    } else {
+        Diagnostic::whole_file(path, message.clone())
+    };
+    let line_text = diagnostic.snippet.clone().unwrap_or_default();
+    if line_text.starts_with('\t') || line_text.trim_start_matches(' ').starts_with('\t') {
+        diagnostic = diagnostic.with_hint("YAML indentation must use spaces, not tabs");
+    } else if let Some(hint) = hint_for(&message) {
+        diagnostic = diagnostic.with_hint(hint);
+    }
+    diagnostic
+}
+
+/// The message without the location suffix that the parser appends.
+fn first_line(message: &str) -> String {
+    let line = message.lines().next().unwrap_or(message).trim();
+    match line.find(" at line ") {
+        Some(index) => line[..index].to_owned(),
+        None => line.to_owned(),
+    }
+}
+
+fn hint_for(message: &str) -> Option<String> {
+    if let Some(rest) = message.split("unknown field `").nth(1) {
+        let field = rest.split('`').next().unwrap_or_default();
+        let expected: Vec<&str> = message
+            .split("expected one of ")
+            .nth(1)
+            .map(|list| {
+                list.split(',')
+                    .map(|name| name.trim().trim_matches('`'))
+                    .collect()
+            })
+            .unwrap_or_default();
+        return Some(
+            match super::diagnostic::did_you_mean(field, expected.iter().copied()) {
+                Some(close) => format!("did you mean `{close}`?"),
+                None => format!("the keys allowed here are: {}", expected.join(", ")),
+            },
+        );
+    }
+    if message.contains("alias") || message.contains("anchor") {
+        return Some(format!(
+            "program files may use at most {MAX_ALIASES} aliases; write the values out instead"
+        ));
+    }
+    if message.contains("depth") || message.contains("nesting") {
+        return Some(format!(
+            "program files nest at most {MAX_DEPTH} levels deep; check the indentation"
+        ));
+    }
+    None
+}

@@ -1,0 +1,130 @@
+//! Program files: the typed model, loading with positions, and validation.
+//!
+//! A program either loads completely and passes every check, or yields the full list of
+//! problems: a wrong file never half-loads.
+
+mod diagnostic;
+mod load;
+pub mod model;
+mod spanned;
+mod validate;
+
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+pub use diagnostic::{Diagnostic, did_you_mean};
+pub use load::MAX_FILE_BYTES;
+pub use model::ProgramFile;
+pub use spanned::{At, Position};
+pub use validate::CheckContext;
+
+/// A program file that parsed and passed every check.
+#[derive(Debug)]
+pub struct Program {
+    /// Where it was read from.
+    pub path: PathBuf,
+    /// SHA-256 of the file's bytes, hex: stamps plans and reports so they can be audited.
+    pub sha256: String,
+    /// The typed content.
+    pub file: ProgramFile,
+}
+
+impl Program {
+    /// The program's identifier.
+    pub fn id(&self) -> &str {
+        &self.file.program.id
+    }
+}
+
+/// Reads, parses and checks one program file.
+pub fn load(path: &Path, context: &CheckContext) -> Result<Program, Vec<Diagnostic>> {
+    let bytes = read_capped(path).map_err(|diagnostic| vec![diagnostic])?;
+    let source = load::decode(path, &bytes).map_err(|diagnostic| vec![diagnostic])?;
+    let file = load::parse(path, &source).map_err(|diagnostic| vec![diagnostic])?;
+    let problems = validate::validate(path, &source, &file, context);
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    Ok(Program {
+        path: path.to_path_buf(),
+        sha256: hex(&Sha256::digest(&bytes)),
+        file,
+    })
+}
+
+/// Reads at most one byte more than the limit, so a huge file costs no memory.
+fn read_capped(path: &Path) -> Result<Vec<u8>, Diagnostic> {
+    use std::io::Read;
+    let file = std::fs::File::open(path)
+        .map_err(|err| Diagnostic::whole_file(path, format!("cannot read file: {err}")))?;
+    let mut bytes = Vec::new();
+    file.take(MAX_FILE_BYTES as u64 + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|err| Diagnostic::whole_file(path, format!("cannot read file: {err}")))?;
+    if bytes.len() > MAX_FILE_BYTES {
+        let size = std::fs::metadata(path)
+            .map(|m| m.len())
+            .unwrap_or(bytes.len() as u64);
+        return Err(Diagnostic::whole_file(
+            path,
+            format!(
+                "file is {:.1} MiB; program files are limited to {} MiB",
+                size as f64 / (1024.0 * 1024.0),
+                MAX_FILE_BYTES / (1024 * 1024)
+            ),
+        )
+        .with_hint("a program file is a few KiB; is this the right file?"));
+    }
+    Ok(bytes)
+}
+
+/// Lower-case hexadecimal of a digest.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
+}
+
+/// Program files under `paths`: files as given, directories searched recursively for
+/// `*.yaml` and `*.yml` (hidden entries skipped), sorted for stable output.
+pub fn discover(paths: &[PathBuf]) -> std::io::Result<Vec<PathBuf>> {
+    let mut found = Vec::new();
+    for path in paths {
+        if path.is_dir() {
+            walk(path, &mut found)?;
+        } else if path.exists() {
+            found.push(path.clone());
+        } else {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::NotFound,
+                format!("{} does not exist", path.display()),
+            ));
+        }
+    }
+    Ok(found)
+}
+
+fn walk(dir: &Path, found: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)?
+        .map(|entry| entry.map(|e| e.path()))
+        .collect::<Result<_, _>>()?;
+    entries.sort();
+    for entry in entries {
+        let hidden = entry
+            .file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| n.starts_with('.'));
+        if hidden {
+            continue;
+        }
+        if entry.is_dir() {
+            walk(&entry, found)?;
+        } else if entry
+            .extension()
+            .and_then(|e| e.to_str())
+            .is_some_and(|e| e == "yaml" || e == "yml")
+        {
+            found.push(entry);
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,456 @@
+//! The typed model of a program file: what a CX team writes in `programs/*.yaml`.
+//!
+//! Every struct refuses unknown keys, so a typo such as `toucpoints` is an error instead of
+//! a silently ignored section. Identifiers and references are wrapped in [`At`] so the
+//! checks that run after parsing can point at the exact line and column.
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::Deserialize;
+
+use super::spanned::At;
+
+/// Text in each of the program's locales, e.g. `{ fr: "Livraison", en: "Delivery" }`.
+pub type Localized = BTreeMap<String, String>;
+
+/// A whole listening program ("programme d'écoute"), one per YAML file.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(title = "ecoute program")]
+pub struct ProgramFile {
+    /// Identity, time zone, languages and sender of the program.
+    pub program: ProgramHeader,
+    /// The touchpoint map: every place where the customer meets the company.
+    pub touchpoints: Vec<Touchpoint>,
+    /// The questionnaires, one per touchpoint (or shared).
+    pub surveys: Vec<Survey>,
+    /// Where contacts come from.
+    #[serde(default)]
+    pub contacts: Vec<ContactSource>,
+    /// Who is asked: filters, sizes, strata and seeds.
+    #[serde(default)]
+    pub samples: Vec<Sample>,
+    /// How invitations and answers travel: email, open link, phone, interview, mail.
+    pub channels: Vec<Channel>,
+    /// The rhythm of the program: cadence, dispatch waves, closing.
+    pub periods: Periods,
+    /// Rules across programs: fatigue and transactional triggers.
+    #[serde(default)]
+    pub rules: Rules,
+    /// Goals per KPI, shown in reports ("NPS livraison ≥ 40").
+    #[serde(default)]
+    pub targets: Vec<Target>,
+    /// Keyword lists that tag open answers (délai, prix, accueil…).
+    #[serde(default)]
+    pub themes: BTreeMap<String, At<Vec<String>>>,
+}
+
+/// Identity of the program.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProgramHeader {
+    /// Stable identifier used in the store, URLs and reports (`a-z`, `0-9`, `-`, `_`).
+    pub id: At<String>,
+    /// Human title per locale.
+    pub title: At<Localized>,
+    /// IANA time zone in which periods, waves and send windows are computed.
+    pub timezone: At<String>,
+    /// Locale used when a contact has none.
+    pub default_locale: At<String>,
+    /// Every locale the program speaks; each text must exist in each of them.
+    pub locales: At<Vec<String>>,
+    /// The identity invitations are sent from.
+    pub sender: Sender,
+}
+
+/// The sender identity of invitations.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Sender {
+    /// `Name <address@example.org>` or a bare address.
+    pub from: At<String>,
+    /// Where replies go, if not to `from`.
+    #[serde(default)]
+    pub reply_to: Option<At<String>>,
+}
+
+/// One touchpoint of the customer journey.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Touchpoint {
+    /// Stable identifier, referenced by surveys and targets.
+    pub id: At<String>,
+    /// Name per locale.
+    pub name: At<Localized>,
+    /// Journey stage, in experience-cycle order on the map.
+    pub stage: JourneyStage,
+    /// A moment of truth: the interaction that makes or breaks the relationship.
+    #[serde(default)]
+    pub moment_of_truth: bool,
+    /// Emotional intensity for the customer, 1 (low) to 5 (high).
+    #[serde(default = "default_intensity")]
+    pub intensity: At<u8>,
+}
+
+fn default_intensity() -> At<u8> {
+    At::unplaced(3)
+}
+
+/// The stages of the experience cycle, in the order a customer lives them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum JourneyStage {
+    /// Découverte: the customer learns the company exists.
+    Decouverte,
+    /// Considération: comparing, asking, visiting.
+    Consideration,
+    /// Achat: buying, in store or online.
+    Achat,
+    /// Livraison: receiving the product or service.
+    Livraison,
+    /// Utilisation: using it day to day.
+    Utilisation,
+    /// SAV: after-sales service, claims, support.
+    Sav,
+    /// Fidélisation: renewal, loyalty, recommendation.
+    Fidelisation,
+}
+
+/// A questionnaire sent about one touchpoint.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Survey {
+    /// Stable identifier, used in links, triggers and reports.
+    pub id: At<String>,
+    /// The touchpoint this survey measures.
+    pub touchpoint: At<String>,
+    /// Title per locale, shown on the form and in emails.
+    pub title: At<Localized>,
+    /// A short introduction per locale.
+    #[serde(default)]
+    pub intro: Option<At<Localized>>,
+    /// The sample that says who is invited (absent for link-only or trigger-only surveys).
+    #[serde(default)]
+    pub sample: Option<At<String>>,
+    /// The channels that carry this survey.
+    pub channels: At<Vec<At<String>>>,
+    /// The questions, in display order.
+    pub questions: Vec<Question>,
+}
+
+/// One question of a survey.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Question {
+    /// Stable identifier, used by `show_if`, imports and reports.
+    pub id: At<String>,
+    /// The kind of answer expected.
+    #[serde(rename = "type")]
+    pub kind: At<QuestionType>,
+    /// The question per locale.
+    pub text: At<Localized>,
+    /// Whether an answer is needed to submit the form.
+    #[serde(default)]
+    pub required: bool,
+    /// Display condition over earlier answers, e.g. `recommandation <= 6`.
+    #[serde(default)]
+    pub show_if: Option<At<String>>,
+    /// For `csat`: the answer scale.
+    #[serde(default)]
+    pub scale: Option<At<CsatScale>>,
+    /// For `yes_no`: the KPI this question feeds (`fcr` = resolved at first contact).
+    #[serde(default)]
+    pub kpi: Option<At<QuestionKpi>>,
+    /// For `single` and `multi`: the choices.
+    #[serde(default)]
+    pub options: Option<At<Vec<ChoiceOption>>>,
+    /// For `text`: the longest answer accepted, in characters (default 2,000).
+    #[serde(default)]
+    pub max_length: Option<At<u32>>,
+}
+
+/// The types of question ecoute knows how to ask and measure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum QuestionType {
+    /// Net Promoter Score: likelihood to recommend, 0 to 10.
+    Nps,
+    /// Customer satisfaction on a declared `scale`.
+    Csat,
+    /// Customer effort score, 1 (very difficult) to 7 (very easy).
+    Ces,
+    /// Yes or no; tag with `kpi: fcr` for first-contact resolution.
+    YesNo,
+    /// One choice among `options`.
+    Single,
+    /// Several choices among `options`.
+    Multi,
+    /// An open answer (verbatim), tagged by `themes`.
+    Text,
+}
+
+impl QuestionType {
+    /// The KPI this question type measures, when it measures one by itself.
+    pub fn kpi(self) -> Option<Kpi> {
+        match self {
+            QuestionType::Nps => Some(Kpi::Nps),
+            QuestionType::Csat => Some(Kpi::Csat),
+            QuestionType::Ces => Some(Kpi::Ces),
+            _ => None,
+        }
+    }
+}
+
+/// CSAT answer scales.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CsatScale {
+    /// One to five stars; satisfied = 4–5.
+    Stars5,
+    /// Three smileys; satisfied = the happy one.
+    Smileys3,
+    /// Five smileys; satisfied = the two best.
+    Smileys5,
+    /// A 1–10 score; satisfied = 9–10.
+    Score10,
+    /// Yes / no; satisfied = yes.
+    YesNo,
+    /// Green / red; satisfied = green.
+    GreenRed,
+}
+
+/// KPIs a yes/no question can feed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum QuestionKpi {
+    /// First-contact resolution: "was your request resolved at the first contact?"
+    Fcr,
+}
+
+/// A choice of a `single` or `multi` question.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChoiceOption {
+    /// Stable value stored with the answer.
+    pub id: At<String>,
+    /// Label per locale.
+    pub label: At<Localized>,
+}
+
+/// A source of contacts.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ContactSource {
+    /// Identifier referenced by samples.
+    pub id: At<String>,
+    /// A CSV file, relative to the program file (header with an `email` column).
+    #[serde(default)]
+    pub csv: Option<At<String>>,
+    /// `true` to use the contacts imported into the store with `ecoute contacts import`.
+    #[serde(default)]
+    pub store: Option<At<bool>>,
+}
+
+/// Who is invited: a filtered, optionally stratified, reproducible draw from a source.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Sample {
+    /// Identifier referenced by surveys.
+    pub id: At<String>,
+    /// The contact source to draw from.
+    pub contacts: At<String>,
+    /// Expression over contact attributes, e.g. `segment == "pro" and commandes >= 1`.
+    #[serde(default)]
+    pub filter: Option<At<String>>,
+    /// Number of contacts to draw each period (exclusive with `rate`).
+    #[serde(default)]
+    pub size: Option<At<u64>>,
+    /// Share of eligible contacts to draw, between 0 and 1 (exclusive with `size`).
+    #[serde(default)]
+    pub rate: Option<At<f64>>,
+    /// Attributes whose values split the sample proportionally (quotas).
+    #[serde(default)]
+    pub strata: Vec<At<String>>,
+    /// The smallest number drawn in each stratum (when the stratum has that many).
+    #[serde(default)]
+    pub min_per_stratum: Option<At<u64>>,
+    /// The seed that makes the draw reproducible.
+    #[serde(default)]
+    pub seed: u64,
+}
+
+/// A channel that carries invitations or collects answers.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Channel {
+    /// Identifier referenced by surveys and triggers.
+    pub id: At<String>,
+    /// The kind of channel.
+    #[serde(rename = "type")]
+    pub kind: At<ChannelType>,
+    /// For `email`: the template of the invitation (`templates/email/<name>.<locale>.*`).
+    #[serde(default)]
+    pub template: Option<At<String>>,
+    /// For `email`: the template of reminders (defaults to `template`).
+    #[serde(default)]
+    pub reminder_template: Option<At<String>>,
+    /// For `email`: days after the invitation on which non-respondents get a reminder;
+    /// the length of the list is the maximum number of reminders.
+    #[serde(default)]
+    pub reminder_days: Vec<At<u32>>,
+    /// For `email`: when messages may leave, in the recipient's local time.
+    #[serde(default)]
+    pub send_window: Option<SendWindow>,
+    /// For `email`: the most messages per second for this program.
+    #[serde(default)]
+    pub rate_per_second: Option<At<f64>>,
+}
+
+/// The kinds of channel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ChannelType {
+    /// Invitations sent by ecoute, with a personal link.
+    Email,
+    /// An open web link (website, QR code), anonymous answers.
+    Link,
+    /// A call list exported for a call centre; answers imported back.
+    Phone,
+    /// Face-to-face interviews; answers imported.
+    Interview,
+    /// Paper questionnaires; answers imported.
+    Mail,
+}
+
+/// Days and hours in which email may be sent.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SendWindow {
+    /// Days of the week (`mon`…`sun`); all days when absent.
+    #[serde(default)]
+    pub days: Vec<At<Weekday>>,
+    /// Local opening time, `HH:MM`.
+    pub from: At<String>,
+    /// Local closing time, `HH:MM`.
+    pub to: At<String>,
+}
+
+/// Days of the week.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+#[allow(missing_docs)]
+pub enum Weekday {
+    Mon,
+    Tue,
+    Wed,
+    Thu,
+    Fri,
+    Sat,
+    Sun,
+}
+
+/// The rhythm of the program.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Periods {
+    /// A regular cadence (exclusive with `windows`).
+    #[serde(default)]
+    pub cadence: Option<At<Cadence>>,
+    /// Explicit periods, e.g. seasonal waves (exclusive with `cadence`).
+    #[serde(default)]
+    pub windows: Vec<Window>,
+    /// Cron expression (5 fields, program time zone) on which waves are dispatched.
+    pub waves: At<String>,
+    /// Days after a period ends during which answers are still accepted.
+    #[serde(default)]
+    pub close_after_days: At<u32>,
+}
+
+/// Regular cadences of periods.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Cadence {
+    /// ISO weeks, Monday to Sunday.
+    Weekly,
+    /// Calendar months.
+    Monthly,
+    /// Calendar quarters.
+    Quarterly,
+}
+
+/// An explicit period.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Window {
+    /// Name used with `--period`.
+    pub id: At<String>,
+    /// First day, `YYYY-MM-DD`, inclusive.
+    pub start: At<String>,
+    /// Last day, `YYYY-MM-DD`, inclusive.
+    pub end: At<String>,
+}
+
+/// Rules that apply across programs.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Rules {
+    /// Contact fatigue.
+    #[serde(default)]
+    pub fatigue: Option<Fatigue>,
+    /// Events that schedule a survey after a delay.
+    #[serde(default)]
+    pub triggers: Vec<Trigger>,
+}
+
+/// Contact fatigue: nobody is invited more than once per window, across all programs.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Fatigue {
+    /// The fewest days between two invitations to the same person.
+    pub min_days_between_contacts: At<u32>,
+}
+
+/// A transactional trigger: an event schedules a survey.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Trigger {
+    /// Event name posted to the API, e.g. `order_delivered`.
+    pub event: At<String>,
+    /// The survey to send.
+    pub survey: At<String>,
+    /// The channel to send it through.
+    pub channel: At<String>,
+    /// Hours to wait after the event.
+    #[serde(default)]
+    pub delay_hours: u32,
+}
+
+/// A goal for a KPI.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Target {
+    /// The KPI.
+    pub kpi: At<Kpi>,
+    /// The touchpoint; all touchpoints when absent.
+    #[serde(default)]
+    pub touchpoint: Option<At<String>>,
+    /// The goal: the KPI should be at least this value (NPS points, percent, or CES mean).
+    pub at_least: At<f64>,
+}
+
+/// The KPIs ecoute reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Kpi {
+    /// Net Promoter Score, −100 to 100.
+    Nps,
+    /// Share of satisfied answers, percent.
+    Csat,
+    /// Customer effort score, mean on 1–7.
+    Ces,
+    /// First-contact resolution, percent.
+    Fcr,
+    /// Responses per delivered invitation, percent.
+    ResponseRate,
+}

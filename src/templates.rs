@@ -1,0 +1,198 @@
+//! Templates for emails (and later the form and reports): defaults embedded in the binary,
+//! each overridable by a file of the same name in the team's own templates folder.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use minijinja::{Environment, UndefinedBehavior};
+
+/// The default templates, baked in so the binary works from any folder.
+const EMBEDDED: &[(&str, &str)] = &[
+    (
+        "email/invitation.fr.subject.txt",
+        include_str!("../templates/email/invitation.fr.subject.txt"),
+    ),
+    (
+        "email/invitation.fr.txt",
+        include_str!("../templates/email/invitation.fr.txt"),
+    ),
+    (
+        "email/invitation.fr.html",
+        include_str!("../templates/email/invitation.fr.html"),
+    ),
+    (
+        "email/invitation.en.subject.txt",
+        include_str!("../templates/email/invitation.en.subject.txt"),
+    ),
+    (
+        "email/invitation.en.txt",
+        include_str!("../templates/email/invitation.en.txt"),
+    ),
+    (
+        "email/invitation.en.html",
+        include_str!("../templates/email/invitation.en.html"),
+    ),
+    (
+        "email/reminder.fr.subject.txt",
+        include_str!("../templates/email/reminder.fr.subject.txt"),
+    ),
+    (
+        "email/reminder.fr.txt",
+        include_str!("../templates/email/reminder.fr.txt"),
+    ),
+    (
+        "email/reminder.fr.html",
+        include_str!("../templates/email/reminder.fr.html"),
+    ),
+    (
+        "email/reminder.en.subject.txt",
+        include_str!("../templates/email/reminder.en.subject.txt"),
+    ),
+    (
+        "email/reminder.en.txt",
+        include_str!("../templates/email/reminder.en.txt"),
+    ),
+    (
+        "email/reminder.en.html",
+        include_str!("../templates/email/reminder.en.html"),
+    ),
+];
+
+/// The three parts of an email template, by file suffix.
+pub const EMAIL_PARTS: [&str; 3] = ["subject.txt", "txt", "html"];
+
+/// The template set: embedded defaults plus an optional override folder.
+pub struct Templates {
+    environment: Environment<'static>,
+    override_dir: Option<PathBuf>,
+}
+
+impl Templates {
+    /// Builds the set; files in `override_dir` win over the embedded defaults.
+    pub fn new(override_dir: Option<&Path>) -> Self {
+        let mut environment = Environment::new();
+        environment.set_undefined_behavior(UndefinedBehavior::Strict);
+        let dir = override_dir.map(Path::to_path_buf);
+        let loader_dir = dir.clone();
+        environment.set_loader(move |name| {
+            if let Some(dir) = &loader_dir {
+                let candidate = dir.join(name);
+                if candidate.is_file() {
+                    return std::fs::read_to_string(&candidate)
+                        .map(Some)
+                        .map_err(|err| {
+                            minijinja::Error::new(
+                                minijinja::ErrorKind::InvalidOperation,
+                                format!("cannot read template {}: {err}", candidate.display()),
+                            )
+                        });
+                }
+            }
+            Ok(EMBEDDED
+                .iter()
+                .find(|(embedded, _)| *embedded == name)
+                .map(|(_, text)| (*text).to_owned()))
+        });
+        Self {
+            environment,
+            override_dir: dir,
+        }
+    }
+
+    /// Email template names (`invitation`, `reminder`, and any the team added).
+    pub fn email_names(&self) -> BTreeSet<String> {
+        let mut names: BTreeSet<String> = EMBEDDED
+            .iter()
+            .filter_map(|(path, _)| email_name(path))
+            .collect();
+        if let Some(dir) = &self.override_dir
+            && let Ok(entries) = std::fs::read_dir(dir.join("email"))
+        {
+            for entry in entries.flatten() {
+                if let Some(name) = entry.file_name().to_str().and_then(|f| f.split('.').next()) {
+                    names.insert(name.to_owned());
+                }
+            }
+        }
+        names
+    }
+
+    /// Renders a template by path with `context`.
+    pub fn render(
+        &self,
+        name: &str,
+        context: minijinja::Value,
+    ) -> Result<String, minijinja::Error> {
+        self.environment.get_template(name)?.render(context)
+    }
+
+    /// Renders every part of an email template in a locale with sample data, so syntax
+    /// errors and unknown variables are found by `ecoute check`, not in the middle of a wave.
+    pub fn check_email(&self, name: &str, locale: &str) -> Result<(), String> {
+        let sample = minijinja::context! {
+            contact => minijinja::context! { email => "camille.martin@example.org", first_name => "Camille", last_name => "Martin", locale => locale, attributes => minijinja::context! {} },
+            survey_title => "Votre livraison",
+            survey_url => "https://ecoute.example.org/s/SAMPLE",
+            unsubscribe_url => "https://ecoute.example.org/u/SAMPLE",
+            sender_name => "Service clients",
+            program_title => "Programme d'écoute",
+        };
+        for part in EMAIL_PARTS {
+            let path = format!("email/{name}.{locale}.{part}");
+            self.render(&path, sample.clone()).map_err(|err| {
+                let detail = err
+                    .detail()
+                    .map(str::to_owned)
+                    .unwrap_or_else(|| err.to_string());
+                match err.kind() {
+                    minijinja::ErrorKind::TemplateNotFound => {
+                        format!("template file `{path}` is missing")
+                    }
+                    _ => match err.line() {
+                        Some(line) => format!("template `{path}` line {line}: {detail}"),
+                        None => format!("template `{path}`: {detail}"),
+                    },
+                }
+            })?;
+        }
+        Ok(())
+    }
+}
+
+fn email_name(path: &str) -> Option<String> {
+    path.strip_prefix("email/")
+        .and_then(|rest| rest.split('.').next())
+        .map(str::to_owned)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn embedded_templates_render_in_both_locales() {
+        let templates = Templates::new(None);
+        for name in ["invitation", "reminder"] {
+            for locale in ["fr", "en"] {
+                assert_eq!(templates.check_email(name, locale), Ok(()));
+            }
+        }
+    }
+
+    #[test]
+    fn an_override_with_an_unknown_variable_is_reported() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::create_dir(dir.path().join("email")).expect("mkdir");
+        std::fs::write(
+            dir.path().join("email/invitation.fr.subject.txt"),
+            "Bonjour {{ contact.prenom }}",
+        )
+        .expect("write");
+        let templates = Templates::new(Some(dir.path()));
+        let error = templates
+            .check_email("invitation", "fr")
+            .expect_err("must fail");
+        assert!(error.contains("email/invitation.fr.subject.txt"), "{error}");
+        assert!(templates.check_email("invitation", "en").is_ok());
+    }
+}
