@@ -1,3 +1,4 @@
 //! ecoute: a customer-listening program as code.
 pub mod expr;
 pub mod metrics;
+pub mod period;
