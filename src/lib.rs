@@ -2,5 +2,7 @@
 pub mod cli;
 pub mod config;
 pub mod expr;
+pub mod metrics;
+pub mod period;
 pub mod program;
 pub mod templates;

@@ -10,6 +10,8 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 
 use super::spanned::At;
+pub use crate::metrics::{CsatScale, Kpi};
+pub use crate::period::Cadence;
 
 /// Text in each of the program's locales, e.g. `{ fr: "Livraison", en: "Delivery" }`.
 pub type Localized = BTreeMap<String, String>;
@@ -202,24 +204,6 @@ impl QuestionType {
     }
 }
 
-/// CSAT answer scales.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum CsatScale {
-    /// One to five stars; satisfied = 4–5.
-    Stars5,
-    /// Three smileys; satisfied = the happy one.
-    Smileys3,
-    /// Five smileys; satisfied = the two best.
-    Smileys5,
-    /// A 1–10 score; satisfied = 9–10.
-    Score10,
-    /// Yes / no; satisfied = yes.
-    YesNo,
-    /// Green / red; satisfied = green.
-    GreenRed,
-}
-
 /// KPIs a yes/no question can feed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
@@ -367,18 +351,6 @@ pub struct Periods {
     pub close_after_days: At<u32>,
 }
 
-/// Regular cadences of periods.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Cadence {
-    /// ISO weeks, Monday to Sunday.
-    Weekly,
-    /// Calendar months.
-    Monthly,
-    /// Calendar quarters.
-    Quarterly,
-}
-
 /// An explicit period.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -437,20 +409,4 @@ pub struct Target {
     pub touchpoint: Option<At<String>>,
     /// The goal: the KPI should be at least this value (NPS points, percent, or CES mean).
     pub at_least: At<f64>,
-}
-
-/// The KPIs ecoute reports.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Kpi {
-    /// Net Promoter Score, −100 to 100.
-    Nps,
-    /// Share of satisfied answers, percent.
-    Csat,
-    /// Customer effort score, mean on 1–7.
-    Ces,
-    /// First-contact resolution, percent.
-    Fcr,
-    /// Responses per delivered invitation, percent.
-    ResponseRate,
 }

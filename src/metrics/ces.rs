@@ -1,0 +1,147 @@
+//! Customer effort score (1–7, 7 = very easy) and the sample mean it rests on.
+
+use std::ops::RangeInclusive;
+
+use serde::Serialize;
+
+use super::{Estimate, Histogram, Proportion, Z95};
+
+/// A sample mean with its spread, as Welch's test and the margin of a mean need.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Mean {
+    /// Number of answers.
+    pub n: u64,
+    /// Arithmetic mean of the answers.
+    pub mean: f64,
+    /// Sample standard deviation s (divisor n − 1); `None` for a single answer.
+    pub std_dev: Option<f64>,
+    /// 95 % margin of error of the mean, 1.96 · s / √n; `None` for a single answer.
+    pub moe95: Option<f64>,
+}
+
+impl Mean {
+    /// The mean of the answers in `values` (others are ignored); `None` when there are none.
+    pub fn from_histogram(h: &Histogram, values: RangeInclusive<u8>) -> Option<Self> {
+        let n = h.count_in(values.clone());
+        if n == 0 {
+            return None;
+        }
+        let nf = n as f64;
+        let weighted = |f: &dyn Fn(f64) -> f64| -> f64 {
+            values
+                .clone()
+                .map(|v| h.count(v) as f64 * f(f64::from(v)))
+                .sum()
+        };
+        let mean = weighted(&|v| v) / nf;
+        // Two-pass sum of squares: exact for integer answers, no cancellation.
+        let std_dev = (n > 1).then(|| (weighted(&|v| (v - mean) * (v - mean)) / (nf - 1.0)).sqrt());
+        Some(Mean {
+            n,
+            mean,
+            std_dev,
+            moe95: std_dev.map(|s| Z95 * s / nf.sqrt()),
+        })
+    }
+
+    /// The report figure: the mean on its scale.
+    pub fn estimate(&self) -> Estimate {
+        Estimate {
+            n: self.n,
+            value: self.mean,
+            moe95: self.moe95,
+        }
+    }
+}
+
+/// CES of a group: the mean effort and the share of low-effort answers.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Ces {
+    /// Mean on 1–7 with its spread and margin.
+    pub mean: Mean,
+    /// Share of answers 5–7 ("easy"), in percent.
+    pub low_effort: Proportion,
+}
+
+impl Ces {
+    /// The valid CES answers; 7 means "very easy", so higher is better.
+    pub const VALUES: RangeInclusive<u8> = 1..=7;
+    /// The answers that count as low effort.
+    pub const LOW_EFFORT: RangeInclusive<u8> = 5..=7;
+
+    /// Computes CES from a histogram; values outside 1–7 are ignored, `None` without answers.
+    pub fn from_histogram(h: &Histogram) -> Option<Self> {
+        let mean = Mean::from_histogram(h, Self::VALUES)?;
+        let low_effort = Proportion::new(h.count_in(Self::LOW_EFFORT), mean.n)?;
+        Some(Ces { mean, low_effort })
+    }
+
+    /// The report figure: the mean effort score.
+    pub fn estimate(&self) -> Estimate {
+        self.mean.estimate()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn close(a: f64, b: f64, tol: f64) -> bool {
+        (a - b).abs() <= tol
+    }
+
+    #[test]
+    fn ces_by_hand() {
+        // Answers 2, 4, 4, 5, 6, 6, 7, 7 (n = 8)
+        // mean = 41 / 8 = 5.125
+        // squared deviations: 9.765625 + 1.265625·2 + 0.015625 + 0.765625·2 + 3.515625·2
+        //   = 9.765625 + 2.53125 + 0.015625 + 1.53125 + 7.03125 = 20.875
+        // s² = 20.875 / 7 = 2.982143, s = 1.726888
+        // moe = 1.96 · 1.726888 / √8 = 1.96 · 0.610547 = 1.196672
+        // low effort (5–7): 5 of 8 = 62.5 %
+        let h: Histogram = [2, 4, 4, 5, 6, 6, 7, 7].into_iter().collect();
+        let ces = Ces::from_histogram(&h).expect("answers");
+        assert_eq!(ces.mean.n, 8);
+        assert!(close(ces.mean.mean, 5.125, 1e-12));
+        let s = ces.mean.std_dev.expect("n > 1");
+        assert!(close(s, 1.726888, 1e-6), "{s}");
+        let moe = ces.mean.moe95.expect("n > 1");
+        assert!(close(moe, 1.196672, 1e-6), "{moe}");
+        assert_eq!(ces.low_effort.successes, 5);
+        assert!(close(ces.low_effort.percent, 62.5, 1e-12));
+        assert_eq!(ces.estimate().value, ces.mean.mean);
+    }
+
+    #[test]
+    fn one_answer_has_no_spread() {
+        let h: Histogram = [6].into_iter().collect();
+        let ces = Ces::from_histogram(&h).expect("answers");
+        assert_eq!(ces.mean.mean, 6.0);
+        assert_eq!(ces.mean.std_dev, None);
+        assert_eq!(ces.mean.moe95, None);
+        assert_eq!(ces.estimate().moe95, None);
+        assert_eq!(ces.low_effort.percent, 100.0);
+    }
+
+    #[test]
+    fn zero_variance() {
+        let mut h = Histogram::new();
+        h.add_n(4, 50).expect("valid");
+        let ces = Ces::from_histogram(&h).expect("answers");
+        assert_eq!(ces.mean.mean, 4.0);
+        assert_eq!(ces.mean.std_dev, Some(0.0));
+        assert_eq!(ces.mean.moe95, Some(0.0));
+        assert_eq!(ces.low_effort.percent, 0.0);
+    }
+
+    #[test]
+    fn ignores_values_off_the_scale() {
+        let h: Histogram = [0, 8, 10, 3].into_iter().collect();
+        let ces = Ces::from_histogram(&h).expect("answers");
+        assert_eq!(ces.mean.n, 1);
+        assert_eq!(ces.mean.mean, 3.0);
+        assert_eq!(Ces::from_histogram(&Histogram::new()), None);
+        let off_scale: Histogram = [0, 9].into_iter().collect();
+        assert_eq!(Ces::from_histogram(&off_scale), None);
+    }
+}
