@@ -5,4 +5,5 @@ pub mod expr;
 pub mod metrics;
 pub mod period;
 pub mod program;
+pub mod schedule;
 pub mod templates;
