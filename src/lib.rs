@@ -1,2 +1,3 @@
 //! ecoute: a customer-listening program as code.
 pub mod expr;
+pub mod sampling;
