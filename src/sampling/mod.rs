@@ -40,6 +40,12 @@
 //! larger than asked. With a rate, a stratum where the rate draws fewer than the minimum is
 //! topped up with its next-lowest priorities.
 //!
+//! # Duplicates
+//! Emails must be unique in the source (the store guarantees it; a CSV source must dedupe
+//! or report). The sampler cannot remember millions of emails, but copies of one email share
+//! a priority, so they are drawn together: a duplicate that reaches the draw is an error
+//! rather than two invitations to one person.
+//!
 //! # Memory
 //! A size keeps, per stratum, a bounded max-heap of the `max(size, min_per_stratum)` lowest
 //! priorities, then allocates once the counts are known: memory is

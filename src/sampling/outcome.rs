@@ -46,7 +46,8 @@ pub struct SampleOutcome {
     pub per_stratum: Vec<StratumOutcome>,
     /// The drawn contacts, sorted by email.
     pub drawn: Vec<Drawn>,
-    /// Things the CX team should know before sending (sorted, stable order).
+    /// Things the CX team should know before sending, in a fixed order: size, then per
+    /// stratum (in stratum order), then per filter attribute (alphabetical).
     pub warnings: Vec<Warning>,
 }
 
