@@ -44,6 +44,7 @@ pub enum ExprError {
 pub struct Expr {
     source: String,
     compiled: minijinja::Expression<'static, 'static>,
+    variables: BTreeSet<String>,
 }
 
 impl std::fmt::Debug for Expr {
@@ -61,9 +62,11 @@ impl Expr {
                 message: err.detail().unwrap_or("syntax error").to_owned(),
                 range: err.range(),
             })?;
+        let variables = compiled.undeclared_variables(false).into_iter().collect();
         Ok(Self {
             source: source.to_owned(),
             compiled,
+            variables,
         })
     }
 
@@ -73,21 +76,18 @@ impl Expr {
     }
 
     /// The top-level names the expression reads, so validation can check they exist.
-    pub fn variables(&self) -> BTreeSet<String> {
-        self.compiled
-            .undeclared_variables(false)
-            .into_iter()
-            .collect()
+    pub fn variables(&self) -> &BTreeSet<String> {
+        &self.variables
     }
 
     /// Evaluates against `context` (a map of names to values) and applies Jinja truthiness.
     pub fn eval_bool(&self, context: Value) -> Result<bool, ExprError> {
         if let Some(name) = self
-            .variables()
-            .into_iter()
+            .variables
+            .iter()
             .find(|name| context.get_attr(name).is_ok_and(|v| v.is_undefined()))
         {
-            return Err(ExprError::Undefined { name });
+            return Err(ExprError::Undefined { name: name.clone() });
         }
         self.compiled
             .eval(context)
@@ -118,7 +118,7 @@ mod tests {
         assert!(!expr.eval_bool(no).expect("evaluates"));
         assert_eq!(
             expr.variables(),
-            BTreeSet::from(["orders".to_owned(), "segment".to_owned()])
+            &BTreeSet::from(["orders".to_owned(), "segment".to_owned()])
         );
     }
 

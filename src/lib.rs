@@ -5,5 +5,6 @@ pub mod expr;
 pub mod metrics;
 pub mod period;
 pub mod program;
+pub mod sampling;
 pub mod schedule;
 pub mod templates;

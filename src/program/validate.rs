@@ -650,7 +650,7 @@ impl Checker<'_> {
                         ),
                     );
                 } else {
-                    let hint = match did_you_mean(&name, earlier.iter().copied()) {
+                    let hint = match did_you_mean(name, earlier.iter().copied()) {
                         Some(close) => format!("did you mean `{close}`?"),
                         None => "a condition can only use answers to earlier questions of the same survey".into(),
                     };
