@@ -459,10 +459,10 @@ pub fn typed_value(cell: &str, decimal_comma: bool) -> Option<Value> {
     let plain_int = |s: &str| {
         !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) && (s == "0" || !s.starts_with('0'))
     };
-    if plain_int(digits) {
-        if let Ok(n) = cell.parse::<i64>() {
-            return Some(Value::Number(n.into()));
-        }
+    if plain_int(digits)
+        && let Ok(n) = cell.parse::<i64>()
+    {
+        return Some(Value::Number(n.into()));
     }
     let separator = if decimal_comma {
         &['.', ','][..]
@@ -489,13 +489,11 @@ mod tests {
 
     fn rows(bytes: &[u8]) -> Vec<Result<ContactInput, RowError>> {
         let mut input = Cursor::new(bytes.to_vec());
-        let dialect = sniff(&mut input, None, None).ok();
-        let dialect = dialect.expect("sniff");
+        let dialect = sniff(&mut input, None, None).expect("sniff");
         let mut rows = ContactRows::new(
             DecodeReader::new(input, dialect.encoding),
             dialect.delimiter,
         )
-        .ok()
         .expect("header");
         std::iter::from_fn(|| rows.next_row()).collect()
     }

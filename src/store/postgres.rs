@@ -5,9 +5,9 @@ use std::collections::HashMap;
 use std::str::FromStr;
 
 use sqlx::migrate::{Migrate, Migration, MigrationType, Migrator};
-use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgRow, Postgres};
+use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions, PgRow, Postgres};
 use sqlx::types::Json;
-use sqlx::{AssertSqlSafe, QueryBuilder, Row, SqlSafeStr};
+use sqlx::{AssertSqlSafe, Connection, QueryBuilder, Row, SqlSafeStr};
 
 use super::error::{BackendError, StoreError};
 use super::model::{
@@ -56,6 +56,15 @@ impl PgStore {
             url: redacted.clone(),
             source,
         })?;
+        // One direct connection first: the pool would retry a refused connection until its
+        // timeout and report only that, hiding the server's own reason.
+        let probe = PgConnection::connect_with(&connect)
+            .await
+            .map_err(|source| StoreError::Connect {
+                url: redacted.clone(),
+                source,
+            })?;
+        probe.close().await.map_err(StoreError::Database)?;
         let pool = PgPoolOptions::new()
             .max_connections(options.max_connections.max(1))
             .connect_with(connect)
@@ -194,13 +203,12 @@ impl PgStore {
 
     pub(super) async fn forget(&self, email: &str, now: i64) -> Result<ForgetReport, BackendError> {
         let mut tx = self.pool.begin().await?;
-        let mut report = ForgetReport::default();
-        report.verbatims = sqlx::query(AssertSqlSafe(sql::forget_verbatims()))
+        let verbatims = sqlx::query(AssertSqlSafe(sql::forget_verbatims()))
             .bind(email)
             .execute(&mut *tx)
             .await?
             .rows_affected();
-        report.responses = sqlx::query(AssertSqlSafe(sql::forget_responses()))
+        let responses = sqlx::query(AssertSqlSafe(sql::forget_responses()))
             .bind(email)
             .execute(&mut *tx)
             .await?
@@ -214,18 +222,18 @@ impl PgStore {
             .bind(email)
             .execute(&mut *tx)
             .await?;
-        report.invitations = sqlx::query(sql::FORGET_INVITATIONS)
+        let invitations = sqlx::query(sql::FORGET_INVITATIONS)
             .bind(email)
             .bind(now)
             .execute(&mut *tx)
             .await?
             .rows_affected();
-        report.contacts = sqlx::query(sql::FORGET_CONTACT)
+        let contacts = sqlx::query(sql::FORGET_CONTACT)
             .bind(email)
             .execute(&mut *tx)
             .await?
             .rows_affected();
-        report.history = sqlx::query(sql::FORGET_HISTORY)
+        let history = sqlx::query(sql::FORGET_HISTORY)
             .bind(email)
             .execute(&mut *tx)
             .await?
@@ -240,7 +248,13 @@ impl PgStore {
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
-        Ok(report)
+        Ok(ForgetReport {
+            contacts,
+            invitations,
+            responses,
+            verbatims,
+            history,
+        })
     }
 
     pub(super) async fn record_contact(

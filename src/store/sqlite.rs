@@ -216,13 +216,12 @@ impl SqliteStore {
 
     pub(super) async fn forget(&self, email: &str, now: i64) -> Result<ForgetReport, BackendError> {
         let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
-        let mut report = ForgetReport::default();
-        report.verbatims = sqlx::query(AssertSqlSafe(sql::forget_verbatims()))
+        let verbatims = sqlx::query(AssertSqlSafe(sql::forget_verbatims()))
             .bind(email)
             .execute(&mut *tx)
             .await?
             .rows_affected();
-        report.responses = sqlx::query(AssertSqlSafe(sql::forget_responses()))
+        let responses = sqlx::query(AssertSqlSafe(sql::forget_responses()))
             .bind(email)
             .execute(&mut *tx)
             .await?
@@ -236,18 +235,18 @@ impl SqliteStore {
             .bind(email)
             .execute(&mut *tx)
             .await?;
-        report.invitations = sqlx::query(sql::FORGET_INVITATIONS)
+        let invitations = sqlx::query(sql::FORGET_INVITATIONS)
             .bind(email)
             .bind(now)
             .execute(&mut *tx)
             .await?
             .rows_affected();
-        report.contacts = sqlx::query(sql::FORGET_CONTACT)
+        let contacts = sqlx::query(sql::FORGET_CONTACT)
             .bind(email)
             .execute(&mut *tx)
             .await?
             .rows_affected();
-        report.history = sqlx::query(sql::FORGET_HISTORY)
+        let history = sqlx::query(sql::FORGET_HISTORY)
             .bind(email)
             .execute(&mut *tx)
             .await?
@@ -262,7 +261,13 @@ impl SqliteStore {
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
-        Ok(report)
+        Ok(ForgetReport {
+            contacts,
+            invitations,
+            responses,
+            verbatims,
+            history,
+        })
     }
 
     pub(super) async fn record_contact(
