@@ -1,10 +1,12 @@
 //! ecoute: a customer-listening program as code.
 pub mod cli;
 pub mod config;
+pub mod contacts;
 pub mod expr;
 pub mod metrics;
 pub mod period;
 pub mod program;
 pub mod sampling;
 pub mod schedule;
+pub mod store;
 pub mod templates;

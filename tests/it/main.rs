@@ -1,4 +1,7 @@
 //! The one integration-test binary (as in ripgrep): each area of ecoute is a module here.
 
 mod check;
+mod contacts;
 mod harness;
+mod store;
+mod support;

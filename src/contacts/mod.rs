@@ -1,0 +1,280 @@
+//! The contact directory: importing customer lists from CSV (`ecoute contacts import`),
+//! listing them and forgetting a person (`ecoute contacts forget`). Parsing is pure
+//! ([`parse`]); every write goes through the [`Store`].
+//!
+//! Import rules, in the order they apply to a row:
+//! - the email is checked and normalised ([`normalise_email`]); a bad one rejects the row;
+//! - a later row with an email already seen in the file is rejected as a duplicate (the
+//!   first one is kept, and the report names both lines);
+//! - a person erased with `forget` is skipped, never re-imported;
+//! - a known email updates the contact: non-empty cells overwrite, empty cells keep the
+//!   stored value, attributes are merged key by key.
+//!
+//! Rows are written in transactions of [`ImportOptions::batch_size`] rows, so a file of a
+//! million rows never sits in memory. With `strict`, the file is read once to check every
+//! row and written only if all of them are good.
+
+mod email;
+pub mod parse;
+
+use std::collections::HashSet;
+use std::fs::File;
+use std::io::{self, BufReader, Read, Seek, SeekFrom};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use encoding_rs::Encoding;
+use indicatif::{ProgressBar, ProgressStyle};
+
+pub use email::{EmailError, normalise_email};
+pub use parse::{RowError, RowProblem};
+
+use crate::store::{ContactInput, ForgetReport, Store, StoreError, SuppressionReason};
+use parse::{ContactRows, CountingReader, DecodeReader, Dialect};
+
+/// Rejected rows kept in the summary; beyond that they are only counted.
+pub const MAX_REPORTED_ERRORS: usize = 1_000;
+
+/// How to read and write an import.
+#[derive(Debug, Clone)]
+pub struct ImportOptions {
+    /// Force an encoding (`--encoding`); `None` detects it.
+    pub encoding: Option<&'static Encoding>,
+    /// Force a delimiter (`--delimiter`); `None` detects it from the header line.
+    pub delimiter: Option<u8>,
+    /// Write nothing if any row is bad (`--strict`).
+    pub strict: bool,
+    /// Rows per transaction.
+    pub batch_size: usize,
+    /// Draw a progress bar on stderr (hidden when stderr is not a terminal).
+    pub show_progress: bool,
+}
+
+impl Default for ImportOptions {
+    fn default() -> Self {
+        ImportOptions {
+            encoding: None,
+            delimiter: None,
+            strict: false,
+            batch_size: 5_000,
+            show_progress: false,
+        }
+    }
+}
+
+/// What an import did, for the summary line and `--format json`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImportSummary {
+    /// Encoding the file was read with (`UTF-8`, `windows-1252`…).
+    pub encoding: &'static str,
+    /// Delimiter the file was split on.
+    pub delimiter: char,
+    /// Data rows read (header excluded).
+    pub rows: u64,
+    /// New contacts.
+    pub inserted: u64,
+    /// Known contacts updated.
+    pub updated: u64,
+    /// Rows rejected.
+    pub rejected: u64,
+    /// Rows of erased people, skipped.
+    pub skipped_erased: u64,
+    /// The first [`MAX_REPORTED_ERRORS`] rejected rows, in file order.
+    pub errors: Vec<RowError>,
+}
+
+/// Why a whole import failed (bad rows alone do not fail it unless `strict`).
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    /// The file could not be opened.
+    #[error("cannot open {path}: {source}")]
+    Open {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: io::Error,
+    },
+    /// Reading failed part-way.
+    #[error("cannot read the file: {0}")]
+    Read(#[source] io::Error),
+    /// Nothing (or only blanks) in the file.
+    #[error(
+        "the file is empty: expected a header line with an `email` column, then one contact per line"
+    )]
+    Empty,
+    /// The header line could not be read.
+    #[error("cannot read the header line: {0}")]
+    Header(#[source] csv::Error),
+    /// The header has no `email` column.
+    #[error(
+        "no `email` column in the header (columns read with `{delimiter}` as separator: {}); \
+         name the column of addresses `email`, or pass --delimiter if the separator is wrong",
+        found.join(", ")
+    )]
+    NoEmailColumn {
+        /// The header's columns.
+        found: Vec<String>,
+        /// The separator used.
+        delimiter: char,
+    },
+    /// Two columns with the same name.
+    #[error("the column `{name}` appears twice in the header (columns {first} and {second})")]
+    DuplicateColumn {
+        /// Its name.
+        name: String,
+        /// First position, from 1.
+        first: usize,
+        /// Second position.
+        second: usize,
+    },
+    /// `--encoding` names no known encoding.
+    #[error(
+        "unknown encoding `{0}`: try utf-8, windows-1252 (also for latin1), iso-8859-15 or utf-16le"
+    )]
+    UnknownEncoding(String),
+    /// `--delimiter` is not one character.
+    #[error("invalid delimiter `{0}`: give one character such as `,` or `;`, or `tab`")]
+    BadDelimiter(String),
+    /// `strict` and some rows are bad: nothing was written.
+    #[error(
+        "{} of {} rows are invalid, so nothing was imported (strict mode); first: {}",
+        .0.rejected, .0.rows, .0.errors.first().map(ToString::to_string).unwrap_or_default()
+    )]
+    Strict(Box<ImportSummary>),
+    /// The store failed; the batches committed before stay committed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The email given to `forget` is not an address.
+    #[error("`{email}` is not a valid email: {error}")]
+    InvalidEmail {
+        /// What was given.
+        email: String,
+        /// Why.
+        error: EmailError,
+    },
+}
+
+/// Imports the CSV file at `path` into the store.
+pub async fn import_file(
+    store: &Store,
+    path: &Path,
+    options: &ImportOptions,
+) -> Result<ImportSummary, ImportError> {
+    let file = File::open(path).map_err(|source| ImportError::Open {
+        path: path.to_owned(),
+        source,
+    })?;
+    import(store, BufReader::new(file), options).await
+}
+
+/// Imports CSV from any seekable input (read once more when detecting the encoding or in
+/// strict mode).
+pub async fn import<R: Read + Seek + Send>(
+    store: &Store,
+    mut input: R,
+    options: &ImportOptions,
+) -> Result<ImportSummary, ImportError> {
+    let dialect = parse::sniff(&mut input, options.encoding, options.delimiter)?;
+    let total = input.seek(SeekFrom::End(0)).map_err(ImportError::Read)?;
+    let erased: HashSet<String> = store
+        .list_suppressions()
+        .await?
+        .into_iter()
+        .filter(|s| s.reason == SuppressionReason::Erased)
+        .map(|s| s.email)
+        .collect();
+    if options.strict {
+        input.seek(SeekFrom::Start(0)).map_err(ImportError::Read)?;
+        let checked = run(None, &mut input, dialect, &erased, options, total).await?;
+        if checked.rejected > 0 {
+            return Err(ImportError::Strict(Box::new(checked)));
+        }
+    }
+    input.seek(SeekFrom::Start(0)).map_err(ImportError::Read)?;
+    run(Some(store), &mut input, dialect, &erased, options, total).await
+}
+
+/// One pass over the file; writes in batches when given a store, only checks otherwise.
+async fn run<R: Read + Send>(
+    store: Option<&Store>,
+    input: R,
+    dialect: Dialect,
+    erased: &HashSet<String>,
+    options: &ImportOptions,
+    total: u64,
+) -> Result<ImportSummary, ImportError> {
+    let bar = progress_bar(options.show_progress && store.is_some(), total);
+    let decoded = DecodeReader::new(CountingReader::new(input), dialect.encoding);
+    let mut rows = ContactRows::new(decoded, dialect.delimiter)?;
+    let mut summary = ImportSummary {
+        encoding: dialect.encoding.name(),
+        delimiter: char::from(dialect.delimiter),
+        rows: 0,
+        inserted: 0,
+        updated: 0,
+        rejected: 0,
+        skipped_erased: 0,
+        errors: Vec::new(),
+    };
+    let batch_size = options.batch_size.max(1);
+    let mut batch: Vec<ContactInput> = Vec::with_capacity(batch_size);
+    while let Some(row) = rows.next_row() {
+        summary.rows += 1;
+        match row {
+            Ok(contact) if erased.contains(&contact.email) => summary.skipped_erased += 1,
+            Ok(contact) => batch.push(contact),
+            Err(e) => {
+                summary.rejected += 1;
+                if summary.errors.len() < MAX_REPORTED_ERRORS {
+                    summary.errors.push(e);
+                }
+            }
+        }
+        if batch.len() >= batch_size {
+            write(store, &mut batch, &mut summary).await?;
+            bar.set_position(rows.get_ref().get_ref().bytes);
+        }
+    }
+    write(store, &mut batch, &mut summary).await?;
+    bar.finish_and_clear();
+    Ok(summary)
+}
+
+/// Writes and empties the batch (a check-only pass just empties it).
+async fn write(
+    store: Option<&Store>,
+    batch: &mut Vec<ContactInput>,
+    summary: &mut ImportSummary,
+) -> Result<(), ImportError> {
+    if let (Some(store), false) = (store, batch.is_empty()) {
+        let counts = store.upsert_contacts(batch).await?;
+        summary.inserted += counts.inserted;
+        summary.updated += counts.updated;
+    }
+    batch.clear();
+    Ok(())
+}
+
+fn progress_bar(show: bool, total: u64) -> ProgressBar {
+    if !show {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(total);
+    if let Ok(style) = ProgressStyle::with_template(
+        "{spinner} importing contacts [{bar:40}] {bytes}/{total_bytes} ({bytes_per_sec}, {eta})",
+    ) {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar.enable_steady_tick(Duration::from_millis(200));
+    bar
+}
+
+/// Erases a person everywhere (see [`Store::forget`]) after checking and normalising the
+/// email as typed by the operator.
+pub async fn forget(store: &Store, email: &str) -> Result<ForgetReport, ImportError> {
+    let normalised = normalise_email(email).map_err(|error| ImportError::InvalidEmail {
+        email: email.to_owned(),
+        error,
+    })?;
+    Ok(store.forget(&normalised).await?)
+}

@@ -1,0 +1,587 @@
+//! Reading contact CSV files as people really export them: any of UTF-8 (with or without
+//! BOM), UTF-16 with BOM or Windows-1252, `,` `;` or tab separated, quoted fields spanning
+//! lines. Pure: bytes in, [`ContactInput`]s or line-numbered problems out, one row at a time.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::hash::{DefaultHasher, Hash, Hasher};
+use std::io::{self, Read, Seek, SeekFrom};
+
+use encoding_rs::{Decoder, Encoding, UTF_8, WINDOWS_1252};
+use serde_json::{Number, Value};
+
+use super::ImportError;
+use super::email::{EmailError, normalise_email};
+use crate::store::{Attributes, ContactInput};
+
+/// Bytes read at a time while sniffing and decoding.
+const CHUNK: usize = 64 * 1024;
+
+/// The shape of a file, guessed from its bytes or given by the user.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Dialect {
+    /// Character encoding of the file.
+    pub encoding: &'static Encoding,
+    /// Field separator.
+    pub delimiter: u8,
+}
+
+/// Resolves an `--encoding` value (`utf-8`, `latin1`, `windows-1252`, `utf-16le`…).
+pub fn encoding_from_label(label: &str) -> Result<&'static Encoding, ImportError> {
+    Encoding::for_label(label.trim().as_bytes())
+        .ok_or_else(|| ImportError::UnknownEncoding(label.to_owned()))
+}
+
+/// Resolves a `--delimiter` value: `,`, `;`, `|`, or `tab` / `\t`.
+pub fn delimiter_from_arg(arg: &str) -> Result<u8, ImportError> {
+    match arg {
+        "tab" | "\\t" | "\t" => Ok(b'\t'),
+        s if s.len() == 1 && s.is_ascii() && s != "\"" => Ok(s.as_bytes()[0]),
+        _ => Err(ImportError::BadDelimiter(arg.to_owned())),
+    }
+}
+
+/// Guesses what was not given: the encoding (a BOM decides; else UTF-8 when the whole file
+/// is valid UTF-8, Windows-1252 otherwise, which also reads Latin-1) and the delimiter (the
+/// most frequent of `,` `;` tab in the header line outside quotes, `,` when none). Reads the
+/// whole input once when the encoding must be guessed, then rewinds it.
+pub fn sniff<R: Read + Seek>(
+    input: &mut R,
+    encoding: Option<&'static Encoding>,
+    delimiter: Option<u8>,
+) -> Result<Dialect, ImportError> {
+    let mut head = Vec::with_capacity(CHUNK);
+    input
+        .by_ref()
+        .take(CHUNK as u64)
+        .read_to_end(&mut head)
+        .map_err(ImportError::Read)?;
+    let encoding = match encoding {
+        Some(e) => e,
+        None => match Encoding::for_bom(&head) {
+            Some((e, _)) => e,
+            None => {
+                input.seek(SeekFrom::Start(0)).map_err(ImportError::Read)?;
+                if is_utf8(input).map_err(ImportError::Read)? {
+                    UTF_8
+                } else {
+                    WINDOWS_1252
+                }
+            }
+        },
+    };
+    input.seek(SeekFrom::Start(0)).map_err(ImportError::Read)?;
+    let (text, _) = encoding.decode_with_bom_removal(&head);
+    if text.trim().is_empty() {
+        return Err(ImportError::Empty);
+    }
+    let delimiter = delimiter.unwrap_or_else(|| guess_delimiter(&text));
+    Ok(Dialect {
+        encoding,
+        delimiter,
+    })
+}
+
+/// Checks a whole stream for UTF-8 validity without holding it in memory.
+fn is_utf8<R: Read>(input: &mut R) -> io::Result<bool> {
+    let mut buf = vec![0; CHUNK];
+    let mut carry = 0;
+    loop {
+        let n = input.read(&mut buf[carry..])?;
+        if n == 0 {
+            return Ok(carry == 0);
+        }
+        let filled = carry + n;
+        match std::str::from_utf8(&buf[..filled]) {
+            Ok(_) => carry = 0,
+            Err(e) if e.error_len().is_none() => {
+                let valid = e.valid_up_to();
+                buf.copy_within(valid..filled, 0);
+                carry = filled - valid;
+            }
+            Err(_) => return Ok(false),
+        }
+    }
+}
+
+/// Counts the candidate delimiters in the first line, ignoring quoted text.
+fn guess_delimiter(text: &str) -> u8 {
+    let mut counts = [(b',', 0usize), (b';', 0), (b'\t', 0)];
+    let mut quoted = false;
+    for c in text.chars() {
+        match c {
+            '"' => quoted = !quoted,
+            '\n' | '\r' if !quoted => break,
+            _ if !quoted => {
+                for (d, n) in counts.iter_mut() {
+                    if c == char::from(*d) {
+                        *n += 1;
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    counts
+        .iter()
+        .rev()
+        .max_by_key(|(_, n)| *n)
+        .filter(|(_, n)| *n > 0)
+        .map_or(b',', |(d, _)| *d)
+}
+
+/// Turns any supported encoding into a UTF-8 byte stream for the CSV reader.
+pub struct DecodeReader<R> {
+    inner: R,
+    decoder: Decoder,
+    input: Vec<u8>,
+    start: usize,
+    end: usize,
+    eof: bool,
+    output: Vec<u8>,
+    pos: usize,
+    done: bool,
+}
+
+impl<R: Read> DecodeReader<R> {
+    /// Decodes `inner` from `encoding`, dropping a byte-order mark.
+    pub fn new(inner: R, encoding: &'static Encoding) -> Self {
+        DecodeReader {
+            inner,
+            decoder: encoding.new_decoder_with_bom_removal(),
+            input: vec![0; CHUNK],
+            start: 0,
+            end: 0,
+            eof: false,
+            output: Vec::with_capacity(CHUNK * 3 + 16),
+            pos: 0,
+            done: false,
+        }
+    }
+
+    /// The undecoded input, to see how far it got.
+    pub fn get_ref(&self) -> &R {
+        &self.inner
+    }
+}
+
+impl<R: Read> Read for DecodeReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        loop {
+            if self.pos < self.output.len() {
+                let n = buf.len().min(self.output.len() - self.pos);
+                buf[..n].copy_from_slice(&self.output[self.pos..self.pos + n]);
+                self.pos += n;
+                return Ok(n);
+            }
+            if self.done {
+                return Ok(0);
+            }
+            if self.start == self.end && !self.eof {
+                self.end = self.inner.read(&mut self.input)?;
+                self.start = 0;
+                self.eof = self.end == 0;
+            }
+            let pending = &self.input[self.start..self.end];
+            let room = self
+                .decoder
+                .max_utf8_buffer_length(pending.len())
+                .unwrap_or(CHUNK * 3)
+                .max(16);
+            self.output.resize(room, 0);
+            let (_, read, written, _) =
+                self.decoder
+                    .decode_to_utf8(pending, &mut self.output, self.eof);
+            self.output.truncate(written);
+            self.pos = 0;
+            self.start += read;
+            self.done = self.eof && self.start == self.end;
+        }
+    }
+}
+
+/// Counts the bytes pulled from a reader, for the progress bar.
+pub struct CountingReader<R> {
+    inner: R,
+    /// Bytes read so far.
+    pub bytes: u64,
+}
+
+impl<R> CountingReader<R> {
+    /// Wraps `inner`.
+    pub fn new(inner: R) -> Self {
+        CountingReader { inner, bytes: 0 }
+    }
+}
+
+impl<R: Read> Read for CountingReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.bytes += n as u64;
+        Ok(n)
+    }
+}
+
+/// What is wrong with one data row.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RowProblem {
+    /// The email cell is empty.
+    MissingEmail,
+    /// The email cell is not a usable address.
+    InvalidEmail {
+        /// The cell as written.
+        email: String,
+        /// Why.
+        error: EmailError,
+    },
+    /// The same (normalised) email appeared on an earlier line, which was kept.
+    Duplicate {
+        /// The normalised email.
+        email: String,
+        /// The line that was kept.
+        first_line: u64,
+    },
+    /// The row has more or fewer fields than the header.
+    FieldCount {
+        /// Fields on this row.
+        found: usize,
+        /// Fields in the header.
+        expected: usize,
+    },
+    /// The CSV reader could not read the row.
+    Malformed(String),
+}
+
+/// A rejected row: its line number in the file (1 is the header) and why.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RowError {
+    /// Line where the row starts.
+    pub line: u64,
+    /// What is wrong.
+    pub problem: RowProblem,
+}
+
+impl fmt::Display for RowError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "line {}: ", self.line)?;
+        match &self.problem {
+            RowProblem::MissingEmail => write!(f, "the email is empty"),
+            RowProblem::InvalidEmail { email, error } => {
+                write!(f, "invalid email `{email}`: {error}")
+            }
+            RowProblem::Duplicate { email, first_line } => write!(
+                f,
+                "duplicate email `{email}`, already on line {first_line} (that line was kept)"
+            ),
+            RowProblem::FieldCount { found, expected } => write!(
+                f,
+                "{found} fields, but the header has {expected} (a missing or extra separator?)"
+            ),
+            RowProblem::Malformed(message) => write!(f, "unreadable row: {message}"),
+        }
+    }
+}
+
+/// What each header column means.
+#[derive(Debug, Clone, PartialEq)]
+enum Column {
+    Email,
+    FirstName,
+    LastName,
+    Locale,
+    Attribute(String),
+    Ignored,
+}
+
+/// Reads contact rows one at a time from a decoded CSV stream.
+pub struct ContactRows<R> {
+    reader: csv::Reader<R>,
+    columns: Vec<Column>,
+    record: csv::StringRecord,
+    decimal_comma: bool,
+    seen: HashMap<u128, u64>,
+}
+
+impl<R: Read> ContactRows<R> {
+    /// Reads and checks the header. `input` must already be UTF-8 (see [`DecodeReader`]).
+    pub fn new(input: R, delimiter: u8) -> Result<Self, ImportError> {
+        let mut reader = csv::ReaderBuilder::new()
+            .delimiter(delimiter)
+            .flexible(true)
+            .has_headers(true)
+            .from_reader(input);
+        let headers = reader.headers().map_err(ImportError::Header)?.clone();
+        let columns = columns(&headers, delimiter)?;
+        Ok(ContactRows {
+            reader,
+            columns,
+            record: csv::StringRecord::new(),
+            decimal_comma: delimiter != b',',
+            seen: HashMap::new(),
+        })
+    }
+
+    /// The underlying reader, to see how far it got.
+    pub fn get_ref(&self) -> &R {
+        self.reader.get_ref()
+    }
+
+    /// The next row: `None` at the end, else a contact or the reason it was rejected.
+    pub fn next_row(&mut self) -> Option<Result<ContactInput, RowError>> {
+        let result = self.reader.read_record(&mut self.record);
+        let line = self.record.position().map_or(0, |p| p.line());
+        match result {
+            Ok(false) => None,
+            Ok(true) => Some(
+                self.contact(line)
+                    .map_err(|problem| RowError { line, problem }),
+            ),
+            Err(e) => {
+                let line = e.position().map_or(line, |p| p.line());
+                Some(Err(RowError {
+                    line,
+                    problem: RowProblem::Malformed(e.to_string()),
+                }))
+            }
+        }
+    }
+
+    fn contact(&mut self, line: u64) -> Result<ContactInput, RowProblem> {
+        if self.record.len() != self.columns.len() {
+            return Err(RowProblem::FieldCount {
+                found: self.record.len(),
+                expected: self.columns.len(),
+            });
+        }
+        let mut contact = ContactInput {
+            email: String::new(),
+            first_name: None,
+            last_name: None,
+            locale: None,
+            attributes: Attributes::new(),
+        };
+        for (column, cell) in self.columns.iter().zip(self.record.iter()) {
+            let cell = cell.trim();
+            let text = || (!cell.is_empty()).then(|| cell.to_owned());
+            match column {
+                Column::Email => contact.email = cell.to_owned(),
+                Column::FirstName => contact.first_name = text(),
+                Column::LastName => contact.last_name = text(),
+                Column::Locale => contact.locale = text(),
+                Column::Attribute(name) => {
+                    if let Some(value) = typed_value(cell, self.decimal_comma) {
+                        contact.attributes.insert(name.clone(), value);
+                    }
+                }
+                Column::Ignored => {}
+            }
+        }
+        if contact.email.is_empty() {
+            return Err(RowProblem::MissingEmail);
+        }
+        contact.email =
+            normalise_email(&contact.email).map_err(|error| RowProblem::InvalidEmail {
+                email: contact.email.clone(),
+                error,
+            })?;
+        if let Some(&first_line) = self.seen.get(&fingerprint(&contact.email)) {
+            return Err(RowProblem::Duplicate {
+                email: contact.email,
+                first_line,
+            });
+        }
+        self.seen.insert(fingerprint(&contact.email), line);
+        Ok(contact)
+    }
+}
+
+/// Maps header names to meanings; `email` is required, names compare case-insensitively.
+fn columns(headers: &csv::StringRecord, delimiter: u8) -> Result<Vec<Column>, ImportError> {
+    let mut columns = Vec::with_capacity(headers.len());
+    let mut positions: HashMap<String, usize> = HashMap::new();
+    for (index, raw) in headers.iter().enumerate() {
+        let name = raw.trim().trim_start_matches('\u{feff}').trim();
+        let key = name.to_lowercase();
+        if !name.is_empty()
+            && let Some(first) = positions.insert(key.clone(), index + 1)
+        {
+            return Err(ImportError::DuplicateColumn {
+                name: name.to_owned(),
+                first,
+                second: index + 1,
+            });
+        }
+        columns.push(match key.as_str() {
+            "" => Column::Ignored,
+            "email" => Column::Email,
+            "first_name" => Column::FirstName,
+            "last_name" => Column::LastName,
+            "locale" => Column::Locale,
+            _ => Column::Attribute(name.to_owned()),
+        });
+    }
+    if !columns.contains(&Column::Email) {
+        return Err(ImportError::NoEmailColumn {
+            found: headers.iter().map(|h| h.trim().to_owned()).collect(),
+            delimiter: char::from(delimiter),
+        });
+    }
+    Ok(columns)
+}
+
+/// A 128-bit digest of an email, so duplicate detection over a million rows keeps 16 bytes
+/// per row instead of the addresses.
+fn fingerprint(email: &str) -> u128 {
+    let half = |salt: u8| {
+        let mut h = DefaultHasher::new();
+        salt.hash(&mut h);
+        email.hash(&mut h);
+        h.finish()
+    };
+    (u128::from(half(1)) << 64) | u128::from(half(2))
+}
+
+/// Types an attribute cell where it is obvious: integers (no leading zero, so postal codes
+/// and phone numbers stay text), decimals (with `.`, or `,` in `;`/tab files as French Excel
+/// writes them), booleans (`true/false/yes/no/oui/non`); everything else, ISO dates
+/// included, stays text. An empty cell gives no attribute.
+pub fn typed_value(cell: &str, decimal_comma: bool) -> Option<Value> {
+    let cell = cell.trim();
+    if cell.is_empty() {
+        return None;
+    }
+    match cell.to_lowercase().as_str() {
+        "true" | "yes" | "oui" => return Some(Value::Bool(true)),
+        "false" | "no" | "non" => return Some(Value::Bool(false)),
+        _ => {}
+    }
+    let digits = cell.strip_prefix('-').unwrap_or(cell);
+    let plain_int = |s: &str| {
+        !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) && (s == "0" || !s.starts_with('0'))
+    };
+    if plain_int(digits)
+        && let Ok(n) = cell.parse::<i64>()
+    {
+        return Some(Value::Number(n.into()));
+    }
+    let separator = if decimal_comma {
+        &['.', ','][..]
+    } else {
+        &['.'][..]
+    };
+    if let Some((whole, fraction)) = digits.split_once(separator)
+        && plain_int(whole)
+        && !fraction.is_empty()
+        && fraction.bytes().all(|b| b.is_ascii_digit())
+        && let Ok(x) = cell.replacen(',', ".", 1).parse::<f64>()
+        && let Some(n) = Number::from_f64(x)
+    {
+        return Some(Value::Number(n));
+    }
+    Some(Value::String(cell.to_owned()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+    use std::io::Cursor;
+
+    fn rows(bytes: &[u8]) -> Vec<Result<ContactInput, RowError>> {
+        let mut input = Cursor::new(bytes.to_vec());
+        let dialect = sniff(&mut input, None, None).expect("sniff");
+        let mut rows = ContactRows::new(
+            DecodeReader::new(input, dialect.encoding),
+            dialect.delimiter,
+        )
+        .expect("header");
+        std::iter::from_fn(|| rows.next_row()).collect()
+    }
+
+    #[test]
+    fn typed_values() {
+        assert_eq!(typed_value("42", false), Some(json!(42)));
+        assert_eq!(typed_value("-7", false), Some(json!(-7)));
+        assert_eq!(typed_value("075001", false), Some(json!("075001")));
+        assert_eq!(typed_value("0", false), Some(json!(0)));
+        assert_eq!(typed_value("12.50", false), Some(json!(12.5)));
+        assert_eq!(typed_value("12,50", false), Some(json!("12,50")));
+        assert_eq!(typed_value("12,50", true), Some(json!(12.5)));
+        assert_eq!(typed_value("Oui", false), Some(json!(true)));
+        assert_eq!(typed_value("false", false), Some(json!(false)));
+        assert_eq!(typed_value("2026-03-01", false), Some(json!("2026-03-01")));
+        assert_eq!(
+            typed_value("+33612345678", false),
+            Some(json!("+33612345678"))
+        );
+        assert_eq!(typed_value("  ", false), None);
+        assert_eq!(
+            typed_value("99999999999999999999", false),
+            Some(json!("99999999999999999999"))
+        );
+    }
+
+    #[test]
+    fn delimiter_is_the_most_frequent_outside_quotes() {
+        assert_eq!(guess_delimiter("email;nom;\"a,b,c,d\"\n"), b';');
+        assert_eq!(guess_delimiter("email,nom\n"), b',');
+        assert_eq!(guess_delimiter("email\tnom\tville\n"), b'\t');
+        assert_eq!(guess_delimiter("email\n"), b',');
+    }
+
+    #[test]
+    fn reads_a_latin1_semicolon_file() {
+        let parsed =
+            rows(b"email;first_name;ville\r\nh\xe9l\xe8ne@x.fr;H\xe9l\xe8ne;Besan\xe7on\r\n");
+        let expected = ContactInput {
+            email: "hélène@x.fr".to_owned(),
+            first_name: Some("Hélène".to_owned()),
+            last_name: None,
+            locale: None,
+            attributes: json!({"ville": "Besançon"})
+                .as_object()
+                .cloned()
+                .unwrap_or_default(),
+        };
+        assert_eq!(parsed, vec![Ok(expected)]);
+    }
+
+    #[test]
+    fn reads_utf16_with_bom() {
+        let text = "email\tfirst_name\r\nzoé@x.fr\tZoé\r\n";
+        let mut bytes = vec![0xff, 0xfe];
+        bytes.extend(text.encode_utf16().flat_map(u16::to_le_bytes));
+        let parsed = rows(&bytes);
+        assert_eq!(parsed.len(), 1);
+        assert_eq!(
+            parsed[0].as_ref().ok().and_then(|c| c.first_name.clone()),
+            Some("Zoé".to_owned())
+        );
+    }
+
+    #[test]
+    fn decoder_handles_characters_split_across_chunks() {
+        let mut text = String::from("email,first_name\n");
+        while text.len() < CHUNK * 3 {
+            text.push_str("a@b.fr,Ééééééééé\n");
+        }
+        let mut out = String::new();
+        DecodeReader::new(Cursor::new(text.clone().into_bytes()), UTF_8)
+            .read_to_string(&mut out)
+            .ok();
+        assert_eq!(out, text);
+    }
+
+    #[test]
+    fn quoted_newlines_keep_line_numbers_right() {
+        let parsed = rows(b"email,note\na@x.fr,\"one\ntwo\"\nbad,x\n");
+        assert_eq!(
+            parsed[0]
+                .as_ref()
+                .ok()
+                .and_then(|c| c.attributes.get("note").cloned()),
+            Some(json!("one\ntwo"))
+        );
+        assert_eq!(parsed[1].as_ref().err().map(|e| e.line), Some(4));
+    }
+}

@@ -1,0 +1,371 @@
+//! The values that go in and out of the store, independent of the backend.
+
+use std::fmt;
+use std::str::FromStr;
+
+use jiff::Timestamp;
+
+/// Free-form contact or respondent attributes (segment, region, last purchase…); keys sorted.
+pub type Attributes = serde_json::Map<String, serde_json::Value>;
+
+/// Which database a store runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BackendKind {
+    /// A local file: the embedded default.
+    Sqlite,
+    /// A server shared by several daemons.
+    Postgres,
+}
+
+impl fmt::Display for BackendKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            BackendKind::Sqlite => "sqlite",
+            BackendKind::Postgres => "postgres",
+        })
+    }
+}
+
+/// A contact to insert or update, as read from a CSV file or an API call.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ContactInput {
+    /// Normalised email, the contact's identity.
+    pub email: String,
+    /// Given name; `None` keeps the stored one.
+    pub first_name: Option<String>,
+    /// Family name; `None` keeps the stored one.
+    pub last_name: Option<String>,
+    /// Preferred locale (`fr`, `en-GB`…); `None` keeps the stored one.
+    pub locale: Option<String>,
+    /// Typed attributes, merged key by key into the stored ones.
+    pub attributes: Attributes,
+}
+
+/// A contact as stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Contact {
+    /// Normalised email.
+    pub email: String,
+    /// Given name.
+    pub first_name: Option<String>,
+    /// Family name.
+    pub last_name: Option<String>,
+    /// Preferred locale.
+    pub locale: Option<String>,
+    /// Typed attributes.
+    pub attributes: Attributes,
+    /// First import.
+    pub created_at: Timestamp,
+    /// Last import that touched it.
+    pub updated_at: Timestamp,
+}
+
+/// What an upsert did, for the import summary.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct UpsertCounts {
+    /// New contacts.
+    pub inserted: u64,
+    /// Known contacts whose fields were refreshed.
+    pub updated: u64,
+}
+
+/// Why an email must not be contacted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum SuppressionReason {
+    /// The person clicked unsubscribe.
+    Unsubscribed,
+    /// Mail to the address bounced permanently.
+    Bounced,
+    /// The person asked to be forgotten.
+    Erased,
+}
+
+impl SuppressionReason {
+    /// The value stored in the `reason` column.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SuppressionReason::Unsubscribed => "unsubscribed",
+            SuppressionReason::Bounced => "bounced",
+            SuppressionReason::Erased => "erased",
+        }
+    }
+}
+
+impl fmt::Display for SuppressionReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Error for a reason or state name the store does not know.
+#[derive(Debug, thiserror::Error)]
+#[error("unknown {what} `{value}`")]
+pub struct UnknownName {
+    what: &'static str,
+    value: String,
+}
+
+impl FromStr for SuppressionReason {
+    type Err = UnknownName;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "unsubscribed" => Ok(SuppressionReason::Unsubscribed),
+            "bounced" => Ok(SuppressionReason::Bounced),
+            "erased" => Ok(SuppressionReason::Erased),
+            _ => Err(UnknownName {
+                what: "suppression reason",
+                value: s.to_owned(),
+            }),
+        }
+    }
+}
+
+/// One entry of the suppression list.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Suppression {
+    /// The suppressed email.
+    pub email: String,
+    /// Why.
+    pub reason: SuppressionReason,
+    /// Free text (an SMTP reply, where the unsubscribe came from…).
+    pub detail: Option<String>,
+    /// When it was added.
+    pub at: Timestamp,
+}
+
+/// The unique identity of a wave: the same key never creates a second wave.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct WaveKey {
+    /// Program id.
+    pub program_id: String,
+    /// Survey id.
+    pub survey_id: String,
+    /// Channel id.
+    pub channel_id: String,
+    /// Period key (`2026-11`, `2026-Q3`, `2026-W45`…).
+    pub period: String,
+    /// Wave number within the period, from 1.
+    pub wave: u32,
+}
+
+/// How a wave was drawn, kept so it can be audited and reproduced.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WavePlan {
+    /// The program's sample that drew it.
+    pub sample_id: String,
+    /// The seed of the draw.
+    pub seed: u64,
+    /// SHA-256 of the program file used, when known.
+    pub program_sha256: Option<String>,
+    /// When the wave is due to go out.
+    pub planned_at: Timestamp,
+}
+
+/// One message to send, as planned.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewInvitation {
+    /// Normalised recipient email (unique within the wave).
+    pub email: String,
+    /// Locale of the message.
+    pub locale: Option<String>,
+    /// Snapshot of the contact's fields for the templates (erased by `forget`).
+    pub contact_data: Attributes,
+    /// When it becomes due for sending.
+    pub due_at: Timestamp,
+}
+
+/// What `materialise_wave` did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WaveOutcome {
+    /// The wave's id (new or existing).
+    pub wave_id: i64,
+    /// True when this call created the wave; false when it already existed.
+    pub created: bool,
+    /// How many invitations the wave has.
+    pub invitations: u64,
+}
+
+/// The life of an invitation in the outbox.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum InvitationState {
+    /// Waiting to be sent.
+    Planned,
+    /// Claimed by a dispatcher under a lease.
+    Sending,
+    /// Accepted by the mail server.
+    Sent,
+    /// Permanently failed.
+    Failed,
+    /// Temporarily failed, retried at `next_attempt_at`.
+    Deferred,
+    /// Not sent: unsubscribed, bounced, erased or fatigued.
+    Suppressed,
+    /// Its period closed before it could go.
+    Expired,
+}
+
+impl InvitationState {
+    /// The value stored in the `state` column.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            InvitationState::Planned => "planned",
+            InvitationState::Sending => "sending",
+            InvitationState::Sent => "sent",
+            InvitationState::Failed => "failed",
+            InvitationState::Deferred => "deferred",
+            InvitationState::Suppressed => "suppressed",
+            InvitationState::Expired => "expired",
+        }
+    }
+}
+
+impl FromStr for InvitationState {
+    type Err = UnknownName;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(match s {
+            "planned" => InvitationState::Planned,
+            "sending" => InvitationState::Sending,
+            "sent" => InvitationState::Sent,
+            "failed" => InvitationState::Failed,
+            "deferred" => InvitationState::Deferred,
+            "suppressed" => InvitationState::Suppressed,
+            "expired" => InvitationState::Expired,
+            _ => {
+                return Err(UnknownName {
+                    what: "invitation state",
+                    value: s.to_owned(),
+                });
+            }
+        })
+    }
+}
+
+/// An invitation as stored (the fields the outbox shows).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Invitation {
+    /// Row id.
+    pub id: i64,
+    /// Its wave.
+    pub wave_id: i64,
+    /// Recipient; `None` once the person was erased.
+    pub email: Option<String>,
+    /// Locale of the message.
+    pub locale: Option<String>,
+    /// Template data; `None` once the person was erased.
+    pub contact_data: Option<Attributes>,
+    /// Where it is in the outbox.
+    pub state: InvitationState,
+    /// Send attempts so far.
+    pub attempts: u32,
+    /// When it is next due.
+    pub next_attempt_at: Option<Timestamp>,
+    /// True when a crash may have sent it twice.
+    pub possibly_duplicate: bool,
+}
+
+/// One answer of a response, as given and as stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Answer {
+    /// The question's id.
+    pub question_id: String,
+    /// Position among several values of one question (multiple choice), from 0.
+    pub ordinal: u32,
+    /// Score for NPS, CSAT, CES, yes/no (1/0).
+    pub num_value: Option<f64>,
+    /// Chosen option id for single and multiple choice.
+    pub choice: Option<String>,
+    /// Open verbatim (personal data: erased by `forget`).
+    pub text_value: Option<String>,
+}
+
+/// A response to store.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewResponse {
+    /// The invitation answered (one response per invitation), or `None` for open links and
+    /// imports.
+    pub invitation_id: Option<i64>,
+    /// Program id.
+    pub program_id: String,
+    /// Survey id.
+    pub survey_id: String,
+    /// Touchpoint of the survey at the time of answering.
+    pub touchpoint_id: Option<String>,
+    /// Channel (`email`, `link`, `phone`, `import`…).
+    pub channel: String,
+    /// Period key the response counts in.
+    pub period: String,
+    /// When it was submitted.
+    pub submitted_at: Timestamp,
+    /// Respondent email, for imports that carry one.
+    pub email: Option<String>,
+    /// Respondent attributes (segment, region…) for grouping in reports.
+    pub respondent: Option<Attributes>,
+    /// Id given by an external system, unique per program: re-imports are ignored.
+    pub external_id: Option<String>,
+    /// The answers.
+    pub answers: Vec<Answer>,
+}
+
+/// A response as stored, with its answers ordered by question then ordinal.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredResponse {
+    /// Row id.
+    pub id: i64,
+    /// The invitation answered.
+    pub invitation_id: Option<i64>,
+    /// Program id.
+    pub program_id: String,
+    /// Survey id.
+    pub survey_id: String,
+    /// Channel.
+    pub channel: String,
+    /// Period key.
+    pub period: String,
+    /// When it was submitted.
+    pub submitted_at: Timestamp,
+    /// Respondent email; `None` once erased.
+    pub email: Option<String>,
+    /// Respondent attributes; `None` once erased.
+    pub respondent: Option<Attributes>,
+    /// External id.
+    pub external_id: Option<String>,
+    /// The answers.
+    pub answers: Vec<Answer>,
+}
+
+/// What `forget` erased, so the CLI can confirm it to the operator.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ForgetReport {
+    /// Contact rows deleted (0 or 1).
+    pub contacts: u64,
+    /// Invitations whose email and data were blanked.
+    pub invitations: u64,
+    /// Responses whose respondent data was removed.
+    pub responses: u64,
+    /// Text answers removed.
+    pub verbatims: u64,
+    /// Contact-history rows deleted.
+    pub history: u64,
+}
+
+/// A migration this binary knows but the database has not applied yet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingMigration {
+    /// Its version number.
+    pub version: i64,
+    /// Its description.
+    pub description: String,
+}
+
+/// The schema's state, for `ecoute db status`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MigrationStatus {
+    /// Which database.
+    pub backend: BackendKind,
+    /// Highest applied migration, `None` for an empty database.
+    pub current: Option<i64>,
+    /// Highest migration this binary knows.
+    pub latest: i64,
+    /// Migrations still to apply, in order.
+    pub pending: Vec<PendingMigration>,
+}
