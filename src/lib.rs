@@ -5,6 +5,7 @@ pub mod contacts;
 pub mod expr;
 pub mod metrics;
 pub mod period;
+pub mod plan;
 pub mod program;
 pub mod sampling;
 pub mod schedule;

@@ -13,6 +13,8 @@ macro_rules! say {
 
 mod check;
 mod init;
+mod plan;
+mod store_commands;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -89,6 +91,15 @@ enum Command {
         after_help = "Example:\n  ecoute init mon-programme && cd mon-programme && ecoute check"
     )]
     Init(init::InitArgs),
+    /// Import, list and erase contacts
+    #[command(subcommand)]
+    Contacts(store_commands::ContactsCommand),
+    /// Dry-run (or --commit) a period's sample, exclusions, waves and reminders
+    #[command(after_help = "Examples:\n  ecoute plan fidelite-clients\n  ecoute plan fidelite-clients --period 2026-11 --list --format json\n  ecoute plan programs/fidelite-clients.yaml --commit")]
+    Plan(plan::PlanArgs),
+    /// Database schema: migrate and status
+    #[command(subcommand)]
+    Db(store_commands::DbCommand),
 }
 
 /// Output formats for commands that a script may read.
@@ -148,7 +159,26 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Init(args) => init::run(&args),
+        Command::Contacts(command) => {
+            let settings = cli.global.settings()?;
+            runtime()?.block_on(store_commands::contacts(&command, &settings))
+        }
+        Command::Plan(args) => {
+            let settings = cli.global.settings()?;
+            runtime()?.block_on(plan::run(&args, &settings))
+        }
+        Command::Db(command) => {
+            let settings = cli.global.settings()?;
+            runtime()?.block_on(store_commands::db(&command, &settings))
+        }
     }
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
 }
 
 #[cfg(test)]

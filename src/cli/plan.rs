@@ -1,0 +1,201 @@
+//! `ecoute plan`: a dry run of who would be asked and why the others are not; `--commit`
+//! materialises the waves.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Args, ValueEnum};
+
+use super::store_commands::open;
+use crate::config::Settings;
+use crate::plan::{self, Plan};
+use crate::program::{CheckContext, Program};
+use crate::templates::Templates;
+
+/// Arguments of `ecoute plan`.
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// Program id (looked up in programs/) or path to a program file
+    program: String,
+    /// Period: 2026-11, 2026-Q3, 2026-W45, a window id, or start..end; default: the current one
+    #[arg(long)]
+    period: Option<String>,
+    /// Output format
+    #[arg(long, value_enum, default_value_t)]
+    format: PlanFormat,
+    /// Also list the drawn contacts
+    #[arg(long)]
+    list: bool,
+    /// Materialise the waves and invitations in the store (idempotent)
+    #[arg(long)]
+    commit: bool,
+}
+
+/// Output formats of `ecoute plan`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum PlanFormat {
+    /// A readable table.
+    #[default]
+    Table,
+    /// JSON, identical for identical inputs.
+    Json,
+}
+
+/// Finds a program by path or by id in `programs/`, and checks it.
+pub fn find_program(spec: &str, settings: &Settings) -> anyhow::Result<Program> {
+    let context = CheckContext {
+        templates: Templates::new(settings.templates.as_deref()),
+    };
+    let direct = PathBuf::from(spec);
+    let path = if direct.is_file() {
+        direct
+    } else {
+        let files = crate::program::discover(&[PathBuf::from("programs")]).unwrap_or_default();
+        files
+            .into_iter()
+            .find(|file| {
+                file.file_stem().and_then(|s| s.to_str()) == Some(spec)
+                    || program_id_of(file).as_deref() == Some(spec)
+            })
+            .with_context(|| {
+                format!("no program `{spec}`: give a program file path, or an id of a program in programs/")
+            })?
+    };
+    crate::program::load(&path, &context).map_err(|problems| {
+        for problem in &problems {
+            eprintln!("{}\n", problem.render(false));
+        }
+        anyhow::anyhow!(
+            "{} has {} problem(s); run `ecoute check {}`",
+            path.display(),
+            problems.len(),
+            path.display()
+        )
+    })
+}
+
+fn program_id_of(path: &Path) -> Option<String> {
+    let text = std::fs::read_to_string(path).ok()?;
+    text.lines()
+        .skip_while(|line| !line.starts_with("program:"))
+        .find_map(|line| line.trim().strip_prefix("id:").map(|id| id.trim().trim_matches('"').to_owned()))
+}
+
+/// Builds (and optionally commits) the plan, then prints it.
+pub async fn run(args: &PlanArgs, settings: &Settings) -> anyhow::Result<ExitCode> {
+    let program = find_program(&args.program, settings)?;
+    let now = jiff::Timestamp::now();
+    let period = crate::schedule::resolve_period(&program.file, args.period.as_deref(), now)?;
+    let store = open(settings).await?;
+    let mut plan = plan::build(&store, &program, period, now).await?;
+    let committed = if args.commit {
+        Some(plan::commit(&store, &program, period, &plan).await?)
+    } else {
+        None
+    };
+    if !args.list {
+        for survey in &mut plan.surveys {
+            survey.sample.drawn.clear();
+        }
+    }
+    match args.format {
+        PlanFormat::Json => {
+            let mut value = serde_json::to_value(&plan)?;
+            if let Some(committed) = &committed {
+                value["committed"] = serde_json::to_value(committed)?;
+            }
+            say!("{}", serde_json::to_string_pretty(&value)?);
+        }
+        PlanFormat::Table => {
+            print_table(&plan, args.list);
+            match &committed {
+                Some(waves) => {
+                    for wave in waves {
+                        say!(
+                            "committed {} wave {}: {} ({} invitations)",
+                            wave.survey,
+                            wave.wave,
+                            if wave.created { "created" } else { "already existed, unchanged" },
+                            wave.invitations
+                        );
+                    }
+                }
+                None => say!("\nDry run: nothing was written. Add --commit to create the waves."),
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_table(plan: &Plan, list: bool) {
+    say!(
+        "Plan {} — period {} ({} → {}), answers until {}",
+        plan.program,
+        plan.period,
+        plan.period_start,
+        plan.period_end,
+        plan.closes_at
+    );
+    say!("program file sha256 {}", plan.program_sha256);
+    if plan.surveys.is_empty() {
+        say!("No survey of this program invites a sample (link and trigger surveys need no plan).");
+    }
+    for survey in &plan.surveys {
+        let sample = &survey.sample;
+        say!(
+            "\nsurvey {} · channel {} ({}) · sample {}",
+            survey.survey,
+            survey.channel,
+            survey.channel_type,
+            sample.sample
+        );
+        say!(
+            "  source {}: {} contacts{}",
+            survey.source,
+            sample.population,
+            if survey.source_rejected_rows > 0 {
+                format!(" ({} unreadable rows skipped)", survey.source_rejected_rows)
+            } else {
+                String::new()
+            }
+        );
+        say!("  excluded, in order:");
+        say!("    suppressed (unsubscribed, bounced, erased)  {:>8}", sample.excluded_suppressed);
+        say!("    contacted within the fatigue window         {:>8}", sample.excluded_fatigue);
+        say!("    filtered out                                {:>8}", sample.excluded_filter);
+        say!("    not drawn                                   {:>8}", sample.not_drawn);
+        say!("  eligible {} → drawn {}", sample.eligible, sample.eligible - sample.not_drawn);
+        if !sample.strata.is_empty() {
+            say!("  {:<28} {:>9} {:>10} {:>7}", sample.strata.join(" / "), "eligible", "allocated", "drawn");
+            for (stratum, (eligible, allocated, drawn)) in plan::strata_table(sample) {
+                say!(
+                    "  {:<28} {:>9} {:>10} {:>7}",
+                    stratum,
+                    eligible,
+                    allocated.map_or("-".to_owned(), |a| a.to_string()),
+                    drawn
+                );
+            }
+        }
+        for wave in &survey.waves {
+            let reminders = if wave.reminders.is_empty() {
+                String::new()
+            } else {
+                format!("; reminders {}", wave.reminders.join(", "))
+            };
+            say!("  wave {} at {}: {} invitations{reminders}", wave.wave, wave.at, wave.invitations);
+        }
+        if survey.waves.is_empty() {
+            say!("  no wave falls in this period (cron of `periods.waves`)");
+        }
+        for warning in &sample.warnings {
+            say!("  ! {warning}");
+        }
+        if list {
+            for drawn in &sample.drawn {
+                say!("    {} {}", drawn.email, drawn.stratum.join(" / "));
+            }
+        }
+    }
+}

@@ -1,0 +1,469 @@
+//! Plans: for one program and period, who each survey would invite, why the others are
+//! left out, and when the waves and reminders go. Building a plan reads contacts and the
+//! store but writes nothing; committing it materialises the waves and their invitations
+//! idempotently (the store's unique keys decide, so a second commit creates nothing).
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::fs::File;
+use std::io::BufReader;
+use std::path::{Path, PathBuf};
+
+use jiff::{Timestamp, ToSpan};
+use serde::Serialize;
+
+use crate::contacts::parse::{ContactRows, DecodeReader, sniff};
+use crate::expr::Expr;
+use crate::period::Period;
+use crate::program::Program;
+use crate::program::model::{ChannelType, Sample};
+use crate::sampling::{
+    Candidate, Draw, Exclusions, Fatigue, SampleOutcome, SampleScope, SampleSpec, Sampler,
+};
+use crate::schedule::{self, ScheduleError};
+use crate::store::{Attributes, NewInvitation, Store, StoreError, WaveKey, WaveOutcome, WavePlan};
+
+/// Why a plan could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum PlanError {
+    /// The store could not be read or written.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// Periods, waves or time zone.
+    #[error(transparent)]
+    Schedule(#[from] ScheduleError),
+    /// The contacts CSV of a source could not be read.
+    #[error("contact source `{source_id}` ({path}): {message}")]
+    Source {
+        /// The source id in the program.
+        source_id: String,
+        /// The CSV file.
+        path: PathBuf,
+        /// What went wrong.
+        message: String,
+    },
+    /// The sample could not be drawn (invalid filter at run time, duplicate contact…).
+    #[error("sample `{sample}`: {message}")]
+    Sampling {
+        /// The sample id.
+        sample: String,
+        /// What went wrong.
+        message: String,
+    },
+}
+
+/// A whole plan, printed by `ecoute plan` and committed by `ecoute plan --commit`.
+#[derive(Debug, Serialize)]
+pub struct Plan {
+    /// The program id.
+    pub program: String,
+    /// SHA-256 of the program file the plan was made from.
+    pub program_sha256: String,
+    /// The period, as spelled on the command line.
+    pub period: String,
+    /// First instant of the period, in the program's time zone.
+    pub period_start: String,
+    /// End of the period (exclusive).
+    pub period_end: String,
+    /// When answers stop being accepted.
+    pub closes_at: String,
+    /// One entry per survey that invites a sample.
+    pub surveys: Vec<SurveyPlan>,
+}
+
+/// The plan of one survey.
+#[derive(Debug, Serialize)]
+pub struct SurveyPlan {
+    /// Survey id.
+    pub survey: String,
+    /// The channel that carries the invitations.
+    pub channel: String,
+    /// `email`, `phone`, `interview` or `mail`.
+    pub channel_type: String,
+    /// The contact source drawn from.
+    pub source: String,
+    /// Rows of a CSV source that could not be read as contacts.
+    pub source_rejected_rows: u64,
+    /// The draw, with exclusion counts per rule and per-stratum sizes.
+    pub sample: SampleOutcome,
+    /// Dispatch waves in the period.
+    pub waves: Vec<WavePlanView>,
+}
+
+/// One wave as shown in a plan.
+#[derive(Debug, Serialize)]
+pub struct WavePlanView {
+    /// 1-based wave number.
+    pub wave: u32,
+    /// When it goes out, program time zone.
+    pub at: String,
+    /// When reminders go out.
+    pub reminders: Vec<String>,
+    /// How many contacts it invites.
+    pub invitations: u64,
+}
+
+/// What a commit did, per wave.
+#[derive(Debug, Serialize)]
+pub struct Committed {
+    /// Survey id.
+    pub survey: String,
+    /// Wave number.
+    pub wave: u32,
+    /// The store's wave id.
+    pub wave_id: i64,
+    /// False when the wave already existed (nothing was added).
+    pub created: bool,
+    /// Invitations in the wave.
+    pub invitations: u64,
+}
+
+/// Suppressions and recent contacts, read once from the store.
+struct StoreExclusions {
+    suppressed: HashSet<String>,
+    contacted: HashMap<String, Timestamp>,
+}
+
+impl Exclusions for StoreExclusions {
+    fn is_suppressed(&self, email: &str) -> bool {
+        self.suppressed.contains(email)
+    }
+
+    fn last_contacted(&self, email: &str) -> Option<Timestamp> {
+        self.contacted.get(email).copied()
+    }
+}
+
+/// Builds the plan of `program` for `period`; reads, never writes.
+pub async fn build(
+    store: &Store,
+    program: &Program,
+    period: Period,
+    now: Timestamp,
+) -> Result<Plan, PlanError> {
+    let file = &program.file;
+    let zone = schedule::time_zone(file)?;
+    let fatigue_days = file
+        .rules
+        .fatigue
+        .as_ref()
+        .map(|f| *f.min_days_between_contacts)
+        .unwrap_or(0);
+    let since = now
+        .checked_sub((i64::from(fatigue_days) * 24).hours())
+        .unwrap_or(Timestamp::MIN);
+    let exclusions = StoreExclusions {
+        suppressed: store
+            .list_suppressions()
+            .await?
+            .into_iter()
+            .map(|s| s.email)
+            .collect(),
+        contacted: store.contacted_since(since).await?,
+    };
+    let fatigue = (fatigue_days > 0).then_some(Fatigue {
+        min_days_between_contacts: fatigue_days,
+        plan_time: now,
+    });
+    let mut surveys = Vec::new();
+    for survey in &file.surveys {
+        let Some(sample_id) = &survey.sample else {
+            continue;
+        };
+        let Some(sample) = file.samples.iter().find(|s| *s.id == **sample_id) else {
+            continue;
+        };
+        let Some(channel) = dispatching_channel(program, &survey.channels) else {
+            continue;
+        };
+        let spec = spec(sample)?;
+        let scope = SampleScope::new(program.id(), &survey.id, &period.to_string());
+        let mut sampler = Sampler::new(&spec, &scope, fatigue, &exclusions).map_err(|err| {
+            PlanError::Sampling {
+                sample: sample.id.to_string(),
+                message: err.to_string(),
+            }
+        })?;
+        let (source, rejected) =
+            feed(store, program, &sample.contacts, |candidate| {
+                sampler.offer(candidate).map_err(|err| err.to_string())
+            })
+            .await
+            .map_err(|err| match err {
+                FeedError::Plan(plan) => plan,
+                FeedError::Sample(message) => PlanError::Sampling {
+                    sample: sample.id.to_string(),
+                    message,
+                },
+            })?;
+        let outcome = sampler.finish().map_err(|err| PlanError::Sampling {
+            sample: sample.id.to_string(),
+            message: err.to_string(),
+        })?;
+        let email_channel = (*channel.kind == ChannelType::Email).then_some(channel);
+        let waves = schedule::waves(file, &period, email_channel)?;
+        let count = u64::try_from(waves.len()).unwrap_or(1).max(1);
+        let drawn = u64::try_from(outcome.drawn.len()).unwrap_or(u64::MAX);
+        let views = waves
+            .iter()
+            .enumerate()
+            .map(|(index, wave)| {
+                let index = u64::try_from(index).unwrap_or(0);
+                WavePlanView {
+                    wave: wave.number,
+                    at: wave.at.strftime("%Y-%m-%d %H:%M %Z (%a)").to_string(),
+                    reminders: wave
+                        .reminders
+                        .iter()
+                        .map(|r| r.strftime("%Y-%m-%d %H:%M").to_string())
+                        .collect(),
+                    invitations: drawn / count + u64::from(index < drawn % count),
+                }
+            })
+            .collect();
+        surveys.push(SurveyPlan {
+            survey: survey.id.to_string(),
+            channel: channel.id.to_string(),
+            channel_type: channel_type_name(*channel.kind).to_owned(),
+            source,
+            source_rejected_rows: rejected,
+            sample: outcome,
+            waves: views,
+        });
+    }
+    Ok(Plan {
+        program: program.id().to_owned(),
+        program_sha256: program.sha256.clone(),
+        period: period.to_string(),
+        period_start: period.start(&zone).map_err(ScheduleError::from)?.to_zoned(zone.clone()).to_string(),
+        period_end: period.end(&zone).map_err(ScheduleError::from)?.to_zoned(zone.clone()).to_string(),
+        closes_at: schedule::closes_at(file, &period)?.to_string(),
+        surveys,
+    })
+}
+
+/// Materialises the plan's waves and invitations; safe to run twice or concurrently.
+pub async fn commit(
+    store: &Store,
+    program: &Program,
+    period: Period,
+    plan: &Plan,
+) -> Result<Vec<Committed>, PlanError> {
+    store.record_program_version(program.id(), &program.sha256).await?;
+    let file = &program.file;
+    let mut committed = Vec::new();
+    for survey_plan in &plan.surveys {
+        let Some(survey) = file.surveys.iter().find(|s| *s.id == survey_plan.survey) else {
+            continue;
+        };
+        let Some(sample) = survey
+            .sample
+            .as_ref()
+            .and_then(|id| file.samples.iter().find(|s| *s.id == **id))
+        else {
+            continue;
+        };
+        let wanted: HashSet<&str> = survey_plan.sample.drawn.iter().map(|d| d.email.as_str()).collect();
+        let mut details: HashMap<String, Attributes> = HashMap::new();
+        feed(store, program, &sample.contacts, |candidate| {
+            if wanted.contains(candidate.email.as_str()) {
+                let mut data = candidate.attributes.clone();
+                data.insert("email".into(), candidate.email.clone().into());
+                details.insert(candidate.email.clone(), data);
+            }
+            Ok(())
+        })
+        .await
+        .map_err(|err| match err {
+            FeedError::Plan(plan) => plan,
+            FeedError::Sample(message) => PlanError::Sampling {
+                sample: sample.id.to_string(),
+                message,
+            },
+        })?;
+        let waves = schedule::waves(file, &period, None)?;
+        let count = waves.len().max(1);
+        for (index, wave) in waves.iter().enumerate() {
+            let invitations: Vec<NewInvitation> = survey_plan
+                .sample
+                .drawn
+                .iter()
+                .enumerate()
+                .filter(|(position, _)| position % count == index)
+                .map(|(_, drawn)| NewInvitation {
+                    email: drawn.email.clone(),
+                    locale: drawn.locale.clone(),
+                    contact_data: details.get(&drawn.email).cloned().unwrap_or_default(),
+                    due_at: wave.at.timestamp(),
+                })
+                .collect();
+            let key = WaveKey {
+                program_id: program.id().to_owned(),
+                survey_id: survey_plan.survey.clone(),
+                channel_id: survey_plan.channel.clone(),
+                period: plan.period.clone(),
+                wave: wave.number,
+            };
+            let wave_plan = WavePlan {
+                sample_id: sample.id.to_string(),
+                seed: sample.seed,
+                program_sha256: Some(program.sha256.clone()),
+                planned_at: wave.at.timestamp(),
+            };
+            let WaveOutcome {
+                wave_id,
+                created,
+                invitations,
+            } = store.materialise_wave(&key, &wave_plan, &invitations).await?;
+            committed.push(Committed {
+                survey: survey_plan.survey.clone(),
+                wave: wave.number,
+                wave_id,
+                created,
+                invitations,
+            });
+        }
+    }
+    Ok(committed)
+}
+
+/// The channel whose invitations a plan materialises: the survey's first email channel,
+/// else its first offline channel (a call list); open links need no plan.
+fn dispatching_channel<'p>(
+    program: &'p Program,
+    channels: &[crate::program::At<String>],
+) -> Option<&'p crate::program::model::Channel> {
+    let declared: Vec<&crate::program::model::Channel> = channels
+        .iter()
+        .filter_map(|id| program.file.channels.iter().find(|c| *c.id == **id))
+        .collect();
+    declared
+        .iter()
+        .find(|c| *c.kind == ChannelType::Email)
+        .or_else(|| declared.iter().find(|c| *c.kind != ChannelType::Link))
+        .copied()
+}
+
+fn channel_type_name(kind: ChannelType) -> &'static str {
+    match kind {
+        ChannelType::Email => "email",
+        ChannelType::Link => "link",
+        ChannelType::Phone => "phone",
+        ChannelType::Interview => "interview",
+        ChannelType::Mail => "mail",
+    }
+}
+
+fn spec(sample: &Sample) -> Result<SampleSpec, PlanError> {
+    let invalid = |message: String| PlanError::Sampling {
+        sample: sample.id.to_string(),
+        message,
+    };
+    let filter = sample
+        .filter
+        .as_ref()
+        .map(|text| Expr::compile(text))
+        .transpose()
+        .map_err(|err| invalid(err.to_string()))?;
+    let draw = match (&sample.size, &sample.rate) {
+        (Some(size), _) => Draw::Size(**size),
+        (None, Some(rate)) => Draw::Rate(**rate),
+        (None, None) => return Err(invalid("neither `size` nor `rate`; run `ecoute check`".into())),
+    };
+    Ok(SampleSpec {
+        id: sample.id.to_string(),
+        filter,
+        draw,
+        strata: sample.strata.iter().map(|s| s.to_string()).collect(),
+        min_per_stratum: sample.min_per_stratum.as_deref().copied(),
+        seed: sample.seed,
+    })
+}
+
+enum FeedError {
+    Plan(PlanError),
+    Sample(String),
+}
+
+/// Streams the contacts of source `source_id` into `consume`; returns a description of the
+/// source and how many CSV rows were rejected.
+async fn feed(
+    store: &Store,
+    program: &Program,
+    source_id: &str,
+    mut consume: impl FnMut(&Candidate) -> Result<(), String>,
+) -> Result<(String, u64), FeedError> {
+    let Some(source) = program.file.contacts.iter().find(|c| *c.id == source_id) else {
+        return Err(FeedError::Plan(PlanError::Sampling {
+            sample: source_id.to_owned(),
+            message: "unknown contact source; run `ecoute check`".into(),
+        }));
+    };
+    if let Some(csv) = &source.csv {
+        let base = program.path.parent().unwrap_or(Path::new("."));
+        let path = base.join(csv.as_str());
+        let rejected = feed_csv(&path, &mut consume).map_err(|err| match err {
+            FeedError::Plan(PlanError::Source { message, .. }) => {
+                FeedError::Plan(PlanError::Source {
+                    source_id: source_id.to_owned(),
+                    path: path.clone(),
+                    message,
+                })
+            }
+            other => other,
+        })?;
+        return Ok((format!("{source_id} (CSV {})", path.display()), rejected));
+    }
+    let contacts = store.all_contacts().await.map_err(|e| FeedError::Plan(e.into()))?;
+    for contact in contacts {
+        let candidate = Candidate {
+            email: contact.email,
+            attributes: contact.attributes,
+            locale: contact.locale,
+        };
+        consume(&candidate).map_err(FeedError::Sample)?;
+    }
+    Ok((format!("{source_id} (store)"), 0))
+}
+
+fn feed_csv(
+    path: &Path,
+    consume: &mut impl FnMut(&Candidate) -> Result<(), String>,
+) -> Result<u64, FeedError> {
+    let source_error = |message: String| {
+        FeedError::Plan(PlanError::Source {
+            source_id: String::new(),
+            path: path.to_path_buf(),
+            message,
+        })
+    };
+    let file = File::open(path).map_err(|err| source_error(err.to_string()))?;
+    let mut reader = BufReader::new(file);
+    let dialect = sniff(&mut reader, None, None).map_err(|err| source_error(err.to_string()))?;
+    let decoded = DecodeReader::new(reader, dialect.encoding);
+    let mut rows =
+        ContactRows::new(decoded, dialect.delimiter).map_err(|err| source_error(err.to_string()))?;
+    let mut rejected = 0;
+    while let Some(row) = rows.next_row() {
+        match row {
+            Ok(contact) => {
+                let candidate = Candidate {
+                    email: contact.email,
+                    attributes: contact.attributes,
+                    locale: contact.locale,
+                };
+                consume(&candidate).map_err(FeedError::Sample)?;
+            }
+            Err(_) => rejected += 1,
+        }
+    }
+    Ok(rejected)
+}
+
+/// Strata sizes of a plan for the table view, keyed by the joined stratum values.
+pub fn strata_table(outcome: &SampleOutcome) -> BTreeMap<String, (u64, Option<u64>, u64)> {
+    outcome
+        .per_stratum
+        .iter()
+        .map(|s| (s.values.join(" / "), (s.eligible, s.allocated, s.drawn)))
+        .collect()
+}
