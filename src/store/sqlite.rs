@@ -121,7 +121,11 @@ impl SqliteStore {
         let tail =
             sql::upsert_contacts_tail("json_patch(contacts.attributes, excluded.attributes)");
         let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
-        let mut counts = UpsertCounts::default();
+        // Counting rows above the previous highest id tells inserts from updates without
+        // sending a row back per contact (`RETURNING`), which costs a third of the time.
+        let before: i64 = sqlx::query_scalar(sql::MAX_CONTACT_ID)
+            .fetch_one(&mut *tx)
+            .await?;
         for chunk in batch.chunks(ROWS_PER_STATEMENT) {
             let mut query = QueryBuilder::<Sqlite>::new(sql::INSERT_CONTACTS);
             query.push_values(chunk, |mut row, c| {
@@ -134,13 +138,18 @@ impl SqliteStore {
                     .push_bind(now);
             });
             query.push(&tail);
-            let revisions: Vec<i64> = query.build_query_scalar().fetch_all(&mut *tx).await?;
-            let inserted = revisions.iter().filter(|&&r| r == 0).count() as u64;
-            counts.inserted += inserted;
-            counts.updated += revisions.len() as u64 - inserted;
+            query.build().execute(&mut *tx).await?;
         }
+        let inserted: i64 = sqlx::query_scalar(sql::CONTACTS_AFTER)
+            .bind(before)
+            .fetch_one(&mut *tx)
+            .await?;
         tx.commit().await?;
-        Ok(counts)
+        let inserted = inserted.unsigned_abs();
+        Ok(UpsertCounts {
+            inserted,
+            updated: (batch.len() as u64).saturating_sub(inserted),
+        })
     }
 
     pub(super) async fn list_contacts(
