@@ -21,15 +21,19 @@ use std::collections::HashSet;
 use std::fs::File;
 use std::io::{self, BufReader, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use encoding_rs::Encoding;
 use indicatif::{ProgressBar, ProgressStyle};
+use tokio::sync::mpsc;
 
 pub use email::{EmailError, normalise_email};
 pub use parse::{RowError, RowProblem};
 
-use crate::store::{ContactInput, ForgetReport, Store, StoreError, SuppressionReason};
+use crate::store::{
+    ContactInput, ForgetReport, Store, StoreError, SuppressionReason, UpsertCounts,
+};
 use parse::{ContactRows, CountingReader, DecodeReader, Dialect};
 
 /// Rejected rows kept in the summary; beyond that they are only counted.
@@ -168,42 +172,100 @@ pub async fn import_file(
 }
 
 /// Imports CSV from any seekable input (read once more when detecting the encoding or in
-/// strict mode).
-pub async fn import<R: Read + Seek + Send>(
+/// strict mode). The file is parsed on a blocking thread while the previous batch is being
+/// written, so reading and writing overlap.
+pub async fn import<R: Read + Seek + Send + 'static>(
     store: &Store,
     mut input: R,
     options: &ImportOptions,
 ) -> Result<ImportSummary, ImportError> {
     let dialect = parse::sniff(&mut input, options.encoding, options.delimiter)?;
     let total = input.seek(SeekFrom::End(0)).map_err(ImportError::Read)?;
-    let erased: HashSet<String> = store
-        .list_suppressions()
-        .await?
-        .into_iter()
-        .filter(|s| s.reason == SuppressionReason::Erased)
-        .map(|s| s.email)
-        .collect();
+    let erased: Arc<HashSet<String>> = Arc::new(
+        store
+            .list_suppressions()
+            .await?
+            .into_iter()
+            .filter(|s| s.reason == SuppressionReason::Erased)
+            .map(|s| s.email)
+            .collect(),
+    );
     if options.strict {
         input.seek(SeekFrom::Start(0)).map_err(ImportError::Read)?;
-        let checked = run(None, &mut input, dialect, &erased, options, total).await?;
+        let (checked, returned) = run(None, input, dialect, &erased, options, total).await?;
         if checked.rejected > 0 {
             return Err(ImportError::Strict(Box::new(checked)));
         }
+        input = returned;
     }
     input.seek(SeekFrom::Start(0)).map_err(ImportError::Read)?;
-    run(Some(store), &mut input, dialect, &erased, options, total).await
+    let (summary, _) = run(Some(store), input, dialect, &erased, options, total).await?;
+    Ok(summary)
+}
+
+/// Good rows handed from the parser to the writer, with how far into the file they end.
+struct Batch {
+    contacts: Vec<ContactInput>,
+    bytes: u64,
 }
 
 /// One pass over the file; writes in batches when given a store, only checks otherwise.
-async fn run<R: Read + Send>(
+/// Gives the input back for a second pass.
+async fn run<R: Read + Send + 'static>(
     store: Option<&Store>,
     input: R,
     dialect: Dialect,
-    erased: &HashSet<String>,
+    erased: &Arc<HashSet<String>>,
     options: &ImportOptions,
     total: u64,
-) -> Result<ImportSummary, ImportError> {
+) -> Result<(ImportSummary, R), ImportError> {
     let bar = progress_bar(options.show_progress && store.is_some(), total);
+    let batch_size = options.batch_size.max(1);
+    let (sender, mut receiver) = mpsc::channel::<Batch>(2);
+    let erased = Arc::clone(erased);
+    let parser = tokio::task::spawn_blocking(move || {
+        parse_all(input, dialect, &erased, batch_size, &sender)
+    });
+    let mut written = UpsertCounts::default();
+    let mut failure = None;
+    while let Some(batch) = receiver.recv().await {
+        if let Some(store) = store {
+            match store.upsert_contacts(&batch.contacts).await {
+                Ok(counts) => {
+                    written.inserted += counts.inserted;
+                    written.updated += counts.updated;
+                }
+                Err(e) => {
+                    failure = Some(e);
+                    break;
+                }
+            }
+        }
+        bar.set_position(batch.bytes);
+    }
+    // Dropping the receiver stops the parser at its next batch if writing failed.
+    drop(receiver);
+    let parsed = parser
+        .await
+        .map_err(|e| ImportError::Read(io::Error::other(e)))?;
+    bar.finish_and_clear();
+    if let Some(e) = failure {
+        return Err(e.into());
+    }
+    let (mut summary, input) = parsed?;
+    summary.inserted = written.inserted;
+    summary.updated = written.updated;
+    Ok((summary, input))
+}
+
+/// The parser's side of [`run`]: reads every row, sends good ones in batches, counts the rest.
+fn parse_all<R: Read>(
+    input: R,
+    dialect: Dialect,
+    erased: &HashSet<String>,
+    batch_size: usize,
+    sender: &mpsc::Sender<Batch>,
+) -> Result<(ImportSummary, R), ImportError> {
     let decoded = DecodeReader::new(CountingReader::new(input), dialect.encoding);
     let mut rows = ContactRows::new(decoded, dialect.delimiter)?;
     let mut summary = ImportSummary {
@@ -216,43 +278,40 @@ async fn run<R: Read + Send>(
         skipped_erased: 0,
         errors: Vec::new(),
     };
-    let batch_size = options.batch_size.max(1);
-    let mut batch: Vec<ContactInput> = Vec::with_capacity(batch_size);
-    while let Some(row) = rows.next_row() {
-        summary.rows += 1;
+    let mut contacts: Vec<ContactInput> = Vec::with_capacity(batch_size);
+    let mut finished = false;
+    while !finished {
+        let row = rows.next_row();
+        finished = row.is_none();
         match row {
-            Ok(contact) if erased.contains(&contact.email) => summary.skipped_erased += 1,
-            Ok(contact) => batch.push(contact),
-            Err(e) => {
+            None => {}
+            Some(Ok(contact)) if erased.contains(&contact.email) => {
+                summary.rows += 1;
+                summary.skipped_erased += 1;
+            }
+            Some(Ok(contact)) => {
+                summary.rows += 1;
+                contacts.push(contact);
+            }
+            Some(Err(e)) => {
+                summary.rows += 1;
                 summary.rejected += 1;
                 if summary.errors.len() < MAX_REPORTED_ERRORS {
                     summary.errors.push(e);
                 }
             }
         }
-        if batch.len() >= batch_size {
-            write(store, &mut batch, &mut summary).await?;
-            bar.set_position(rows.get_ref().get_ref().bytes);
+        if contacts.len() >= batch_size || (finished && !contacts.is_empty()) {
+            let batch = Batch {
+                contacts: std::mem::replace(&mut contacts, Vec::with_capacity(batch_size)),
+                bytes: rows.get_ref().get_ref().bytes,
+            };
+            if sender.blocking_send(batch).is_err() {
+                break;
+            }
         }
     }
-    write(store, &mut batch, &mut summary).await?;
-    bar.finish_and_clear();
-    Ok(summary)
-}
-
-/// Writes and empties the batch (a check-only pass just empties it).
-async fn write(
-    store: Option<&Store>,
-    batch: &mut Vec<ContactInput>,
-    summary: &mut ImportSummary,
-) -> Result<(), ImportError> {
-    if let (Some(store), false) = (store, batch.is_empty()) {
-        let counts = store.upsert_contacts(batch).await?;
-        summary.inserted += counts.inserted;
-        summary.updated += counts.updated;
-    }
-    batch.clear();
-    Ok(())
+    Ok((summary, rows.into_inner().into_inner().into_inner()))
 }
 
 fn progress_bar(show: bool, total: u64) -> ProgressBar {

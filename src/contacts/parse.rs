@@ -163,6 +163,11 @@ impl<R: Read> DecodeReader<R> {
     pub fn get_ref(&self) -> &R {
         &self.inner
     }
+
+    /// Gives the undecoded input back.
+    pub fn into_inner(self) -> R {
+        self.inner
+    }
 }
 
 impl<R: Read> Read for DecodeReader<R> {
@@ -211,6 +216,11 @@ impl<R> CountingReader<R> {
     /// Wraps `inner`.
     pub fn new(inner: R) -> Self {
         CountingReader { inner, bytes: 0 }
+    }
+
+    /// Gives the wrapped reader back.
+    pub fn into_inner(self) -> R {
+        self.inner
     }
 }
 
@@ -324,6 +334,11 @@ impl<R: Read> ContactRows<R> {
     /// The underlying reader, to see how far it got.
     pub fn get_ref(&self) -> &R {
         self.reader.get_ref()
+    }
+
+    /// Gives the underlying reader back.
+    pub fn into_inner(self) -> R {
+        self.reader.into_inner()
     }
 
     /// The next row: `None` at the end, else a contact or the reason it was rejected.

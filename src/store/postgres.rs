@@ -106,6 +106,7 @@ impl PgStore {
         batch: &[ContactInput],
         now: i64,
     ) -> Result<UpsertCounts, BackendError> {
+        // `revision` is 0 on a new row and at least 1 on an updated one.
         let tail = sql::upsert_contacts_tail("contacts.attributes || excluded.attributes");
         let mut tx = self.pool.begin().await?;
         let mut counts = UpsertCounts::default();
@@ -121,6 +122,7 @@ impl PgStore {
                     .push_bind(now);
             });
             query.push(&tail);
+            query.push(" RETURNING revision");
             let revisions: Vec<i64> = query.build_query_scalar().fetch_all(&mut *tx).await?;
             let inserted = revisions.iter().filter(|&&r| r == 0).count() as u64;
             counts.inserted += inserted;

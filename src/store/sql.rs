@@ -4,8 +4,8 @@
 /// Start of the multi-row contact upsert; the backend appends `VALUES` and its conflict clause.
 pub(super) const INSERT_CONTACTS: &str = "INSERT INTO contacts (email, first_name, last_name, locale, attributes, created_at, updated_at) ";
 
-/// Refreshes a known contact: absent fields keep their value; `revision` tells inserts
-/// (0) from updates (≥ 1) in the `RETURNING` list. `{merge}` is the backend's JSON merge.
+/// Refreshes a known contact: absent fields keep their value, attributes are merged with
+/// `{merge}` (the backend's JSON merge), and `revision` counts the updates.
 pub(super) fn upsert_contacts_tail(merge: &str) -> String {
     format!(
         " ON CONFLICT (email) DO UPDATE SET \
@@ -14,10 +14,14 @@ pub(super) fn upsert_contacts_tail(merge: &str) -> String {
            locale = COALESCE(excluded.locale, contacts.locale), \
            attributes = {merge}, \
            revision = contacts.revision + 1, \
-           updated_at = excluded.updated_at \
-         RETURNING revision"
+           updated_at = excluded.updated_at"
     )
 }
+
+/// The newest contact row id (SQLite hands out increasing ids under its write lock).
+pub(super) const MAX_CONTACT_ID: &str = "SELECT COALESCE(MAX(id), 0) FROM contacts";
+/// Contacts created after a given id: the inserts of a batch.
+pub(super) const CONTACTS_AFTER: &str = "SELECT COUNT(*) FROM contacts WHERE id > $1";
 
 pub(super) const LIST_CONTACTS: &str = "SELECT email, first_name, last_name, locale, attributes, \
      created_at, updated_at FROM contacts ORDER BY email LIMIT $1 OFFSET $2";

@@ -101,7 +101,14 @@ impl SqliteStore {
 
     pub(super) async fn migrate(&self) -> Result<Vec<i64>, BackendError> {
         let before = self.status().await?;
-        migrator().run(&self.pool).await?;
+        if let Err(e) = migrator().run(&self.pool).await {
+            // SQLite has no migration lock: when two processes open a new file at once, the
+            // slower one fails on tables the faster one just created. Up to date is success.
+            if self.status().await?.pending.is_empty() {
+                return Ok(Vec::new());
+            }
+            return Err(e.into());
+        }
         Ok(before.pending.into_iter().map(|m| m.version).collect())
     }
 
@@ -121,7 +128,11 @@ impl SqliteStore {
         let tail =
             sql::upsert_contacts_tail("json_patch(contacts.attributes, excluded.attributes)");
         let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
-        let mut counts = UpsertCounts::default();
+        // Counting rows above the previous highest id tells inserts from updates without
+        // sending a row back per contact (`RETURNING`), which costs a third of the time.
+        let before: i64 = sqlx::query_scalar(sql::MAX_CONTACT_ID)
+            .fetch_one(&mut *tx)
+            .await?;
         for chunk in batch.chunks(ROWS_PER_STATEMENT) {
             let mut query = QueryBuilder::<Sqlite>::new(sql::INSERT_CONTACTS);
             query.push_values(chunk, |mut row, c| {
@@ -134,13 +145,18 @@ impl SqliteStore {
                     .push_bind(now);
             });
             query.push(&tail);
-            let revisions: Vec<i64> = query.build_query_scalar().fetch_all(&mut *tx).await?;
-            let inserted = revisions.iter().filter(|&&r| r == 0).count() as u64;
-            counts.inserted += inserted;
-            counts.updated += revisions.len() as u64 - inserted;
+            query.build().execute(&mut *tx).await?;
         }
+        let inserted: i64 = sqlx::query_scalar(sql::CONTACTS_AFTER)
+            .bind(before)
+            .fetch_one(&mut *tx)
+            .await?;
         tx.commit().await?;
-        Ok(counts)
+        let inserted = inserted.unsigned_abs();
+        Ok(UpsertCounts {
+            inserted,
+            updated: (batch.len() as u64).saturating_sub(inserted),
+        })
     }
 
     pub(super) async fn list_contacts(

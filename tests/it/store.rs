@@ -415,6 +415,19 @@ async fn concurrent_materialise_on_postgres_from_two_threads() {
     concurrent_materialise_creates_one_wave(TestDb::postgres().await).await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_stores_opening_a_new_sqlite_file_at_once_both_work() {
+    for _ in 0..5 {
+        let db = TestDb::sqlite();
+        let opens = [db.url.clone(), db.url.clone()]
+            .map(|url| tokio::spawn(async move { Store::open(&url).await }));
+        for open in opens {
+            let store = open.await.expect("task").expect("open");
+            assert!(store.status().await.expect("status").pending.is_empty());
+        }
+    }
+}
+
 #[tokio::test]
 async fn a_url_typo_names_the_accepted_schemes() {
     for (url, suggestion) in [
