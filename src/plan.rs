@@ -183,18 +183,17 @@ pub async fn build(
                 message: err.to_string(),
             }
         })?;
-        let (source, rejected) =
-            feed(store, program, &sample.contacts, |candidate| {
-                sampler.offer(candidate).map_err(|err| err.to_string())
-            })
-            .await
-            .map_err(|err| match err {
-                FeedError::Plan(plan) => plan,
-                FeedError::Sample(message) => PlanError::Sampling {
-                    sample: sample.id.to_string(),
-                    message,
-                },
-            })?;
+        let (source, rejected) = feed(store, program, &sample.contacts, |candidate| {
+            sampler.offer(candidate).map_err(|err| err.to_string())
+        })
+        .await
+        .map_err(|err| match err {
+            FeedError::Plan(plan) => plan,
+            FeedError::Sample(message) => PlanError::Sampling {
+                sample: sample.id.to_string(),
+                message,
+            },
+        })?;
         let outcome = sampler.finish().map_err(|err| PlanError::Sampling {
             sample: sample.id.to_string(),
             message: err.to_string(),
@@ -234,9 +233,21 @@ pub async fn build(
         program: program.id().to_owned(),
         program_sha256: program.sha256.clone(),
         period: period.to_string(),
-        period_start: period.start(&zone).map_err(ScheduleError::from)?.to_zoned(zone.clone()).to_string(),
-        period_end: period.end(&zone).map_err(ScheduleError::from)?.to_zoned(zone.clone()).to_string(),
-        closes_at: schedule::closes_at(file, &period)?.to_string(),
+        period_start: period
+            .start(&zone)
+            .map_err(ScheduleError::from)?
+            .to_zoned(zone.clone())
+            .strftime("%Y-%m-%d %H:%M %Z")
+            .to_string(),
+        period_end: period
+            .end(&zone)
+            .map_err(ScheduleError::from)?
+            .to_zoned(zone.clone())
+            .strftime("%Y-%m-%d %H:%M %Z")
+            .to_string(),
+        closes_at: schedule::closes_at(file, &period)?
+            .strftime("%Y-%m-%d %H:%M %Z")
+            .to_string(),
         surveys,
     })
 }
@@ -248,7 +259,9 @@ pub async fn commit(
     period: Period,
     plan: &Plan,
 ) -> Result<Vec<Committed>, PlanError> {
-    store.record_program_version(program.id(), &program.sha256).await?;
+    store
+        .record_program_version(program.id(), &program.sha256)
+        .await?;
     let file = &program.file;
     let mut committed = Vec::new();
     for survey_plan in &plan.surveys {
@@ -262,7 +275,12 @@ pub async fn commit(
         else {
             continue;
         };
-        let wanted: HashSet<&str> = survey_plan.sample.drawn.iter().map(|d| d.email.as_str()).collect();
+        let wanted: HashSet<&str> = survey_plan
+            .sample
+            .drawn
+            .iter()
+            .map(|d| d.email.as_str())
+            .collect();
         let mut details: HashMap<String, Attributes> = HashMap::new();
         feed(store, program, &sample.contacts, |candidate| {
             if wanted.contains(candidate.email.as_str()) {
@@ -313,7 +331,9 @@ pub async fn commit(
                 wave_id,
                 created,
                 invitations,
-            } = store.materialise_wave(&key, &wave_plan, &invitations).await?;
+            } = store
+                .materialise_wave(&key, &wave_plan, &invitations)
+                .await?;
             committed.push(Committed {
                 survey: survey_plan.survey.clone(),
                 wave: wave.number,
@@ -367,7 +387,11 @@ fn spec(sample: &Sample) -> Result<SampleSpec, PlanError> {
     let draw = match (&sample.size, &sample.rate) {
         (Some(size), _) => Draw::Size(**size),
         (None, Some(rate)) => Draw::Rate(**rate),
-        (None, None) => return Err(invalid("neither `size` nor `rate`; run `ecoute check`".into())),
+        (None, None) => {
+            return Err(invalid(
+                "neither `size` nor `rate`; run `ecoute check`".into(),
+            ));
+        }
     };
     Ok(SampleSpec {
         id: sample.id.to_string(),
@@ -413,7 +437,10 @@ async fn feed(
         })?;
         return Ok((format!("{source_id} (CSV {})", path.display()), rejected));
     }
-    let contacts = store.all_contacts().await.map_err(|e| FeedError::Plan(e.into()))?;
+    let contacts = store
+        .all_contacts()
+        .await
+        .map_err(|e| FeedError::Plan(e.into()))?;
     for contact in contacts {
         let candidate = Candidate {
             email: contact.email,
@@ -440,8 +467,8 @@ fn feed_csv(
     let mut reader = BufReader::new(file);
     let dialect = sniff(&mut reader, None, None).map_err(|err| source_error(err.to_string()))?;
     let decoded = DecodeReader::new(reader, dialect.encoding);
-    let mut rows =
-        ContactRows::new(decoded, dialect.delimiter).map_err(|err| source_error(err.to_string()))?;
+    let mut rows = ContactRows::new(decoded, dialect.delimiter)
+        .map_err(|err| source_error(err.to_string()))?;
     let mut rejected = 0;
     while let Some(row) = rows.next_row() {
         match row {

@@ -95,7 +95,9 @@ enum Command {
     #[command(subcommand)]
     Contacts(store_commands::ContactsCommand),
     /// Dry-run (or --commit) a period's sample, exclusions, waves and reminders
-    #[command(after_help = "Examples:\n  ecoute plan fidelite-clients\n  ecoute plan fidelite-clients --period 2026-11 --list --format json\n  ecoute plan programs/fidelite-clients.yaml --commit")]
+    #[command(
+        after_help = "Examples:\n  ecoute plan fidelite-clients\n  ecoute plan fidelite-clients --period 2026-11 --list --format json\n  ecoute plan programs/fidelite-clients.yaml --commit"
+    )]
     Plan(plan::PlanArgs),
     /// Database schema: migrate and status
     #[command(subcommand)]

@@ -79,7 +79,11 @@ fn program_id_of(path: &Path) -> Option<String> {
     let text = std::fs::read_to_string(path).ok()?;
     text.lines()
         .skip_while(|line| !line.starts_with("program:"))
-        .find_map(|line| line.trim().strip_prefix("id:").map(|id| id.trim().trim_matches('"').to_owned()))
+        .find_map(|line| {
+            line.trim()
+                .strip_prefix("id:")
+                .map(|id| id.trim().trim_matches('"').to_owned())
+        })
 }
 
 /// Builds (and optionally commits) the plan, then prints it.
@@ -116,7 +120,11 @@ pub async fn run(args: &PlanArgs, settings: &Settings) -> anyhow::Result<ExitCod
                             "committed {} wave {}: {} ({} invitations)",
                             wave.survey,
                             wave.wave,
-                            if wave.created { "created" } else { "already existed, unchanged" },
+                            if wave.created {
+                                "created"
+                            } else {
+                                "already existed, unchanged"
+                            },
                             wave.invitations
                         );
                     }
@@ -161,13 +169,35 @@ fn print_table(plan: &Plan, list: bool) {
             }
         );
         say!("  excluded, in order:");
-        say!("    suppressed (unsubscribed, bounced, erased)  {:>8}", sample.excluded_suppressed);
-        say!("    contacted within the fatigue window         {:>8}", sample.excluded_fatigue);
-        say!("    filtered out                                {:>8}", sample.excluded_filter);
-        say!("    not drawn                                   {:>8}", sample.not_drawn);
-        say!("  eligible {} → drawn {}", sample.eligible, sample.eligible - sample.not_drawn);
+        say!(
+            "    suppressed (unsubscribed, bounced, erased)  {:>8}",
+            sample.excluded_suppressed
+        );
+        say!(
+            "    contacted within the fatigue window         {:>8}",
+            sample.excluded_fatigue
+        );
+        say!(
+            "    filtered out                                {:>8}",
+            sample.excluded_filter
+        );
+        say!(
+            "    not drawn                                   {:>8}",
+            sample.not_drawn
+        );
+        say!(
+            "  eligible {} → drawn {}",
+            sample.eligible,
+            sample.eligible - sample.not_drawn
+        );
         if !sample.strata.is_empty() {
-            say!("  {:<28} {:>9} {:>10} {:>7}", sample.strata.join(" / "), "eligible", "allocated", "drawn");
+            say!(
+                "  {:<28} {:>9} {:>10} {:>7}",
+                sample.strata.join(" / "),
+                "eligible",
+                "allocated",
+                "drawn"
+            );
             for (stratum, (eligible, allocated, drawn)) in plan::strata_table(sample) {
                 say!(
                     "  {:<28} {:>9} {:>10} {:>7}",
@@ -184,7 +214,12 @@ fn print_table(plan: &Plan, list: bool) {
             } else {
                 format!("; reminders {}", wave.reminders.join(", "))
             };
-            say!("  wave {} at {}: {} invitations{reminders}", wave.wave, wave.at, wave.invitations);
+            say!(
+                "  wave {} at {}: {} invitations{reminders}",
+                wave.wave,
+                wave.at,
+                wave.invitations
+            );
         }
         if survey.waves.is_empty() {
             say!("  no wave falls in this period (cron of `periods.waves`)");

@@ -9,14 +9,16 @@ use serde_json::json;
 
 use super::{EXIT_PROBLEMS, Format};
 use crate::config::Settings;
-use crate::contacts::{self, ImportOptions};
+use crate::contacts::{self, ImportError, ImportOptions};
 use crate::store::{Store, redact_url};
 
 /// `ecoute contacts` subcommands.
 #[derive(Debug, Subcommand)]
 pub enum ContactsCommand {
     /// Import or update contacts from a CSV file (header with an `email` column)
-    #[command(after_help = "Examples:\n  ecoute contacts import programs/contacts/clients.csv\n  ecoute contacts import export-excel.csv --encoding windows-1252 --delimiter ';' --strict")]
+    #[command(
+        after_help = "Examples:\n  ecoute contacts import programs/contacts/clients.csv\n  ecoute contacts import export-excel.csv --encoding windows-1252 --delimiter ';' --strict"
+    )]
     Import(ImportArgs),
     /// List the contacts in the store
     #[command(after_help = "Example:\n  ecoute contacts list --limit 20 --format json")]
@@ -62,7 +64,9 @@ pub struct ImportArgs {
 #[derive(Debug, Subcommand)]
 pub enum DbCommand {
     /// Apply pending migrations (they also run automatically when a command opens the store)
-    #[command(after_help = "Example:\n  ecoute db migrate --database-url postgres://ecoute@db.internal/ecoute")]
+    #[command(
+        after_help = "Example:\n  ecoute db migrate --database-url postgres://ecoute@db.internal/ecoute"
+    )]
     Migrate,
     /// Show the schema version of the database
     #[command(after_help = "Example:\n  ecoute db status")]
@@ -71,9 +75,12 @@ pub enum DbCommand {
 
 /// Opens the configured store, with the URL (password hidden) in the error.
 pub async fn open(settings: &Settings) -> anyhow::Result<Store> {
-    Store::open(&settings.database_url)
-        .await
-        .with_context(|| format!("cannot open the database {}", redact_url(&settings.database_url)))
+    Store::open(&settings.database_url).await.with_context(|| {
+        format!(
+            "cannot open the database {}",
+            redact_url(&settings.database_url)
+        )
+    })
 }
 
 /// Runs a `contacts` subcommand.
@@ -96,9 +103,24 @@ pub async fn contacts(command: &ContactsCommand, settings: &Settings) -> anyhow:
                 show_progress: args.format == Format::Human,
                 ..ImportOptions::default()
             };
-            let summary = contacts::import_file(&store, &args.file, &options)
-                .await
-                .with_context(|| format!("cannot import {}", args.file.display()))?;
+            let summary = match contacts::import_file(&store, &args.file, &options).await {
+                Ok(summary) => summary,
+                Err(ImportError::Strict(summary)) => {
+                    for error in &summary.errors {
+                        eprintln!("{}: {error}", args.file.display());
+                    }
+                    say!(
+                        "{} rows read, {} rejected: nothing imported (--strict)",
+                        summary.rows,
+                        summary.rejected
+                    );
+                    return Ok(ExitCode::from(EXIT_PROBLEMS));
+                }
+                Err(err) => {
+                    return Err(anyhow::Error::new(err)
+                        .context(format!("cannot import {}", args.file.display())));
+                }
+            };
             let bad = summary.rejected > 0;
             match args.format {
                 Format::Json => say!(
@@ -120,13 +142,7 @@ pub async fn contacts(command: &ContactsCommand, settings: &Settings) -> anyhow:
                     for error in &summary.errors {
                         eprintln!("{}: {error}", args.file.display());
                     }
-                    if args.strict && bad {
-                        say!(
-                            "{} rows read, {} rejected: nothing imported (--strict)",
-                            summary.rows,
-                            summary.rejected
-                        );
-                    } else {
+                    {
                         say!(
                             "{} rows read ({}, delimiter {:?}): {} imported, {} updated, {} rejected{}",
                             summary.rows,
@@ -165,7 +181,10 @@ pub async fn contacts(command: &ContactsCommand, settings: &Settings) -> anyhow:
                             json!({"email": c.email, "first_name": c.first_name, "last_name": c.last_name, "locale": c.locale, "attributes": c.attributes})
                         })
                         .collect();
-                    say!("{}", serde_json::to_string_pretty(&json!({"total": total, "contacts": rows}))?);
+                    say!(
+                        "{}",
+                        serde_json::to_string_pretty(&json!({"total": total, "contacts": rows}))?
+                    );
                 }
                 Format::Human => {
                     for c in &contacts {
@@ -210,7 +229,10 @@ pub async fn db(command: &DbCommand, settings: &Settings) -> anyhow::Result<Exit
             if applied.is_empty() {
                 say!("{}: up to date", redact_url(&settings.database_url));
             } else {
-                say!("{}: applied migrations {applied:?}", redact_url(&settings.database_url));
+                say!(
+                    "{}: applied migrations {applied:?}",
+                    redact_url(&settings.database_url)
+                );
             }
         }
         DbCommand::Status => {

@@ -3,5 +3,6 @@
 mod check;
 mod contacts;
 mod harness;
+mod plan;
 mod store;
 mod support;
