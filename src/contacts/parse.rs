@@ -310,6 +310,7 @@ pub struct ContactRows<R> {
     record: csv::StringRecord,
     decimal_comma: bool,
     seen: HashMap<u128, u64>,
+    check_duplicates: bool,
 }
 
 impl<R: Read> ContactRows<R> {
@@ -328,7 +329,16 @@ impl<R: Read> ContactRows<R> {
             record: csv::StringRecord::new(),
             decimal_comma: delimiter != b',',
             seen: HashMap::new(),
+            check_duplicates: true,
         })
+    }
+
+    /// Skips the duplicate-email check, whose memory grows with the file: planning streams
+    /// sources of millions of rows, and the sampler refuses a duplicate that is drawn.
+    pub fn without_duplicate_check(mut self) -> Self {
+        self.check_duplicates = false;
+        self.seen = HashMap::new();
+        self
     }
 
     /// The underlying reader, to see how far it got.
@@ -399,6 +409,9 @@ impl<R: Read> ContactRows<R> {
                 email: contact.email.clone(),
                 error,
             })?;
+        if !self.check_duplicates {
+            return Ok(contact);
+        }
         if let Some(&first_line) = self.seen.get(&fingerprint(&contact.email)) {
             return Err(RowProblem::Duplicate {
                 email: contact.email,
