@@ -92,6 +92,11 @@ impl Diagnostic {
                         .annotation(AnnotationKind::Primary.span(start..end)),
                 );
             }
+            _ if self.line > 0 => {
+                group = group.element(
+                    Level::NOTE.message(format!("in {path}:{}:{}", self.line, self.column)),
+                );
+            }
             _ => {
                 group = group.element(Level::NOTE.message(format!("in {path}")));
             }

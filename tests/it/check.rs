@@ -175,8 +175,15 @@ fn a_file_that_is_not_utf8_is_refused_with_its_line() {
     let mut bytes = MINIMAL.as_bytes().to_vec();
     let at = MINIMAL.find("Delivery").expect("anchor");
     bytes.splice(at..at + 1, [0xE9]);
+    let line = MINIMAL[..at].lines().count();
+    let column = MINIMAL[..at]
+        .lines()
+        .last()
+        .map_or(0, |l| l.chars().count())
+        + 1;
     check_one(bytes)
         .status(1)
+        .stderr_has(&format!("programs/p.yaml:{line}:{column}"))
         .stderr_has("not valid UTF-8")
         .stderr_has("Latin-1");
 }
