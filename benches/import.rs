@@ -18,6 +18,10 @@ const REGIONS: [&str; 5] = ["IDF", "PACA", "ARA", "Bretagne", "Occitanie"];
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    if !std::env::args().any(|arg| arg == "--bench") {
+        println!("import benchmark skipped: run it with `cargo bench --bench import`");
+        return Ok(());
+    }
     let rows: u64 = std::env::args()
         .skip(1)
         .find_map(|a| a.parse().ok())
