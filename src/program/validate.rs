@@ -12,6 +12,7 @@ use super::diagnostic::{Diagnostic, did_you_mean};
 use super::model::*;
 use super::spanned::{At, Position};
 use crate::expr::{Expr, ExprError};
+use crate::period::Period;
 
 /// What validation needs to know beyond the file itself.
 pub struct CheckContext {
@@ -776,55 +777,38 @@ impl Checker<'_> {
         zone: &TimeZone,
         windows: &[(Date, Date)],
     ) {
-        let close_after = i64::from(*program.periods.close_after_days);
-        let sample_periods: Vec<(Date, Date)> = match program.periods.cadence.as_deref() {
-            Some(Cadence::Weekly) => (0..8)
-                .filter_map(|week| {
-                    let start = Date::constant(2027, 1, 4)
-                        .checked_add(jiff::Span::new().weeks(week))
-                        .ok()?;
-                    Some((start, start.checked_add(jiff::Span::new().days(6)).ok()?))
-                })
+        let close_after = *program.periods.close_after_days;
+        let sample_periods: Vec<Period> = match program.periods.cadence.as_deref() {
+            Some(Cadence::Weekly) => (1..=8)
+                .filter_map(|week| Period::week(2027, week).ok())
                 .collect(),
             Some(Cadence::Monthly) => (1..=12)
-                .filter_map(|month| {
-                    let start = Date::new(2027, month, 1).ok()?;
-                    Some((start, start.last_of_month()))
-                })
+                .filter_map(|month| Period::month(2027, month).ok())
                 .collect(),
-            Some(Cadence::Quarterly) => [1, 4, 7, 10]
-                .into_iter()
-                .filter_map(|month| {
-                    let start = Date::new(2027, month, 1).ok()?;
-                    let end = start
-                        .checked_add(jiff::Span::new().months(3))
-                        .ok()?
-                        .yesterday()
-                        .ok()?;
-                    Some((start, end))
-                })
+            Some(Cadence::Quarterly) => (1..=4)
+                .filter_map(|quarter| Period::quarter(2027, quarter).ok())
                 .collect(),
-            None => windows.to_vec(),
+            None => windows
+                .iter()
+                .filter_map(|(start, end)| Period::window(*start, end.tomorrow().ok()?).ok())
+                .collect(),
         };
         for channel in &program.channels {
             let Some(last) = channel.reminder_days.iter().map(|d| **d).max() else {
                 continue;
             };
-            for (start, end) in &sample_periods {
-                let Ok(start_time) = start.to_zoned(zone.clone()) else {
+            for period in &sample_periods {
+                let (Ok(start), Ok(period_end), Ok(close)) = (
+                    period.start(zone),
+                    period.end(zone),
+                    crate::schedule::closes_at(program, period),
+                ) else {
                     continue;
                 };
-                let Ok(close) = end
-                    .checked_add(jiff::Span::new().days(close_after + 1))
-                    .and_then(|date| date.to_zoned(zone.clone()))
-                else {
-                    continue;
-                };
-                let Ok(period_end) = end.tomorrow().and_then(|d| d.to_zoned(zone.clone())) else {
-                    continue;
-                };
+                let start = start.to_zoned(zone.clone());
+                let period_end = period_end.to_zoned(zone.clone());
                 let mut latest_wave = None;
-                for wave in cron.iter_from(start_time.clone(), croner::Direction::Forward) {
+                for wave in cron.iter_from(start, croner::Direction::Forward) {
                     if wave >= period_end {
                         break;
                     }
