@@ -187,13 +187,7 @@ pub async fn build(
             sampler.offer(candidate).map_err(|err| err.to_string())
         })
         .await
-        .map_err(|err| match err {
-            FeedError::Plan(plan) => plan,
-            FeedError::Sample(message) => PlanError::Sampling {
-                sample: sample.id.to_string(),
-                message,
-            },
-        })?;
+        .map_err(|err| err.into_plan_error(&sample.id))?;
         let outcome = sampler.finish().map_err(|err| PlanError::Sampling {
             sample: sample.id.to_string(),
             message: err.to_string(),
@@ -291,13 +285,7 @@ pub async fn commit(
             Ok(())
         })
         .await
-        .map_err(|err| match err {
-            FeedError::Plan(plan) => plan,
-            FeedError::Sample(message) => PlanError::Sampling {
-                sample: sample.id.to_string(),
-                message,
-            },
-        })?;
+        .map_err(|err| err.into_plan_error(&sample.id))?;
         let waves = schedule::waves(file, &period, None)?;
         let count = waves.len().max(1);
         for (index, wave) in waves.iter().enumerate() {
@@ -406,6 +394,19 @@ fn spec(sample: &Sample) -> Result<SampleSpec, PlanError> {
 enum FeedError {
     Plan(PlanError),
     Sample(String),
+}
+
+impl FeedError {
+    /// A sampling failure is reported against the sample whose source was being read.
+    fn into_plan_error(self, sample: &str) -> PlanError {
+        match self {
+            FeedError::Plan(plan) => plan,
+            FeedError::Sample(message) => PlanError::Sampling {
+                sample: sample.to_owned(),
+                message,
+            },
+        }
+    }
 }
 
 /// Streams the contacts of source `source_id` into `consume`; returns a description of the
