@@ -19,19 +19,9 @@ const MAX_DEPTH: usize = 32;
 /// Most aliases (`*name`) accepted; they are rare in program files and the usual bomb vector.
 const MAX_ALIASES: usize = 256;
 
-/// Checks the bytes of a file and returns its text, or the reason it cannot be a program.
+/// Checks the bytes of a file (already capped at [`MAX_FILE_BYTES`] when read) and returns
+/// its text, or the reason it cannot be a program.
 pub fn decode(path: &Path, bytes: &[u8]) -> Result<String, Diagnostic> {
-    if bytes.len() > MAX_FILE_BYTES {
-        return Err(Diagnostic::whole_file(
-            path,
-            format!(
-                "file is {:.1} MiB; program files are limited to {} MiB",
-                bytes.len() as f64 / (1024.0 * 1024.0),
-                MAX_FILE_BYTES / (1024 * 1024)
-            ),
-        )
-        .with_hint("split the program into several files, one per program"));
-    }
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     match std::str::from_utf8(bytes) {
         Ok(text) => Ok(text.to_owned()),

@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use sha2::{Digest, Sha256};
 
 pub use diagnostic::{Diagnostic, did_you_mean};
-pub use load::MAX_FILE_BYTES;
+use load::MAX_FILE_BYTES;
 pub use model::ProgramFile;
 pub use spanned::{At, Position};
 pub use validate::CheckContext;
