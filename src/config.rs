@@ -34,10 +34,11 @@ pub enum ConfigError {
     },
 }
 
-/// `ecoute.toml`: every key optional.
+/// One layer of settings, every key optional: `ecoute.toml`, or the flags and `ECOUTE_*`
+/// variables (clap merges those two) that win over it.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct FileConfig {
+pub struct ConfigLayer {
     /// `sqlite://ecoute.db` or `postgres://user@host/db`.
     pub database_url: Option<String>,
     /// `file://outbox` or `smtp://host:port` (`smtps://` for implicit TLS).
@@ -52,7 +53,7 @@ pub struct FileConfig {
     pub public_url: Option<String>,
 }
 
-impl FileConfig {
+impl ConfigLayer {
     /// Reads `path`; a missing file is an empty configuration unless it was asked for
     /// explicitly (`required`).
     pub fn read(path: &Path, required: bool) -> Result<Self, ConfigError> {
@@ -92,26 +93,9 @@ pub struct Settings {
     pub public_url: String,
 }
 
-/// Values given as flags or environment variables (clap merges those two).
-#[derive(Debug, Default, Clone)]
-pub struct Overrides {
-    /// `--database-url` / `ECOUTE_DATABASE_URL`.
-    pub database_url: Option<String>,
-    /// `--mail` / `ECOUTE_MAIL`.
-    pub mail: Option<String>,
-    /// `--listen` / `ECOUTE_LISTEN`.
-    pub listen: Option<String>,
-    /// `--admin-token` / `ECOUTE_ADMIN_TOKEN`.
-    pub admin_token: Option<String>,
-    /// `--templates` / `ECOUTE_TEMPLATES`.
-    pub templates: Option<PathBuf>,
-    /// `--public-url` / `ECOUTE_PUBLIC_URL`.
-    pub public_url: Option<String>,
-}
-
 impl Settings {
     /// Applies the precedence: overrides, then the file, then defaults.
-    pub fn resolve(overrides: Overrides, file: FileConfig) -> Self {
+    pub fn resolve(overrides: ConfigLayer, file: ConfigLayer) -> Self {
         let listen = overrides
             .listen
             .or(file.listen)
@@ -146,13 +130,13 @@ mod tests {
 
     #[test]
     fn flags_beat_file_beats_defaults() {
-        let file: FileConfig =
+        let file: ConfigLayer =
             toml::from_str("database_url = \"postgres://db/x\"\nlisten = \"0.0.0.0:9000\"")
                 .expect("valid toml");
         let settings = Settings::resolve(
-            Overrides {
+            ConfigLayer {
                 listen: Some("127.0.0.1:7000".into()),
-                ..Overrides::default()
+                ..ConfigLayer::default()
             },
             file,
         );
@@ -167,7 +151,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("ecoute.toml");
         std::fs::write(&path, "databse_url = \"x\"").expect("write");
-        let error = FileConfig::read(&path, false).expect_err("typo must fail");
+        let error = ConfigLayer::read(&path, false).expect_err("typo must fail");
         assert!(error.to_string().contains("databse_url"), "{error}");
     }
 }

@@ -22,7 +22,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::config::{FileConfig, Overrides, Settings};
+use crate::config::{ConfigLayer, Settings};
 
 /// Exit code when the inputs have problems.
 pub const EXIT_PROBLEMS: u8 = 1;
@@ -120,9 +120,9 @@ impl GlobalArgs {
             Some(path) => (path.clone(), true),
             None => (PathBuf::from("ecoute.toml"), false),
         };
-        let file = FileConfig::read(&path, required)?;
+        let file = ConfigLayer::read(&path, required)?;
         Ok(Settings::resolve(
-            Overrides {
+            ConfigLayer {
                 database_url: self.database_url.clone(),
                 mail: self.mail.clone(),
                 listen: self.listen.clone(),
