@@ -79,6 +79,12 @@ impl SqliteStore {
             .busy_timeout(options.busy_timeout);
         let path = connect.get_filename().display().to_string();
         refuse_read_only(connect.get_filename())?;
+        let _lock = setup_lock(&path)
+            .await
+            .map_err(|e| StoreError::CannotOpen {
+                path: path.clone(),
+                source: sqlx::Error::Io(e),
+            })?;
         let pool = SqlitePoolOptions::new()
             .max_connections(options.max_connections.max(1))
             .connect_with(connect)
@@ -100,15 +106,9 @@ impl SqliteStore {
     }
 
     pub(super) async fn migrate(&self) -> Result<Vec<i64>, BackendError> {
+        let _lock = setup_lock(&self.path).await.map_err(sqlx::Error::Io)?;
         let before = self.status().await?;
-        if let Err(e) = migrator().run(&self.pool).await {
-            // SQLite has no migration lock: when two processes open a new file at once, the
-            // slower one fails on tables the faster one just created. Up to date is success.
-            if self.status().await?.pending.is_empty() {
-                return Ok(Vec::new());
-            }
-            return Err(e.into());
-        }
+        migrator().run(&self.pool).await?;
         Ok(before.pending.into_iter().map(|m| m.version).collect())
     }
 
@@ -507,6 +507,27 @@ fn refuse_read_only(path: &Path) -> Result<(), StoreError> {
         });
     }
     Ok(())
+}
+
+/// SQLite has no lock for setting a file up: two processes opening a new file at once race
+/// on switching it to WAL and on creating the tables, and the loser gets `SQLITE_BUSY` at
+/// once, without waiting. An OS lock on a file beside the database serialises the first
+/// connection and the migrations; it is released when the returned file is dropped. (Not
+/// the database file itself: closing another descriptor of it would drop SQLite's own POSIX
+/// locks.)
+async fn setup_lock(path: &str) -> std::io::Result<std::fs::File> {
+    let lock_path = format!("{path}.setup-lock");
+    tokio::task::spawn_blocking(move || {
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)?;
+        file.lock()?;
+        Ok(file)
+    })
+    .await
+    .map_err(std::io::Error::other)?
 }
 
 /// Turns SQLite's result codes into errors that say what to do.
