@@ -12,6 +12,8 @@ pub const DEFAULT_DATABASE_URL: &str = "sqlite://ecoute.db";
 pub const DEFAULT_MAIL: &str = "file://outbox";
 /// The default address of the web server.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+/// The default file holding the secret that survey and unsubscribe links are derived from.
+pub const DEFAULT_SECRET_FILE: &str = "ecoute.secret";
 
 /// Why the configuration file could not be used.
 #[derive(Debug, thiserror::Error)]
@@ -51,6 +53,9 @@ pub struct ConfigLayer {
     pub templates: Option<PathBuf>,
     /// Public base URL of the web server, used in survey links.
     pub public_url: Option<String>,
+    /// File holding the link secret (created on first use); every process sharing a store
+    /// must use the same one.
+    pub secret_file: Option<PathBuf>,
 }
 
 impl ConfigLayer {
@@ -91,6 +96,8 @@ pub struct Settings {
     pub templates: Option<PathBuf>,
     /// Base URL for links in emails.
     pub public_url: String,
+    /// Where the link secret lives.
+    pub secret_file: PathBuf,
 }
 
 impl Settings {
@@ -120,6 +127,10 @@ impl Settings {
                 .filter(|t| !t.is_empty()),
             templates: overrides.templates.or(file.templates),
             public_url,
+            secret_file: overrides
+                .secret_file
+                .or(file.secret_file)
+                .unwrap_or_else(|| PathBuf::from(DEFAULT_SECRET_FILE)),
         }
     }
 }

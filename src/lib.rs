@@ -11,3 +11,4 @@ pub mod sampling;
 pub mod schedule;
 pub mod store;
 pub mod templates;
+pub mod token;

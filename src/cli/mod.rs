@@ -74,6 +74,9 @@ struct GlobalArgs {
     /// Public base URL of the web server, used in survey links
     #[arg(long, global = true, env = "ECOUTE_PUBLIC_URL", value_name = "URL")]
     public_url: Option<String>,
+    /// File holding the secret survey links are derived from (default ./ecoute.secret)
+    #[arg(long, global = true, env = "ECOUTE_SECRET_FILE", value_name = "FILE")]
+    secret_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -129,6 +132,7 @@ impl GlobalArgs {
                 admin_token: self.admin_token.clone(),
                 templates: self.templates.clone(),
                 public_url: self.public_url.clone(),
+                secret_file: self.secret_file.clone(),
             },
             file,
         ))

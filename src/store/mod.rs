@@ -12,6 +12,18 @@
 //! - JSON columns (attributes, contact data, respondent) are `TEXT` checked by `json_valid` on
 //!   SQLite and `JSONB` on PostgreSQL; objects come back with their keys sorted.
 
+/// Calls the same method on whichever backend is open and turns its errors into
+/// [`StoreError`]s that tell the user what to do. Defined before the submodules so that a
+/// feature's `impl Store` block can live in its own file.
+macro_rules! dispatch {
+    ($self:ident, $b:ident => $call:expr) => {
+        match &$self.backend {
+            $crate::store::Backend::Sqlite($b) => $call.await.map_err(|e| $b.classify(e)),
+            $crate::store::Backend::Postgres($b) => $call.await.map_err(|e| $b.classify(e)),
+        }
+    };
+}
+
 mod error;
 mod model;
 mod postgres;
@@ -69,17 +81,6 @@ enum Backend {
 #[derive(Debug, Clone)]
 pub struct Store {
     backend: Backend,
-}
-
-/// Calls the same method on whichever backend is open and turns its errors into
-/// [`StoreError`]s that tell the user what to do.
-macro_rules! dispatch {
-    ($self:ident, $b:ident => $call:expr) => {
-        match &$self.backend {
-            Backend::Sqlite($b) => $call.await.map_err(|e| $b.classify(e)),
-            Backend::Postgres($b) => $call.await.map_err(|e| $b.classify(e)),
-        }
-    };
 }
 
 impl Store {
@@ -244,6 +245,16 @@ impl Store {
     pub async fn insert_response(&self, response: &NewResponse) -> Result<Option<i64>, StoreError> {
         let now = Timestamp::now().as_second();
         dispatch!(self, b => b.insert_response(response, now))
+    }
+
+    /// Records the SHA-256 of an invitation's link token (see `crate::token`); the store never
+    /// sees the token itself. Setting the same hash again is harmless.
+    pub async fn set_token_hash(
+        &self,
+        invitation_id: i64,
+        hash: &[u8; 32],
+    ) -> Result<(), StoreError> {
+        dispatch!(self, b => b.set_token_hash(invitation_id, hash))
     }
 
     /// A stored response with its answers.

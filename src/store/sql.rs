@@ -106,3 +106,5 @@ pub(super) const GET_RESPONSE: &str = "SELECT id, invitation_id, program_id, sur
      period, submitted_at, email, respondent, external_id FROM responses WHERE id = $1";
 pub(super) const GET_ANSWERS: &str = "SELECT question_id, ordinal, num_value, choice, text_value \
      FROM answers WHERE response_id = $1 ORDER BY question_id, ordinal";
+
+pub(super) const SET_TOKEN_HASH: &str = "UPDATE invitations SET token_hash = $2 WHERE id = $1";

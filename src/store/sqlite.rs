@@ -422,6 +422,19 @@ impl SqliteStore {
         rows.iter().map(invitation).collect()
     }
 
+    pub(super) async fn set_token_hash(
+        &self,
+        invitation_id: i64,
+        hash: &[u8; 32],
+    ) -> Result<(), BackendError> {
+        sqlx::query(sql::SET_TOKEN_HASH)
+            .bind(invitation_id)
+            .bind(&hash[..])
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
     pub(super) async fn insert_response(
         &self,
         r: &NewResponse,
