@@ -2,6 +2,7 @@
 pub mod cli;
 pub mod config;
 pub mod contacts;
+pub mod dispatch;
 pub mod expr;
 pub mod metrics;
 pub mod period;

@@ -14,6 +14,7 @@ macro_rules! say {
 mod check;
 mod init;
 mod plan;
+mod send;
 mod store_commands;
 
 use std::path::PathBuf;
@@ -105,6 +106,16 @@ enum Command {
     /// Database schema: migrate and status
     #[command(subcommand)]
     Db(store_commands::DbCommand),
+    /// Plan the period's waves if needed, then send the invitations and reminders that are due
+    #[command(
+        after_help = "Examples:\n  ecoute send fidelite-clients\n  ecoute --mail smtp://127.0.0.1:2525 send fidelite-clients --period 2026-11 --max-rate 200\n\nExit codes: 0 done, 2 configuration problem (credentials, sender, outbox folder), 3 mail server unreachable (messages wait as deferred), 130 interrupted."
+    )]
+    Send(send::SendArgs),
+    /// The outbox: invitations per state and wave, reminders, possible duplicates, last errors
+    #[command(
+        after_help = "Examples:\n  ecoute status\n  ecoute status fidelite-clients --format json"
+    )]
+    Status(send::StatusArgs),
 }
 
 /// Output formats for commands that a script may read.
@@ -176,6 +187,14 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Db(command) => {
             let settings = cli.global.settings()?;
             runtime()?.block_on(store_commands::db(&command, &settings))
+        }
+        Command::Send(args) => {
+            let settings = cli.global.settings()?;
+            runtime()?.block_on(send::send(&args, &settings))
+        }
+        Command::Status(args) => {
+            let settings = cli.global.settings()?;
+            runtime()?.block_on(send::status(&args, &settings))
         }
     }
 }

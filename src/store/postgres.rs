@@ -9,6 +9,8 @@ use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions, PgRo
 use sqlx::types::Json;
 use sqlx::{AssertSqlSafe, Connection, QueryBuilder, Row, SqlSafeStr};
 
+mod outbox;
+
 use super::error::{BackendError, StoreError};
 use super::model::{
     Answer, Attributes, BackendKind, Contact, ContactInput, ForgetReport, Invitation,
@@ -18,11 +20,18 @@ use super::model::{
 use super::{ROWS_PER_STATEMENT, StoreOptions, migration_status, redact_url, sql, timestamp};
 
 /// The PostgreSQL migrations, embedded in the binary.
-const MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    "initial",
-    include_str!("../../migrations/postgres/0001_initial.sql"),
-)];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "initial",
+        include_str!("../../migrations/postgres/0001_initial.sql"),
+    ),
+    (
+        2,
+        "dispatch",
+        include_str!("../../migrations/postgres/0002_dispatch.sql"),
+    ),
+];
 
 fn migrator() -> Migrator {
     Migrator::with_migrations(

@@ -14,6 +14,8 @@ use sqlx::sqlite::{
 use sqlx::types::Json;
 use sqlx::{AssertSqlSafe, QueryBuilder, Row, SqlSafeStr};
 
+mod outbox;
+
 use super::error::{BackendError, StoreError};
 use super::model::{
     Answer, Attributes, BackendKind, Contact, ContactInput, ForgetReport, Invitation,
@@ -23,11 +25,18 @@ use super::model::{
 use super::{ROWS_PER_STATEMENT, StoreOptions, migration_status, sql, timestamp};
 
 /// The SQLite migrations, embedded in the binary.
-const MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    "initial",
-    include_str!("../../migrations/sqlite/0001_initial.sql"),
-)];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "initial",
+        include_str!("../../migrations/sqlite/0001_initial.sql"),
+    ),
+    (
+        2,
+        "dispatch",
+        include_str!("../../migrations/sqlite/0002_dispatch.sql"),
+    ),
+];
 
 /// SQLite's primary result codes that deserve their own message.
 const SQLITE_BUSY: i32 = 5;
