@@ -60,7 +60,8 @@ pub struct SendArgs {
     /// Do not plan the period's waves first; only send what is already in the outbox
     #[arg(long)]
     no_plan: bool,
-    /// Act as if it were this instant (RFC 3339), to rehearse send windows and reminders
+    /// Run as if it started at this instant (RFC 3339), to rehearse send windows and
+    /// reminders; the clock then runs on from there
     #[arg(long, hide = true, value_name = "TIMESTAMP")]
     at: Option<jiff::Timestamp>,
 }
@@ -113,7 +114,10 @@ pub async fn send(args: &SendArgs, settings: &Settings) -> anyhow::Result<ExitCo
         },
         max_rate: args.max_rate,
         wait: Duration::from_secs(args.wait),
-        clock: args.at,
+        clock_shift: args
+            .at
+            .map(|at| at.duration_since(jiff::Timestamp::now()))
+            .unwrap_or_default(),
         ..DispatchOptions::default()
     };
     eprintln!("sending {} via {}", program.id(), mail.describe());

@@ -63,8 +63,9 @@ pub struct DispatchOptions {
     pub connect_budget: u32,
     /// Keep running while deferred messages come due within this long.
     pub wait: Duration,
-    /// Act as if it were this time (rehearsals and tests); `None` is the real clock.
-    pub clock: Option<Timestamp>,
+    /// Shift of the clock, to rehearse a run as if it started at another time (the clock
+    /// still runs, so leases and retries behave as in real life); zero in production.
+    pub clock_shift: jiff::SignedDuration,
 }
 
 impl Default for DispatchOptions {
@@ -78,7 +79,7 @@ impl Default for DispatchOptions {
             max_rate: None,
             connect_budget: 3,
             wait: Duration::ZERO,
-            clock: None,
+            clock_shift: jiff::SignedDuration::ZERO,
         }
     }
 }
@@ -253,7 +254,7 @@ pub async fn run(
                 .checked_add(shared.options.wait)
                 .unwrap_or(Timestamp::MAX);
             match pending.next_due {
-                Some(due) if due <= horizon && shared.options.clock.is_none() => {
+                Some(due) if due > now && due <= horizon => {
                     let pause = now
                         .duration_until(due)
                         .unsigned_abs()
@@ -337,7 +338,9 @@ pub async fn run(
 
 impl Shared {
     fn now(&self) -> Timestamp {
-        self.options.clock.unwrap_or_else(Timestamp::now)
+        Timestamp::now()
+            .checked_add(self.options.clock_shift)
+            .unwrap_or_else(|_| Timestamp::now())
     }
 
     fn request_stop(&self, stop: Stop) {
@@ -391,7 +394,11 @@ async fn wait_for_done(
 /// Records a batch in one transaction, then frees the batch's in-flight slots.
 async fn commit(shared: &Shared, batch: Vec<Done>, tally: &mut Tally) -> Result<(), StoreError> {
     let outcomes: Vec<Outcome> = batch.iter().map(|d| d.outcome.clone()).collect();
-    let recorded = shared.dispatch.store.record(&outcomes).await?;
+    let recorded = shared
+        .dispatch
+        .store
+        .record(&outcomes, shared.now())
+        .await?;
     for outcome in &outcomes {
         if recorded.fenced_out.contains(&outcome.invitation_id) {
             tally.fenced_out += 1;

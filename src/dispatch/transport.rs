@@ -394,9 +394,9 @@ async fn connect(settings: &SmtpSettings) -> Result<AsyncSmtpConnection, Attempt
         let tls = TlsParameters::new(settings.host.clone()).map_err(|e| Attempt::Fatal {
             error: format!("cannot set up TLS for {}: {e}", settings.host),
         })?;
-        connection
-            .starttls(tls, &client_id)
+        tokio::time::timeout(settings.timeout, connection.starttls(tls, &client_id))
             .await
+            .map_err(|_| no_reply("timed out during STARTTLS".into()))?
             .map_err(|e| Attempt::Fatal {
                 error: format!(
                     "STARTTLS with {} failed ({e}); nothing was sent in clear text",
@@ -405,12 +405,11 @@ async fn connect(settings: &SmtpSettings) -> Result<AsyncSmtpConnection, Attempt
             })?;
     }
     if let Some((user, password)) = &settings.credentials {
-        connection
-            .auth(
-                &[Mechanism::Plain, Mechanism::Login],
-                &Credentials::new(user.clone(), password.clone()),
-            )
+        let mechanisms = [Mechanism::Plain, Mechanism::Login];
+        let credentials = Credentials::new(user.clone(), password.clone());
+        tokio::time::timeout(settings.timeout, connection.auth(&mechanisms, &credentials))
             .await
+            .map_err(|_| no_reply("timed out during AUTH".into()))?
             .map_err(|e| Attempt::Fatal {
                 error: format!(
                     "the SMTP server refused the credentials of {user} ({e}); check {USERNAME_ENV} and {PASSWORD_ENV}"

@@ -326,7 +326,8 @@ pub(super) const PROGRAM_WAVES: &str = "SELECT id, survey_id, channel_id, period
 pub(super) const PENDING: &str = "SELECT MIN(CASE \
        WHEN i.state IN ('planned', 'deferred') THEN i.next_attempt_at \
        WHEN i.state = 'sending' THEN i.lease_expires_at \
-       WHEN i.state = 'sent' THEN i.next_reminder_at END), \
+       WHEN i.state = 'sent' AND NOT EXISTS \
+         (SELECT 1 FROM responses r WHERE r.invitation_id = i.id) THEN i.next_reminder_at END), \
      COUNT(CASE WHEN i.lease_expires_at > $2 THEN 1 END) \
      FROM invitations i JOIN waves w ON w.id = i.wave_id \
      WHERE w.program_id = $1 AND i.email IS NOT NULL";
@@ -425,10 +426,14 @@ impl Store {
         dispatch!(self, b => b.claim(request, token_hash))
     }
 
-    /// Records outcomes in one transaction (group commit), each checked against its fence.
-    pub async fn record(&self, outcomes: &[Outcome]) -> Result<Recorded, StoreError> {
-        let now = Timestamp::now().as_second();
-        dispatch!(self, b => b.record(outcomes, now))
+    /// Records outcomes in one transaction (group commit), each checked against its fence;
+    /// `now` is the dispatcher's clock (sent times, reminder bases, event times).
+    pub async fn record(
+        &self,
+        outcomes: &[Outcome],
+        now: Timestamp,
+    ) -> Result<Recorded, StoreError> {
+        dispatch!(self, b => b.record(outcomes, now.as_second()))
     }
 
     /// The waves of a program.

@@ -2,6 +2,7 @@
 
 mod check;
 mod contacts;
+mod dispatch;
 mod harness;
 mod plan;
 mod store;
