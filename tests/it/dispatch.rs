@@ -936,3 +936,122 @@ async fn invitations_of_a_closed_period_expire_instead_of_going_out() {
     );
     assert!(smtp.received().is_empty());
 }
+
+#[tokio::test]
+async fn ctrl_c_lets_messages_in_flight_finish_and_leaves_nothing_half_sent() {
+    let smtp = SmtpServer::start(&["--delay", "1"]);
+    let scratch = Scratch::new(TestDb::sqlite(), 12, &[]);
+    let store = scratch.store().await;
+    let child = scratch
+        .command(
+            &smtp.url(),
+            &[
+                "send",
+                "essai",
+                "--period",
+                "2026-11",
+                "--at",
+                WAVE_TIME,
+                "--concurrency",
+                "4",
+                "--connections",
+                "4",
+            ],
+        )
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let mut claimed = false;
+    for _ in 0..200 {
+        let (waves, _) = store.outbox_status(Some("essai"), 0).await.expect("status");
+        if waves.iter().any(|w| w.states.contains_key("sending")) {
+            claimed = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    assert!(claimed, "the sender started");
+    signal(&child, "-INT");
+    let output = child.wait_with_output().expect("ends");
+    assert_eq!(output.status.code(), Some(130), "{}", text(&output));
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("interrupted"),
+        "{}",
+        text(&output)
+    );
+    let all = rows(&store, 12).await;
+    assert!(
+        all.iter()
+            .all(|r| r.state == "sent" || r.state == "planned"),
+        "{all:?}"
+    );
+    let sent = all.iter().filter(|r| r.state == "sent").count();
+    assert!(sent < 12, "stopped before the end");
+    assert_eq!(
+        sent,
+        smtp.received().len(),
+        "what was recorded sent is what the server has"
+    );
+    // The next run sends exactly the others.
+    let rest = scratch.send(&smtp.url(), "2026-11-02T09:01:00Z", &["--concurrency", "4"]);
+    assert!(rest.status.success(), "{}", text(&rest));
+    assert_eq!(smtp.received().len(), 12);
+    store.close().await;
+}
+
+#[tokio::test]
+async fn two_senders_share_one_postgresql_outbox_without_sending_anything_twice() {
+    const CONTACTS: usize = 400;
+    let smtp = SmtpServer::start(&[]);
+    let scratch = Scratch::new(TestDb::postgres().await, CONTACTS, &[]);
+    let plan = scratch
+        .command(
+            &smtp.url(),
+            &["plan", "essai", "--period", "2026-11", "--commit"],
+        )
+        .output()
+        .expect("plan");
+    assert!(plan.status.success(), "{}", text(&plan));
+    let args = [
+        "send",
+        "essai",
+        "--no-plan",
+        "--at",
+        WAVE_TIME,
+        "--concurrency",
+        "8",
+    ];
+    let senders: Vec<Child> = (0..2)
+        .map(|_| {
+            scratch
+                .command(&smtp.url(), &args)
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .expect("spawn")
+        })
+        .collect();
+    let mut sent_by = Vec::new();
+    for sender in senders {
+        let output = sender.wait_with_output().expect("sender ends");
+        assert!(output.status.success(), "{}", text(&output));
+        let stdout = String::from_utf8_lossy(&output.stdout).to_string();
+        let sent: usize = stdout
+            .strip_prefix("sent ")
+            .and_then(|rest| rest.split_whitespace().next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("no count in {stdout}"));
+        sent_by.push(sent);
+    }
+    assert_eq!(sent_by.iter().sum::<usize>(), CONTACTS, "{sent_by:?}");
+    let mut ids: Vec<i64> = smtp
+        .received()
+        .iter()
+        .map(|(id, _)| invitation_id(id))
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), CONTACTS);
+    assert_eq!(smtp.received().len(), CONTACTS, "nothing sent twice");
+}
