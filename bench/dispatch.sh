@@ -128,7 +128,7 @@ python3 -c "print(f'ecoute / smtp-source = {$ECOUTE_RATE/$SOURCE_RATE:.2f}  (goa
 mkdir -p "$WORK/fidelity/programs"
 cp "$WORK/run/programs/bench.yaml" "$WORK/fidelity/programs/"
 head -2001 "$WORK/run/programs/contacts.csv" >"$WORK/fidelity/programs/contacts.csv"
-python3 -W ignore "$ROOT/tests/smtp/server.py" --maildir "$WORK/fidelity/mail" >"$WORK/fidelity/port" &
+/usr/bin/python3 -W ignore "$ROOT/tests/smtp/server.py" --maildir "$WORK/fidelity/mail" >"$WORK/fidelity/port" &
 sleep 1
 FPORT="$(awk '/PORT/{print $2}' "$WORK/fidelity/port")"
 (cd "$WORK/fidelity" && ECOUTE_DATABASE_URL="sqlite://$WORK/fidelity/e.db" "$ECOUTE" \

@@ -216,8 +216,11 @@ pub async fn run(
             }
             progress(&tally);
         }
+        // Claim in batches: with messages in flight, wait until an eighth of the window is
+        // free, so claims stay few and large (one transaction each).
         let available = in_flight.available_permits();
-        if available == 0 {
+        let busy = available < shared.options.concurrency;
+        if available == 0 || (busy && available < (shared.options.concurrency / 8).max(1)) {
             wait_for_done(
                 &shared,
                 &mut done_rx,
@@ -664,13 +667,13 @@ fn outcome(
 async fn deliver(shared: &Shared, item: Claimed) -> Outcome {
     let now = shared.now();
     if shared.stopping.load(Ordering::SeqCst) {
-        return untried(shared, &item, now);
+        return untried(&item, now);
     }
     let Some(wave) = shared.waves.get(&item.wave_id) else {
-        return untried(shared, &item, now);
+        return untried(&item, now);
     };
     let Some(channel) = shared.channels.get(&wave.channel_id) else {
-        return untried(shared, &item, now);
+        return untried(&item, now);
     };
     let outgoing = match render(shared, &item, wave, channel) {
         Ok(outgoing) => outgoing,
@@ -690,10 +693,10 @@ async fn deliver(shared: &Shared, item: Claimed) -> Outcome {
         limiter.until_ready().await;
     }
     let Ok(_slot) = shared.connection_slots.acquire().await else {
-        return untried(shared, &item, now);
+        return untried(&item, now);
     };
     if shared.stopping.load(Ordering::SeqCst) {
-        return untried(shared, &item, now);
+        return untried(&item, now);
     }
     let mut session = shared
         .sessions
@@ -707,8 +710,7 @@ async fn deliver(shared: &Shared, item: Claimed) -> Outcome {
 }
 
 /// Hands a message back untried: due again now, not counted as an attempt.
-fn untried(shared: &Shared, item: &Claimed, now: Timestamp) -> Outcome {
-    let _ = shared;
+fn untried(item: &Claimed, now: Timestamp) -> Outcome {
     outcome(
         item,
         Resolution::Postponed { until: now },
@@ -751,7 +753,7 @@ fn judge(
         }
         Attempt::Fatal { error } => {
             shared.request_stop(Stop::Fatal(error));
-            return untried(shared, item, now);
+            return untried(item, now);
         }
     };
     if verdict == Verdict::Sent {

@@ -8,10 +8,11 @@
 //! lost its lease (paused, partitioned) can therefore never overwrite the row of the
 //! dispatcher that took it over.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::Duration;
 
 use jiff::Timestamp;
+use sqlx::{Database, Encode, QueryBuilder, Type};
 
 use super::model::Attributes;
 use super::{Store, StoreError};
@@ -271,47 +272,163 @@ pub(super) const CLAIM_SQLITE: &str = claim_sql!("");
 /// Claims due messages, skipping rows another dispatcher is claiming right now.
 pub(super) const CLAIM_POSTGRES: &str = claim_sql!("FOR UPDATE OF i SKIP LOCKED");
 
-/// Stores a token hash on first claim; an existing hash is never replaced.
-pub(super) const SET_TOKEN_IF_MISSING: &str =
-    "UPDATE invitations SET token_hash = $2 WHERE id = $1 AND token_hash IS NULL";
-
-/// Every resolution statement takes the same parameters: $1 id, $2 fence, $3 now, $4 the
-/// next time (attempt or reminder, or NULL), $5 maybe delivered, $6 last error.
-macro_rules! resolve_sql {
-    ($set:literal) => {
-        concat!(
-            "UPDATE invitations SET ",
-            $set,
-            ", possibly_duplicate = (possibly_duplicate OR $5), last_error = $6, \
-             lease_owner = NULL, lease_expires_at = NULL, updated_at = $3 \
-             WHERE id = $1 AND fence = $2"
-        )
-    };
+/// Builds one statement storing the token hashes of newly claimed invitations; an existing
+/// hash is never replaced.
+pub(super) fn push_token_hashes<DB: Database>(
+    query: &mut QueryBuilder<DB>,
+    hashes: &[(i64, [u8; 32])],
+) where
+    i64: for<'t> Encode<'t, DB> + Type<DB>,
+    Vec<u8>: for<'t> Encode<'t, DB> + Type<DB>,
+{
+    query.push("UPDATE invitations SET token_hash = CASE id");
+    for (id, hash) in hashes {
+        query
+            .push(" WHEN ")
+            .push_bind(*id)
+            .push(" THEN ")
+            .push_bind(hash.to_vec());
+    }
+    query.push(" END WHERE token_hash IS NULL AND id IN (");
+    let mut ids = query.separated(", ");
+    for (id, _) in hashes {
+        ids.push_bind(*id);
+    }
+    query.push(")");
 }
 
-pub(super) const INVITATION_SENT: &str = resolve_sql!(
-    "state = 'sent', sent_at = $3, attempts = attempts + 1, next_attempt_at = NULL, \
-     next_reminder_at = $4"
-);
-pub(super) const INVITATION_RETRY: &str =
-    resolve_sql!("state = 'deferred', attempts = attempts + 1, next_attempt_at = $4");
-pub(super) const INVITATION_FAILED: &str =
-    resolve_sql!("state = 'failed', attempts = attempts + 1, next_attempt_at = $4");
-pub(super) const INVITATION_SUPPRESSED: &str =
-    resolve_sql!("state = 'suppressed', next_attempt_at = $4");
-pub(super) const INVITATION_EXPIRED: &str = resolve_sql!("state = 'expired', next_attempt_at = $4");
-pub(super) const INVITATION_POSTPONED: &str = resolve_sql!(
-    "state = CASE WHEN attempts = 0 THEN 'planned' ELSE 'deferred' END, next_attempt_at = $4"
-);
-pub(super) const REMINDER_SENT: &str = resolve_sql!(
-    "reminders_sent = reminder_in_flight, last_reminder_at = $3, reminder_in_flight = NULL, \
-     reminder_attempts = 0, next_reminder_at = $4"
-);
-pub(super) const REMINDER_RETRY: &str = resolve_sql!(
-    "reminder_in_flight = NULL, reminder_attempts = reminder_attempts + 1, next_reminder_at = $4"
-);
-pub(super) const REMINDER_RELEASED: &str =
-    resolve_sql!("reminder_in_flight = NULL, next_reminder_at = $4");
+/// What a resolution sets, by the message it is about; `{now}` and `{time}` (the next
+/// attempt or reminder, or NULL) are bound by [`push_resolution`].
+fn resolution_set(resolution: Resolution, message: u32) -> &'static str {
+    match (resolution, message) {
+        (Resolution::Sent { .. }, 0) => {
+            "state = 'sent', sent_at = {now}, attempts = attempts + 1, next_attempt_at = NULL, \
+             next_reminder_at = {time}"
+        }
+        (Resolution::Retry { .. }, 0) => {
+            "state = 'deferred', attempts = attempts + 1, next_attempt_at = {time}"
+        }
+        (Resolution::Failed, 0) => {
+            "state = 'failed', attempts = attempts + 1, next_attempt_at = {time}"
+        }
+        (Resolution::Suppressed, 0) => "state = 'suppressed', next_attempt_at = {time}",
+        (Resolution::Expired, 0) => "state = 'expired', next_attempt_at = {time}",
+        (Resolution::Postponed { .. }, 0) => {
+            "state = CASE WHEN attempts = 0 THEN 'planned' ELSE 'deferred' END, \
+             next_attempt_at = {time}"
+        }
+        (Resolution::Sent { .. }, _) => {
+            "reminders_sent = reminder_in_flight, last_reminder_at = {now}, \
+             reminder_in_flight = NULL, reminder_attempts = 0, next_reminder_at = {time}"
+        }
+        (Resolution::Retry { .. }, _) => {
+            "reminder_in_flight = NULL, reminder_attempts = reminder_attempts + 1, \
+             next_reminder_at = {time}"
+        }
+        (_, _) => "reminder_in_flight = NULL, next_reminder_at = {time}",
+    }
+}
+
+/// What outcomes recorded by one statement share: the statement, the next time, the
+/// duplicate flag and the error text.
+type GroupKey = (&'static str, Option<i64>, bool, Option<String>);
+
+/// Outcomes that one statement can record together: same resolution statement and the same
+/// values besides the row and its fence.
+pub(super) fn resolution_groups(outcomes: &[Outcome]) -> Vec<Vec<&Outcome>> {
+    let mut groups: Vec<Vec<&Outcome>> = Vec::new();
+    let mut index: HashMap<GroupKey, usize> = HashMap::new();
+    for outcome in outcomes {
+        let key = (
+            resolution_set(outcome.resolution, outcome.message),
+            resolution_time(outcome.resolution),
+            outcome.maybe_delivered,
+            error_text(outcome),
+        );
+        let slot = *index.entry(key).or_insert_with(|| {
+            groups.push(Vec::new());
+            groups.len() - 1
+        });
+        groups[slot].push(outcome);
+    }
+    groups
+}
+
+/// Builds `UPDATE invitations SET … WHERE (id, fence) IN (VALUES …) RETURNING id` for one
+/// group: a row whose fence moved on (another dispatcher took it over) is not returned.
+pub(super) fn push_resolution<DB: Database>(
+    query: &mut QueryBuilder<DB>,
+    group: &[&Outcome],
+    now: i64,
+) where
+    i64: for<'t> Encode<'t, DB> + Type<DB>,
+    Option<i64>: for<'t> Encode<'t, DB> + Type<DB>,
+    bool: for<'t> Encode<'t, DB> + Type<DB>,
+    Option<String>: for<'t> Encode<'t, DB> + Type<DB>,
+{
+    let Some(first) = group.first() else {
+        return;
+    };
+    let template = format!(
+        "UPDATE invitations SET {}, possibly_duplicate = (possibly_duplicate OR {{dup}}), \
+         last_error = {{err}}, lease_owner = NULL, lease_expires_at = NULL, updated_at = {{now}} \
+         WHERE (id, fence) IN (",
+        resolution_set(first.resolution, first.message)
+    );
+    let mut rest = template.as_str();
+    while let Some(start) = rest.find('{') {
+        query.push(&rest[..start]);
+        let end = rest[start..]
+            .find('}')
+            .map_or(rest.len(), |e| start + e + 1);
+        match &rest[start..end] {
+            "{now}" => query.push_bind(now),
+            "{time}" => query.push_bind(resolution_time(first.resolution)),
+            "{dup}" => query.push_bind(first.maybe_delivered),
+            _ => query.push_bind(error_text(first)),
+        };
+        rest = &rest[end..];
+    }
+    query.push(rest);
+    query.push("VALUES ");
+    let mut rows = query.separated(", ");
+    for outcome in group {
+        rows.push("(");
+        rows.push_bind_unseparated(outcome.invitation_id);
+        rows.push_unseparated(", ");
+        rows.push_bind_unseparated(outcome.fence);
+        rows.push_unseparated(")");
+    }
+    query.push(") RETURNING id, fence");
+}
+
+/// Builds one multi-row insert of the events of applied outcomes.
+pub(super) fn push_events<DB: Database>(
+    query: &mut QueryBuilder<DB>,
+    applied: &[&Outcome],
+    now: i64,
+) where
+    i64: for<'t> Encode<'t, DB> + Type<DB>,
+    Option<i64>: for<'t> Encode<'t, DB> + Type<DB>,
+    String: for<'t> Encode<'t, DB> + Type<DB>,
+    Option<String>: for<'t> Encode<'t, DB> + Type<DB>,
+    &'static str: for<'t> Encode<'t, DB> + Type<DB>,
+{
+    query.push(
+        "INSERT INTO invitation_events (invitation_id, from_state, to_state, reason, detail, \
+         smtp_code, at, message) ",
+    );
+    query.push_values(applied, |mut row, o| {
+        row.push_bind(o.invitation_id)
+            .push_bind(if o.message == 0 { "sending" } else { "sent" })
+            .push_bind(o.resolution.state_name())
+            .push_bind(o.reason.clone())
+            .push_bind(o.detail.clone())
+            .push_bind(o.smtp_code.map(i64::from))
+            .push_bind(now)
+            .push_bind(i64::from(o.message));
+    });
+}
 
 /// Flags a message a fenced-out dispatcher may have delivered as well.
 pub(super) const FLAG_STALE: &str = "UPDATE invitations SET possibly_duplicate = \
@@ -363,22 +480,7 @@ pub(super) const OUTBOX_ROW: &str = "SELECT id, email, state, attempts, next_att
 
 pub(super) const INVITATION_BY_TOKEN: &str = "SELECT id FROM invitations WHERE token_hash = $1";
 
-/// The statement that applies a resolution to message 0 or to a reminder.
-pub(super) fn resolution_sql(resolution: Resolution, message: u32) -> &'static str {
-    match (resolution, message) {
-        (Resolution::Sent { .. }, 0) => INVITATION_SENT,
-        (Resolution::Retry { .. }, 0) => INVITATION_RETRY,
-        (Resolution::Failed, 0) => INVITATION_FAILED,
-        (Resolution::Suppressed, 0) => INVITATION_SUPPRESSED,
-        (Resolution::Expired, 0) => INVITATION_EXPIRED,
-        (Resolution::Postponed { .. }, 0) => INVITATION_POSTPONED,
-        (Resolution::Sent { .. }, _) => REMINDER_SENT,
-        (Resolution::Retry { .. }, _) => REMINDER_RETRY,
-        (_, _) => REMINDER_RELEASED,
-    }
-}
-
-/// The `$4` of a resolution statement.
+/// The `{time}` of a resolution: the next attempt or reminder.
 pub(super) fn resolution_time(resolution: Resolution) -> Option<i64> {
     match resolution {
         Resolution::Sent { next_reminder_at } => next_reminder_at.map(|t| t.as_second()),

@@ -11,7 +11,7 @@ use super::super::error::BackendError;
 use super::super::model::Attributes;
 use super::super::outbox::{
     self, ClaimRequest, Claimed, FailureEvent, InvitationEvent, OutboxRow, OutboxWave, Outcome,
-    Pending, Recorded, WaveStatus, code, count, error_text, small,
+    Pending, Recorded, WaveStatus, code, count, small,
 };
 use super::super::{ROWS_PER_STATEMENT, sql, timestamp};
 use super::{BEGIN_WRITE, SqliteStore};
@@ -34,16 +34,18 @@ impl SqliteStore {
             .fetch_all(&mut *tx)
             .await?;
         let mut claimed = Vec::with_capacity(rows.len());
+        let mut hashes = Vec::new();
         for row in &rows {
             let item = claimed_row(row)?;
             if row.try_get::<bool, _>("needs_token")? {
-                sqlx::query(outbox::SET_TOKEN_IF_MISSING)
-                    .bind(item.invitation_id)
-                    .bind(&token_hash(item.invitation_id)[..])
-                    .execute(&mut *tx)
-                    .await?;
+                hashes.push((item.invitation_id, token_hash(item.invitation_id)));
             }
             claimed.push(item);
+        }
+        for chunk in hashes.chunks(ROWS_PER_STATEMENT) {
+            let mut query = QueryBuilder::<Sqlite>::new("");
+            outbox::push_token_hashes(&mut query, chunk);
+            query.build().execute(&mut *tx).await?;
         }
         tx.commit().await?;
         claimed.sort_by_key(|c| c.invitation_id);
@@ -55,56 +57,39 @@ impl SqliteStore {
         outcomes: &[Outcome],
         now: i64,
     ) -> Result<Recorded, BackendError> {
-        let mut recorded = Recorded::default();
         let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
-        for o in outcomes {
-            let applied = sqlx::query(outbox::resolution_sql(o.resolution, o.message))
-                .bind(o.invitation_id)
-                .bind(o.fence)
-                .bind(now)
-                .bind(outbox::resolution_time(o.resolution))
-                .bind(o.maybe_delivered)
-                .bind(error_text(o))
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-            let from_state = if o.message == 0 { "sending" } else { "sent" };
-            if applied == 0 {
-                recorded.fenced_out.push(o.invitation_id);
-                let delivered =
-                    o.maybe_delivered || matches!(o.resolution, outbox::Resolution::Sent { .. });
-                sqlx::query(outbox::FLAG_STALE)
-                    .bind(o.invitation_id)
-                    .bind(delivered)
-                    .execute(&mut *tx)
-                    .await?;
-                sqlx::query(outbox::INSERT_EVENT)
-                    .bind(o.invitation_id)
-                    .bind(from_state)
-                    .bind(o.resolution.state_name())
-                    .bind("stale lease")
-                    .bind(format!(
-                        "not applied: another dispatcher took this message over ({})",
-                        o.reason
-                    ))
-                    .bind(o.smtp_code.map(i64::from))
-                    .bind(now)
-                    .bind(i64::from(o.message))
-                    .execute(&mut *tx)
-                    .await?;
-                continue;
+        let mut applied_rows: HashSet<(i64, i64)> = HashSet::new();
+        for group in outbox::resolution_groups(outcomes) {
+            for chunk in group.chunks(ROWS_PER_STATEMENT) {
+                let mut query = QueryBuilder::<Sqlite>::new("");
+                outbox::push_resolution(&mut query, chunk, now);
+                for row in query.build().fetch_all(&mut *tx).await? {
+                    applied_rows.insert((row.try_get("id")?, row.try_get("fence")?));
+                }
             }
-            sqlx::query(outbox::INSERT_EVENT)
-                .bind(o.invitation_id)
-                .bind(from_state)
-                .bind(o.resolution.state_name())
-                .bind(&o.reason)
-                .bind(o.detail.as_deref())
-                .bind(o.smtp_code.map(i64::from))
-                .bind(now)
-                .bind(i64::from(o.message))
-                .execute(&mut *tx)
-                .await?;
+        }
+        let (applied, fenced): (Vec<&Outcome>, Vec<&Outcome>) = outcomes
+            .iter()
+            .partition(|o| applied_rows.contains(&(o.invitation_id, o.fence)));
+        for chunk in applied.chunks(ROWS_PER_STATEMENT / 8) {
+            let mut query = QueryBuilder::<Sqlite>::new("");
+            outbox::push_events(&mut query, chunk, now);
+            query.build().execute(&mut *tx).await?;
+        }
+        let contacts: Vec<&(String, String)> =
+            applied.iter().filter_map(|o| o.contact.as_ref()).collect();
+        for chunk in contacts.chunks(ROWS_PER_STATEMENT / 3) {
+            let mut query = QueryBuilder::<Sqlite>::new(
+                "INSERT INTO contact_history (email, program_id, contacted_at) ",
+            );
+            query.push_values(chunk, |mut row, (email, program)| {
+                row.push_bind(email.clone())
+                    .push_bind(program.clone())
+                    .push_bind(now);
+            });
+            query.build().execute(&mut *tx).await?;
+        }
+        for o in &applied {
             if let Some(email) = &o.bounce_email {
                 sqlx::query(sql::SUPPRESS)
                     .bind(email)
@@ -114,14 +99,31 @@ impl SqliteStore {
                     .execute(&mut *tx)
                     .await?;
             }
-            if let Some((email, program)) = &o.contact {
-                sqlx::query(sql::RECORD_CONTACT)
-                    .bind(email)
-                    .bind(program)
-                    .bind(now)
-                    .execute(&mut *tx)
-                    .await?;
-            }
+        }
+        let mut recorded = Recorded::default();
+        for o in fenced {
+            recorded.fenced_out.push(o.invitation_id);
+            let delivered =
+                o.maybe_delivered || matches!(o.resolution, outbox::Resolution::Sent { .. });
+            sqlx::query(outbox::FLAG_STALE)
+                .bind(o.invitation_id)
+                .bind(delivered)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query(outbox::INSERT_EVENT)
+                .bind(o.invitation_id)
+                .bind(if o.message == 0 { "sending" } else { "sent" })
+                .bind(o.resolution.state_name())
+                .bind("stale lease")
+                .bind(format!(
+                    "not applied: another dispatcher took this message over ({})",
+                    o.reason
+                ))
+                .bind(o.smtp_code.map(i64::from))
+                .bind(now)
+                .bind(i64::from(o.message))
+                .execute(&mut *tx)
+                .await?;
         }
         tx.commit().await?;
         Ok(recorded)
