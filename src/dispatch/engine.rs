@@ -19,7 +19,7 @@ use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use jiff::tz::TimeZone;
 use jiff::{Timestamp, ToSpan};
 use lettre::message::Mailbox;
-use tokio::sync::{Mutex, OwnedSemaphorePermit, Semaphore, mpsc, watch};
+use tokio::sync::{Mutex, Notify, OwnedSemaphorePermit, Semaphore, mpsc, watch};
 
 use super::message::{Letter, compose};
 use super::policy::{RetryPolicy, SendWindow, Verdict, judge_network_error, judge_reply};
@@ -187,17 +187,55 @@ struct Done {
 
 /// Runs until nothing is due (or due within `options.wait`), the run is stopped by
 /// `interrupt`, or a fatal problem stops it. `progress` sees the totals after each commit.
+///
+/// Two loops run side by side: the claimer (claim, screen, hand each message to a sending
+/// task) and the writer (group-commit the outcomes, then free their in-flight slots), so a
+/// commit never holds up the next claim.
 pub async fn run(
     dispatch: Dispatch,
     options: DispatchOptions,
-    mut interrupt: watch::Receiver<bool>,
+    interrupt: watch::Receiver<bool>,
     progress: &(dyn Fn(&Tally) + Sync),
 ) -> Result<RunReport, DispatchError> {
     let shared = Arc::new(prepare(dispatch, options).await?);
     let in_flight = Arc::new(Semaphore::new(shared.options.concurrency));
-    let (done_tx, mut done_rx) = mpsc::channel::<Done>(shared.options.concurrency * 2);
-    let mut tally = Tally::default();
-    let mut writer_error: Option<StoreError> = None;
+    let committed = Notify::new();
+    let (done_tx, done_rx) = mpsc::channel::<Done>(shared.options.concurrency * 2);
+    let claimer = claim_loop(&shared, &in_flight, &committed, interrupt, done_tx);
+    let writer = write_loop(&shared, &committed, done_rx, progress);
+    let (claimed, written) = tokio::join!(claimer, writer);
+    {
+        let mut sessions = shared.sessions.lock().await;
+        for session in sessions.iter_mut() {
+            session.close().await;
+        }
+    }
+    let tally = written?;
+    claimed?;
+    let program_id = shared.dispatch.program.id();
+    let pending = shared
+        .dispatch
+        .store
+        .pending(program_id, shared.now())
+        .await?;
+    let stop = shared.stop.lock().map(|s| s.clone()).unwrap_or(None);
+    Ok(RunReport {
+        tally,
+        stop,
+        next_due: pending.next_due,
+        held: pending.held,
+    })
+}
+
+/// Claims due messages in batches while in-flight slots are free and hands them out.
+async fn claim_loop(
+    shared: &Arc<Shared>,
+    in_flight: &Arc<Semaphore>,
+    committed: &Notify,
+    mut interrupt: watch::Receiver<bool>,
+    done_tx: mpsc::Sender<Done>,
+) -> Result<(), DispatchError> {
+    let window = shared.options.concurrency;
     let program_id = shared.dispatch.program.id().to_owned();
     let secret = shared.dispatch.secret.clone();
     let token_hash = move |id: i64| secret.invitation_token(id).hash();
@@ -205,31 +243,24 @@ pub async fn run(
         if *interrupt.borrow() {
             shared.request_stop(Stop::Interrupted);
         }
-        if shared.stopping.load(Ordering::SeqCst) || writer_error.is_some() {
-            break;
+        if shared.stopping.load(Ordering::SeqCst) {
+            return Ok(());
         }
-        // Record whatever finished, without waiting.
-        while let Ok(done) = done_rx.try_recv() {
-            let batch = drain(done, &mut done_rx);
-            if let Err(err) = commit(&shared, batch, &mut tally).await {
-                writer_error = Some(err);
-            }
-            progress(&tally);
-        }
-        // Claim in batches: with messages in flight, wait until an eighth of the window is
-        // free, so claims stay few and large (one transaction each).
-        let available = in_flight.available_permits();
-        let busy = available < shared.options.concurrency;
-        if available == 0 || (busy && available < (shared.options.concurrency / 8).max(1)) {
-            wait_for_done(
-                &shared,
-                &mut done_rx,
-                &mut tally,
-                &mut writer_error,
-                progress,
-            )
-            .await;
+        // With messages in flight, wait until an eighth of the window is free, so claims
+        // stay few and large (one transaction each).
+        let busy = in_flight.available_permits() < window;
+        let want = if busy { (window / 8).max(1) } else { 1 };
+        let acquired = tokio::select! {
+            permit = Arc::clone(in_flight).acquire_many_owned(u32::try_from(want).unwrap_or(1)) => permit.ok(),
+            _ = interrupt.changed() => None,
+        };
+        let Some(mut permit) = acquired else {
             continue;
+        };
+        if let Ok(more) = Arc::clone(in_flight)
+            .try_acquire_many_owned(u32::try_from(in_flight.available_permits()).unwrap_or(0))
+        {
+            permit.merge(more);
         }
         let now = shared.now();
         let request = ClaimRequest {
@@ -237,19 +268,17 @@ pub async fn run(
             program_id: &program_id,
             now,
             lease: shared.options.lease,
-            limit: u32::try_from(available).unwrap_or(u32::MAX),
+            limit: u32::try_from(permit.num_permits()).unwrap_or(u32::MAX),
         };
         let claimed = shared.dispatch.store.claim(&request, &token_hash).await?;
         if claimed.is_empty() {
-            if in_flight.available_permits() < shared.options.concurrency {
-                wait_for_done(
-                    &shared,
-                    &mut done_rx,
-                    &mut tally,
-                    &mut writer_error,
-                    progress,
-                )
-                .await;
+            drop(permit);
+            if in_flight.available_permits() < window {
+                // Outcomes are on their way: come back after the next commit.
+                tokio::select! {
+                    () = committed.notified() => {}
+                    () = tokio::time::sleep(Duration::from_millis(200)) => {}
+                }
                 continue;
             }
             let pending = shared.dispatch.store.pending(&program_id, now).await?;
@@ -258,25 +287,18 @@ pub async fn run(
                 .unwrap_or(Timestamp::MAX);
             match pending.next_due {
                 Some(due) if due > now && due <= horizon => {
-                    let pause = now
-                        .duration_until(due)
-                        .unsigned_abs()
-                        .max(Duration::from_millis(50));
+                    let pause = now.duration_until(due).unsigned_abs();
                     tokio::select! {
-                        () = tokio::time::sleep(pause.min(Duration::from_secs(5))) => {}
+                        () = tokio::time::sleep(pause.clamp(Duration::from_millis(50), Duration::from_secs(5))) => {}
                         _ = interrupt.changed() => {}
                     }
                     continue;
                 }
-                _ => break,
+                _ => return Ok(()),
             }
         }
-        let permits = in_flight
-            .clone()
-            .try_acquire_many_owned(u32::try_from(claimed.len()).unwrap_or(u32::MAX))
-            .map_err(|_| DispatchError::Program("in-flight slots out of step".into()))?;
-        let mut permits = split(permits, claimed.len());
-        let screened = screen(&shared, claimed, now).await?;
+        let mut permits = split(permit, claimed.len());
+        let screened = screen(shared, claimed, now).await?;
         for (item, verdict) in screened {
             let Some(permit) = permits.pop() else { break };
             match verdict {
@@ -289,7 +311,7 @@ pub async fn run(
                         .await;
                 }
                 None => {
-                    let shared = Arc::clone(&shared);
+                    let shared = Arc::clone(shared);
                     let done_tx = done_tx.clone();
                     tokio::spawn(async move {
                         let outcome = deliver(&shared, item).await;
@@ -304,39 +326,27 @@ pub async fn run(
             }
         }
     }
-    // Let every message in flight finish and record it: nothing stays in `sending`.
-    while in_flight.available_permits() < shared.options.concurrency {
-        let Some(done) = done_rx.recv().await else {
-            break;
-        };
-        let batch = drain(done, &mut done_rx);
-        if let Err(err) = commit(&shared, batch, &mut tally).await {
-            writer_error.get_or_insert(err);
-            break;
+}
+
+/// Commits outcomes as they come, in batches, until every sender is gone; nothing is left
+/// in `sending`. A failed commit stops the run.
+async fn write_loop(
+    shared: &Shared,
+    committed: &Notify,
+    mut done_rx: mpsc::Receiver<Done>,
+    progress: &(dyn Fn(&Tally) + Sync),
+) -> Result<Tally, DispatchError> {
+    let mut tally = Tally::default();
+    while let Some(first) = done_rx.recv().await {
+        let batch = drain(first, &mut done_rx);
+        if let Err(err) = commit(shared, batch, &mut tally).await {
+            shared.request_stop(Stop::Fatal(format!("cannot record outcomes: {err}")));
+            return Err(err.into());
         }
+        committed.notify_one();
         progress(&tally);
     }
-    {
-        let mut sessions = shared.sessions.lock().await;
-        for session in sessions.iter_mut() {
-            session.close().await;
-        }
-    }
-    if let Some(err) = writer_error {
-        return Err(err.into());
-    }
-    let pending = shared
-        .dispatch
-        .store
-        .pending(&program_id, shared.now())
-        .await?;
-    let stop = shared.stop.lock().map(|s| s.clone()).unwrap_or(None);
-    Ok(RunReport {
-        tally,
-        stop,
-        next_due: pending.next_due,
-        held: pending.held,
-    })
+    Ok(tally)
 }
 
 impl Shared {
@@ -376,22 +386,6 @@ fn drain(first: Done, rx: &mut mpsc::Receiver<Done>) -> Vec<Done> {
         }
     }
     batch
-}
-
-async fn wait_for_done(
-    shared: &Shared,
-    rx: &mut mpsc::Receiver<Done>,
-    tally: &mut Tally,
-    writer_error: &mut Option<StoreError>,
-    progress: &(dyn Fn(&Tally) + Sync),
-) {
-    if let Some(done) = rx.recv().await {
-        let batch = drain(done, rx);
-        if let Err(err) = commit(shared, batch, tally).await {
-            writer_error.get_or_insert(err);
-        }
-        progress(tally);
-    }
 }
 
 /// Records a batch in one transaction, then frees the batch's in-flight slots.
