@@ -680,15 +680,17 @@ async fn deliver(shared: &Shared, item: Claimed) -> Outcome {
             );
         }
     };
+    let Ok(_slot) = shared.connection_slots.acquire().await else {
+        return untried(&item, now);
+    };
+    // Paced while holding a connection, so messages leave at the paced instants instead of
+    // queueing for a connection and leaving in a burst.
     if let Some(limiter) = &shared.global {
         limiter.until_ready().await;
     }
     if let Some(limiter) = &channel.limiter {
         limiter.until_ready().await;
     }
-    let Ok(_slot) = shared.connection_slots.acquire().await else {
-        return untried(&item, now);
-    };
     if shared.stopping.load(Ordering::SeqCst) {
         return untried(&item, now);
     }
