@@ -241,8 +241,9 @@ pub struct OutboxRow {
     pub last_error: Option<String>,
 }
 
+/// The claim's `SET` and `RETURNING`, around the backend's choice of rows.
 macro_rules! claim_sql {
-    ($lock:literal) => {
+    ($rows:literal) => {
         concat!(
             "UPDATE invitations SET \
                state = CASE WHEN state = 'sent' THEN 'sent' ELSE 'sending' END, \
@@ -250,27 +251,45 @@ macro_rules! claim_sql {
                possibly_duplicate = (possibly_duplicate OR lease_owner IS NOT NULL), \
                taken_over = (lease_owner IS NOT NULL), \
                lease_owner = $1, lease_expires_at = $2, fence = fence + 1, updated_at = $3 \
-             WHERE id IN (SELECT i.id FROM invitations i JOIN waves w ON w.id = i.wave_id \
-               WHERE w.program_id = $4 AND i.email IS NOT NULL AND ( \
-                 (i.state IN ('planned', 'deferred') AND i.next_attempt_at <= $3) \
-                 OR (i.state = 'sending' AND i.lease_expires_at <= $3) \
-                 OR (i.state = 'sent' AND i.next_reminder_at <= $3 \
-                     AND (i.lease_expires_at IS NULL OR i.lease_expires_at <= $3) \
-                     AND NOT EXISTS (SELECT 1 FROM responses r WHERE r.invitation_id = i.id))) \
-               ORDER BY i.id LIMIT $5 ",
-            $lock,
+             WHERE id IN (",
+            $rows,
             ") RETURNING id, wave_id, fence, state, reminder_in_flight, email, locale, \
-               contact_data, attempts, reminder_attempts, sent_at, \
-               taken_over, \
+               contact_data, attempts, reminder_attempts, sent_at, taken_over, \
                (token_hash IS NULL) AS needs_token"
         )
     };
 }
 
-/// Claims due messages (SQLite: one writer at a time).
-pub(super) const CLAIM_SQLITE: &str = claim_sql!("");
-/// Claims due messages, skipping rows another dispatcher is claiming right now.
-pub(super) const CLAIM_POSTGRES: &str = claim_sql!("FOR UPDATE OF i SKIP LOCKED");
+/// Claims due messages on SQLite (one writer at a time). The three kinds of due rows are
+/// separate index range scans (`state, next_attempt_at` and `state, next_reminder_at`);
+/// one `OR` over them made SQLite scan the whole table at every claim.
+pub(super) const CLAIM_SQLITE: &str = claim_sql!(
+    "SELECT id FROM ( \
+       SELECT id FROM invitations WHERE state IN ('planned', 'deferred') \
+         AND next_attempt_at <= $3 AND email IS NOT NULL \
+         AND wave_id IN (SELECT id FROM waves WHERE program_id = $4) \
+       UNION ALL SELECT id FROM invitations WHERE state = 'sending' \
+         AND lease_expires_at <= $3 AND email IS NOT NULL \
+         AND wave_id IN (SELECT id FROM waves WHERE program_id = $4) \
+       UNION ALL SELECT i.id FROM invitations i WHERE i.state = 'sent' \
+         AND i.next_reminder_at <= $3 AND i.email IS NOT NULL \
+         AND (i.lease_expires_at IS NULL OR i.lease_expires_at <= $3) \
+         AND i.wave_id IN (SELECT id FROM waves WHERE program_id = $4) \
+         AND NOT EXISTS (SELECT 1 FROM responses r WHERE r.invitation_id = i.id)) \
+     LIMIT $5"
+);
+/// Claims due messages on PostgreSQL, skipping rows another dispatcher is claiming right
+/// now, so several dispatchers share the work.
+pub(super) const CLAIM_POSTGRES: &str = claim_sql!(
+    "SELECT i.id FROM invitations i JOIN waves w ON w.id = i.wave_id \
+       WHERE w.program_id = $4 AND i.email IS NOT NULL AND ( \
+         (i.state IN ('planned', 'deferred') AND i.next_attempt_at <= $3) \
+         OR (i.state = 'sending' AND i.lease_expires_at <= $3) \
+         OR (i.state = 'sent' AND i.next_reminder_at <= $3 \
+             AND (i.lease_expires_at IS NULL OR i.lease_expires_at <= $3) \
+             AND NOT EXISTS (SELECT 1 FROM responses r WHERE r.invitation_id = i.id))) \
+       ORDER BY i.id LIMIT $5 FOR UPDATE OF i SKIP LOCKED"
+);
 
 /// Builds one statement storing the token hashes of newly claimed invitations; an existing
 /// hash is never replaced.
