@@ -27,6 +27,7 @@ macro_rules! dispatch {
 mod error;
 mod model;
 mod postgres;
+mod rollups;
 mod sql;
 mod sqlite;
 
@@ -41,6 +42,11 @@ pub use model::{
     Answer, Attributes, BackendKind, Contact, ContactInput, ForgetReport, Invitation,
     InvitationState, MigrationStatus, NewInvitation, NewResponse, PendingMigration, StoredResponse,
     Suppression, SuppressionReason, UpsertCounts, WaveKey, WaveOutcome, WavePlan,
+};
+
+pub use rollups::{
+    CallListEntry, Delivery, RebuildSummary, RollupCount, RollupKey, VerbatimResponse, accumulate,
+    counters, segment_value,
 };
 
 use error::BackendError;

@@ -1,6 +1,8 @@
 //! The PostgreSQL backend, for several daemons sharing one database: the same operations as
 //! the SQLite backend, with the unique keys and `ON CONFLICT` deciding races between processes.
 
+mod rollups;
+
 use std::collections::HashMap;
 use std::str::FromStr;
 
@@ -18,11 +20,18 @@ use super::model::{
 use super::{ROWS_PER_STATEMENT, StoreOptions, migration_status, redact_url, sql, timestamp};
 
 /// The PostgreSQL migrations, embedded in the binary.
-const MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    "initial",
-    include_str!("../../migrations/postgres/0001_initial.sql"),
-)];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "initial",
+        include_str!("../../migrations/postgres/0001_initial.sql"),
+    ),
+    (
+        4,
+        "rollups",
+        include_str!("../../migrations/postgres/0004_rollups.sql"),
+    ),
+];
 
 fn migrator() -> Migrator {
     Migrator::with_migrations(
@@ -441,6 +450,7 @@ impl PgStore {
                 });
                 query.build().execute(&mut *tx).await?;
             }
+            rollups::apply(&mut tx, id, r).await?;
         }
         tx.commit().await?;
         Ok(id)

@@ -1,6 +1,8 @@
 //! The SQLite backend: one file, WAL journal, foreign keys on, a busy timeout, and every write
 //! in `BEGIN IMMEDIATE` so two writers queue on the lock instead of failing half-way.
 
+mod rollups;
+
 use std::collections::HashMap;
 use std::path::Path;
 use std::str::FromStr;
@@ -23,11 +25,18 @@ use super::model::{
 use super::{ROWS_PER_STATEMENT, StoreOptions, migration_status, sql, timestamp};
 
 /// The SQLite migrations, embedded in the binary.
-const MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    "initial",
-    include_str!("../../migrations/sqlite/0001_initial.sql"),
-)];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "initial",
+        include_str!("../../migrations/sqlite/0001_initial.sql"),
+    ),
+    (
+        4,
+        "rollups",
+        include_str!("../../migrations/sqlite/0004_rollups.sql"),
+    ),
+];
 
 /// SQLite's primary result codes that deserve their own message.
 const SQLITE_BUSY: i32 = 5;
@@ -468,6 +477,7 @@ impl SqliteStore {
                 });
                 query.build().execute(&mut *tx).await?;
             }
+            rollups::apply(&mut tx, id, r).await?;
         }
         tx.commit().await?;
         Ok(id)
