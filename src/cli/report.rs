@@ -181,8 +181,9 @@ pub async fn run(args: &ReportArgs, settings: &Settings) -> anyhow::Result<ExitC
     let vs_period = match args.vs.as_str() {
         "previous" => period.previous()?,
         "year-ago" => period.year_ago()?,
-        other => crate::schedule::resolve_period(&program.file, Some(other), now)
-            .map_err(|e| anyhow::anyhow!("--vs {other}: give previous, year-ago or a period; {e}"))?,
+        other => crate::schedule::resolve_period(&program.file, Some(other), now).map_err(|e| {
+            anyhow::anyhow!("--vs {other}: give previous, year-ago or a period; {e}")
+        })?,
     };
     let first: Option<Period> = store
         .first_period(program.id())

@@ -192,12 +192,17 @@ async fn import(args: &ImportArgs, settings: &Settings) -> anyhow::Result<ExitCo
             "{}",
             serde_json::to_string_pretty(&json!({
                 "file": args.file, "rows": rows, "imported": imported,
-                "already_imported": duplicates, "rejected": rejected, "strict": args.strict,
+                "already_imported": duplicates, "rejected": rejected, "blank": parsed.blank, "strict": args.strict,
                 "errors": parsed.errors.iter().map(|e| json!({"line": e.line, "message": e.to_string()})).collect::<Vec<_>>(),
             }))?
         ),
         Format::Human => say!(
-            "{rows} rows read: {imported} responses imported, {duplicates} already imported, {rejected} rejected"
+            "{rows} rows read: {imported} responses imported, {duplicates} already imported, {rejected} rejected{}",
+            if parsed.blank > 0 {
+                format!(", {} blank rows skipped (no date, no answer)", parsed.blank)
+            } else {
+                String::new()
+            }
         ),
     }
     Ok(if rejected > 0 {

@@ -6,7 +6,7 @@
 //! - `submitted_at` (required): RFC 3339 (`2026-11-04T10:30:00+01:00`) or a date
 //!   (`2026-11-04`, meaning that day in the program's time zone);
 //! - `email` (optional): the respondent, normalised like contact imports;
-//! - `channel` (optional, default `import`): `import` or a channel id of the survey;
+//! - `channel` (optional, default `import`): `import` or one of the survey's channel ids;
 //! - `response_id` (optional): an id from the call centre's tool, so a file imported twice
 //!   is stored once;
 //! - one column per question id: NPS 0–10, CSAT on its scale, CES 1–7, `yes_no` as
@@ -29,7 +29,7 @@ use crate::contacts::parse::typed_value;
 use crate::expr::Expr;
 use crate::period::{Period, PeriodError};
 use crate::program::Program;
-use crate::program::model::{ChannelType, Question, QuestionType, Survey};
+use crate::program::model::{Question, QuestionType, Survey};
 use crate::store::{Answer, Attributes, NewResponse};
 
 pub use export::{attribute_names, header, record};
@@ -214,6 +214,8 @@ pub struct Parsed {
     pub rows: Vec<ParsedRow>,
     /// Rows rejected, in file order.
     pub errors: Vec<RowError>,
+    /// Rows with neither a date nor an answer (people a call list did not reach): skipped.
+    pub blank: u64,
 }
 
 /// The meaning of a header column.
@@ -389,6 +391,7 @@ pub fn parse<R: Read>(
         let line = record.position().map_or(0, |p| p.line());
         match result {
             Ok(false) => break,
+            Ok(true) if checker.is_blank(&record) => parsed.blank += 1,
             Ok(true) => match checker.row(&record) {
                 Ok(response) => {
                     if let Some(id) = &response.external_id {
@@ -482,19 +485,6 @@ impl<'a> RowChecker<'a> {
             .collect();
         let mut channels = vec![DEFAULT_CHANNEL.to_owned()];
         channels.extend(survey.channels.iter().map(|c| c.to_string()));
-        channels.extend(
-            program
-                .file
-                .channels
-                .iter()
-                .filter(|c| {
-                    matches!(
-                        *c.kind,
-                        ChannelType::Phone | ChannelType::Interview | ChannelType::Mail
-                    )
-                })
-                .map(|c| c.id.to_string()),
-        );
         channels.dedup();
         RowChecker {
             program_id: program.id().to_owned(),
@@ -505,6 +495,17 @@ impl<'a> RowChecker<'a> {
             channels,
             decimal_comma: false,
         }
+    }
+
+    /// No date and no answer: a row of a call list for someone who was not reached.
+    fn is_blank(&self, record: &csv::StringRecord) -> bool {
+        self.columns
+            .iter()
+            .zip(record.iter())
+            .all(|(column, cell)| {
+                !matches!(column, Column::SubmittedAt | Column::Question(_))
+                    || cell.trim().is_empty()
+            })
     }
 
     fn row(&self, record: &csv::StringRecord) -> Result<NewResponse, Vec<Problem>> {
