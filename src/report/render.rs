@@ -253,6 +253,7 @@ struct PeopleRow {
     prev: String,
     delta: String,
     delta_class: &'static str,
+    direction: &'static str,
     p_value: String,
     significance: &'static str,
     significance_label: String,
@@ -368,6 +369,11 @@ fn people_rows(report: &Report, t: &serde_json::Value) -> Vec<PeopleRow> {
                     .map(|d| people_delta(r.kpi, d, lang))
                     .unwrap_or_else(|| "–".to_owned()),
                 delta_class,
+                direction: match r.delta {
+                    Some(d) if d > 0.0 => "up",
+                    Some(d) if d < 0.0 => "down",
+                    _ => "flat",
+                },
                 p_value: r
                     .p_value
                     .map(|p| {

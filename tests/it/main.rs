@@ -4,5 +4,6 @@ mod check;
 mod contacts;
 mod harness;
 mod plan;
+mod reports;
 mod store;
 mod support;
