@@ -541,9 +541,16 @@ pub fn build(inputs: &Inputs<'_>) -> Report {
         .map(|t| {
             let id = t.id.to_string();
             let kpis = catalogue.touchpoint_kpis.get(&id);
-            let kpi = [Kpi::Nps, Kpi::Csat, Kpi::Ces, Kpi::Fcr]
+            // The first of NPS, CSAT, CES, FCR it measures, preferring one answered now.
+            let defined: Vec<Kpi> = [Kpi::Nps, Kpi::Csat, Kpi::Ces, Kpi::Fcr]
                 .into_iter()
-                .find(|k| kpis.is_some_and(|set| set.contains(k)));
+                .filter(|k| kpis.is_some_and(|set| set.contains(k)))
+                .collect();
+            let kpi = defined
+                .iter()
+                .copied()
+                .find(|k| tp_now.get(&id).is_some_and(|c| c.n(*k) > 0))
+                .or_else(|| defined.first().copied());
             let row = kpi.map(|k| {
                 row(
                     "touchpoint",
@@ -572,6 +579,7 @@ pub fn build(inputs: &Inputs<'_>) -> Report {
                                 moe95,
                             }
                         })
+                        .skip_while(|p: &TrendPoint| p.value.is_none())
                         .collect()
                 })
                 .unwrap_or_default();
@@ -734,6 +742,8 @@ fn themes_and_quotes(
         }
     }
     candidates.sort_by_key(|(rank, _)| *rank);
+    let mut seen = BTreeSet::new();
+    candidates.retain(|(_, q)| seen.insert(q.text.to_lowercase()));
     let quotes = candidates
         .into_iter()
         .take(MAX_VERBATIMS)

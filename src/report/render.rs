@@ -554,12 +554,18 @@ fn trends(report: &Report, t: &serde_json::Value) -> Vec<Trend> {
                 Kpi::Ces => (1.0, 7.0),
                 _ => (0.0, 100.0),
             };
-            let pad = ((hi - lo) * 0.1).max(if kpi == Kpi::Ces { 0.2 } else { 2.0 });
-            let lo = (lo - pad).max(min);
-            let hi = (hi + pad).min(max);
-            let (width, height, left, top, bottom) = (340.0, 150.0, 40.0, 12.0, 28.0);
+            // Round the axis to whole tens (halves of a point for CES) around the data.
+            let step = if kpi == Kpi::Ces { 0.5 } else { 10.0 };
+            let lo = ((lo / step).floor() * step).max(min);
+            let hi = ((hi / step).ceil() * step).min(max);
+            let hi = if hi - lo < step {
+                (lo + step).min(max)
+            } else {
+                hi
+            };
+            let (width, height, left, top, bottom) = (340.0, 150.0, 40.0, 14.0, 28.0);
             let slots = tp.trend.len().max(2) as f64 - 1.0;
-            let x = |i: usize| left + (width - left - 10.0) * i as f64 / slots;
+            let x = |i: usize| left + 8.0 + (width - left - 36.0) * i as f64 / slots;
             let y = |v: f64| top + (height - top - bottom) * (hi - v) / (hi - lo).max(1e-9);
             let line = points
                 .iter()
