@@ -179,7 +179,11 @@ pub async fn run(args: &ReportArgs, settings: &Settings) -> anyhow::Result<ExitC
 
     let explicit_vs = args.vs != "previous";
     let vs_period = match args.vs.as_str() {
-        "previous" => period.previous()?,
+        // The program period before (for explicit windows: the window declared before).
+        "previous" => match rule.history(&period, 2).as_slice() {
+            [before, _] => *before,
+            _ => period.previous()?,
+        },
         "year-ago" => period.year_ago()?,
         other => crate::schedule::resolve_period(&program.file, Some(other), now).map_err(|e| {
             anyhow::anyhow!("--vs {other}: give previous, year-ago or a period; {e}")

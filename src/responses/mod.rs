@@ -27,7 +27,7 @@ use serde_json::Value;
 use crate::contacts::normalise_email;
 use crate::contacts::parse::typed_value;
 use crate::expr::Expr;
-use crate::period::{Period, PeriodError};
+use crate::period::Period;
 use crate::program::Program;
 use crate::program::model::{Question, QuestionType, Survey};
 use crate::store::{Answer, Attributes, NewResponse};
@@ -337,12 +337,6 @@ impl PeriodRule {
             .and_then(|d| d.to_zoned(self.zone.clone()).ok())
             .map(|z| z.timestamp())
             .ok_or_else(|| Problem::BadDate(cell.to_owned()))
-    }
-}
-
-impl From<PeriodError> for ResponsesError {
-    fn from(e: PeriodError) -> Self {
-        ResponsesError::Program(e.to_string())
     }
 }
 

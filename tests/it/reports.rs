@@ -330,6 +330,23 @@ fn two_periods_imported_by_csv_give_the_expected_report() {
     ));
     assert!(csv.contains("\ntouchpoint,livraison,nps,50,50,"), "{csv}");
 
+    // Markdown: the same table, rounded for people, in French.
+    let (md, _) = s.ok(
+        &[
+            "report",
+            "fidelite-clients",
+            "--period",
+            "2026-11",
+            "--format",
+            "md",
+        ],
+        0,
+    );
+    assert!(
+        md.contains("| Livraison | NPS | 50 | +50 | ±22 | +25 | +25 | 0,150 | non significative | +40 | non concluant |"),
+        "{md}"
+    );
+
     // A quarter of a monthly program merges its months: Q4 so far is October + November.
     let quarter = s.json(&[
         "report",
