@@ -34,7 +34,7 @@ program="$workdir/bench.yaml"
   cat <<'YAML'
 program:
   id: bench
-  title: { fr: Banc d'essai, en: Benchmark }
+  title: { fr: Banc d'essai }
   timezone: Europe/Paris
   default_locale: fr
   locales: [fr]
@@ -68,8 +68,6 @@ YAML
 } > "$program"
 "$ecoute" check "$program" >&2
 
-median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
-
 for n in "${sizes[@]}"; do
   db="$workdir/bench-$n.db"
   csv="$workdir/bench-$n.csv"
@@ -77,15 +75,23 @@ for n in "${sizes[@]}"; do
   echo "== $n responses" >&2
   "$loader" "sqlite://$db" "$n" "$raw" "$csv" >&2
   export ECOUTE_DATABASE_URL="sqlite://$db"
-  "$ecoute" report "$program" --period 2026-12 --format json -o "$workdir/report.json" 2>/dev/null
-  times=()
-  for _ in $(seq "$runs"); do
-    /usr/bin/time -v "$ecoute" report "$program" --period 2026-12 --format json -o "$workdir/report.json" 2> "$workdir/time.txt" >/dev/null
-    wall=$(awk -F': ' '/Elapsed \(wall clock\)/ { split($2, t, ":"); print (t[1] * 60 + t[2]) * 1000 }' "$workdir/time.txt")
-    times+=("$wall")
-    rss=$(awk -F': ' '/Maximum resident set size/ { print $2 }' "$workdir/time.txt")
-  done
-  ecoute_ms=$(printf '%s\n' "${times[@]}" | median)
+  # Wall time measured around each run (median of RUNS, after one warm-up); peak RSS from
+  # /usr/bin/time -v on the last run.
+  ecoute_ms=$(python3 - "$ecoute" "$program" "$workdir/report.json" "$runs" <<'PY'
+import subprocess, sys, time, statistics
+ecoute, program, out, runs = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+cmd = [ecoute, "report", program, "--period", "2026-12", "--format", "json", "-o", out]
+subprocess.run(cmd, check=True, capture_output=True)
+times = []
+for _ in range(runs):
+    start = time.perf_counter()
+    subprocess.run(cmd, check=True, capture_output=True)
+    times.append((time.perf_counter() - start) * 1000)
+print(f"{statistics.median(times):.1f}")
+PY
+)
+  /usr/bin/time -v "$ecoute" report "$program" --period 2026-12 --format json -o "$workdir/report.json" 2> "$workdir/time.txt" >/dev/null
+  rss=$(awk -F': ' '/Maximum resident set size/ { print $2 }' "$workdir/time.txt")
   total_n=$(python3 -c "import json; r = json.load(open('$workdir/report.json')); print(next(x['n'] for x in r['rows'] if x['group'] == 'all' and x['kpi'] == 'nps'))")
   read -r duck_ms duck_n < <(python3 - "$csv" "$parquet" "$runs" <<'PY'
 import sys, time, statistics, duckdb

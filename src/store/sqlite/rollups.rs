@@ -19,6 +19,14 @@ const ROWS: usize = 1_000;
 /// Responses read at a time by a rebuild.
 const PAGE: i64 = 10_000;
 
+/// A counter as `SELECT_ROLLUPS_JSON` packs it.
+type JsonCounter = (String, String, String, String, String, String, u8, u64);
+
+/// The counters of a program, segment and periods as one JSON array.
+const SELECT_ROLLUPS_JSON: &str = "SELECT COALESCE(json_group_array(json_array(period, \
+     segment_value, survey_id, touchpoint_id, channel, question_id, value, n)), '[]') \
+     FROM rollups WHERE program_id = $1 AND segment = $2 AND period IN ";
+
 /// `($first, $first+1, …)` for an `IN` list of `count` values.
 fn in_list(first: usize, count: usize) -> String {
     let params: Vec<String> = (first..first + count).map(|i| format!("${i}")).collect();
@@ -67,23 +75,6 @@ async fn insert_counts(
         query.build().execute(&mut *conn).await?;
     }
     Ok(())
-}
-
-fn count(row: &SqliteRow) -> Result<RollupCount, BackendError> {
-    Ok(RollupCount {
-        key: RollupKey {
-            program_id: row.try_get(0)?,
-            period: row.try_get(1)?,
-            segment: row.try_get(2)?,
-            segment_value: row.try_get(3)?,
-            survey_id: row.try_get(4)?,
-            touchpoint_id: row.try_get(5)?,
-            channel: row.try_get(6)?,
-            question_id: row.try_get(7)?,
-            value: u8::try_from(row.try_get::<i64, _>(8)?).unwrap_or(u8::MAX),
-        },
-        n: row.try_get::<i64, _>(9)?.unsigned_abs(),
-    })
 }
 
 fn answer(row: &SqliteRow, offset: usize) -> Result<Answer, BackendError> {
@@ -174,21 +165,54 @@ impl SqliteStore {
         Ok(())
     }
 
+    /// Read as one JSON array: sqlx hands SQLite rows over one at a time between threads,
+    /// which costs more than the query itself for a few thousand counters.
     pub(in crate::store) async fn rollups(
         &self,
         program_id: &str,
         periods: &[String],
         segment: &str,
     ) -> Result<Vec<RollupCount>, BackendError> {
-        let text = format!("{}{}", r::SELECT_ROLLUPS, in_list(3, periods.len()));
-        let mut query = sqlx::query(AssertSqlSafe(text))
+        let text = format!("{}{}", SELECT_ROLLUPS_JSON, in_list(3, periods.len()));
+        let mut query = sqlx::query_scalar(AssertSqlSafe(text))
             .bind(program_id)
             .bind(segment);
         for p in periods {
             query = query.bind(p);
         }
-        let rows = query.fetch_all(&self.pool).await?;
-        rows.iter().map(count).collect()
+        let json: String = query.fetch_one(&self.pool).await?;
+        let rows: Vec<JsonCounter> =
+            serde_json::from_str(&json).map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
+        Ok(rows
+            .into_iter()
+            .map(
+                |(
+                    period,
+                    segment_value,
+                    survey_id,
+                    touchpoint_id,
+                    channel,
+                    question_id,
+                    value,
+                    n,
+                )| {
+                    RollupCount {
+                        key: RollupKey {
+                            program_id: program_id.to_owned(),
+                            period,
+                            segment: segment.to_owned(),
+                            segment_value,
+                            survey_id,
+                            touchpoint_id,
+                            channel,
+                            question_id,
+                            value,
+                        },
+                        n,
+                    }
+                },
+            )
+            .collect())
     }
 
     pub(in crate::store) async fn segments(
