@@ -8,6 +8,8 @@ pub mod metrics;
 pub mod period;
 pub mod plan;
 pub mod program;
+pub mod report;
+pub mod responses;
 pub mod sampling;
 pub mod schedule;
 pub mod store;

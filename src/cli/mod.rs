@@ -14,6 +14,8 @@ macro_rules! say {
 mod check;
 mod init;
 mod plan;
+mod report;
+mod responses;
 mod send;
 mod store_commands;
 
@@ -116,6 +118,22 @@ enum Command {
         after_help = "Examples:\n  ecoute status\n  ecoute status fidelite-clients --format json"
     )]
     Status(send::StatusArgs),
+    /// Import and export survey responses (phone, interview, mail) as CSV
+    #[command(subcommand)]
+    Responses(responses::ResponsesCommand),
+    /// Call lists for the phone channels
+    #[command(subcommand)]
+    Calls(responses::CallsCommand),
+    /// KPIs of a period against another, per touchpoint, segment or channel
+    #[command(
+        after_help = "Examples:\n  ecoute report fidelite-clients --period 2026-11 -o rapport-2026-11.html\n  ecoute report fidelite-clients --period 2026-Q3 --vs year-ago --by segment:region --format md\n  ecoute report fidelite-clients --period 2026-11 --format json > kpis.json"
+    )]
+    Report(report::ReportArgs),
+    /// Draw a program's touchpoint map (no data needed)
+    #[command(
+        after_help = "Examples:\n  ecoute map fidelite-clients -o cartographie.svg\n  ecoute map fidelite-clients --format mermaid"
+    )]
+    Map(report::MapArgs),
 }
 
 /// Output formats for commands that a script may read.
@@ -195,6 +213,22 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Status(args) => {
             let settings = cli.global.settings()?;
             runtime()?.block_on(send::status(&args, &settings))
+        }
+        Command::Responses(command) => {
+            let settings = cli.global.settings()?;
+            runtime()?.block_on(responses::responses(&command, &settings))
+        }
+        Command::Calls(command) => {
+            let settings = cli.global.settings()?;
+            runtime()?.block_on(responses::calls(&command, &settings))
+        }
+        Command::Report(args) => {
+            let settings = cli.global.settings()?;
+            runtime()?.block_on(report::run(&args, &settings))
+        }
+        Command::Map(args) => {
+            let settings = cli.global.settings()?;
+            report::map(&args, &settings)
         }
     }
 }

@@ -71,6 +71,9 @@ pub enum DbCommand {
     /// Show the schema version of the database
     #[command(after_help = "Example:\n  ecoute db status")]
     Status,
+    /// Recompute the report rollups from the stored answers (after a restore, or to audit)
+    #[command(after_help = "Example:\n  ecoute db rebuild-rollups")]
+    RebuildRollups,
 }
 
 /// Opens the configured store, with the URL (password hidden) in the error.
@@ -244,6 +247,14 @@ pub async fn db(command: &DbCommand, settings: &Settings) -> anyhow::Result<Exit
                 status.current.map_or("none".to_owned(), |v| v.to_string()),
                 status.latest,
                 status.pending.len()
+            );
+        }
+        DbCommand::RebuildRollups => {
+            let summary = store.rebuild_rollups().await?;
+            say!(
+                "rollups rebuilt from {} responses: {} counters",
+                summary.responses,
+                summary.counters
             );
         }
     }

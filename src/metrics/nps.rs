@@ -71,7 +71,9 @@ impl Nps {
             promoters,
             passives,
             detractors,
-            score: 100.0 * diff,
+            // From the counts, not the rounded shares: 35 promoters and 10 detractors of 50
+            // give exactly 50, not 49.999….
+            score: 100.0 * (promoters as f64 - detractors as f64) / nf,
             variance,
             moe95: 100.0 * Z95 * (variance / nf).sqrt(),
         })

@@ -28,6 +28,7 @@ mod error;
 mod model;
 mod outbox;
 mod postgres;
+mod rollups;
 mod sql;
 mod sqlite;
 
@@ -46,6 +47,11 @@ pub use model::{
 pub use outbox::{
     ClaimRequest, Claimed, FailureEvent, InvitationEvent, OutboxRow, OutboxWave, Outcome, Pending,
     Recorded, Resolution, WaveStatus,
+};
+
+pub use rollups::{
+    CallListEntry, Delivery, RebuildSummary, RollupCount, RollupKey, VerbatimResponse, accumulate,
+    counters, segment_value,
 };
 
 use error::BackendError;

@@ -1,6 +1,8 @@
 //! The PostgreSQL backend, for several daemons sharing one database: the same operations as
 //! the SQLite backend, with the unique keys and `ON CONFLICT` deciding races between processes.
 
+mod rollups;
+
 use std::collections::HashMap;
 use std::str::FromStr;
 
@@ -30,6 +32,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         2,
         "dispatch",
         include_str!("../../migrations/postgres/0002_dispatch.sql"),
+    ),
+    (
+        4,
+        "rollups",
+        include_str!("../../migrations/postgres/0004_rollups.sql"),
     ),
 ];
 
@@ -450,6 +457,7 @@ impl PgStore {
                 });
                 query.build().execute(&mut *tx).await?;
             }
+            rollups::apply(&mut tx, id, r).await?;
         }
         tx.commit().await?;
         Ok(id)

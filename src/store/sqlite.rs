@@ -1,6 +1,8 @@
 //! The SQLite backend: one file, WAL journal, foreign keys on, a busy timeout, and every write
 //! in `BEGIN IMMEDIATE` so two writers queue on the lock instead of failing half-way.
 
+mod rollups;
+
 use std::collections::HashMap;
 use std::path::Path;
 use std::str::FromStr;
@@ -35,6 +37,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         2,
         "dispatch",
         include_str!("../../migrations/sqlite/0002_dispatch.sql"),
+    ),
+    (
+        4,
+        "rollups",
+        include_str!("../../migrations/sqlite/0004_rollups.sql"),
     ),
 ];
 
@@ -480,6 +487,7 @@ impl SqliteStore {
                 });
                 query.build().execute(&mut *tx).await?;
             }
+            rollups::apply(&mut tx, id, r).await?;
         }
         tx.commit().await?;
         Ok(id)

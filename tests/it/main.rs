@@ -5,5 +5,6 @@ mod contacts;
 mod dispatch;
 mod harness;
 mod plan;
+mod reports;
 mod store;
 mod support;

@@ -344,10 +344,10 @@ async fn migrations_twice_are_a_no_op(db: TestDb) {
         .await;
     let before = fresh.status().await.expect("status");
     assert_eq!(before.current, None);
-    let every: Vec<i64> = (1..=before.latest).collect();
-    let pending: Vec<i64> = before.pending.iter().map(|m| m.version).collect();
-    assert_eq!(pending, every, "every migration is pending, in order");
-    assert_eq!(fresh.migrate().await.expect("migrate"), every);
+    let versions: Vec<i64> = before.pending.iter().map(|m| m.version).collect();
+    assert_eq!(versions.first(), Some(&1));
+    assert_eq!(versions.last(), Some(&before.latest));
+    assert_eq!(fresh.migrate().await.expect("migrate"), versions);
     fresh
         .upsert_contacts(&[contact("a@x.fr", None, json!({}))])
         .await

@@ -1,0 +1,238 @@
+//! Period-over-period reports: what the CX director reads.
+//!
+//! Three layers, each ignorant of the next: [`build`] turns rollup counters (read by the CLI
+//! from the store) into a [`Report`] of rows, trends, themes and verbatims — pure, no I/O;
+//! [`render`] writes a report as HTML, Markdown, CSV or JSON through templates; [`map`]
+//! draws a program's touchpoint map on its own.
+
+mod build;
+pub mod map;
+pub mod render;
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::Serialize;
+
+use crate::metrics::{Kpi, Significance, TargetStatus};
+
+pub use build::{Inputs, Period as ReportPeriod, build, digest};
+
+/// How many periods a trend chart shows, at most.
+pub const TREND_PERIODS: usize = 12;
+/// How many verbatims an HTML or Markdown report quotes, at most.
+pub const MAX_VERBATIMS: usize = 6;
+
+/// What the rows of a report are per.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GroupBy {
+    /// One row set per touchpoint (the default).
+    Touchpoint,
+    /// One row set per value of a respondent attribute.
+    Segment(String),
+    /// One row set per channel.
+    Channel,
+}
+
+/// `--by` was not one of the accepted values.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "`--by {0}` is not a grouping; use touchpoint, channel or segment:ATTRIBUTE (e.g. segment:region)"
+)]
+pub struct BadGroupBy(String);
+
+impl FromStr for GroupBy {
+    type Err = BadGroupBy;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "touchpoint" => Ok(GroupBy::Touchpoint),
+            "channel" => Ok(GroupBy::Channel),
+            _ => match s.strip_prefix("segment:").map(str::trim) {
+                Some(attribute) if !attribute.is_empty() => {
+                    Ok(GroupBy::Segment(attribute.to_owned()))
+                }
+                _ => Err(BadGroupBy(s.to_owned())),
+            },
+        }
+    }
+}
+
+impl fmt::Display for GroupBy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            GroupBy::Touchpoint => f.write_str("touchpoint"),
+            GroupBy::Segment(a) => write!(f, "segment:{a}"),
+            GroupBy::Channel => f.write_str("channel"),
+        }
+    }
+}
+
+/// One row of the long form: a KPI of a group, now and in the comparison period. The
+/// fields are exactly the CSV columns, in order.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Row {
+    /// `touchpoint`, `segment:ATTR`, `channel`, or `all` for the program-wide total.
+    pub group_by: String,
+    /// The touchpoint id, segment value or channel id; `all` for the total.
+    pub group: String,
+    /// Which KPI.
+    pub kpi: Kpi,
+    /// Answers (for the response rate: delivered invitations) in the period.
+    pub n: u64,
+    /// NPS in points, shares in percent, CES on its 1–7 scale; `None` without answers.
+    pub value: Option<f64>,
+    /// Half-width of the 95 % interval.
+    pub moe95: Option<f64>,
+    /// Answers in the comparison period; `None` without a comparison period.
+    pub prev_n: Option<u64>,
+    /// The KPI in the comparison period.
+    pub prev_value: Option<f64>,
+    /// `value − prev_value`; empty, never zero, when either is missing.
+    pub delta: Option<f64>,
+    /// Two-sided p-value of the change.
+    pub p_value: Option<f64>,
+    /// The verdict on the change.
+    pub significance: Option<Significance>,
+    /// The program's target for this KPI and group.
+    pub target: Option<f64>,
+    /// The KPI against its target, judged on the 95 % interval.
+    pub target_status: Option<TargetStatus>,
+}
+
+/// What makes a report auditable: rebuilding it from the same program file and counters
+/// gives the same digest.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Stamp {
+    /// Program id.
+    pub program_id: String,
+    /// SHA-256 of the program file.
+    pub program_sha256: String,
+    /// The period reported on.
+    pub period: String,
+    /// Its first instant (RFC 3339, program time zone).
+    pub period_start: String,
+    /// Its end, exclusive.
+    pub period_end: String,
+    /// The comparison period, if any.
+    pub vs_period: Option<String>,
+    /// Its first instant.
+    pub vs_start: Option<String>,
+    /// Its end, exclusive.
+    pub vs_end: Option<String>,
+    /// How rows are grouped.
+    pub group_by: String,
+    /// Significance level of the tests.
+    pub alpha: f64,
+    /// Responses in the period.
+    pub responses: u64,
+    /// Responses in the comparison period.
+    pub prev_responses: Option<u64>,
+    /// SHA-256 over the counters the figures were computed from.
+    pub responses_digest: String,
+    /// When the report was made.
+    pub generated_at: String,
+    /// Things the reader must know (no responses, no comparison…).
+    pub notes: Vec<String>,
+}
+
+/// One point of a trend chart.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TrendPoint {
+    /// Period key.
+    pub period: String,
+    /// Answers.
+    pub n: u64,
+    /// The KPI; `None` without answers.
+    pub value: Option<f64>,
+    /// Its margin.
+    pub moe95: Option<f64>,
+}
+
+/// A touchpoint as the journey map and the trend charts show it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TouchpointView {
+    /// Id.
+    pub id: String,
+    /// Name in the report's language.
+    pub name: String,
+    /// Journey stage (snake case).
+    pub stage: String,
+    /// Moment of truth.
+    pub moment_of_truth: bool,
+    /// Emotional intensity 1–5.
+    pub intensity: u8,
+    /// Its main KPI (NPS, else CSAT, else CES, else FCR), if it measures one.
+    pub kpi: Option<Kpi>,
+    /// The main KPI's row for the period, when there is one.
+    pub row: Option<Row>,
+    /// The main KPI over the last periods, oldest first.
+    pub trend: Vec<TrendPoint>,
+}
+
+/// Detractors, passives and promoters of one group.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NpsSplit {
+    /// Group id (`all` for the total).
+    pub group: String,
+    /// Label for people.
+    pub label: String,
+    /// Answers.
+    pub n: u64,
+    /// Share of detractors, percent.
+    pub detractors: f64,
+    /// Share of passives, percent.
+    pub passives: f64,
+    /// Share of promoters, percent.
+    pub promoters: f64,
+}
+
+/// A theme's count in the period's verbatims.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ThemeView {
+    /// Theme name.
+    pub theme: String,
+    /// Verbatims that mention it.
+    pub count: u64,
+    /// Share of all verbatims, percent.
+    pub share: f64,
+    /// Among detractors' verbatims.
+    pub detractors: u64,
+    /// Among passives' verbatims.
+    pub passives: u64,
+    /// Among promoters' verbatims.
+    pub promoters: u64,
+}
+
+/// A quoted verbatim: its text (emails masked), where it comes from, no respondent data.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Quote {
+    /// Touchpoint name.
+    pub touchpoint: String,
+    /// The NPS answer of the same response, if any.
+    pub score: Option<u8>,
+    /// The text.
+    pub text: String,
+}
+
+/// A whole report, ready to render.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Report {
+    /// The audit stamp.
+    pub stamp: Stamp,
+    /// The long-form rows: groups in order, then the total.
+    pub rows: Vec<Row>,
+    /// Program title in the report's language.
+    pub title: String,
+    /// `fr` or `en`.
+    pub lang: String,
+    /// The touchpoints in journey order.
+    pub touchpoints: Vec<TouchpointView>,
+    /// NPS splits: total first, then per group.
+    pub nps: Vec<NpsSplit>,
+    /// Themes, most mentioned first.
+    pub themes: Vec<ThemeView>,
+    /// Verbatims analysed.
+    pub verbatims: u64,
+    /// A few verbatims.
+    pub quotes: Vec<Quote>,
+}

@@ -1,0 +1,742 @@
+//! Answers taken offline (phone, interview, paper) as CSV: one row per response, checked
+//! against the survey's questions. Pure: decoded CSV text in, [`NewResponse`]s or
+//! line-numbered problems out; the CLI does the reading and the store the writing.
+//!
+//! Columns (header names; the reserved ones are case-insensitive):
+//! - `submitted_at` (required): RFC 3339 (`2026-11-04T10:30:00+01:00`) or a date
+//!   (`2026-11-04`, meaning that day in the program's time zone);
+//! - `email` (optional): the respondent, normalised like contact imports;
+//! - `channel` (optional, default `import`): `import` or one of the survey's channel ids;
+//! - `response_id` (optional): an id from the call centre's tool, so a file imported twice
+//!   is stored once;
+//! - one column per question id: NPS 0–10, CSAT on its scale, CES 1–7, `yes_no` as
+//!   yes/no/oui/non/1/0, choices by option id (`a|b` for several), text;
+//! - any other column becomes a respondent attribute (segment, region…) for reports.
+
+mod export;
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+use std::io::Read;
+
+use jiff::Timestamp;
+use jiff::civil::Date;
+use jiff::tz::TimeZone;
+use serde_json::Value;
+
+use crate::contacts::normalise_email;
+use crate::contacts::parse::typed_value;
+use crate::expr::Expr;
+use crate::period::Period;
+use crate::program::Program;
+use crate::program::model::{Question, QuestionType, Survey};
+use crate::store::{Answer, Attributes, NewResponse};
+
+pub use export::{attribute_names, header, record};
+
+/// The channel of imported rows that name none.
+pub const DEFAULT_CHANNEL: &str = "import";
+/// Longest text answer when the question sets no `max_length`.
+pub const DEFAULT_MAX_LENGTH: u32 = 2000;
+/// Separator of several options in a `multi` cell.
+pub const MULTI_SEPARATOR: char = '|';
+
+/// Why a whole file cannot be read as responses.
+#[derive(Debug, thiserror::Error)]
+pub enum ResponsesError {
+    /// `--survey` names no survey of the program.
+    #[error("program `{program}` has no survey `{survey}`; its surveys are: {known}")]
+    UnknownSurvey {
+        /// Program id.
+        program: String,
+        /// What was asked.
+        survey: String,
+        /// The survey ids.
+        known: String,
+    },
+    /// The header line could not be read.
+    #[error("cannot read the header line: {0}")]
+    Header(#[source] csv::Error),
+    /// The header has no `submitted_at` column.
+    #[error(
+        "no `submitted_at` column in the header (columns read with `{delimiter}` as separator: {}); \
+         add the date of each answer, or pass --delimiter if the separator is wrong",
+        found.join(", ")
+    )]
+    NoSubmittedAt {
+        /// The header's columns.
+        found: Vec<String>,
+        /// The separator used.
+        delimiter: char,
+    },
+    /// Two columns with the same name.
+    #[error("the column `{0}` appears twice in the header")]
+    DuplicateColumn(String),
+    /// The program's time zone or cadence is unusable (`ecoute check` says why).
+    #[error("{0}; run `ecoute check`")]
+    Program(String),
+}
+
+/// What is wrong with one answer or field of a row.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Problem {
+    /// `submitted_at` is empty.
+    MissingDate,
+    /// `submitted_at` is neither RFC 3339 nor a date.
+    BadDate(String),
+    /// The date falls in no period of the program (explicit windows only).
+    NoPeriod(String),
+    /// The email is not an address.
+    BadEmail(String),
+    /// The channel is neither `import` nor one of the survey's.
+    UnknownChannel {
+        /// As written.
+        channel: String,
+        /// What is accepted.
+        known: String,
+    },
+    /// A required question shown to the respondent has no answer.
+    MissingAnswer(String),
+    /// An answer that does not fit its question.
+    BadAnswer {
+        /// Question id.
+        question: String,
+        /// As written.
+        value: String,
+        /// What is accepted.
+        expected: String,
+    },
+    /// A text answer longer than the question allows.
+    TooLong {
+        /// Question id.
+        question: String,
+        /// Characters given.
+        length: usize,
+        /// The limit.
+        max: u32,
+    },
+    /// The same `response_id` appeared on an earlier line.
+    DuplicateId {
+        /// The id.
+        id: String,
+        /// The earlier line.
+        first_line: u64,
+    },
+    /// More or fewer fields than the header.
+    FieldCount {
+        /// Fields on the row.
+        found: usize,
+        /// Fields in the header.
+        expected: usize,
+    },
+    /// The CSV reader could not read the row.
+    Malformed(String),
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Problem::MissingDate => write!(f, "`submitted_at` is empty"),
+            Problem::BadDate(text) => write!(
+                f,
+                "`submitted_at` `{text}` is not a date: write 2026-11-04 or 2026-11-04T10:30:00+01:00"
+            ),
+            Problem::NoPeriod(text) => write!(
+                f,
+                "`submitted_at` {text} falls in none of the program's period windows"
+            ),
+            Problem::BadEmail(text) => write!(f, "`{text}` is not a valid email"),
+            Problem::UnknownChannel { channel, known } => {
+                write!(f, "unknown channel `{channel}`; use one of: {known}")
+            }
+            Problem::MissingAnswer(q) => write!(f, "required question `{q}` has no answer"),
+            Problem::BadAnswer {
+                question,
+                value,
+                expected,
+            } => write!(f, "`{question}`: `{value}` is not {expected}"),
+            Problem::TooLong {
+                question,
+                length,
+                max,
+            } => write!(
+                f,
+                "`{question}`: the text has {length} characters, the limit is {max}"
+            ),
+            Problem::DuplicateId { id, first_line } => write!(
+                f,
+                "response_id `{id}` already on line {first_line} (that line was kept)"
+            ),
+            Problem::FieldCount { found, expected } => write!(
+                f,
+                "{found} fields, but the header has {expected} (a missing or extra separator?)"
+            ),
+            Problem::Malformed(m) => write!(f, "unreadable row: {m}"),
+        }
+    }
+}
+
+/// A rejected row: where it starts in the file (line 1 is the header) and every problem.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RowError {
+    /// Line number.
+    pub line: u64,
+    /// What is wrong, all at once so a file is fixed in one go.
+    pub problems: Vec<Problem>,
+}
+
+impl fmt::Display for RowError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "line {}: ", self.line)?;
+        for (i, p) in self.problems.iter().enumerate() {
+            if i > 0 {
+                f.write_str("; ")?;
+            }
+            write!(f, "{p}")?;
+        }
+        Ok(())
+    }
+}
+
+/// A good row, ready to store.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ParsedRow {
+    /// Line where it starts.
+    pub line: u64,
+    /// The response.
+    pub response: NewResponse,
+}
+
+/// Everything read from a file.
+#[derive(Debug, Default)]
+pub struct Parsed {
+    /// Rows that passed every check, in file order.
+    pub rows: Vec<ParsedRow>,
+    /// Rows rejected, in file order.
+    pub errors: Vec<RowError>,
+    /// Rows with neither a date nor an answer (people a call list did not reach): skipped.
+    pub blank: u64,
+}
+
+/// The meaning of a header column.
+#[derive(Debug, Clone)]
+enum Column {
+    SubmittedAt,
+    Email,
+    Channel,
+    ResponseId,
+    Question(usize),
+    Attribute(String),
+    Ignored,
+}
+
+/// Where a response's date puts it: the program's time zone and its periods.
+pub struct PeriodRule {
+    zone: TimeZone,
+    cadence: Option<crate::period::Cadence>,
+    windows: Vec<Period>,
+}
+
+impl PeriodRule {
+    /// The rule of `program`: its cadence, or its explicit windows.
+    pub fn of(program: &Program) -> Result<Self, ResponsesError> {
+        let file = &program.file;
+        let zone =
+            crate::schedule::time_zone(file).map_err(|e| ResponsesError::Program(e.to_string()))?;
+        let windows = file
+            .periods
+            .windows
+            .iter()
+            .filter_map(|w| {
+                let start: Date = w.start.parse().ok()?;
+                let end: Date = w.end.parse().ok()?;
+                Period::window(start, end.tomorrow().ok()?).ok()
+            })
+            .collect();
+        Ok(PeriodRule {
+            zone,
+            cadence: file.periods.cadence.as_deref().copied(),
+            windows,
+        })
+    }
+
+    /// The program's time zone.
+    pub fn zone(&self) -> &TimeZone {
+        &self.zone
+    }
+
+    /// The period holding `at`: by cadence, else the window that contains it.
+    pub fn period_of(&self, at: Timestamp) -> Option<Period> {
+        match self.cadence {
+            Some(cadence) => Period::containing(cadence, at, &self.zone).ok(),
+            None => self
+                .windows
+                .iter()
+                .find(|w| w.contains(at, &self.zone))
+                .copied(),
+        }
+    }
+
+    /// The stored period keys whose union is `period`, oldest first: `period` itself when it
+    /// is one of the program's periods, its months when a quarter is asked of a monthly
+    /// program, and so on. `None` when `period` does not line up with the program's periods.
+    pub fn parts_of(&self, period: &Period) -> Option<Vec<Period>> {
+        match self.cadence {
+            None => self
+                .windows
+                .iter()
+                .any(|w| w == period)
+                .then(|| vec![*period]),
+            Some(cadence) => {
+                let mut parts = Vec::new();
+                let mut part = Period::of_date(cadence, period.first_day()).ok()?;
+                if part.first_day() != period.first_day() {
+                    return None;
+                }
+                while part.end_day() <= period.end_day() {
+                    parts.push(part);
+                    if part.end_day() == period.end_day() {
+                        return Some(parts);
+                    }
+                    part = Period::of_date(cadence, part.end_day()).ok()?;
+                }
+                None
+            }
+        }
+    }
+
+    /// The `n` program periods ending with `period` (fewer for windows), oldest first.
+    pub fn history(&self, period: &Period, n: usize) -> Vec<Period> {
+        match self.cadence {
+            Some(_) => period.last_n(n).collect(),
+            None => {
+                let mut before: Vec<Period> = self
+                    .windows
+                    .iter()
+                    .filter(|w| w.first_day() <= period.first_day())
+                    .copied()
+                    .collect();
+                before.sort();
+                let skip = before.len().saturating_sub(n);
+                before.into_iter().skip(skip).collect()
+            }
+        }
+    }
+
+    /// Parses a `submitted_at` cell.
+    pub fn parse_time(&self, cell: &str) -> Result<Timestamp, Problem> {
+        let cell = cell.trim();
+        if cell.is_empty() {
+            return Err(Problem::MissingDate);
+        }
+        if let Ok(ts) = cell.parse::<Timestamp>() {
+            return Ok(ts);
+        }
+        cell.parse::<Date>()
+            .ok()
+            .and_then(|d| d.to_zoned(self.zone.clone()).ok())
+            .map(|z| z.timestamp())
+            .ok_or_else(|| Problem::BadDate(cell.to_owned()))
+    }
+}
+
+/// Finds a survey of the program by id.
+pub fn find_survey<'p>(program: &'p Program, id: &str) -> Result<&'p Survey, ResponsesError> {
+    program
+        .file
+        .surveys
+        .iter()
+        .find(|s| *s.id == id)
+        .ok_or_else(|| ResponsesError::UnknownSurvey {
+            program: program.id().to_owned(),
+            survey: id.to_owned(),
+            known: program
+                .file
+                .surveys
+                .iter()
+                .map(|s| s.id.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+        })
+}
+
+/// Reads every row of a UTF-8 CSV stream as responses to `survey`.
+pub fn parse<R: Read>(
+    input: R,
+    delimiter: u8,
+    program: &Program,
+    survey: &Survey,
+) -> Result<Parsed, ResponsesError> {
+    let rule = PeriodRule::of(program)?;
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .flexible(true)
+        .has_headers(true)
+        .from_reader(input);
+    let headers = reader.headers().map_err(ResponsesError::Header)?.clone();
+    let columns = columns(&headers, delimiter, survey)?;
+    let mut checker = RowChecker::new(program, survey, &rule, columns);
+    checker.decimal_comma = delimiter != b',';
+    let mut parsed = Parsed::default();
+    let mut seen: HashMap<String, u64> = HashMap::new();
+    let mut record = csv::StringRecord::new();
+    loop {
+        let result = reader.read_record(&mut record);
+        let line = record.position().map_or(0, |p| p.line());
+        match result {
+            Ok(false) => break,
+            Ok(true) if checker.is_blank(&record) => parsed.blank += 1,
+            Ok(true) => match checker.row(&record) {
+                Ok(response) => {
+                    if let Some(id) = &response.external_id {
+                        if let Some(&first_line) = seen.get(id) {
+                            parsed.errors.push(RowError {
+                                line,
+                                problems: vec![Problem::DuplicateId {
+                                    id: id.clone(),
+                                    first_line,
+                                }],
+                            });
+                            continue;
+                        }
+                        seen.insert(id.clone(), line);
+                    }
+                    parsed.rows.push(ParsedRow { line, response });
+                }
+                Err(problems) => parsed.errors.push(RowError { line, problems }),
+            },
+            Err(e) => {
+                let line = e.position().map_or(line, |p| p.line());
+                parsed.errors.push(RowError {
+                    line,
+                    problems: vec![Problem::Malformed(e.to_string())],
+                });
+                if !matches!(e.kind(), csv::ErrorKind::Utf8 { .. }) {
+                    break;
+                }
+            }
+        }
+    }
+    Ok(parsed)
+}
+
+fn columns(
+    headers: &csv::StringRecord,
+    delimiter: u8,
+    survey: &Survey,
+) -> Result<Vec<Column>, ResponsesError> {
+    let mut columns = Vec::with_capacity(headers.len());
+    let mut names: Vec<String> = Vec::new();
+    for raw in headers {
+        let name = raw.trim().trim_start_matches('\u{feff}').trim();
+        let key = name.to_lowercase();
+        if !name.is_empty() && names.contains(&key) {
+            return Err(ResponsesError::DuplicateColumn(name.to_owned()));
+        }
+        names.push(key.clone());
+        let question = survey.questions.iter().position(|q| *q.id == name);
+        columns.push(match (key.as_str(), question) {
+            ("", _) => Column::Ignored,
+            ("submitted_at", _) => Column::SubmittedAt,
+            ("email", _) => Column::Email,
+            ("channel", _) => Column::Channel,
+            ("response_id", _) => Column::ResponseId,
+            (_, Some(i)) => Column::Question(i),
+            _ => Column::Attribute(name.to_owned()),
+        });
+    }
+    if !columns.iter().any(|c| matches!(c, Column::SubmittedAt)) {
+        return Err(ResponsesError::NoSubmittedAt {
+            found: headers.iter().map(|h| h.trim().to_owned()).collect(),
+            delimiter: char::from(delimiter),
+        });
+    }
+    Ok(columns)
+}
+
+/// Checks one row against the survey; compiled once per file.
+struct RowChecker<'a> {
+    program_id: String,
+    survey: &'a Survey,
+    rule: &'a PeriodRule,
+    columns: Vec<Column>,
+    conditions: Vec<Option<Expr>>,
+    channels: Vec<String>,
+    decimal_comma: bool,
+}
+
+impl<'a> RowChecker<'a> {
+    fn new(
+        program: &Program,
+        survey: &'a Survey,
+        rule: &'a PeriodRule,
+        columns: Vec<Column>,
+    ) -> Self {
+        let conditions = survey
+            .questions
+            .iter()
+            .map(|q| q.show_if.as_ref().and_then(|s| Expr::compile(s).ok()))
+            .collect();
+        let mut channels = vec![DEFAULT_CHANNEL.to_owned()];
+        channels.extend(survey.channels.iter().map(|c| c.to_string()));
+        channels.dedup();
+        RowChecker {
+            program_id: program.id().to_owned(),
+            survey,
+            rule,
+            columns,
+            conditions,
+            channels,
+            decimal_comma: false,
+        }
+    }
+
+    /// No date and no answer: a row of a call list for someone who was not reached.
+    fn is_blank(&self, record: &csv::StringRecord) -> bool {
+        self.columns
+            .iter()
+            .zip(record.iter())
+            .all(|(column, cell)| {
+                !matches!(column, Column::SubmittedAt | Column::Question(_))
+                    || cell.trim().is_empty()
+            })
+    }
+
+    fn row(&self, record: &csv::StringRecord) -> Result<NewResponse, Vec<Problem>> {
+        if record.len() != self.columns.len() {
+            return Err(vec![Problem::FieldCount {
+                found: record.len(),
+                expected: self.columns.len(),
+            }]);
+        }
+        let mut problems = Vec::new();
+        let mut submitted_at = None;
+        let mut email = None;
+        let mut channel = DEFAULT_CHANNEL.to_owned();
+        let mut external_id = None;
+        let mut cells: Vec<Option<&str>> = vec![None; self.survey.questions.len()];
+        let mut respondent = Attributes::new();
+        for (column, cell) in self.columns.iter().zip(record.iter()) {
+            let cell = cell.trim();
+            match column {
+                Column::SubmittedAt => match self.rule.parse_time(cell) {
+                    Ok(ts) => submitted_at = Some(ts),
+                    Err(p) => problems.push(p),
+                },
+                Column::Email if !cell.is_empty() => match normalise_email(cell) {
+                    Ok(e) => email = Some(e),
+                    Err(_) => problems.push(Problem::BadEmail(cell.to_owned())),
+                },
+                Column::Channel if !cell.is_empty() => {
+                    if self.channels.iter().any(|c| c == cell) {
+                        channel = cell.to_owned();
+                    } else {
+                        problems.push(Problem::UnknownChannel {
+                            channel: cell.to_owned(),
+                            known: self.channels.join(", "),
+                        });
+                    }
+                }
+                Column::ResponseId if !cell.is_empty() => external_id = Some(cell.to_owned()),
+                Column::Question(i) if !cell.is_empty() => {
+                    if let Some(slot) = cells.get_mut(*i) {
+                        *slot = Some(cell);
+                    }
+                }
+                Column::Attribute(name) => {
+                    if let Some(v) = typed_value(cell, self.decimal_comma) {
+                        respondent.insert(name.clone(), v);
+                    }
+                }
+                _ => {}
+            }
+        }
+        let answers = self.answers(&cells, &mut problems);
+        let period = submitted_at.and_then(|ts| {
+            let p = self.rule.period_of(ts);
+            if p.is_none() {
+                problems.push(Problem::NoPeriod(ts.to_string()));
+            }
+            p
+        });
+        match (submitted_at, period) {
+            (Some(submitted_at), Some(period)) if problems.is_empty() => Ok(NewResponse {
+                invitation_id: None,
+                program_id: self.program_id.clone(),
+                survey_id: self.survey.id.to_string(),
+                touchpoint_id: Some(self.survey.touchpoint.to_string()),
+                channel,
+                period: period.to_string(),
+                submitted_at,
+                email,
+                respondent: (!respondent.is_empty()).then_some(respondent),
+                external_id,
+                answers,
+            }),
+            _ => Err(problems),
+        }
+    }
+
+    /// Checks the answers in question order, evaluating `show_if` over earlier answers:
+    /// an answer to a hidden question is ignored, as on the web form.
+    fn answers(&self, cells: &[Option<&str>], problems: &mut Vec<Problem>) -> Vec<Answer> {
+        let mut context: BTreeMap<String, Value> = BTreeMap::new();
+        let mut answers = Vec::new();
+        for ((question, cell), condition) in self
+            .survey
+            .questions
+            .iter()
+            .zip(cells)
+            .zip(&self.conditions)
+        {
+            let shown = condition.as_ref().is_none_or(|expr| {
+                expr.eval_bool(minijinja::Value::from(minijinja::value::Serde(&context)))
+                    .unwrap_or(false)
+            });
+            if !shown {
+                continue;
+            }
+            let Some(cell) = cell else {
+                if question.required {
+                    problems.push(Problem::MissingAnswer(question.id.to_string()));
+                }
+                continue;
+            };
+            match answer_values(question, cell) {
+                Ok(values) => {
+                    if let Some(first) = values.first() {
+                        let v = match (first.num_value, &first.choice) {
+                            (Some(n), _) => Value::from(n),
+                            (None, Some(c)) => Value::from(c.clone()),
+                            _ => Value::from(cell.to_owned()),
+                        };
+                        context.insert(question.id.to_string(), v);
+                    }
+                    answers.extend(values);
+                }
+                Err(p) => problems.push(p),
+            }
+        }
+        answers
+    }
+}
+
+/// The stored answer(s) of one cell, or why it does not fit the question.
+pub fn answer_values(question: &Question, cell: &str) -> Result<Vec<Answer>, Problem> {
+    let id = question.id.to_string();
+    let bad = |expected: String| Problem::BadAnswer {
+        question: id.clone(),
+        value: cell.to_owned(),
+        expected,
+    };
+    let number = |range: std::ops::RangeInclusive<u8>| -> Result<Vec<Answer>, Problem> {
+        let expected = format!("a whole number from {} to {}", range.start(), range.end());
+        let value: u8 = cell.parse().map_err(|_| bad(expected.clone()))?;
+        if !range.contains(&value) {
+            return Err(bad(expected));
+        }
+        Ok(vec![numeric(&id, f64::from(value))])
+    };
+    match *question.kind {
+        QuestionType::Nps => number(0..=10),
+        QuestionType::Ces => number(crate::metrics::Ces::VALUES),
+        QuestionType::Csat => {
+            let scale = question
+                .scale
+                .as_deref()
+                .copied()
+                .unwrap_or(crate::metrics::CsatScale::Stars5);
+            let values = scale.values();
+            if *values.end() == 1 {
+                let yes = yes_no(cell).ok_or_else(|| bad("yes or no (1 or 0)".to_owned()))?;
+                return Ok(vec![numeric(&id, if yes { 1.0 } else { 0.0 })]);
+            }
+            number(values)
+        }
+        QuestionType::YesNo => {
+            let yes = yes_no(cell).ok_or_else(|| bad("yes or no (oui/non, 1/0)".to_owned()))?;
+            Ok(vec![numeric(&id, if yes { 1.0 } else { 0.0 })])
+        }
+        QuestionType::Single | QuestionType::Multi => {
+            let options: Vec<&str> = question
+                .options
+                .as_deref()
+                .map(|o| o.iter().map(|o| o.id.as_str()).collect())
+                .unwrap_or_default();
+            let chosen: Vec<&str> = if *question.kind == QuestionType::Multi {
+                cell.split(MULTI_SEPARATOR)
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .collect()
+            } else {
+                vec![cell]
+            };
+            let expected = || {
+                let list = options.join(", ");
+                if *question.kind == QuestionType::Multi {
+                    format!("options among {list} (several separated by `|`)")
+                } else {
+                    format!("one of {list}")
+                }
+            };
+            let mut answers = Vec::new();
+            for (ordinal, choice) in chosen.iter().enumerate() {
+                if !options.contains(choice) || chosen[..ordinal].contains(choice) {
+                    return Err(bad(expected()));
+                }
+                answers.push(Answer {
+                    question_id: id.clone(),
+                    ordinal: u32::try_from(ordinal).unwrap_or(u32::MAX),
+                    num_value: None,
+                    choice: Some((*choice).to_owned()),
+                    text_value: None,
+                });
+            }
+            Ok(answers)
+        }
+        QuestionType::Text => {
+            let max = question
+                .max_length
+                .as_deref()
+                .copied()
+                .unwrap_or(DEFAULT_MAX_LENGTH);
+            let length = cell.chars().count();
+            if length > max as usize {
+                return Err(Problem::TooLong {
+                    question: id,
+                    length,
+                    max,
+                });
+            }
+            Ok(vec![Answer {
+                question_id: id,
+                ordinal: 0,
+                num_value: None,
+                choice: None,
+                text_value: Some(cell.to_owned()),
+            }])
+        }
+    }
+}
+
+fn numeric(id: &str, value: f64) -> Answer {
+    Answer {
+        question_id: id.to_owned(),
+        ordinal: 0,
+        num_value: Some(value),
+        choice: None,
+        text_value: None,
+    }
+}
+
+/// Reads yes/no answers as call centres write them.
+fn yes_no(cell: &str) -> Option<bool> {
+    match cell.to_lowercase().as_str() {
+        "1" | "yes" | "y" | "oui" | "o" | "true" | "vrai" | "green" | "vert" => Some(true),
+        "0" | "no" | "n" | "non" | "false" | "faux" | "red" | "rouge" => Some(false),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests;

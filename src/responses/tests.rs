@@ -1,0 +1,241 @@
+//! Unit tests of response CSV parsing, against the French example program.
+
+use std::path::Path;
+
+use super::*;
+use crate::program::CheckContext;
+use crate::templates::Templates;
+
+fn example() -> Program {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("programs/fidelite-clients.yaml");
+    crate::program::load(
+        &path,
+        &CheckContext {
+            templates: Templates::new(None),
+        },
+    )
+    .expect("the example program loads")
+}
+
+fn read(program: &Program, survey: &str, csv: &str) -> Parsed {
+    let survey = find_survey(program, survey).expect("survey exists");
+    parse(csv.as_bytes(), b',', program, survey).expect("header is fine")
+}
+
+fn messages(parsed: &Parsed) -> Vec<String> {
+    parsed.errors.iter().map(ToString::to_string).collect()
+}
+
+#[test]
+fn good_rows_become_responses_with_period_channel_and_attributes() {
+    let program = example();
+    let parsed = read(
+        &program,
+        "livraison",
+        "submitted_at,email,channel,response_id,recommandation,satisfaction,pourquoi,region,age\n\
+         2026-11-04,Camille@Example.FR,,r1,10,5,,IDF,42\n\
+         2026-10-31T23:30:00Z,,import,r2,3,1,Trop long,Nord,\n",
+    );
+    assert_eq!(messages(&parsed), Vec::<String>::new());
+    assert_eq!(parsed.rows.len(), 2);
+    let first = &parsed.rows[0].response;
+    assert_eq!(parsed.rows[0].line, 2);
+    assert_eq!(first.program_id, "fidelite-clients");
+    assert_eq!(first.survey_id, "livraison");
+    assert_eq!(first.touchpoint_id.as_deref(), Some("livraison"));
+    assert_eq!(first.channel, "import");
+    assert_eq!(first.period, "2026-11");
+    assert_eq!(first.email.as_deref(), Some("Camille@example.fr"));
+    assert_eq!(first.external_id.as_deref(), Some("r1"));
+    let respondent = first.respondent.as_ref().expect("attributes");
+    assert_eq!(respondent.get("region"), Some(&Value::from("IDF")));
+    assert_eq!(respondent.get("age"), Some(&Value::from(42)));
+    // A date alone is midnight in Paris: 2026-11-04T00:00+01:00.
+    assert_eq!(first.submitted_at.as_second(), 1_793_746_800);
+    // No verbatim: `pourquoi` is hidden when recommandation is 10, and was empty anyway.
+    assert_eq!(first.answers.len(), 2);
+    assert_eq!(first.answers[0].num_value, Some(10.0));
+
+    // 23:30 UTC on 31 October is 00:30 on 1 November in Paris.
+    let second = &parsed.rows[1].response;
+    assert_eq!(second.period, "2026-11");
+    assert_eq!(
+        second.answers[2].text_value.as_deref(),
+        Some("Trop long"),
+        "shown because recommandation <= 6"
+    );
+}
+
+#[test]
+fn out_of_range_and_malformed_answers_are_reported_with_their_line() {
+    let program = example();
+    let parsed = read(
+        &program,
+        "livraison",
+        "submitted_at,recommandation,satisfaction\n\
+         2026-11-04,11,5\n\
+         2026-11-04,-1,5\n\
+         2026-11-04,abc,5\n\
+         2026-11-04,9,6\n\
+         2026-11-04,9,4\n",
+    );
+    assert_eq!(
+        messages(&parsed),
+        vec![
+            "line 2: `recommandation`: `11` is not a whole number from 0 to 10",
+            "line 3: `recommandation`: `-1` is not a whole number from 0 to 10",
+            "line 4: `recommandation`: `abc` is not a whole number from 0 to 10",
+            "line 5: `satisfaction`: `6` is not a whole number from 1 to 5",
+        ]
+    );
+    assert_eq!(parsed.rows.len(), 1);
+    assert_eq!(parsed.rows[0].line, 6);
+}
+
+#[test]
+fn every_problem_of_a_row_is_listed() {
+    let program = example();
+    let parsed = read(
+        &program,
+        "livraison",
+        "submitted_at,email,channel,recommandation,satisfaction\n\
+         hier,pas-un-email,fax,,\n",
+    );
+    assert_eq!(
+        messages(&parsed),
+        vec![
+            "line 2: `submitted_at` `hier` is not a date: write 2026-11-04 or 2026-11-04T10:30:00+01:00; \
+             `pas-un-email` is not a valid email; unknown channel `fax`; use one of: import, email; \
+             required question `recommandation` has no answer; required question `satisfaction` has no answer"
+        ]
+    );
+}
+
+#[test]
+fn hidden_questions_are_ignored_and_texts_are_limited() {
+    let program = example();
+    let long = "x".repeat(2001);
+    let parsed = read(
+        &program,
+        "livraison",
+        &format!(
+            "submitted_at,recommandation,satisfaction,pourquoi\n\
+             2026-11-04,9,5,ignored because hidden\n\
+             2026-11-04,2,1,{long}\n"
+        ),
+    );
+    assert_eq!(parsed.rows.len(), 1);
+    assert_eq!(parsed.rows[0].response.answers.len(), 2);
+    assert_eq!(
+        messages(&parsed),
+        vec!["line 3: `pourquoi`: the text has 2001 characters, the limit is 2000"]
+    );
+}
+
+#[test]
+fn yes_no_ces_choices_and_offline_channels() {
+    let program = example();
+    let parsed = read(
+        &program,
+        "centre-contacts",
+        "submitted_at,channel,resolu,effort,satisfaction\n\
+         2026-11-04,relance-telephone,oui,7,3\n\
+         2026-11-04,,non,1,\n\
+         2026-11-04,,peut-être,8,4\n",
+    );
+    assert_eq!(
+        messages(&parsed),
+        vec![
+            "line 4: `resolu`: `peut-être` is not yes or no (oui/non, 1/0); \
+             `effort`: `8` is not a whole number from 1 to 7; \
+             `satisfaction`: `4` is not a whole number from 1 to 3"
+        ]
+    );
+    let first = &parsed.rows[0].response;
+    assert_eq!(first.channel, "relance-telephone");
+    assert_eq!(first.answers[0].num_value, Some(1.0));
+    assert_eq!(parsed.rows[1].response.answers[0].num_value, Some(0.0));
+
+    let sav = read(
+        &program,
+        "sav",
+        "submitted_at,recommandation,points-faibles\n\
+         2026-11-04,4,delai|suivi\n\
+         2026-11-04,4,delai|inconnu\n",
+    );
+    let choices: Vec<(u32, Option<&str>)> = sav.rows[0]
+        .response
+        .answers
+        .iter()
+        .skip(1)
+        .map(|a| (a.ordinal, a.choice.as_deref()))
+        .collect();
+    assert_eq!(choices, vec![(0, Some("delai")), (1, Some("suivi"))]);
+    assert_eq!(sav.errors.len(), 1);
+    assert!(messages(&sav)[0].contains("options among delai, suivi, solution"));
+}
+
+#[test]
+fn duplicate_ids_blank_rows_and_field_counts() {
+    let program = example();
+    let parsed = read(
+        &program,
+        "livraison",
+        "submitted_at,response_id,recommandation,satisfaction\n\
+         2026-11-04,a,9,5\n\
+         2026-11-05,a,8,4\n\
+         ,b,,\n\
+         2026-11-05,c,8\n",
+    );
+    assert_eq!(
+        messages(&parsed),
+        vec![
+            "line 3: response_id `a` already on line 2 (that line was kept)",
+            "line 5: 3 fields, but the header has 4 (a missing or extra separator?)",
+        ]
+    );
+    assert_eq!(parsed.blank, 1);
+    assert_eq!(parsed.rows.len(), 1);
+}
+
+#[test]
+fn header_problems_fail_the_whole_file() {
+    let program = example();
+    let survey = find_survey(&program, "livraison").expect("survey");
+    let err = parse("date,recommandation\n".as_bytes(), b',', &program, survey)
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert!(err.contains("no `submitted_at` column"), "{err}");
+    let err = find_survey(&program, "livrasion")
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert!(
+        err.contains("no survey `livrasion`; its surveys are: livraison, centre-contacts"),
+        "{err}"
+    );
+}
+
+#[test]
+fn periods_split_into_the_program_cadence() {
+    let program = example();
+    let rule = PeriodRule::of(&program).expect("rule");
+    let quarter: Period = "2026-Q3".parse().expect("quarter");
+    let parts: Vec<String> = rule
+        .parts_of(&quarter)
+        .expect("a quarter is three months")
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(parts, vec!["2026-07", "2026-08", "2026-09"]);
+    let week: Period = "2026-W45".parse().expect("week");
+    assert_eq!(rule.parts_of(&week), None, "a week is not whole months");
+    let month: Period = "2026-11".parse().expect("month");
+    let history: Vec<String> = rule
+        .history(&month, 3)
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(history, vec!["2026-09", "2026-10", "2026-11"]);
+}

@@ -1,0 +1,379 @@
+//! SQLite side of the report rollups (see `store::rollups`).
+
+use std::collections::{BTreeMap, HashMap};
+
+use sqlx::sqlite::{Sqlite, SqliteConnection, SqliteRow};
+use sqlx::types::Json;
+use sqlx::{AssertSqlSafe, QueryBuilder, Row};
+
+use super::super::error::BackendError;
+use super::super::model::{Answer, Attributes, NewResponse, StoredResponse};
+use super::super::rollups::{
+    self as r, CallListEntry, Delivery, RebuildSummary, RollupCount, RollupKey, VerbatimResponse,
+};
+use super::super::timestamp;
+use super::{BEGIN_WRITE, SqliteStore};
+
+/// Counter rows per statement: 10 parameters each, well under SQLite's 32,766.
+const ROWS: usize = 1_000;
+/// Responses read at a time by a rebuild.
+const PAGE: i64 = 10_000;
+
+/// A counter as `SELECT_ROLLUPS_JSON` packs it.
+type JsonCounter = (String, String, String, String, String, String, u8, u64);
+
+/// The counters of a program, segment and periods as one JSON array.
+const SELECT_ROLLUPS_JSON: &str = "SELECT COALESCE(json_group_array(json_array(period, \
+     segment_value, survey_id, touchpoint_id, channel, question_id, value, n)), '[]') \
+     FROM rollups WHERE program_id = $1 AND segment = $2 AND period IN ";
+
+/// `($first, $first+1, …)` for an `IN` list of `count` values.
+fn in_list(first: usize, count: usize) -> String {
+    let params: Vec<String> = (first..first + count).map(|i| format!("${i}")).collect();
+    format!("({})", params.join(", "))
+}
+
+/// Adds one response's counters and verbatim locations inside its own transaction.
+pub(in crate::store) async fn apply(
+    conn: &mut SqliteConnection,
+    id: i64,
+    response: &NewResponse,
+) -> Result<(), BackendError> {
+    insert_counts(conn, &r::counters(response)).await?;
+    for answer in response.answers.iter().filter(|a| r::is_verbatim(a)) {
+        sqlx::query(r::INSERT_VERBATIM_REF)
+            .bind(&response.program_id)
+            .bind(&response.period)
+            .bind(id)
+            .bind(&answer.question_id)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
+
+async fn insert_counts(
+    conn: &mut SqliteConnection,
+    counts: &[RollupCount],
+) -> Result<(), BackendError> {
+    for chunk in counts.chunks(ROWS) {
+        let mut query = QueryBuilder::<Sqlite>::new(r::INSERT_ROLLUPS);
+        query.push_values(chunk, |mut row, c| {
+            let k = &c.key;
+            row.push_bind(k.program_id.as_str())
+                .push_bind(k.period.as_str())
+                .push_bind(k.segment.as_str())
+                .push_bind(k.segment_value.as_str())
+                .push_bind(k.survey_id.as_str())
+                .push_bind(k.touchpoint_id.as_str())
+                .push_bind(k.channel.as_str())
+                .push_bind(k.question_id.as_str())
+                .push_bind(i64::from(k.value))
+                .push_bind(i64::try_from(c.n).unwrap_or(i64::MAX));
+        });
+        query.push(r::ADD_TO_ROLLUPS);
+        query.build().execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+fn answer(row: &SqliteRow, offset: usize) -> Result<Answer, BackendError> {
+    Ok(Answer {
+        question_id: row.try_get(offset)?,
+        ordinal: u32::try_from(row.try_get::<i64, _>(offset + 1)?).unwrap_or(0),
+        num_value: row.try_get(offset + 2)?,
+        choice: row.try_get(offset + 3)?,
+        text_value: row.try_get(offset + 4)?,
+    })
+}
+
+impl SqliteStore {
+    pub(in crate::store) async fn rebuild_rollups(&self) -> Result<RebuildSummary, BackendError> {
+        let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
+        sqlx::query(r::CLEAR_ROLLUPS).execute(&mut *tx).await?;
+        let mut totals: BTreeMap<RollupKey, u64> = BTreeMap::new();
+        let mut summary = RebuildSummary::default();
+        let mut last = 0i64;
+        loop {
+            let rows = sqlx::query(r::RESPONSES_PAGE)
+                .bind(last)
+                .bind(PAGE)
+                .fetch_all(&mut *tx)
+                .await?;
+            let (Some(first), Some(end)) = (rows.first(), rows.last()) else {
+                break;
+            };
+            let (first, end): (i64, i64) = (first.try_get(0)?, end.try_get(0)?);
+            let mut answers: HashMap<i64, Vec<Answer>> = HashMap::new();
+            for row in sqlx::query(r::ANSWERS_OF_PAGE)
+                .bind(first)
+                .bind(end)
+                .fetch_all(&mut *tx)
+                .await?
+            {
+                answers.entry(row.try_get(0)?).or_default().push(Answer {
+                    question_id: row.try_get(1)?,
+                    ordinal: u32::try_from(row.try_get::<i64, _>(2)?).unwrap_or(0),
+                    num_value: row.try_get(3)?,
+                    choice: None,
+                    text_value: None,
+                });
+            }
+            for row in &rows {
+                let id: i64 = row.try_get(0)?;
+                let response = NewResponse {
+                    invitation_id: None,
+                    program_id: row.try_get(1)?,
+                    survey_id: row.try_get(2)?,
+                    touchpoint_id: row.try_get(3)?,
+                    channel: row.try_get(4)?,
+                    period: row.try_get(5)?,
+                    submitted_at: jiff::Timestamp::UNIX_EPOCH,
+                    email: None,
+                    respondent: row.try_get::<Option<Json<Attributes>>, _>(6)?.map(|j| j.0),
+                    external_id: None,
+                    answers: answers.remove(&id).unwrap_or_default(),
+                };
+                r::accumulate(&mut totals, r::counters(&response));
+                summary.responses += 1;
+            }
+            last = end;
+        }
+        let counts: Vec<RollupCount> = totals
+            .into_iter()
+            .map(|(key, n)| RollupCount { key, n })
+            .collect();
+        summary.counters = counts.len() as u64;
+        insert_counts(&mut tx, &counts).await?;
+        sqlx::query(r::CLEAR_VERBATIM_REFS)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(r::REBUILD_VERBATIM_REFS)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(summary)
+    }
+
+    pub(in crate::store) async fn add_rollups(
+        &self,
+        counts: &[RollupCount],
+    ) -> Result<(), BackendError> {
+        let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
+        insert_counts(&mut tx, counts).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Read as one JSON array: sqlx hands SQLite rows over one at a time between threads,
+    /// which costs more than the query itself for a few thousand counters.
+    pub(in crate::store) async fn rollups(
+        &self,
+        program_id: &str,
+        periods: &[String],
+        segment: &str,
+    ) -> Result<Vec<RollupCount>, BackendError> {
+        let text = format!("{}{}", SELECT_ROLLUPS_JSON, in_list(3, periods.len()));
+        let mut query = sqlx::query_scalar(AssertSqlSafe(text))
+            .bind(program_id)
+            .bind(segment);
+        for p in periods {
+            query = query.bind(p);
+        }
+        let json: String = query.fetch_one(&self.pool).await?;
+        let rows: Vec<JsonCounter> =
+            serde_json::from_str(&json).map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
+        Ok(rows
+            .into_iter()
+            .map(
+                |(
+                    period,
+                    segment_value,
+                    survey_id,
+                    touchpoint_id,
+                    channel,
+                    question_id,
+                    value,
+                    n,
+                )| {
+                    RollupCount {
+                        key: RollupKey {
+                            program_id: program_id.to_owned(),
+                            period,
+                            segment: segment.to_owned(),
+                            segment_value,
+                            survey_id,
+                            touchpoint_id,
+                            channel,
+                            question_id,
+                            value,
+                        },
+                        n,
+                    }
+                },
+            )
+            .collect())
+    }
+
+    pub(in crate::store) async fn segments(
+        &self,
+        program_id: &str,
+        periods: &[String],
+    ) -> Result<Vec<String>, BackendError> {
+        let text = format!(
+            "{}{} ORDER BY segment",
+            r::SEGMENTS,
+            in_list(2, periods.len())
+        );
+        let mut query = sqlx::query_scalar(AssertSqlSafe(text)).bind(program_id);
+        for p in periods {
+            query = query.bind(p);
+        }
+        Ok(query.fetch_all(&self.pool).await?)
+    }
+
+    pub(in crate::store) async fn first_period(
+        &self,
+        program_id: &str,
+    ) -> Result<Option<String>, BackendError> {
+        Ok(sqlx::query_scalar(r::FIRST_PERIOD)
+            .bind(program_id)
+            .fetch_one(&self.pool)
+            .await?)
+    }
+
+    pub(in crate::store) async fn deliveries(
+        &self,
+        program_id: &str,
+        periods: &[String],
+    ) -> Result<Vec<Delivery>, BackendError> {
+        let text = format!(
+            "{}{}{}",
+            r::DELIVERIES,
+            in_list(2, periods.len()),
+            r::DELIVERIES_TAIL
+        );
+        let mut query = sqlx::query(AssertSqlSafe(text)).bind(program_id);
+        for p in periods {
+            query = query.bind(p);
+        }
+        let rows = query.fetch_all(&self.pool).await?;
+        rows.iter()
+            .map(|row| {
+                Ok(Delivery {
+                    period: row.try_get(0)?,
+                    survey_id: row.try_get(1)?,
+                    channel: row.try_get(2)?,
+                    delivered: row.try_get::<i64, _>(3)?.unsigned_abs(),
+                    answered: row.try_get::<i64, _>(4)?.unsigned_abs(),
+                })
+            })
+            .collect()
+    }
+
+    pub(in crate::store) async fn verbatim_responses(
+        &self,
+        program_id: &str,
+        periods: &[String],
+    ) -> Result<Vec<VerbatimResponse>, BackendError> {
+        let text = format!(
+            "{}{}{}",
+            r::VERBATIM_RESPONSES,
+            in_list(2, periods.len()),
+            r::VERBATIM_RESPONSES_TAIL
+        );
+        let mut query = sqlx::query(AssertSqlSafe(text)).bind(program_id);
+        for p in periods {
+            query = query.bind(p);
+        }
+        let mut out: Vec<VerbatimResponse> = Vec::new();
+        for row in query.fetch_all(&self.pool).await? {
+            let id: i64 = row.try_get(0)?;
+            if out.last().is_none_or(|v| v.id != id) {
+                out.push(VerbatimResponse {
+                    id,
+                    survey_id: row.try_get(1)?,
+                    touchpoint_id: row.try_get(2)?,
+                    channel: row.try_get(3)?,
+                    respondent: row.try_get::<Option<Json<Attributes>>, _>(4)?.map(|j| j.0),
+                    answers: Vec::new(),
+                });
+            }
+            if let Some(last) = out.last_mut() {
+                last.answers.push(answer(&row, 5)?);
+            }
+        }
+        Ok(out)
+    }
+
+    pub(in crate::store) async fn survey_responses(
+        &self,
+        program_id: &str,
+        survey_id: &str,
+    ) -> Result<Vec<StoredResponse>, BackendError> {
+        let mut answers: HashMap<i64, Vec<Answer>> = HashMap::new();
+        for row in sqlx::query(r::EXPORT_ANSWERS)
+            .bind(program_id)
+            .bind(survey_id)
+            .fetch_all(&self.pool)
+            .await?
+        {
+            answers
+                .entry(row.try_get(0)?)
+                .or_default()
+                .push(answer(&row, 1)?);
+        }
+        let rows = sqlx::query(r::EXPORT_RESPONSES)
+            .bind(program_id)
+            .bind(survey_id)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|row| {
+                let id: i64 = row.try_get(0)?;
+                Ok(StoredResponse {
+                    id,
+                    invitation_id: row.try_get(1)?,
+                    program_id: row.try_get(2)?,
+                    survey_id: row.try_get(3)?,
+                    channel: row.try_get(4)?,
+                    period: row.try_get(5)?,
+                    submitted_at: timestamp(row.try_get(6)?)?,
+                    email: row.try_get(7)?,
+                    respondent: row.try_get::<Option<Json<Attributes>>, _>(8)?.map(|j| j.0),
+                    external_id: row.try_get(9)?,
+                    answers: answers.remove(&id).unwrap_or_default(),
+                })
+            })
+            .collect()
+    }
+
+    pub(in crate::store) async fn call_list(
+        &self,
+        program_id: &str,
+        survey_id: &str,
+        channel: &str,
+        period: &str,
+        wave: u32,
+    ) -> Result<Vec<CallListEntry>, BackendError> {
+        let rows = sqlx::query(r::CALL_LIST)
+            .bind(program_id)
+            .bind(survey_id)
+            .bind(channel)
+            .bind(period)
+            .bind(i64::from(wave))
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(CallListEntry {
+                    invitation_id: row.try_get(0)?,
+                    email: row.try_get(1)?,
+                    locale: row.try_get(2)?,
+                    contact_data: row.try_get::<Option<Json<Attributes>>, _>(3)?.map(|j| j.0),
+                    state: row.try_get(4)?,
+                })
+            })
+            .collect()
+    }
+}
