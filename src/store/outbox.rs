@@ -373,8 +373,9 @@ pub(super) fn resolution_groups(outcomes: &[Outcome]) -> Vec<Vec<&Outcome>> {
     groups
 }
 
-/// Builds `UPDATE invitations SET … WHERE (id, fence) IN (VALUES …) RETURNING id` for one
-/// group: a row whose fence moved on (another dispatcher took it over) is not returned.
+/// Builds `UPDATE invitations SET … WHERE id IN (…) AND (id, fence) IN (VALUES …)
+/// RETURNING id, fence` for one group: a row whose fence moved on (another dispatcher took
+/// it over) is not returned.
 pub(super) fn push_resolution<DB: Database>(
     query: &mut QueryBuilder<DB>,
     group: &[&Outcome],
@@ -391,7 +392,7 @@ pub(super) fn push_resolution<DB: Database>(
     let template = format!(
         "UPDATE invitations SET {}, possibly_duplicate = (possibly_duplicate OR {{dup}}), \
          last_error = {{err}}, lease_owner = NULL, lease_expires_at = NULL, updated_at = {{now}} \
-         WHERE (id, fence) IN (",
+         WHERE id IN (",
         resolution_set(first.resolution, first.message)
     );
     let mut rest = template.as_str();
@@ -409,7 +410,13 @@ pub(super) fn push_resolution<DB: Database>(
         rest = &rest[end..];
     }
     query.push(rest);
-    query.push("VALUES ");
+    // `id IN (…)` lets SQLite find the rows by primary key; the row-value test alone made
+    // it scan the whole table.
+    let mut ids = query.separated(", ");
+    for outcome in group {
+        ids.push_bind(outcome.invitation_id);
+    }
+    query.push(") AND (id, fence) IN (VALUES ");
     let mut rows = query.separated(", ");
     for outcome in group {
         rows.push("(");
