@@ -14,6 +14,7 @@ macro_rules! say {
 mod check;
 mod init;
 mod plan;
+mod serve;
 mod store_commands;
 
 use std::path::PathBuf;
@@ -77,6 +78,14 @@ struct GlobalArgs {
     /// File holding the secret survey links are derived from (default ./ecoute.secret)
     #[arg(long, global = true, env = "ECOUTE_SECRET_FILE", value_name = "FILE")]
     secret_file: Option<PathBuf>,
+    /// Header a trusted reverse proxy puts the client address in (e.g. X-Forwarded-For)
+    #[arg(
+        long,
+        global = true,
+        env = "ECOUTE_CLIENT_IP_HEADER",
+        value_name = "HEADER"
+    )]
+    client_ip_header: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -105,6 +114,11 @@ enum Command {
     /// Database schema: migrate and status
     #[command(subcommand)]
     Db(store_commands::DbCommand),
+    /// Run the web server: survey form, unsubscribe, open links, admin API, /healthz
+    #[command(
+        after_help = "Examples:\n  ecoute serve\n  ecoute serve --listen 0.0.0.0:8080 --public-url https://avis.example.fr\n  ECOUTE_ADMIN_TOKEN=secret ecoute serve --programs programs/"
+    )]
+    Serve(serve::ServeArgs),
 }
 
 /// Output formats for commands that a script may read.
@@ -133,6 +147,7 @@ impl GlobalArgs {
                 templates: self.templates.clone(),
                 public_url: self.public_url.clone(),
                 secret_file: self.secret_file.clone(),
+                client_ip_header: self.client_ip_header.clone(),
             },
             file,
         ))
@@ -176,6 +191,10 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Db(command) => {
             let settings = cli.global.settings()?;
             runtime()?.block_on(store_commands::db(&command, &settings))
+        }
+        Command::Serve(args) => {
+            let settings = cli.global.settings()?;
+            runtime()?.block_on(serve::run(&args, &settings))
         }
     }
 }

@@ -1,6 +1,8 @@
 //! The PostgreSQL backend, for several daemons sharing one database: the same operations as
 //! the SQLite backend, with the unique keys and `ON CONFLICT` deciding races between processes.
 
+mod collect;
+
 use std::collections::HashMap;
 use std::str::FromStr;
 
@@ -18,11 +20,18 @@ use super::model::{
 use super::{ROWS_PER_STATEMENT, StoreOptions, migration_status, redact_url, sql, timestamp};
 
 /// The PostgreSQL migrations, embedded in the binary.
-const MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    "initial",
-    include_str!("../../migrations/postgres/0001_initial.sql"),
-)];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "initial",
+        include_str!("../../migrations/postgres/0001_initial.sql"),
+    ),
+    (
+        3,
+        "collect",
+        include_str!("../../migrations/postgres/0003_collect.sql"),
+    ),
+];
 
 fn migrator() -> Migrator {
     Migrator::with_migrations(
@@ -414,36 +423,25 @@ impl PgStore {
         now: i64,
     ) -> Result<Option<i64>, BackendError> {
         let mut tx = self.pool.begin().await?;
-        let id: Option<i64> = sqlx::query_scalar(sql::INSERT_RESPONSE)
-            .bind(r.invitation_id)
-            .bind(&r.program_id)
-            .bind(&r.survey_id)
-            .bind(r.touchpoint_id.as_deref())
-            .bind(&r.channel)
-            .bind(&r.period)
-            .bind(r.submitted_at.as_second())
-            .bind(r.email.as_deref())
-            .bind(r.respondent.as_ref().map(Json))
-            .bind(r.external_id.as_deref())
-            .bind(now)
-            .fetch_optional(&mut *tx)
-            .await?;
-        if let Some(id) = id {
-            for chunk in r.answers.chunks(ROWS_PER_STATEMENT) {
-                let mut query = QueryBuilder::<Postgres>::new(sql::INSERT_ANSWERS);
-                query.push_values(chunk, |mut row, a| {
-                    row.push_bind(id)
-                        .push_bind(a.question_id.as_str())
-                        .push_bind(i32::try_from(a.ordinal).unwrap_or(i32::MAX))
-                        .push_bind(a.num_value)
-                        .push_bind(a.choice.as_deref())
-                        .push_bind(a.text_value.as_deref());
-                });
-                query.build().execute(&mut *tx).await?;
-            }
-        }
+        let id = insert_response_in(&mut tx, r, now).await?;
         tx.commit().await?;
         Ok(id)
+    }
+
+    /// Several responses in one transaction (group commit), each exactly as
+    /// `insert_response` stores it.
+    pub(super) async fn insert_responses(
+        &self,
+        responses: &[NewResponse],
+        now: i64,
+    ) -> Result<Vec<Option<i64>>, BackendError> {
+        let mut tx = self.pool.begin().await?;
+        let mut ids = Vec::with_capacity(responses.len());
+        for r in responses {
+            ids.push(insert_response_in(&mut tx, r, now).await?);
+        }
+        tx.commit().await?;
+        Ok(ids)
     }
 
     pub(super) async fn response(&self, id: i64) -> Result<Option<StoredResponse>, BackendError> {
@@ -550,4 +548,42 @@ fn answer(row: &PgRow) -> Result<Answer, BackendError> {
         choice: row.try_get("choice")?,
         text_value: row.try_get("text_value")?,
     })
+}
+
+/// The body of storing one response inside an open transaction: shared by the single and the
+/// batched insert so that everything done per response applies to both.
+async fn insert_response_in(
+    conn: &mut PgConnection,
+    r: &NewResponse,
+    now: i64,
+) -> Result<Option<i64>, BackendError> {
+    let id: Option<i64> = sqlx::query_scalar(sql::INSERT_RESPONSE)
+        .bind(r.invitation_id)
+        .bind(&r.program_id)
+        .bind(&r.survey_id)
+        .bind(r.touchpoint_id.as_deref())
+        .bind(&r.channel)
+        .bind(&r.period)
+        .bind(r.submitted_at.as_second())
+        .bind(r.email.as_deref())
+        .bind(r.respondent.as_ref().map(Json))
+        .bind(r.external_id.as_deref())
+        .bind(now)
+        .fetch_optional(&mut *conn)
+        .await?;
+    if let Some(id) = id {
+        for chunk in r.answers.chunks(ROWS_PER_STATEMENT) {
+            let mut query = QueryBuilder::<Postgres>::new(sql::INSERT_ANSWERS);
+            query.push_values(chunk, |mut row, a| {
+                row.push_bind(id)
+                    .push_bind(a.question_id.as_str())
+                    .push_bind(i32::try_from(a.ordinal).unwrap_or(i32::MAX))
+                    .push_bind(a.num_value)
+                    .push_bind(a.choice.as_deref())
+                    .push_bind(a.text_value.as_deref());
+            });
+            query.build().execute(&mut *conn).await?;
+        }
+    }
+    Ok(id)
 }
