@@ -368,6 +368,10 @@ async fn status(State(state): State<AppState>) -> Response {
         Ok(status) => json!({ "current": status.current, "latest": status.latest }),
         Err(err) => return error(StatusCode::SERVICE_UNAVAILABLE, err.to_string()),
     };
+    let responses = match state.0.store.count_responses().await {
+        Ok(n) => n,
+        Err(err) => return error(StatusCode::SERVICE_UNAVAILABLE, err.to_string()),
+    };
     let programs: Vec<serde_json::Value> = state
         .0
         .programs
@@ -385,6 +389,7 @@ async fn status(State(state): State<AppState>) -> Response {
         "version": env!("CARGO_PKG_VERSION"),
         "backend": format!("{:?}", state.0.store.backend()).to_lowercase(),
         "schema": schema,
+        "responses": responses,
         "programs": programs,
     }))
     .into_response()

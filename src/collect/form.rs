@@ -480,3 +480,171 @@ fn scale_name(scale: CsatScale) -> &'static str {
         CsatScale::GreenRed => "green_red",
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn survey() -> Survey {
+        serde_saphyr::from_str(
+            r#"
+id: sav
+touchpoint: sav
+channels: [email]
+title: { fr: Votre dossier, en: Your case }
+questions:
+  - id: recommandation
+    type: nps
+    required: true
+    text: { fr: Recommanderiez-vous ?, en: Recommend? }
+  - id: resolu
+    type: yes_no
+    text: { fr: Résolu ?, en: Resolved? }
+  - id: points
+    type: multi
+    required: true
+    show_if: recommandation <= 6
+    options:
+      - { id: delai, label: { fr: Délai, en: Delay } }
+      - { id: suivi, label: { fr: Suivi, en: Follow-up } }
+    text: { fr: Déçu par ?, en: Disappointed by? }
+  - id: pourquoi
+    type: text
+    max_length: 5
+    text: { fr: Pourquoi ?, en: Why? }
+"#,
+        )
+        .expect("valid survey")
+    }
+
+    fn raw(pairs: &[(&str, &str)]) -> RawAnswers {
+        let pairs: Vec<(String, String)> = pairs
+            .iter()
+            .map(|(k, v)| (format!("{FIELD_PREFIX}{k}"), (*v).to_owned()))
+            .collect();
+        RawAnswers::from_form(&pairs)
+    }
+
+    #[test]
+    fn a_promoter_skips_the_conditional_question_even_if_answered() {
+        let answers = validate(
+            &survey(),
+            &raw(&[("recommandation", "9"), ("points", "delai")]),
+        )
+        .expect("valid");
+        assert_eq!(answers.len(), 1);
+        assert_eq!(answers[0].question_id, "recommandation");
+        assert_eq!(answers[0].num_value, Some(9.0));
+    }
+
+    #[test]
+    fn a_detractor_must_answer_the_conditional_question() {
+        let errors = validate(&survey(), &raw(&[("recommandation", "2")])).expect_err("missing");
+        assert_eq!(errors.get("points"), Some(&FieldError::Required));
+        let answers = validate(
+            &survey(),
+            &raw(&[
+                ("recommandation", "2"),
+                ("points", "suivi"),
+                ("points", "delai"),
+                ("points", "suivi"),
+                ("resolu", "oui"),
+            ]),
+        )
+        .expect("valid");
+        let stored: Vec<(&str, u32, Option<&str>, Option<f64>)> = answers
+            .iter()
+            .map(|a| {
+                (
+                    a.question_id.as_str(),
+                    a.ordinal,
+                    a.choice.as_deref(),
+                    a.num_value,
+                )
+            })
+            .collect();
+        assert_eq!(
+            stored,
+            vec![
+                ("recommandation", 0, None, Some(2.0)),
+                ("resolu", 0, None, Some(1.0)),
+                ("points", 0, Some("suivi"), None),
+                ("points", 1, Some("delai"), None),
+            ]
+        );
+    }
+
+    #[test]
+    fn every_problem_is_reported_at_once() {
+        let errors = validate(
+            &survey(),
+            &raw(&[
+                ("recommandation", "11"),
+                ("resolu", "peut-être"),
+                ("pourquoi", "éééééé"),
+            ]),
+        )
+        .expect_err("invalid");
+        assert_eq!(
+            errors.get("recommandation"),
+            Some(&FieldError::OutOfRange { min: 0, max: 10 })
+        );
+        assert_eq!(
+            errors.get("resolu"),
+            Some(&FieldError::OutOfRange { min: 0, max: 1 })
+        );
+        assert_eq!(
+            errors.get("pourquoi"),
+            Some(&FieldError::TooLong { max: 5 })
+        );
+        assert_eq!(
+            errors.get("points"),
+            None,
+            "hidden: its condition reads a bad answer"
+        );
+    }
+
+    #[test]
+    fn five_accented_characters_fit_a_limit_of_five() {
+        let answers = validate(
+            &survey(),
+            &raw(&[("recommandation", "8"), ("pourquoi", "ééééé")]),
+        )
+        .expect("valid");
+        assert_eq!(answers[1].text_value.as_deref(), Some("ééééé"));
+    }
+
+    #[test]
+    fn json_answers_read_like_form_answers() {
+        let object = serde_json::json!({"recommandation": 3, "resolu": false, "points": ["delai"], "pourquoi": null});
+        let raw = RawAnswers::from_json(object.as_object().expect("object"));
+        let answers = validate(&survey(), &raw).expect("valid");
+        assert_eq!(answers.len(), 3);
+        assert_eq!(answers[1].num_value, Some(0.0));
+    }
+
+    #[test]
+    fn the_view_keeps_earlier_answers_and_shows_errors() {
+        let t = super::super::texts::texts("fr");
+        let mut errors = FieldErrors::new();
+        errors.insert("recommandation".into(), FieldError::Required);
+        let view = view(
+            &survey(),
+            "fr",
+            "fr",
+            t,
+            &raw(&[("pourquoi", "lent"), ("resolu", "1")]),
+            &errors,
+        );
+        assert_eq!(view[0].choices.len(), 11);
+        assert_eq!(view[0].low_label, Some("Pas du tout probable"));
+        assert_eq!(
+            view[0].error.as_deref(),
+            Some("Merci de répondre à cette question.")
+        );
+        assert!(view[1].choices[0].checked && view[1].choices[0].label == "Oui");
+        assert!(view[2].conditional);
+        assert_eq!(view[3].value, "lent");
+        assert_eq!(view[3].max_length, Some(5));
+    }
+}

@@ -25,10 +25,12 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, HeaderValue, header};
 use axum::routing::get;
+use axum::serve::ListenerExt;
 use sha2::{Digest, Sha256};
 use tower_http::set_header::SetResponseHeaderLayer;
 
 pub use limit::{ClientIp, LimitSettings, client_address};
+pub use survey::form_key;
 pub use writer::{Ingest, IngestError, Stored};
 
 use crate::program::Program;
@@ -164,6 +166,10 @@ pub async fn serve(
         }
     });
     let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    // Small replies must leave at once, not wait for Nagle's algorithm.
+    let listener = listener.tap_io(|tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
     let served = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await;

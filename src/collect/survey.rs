@@ -35,7 +35,7 @@ enum Lookup<'a> {
 
 /// The key a form must carry back: derived from the link's token, so a form can only be
 /// posted to the link that served it.
-fn form_key(token: &str) -> String {
+pub fn form_key(token: &str) -> String {
     let digest = Sha256::digest(format!("ecoute/form/v1/{token}").as_bytes());
     crate::program::hex(&digest[..16])
 }

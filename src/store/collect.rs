@@ -93,6 +93,7 @@ pub(super) mod sql {
     pub(in crate::store) const LOG_ONE_PLANNED: &str = "INSERT INTO invitation_events \
          (invitation_id, from_state, to_state, reason, detail, at) \
          VALUES ($1, NULL, 'planned', 'triggered', $2, $3)";
+    pub(in crate::store) const COUNT_RESPONSES: &str = "SELECT COUNT(*) FROM responses";
     pub(in crate::store) const COUNT_EVENTS: &str =
         "SELECT COUNT(*) FROM events WHERE program_id = $1 AND event = $2";
 }
@@ -138,6 +139,17 @@ impl Store {
     /// How many events of this name were recorded for this program.
     pub async fn count_events(&self, program_id: &str, event: &str) -> Result<u64, StoreError> {
         dispatch!(self, b => b.count_events(program_id, event))
+    }
+
+    /// How many responses the store holds.
+    pub async fn count_responses(&self) -> Result<u64, StoreError> {
+        dispatch!(self, b => b.count_responses())
+    }
+
+    /// Records the token hashes of many invitations in one transaction (see
+    /// [`Store::set_token_hash`]).
+    pub async fn set_token_hashes(&self, hashes: &[(i64, [u8; 32])]) -> Result<(), StoreError> {
+        dispatch!(self, b => b.set_token_hashes(hashes))
     }
 
     /// Appends one invitation to the wave `key` (creating the wave if needed), idempotently:

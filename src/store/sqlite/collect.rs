@@ -102,6 +102,29 @@ impl SqliteStore {
         Ok(n.unsigned_abs())
     }
 
+    pub(in crate::store) async fn count_responses(&self) -> Result<u64, BackendError> {
+        let n: i64 = sqlx::query_scalar(sql::COUNT_RESPONSES)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(n.unsigned_abs())
+    }
+
+    pub(in crate::store) async fn set_token_hashes(
+        &self,
+        hashes: &[(i64, [u8; 32])],
+    ) -> Result<(), BackendError> {
+        let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
+        for (id, hash) in hashes {
+            sqlx::query(shared::SET_TOKEN_HASH)
+                .bind(id)
+                .bind(&hash[..])
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
     pub(in crate::store) async fn schedule_triggered(
         &self,
         key: &WaveKey,
