@@ -98,7 +98,14 @@ async fn lookup<'a>(state: &'a AppState, token: &str, ip: ClientIp) -> Lookup<'a
     };
     let invitation = match state.0.store.invitation_by_token_hash(&token.hash()).await {
         Ok(Some(invitation)) => invitation,
-        Ok(None) => return Lookup::Unavailable(unavailable(state, ip, fallback)),
+        Ok(None) => {
+            // Do the work a known link's checks do, so that an unknown link and a closed
+            // one take the same time.
+            if let Some(program) = state.0.programs.values().next() {
+                std::hint::black_box(is_closed(program, "2000-01", Timestamp::now()));
+            }
+            return Lookup::Unavailable(unavailable(state, ip, fallback));
+        }
         Err(err) => return Lookup::Unavailable(server_error(state, fallback, &err)),
     };
     let Some(program) = state.program(&invitation.program_id) else {

@@ -1,10 +1,16 @@
 //! Group commit: one writer task stores the responses of many concurrent requests in one
 //! transaction, so a burst of submissions costs one durable commit (one `fsync` on SQLite)
 //! instead of one each. Every request still gets its answer only after that commit.
+//!
+//! SQLite has one writer at a time anyway, so it gets one writer task; PostgreSQL commits
+//! transactions in parallel, so it gets a few, each fed in turn.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use tokio::sync::{mpsc, oneshot};
 
-use crate::store::{NewResponse, Store, StoreError};
+use crate::store::{BackendKind, NewResponse, Store, StoreError};
 
 /// Responses per transaction at most.
 const MAX_BATCH: usize = 256;
@@ -13,10 +19,14 @@ const QUEUE: usize = 4_096;
 
 type Reply = oneshot::Sender<Result<Option<i64>, StoreError>>;
 
-/// A handle on the writer task; cheap to clone.
+/// Writer tasks on PostgreSQL.
+const POSTGRES_WRITERS: usize = 4;
+
+/// A handle on the writer tasks; cheap to clone.
 #[derive(Debug, Clone)]
 pub struct Ingest {
-    jobs: mpsc::Sender<(NewResponse, Reply)>,
+    lanes: Arc<[mpsc::Sender<(NewResponse, Reply)>]>,
+    next: Arc<AtomicUsize>,
 }
 
 /// The writer task stopped (the server is shutting down).
@@ -34,17 +44,31 @@ pub enum Stored {
 }
 
 impl Ingest {
-    /// Starts the writer task on the current runtime; it ends when every handle is dropped.
+    /// Starts the writer tasks on the current runtime; they end when every handle is
+    /// dropped.
     pub fn start(store: Store) -> Ingest {
-        let (jobs, receiver) = mpsc::channel(QUEUE);
-        tokio::spawn(run(store, receiver));
-        Ingest { jobs }
+        let writers = match store.backend() {
+            BackendKind::Sqlite => 1,
+            BackendKind::Postgres => POSTGRES_WRITERS,
+        };
+        let lanes: Vec<_> = (0..writers)
+            .map(|_| {
+                let (jobs, receiver) = mpsc::channel(QUEUE);
+                tokio::spawn(run(store.clone(), receiver));
+                jobs
+            })
+            .collect();
+        Ingest {
+            lanes: lanes.into(),
+            next: Arc::new(AtomicUsize::new(0)),
+        }
     }
 
     /// Stores one response through the writer and waits for its durable commit.
     pub async fn submit(&self, response: NewResponse) -> Result<Stored, IngestError> {
         let (reply, answer) = oneshot::channel();
-        self.jobs
+        let lane = self.next.fetch_add(1, Ordering::Relaxed) % self.lanes.len();
+        self.lanes[lane]
             .send((response, reply))
             .await
             .map_err(|_| IngestError::Stopped(WriterStopped))?;
