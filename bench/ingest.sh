@@ -59,7 +59,7 @@ if pg_isready -h 127.0.0.1 -p 5432 >/dev/null 2>&1; then
   schema="bench_ingest_$$"
   psql -h 127.0.0.1 -U postgres -d test -qc "CREATE SCHEMA $schema" >/dev/null
   run_backend postgres "postgres://postgres@127.0.0.1:5432/test?options[search_path]=$schema"
-  psql -h 127.0.0.1 -U postgres -d test -qc "DROP SCHEMA $schema CASCADE" >/dev/null
+  psql -h 127.0.0.1 -U postgres -d test -qc "DROP SCHEMA $schema CASCADE" >/dev/null 2>&1
 else
   echo "postgres   skipped: no server on 127.0.0.1:5432"
 fi

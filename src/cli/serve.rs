@@ -11,7 +11,7 @@ use clap::Args;
 use crate::collect::{AppState, ServerOptions};
 use crate::config::Settings;
 use crate::program::{CheckContext, Program};
-use crate::store::{Store, StoreOptions, redact_url};
+use crate::store::{BackendKind, Store, StoreOptions, redact_url};
 use crate::templates::Templates;
 
 /// Arguments of `ecoute serve`.
@@ -59,10 +59,16 @@ pub fn load_programs(path: &PathBuf, settings: &Settings) -> anyhow::Result<Vec<
 /// Starts the server and runs until Ctrl-C or SIGTERM.
 pub async fn run(args: &ServeArgs, settings: &Settings) -> anyhow::Result<ExitCode> {
     let programs = load_programs(&args.programs, settings)?;
+    // SQLite: one writer and a few readers (each connection is a thread; more only add
+    // context switches on small machines). PostgreSQL: readers plus the parallel writers.
+    let max_connections = match BackendKind::from_url(&settings.database_url)? {
+        BackendKind::Sqlite => 4,
+        BackendKind::Postgres => 16,
+    };
     let store = Store::open_with(
         &settings.database_url,
         &StoreOptions {
-            max_connections: 16,
+            max_connections,
             ..StoreOptions::default()
         },
     )
