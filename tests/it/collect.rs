@@ -1119,3 +1119,60 @@ fn serve_refuses_a_broken_program_folder() {
         .stderr_has("ecoute check programs")
         .no_panic();
 }
+
+/// `ecoute serve` as a process: reads its programs and settings, answers `/healthz` on the
+/// address it prints, and stops on SIGTERM.
+#[test]
+fn the_serve_command_answers_health_checks() {
+    use std::io::{BufRead, BufReader, Read, Write};
+    use std::process::{Command, Stdio};
+
+    let dir = tempfile::tempdir().expect("temporary folder");
+    std::fs::create_dir(dir.path().join("programs")).expect("programs folder");
+    std::fs::copy(
+        repo_path("programs/support-quality.yaml"),
+        dir.path().join("programs/support-quality.yaml"),
+    )
+    .expect("copy program");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ecoute"))
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .current_dir(dir.path())
+        .env_remove("ECOUTE_DATABASE_URL")
+        .env_remove("ECOUTE_CONFIG")
+        .env_remove("ECOUTE_ADMIN_TOKEN")
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start ecoute serve");
+    let mut stderr = BufReader::new(child.stderr.take().expect("stderr"));
+    let mut banner = String::new();
+    stderr.read_line(&mut banner).expect("banner");
+    assert!(banner.contains("programs: support-quality"), "{banner}");
+    assert!(banner.contains("admin API off"), "{banner}");
+    let address = banner
+        .split("http://")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .expect("listening address")
+        .to_owned();
+
+    let mut stream = std::net::TcpStream::connect(&address).expect("connect");
+    stream
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n")
+        .expect("request");
+    let mut reply = String::new();
+    stream.read_to_string(&mut reply).expect("reply");
+    assert!(reply.starts_with("HTTP/1.1 200"), "{reply}");
+    assert!(reply.ends_with("ok"), "{reply}");
+
+    let pid = child.id().to_string();
+    let stopped = Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .expect("send SIGTERM");
+    assert!(stopped.success());
+    let status = child.wait().expect("wait");
+    assert_eq!(status.code(), Some(0));
+    let mut rest = String::new();
+    stderr.read_to_string(&mut rest).expect("stderr");
+    assert!(rest.contains("stopped"), "{rest}");
+}
