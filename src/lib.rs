@@ -3,6 +3,7 @@ pub mod cli;
 pub mod collect;
 pub mod config;
 pub mod contacts;
+pub mod dispatch;
 pub mod expr;
 pub mod metrics;
 pub mod period;

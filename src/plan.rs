@@ -445,7 +445,7 @@ async fn feed(
     for contact in contacts {
         let candidate = Candidate {
             email: contact.email,
-            attributes: contact.attributes,
+            attributes: with_names(contact.attributes, contact.first_name, contact.last_name),
             locale: contact.locale,
         };
         consume(&candidate).map_err(FeedError::Sample)?;
@@ -476,7 +476,11 @@ fn feed_csv(
             Ok(contact) => {
                 let candidate = Candidate {
                     email: contact.email,
-                    attributes: contact.attributes,
+                    attributes: with_names(
+                        contact.attributes,
+                        contact.first_name,
+                        contact.last_name,
+                    ),
                     locale: contact.locale,
                 };
                 consume(&candidate).map_err(FeedError::Sample)?;
@@ -485,6 +489,21 @@ fn feed_csv(
         }
     }
     Ok(rejected)
+}
+
+/// Attributes plus the contact's names under `first_name` and `last_name`, so filters and the
+/// invitation snapshot (greetings in emails) see them like any other field.
+fn with_names(
+    mut attributes: Attributes,
+    first_name: Option<String>,
+    last_name: Option<String>,
+) -> Attributes {
+    for (key, value) in [("first_name", first_name), ("last_name", last_name)] {
+        if let Some(value) = value {
+            attributes.insert(key.into(), value.into());
+        }
+    }
+    attributes
 }
 
 /// Strata sizes of a plan for the table view, keyed by the joined stratum values.

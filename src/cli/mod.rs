@@ -14,6 +14,7 @@ macro_rules! say {
 mod check;
 mod init;
 mod plan;
+mod send;
 mod serve;
 mod store_commands;
 
@@ -119,6 +120,16 @@ enum Command {
         after_help = "Examples:\n  ecoute serve\n  ecoute serve --listen 0.0.0.0:8080 --public-url https://avis.example.fr\n  ECOUTE_ADMIN_TOKEN=secret ecoute serve --programs programs/"
     )]
     Serve(serve::ServeArgs),
+    /// Plan the period's waves if needed, then send the invitations and reminders that are due
+    #[command(
+        after_help = "Examples:\n  ecoute send fidelite-clients\n  ecoute --mail smtp://127.0.0.1:2525 send fidelite-clients --period 2026-11 --max-rate 200\n\nExit codes: 0 done, 2 configuration problem (credentials, sender, outbox folder), 3 mail server unreachable (messages wait as deferred), 130 interrupted."
+    )]
+    Send(send::SendArgs),
+    /// The outbox: invitations per state and wave, reminders, possible duplicates, last errors
+    #[command(
+        after_help = "Examples:\n  ecoute status\n  ecoute status fidelite-clients --format json"
+    )]
+    Status(send::StatusArgs),
 }
 
 /// Output formats for commands that a script may read.
@@ -195,6 +206,14 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Serve(args) => {
             let settings = cli.global.settings()?;
             runtime()?.block_on(serve::run(&args, &settings))
+        }
+        Command::Send(args) => {
+            let settings = cli.global.settings()?;
+            runtime()?.block_on(send::send(&args, &settings))
+        }
+        Command::Status(args) => {
+            let settings = cli.global.settings()?;
+            runtime()?.block_on(send::status(&args, &settings))
         }
     }
 }

@@ -96,7 +96,7 @@ async fn lookup<'a>(state: &'a AppState, token: &str, ip: ClientIp) -> Lookup<'a
     let Some(token) = Token::parse(token) else {
         return Lookup::Unavailable(unavailable(state, ip, fallback));
     };
-    let invitation = match state.0.store.invitation_by_token_hash(&token.hash()).await {
+    let invitation = match state.0.store.token_invitation(&token.hash()).await {
         Ok(Some(invitation)) => invitation,
         Ok(None) => {
             // Do the work a known link's checks do, so that an unknown link and a closed
@@ -314,7 +314,7 @@ async fn unsubscribe_lookup(
     let Some(token) = Token::parse(token) else {
         return Err(unavailable(state, ip, fallback));
     };
-    match state.0.store.invitation_by_token_hash(&token.hash()).await {
+    match state.0.store.token_invitation(&token.hash()).await {
         Ok(Some(invitation)) => Ok(invitation),
         Ok(None) => Err(unavailable(state, ip, fallback)),
         Err(err) => Err(server_error(state, fallback, &err)),

@@ -100,11 +100,11 @@ pub(super) mod sql {
 
 impl Store {
     /// The invitation whose link token hashes to `hash`, if any.
-    pub async fn invitation_by_token_hash(
+    pub async fn token_invitation(
         &self,
         hash: &[u8; 32],
     ) -> Result<Option<TokenInvitation>, StoreError> {
-        dispatch!(self, b => b.invitation_by_token_hash(hash))
+        dispatch!(self, b => b.token_invitation(hash))
     }
 
     /// Stores several responses in one transaction (group commit): each one exactly as

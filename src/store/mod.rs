@@ -27,6 +27,7 @@ macro_rules! dispatch {
 mod collect;
 mod error;
 mod model;
+mod outbox;
 mod postgres;
 mod sql;
 mod sqlite;
@@ -43,6 +44,10 @@ pub use model::{
     Answer, Attributes, BackendKind, Contact, ContactInput, ForgetReport, Invitation,
     InvitationState, MigrationStatus, NewInvitation, NewResponse, PendingMigration, StoredResponse,
     Suppression, SuppressionReason, UpsertCounts, WaveKey, WaveOutcome, WavePlan,
+};
+pub use outbox::{
+    ClaimRequest, Claimed, FailureEvent, InvitationEvent, OutboxRow, OutboxWave, Outcome, Pending,
+    Recorded, Resolution, WaveStatus,
 };
 
 use error::BackendError;

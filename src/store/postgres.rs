@@ -11,6 +11,8 @@ use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions, PgRo
 use sqlx::types::Json;
 use sqlx::{AssertSqlSafe, Connection, QueryBuilder, Row, SqlSafeStr};
 
+mod outbox;
+
 use super::error::{BackendError, StoreError};
 use super::model::{
     Answer, Attributes, BackendKind, Contact, ContactInput, ForgetReport, Invitation,
@@ -25,6 +27,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         1,
         "initial",
         include_str!("../../migrations/postgres/0001_initial.sql"),
+    ),
+    (
+        2,
+        "dispatch",
+        include_str!("../../migrations/postgres/0002_dispatch.sql"),
     ),
     (
         3,

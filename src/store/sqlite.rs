@@ -16,6 +16,8 @@ use sqlx::sqlite::{
 use sqlx::types::Json;
 use sqlx::{AssertSqlSafe, QueryBuilder, Row, SqlSafeStr};
 
+mod outbox;
+
 use super::error::{BackendError, StoreError};
 use super::model::{
     Answer, Attributes, BackendKind, Contact, ContactInput, ForgetReport, Invitation,
@@ -30,6 +32,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         1,
         "initial",
         include_str!("../../migrations/sqlite/0001_initial.sql"),
+    ),
+    (
+        2,
+        "dispatch",
+        include_str!("../../migrations/sqlite/0002_dispatch.sql"),
     ),
     (
         3,

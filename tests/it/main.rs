@@ -3,6 +3,7 @@
 mod check;
 mod collect;
 mod contacts;
+mod dispatch;
 mod harness;
 mod plan;
 mod store;

@@ -10,7 +10,7 @@ use crate::store::model::{Attributes, NewInvitation, WaveKey, WavePlan};
 use crate::store::sql as shared;
 
 impl SqliteStore {
-    pub(in crate::store) async fn invitation_by_token_hash(
+    pub(in crate::store) async fn token_invitation(
         &self,
         hash: &[u8; 32],
     ) -> Result<Option<TokenInvitation>, BackendError> {

@@ -1,0 +1,928 @@
+//! The dispatcher: claims due messages in batches, checks them once more (suppression,
+//! fatigue, period, send window), renders and sends them over a few connections under the
+//! rate limits, and records every outcome in group commits.
+//!
+//! Crash semantics: a message is claimed (state `sending`, fenced lease) before it is sent,
+//! and its outcome is committed after. The dispatcher never holds more than `concurrency`
+//! claimed-but-unrecorded messages (a claim's slot is freed only once its outcome is
+//! committed), so after a `kill -9` at most `concurrency` messages are unresolved; when their
+//! lease expires the next dispatcher sends them again and flags each "possibly sent twice".
+//! Nothing is lost: every claimed message ends sent, failed, suppressed, expired or deferred.
+
+use std::collections::HashMap;
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::time::Duration;
+
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use jiff::tz::TimeZone;
+use jiff::{Timestamp, ToSpan};
+use lettre::message::Mailbox;
+use tokio::sync::{Mutex, OwnedSemaphorePermit, Semaphore, mpsc, watch};
+
+use super::message::{Letter, compose};
+use super::policy::{RetryPolicy, SendWindow, Verdict, judge_network_error, judge_reply};
+use super::transport::{Attempt, MailSettings, Session};
+use crate::period::Period;
+use crate::program::Program;
+use crate::program::model::{Channel, Weekday as ProgramWeekday};
+use crate::schedule;
+use crate::store::{ClaimRequest, Claimed, Outcome, Resolution, Store, StoreError};
+use crate::templates::Templates;
+use crate::token::LinkSecret;
+
+/// Why a run could not start or had to stop.
+#[derive(Debug, thiserror::Error)]
+pub enum DispatchError {
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The program cannot be dispatched as written.
+    #[error("{0}")]
+    Program(String),
+}
+
+/// Knobs of a run; the defaults suit a production relay.
+#[derive(Debug, Clone)]
+pub struct DispatchOptions {
+    /// Who claims, recorded in leases.
+    pub owner: String,
+    /// Most messages claimed and not yet recorded at once: the bound on duplicates after a
+    /// crash.
+    pub concurrency: usize,
+    /// SMTP connections kept open.
+    pub connections: usize,
+    /// How long a claim is exclusive.
+    pub lease: Duration,
+    /// Backoff of temporary failures.
+    pub retry: RetryPolicy,
+    /// Cap on messages per second for the whole run, over every channel.
+    pub max_rate: Option<f64>,
+    /// Consecutive failures to reach the server before the run gives up.
+    pub connect_budget: u32,
+    /// Keep running while deferred messages come due within this long.
+    pub wait: Duration,
+    /// Shift of the clock, to rehearse a run as if it started at another time (the clock
+    /// still runs, so leases and retries behave as in real life); zero in production.
+    pub clock_shift: jiff::SignedDuration,
+}
+
+impl Default for DispatchOptions {
+    fn default() -> Self {
+        DispatchOptions {
+            owner: format!("pid {}", std::process::id()),
+            concurrency: 64,
+            connections: 8,
+            lease: Duration::from_secs(300),
+            retry: RetryPolicy::default(),
+            max_rate: None,
+            connect_budget: 3,
+            wait: Duration::ZERO,
+            clock_shift: jiff::SignedDuration::ZERO,
+        }
+    }
+}
+
+/// What a run needs besides its options.
+pub struct Dispatch {
+    /// The store.
+    pub store: Store,
+    /// The program being sent.
+    pub program: Arc<Program>,
+    /// Email templates.
+    pub templates: Arc<Templates>,
+    /// Key of the personal links.
+    pub secret: LinkSecret,
+    /// Base of the links (`https://avis.example.org`).
+    pub public_url: String,
+    /// Where emails go.
+    pub mail: MailSettings,
+}
+
+/// Running totals, shown by the progress bar and the final summary.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Tally {
+    /// Invitations accepted.
+    pub sent: u64,
+    /// Reminders accepted.
+    pub reminders: u64,
+    /// Deferred for a later attempt.
+    pub deferred: u64,
+    /// Failed for good.
+    pub failed: u64,
+    /// Suppressed at send time (unsubscribed, bounced, fatigued).
+    pub suppressed: u64,
+    /// Expired with their period.
+    pub expired: u64,
+    /// Handed back untried (send window, stop).
+    pub postponed: u64,
+    /// Sent again after a takeover or an ambiguous drop: possibly twice.
+    pub possibly_duplicate: u64,
+    /// Outcomes refused because another dispatcher owned the message.
+    pub fenced_out: u64,
+}
+
+/// Why a run ended early.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Stop {
+    /// Ctrl-C.
+    Interrupted,
+    /// The server could not be reached within the budget.
+    Unreachable(String),
+    /// A problem no retry fixes (credentials, sender, outbox folder).
+    Fatal(String),
+}
+
+/// The end of a run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunReport {
+    /// Totals.
+    pub tally: Tally,
+    /// Why it ended early, if it did.
+    pub stop: Option<Stop>,
+    /// When something next becomes due.
+    pub next_due: Option<Timestamp>,
+    /// Messages held by another dispatcher.
+    pub held: u64,
+}
+
+/// A channel as the dispatcher needs it.
+struct ChannelPlan {
+    template: String,
+    reminder_template: String,
+    reminder_days: Vec<i64>,
+    window: Option<SendWindow>,
+    limiter: Option<DefaultDirectRateLimiter>,
+}
+
+/// A wave with what its messages need.
+struct WavePlan {
+    survey_id: String,
+    channel_id: String,
+    closes_at: Timestamp,
+}
+
+struct Shared {
+    dispatch: Dispatch,
+    options: DispatchOptions,
+    zone: TimeZone,
+    sender: Mailbox,
+    reply_to: Option<Mailbox>,
+    channels: HashMap<String, ChannelPlan>,
+    waves: HashMap<i64, WavePlan>,
+    global: Option<DefaultDirectRateLimiter>,
+    sessions: Mutex<Vec<Session>>,
+    connection_slots: Semaphore,
+    stopping: AtomicBool,
+    stop: std::sync::Mutex<Option<Stop>>,
+    connect_failures: AtomicU32,
+}
+
+/// One outcome on its way to the writer, holding its in-flight slot until committed.
+struct Done {
+    outcome: Outcome,
+    _permit: OwnedSemaphorePermit,
+}
+
+/// Runs until nothing is due (or due within `options.wait`), the run is stopped by
+/// `interrupt`, or a fatal problem stops it. `progress` sees the totals after each commit.
+pub async fn run(
+    dispatch: Dispatch,
+    options: DispatchOptions,
+    mut interrupt: watch::Receiver<bool>,
+    progress: &(dyn Fn(&Tally) + Sync),
+) -> Result<RunReport, DispatchError> {
+    let shared = Arc::new(prepare(dispatch, options).await?);
+    let in_flight = Arc::new(Semaphore::new(shared.options.concurrency));
+    let (done_tx, mut done_rx) = mpsc::channel::<Done>(shared.options.concurrency * 2);
+    let mut tally = Tally::default();
+    let mut writer_error: Option<StoreError> = None;
+    let program_id = shared.dispatch.program.id().to_owned();
+    let secret = shared.dispatch.secret.clone();
+    let token_hash = move |id: i64| secret.invitation_token(id).hash();
+    loop {
+        if *interrupt.borrow() {
+            shared.request_stop(Stop::Interrupted);
+        }
+        if shared.stopping.load(Ordering::SeqCst) || writer_error.is_some() {
+            break;
+        }
+        // Record whatever finished, without waiting.
+        while let Ok(done) = done_rx.try_recv() {
+            let batch = drain(done, &mut done_rx);
+            if let Err(err) = commit(&shared, batch, &mut tally).await {
+                writer_error = Some(err);
+            }
+            progress(&tally);
+        }
+        // Claim in batches: with messages in flight, wait until an eighth of the window is
+        // free, so claims stay few and large (one transaction each).
+        let available = in_flight.available_permits();
+        let busy = available < shared.options.concurrency;
+        if available == 0 || (busy && available < (shared.options.concurrency / 8).max(1)) {
+            wait_for_done(
+                &shared,
+                &mut done_rx,
+                &mut tally,
+                &mut writer_error,
+                progress,
+            )
+            .await;
+            continue;
+        }
+        let now = shared.now();
+        let request = ClaimRequest {
+            owner: &shared.options.owner,
+            program_id: &program_id,
+            now,
+            lease: shared.options.lease,
+            limit: u32::try_from(available).unwrap_or(u32::MAX),
+        };
+        let claimed = shared.dispatch.store.claim(&request, &token_hash).await?;
+        if claimed.is_empty() {
+            if in_flight.available_permits() < shared.options.concurrency {
+                wait_for_done(
+                    &shared,
+                    &mut done_rx,
+                    &mut tally,
+                    &mut writer_error,
+                    progress,
+                )
+                .await;
+                continue;
+            }
+            let pending = shared.dispatch.store.pending(&program_id, now).await?;
+            let horizon = now
+                .checked_add(shared.options.wait)
+                .unwrap_or(Timestamp::MAX);
+            match pending.next_due {
+                Some(due) if due > now && due <= horizon => {
+                    let pause = now
+                        .duration_until(due)
+                        .unsigned_abs()
+                        .max(Duration::from_millis(50));
+                    tokio::select! {
+                        () = tokio::time::sleep(pause.min(Duration::from_secs(5))) => {}
+                        _ = interrupt.changed() => {}
+                    }
+                    continue;
+                }
+                _ => break,
+            }
+        }
+        let permits = in_flight
+            .clone()
+            .try_acquire_many_owned(u32::try_from(claimed.len()).unwrap_or(u32::MAX))
+            .map_err(|_| DispatchError::Program("in-flight slots out of step".into()))?;
+        let mut permits = split(permits, claimed.len());
+        let screened = screen(&shared, claimed, now).await?;
+        for (item, verdict) in screened {
+            let Some(permit) = permits.pop() else { break };
+            match verdict {
+                Some(outcome) => {
+                    let _ = done_tx
+                        .send(Done {
+                            outcome,
+                            _permit: permit,
+                        })
+                        .await;
+                }
+                None => {
+                    let shared = Arc::clone(&shared);
+                    let done_tx = done_tx.clone();
+                    tokio::spawn(async move {
+                        let outcome = deliver(&shared, item).await;
+                        let _ = done_tx
+                            .send(Done {
+                                outcome,
+                                _permit: permit,
+                            })
+                            .await;
+                    });
+                }
+            }
+        }
+    }
+    // Let every message in flight finish and record it: nothing stays in `sending`.
+    while in_flight.available_permits() < shared.options.concurrency {
+        let Some(done) = done_rx.recv().await else {
+            break;
+        };
+        let batch = drain(done, &mut done_rx);
+        if let Err(err) = commit(&shared, batch, &mut tally).await {
+            writer_error.get_or_insert(err);
+            break;
+        }
+        progress(&tally);
+    }
+    {
+        let mut sessions = shared.sessions.lock().await;
+        for session in sessions.iter_mut() {
+            session.close().await;
+        }
+    }
+    if let Some(err) = writer_error {
+        return Err(err.into());
+    }
+    let pending = shared
+        .dispatch
+        .store
+        .pending(&program_id, shared.now())
+        .await?;
+    let stop = shared.stop.lock().map(|s| s.clone()).unwrap_or(None);
+    Ok(RunReport {
+        tally,
+        stop,
+        next_due: pending.next_due,
+        held: pending.held,
+    })
+}
+
+impl Shared {
+    fn now(&self) -> Timestamp {
+        Timestamp::now()
+            .checked_add(self.options.clock_shift)
+            .unwrap_or_else(|_| Timestamp::now())
+    }
+
+    fn request_stop(&self, stop: Stop) {
+        if let Ok(mut current) = self.stop.lock()
+            && current.is_none()
+        {
+            *current = Some(stop);
+        }
+        self.stopping.store(true, Ordering::SeqCst);
+    }
+}
+
+fn split(mut permit: OwnedSemaphorePermit, n: usize) -> Vec<OwnedSemaphorePermit> {
+    let mut permits = Vec::with_capacity(n);
+    for _ in 1..n {
+        if let Some(one) = permit.split(1) {
+            permits.push(one);
+        }
+    }
+    permits.push(permit);
+    permits
+}
+
+fn drain(first: Done, rx: &mut mpsc::Receiver<Done>) -> Vec<Done> {
+    let mut batch = vec![first];
+    while batch.len() < 1024 {
+        match rx.try_recv() {
+            Ok(done) => batch.push(done),
+            Err(_) => break,
+        }
+    }
+    batch
+}
+
+async fn wait_for_done(
+    shared: &Shared,
+    rx: &mut mpsc::Receiver<Done>,
+    tally: &mut Tally,
+    writer_error: &mut Option<StoreError>,
+    progress: &(dyn Fn(&Tally) + Sync),
+) {
+    if let Some(done) = rx.recv().await {
+        let batch = drain(done, rx);
+        if let Err(err) = commit(shared, batch, tally).await {
+            writer_error.get_or_insert(err);
+        }
+        progress(tally);
+    }
+}
+
+/// Records a batch in one transaction, then frees the batch's in-flight slots.
+async fn commit(shared: &Shared, batch: Vec<Done>, tally: &mut Tally) -> Result<(), StoreError> {
+    let outcomes: Vec<Outcome> = batch.iter().map(|d| d.outcome.clone()).collect();
+    let recorded = shared
+        .dispatch
+        .store
+        .record(&outcomes, shared.now())
+        .await?;
+    for outcome in &outcomes {
+        if recorded.fenced_out.contains(&outcome.invitation_id) {
+            tally.fenced_out += 1;
+            continue;
+        }
+        match (outcome.resolution, outcome.message) {
+            (Resolution::Sent { .. }, 0) => tally.sent += 1,
+            (Resolution::Sent { .. }, _) => tally.reminders += 1,
+            (Resolution::Retry { .. }, _) => tally.deferred += 1,
+            (Resolution::Failed, _) => tally.failed += 1,
+            (Resolution::Suppressed, _) => tally.suppressed += 1,
+            (Resolution::Expired, _) => tally.expired += 1,
+            (Resolution::Postponed { .. }, _) => tally.postponed += 1,
+        }
+        if outcome.maybe_delivered {
+            tally.possibly_duplicate += 1;
+        }
+    }
+    drop(batch);
+    Ok(())
+}
+
+async fn prepare(dispatch: Dispatch, options: DispatchOptions) -> Result<Shared, DispatchError> {
+    let file = &dispatch.program.file;
+    let zone = schedule::time_zone(file).map_err(|e| DispatchError::Program(e.to_string()))?;
+    let sender: Mailbox = file.program.sender.from.parse().map_err(|e| {
+        DispatchError::Program(format!(
+            "the sender `{}` is not a valid address: {e}",
+            *file.program.sender.from
+        ))
+    })?;
+    let reply_to = match &file.program.sender.reply_to {
+        Some(address) => Some(address.parse::<Mailbox>().map_err(|e| {
+            DispatchError::Program(format!("the reply_to `{}` is not valid: {e}", **address))
+        })?),
+        None => None,
+    };
+    let mut channels = HashMap::new();
+    for channel in &file.channels {
+        channels.insert(channel.id.to_string(), channel_plan(channel)?);
+    }
+    let mut waves = HashMap::new();
+    for wave in dispatch.store.program_waves(dispatch.program.id()).await? {
+        let period: Period = wave.period.parse().map_err(|e| {
+            DispatchError::Program(format!(
+                "wave {} has period `{}`: {e}",
+                wave.id, wave.period
+            ))
+        })?;
+        let closes_at = schedule::closes_at(file, &period)
+            .map_err(|e| DispatchError::Program(e.to_string()))?
+            .timestamp();
+        waves.insert(
+            wave.id,
+            WavePlan {
+                survey_id: wave.survey_id,
+                channel_id: wave.channel_id,
+                closes_at,
+            },
+        );
+    }
+    let global = options.max_rate.map(limiter).transpose()?;
+    let connections = options.connections.max(1);
+    Ok(Shared {
+        dispatch,
+        zone,
+        sender,
+        reply_to,
+        channels,
+        waves,
+        global,
+        sessions: Mutex::new(Vec::new()),
+        connection_slots: Semaphore::new(connections),
+        stopping: AtomicBool::new(false),
+        stop: std::sync::Mutex::new(None),
+        connect_failures: AtomicU32::new(0),
+        options,
+    })
+}
+
+fn channel_plan(channel: &Channel) -> Result<ChannelPlan, DispatchError> {
+    let template = channel
+        .template
+        .as_ref()
+        .map(|t| t.to_string())
+        .unwrap_or_else(|| "invitation".to_owned());
+    let reminder_template = channel
+        .reminder_template
+        .as_ref()
+        .map(|t| t.to_string())
+        .unwrap_or_else(|| template.clone());
+    let window = match &channel.send_window {
+        Some(window) => Some(SendWindow {
+            days: window.days.iter().map(|d| weekday(**d)).collect(),
+            from: parse_time(&window.from)?,
+            to: parse_time(&window.to)?,
+        }),
+        None => None,
+    };
+    Ok(ChannelPlan {
+        template,
+        reminder_template,
+        reminder_days: channel
+            .reminder_days
+            .iter()
+            .map(|d| i64::from(**d))
+            .collect(),
+        window,
+        limiter: channel
+            .rate_per_second
+            .as_ref()
+            .map(|r| limiter(**r))
+            .transpose()?,
+    })
+}
+
+fn parse_time(text: &str) -> Result<jiff::civil::Time, DispatchError> {
+    text.parse()
+        .map_err(|e| DispatchError::Program(format!("send window time `{text}`: {e}")))
+}
+
+fn weekday(day: ProgramWeekday) -> jiff::civil::Weekday {
+    use jiff::civil::Weekday as W;
+    match day {
+        ProgramWeekday::Mon => W::Monday,
+        ProgramWeekday::Tue => W::Tuesday,
+        ProgramWeekday::Wed => W::Wednesday,
+        ProgramWeekday::Thu => W::Thursday,
+        ProgramWeekday::Fri => W::Friday,
+        ProgramWeekday::Sat => W::Saturday,
+        ProgramWeekday::Sun => W::Sunday,
+    }
+}
+
+/// A smooth pacer at 99 % of `per_second` (no bursts), so network jitter between us and the
+/// server cannot push any one-second window over the limit.
+fn limiter(per_second: f64) -> Result<DefaultDirectRateLimiter, DispatchError> {
+    if !(per_second.is_finite() && per_second > 0.0) {
+        return Err(DispatchError::Program(format!(
+            "a rate limit must be a positive number of messages per second, not {per_second}"
+        )));
+    }
+    let period = Duration::from_secs_f64(1.0 / (per_second * 0.99));
+    let quota = Quota::with_period(period)
+        .ok_or_else(|| DispatchError::Program("rate limit too high".into()))?
+        .allow_burst(NonZeroU32::MIN);
+    Ok(RateLimiter::direct(quota))
+}
+
+/// Decides what can be settled without sending: the period closed, the person suppressed or
+/// fatigued, the send window shut. `None` means "send it".
+async fn screen(
+    shared: &Shared,
+    claimed: Vec<Claimed>,
+    now: Timestamp,
+) -> Result<Vec<(Claimed, Option<Outcome>)>, DispatchError> {
+    let store = &shared.dispatch.store;
+    let emails: Vec<String> = claimed.iter().map(|c| c.email.clone()).collect();
+    let suppressed = store.suppressed_among(&emails).await?;
+    let fatigued = match &shared.dispatch.program.file.rules.fatigue {
+        Some(fatigue) => {
+            let first: Vec<String> = claimed
+                .iter()
+                .filter(|c| c.message == 0)
+                .map(|c| c.email.clone())
+                .collect();
+            let days = i64::from(*fatigue.min_days_between_contacts);
+            let since = now
+                .checked_sub(days.saturating_mul(24).hours())
+                .unwrap_or(Timestamp::MIN);
+            store.contacted_among(&first, since).await?
+        }
+        None => Default::default(),
+    };
+    let mut screened = Vec::with_capacity(claimed.len());
+    for item in claimed {
+        let settle = |resolution: Resolution, reason: &str, detail: Option<String>| {
+            Some(outcome(&item, resolution, reason, detail))
+        };
+        let verdict = match shared.waves.get(&item.wave_id) {
+            None => settle(
+                Resolution::Postponed {
+                    until: now + 1.hour(),
+                },
+                "unknown wave",
+                Some("the wave appeared after this run started".into()),
+            ),
+            Some(wave) if now >= wave.closes_at => settle(
+                Resolution::Expired,
+                "period closed",
+                Some(format!("the period closed at {}", wave.closes_at)),
+            ),
+            Some(_) if suppressed.contains(&item.email) => {
+                settle(Resolution::Suppressed, "suppressed", None)
+            }
+            Some(_) if item.message == 0 && fatigued.contains(&item.email) => settle(
+                Resolution::Suppressed,
+                "fatigue",
+                Some("contacted recently by another survey".into()),
+            ),
+            Some(wave) => match shared.channels.get(&wave.channel_id) {
+                None => settle(
+                    Resolution::Failed,
+                    "unknown channel",
+                    Some(format!(
+                        "channel `{}` is no longer in the program",
+                        wave.channel_id
+                    )),
+                ),
+                Some(channel) => {
+                    let zone = recipient_zone(&item, &shared.zone);
+                    let opening = channel
+                        .window
+                        .as_ref()
+                        .map(|w| w.next_opening(now, &zone))
+                        .unwrap_or(now);
+                    if opening > now {
+                        settle(
+                            Resolution::Postponed { until: opening },
+                            "send window",
+                            Some(format!("waits for the send window at {opening}")),
+                        )
+                    } else {
+                        None
+                    }
+                }
+            },
+        };
+        screened.push((item, verdict));
+    }
+    Ok(screened)
+}
+
+fn recipient_zone(item: &Claimed, program_zone: &TimeZone) -> TimeZone {
+    item.contact_data
+        .get("timezone")
+        .and_then(|v| v.as_str())
+        .and_then(|name| TimeZone::get(name).ok())
+        .unwrap_or_else(|| program_zone.clone())
+}
+
+fn outcome(
+    item: &Claimed,
+    resolution: Resolution,
+    reason: &str,
+    detail: Option<String>,
+) -> Outcome {
+    Outcome {
+        invitation_id: item.invitation_id,
+        fence: item.fence,
+        message: item.message,
+        resolution,
+        reason: reason.to_owned(),
+        detail,
+        smtp_code: None,
+        maybe_delivered: false,
+        bounce_email: None,
+        contact: None,
+    }
+}
+
+/// Renders, paces and sends one message; always returns an outcome.
+async fn deliver(shared: &Shared, item: Claimed) -> Outcome {
+    let now = shared.now();
+    if shared.stopping.load(Ordering::SeqCst) {
+        return untried(&item, now);
+    }
+    let Some(wave) = shared.waves.get(&item.wave_id) else {
+        return untried(&item, now);
+    };
+    let Some(channel) = shared.channels.get(&wave.channel_id) else {
+        return untried(&item, now);
+    };
+    let outgoing = match render(shared, &item, wave, channel) {
+        Ok(outgoing) => outgoing,
+        Err(error) => {
+            return outcome(
+                &item,
+                Resolution::Failed,
+                "cannot build the email",
+                Some(error),
+            );
+        }
+    };
+    if let Some(limiter) = &shared.global {
+        limiter.until_ready().await;
+    }
+    if let Some(limiter) = &channel.limiter {
+        limiter.until_ready().await;
+    }
+    let Ok(_slot) = shared.connection_slots.acquire().await else {
+        return untried(&item, now);
+    };
+    if shared.stopping.load(Ordering::SeqCst) {
+        return untried(&item, now);
+    }
+    let mut session = shared
+        .sessions
+        .lock()
+        .await
+        .pop()
+        .unwrap_or_else(|| Session::new(shared.dispatch.mail.clone()));
+    let attempt = session.send(&outgoing).await;
+    shared.sessions.lock().await.push(session);
+    judge(shared, &item, wave, channel, attempt)
+}
+
+/// Hands a message back untried: due again now, not counted as an attempt.
+fn untried(item: &Claimed, now: Timestamp) -> Outcome {
+    outcome(
+        item,
+        Resolution::Postponed { until: now },
+        "not attempted",
+        Some("the run stopped before this message was sent".into()),
+    )
+}
+
+fn judge(
+    shared: &Shared,
+    item: &Claimed,
+    wave: &WavePlan,
+    channel: &ChannelPlan,
+    attempt: Attempt,
+) -> Outcome {
+    let now = shared.now();
+    let (verdict, code, reason, detail) = match attempt {
+        Attempt::Accepted { code, text } => {
+            (Verdict::Sent, Some(code), "accepted".to_owned(), text)
+        }
+        Attempt::Refused { stage, code, text } => (
+            judge_reply(stage, code),
+            Some(code),
+            format!("smtp {code}"),
+            text,
+        ),
+        Attempt::NoReply { stage, error } => {
+            if stage == super::policy::SmtpStage::Connect {
+                let failures = shared.connect_failures.fetch_add(1, Ordering::SeqCst) + 1;
+                if failures >= shared.options.connect_budget {
+                    shared.request_stop(Stop::Unreachable(error.clone()));
+                }
+            }
+            (
+                judge_network_error(stage),
+                None,
+                "no reply".to_owned(),
+                error,
+            )
+        }
+        Attempt::Fatal { error } => {
+            shared.request_stop(Stop::Fatal(error));
+            return untried(item, now);
+        }
+    };
+    if verdict == Verdict::Sent {
+        shared.connect_failures.store(0, Ordering::SeqCst);
+    }
+    let mut result = outcome(item, Resolution::Failed, &reason, Some(detail.clone()));
+    result.smtp_code = code.filter(|_| reason != "accepted");
+    match verdict {
+        Verdict::Sent => {
+            result.resolution = Resolution::Sent {
+                next_reminder_at: next_reminder(shared, item, wave, channel, now),
+            };
+            result.detail = None;
+            result.maybe_delivered = item.taken_over;
+            if item.message == 0 {
+                result.contact =
+                    Some((item.email.clone(), shared.dispatch.program.id().to_owned()));
+            }
+        }
+        Verdict::Retry { maybe_delivered } => {
+            result.maybe_delivered = maybe_delivered;
+            let unit: f64 = rand::random();
+            result.resolution = match shared.options.retry.delay_after(item.attempts + 1, unit) {
+                Some(delay) => {
+                    let at = now.checked_add(delay).unwrap_or(Timestamp::MAX);
+                    if at >= wave.closes_at {
+                        result.reason = format!("{reason}; the period closes before a retry");
+                        Resolution::Expired
+                    } else {
+                        Resolution::Retry { at }
+                    }
+                }
+                None => {
+                    result.reason = format!(
+                        "{reason}; gave up after {} attempts",
+                        shared.options.retry.max_attempts
+                    );
+                    Resolution::Failed
+                }
+            };
+        }
+        Verdict::Fail { bounce } => {
+            if bounce {
+                result.bounce_email = Some(item.email.clone());
+            }
+        }
+    }
+    result
+}
+
+/// The next reminder after message `item.message` was sent: counted in days from the
+/// invitation's own sending, in the program's time zone, and never after the period closes.
+fn next_reminder(
+    shared: &Shared,
+    item: &Claimed,
+    wave: &WavePlan,
+    channel: &ChannelPlan,
+    now: Timestamp,
+) -> Option<Timestamp> {
+    let index = usize::try_from(item.message).ok()?;
+    let days = *channel.reminder_days.get(index)?;
+    let base = if item.message == 0 {
+        now
+    } else {
+        item.sent_at.unwrap_or(now)
+    };
+    let at = base
+        .to_zoned(shared.zone.clone())
+        .checked_add(days.days())
+        .ok()?
+        .timestamp();
+    (at < wave.closes_at).then_some(at)
+}
+
+fn render(
+    shared: &Shared,
+    item: &Claimed,
+    wave: &WavePlan,
+    channel: &ChannelPlan,
+) -> Result<super::message::Outgoing, String> {
+    let program = &shared.dispatch.program;
+    let file = &program.file;
+    let locale = item
+        .locale
+        .as_deref()
+        .filter(|l| file.program.locales.iter().any(|known| known == l))
+        .unwrap_or(&file.program.default_locale)
+        .to_owned();
+    let survey = file
+        .surveys
+        .iter()
+        .find(|s| *s.id == wave.survey_id)
+        .ok_or_else(|| format!("survey `{}` is no longer in the program", wave.survey_id))?;
+    let localized = |texts: &crate::program::model::Localized| {
+        texts
+            .get(&locale)
+            .or_else(|| texts.get(&*file.program.default_locale))
+            .cloned()
+            .unwrap_or_default()
+    };
+    let token = shared.dispatch.secret.invitation_token(item.invitation_id);
+    let base = shared.dispatch.public_url.trim_end_matches('/');
+    let survey_url = format!("{base}/s/{}", token.as_str());
+    let unsubscribe_url = format!("{base}/u/{}", token.as_str());
+    let data = &item.contact_data;
+    let text_of = |key: &str| data.get(key).and_then(|v| v.as_str()).map(str::to_owned);
+    let first_name = text_of("first_name");
+    let last_name = text_of("last_name");
+    let sender_name = shared
+        .sender
+        .name
+        .clone()
+        .unwrap_or_else(|| localized(&file.program.title));
+    let context = minijinja::context! {
+        contact => minijinja::context! {
+            email => item.email.clone(),
+            first_name => first_name.clone(),
+            last_name => last_name.clone(),
+            locale => locale.clone(),
+            attributes => minijinja::Value::from(minijinja::value::Serde(data)),
+        },
+        survey_title => localized(&survey.title),
+        // Built by us from the configured base and a URL-safe token: safe in HTML as is.
+        survey_url => minijinja::Value::from_safe_string(survey_url),
+        unsubscribe_url => minijinja::Value::from_safe_string(unsubscribe_url.clone()),
+        sender_name => sender_name,
+        program_title => localized(&file.program.title),
+    };
+    let template = if item.message == 0 {
+        &channel.template
+    } else {
+        &channel.reminder_template
+    };
+    let templates = &shared.dispatch.templates;
+    let part = |suffix: &str| {
+        let name = format!("email/{template}.{locale}.{suffix}");
+        templates
+            .render(&name, context.clone())
+            .map_err(|e| format!("template {name}: {e}"))
+    };
+    let subject = part("subject.txt")?;
+    let text = part("txt")?;
+    let html = part("html")?;
+    let to_name = match (&first_name, &last_name) {
+        (Some(f), Some(l)) => Some(format!("{f} {l}")),
+        (Some(n), None) | (None, Some(n)) => Some(n.clone()),
+        (None, None) => None,
+    };
+    let domain = shared.sender.email.domain().to_owned();
+    compose(&Letter {
+        from: &shared.sender,
+        reply_to: shared.reply_to.as_ref(),
+        to_email: &item.email,
+        to_name,
+        subject: subject.trim(),
+        text,
+        html,
+        message_id: format!(
+            "ecoute.{}.{}.{}@{domain}",
+            item.invitation_id,
+            item.message,
+            program.id()
+        ),
+        unsubscribe_url: &unsubscribe_url,
+        unsubscribe_mailto: format!(
+            "mailto:{}?subject=unsubscribe%20{}",
+            shared.sender.email,
+            token.as_str()
+        ),
+    })
+    .map_err(|e| e.to_string())
+}

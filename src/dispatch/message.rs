@@ -1,0 +1,199 @@
+//! Turns one invitation or reminder into the bytes of an email: personalised from the
+//! templates, with a stable `Message-ID` and the one-click unsubscribe headers of RFC 8058.
+
+use lettre::Message;
+use lettre::message::header::{HeaderName, HeaderValue};
+use lettre::message::{Mailbox, MultiPart};
+
+use super::policy::header_safe;
+
+/// What one email says and to whom; every field already rendered.
+#[derive(Debug, Clone)]
+pub struct Letter<'a> {
+    /// The program's sender.
+    pub from: &'a Mailbox,
+    /// Where replies go, if not to the sender.
+    pub reply_to: Option<&'a Mailbox>,
+    /// Recipient address.
+    pub to_email: &'a str,
+    /// Recipient display name, from contact data (cleaned of line breaks here).
+    pub to_name: Option<String>,
+    /// Rendered subject (cleaned of line breaks here).
+    pub subject: &'a str,
+    /// Plain-text alternative.
+    pub text: String,
+    /// HTML body.
+    pub html: String,
+    /// The same for every attempt of the same message, so a receiving server or the file
+    /// outbox can recognise a repeat.
+    pub message_id: String,
+    /// The https unsubscribe link (also the RFC 8058 one-click target).
+    pub unsubscribe_url: &'a str,
+    /// The `mailto:` alternative for List-Unsubscribe.
+    pub unsubscribe_mailto: String,
+}
+
+/// Why an email could not be built; the message fails, the others go on.
+#[derive(Debug, thiserror::Error)]
+pub enum ComposeError {
+    /// The recipient is not a valid address.
+    #[error("invalid recipient address `{address}`: {reason}")]
+    Recipient {
+        /// The address as stored.
+        address: String,
+        /// What the parser said.
+        reason: String,
+    },
+    /// lettre refused the message.
+    #[error("cannot build the email: {0}")]
+    Build(String),
+}
+
+/// An email ready for any transport.
+#[derive(Debug, Clone)]
+pub struct Outgoing {
+    /// Its `Message-ID` without angle brackets.
+    pub message_id: String,
+    /// The envelope sender.
+    pub from: String,
+    /// The envelope recipient.
+    pub to: String,
+    /// RFC 5322 bytes, CRLF line endings.
+    pub bytes: Vec<u8>,
+}
+
+/// Builds the email. Text from contact data never reaches a header unescaped: names and
+/// subjects lose their control characters, and lettre encodes non-ASCII (RFC 2047).
+pub fn compose(letter: &Letter<'_>) -> Result<Outgoing, ComposeError> {
+    let address = letter
+        .to_email
+        .parse()
+        .map_err(
+            |err: lettre::address::AddressError| ComposeError::Recipient {
+                address: letter.to_email.to_owned(),
+                reason: err.to_string(),
+            },
+        )?;
+    let name = letter
+        .to_name
+        .as_deref()
+        .map(header_safe)
+        .filter(|n| !n.is_empty());
+    let to = Mailbox::new(name, address);
+    let mut builder = Message::builder()
+        .from(letter.from.clone())
+        .to(to.clone())
+        .subject(header_safe(letter.subject))
+        .message_id(Some(format!("<{}>", letter.message_id)))
+        .raw_header(HeaderValue::new(
+            HeaderName::new_from_ascii_str("List-Unsubscribe"),
+            format!(
+                "<{}>, <{}>",
+                letter.unsubscribe_url, letter.unsubscribe_mailto
+            ),
+        ))
+        .raw_header(HeaderValue::new(
+            HeaderName::new_from_ascii_str("List-Unsubscribe-Post"),
+            "List-Unsubscribe=One-Click".to_owned(),
+        ))
+        .raw_header(HeaderValue::new(
+            HeaderName::new_from_ascii_str("Auto-Submitted"),
+            "auto-generated".to_owned(),
+        ));
+    if let Some(reply_to) = letter.reply_to {
+        builder = builder.reply_to(reply_to.clone());
+    }
+    let message = builder
+        .multipart(MultiPart::alternative_plain_html(
+            letter.text.clone(),
+            letter.html.clone(),
+        ))
+        .map_err(|err| ComposeError::Build(err.to_string()))?;
+    Ok(Outgoing {
+        message_id: letter.message_id.clone(),
+        from: letter.from.email.to_string(),
+        to: to.email.to_string(),
+        bytes: message.formatted(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn letter<'a>(from: &'a Mailbox, to: &'a str, name: &str, subject: &'a str) -> Letter<'a> {
+        Letter {
+            from,
+            reply_to: None,
+            to_email: to,
+            to_name: Some(name.to_owned()),
+            subject,
+            text: "Répondre : https://ecoute.example.org/s/TOKEN".into(),
+            html: "<a href=\"https://ecoute.example.org/s/TOKEN\">Donner mon avis</a>".into(),
+            message_id: "ecoute.p.1.0@example.org".into(),
+            unsubscribe_url: "https://ecoute.example.org/u/TOKEN",
+            unsubscribe_mailto: "mailto:avis@example.org?subject=unsubscribe%20TOKEN".into(),
+        }
+    }
+
+    fn headers(bytes: &[u8]) -> Vec<String> {
+        // Unfold continuation lines so each header is one string.
+        let text = String::from_utf8_lossy(bytes);
+        let head = text.split("\r\n\r\n").next().unwrap_or_default();
+        head.replace("\r\n ", " ")
+            .split("\r\n")
+            .map(str::to_owned)
+            .collect()
+    }
+
+    #[test]
+    fn the_email_carries_its_id_and_one_click_unsubscribe() {
+        let from: Mailbox = "Service clients <avis@example.org>"
+            .parse()
+            .expect("mailbox");
+        let out = compose(&letter(
+            &from,
+            "camille@example.org",
+            "Camille",
+            "Votre avis",
+        ))
+        .expect("compose");
+        let head = headers(&out.bytes);
+        assert!(
+            head.contains(&"Message-ID: <ecoute.p.1.0@example.org>".to_owned()),
+            "{head:?}"
+        );
+        assert!(head.contains(&"List-Unsubscribe-Post: List-Unsubscribe=One-Click".to_owned()));
+        assert!(head.iter().any(|h| {
+            h.starts_with("List-Unsubscribe: <https://ecoute.example.org/u/TOKEN>, <mailto:")
+        }));
+        assert_eq!(out.to, "camille@example.org");
+        assert_eq!(out.from, "avis@example.org");
+    }
+
+    #[test]
+    fn line_breaks_in_contact_data_never_make_a_header() {
+        let from: Mailbox = "avis@example.org".parse().expect("mailbox");
+        let out = compose(&letter(
+            &from,
+            "camille@example.org",
+            "Camille\r\nBcc: victim@example.org",
+            "Bonjour\nBcc: victim@example.org",
+        ))
+        .expect("compose");
+        let head = headers(&out.bytes);
+        assert!(
+            !head
+                .iter()
+                .any(|h| h.to_ascii_lowercase().starts_with("bcc:")),
+            "{head:?}"
+        );
+    }
+
+    #[test]
+    fn an_invalid_address_is_a_clear_error() {
+        let from: Mailbox = "avis@example.org".parse().expect("mailbox");
+        let error = compose(&letter(&from, "not an address", "X", "S")).expect_err("invalid");
+        assert!(error.to_string().contains("not an address"), "{error}");
+    }
+}

@@ -1,0 +1,361 @@
+//! The outbox on SQLite: a claim is one `UPDATE … RETURNING` under the write lock, so one
+//! process at a time claims; outcomes are applied in one transaction per batch.
+
+use std::collections::{BTreeMap, HashSet};
+
+use sqlx::sqlite::SqliteRow;
+use sqlx::types::Json;
+use sqlx::{QueryBuilder, Row, Sqlite};
+
+use super::super::error::BackendError;
+use super::super::model::Attributes;
+use super::super::outbox::{
+    self, ClaimRequest, Claimed, FailureEvent, InvitationEvent, OutboxRow, OutboxWave, Outcome,
+    Pending, Recorded, WaveStatus, code, count, small,
+};
+use super::super::{ROWS_PER_STATEMENT, sql, timestamp};
+use super::{BEGIN_WRITE, SqliteStore};
+
+impl SqliteStore {
+    pub(in crate::store) async fn claim(
+        &self,
+        request: &ClaimRequest<'_>,
+        token_hash: &(dyn Fn(i64) -> [u8; 32] + Sync),
+    ) -> Result<Vec<Claimed>, BackendError> {
+        let now = request.now.as_second();
+        let lease = i64::try_from(request.lease.as_secs()).unwrap_or(i64::MAX / 2);
+        let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
+        let rows = sqlx::query(outbox::CLAIM_SQLITE)
+            .bind(request.owner)
+            .bind(now.saturating_add(lease))
+            .bind(now)
+            .bind(request.program_id)
+            .bind(i64::from(request.limit))
+            .fetch_all(&mut *tx)
+            .await?;
+        let mut claimed = Vec::with_capacity(rows.len());
+        let mut hashes = Vec::new();
+        for row in &rows {
+            let item = claimed_row(row)?;
+            if row.try_get::<bool, _>("needs_token")? {
+                hashes.push((item.invitation_id, token_hash(item.invitation_id)));
+            }
+            claimed.push(item);
+        }
+        for chunk in hashes.chunks(ROWS_PER_STATEMENT) {
+            let mut query = QueryBuilder::<Sqlite>::new("");
+            outbox::push_token_hashes(&mut query, chunk);
+            query.build().execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        claimed.sort_by_key(|c| c.invitation_id);
+        Ok(claimed)
+    }
+
+    pub(in crate::store) async fn record(
+        &self,
+        outcomes: &[Outcome],
+        now: i64,
+    ) -> Result<Recorded, BackendError> {
+        let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
+        let mut applied_rows: HashSet<(i64, i64)> = HashSet::new();
+        for group in outbox::resolution_groups(outcomes) {
+            for chunk in group.chunks(ROWS_PER_STATEMENT) {
+                let mut query = QueryBuilder::<Sqlite>::new("");
+                outbox::push_resolution(&mut query, chunk, now);
+                for row in query.build().fetch_all(&mut *tx).await? {
+                    applied_rows.insert((row.try_get("id")?, row.try_get("fence")?));
+                }
+            }
+        }
+        let (applied, fenced): (Vec<&Outcome>, Vec<&Outcome>) = outcomes
+            .iter()
+            .partition(|o| applied_rows.contains(&(o.invitation_id, o.fence)));
+        for chunk in applied.chunks(ROWS_PER_STATEMENT / 8) {
+            let mut query = QueryBuilder::<Sqlite>::new("");
+            outbox::push_events(&mut query, chunk, now);
+            query.build().execute(&mut *tx).await?;
+        }
+        let contacts: Vec<&(String, String)> =
+            applied.iter().filter_map(|o| o.contact.as_ref()).collect();
+        for chunk in contacts.chunks(ROWS_PER_STATEMENT / 3) {
+            let mut query = QueryBuilder::<Sqlite>::new(
+                "INSERT INTO contact_history (email, program_id, contacted_at) ",
+            );
+            query.push_values(chunk, |mut row, (email, program)| {
+                row.push_bind(email.clone())
+                    .push_bind(program.clone())
+                    .push_bind(now);
+            });
+            query.build().execute(&mut *tx).await?;
+        }
+        for o in &applied {
+            if let Some(email) = &o.bounce_email {
+                sqlx::query(sql::SUPPRESS)
+                    .bind(email)
+                    .bind("bounced")
+                    .bind(o.detail.as_deref())
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+        }
+        let mut recorded = Recorded::default();
+        for o in fenced {
+            recorded.fenced_out.push(o.invitation_id);
+            let delivered =
+                o.maybe_delivered || matches!(o.resolution, outbox::Resolution::Sent { .. });
+            sqlx::query(outbox::FLAG_STALE)
+                .bind(o.invitation_id)
+                .bind(delivered)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query(outbox::INSERT_EVENT)
+                .bind(o.invitation_id)
+                .bind(if o.message == 0 { "sending" } else { "sent" })
+                .bind(o.resolution.state_name())
+                .bind("stale lease")
+                .bind(format!(
+                    "not applied: another dispatcher took this message over ({})",
+                    o.reason
+                ))
+                .bind(o.smtp_code.map(i64::from))
+                .bind(now)
+                .bind(i64::from(o.message))
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(recorded)
+    }
+
+    pub(in crate::store) async fn program_waves(
+        &self,
+        program_id: &str,
+    ) -> Result<Vec<OutboxWave>, BackendError> {
+        let rows = sqlx::query(outbox::PROGRAM_WAVES)
+            .bind(program_id)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(wave_row).collect()
+    }
+
+    pub(in crate::store) async fn pending(
+        &self,
+        program_id: &str,
+        now: i64,
+    ) -> Result<Pending, BackendError> {
+        let row = sqlx::query(outbox::PENDING)
+            .bind(program_id)
+            .bind(now)
+            .fetch_one(&self.pool)
+            .await?;
+        let next: Option<i64> = row.try_get(0)?;
+        let held: i64 = row.try_get(1)?;
+        Ok(Pending {
+            next_due: next.map(timestamp).transpose()?,
+            held: u64::try_from(held).unwrap_or(0),
+        })
+    }
+
+    pub(in crate::store) async fn suppressed_among(
+        &self,
+        emails: &[String],
+    ) -> Result<HashSet<String>, BackendError> {
+        let mut found = HashSet::new();
+        for chunk in emails.chunks(ROWS_PER_STATEMENT) {
+            let mut query = QueryBuilder::<Sqlite>::new(outbox::SUPPRESSED_AMONG);
+            let mut list = query.separated(", ");
+            for email in chunk {
+                list.push_bind(email);
+            }
+            query.push(")");
+            for row in query.build().fetch_all(&self.pool).await? {
+                found.insert(row.try_get(0)?);
+            }
+        }
+        Ok(found)
+    }
+
+    pub(in crate::store) async fn contacted_among(
+        &self,
+        emails: &[String],
+        since: i64,
+    ) -> Result<HashSet<String>, BackendError> {
+        let mut found = HashSet::new();
+        for chunk in emails.chunks(ROWS_PER_STATEMENT) {
+            let mut query = QueryBuilder::<Sqlite>::new(outbox::CONTACTED_AMONG);
+            query.push_bind(since).push(" AND email IN (");
+            let mut list = query.separated(", ");
+            for email in chunk {
+                list.push_bind(email);
+            }
+            query.push(")");
+            for row in query.build().fetch_all(&self.pool).await? {
+                found.insert(row.try_get(0)?);
+            }
+        }
+        Ok(found)
+    }
+
+    pub(in crate::store) async fn outbox_status(
+        &self,
+        program_id: Option<&str>,
+        last_failures: u32,
+    ) -> Result<(Vec<WaveStatus>, Vec<FailureEvent>), BackendError> {
+        let rows = sqlx::query(outbox::STATUS)
+            .bind(program_id)
+            .fetch_all(&self.pool)
+            .await?;
+        let mut waves: Vec<WaveStatus> = Vec::new();
+        for row in &rows {
+            let wave = wave_row(row)?;
+            let state: String = row.try_get("state")?;
+            let n: i64 = row.try_get("n")?;
+            let reminders: Option<i64> = row.try_get("reminders")?;
+            let duplicates: Option<i64> = row.try_get("duplicates")?;
+            if waves.last().is_none_or(|w| w.wave.id != wave.id) {
+                waves.push(WaveStatus {
+                    program_id: row.try_get("program_id")?,
+                    wave,
+                    states: BTreeMap::new(),
+                    reminders_sent: 0,
+                    possibly_duplicate: 0,
+                });
+            }
+            if let Some(current) = waves.last_mut() {
+                current.states.insert(state, count(n));
+                current.reminders_sent += count(reminders.unwrap_or(0));
+                current.possibly_duplicate += count(duplicates.unwrap_or(0));
+            }
+        }
+        let failures = sqlx::query(outbox::LAST_FAILURES)
+            .bind(program_id)
+            .bind(i64::from(last_failures))
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|row| {
+                Ok(FailureEvent {
+                    invitation_id: row.try_get("invitation_id")?,
+                    email: row.try_get("email")?,
+                    message: small(row.try_get("message")?),
+                    state: row.try_get("to_state")?,
+                    reason: row.try_get("reason")?,
+                    detail: row.try_get("detail")?,
+                    smtp_code: code(row.try_get("smtp_code")?),
+                    at: timestamp(row.try_get("at")?)?,
+                })
+            })
+            .collect::<Result<Vec<_>, BackendError>>()?;
+        Ok((waves, failures))
+    }
+
+    pub(in crate::store) async fn invitation_events(
+        &self,
+        id: i64,
+    ) -> Result<Vec<InvitationEvent>, BackendError> {
+        sqlx::query(outbox::INVITATION_EVENTS)
+            .bind(id)
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|row| {
+                Ok(InvitationEvent {
+                    message: small(row.try_get("message")?),
+                    from_state: row.try_get("from_state")?,
+                    to_state: row.try_get("to_state")?,
+                    reason: row.try_get("reason")?,
+                    detail: row.try_get("detail")?,
+                    smtp_code: code(row.try_get("smtp_code")?),
+                    at: timestamp(row.try_get("at")?)?,
+                })
+            })
+            .collect()
+    }
+
+    pub(in crate::store) async fn outbox_row(
+        &self,
+        id: i64,
+    ) -> Result<Option<OutboxRow>, BackendError> {
+        let Some(row) = sqlx::query(outbox::OUTBOX_ROW)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let next_attempt: Option<i64> = row.try_get("next_attempt_at")?;
+        let sent: Option<i64> = row.try_get("sent_at")?;
+        let next_reminder: Option<i64> = row.try_get("next_reminder_at")?;
+        Ok(Some(OutboxRow {
+            id: row.try_get("id")?,
+            email: row.try_get("email")?,
+            state: row.try_get("state")?,
+            attempts: small(row.try_get("attempts")?),
+            next_attempt_at: next_attempt.map(timestamp).transpose()?,
+            sent_at: sent.map(timestamp).transpose()?,
+            reminders_sent: small(row.try_get("reminders_sent")?),
+            next_reminder_at: next_reminder.map(timestamp).transpose()?,
+            fence: row.try_get("fence")?,
+            possibly_duplicate: row.try_get("possibly_duplicate")?,
+            has_token: row.try_get("has_token")?,
+            last_error: row.try_get("last_error")?,
+        }))
+    }
+
+    pub(in crate::store) async fn invitation_by_token_hash(
+        &self,
+        hash: &[u8; 32],
+    ) -> Result<Option<i64>, BackendError> {
+        Ok(sqlx::query_scalar(outbox::INVITATION_BY_TOKEN)
+            .bind(&hash[..])
+            .fetch_optional(&self.pool)
+            .await?)
+    }
+}
+
+fn claimed_row(row: &SqliteRow) -> Result<Claimed, BackendError> {
+    let state: String = row.try_get("state")?;
+    let reminder: Option<i64> = row.try_get("reminder_in_flight")?;
+    let message = if state == "sent" {
+        small(reminder.unwrap_or(1))
+    } else {
+        0
+    };
+    let attempts = if message == 0 {
+        row.try_get("attempts")?
+    } else {
+        row.try_get("reminder_attempts")?
+    };
+    Ok(Claimed {
+        invitation_id: row.try_get("id")?,
+        wave_id: row.try_get("wave_id")?,
+        fence: row.try_get("fence")?,
+        message,
+        email: row
+            .try_get::<Option<String>, _>("email")?
+            .unwrap_or_default(),
+        locale: row.try_get("locale")?,
+        contact_data: row
+            .try_get::<Option<Json<Attributes>>, _>("contact_data")?
+            .map(|j| j.0)
+            .unwrap_or_default(),
+        attempts: small(attempts),
+        sent_at: row
+            .try_get::<Option<i64>, _>("sent_at")?
+            .map(timestamp)
+            .transpose()?,
+        taken_over: row.try_get("taken_over")?,
+    })
+}
+
+fn wave_row(row: &SqliteRow) -> Result<OutboxWave, BackendError> {
+    Ok(OutboxWave {
+        id: row.try_get("id")?,
+        survey_id: row.try_get("survey_id")?,
+        channel_id: row.try_get("channel_id")?,
+        period: row.try_get("period")?,
+        wave: small(row.try_get("wave")?),
+    })
+}

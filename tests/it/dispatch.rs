@@ -1,0 +1,1057 @@
+//! `ecoute send` and `ecoute status` against a real SMTP server (Debian's python3-aiosmtpd,
+//! `tests/smtp/server.py`), with the faults of the dispatch issue: deferrals, bounces,
+//! dropped connections, an unreachable server, wrong credentials, `kill -9` and a paused
+//! dispatcher whose lease was taken over.
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use ecoute::store::{OutboxRow, Store};
+use ecoute::token::Token;
+
+use crate::harness::repo_path;
+use crate::support::TestDb;
+
+/// A running test SMTP server, killed on drop.
+pub struct SmtpServer {
+    child: Child,
+    /// Its port on 127.0.0.1.
+    pub port: u16,
+    /// Where it saves what it accepts.
+    pub maildir: tempfile::TempDir,
+}
+
+impl SmtpServer {
+    /// Starts the server with extra options (`--delay`, `--auth`, `--close-after`).
+    pub fn start(options: &[&str]) -> SmtpServer {
+        let maildir = tempfile::tempdir().expect("maildir");
+        let mut child = Command::new("/usr/bin/python3")
+            .args(["-W", "ignore"])
+            .arg(repo_path("tests/smtp/server.py"))
+            .arg("--maildir")
+            .arg(maildir.path())
+            .args(options)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("python3-aiosmtpd is installed (see .ci/run)");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut line = String::new();
+        BufReader::new(stdout)
+            .read_line(&mut line)
+            .expect("the SMTP server prints its port");
+        let port = line
+            .trim()
+            .strip_prefix("PORT ")
+            .and_then(|p| p.parse().ok())
+            .unwrap_or_else(|| panic!("unexpected first line from the SMTP server: {line:?}"));
+        SmtpServer {
+            child,
+            port,
+            maildir,
+        }
+    }
+
+    /// The mail URL of this server.
+    pub fn url(&self) -> String {
+        format!("smtp://127.0.0.1:{}", self.port)
+    }
+
+    /// Every accepted message as (Message-ID, recipient), in order of arrival.
+    pub fn received(&self) -> Vec<(String, String)> {
+        let log =
+            std::fs::read_to_string(self.maildir.path().join("received.log")).unwrap_or_default();
+        log.lines()
+            .filter_map(|line| {
+                let mut fields = line.split('\t');
+                Some((fields.next()?.to_owned(), fields.next()?.to_owned()))
+            })
+            .collect()
+    }
+
+    /// The raw messages saved.
+    pub fn messages(&self) -> Vec<PathBuf> {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(self.maildir.path())
+            .map(|d| d.flatten().map(|e| e.path()).collect())
+            .unwrap_or_default();
+        files.retain(|p| p.extension().is_some_and(|e| e == "eml"));
+        files.sort();
+        files
+    }
+}
+
+impl Drop for SmtpServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+const PROGRAM: &str = r#"program:
+  id: essai
+  title: { fr: Programme essai }
+  timezone: Europe/Paris
+  default_locale: fr
+  locales: [fr]
+  sender: { from: "Service clients <avis@example.org>" }
+touchpoints:
+  - { id: livraison, name: { fr: Livraison }, stage: livraison }
+surveys:
+  - id: livraison
+    touchpoint: livraison
+    sample: tous
+    channels: [email]
+    title: { fr: Votre livraison }
+    questions:
+      - { id: recommandation, type: nps, text: { fr: Recommanderiez-vous ? } }
+contacts:
+  - { id: fichier, csv: contacts.csv }
+samples:
+  - { id: tous, contacts: fichier, rate: 1.0, seed: 1 }
+channels:
+  - { id: email, type: email, template: invitation, reminder_days: [4, 10] }
+periods:
+  cadence: monthly
+  waves: "0 10 2 * *"
+  close_after_days: 10
+"#;
+
+/// Wave of 2026-11 goes out on 2 November at 10:00 Paris; the period closes 10 December.
+const WAVE_TIME: &str = "2026-11-02T09:00:00Z";
+
+/// A program folder with `n` ordinary contacts plus `special` addresses.
+pub struct Scratch {
+    dir: tempfile::TempDir,
+    db: TestDb,
+}
+
+impl Scratch {
+    fn new(db: TestDb, n: usize, special: &[&str]) -> Scratch {
+        let dir = tempfile::tempdir().expect("scratch");
+        let mut csv = String::from("email,first_name\n");
+        for address in special {
+            csv.push_str(&format!("{address},Spécial\n"));
+        }
+        for i in 0..n {
+            csv.push_str(&format!("client{i:05}@example.org,Client {i}\n"));
+        }
+        std::fs::create_dir_all(dir.path().join("programs")).expect("programs");
+        std::fs::write(dir.path().join("programs/essai.yaml"), PROGRAM).expect("program");
+        std::fs::write(dir.path().join("programs/contacts.csv"), csv).expect("contacts");
+        Scratch { dir, db }
+    }
+
+    fn command(&self, mail: &str, args: &[&str]) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_ecoute"));
+        command
+            .current_dir(self.dir.path())
+            .env_remove("ECOUTE_CONFIG")
+            .env_remove("ECOUTE_SMTP_USERNAME")
+            .env_remove("ECOUTE_SMTP_PASSWORD")
+            .args(["--database-url", &self.db.url, "--mail", mail])
+            .args(["--public-url", "https://avis.example.org"])
+            .args(args);
+        command
+    }
+
+    fn send(&self, mail: &str, at: &str, extra: &[&str]) -> Output {
+        let mut args = vec!["send", "essai", "--period", "2026-11", "--at", at];
+        args.extend_from_slice(extra);
+        let output = self.command(mail, &args).output().expect("run ecoute send");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!stderr.contains("panicked"), "ecoute panicked:\n{stderr}");
+        output
+    }
+
+    async fn store(&self) -> Store {
+        self.db.open().await
+    }
+
+    fn path(&self) -> &Path {
+        self.dir.path()
+    }
+}
+
+fn text(output: &Output) -> String {
+    format!(
+        "status {:?}\n--- stdout\n{}\n--- stderr\n{}",
+        output.status.code(),
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+async fn rows(store: &Store, count: i64) -> Vec<OutboxRow> {
+    let mut rows = Vec::new();
+    for id in 1..=count {
+        if let Some(row) = store.outbox_row(id).await.expect("row") {
+            rows.push(row);
+        }
+    }
+    rows
+}
+
+fn invitation_id(message_id: &str) -> i64 {
+    message_id
+        .trim_matches(|c| c == '<' || c == '>')
+        .split('.')
+        .nth(1)
+        .and_then(|id| id.parse().ok())
+        .unwrap_or_else(|| panic!("unexpected Message-ID {message_id}"))
+}
+
+/// Parses a message with Python's own email package (an independent parser) and returns its
+/// headers and the text part, as JSON.
+fn parse_email(path: &Path) -> serde_json::Value {
+    let script = r#"
+import email, email.policy, json, sys
+m = email.message_from_bytes(open(sys.argv[1], 'rb').read(), policy=email.policy.default)
+body = m.get_body(preferencelist=('plain',)).get_content()
+html = m.get_body(preferencelist=('html',)).get_content()
+print(json.dumps({'headers': {k: str(v) for k, v in m.items()}, 'text': body, 'html': html,
+                  'bcc': m.get_all('Bcc')}))
+"#;
+    let output = Command::new("/usr/bin/python3")
+        .args(["-c", script])
+        .arg(path)
+        .output()
+        .expect("python3");
+    assert!(output.status.success(), "{}", text(&output));
+    serde_json::from_slice(&output.stdout).expect("json")
+}
+
+async fn email_is_sent_once_with_a_working_link_and_one_click_unsubscribe(db: TestDb) {
+    let smtp = SmtpServer::start(&[]);
+    let scratch = Scratch::new(db, 3, &[]);
+    let output = scratch.send(&smtp.url(), WAVE_TIME, &[]);
+    assert!(output.status.success(), "{}", text(&output));
+    assert!(
+        String::from_utf8_lossy(&output.stdout).contains("sent 3 invitations"),
+        "{}",
+        text(&output)
+    );
+    assert_eq!(smtp.received().len(), 3);
+
+    let email = parse_email(&smtp.messages()[0]);
+    let headers = &email["headers"];
+    let message_id = headers["Message-ID"].as_str().expect("Message-ID");
+    assert!(message_id.starts_with("<ecoute.") && message_id.ends_with("@example.org>"));
+    assert_eq!(
+        headers["List-Unsubscribe-Post"],
+        "List-Unsubscribe=One-Click"
+    );
+    let unsubscribe = headers["List-Unsubscribe"]
+        .as_str()
+        .expect("List-Unsubscribe");
+    assert!(
+        unsubscribe.starts_with("<https://avis.example.org/u/"),
+        "{unsubscribe}"
+    );
+    assert!(
+        unsubscribe.contains("<mailto:avis@example.org?subject=unsubscribe%20"),
+        "{unsubscribe}"
+    );
+    assert!(
+        headers["Subject"]
+            .as_str()
+            .expect("subject")
+            .contains("Votre livraison")
+    );
+
+    // The survey link in the text part carries a token whose hash is the invitation's.
+    let body = email["text"].as_str().expect("text part");
+    let link = body
+        .split_whitespace()
+        .find(|w| w.starts_with("https://avis.example.org/s/"))
+        .unwrap_or_else(|| panic!("no survey link in:\n{body}"));
+    let token = Token::parse(link.trim_start_matches("https://avis.example.org/s/"))
+        .expect("a well-formed token");
+    assert!(
+        email["html"].as_str().expect("html").contains(link),
+        "same link in HTML"
+    );
+    let store = scratch.store().await;
+    let invitation = store
+        .invitation_by_token_hash(&token.hash())
+        .await
+        .expect("lookup");
+    assert_eq!(invitation, Some(invitation_id(message_id)));
+    let unsubscribe_token = unsubscribe
+        .trim_start_matches("<https://avis.example.org/u/")
+        .split('>')
+        .next()
+        .expect("token");
+    assert_eq!(unsubscribe_token, token.as_str());
+
+    // A second run sends nothing again: no duplicate.
+    let again = scratch.send(&smtp.url(), WAVE_TIME, &[]);
+    assert!(again.status.success(), "{}", text(&again));
+    assert!(
+        String::from_utf8_lossy(&again.stdout).contains("sent 0 invitations"),
+        "{}",
+        text(&again)
+    );
+    assert_eq!(smtp.received().len(), 3);
+    for row in rows(&store, 3).await {
+        assert_eq!(row.state, "sent");
+        assert!(row.has_token && !row.possibly_duplicate);
+        assert_eq!(row.attempts, 1);
+    }
+    store.close().await;
+}
+
+#[tokio::test]
+async fn email_is_sent_once_with_a_working_link_and_one_click_unsubscribe_sqlite() {
+    email_is_sent_once_with_a_working_link_and_one_click_unsubscribe(TestDb::sqlite()).await;
+}
+
+#[tokio::test]
+async fn email_is_sent_once_with_a_working_link_and_one_click_unsubscribe_postgres() {
+    email_is_sent_once_with_a_working_link_and_one_click_unsubscribe(TestDb::postgres().await)
+        .await;
+}
+
+#[tokio::test]
+async fn a_450_is_deferred_with_backoff_then_sent_on_a_later_run() {
+    let smtp = SmtpServer::start(&[]);
+    let scratch = Scratch::new(TestDb::sqlite(), 2, &["defer-once@example.org"]);
+    let output = scratch.send(&smtp.url(), WAVE_TIME, &["--retry-base", "60"]);
+    assert!(output.status.success(), "{}", text(&output));
+    assert!(
+        String::from_utf8_lossy(&output.stdout).contains("deferred 1"),
+        "{}",
+        text(&output)
+    );
+    let store = scratch.store().await;
+    let deferred = rows(&store, 3)
+        .await
+        .into_iter()
+        .find(|r| r.email.as_deref() == Some("defer-once@example.org"))
+        .expect("the deferred invitation");
+    assert_eq!(deferred.state, "deferred");
+    assert_eq!(deferred.attempts, 1);
+    // Backoff: 60 s ± 20 % after the attempt.
+    let wave: jiff::Timestamp = WAVE_TIME.parse().expect("time");
+    let delay = deferred.next_attempt_at.expect("next attempt").as_second() - wave.as_second();
+    assert!((48..=72).contains(&delay), "first retry after {delay} s");
+    let events = store.invitation_events(deferred.id).await.expect("events");
+    let last = events.last().expect("an event");
+    assert_eq!(
+        (last.to_state.as_str(), last.smtp_code),
+        ("deferred", Some(450))
+    );
+
+    // Not due yet one second later; due two minutes later.
+    let early = scratch.send(&smtp.url(), "2026-11-02T09:00:01Z", &[]);
+    assert!(
+        String::from_utf8_lossy(&early.stdout).contains("sent 0 invitations"),
+        "{}",
+        text(&early)
+    );
+    let later = scratch.send(&smtp.url(), "2026-11-02T09:02:00Z", &[]);
+    assert!(
+        String::from_utf8_lossy(&later.stdout).contains("sent 1 invitations"),
+        "{}",
+        text(&later)
+    );
+    let row = store
+        .outbox_row(deferred.id)
+        .await
+        .expect("row")
+        .expect("exists");
+    assert_eq!((row.state.as_str(), row.attempts), ("sent", 2));
+    assert_eq!(
+        smtp.received().len(),
+        3,
+        "each address received exactly once"
+    );
+    store.close().await;
+}
+
+#[tokio::test]
+async fn a_550_fails_for_good_and_suppresses_the_address_while_the_others_go() {
+    let smtp = SmtpServer::start(&[]);
+    let scratch = Scratch::new(TestDb::sqlite(), 3, &["bounce@example.org"]);
+    let output = scratch.send(&smtp.url(), WAVE_TIME, &[]);
+    assert!(output.status.success(), "{}", text(&output));
+    let stdout = String::from_utf8_lossy(&output.stdout).to_string();
+    assert!(
+        stdout.contains("sent 3 invitations") && stdout.contains("failed 1"),
+        "{}",
+        text(&output)
+    );
+    let store = scratch.store().await;
+    let suppressions = store
+        .suppressions_for("bounce@example.org")
+        .await
+        .expect("suppressions");
+    assert_eq!(suppressions.len(), 1);
+    assert_eq!(suppressions[0].reason.as_str(), "bounced");
+    // No retry on a 5xx, even much later.
+    let later = scratch.send(&smtp.url(), "2026-11-03T09:00:00Z", &[]);
+    assert!(
+        String::from_utf8_lossy(&later.stdout).contains("sent 0 invitations"),
+        "{}",
+        text(&later)
+    );
+    let status = scratch
+        .command(&smtp.url(), &["status", "essai"])
+        .output()
+        .expect("status");
+    let status = String::from_utf8_lossy(&status.stdout).to_string();
+    assert!(
+        status.contains("failed 1") && status.contains("sent 3"),
+        "{status}"
+    );
+    assert!(
+        status.contains("bounce@example.org") && status.contains("550"),
+        "{status}"
+    );
+    store.close().await;
+}
+
+#[tokio::test]
+async fn a_connection_dropped_after_the_body_is_retried_and_flagged_possibly_sent_twice() {
+    let smtp = SmtpServer::start(&[]);
+    let scratch = Scratch::new(TestDb::sqlite(), 1, &["drop-once@example.org"]);
+    let output = scratch.send(&smtp.url(), WAVE_TIME, &[]);
+    assert!(
+        String::from_utf8_lossy(&output.stdout).contains("deferred 1"),
+        "{}",
+        text(&output)
+    );
+    let later = scratch.send(&smtp.url(), "2026-11-02T09:05:00Z", &[]);
+    assert!(
+        String::from_utf8_lossy(&later.stdout).contains("sent 1 invitations"),
+        "{}",
+        text(&later)
+    );
+    let store = scratch.store().await;
+    let dropped = rows(&store, 2)
+        .await
+        .into_iter()
+        .find(|r| r.email.as_deref() == Some("drop-once@example.org"))
+        .expect("row");
+    assert_eq!(dropped.state, "sent");
+    assert!(dropped.possibly_duplicate, "the ambiguous drop is flagged");
+    let copies = smtp
+        .received()
+        .iter()
+        .filter(|(_, rcpt)| rcpt == "drop-once@example.org")
+        .count();
+    assert_eq!(
+        copies, 2,
+        "the server really got it twice: that is why it is flagged"
+    );
+    store.close().await;
+}
+
+#[tokio::test]
+async fn a_pooled_connection_closed_by_the_server_is_replaced_without_losing_a_message() {
+    let smtp = SmtpServer::start(&["--close-after", "2"]);
+    let scratch = Scratch::new(TestDb::sqlite(), 7, &[]);
+    let output = scratch.send(&smtp.url(), WAVE_TIME, &["--connections", "1"]);
+    assert!(output.status.success(), "{}", text(&output));
+    let stdout = String::from_utf8_lossy(&output.stdout).to_string();
+    let store = scratch.store().await;
+    let sent = rows(&store, 7)
+        .await
+        .iter()
+        .filter(|r| r.state == "sent")
+        .count();
+    let deferred = rows(&store, 7)
+        .await
+        .iter()
+        .filter(|r| r.state == "deferred")
+        .count();
+    assert_eq!(sent + deferred, 7, "nothing lost: {stdout}");
+    // Retried deferrals go out on a later run; in the end every address got its email once
+    // or, when flagged, possibly twice.
+    let later = scratch.send(&smtp.url(), "2026-11-02T10:00:00Z", &["--connections", "1"]);
+    assert!(later.status.success(), "{}", text(&later));
+    let all = rows(&store, 7).await;
+    assert!(all.iter().all(|r| r.state == "sent"), "{all:?}");
+    let mut per_address: HashMap<String, usize> = HashMap::new();
+    for (_, rcpt) in smtp.received() {
+        *per_address.entry(rcpt).or_default() += 1;
+    }
+    assert_eq!(per_address.len(), 7);
+    for row in &all {
+        let copies = per_address[row.email.as_deref().expect("email")];
+        assert!(
+            copies == 1 || row.possibly_duplicate,
+            "{row:?} received {copies} times"
+        );
+    }
+    store.close().await;
+}
+
+#[tokio::test]
+async fn an_unreachable_server_leaves_invitations_deferred_and_exits_3() {
+    // A port nobody listens on.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port();
+    let scratch = Scratch::new(TestDb::sqlite(), 5, &[]);
+    let output = scratch.send(&format!("smtp://127.0.0.1:{port}"), WAVE_TIME, &[]);
+    assert_eq!(output.status.code(), Some(3), "{}", text(&output));
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("cannot be reached"),
+        "{}",
+        text(&output)
+    );
+    let store = scratch.store().await;
+    let all = rows(&store, 5).await;
+    assert!(
+        all.iter().all(|r| r.sent_at.is_none()),
+        "nothing marked sent"
+    );
+    assert!(all.iter().any(|r| r.state == "deferred"), "{all:?}");
+    assert!(
+        all.iter()
+            .all(|r| r.state == "deferred" || r.state == "planned"),
+        "{all:?}"
+    );
+    store.close().await;
+}
+
+#[tokio::test]
+async fn wrong_credentials_stop_the_run_and_mark_nothing_sent() {
+    let smtp = SmtpServer::start(&["--auth", "ecoute:secret"]);
+    let scratch = Scratch::new(TestDb::sqlite(), 3, &[]);
+    let output = scratch
+        .command(
+            &smtp.url(),
+            &["send", "essai", "--period", "2026-11", "--at", WAVE_TIME],
+        )
+        .env("ECOUTE_SMTP_USERNAME", "ecoute")
+        .env("ECOUTE_SMTP_PASSWORD", "wrong")
+        .output()
+        .expect("run");
+    assert_eq!(output.status.code(), Some(2), "{}", text(&output));
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("refused the credentials"),
+        "{}",
+        text(&output)
+    );
+    let store = scratch.store().await;
+    assert!(
+        rows(&store, 3)
+            .await
+            .iter()
+            .all(|r| r.state == "planned" && r.attempts == 0)
+    );
+    // With the right password everything goes.
+    let output = scratch
+        .command(
+            &smtp.url(),
+            &["send", "essai", "--period", "2026-11", "--at", WAVE_TIME],
+        )
+        .env("ECOUTE_SMTP_USERNAME", "ecoute")
+        .env("ECOUTE_SMTP_PASSWORD", "secret")
+        .output()
+        .expect("run");
+    assert!(output.status.success(), "{}", text(&output));
+    assert_eq!(smtp.received().len(), 3);
+    store.close().await;
+}
+
+#[tokio::test]
+async fn an_unwritable_outbox_folder_is_a_clear_error_and_nothing_is_marked_sent() {
+    let scratch = Scratch::new(TestDb::sqlite(), 2, &[]);
+    std::fs::write(scratch.path().join("not-a-folder"), "x").expect("file");
+    let output = scratch.send("file://not-a-folder/outbox", WAVE_TIME, &[]);
+    assert_eq!(output.status.code(), Some(2), "{}", text(&output));
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("cannot write emails into"),
+        "{}",
+        text(&output)
+    );
+    let store = scratch.store().await;
+    assert!(rows(&store, 2).await.iter().all(|r| r.state == "planned"));
+    store.close().await;
+}
+
+fn wait_until(deadline: Duration, mut done: impl FnMut() -> bool) -> bool {
+    let start = Instant::now();
+    while start.elapsed() < deadline {
+        if done() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    done()
+}
+
+fn signal(child: &Child, signal: &str) {
+    let status = Command::new("kill")
+        .args([signal, &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(status.success(), "kill {signal}");
+}
+
+#[tokio::test]
+async fn kill_9_in_the_middle_of_sending_loses_nothing_and_flags_every_duplicate() {
+    const CONTACTS: usize = 1500;
+    const CONCURRENCY: usize = 16;
+    const KILLS: usize = 3;
+    let smtp = SmtpServer::start(&[]);
+    let scratch = Scratch::new(TestDb::sqlite(), CONTACTS, &[]);
+    for round in 1..=KILLS {
+        // Each run starts 10 s (of rehearsal clock) after the previous one: past the dead
+        // sender's 5 s leases, as a real restart would be.
+        let at = format!("2026-11-02T09:00:{:02}Z", 10 * (round - 1));
+        let args = [
+            "send",
+            "essai",
+            "--period",
+            "2026-11",
+            "--at",
+            &at,
+            "--lease",
+            "5",
+            "--concurrency",
+            "16",
+            "--connections",
+            "4",
+        ];
+        let before = smtp.received().len();
+        let mut child = scratch
+            .command(&smtp.url(), &args)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn ecoute send");
+        // Kill it once it has sent a few more messages, in the middle of the wave.
+        let target = before + 100 + 50 * round;
+        wait_until(Duration::from_secs(60), || smtp.received().len() >= target);
+        signal(&child, "-KILL");
+        let _ = child.wait();
+        assert!(
+            smtp.received().len() < CONTACTS,
+            "round {round}: the wave finished before the kill; the test needs more contacts"
+        );
+    }
+    let output = scratch.send(&smtp.url(), "2026-11-02T09:01:00Z", &["--lease", "5"]);
+    assert!(output.status.success(), "{}", text(&output));
+
+    let store = scratch.store().await;
+    let all = rows(&store, CONTACTS as i64).await;
+    assert_eq!(all.len(), CONTACTS);
+    let lost: Vec<&OutboxRow> = all.iter().filter(|r| r.state != "sent").collect();
+    assert!(lost.is_empty(), "every invitation ends sent: {lost:?}");
+
+    let mut copies: HashMap<i64, usize> = HashMap::new();
+    for (message_id, _) in smtp.received() {
+        *copies.entry(invitation_id(&message_id)).or_default() += 1;
+    }
+    assert_eq!(
+        copies.len(),
+        CONTACTS,
+        "every invitation reached the server"
+    );
+    let duplicates: Vec<i64> = copies
+        .iter()
+        .filter(|(_, n)| **n > 1)
+        .map(|(id, _)| *id)
+        .collect();
+    assert!(
+        duplicates.len() <= CONCURRENCY * KILLS,
+        "{} duplicates for {KILLS} kills at concurrency {CONCURRENCY}",
+        duplicates.len()
+    );
+    let flagged: Vec<i64> = all
+        .iter()
+        .filter(|r| r.possibly_duplicate)
+        .map(|r| r.id)
+        .collect();
+    for id in &duplicates {
+        assert!(
+            flagged.contains(id),
+            "invitation {id} was sent twice but not flagged"
+        );
+        assert_eq!(copies[id], 2, "never more than twice");
+    }
+    assert!(
+        flagged.len() <= CONCURRENCY * KILLS,
+        "{} flagged",
+        flagged.len()
+    );
+    eprintln!(
+        "kill -9 ×{KILLS}: 0 lost, {} duplicates, {} flagged (bound {})",
+        duplicates.len(),
+        flagged.len(),
+        CONCURRENCY * KILLS
+    );
+    store.close().await;
+}
+
+#[tokio::test]
+async fn a_paused_dispatcher_cannot_overwrite_what_another_took_over() {
+    // Each reply to DATA takes 2 s, so the first dispatcher is caught with messages in flight.
+    let smtp = SmtpServer::start(&["--delay", "2"]);
+    let scratch = Scratch::new(TestDb::sqlite(), 4, &[]);
+    let args = [
+        "send",
+        "essai",
+        "--period",
+        "2026-11",
+        "--at",
+        WAVE_TIME,
+        "--lease",
+        "5",
+        "--concurrency",
+        "4",
+        "--connections",
+        "4",
+    ];
+    let first = scratch
+        .command(&smtp.url(), &args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn the first dispatcher");
+    // Wait until its four messages are claimed (the second run would find none otherwise).
+    let store = scratch.store().await;
+    let mut claimed = false;
+    for _ in 0..200 {
+        let (waves, _) = store.outbox_status(Some("essai"), 0).await.expect("status");
+        if waves.iter().any(|w| w.states.get("sending") == Some(&4)) {
+            claimed = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    assert!(claimed, "the first dispatcher claimed its batch");
+    signal(&first, "-STOP");
+    // The second dispatcher starts after the first one's leases expired (rehearsal clock
+    // 10 s later) and takes its messages over.
+    let second = scratch.send(&smtp.url(), "2026-11-02T09:00:10Z", &["--lease", "60"]);
+    assert!(second.status.success(), "{}", text(&second));
+    assert!(
+        String::from_utf8_lossy(&second.stdout).contains("sent 4 invitations"),
+        "{}",
+        text(&second)
+    );
+    let fences: Vec<i64> = rows(&store, 4).await.iter().map(|r| r.fence).collect();
+    signal(&first, "-CONT");
+    let first = first.wait_with_output().expect("first dispatcher ends");
+    assert!(
+        String::from_utf8_lossy(&first.stdout).contains("4 outcome(s) were not recorded"),
+        "{}",
+        text(&first)
+    );
+    let after = rows(&store, 4).await;
+    for (row, fence) in after.iter().zip(&fences) {
+        assert_eq!(row.state, "sent");
+        assert_eq!(row.fence, *fence, "the paused dispatcher changed nothing");
+        assert!(row.possibly_duplicate, "both dispatchers sent it: flagged");
+        let events = store.invitation_events(row.id).await.expect("events");
+        assert!(
+            events.iter().any(|e| e.reason == "stale lease"),
+            "{events:?}"
+        );
+    }
+    store.close().await;
+}
+
+#[tokio::test]
+async fn a_name_with_a_line_break_never_becomes_a_header_and_a_bad_address_fails_alone() {
+    let smtp = SmtpServer::start(&[]);
+    let db = TestDb::sqlite();
+    let scratch = Scratch::new(db, 2, &[]);
+    // Contact data that slipped past the import: a CR/LF in a name, an invalid address.
+    let csv = "email,first_name\n\
+               \"camille@example.org\",\"Camille\r\nBcc: victim@example.org\"\n\
+               client00000@example.org,Client\n";
+    std::fs::write(scratch.path().join("programs/contacts.csv"), csv).expect("csv");
+    let store = scratch.store().await;
+    let plan = scratch
+        .command(
+            &smtp.url(),
+            &["plan", "essai", "--period", "2026-11", "--commit"],
+        )
+        .output()
+        .expect("plan");
+    assert!(plan.status.success(), "{}", text(&plan));
+    let wave = store.program_waves("essai").await.expect("waves")[0].id;
+    store
+        .materialise_wave(
+            &ecoute::store::WaveKey {
+                program_id: "essai".into(),
+                survey_id: "livraison".into(),
+                channel_id: "email".into(),
+                period: "2026-11".into(),
+                wave: 2,
+            },
+            &ecoute::store::WavePlan {
+                sample_id: "tous".into(),
+                seed: 1,
+                program_sha256: None,
+                planned_at: WAVE_TIME.parse().expect("time"),
+            },
+            &[ecoute::store::NewInvitation {
+                email: "pas une adresse".into(),
+                locale: Some("fr".into()),
+                contact_data: Default::default(),
+                due_at: WAVE_TIME.parse().expect("time"),
+            }],
+        )
+        .await
+        .expect("a bad row slipped in");
+    assert!(wave > 0);
+    let output = scratch.send(&smtp.url(), WAVE_TIME, &["--no-plan"]);
+    assert!(output.status.success(), "{}", text(&output));
+    let stdout = String::from_utf8_lossy(&output.stdout).to_string();
+    assert!(
+        stdout.contains("sent 2 invitations") && stdout.contains("failed 1"),
+        "{}",
+        text(&output)
+    );
+    for path in smtp.messages() {
+        let email = parse_email(&path);
+        assert!(email["bcc"].is_null(), "no Bcc header: {email}");
+        let to = email["headers"]["To"].as_str().expect("To");
+        assert!(!to.contains('\n') && !to.contains('\r'), "{to}");
+    }
+    let status = scratch
+        .command(&smtp.url(), &["status", "essai", "--format", "json"])
+        .output()
+        .expect("status");
+    let status: serde_json::Value = serde_json::from_slice(&status.stdout).expect("json");
+    let errors = status["last_errors"].as_array().expect("errors");
+    assert!(
+        errors.iter().any(|e| e["email"] == "pas une adresse"
+            && e["detail"]
+                .as_str()
+                .is_some_and(|d| d.contains("invalid recipient"))),
+        "{status}"
+    );
+    store.close().await;
+}
+
+#[tokio::test]
+async fn reminders_go_to_those_who_did_not_answer_and_stop_at_the_close() {
+    let smtp = SmtpServer::start(&[]);
+    let scratch = Scratch::new(TestDb::sqlite(), 3, &[]);
+    let output = scratch.send(&smtp.url(), WAVE_TIME, &[]);
+    assert!(output.status.success(), "{}", text(&output));
+    let store = scratch.store().await;
+    let all = rows(&store, 3).await;
+    // Reminder 1 is due 4 days after the invitation (2026-11-06 10:00 Paris).
+    let expected: jiff::Timestamp = "2026-11-06T09:00:00Z".parse().expect("time");
+    assert!(
+        all.iter().all(|r| r.next_reminder_at == Some(expected)),
+        "{all:?}"
+    );
+
+    // One person answered, one unsubscribed: only the third gets reminders.
+    store
+        .insert_response(&ecoute::store::NewResponse {
+            invitation_id: Some(all[0].id),
+            program_id: "essai".into(),
+            survey_id: "livraison".into(),
+            touchpoint_id: Some("livraison".into()),
+            channel: "email".into(),
+            period: "2026-11".into(),
+            submitted_at: "2026-11-03T09:00:00Z".parse().expect("time"),
+            email: None,
+            respondent: None,
+            external_id: None,
+            answers: vec![],
+        })
+        .await
+        .expect("response");
+    store
+        .suppress(
+            all[1].email.as_deref().expect("email"),
+            ecoute::store::SuppressionReason::Unsubscribed,
+            None,
+        )
+        .await
+        .expect("suppress");
+    let before = scratch.send(&smtp.url(), "2026-11-05T09:00:00Z", &[]);
+    assert!(
+        String::from_utf8_lossy(&before.stdout).contains("0 reminders"),
+        "{}",
+        text(&before)
+    );
+    let first = scratch.send(&smtp.url(), "2026-11-06T09:00:00Z", &[]);
+    assert!(
+        String::from_utf8_lossy(&first.stdout).contains("1 reminders"),
+        "{}",
+        text(&first)
+    );
+    let second = scratch.send(&smtp.url(), "2026-11-12T09:00:00Z", &[]);
+    assert!(
+        String::from_utf8_lossy(&second.stdout).contains("1 reminders"),
+        "{}",
+        text(&second)
+    );
+    let third = scratch.send(&smtp.url(), "2026-11-30T09:00:00Z", &[]);
+    assert!(
+        String::from_utf8_lossy(&third.stdout).contains("0 reminders"),
+        "two at most: {}",
+        text(&third)
+    );
+    let reminded: Vec<String> = smtp
+        .received()
+        .into_iter()
+        .filter(|(id, _)| id.split('.').nth(2) != Some("0"))
+        .map(|(_, rcpt)| rcpt)
+        .collect();
+    assert_eq!(reminded, vec![all[2].email.clone().expect("email"); 2]);
+    let row = store
+        .outbox_row(all[2].id)
+        .await
+        .expect("row")
+        .expect("exists");
+    assert_eq!((row.reminders_sent, row.next_reminder_at), (2, None));
+    store.close().await;
+}
+
+#[tokio::test]
+async fn invitations_of_a_closed_period_expire_instead_of_going_out() {
+    let smtp = SmtpServer::start(&[]);
+    let scratch = Scratch::new(TestDb::sqlite(), 2, &[]);
+    let plan = scratch
+        .command(
+            &smtp.url(),
+            &["plan", "essai", "--period", "2026-11", "--commit"],
+        )
+        .output()
+        .expect("plan");
+    assert!(plan.status.success(), "{}", text(&plan));
+    // The period closes on 10 December (30 November + 10 days).
+    let output = scratch.send(&smtp.url(), "2026-12-11T09:00:00Z", &["--no-plan"]);
+    assert!(
+        String::from_utf8_lossy(&output.stdout).contains("expired 2"),
+        "{}",
+        text(&output)
+    );
+    assert!(smtp.received().is_empty());
+}
+
+#[tokio::test]
+async fn ctrl_c_lets_messages_in_flight_finish_and_leaves_nothing_half_sent() {
+    let smtp = SmtpServer::start(&["--delay", "1"]);
+    let scratch = Scratch::new(TestDb::sqlite(), 12, &[]);
+    let store = scratch.store().await;
+    let child = scratch
+        .command(
+            &smtp.url(),
+            &[
+                "send",
+                "essai",
+                "--period",
+                "2026-11",
+                "--at",
+                WAVE_TIME,
+                "--concurrency",
+                "4",
+                "--connections",
+                "4",
+            ],
+        )
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let mut claimed = false;
+    for _ in 0..200 {
+        let (waves, _) = store.outbox_status(Some("essai"), 0).await.expect("status");
+        if waves.iter().any(|w| w.states.contains_key("sending")) {
+            claimed = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    assert!(claimed, "the sender started");
+    signal(&child, "-INT");
+    let output = child.wait_with_output().expect("ends");
+    assert_eq!(output.status.code(), Some(130), "{}", text(&output));
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("interrupted"),
+        "{}",
+        text(&output)
+    );
+    let all = rows(&store, 12).await;
+    assert!(
+        all.iter()
+            .all(|r| r.state == "sent" || r.state == "planned"),
+        "{all:?}"
+    );
+    let sent = all.iter().filter(|r| r.state == "sent").count();
+    assert!(sent < 12, "stopped before the end");
+    assert_eq!(
+        sent,
+        smtp.received().len(),
+        "what was recorded sent is what the server has"
+    );
+    // The next run sends exactly the others.
+    let rest = scratch.send(&smtp.url(), "2026-11-02T09:01:00Z", &["--concurrency", "4"]);
+    assert!(rest.status.success(), "{}", text(&rest));
+    assert_eq!(smtp.received().len(), 12);
+    store.close().await;
+}
+
+#[tokio::test]
+async fn two_senders_share_one_postgresql_outbox_without_sending_anything_twice() {
+    const CONTACTS: usize = 400;
+    let smtp = SmtpServer::start(&[]);
+    let scratch = Scratch::new(TestDb::postgres().await, CONTACTS, &[]);
+    let plan = scratch
+        .command(
+            &smtp.url(),
+            &["plan", "essai", "--period", "2026-11", "--commit"],
+        )
+        .output()
+        .expect("plan");
+    assert!(plan.status.success(), "{}", text(&plan));
+    let args = [
+        "send",
+        "essai",
+        "--no-plan",
+        "--at",
+        WAVE_TIME,
+        "--concurrency",
+        "8",
+    ];
+    let senders: Vec<Child> = (0..2)
+        .map(|_| {
+            scratch
+                .command(&smtp.url(), &args)
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .expect("spawn")
+        })
+        .collect();
+    let mut sent_by = Vec::new();
+    for sender in senders {
+        let output = sender.wait_with_output().expect("sender ends");
+        assert!(output.status.success(), "{}", text(&output));
+        let stdout = String::from_utf8_lossy(&output.stdout).to_string();
+        let sent: usize = stdout
+            .strip_prefix("sent ")
+            .and_then(|rest| rest.split_whitespace().next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("no count in {stdout}"));
+        sent_by.push(sent);
+    }
+    assert_eq!(sent_by.iter().sum::<usize>(), CONTACTS, "{sent_by:?}");
+    let mut ids: Vec<i64> = smtp
+        .received()
+        .iter()
+        .map(|(id, _)| invitation_id(id))
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), CONTACTS);
+    assert_eq!(smtp.received().len(), CONTACTS, "nothing sent twice");
+}
