@@ -1,23 +1,99 @@
-//! The survey answered in a real browser: headless Chromium driven over WebDriver
-//! (chromedriver, started here on a free port), against the server on a real socket.
+//! The survey answered in a real browser, end to end: `ecoute send` writes the invitation
+//! email, its link is opened in headless Chromium driven over WebDriver (chromedriver,
+//! started here on a free port) against the server on a real socket, answered with clicks,
+//! and the answers are read back from the store.
 
 use std::net::{SocketAddr, TcpListener as StdListener};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use ecoute::collect::{AppState, ServerOptions};
+use ecoute::program::CheckContext;
 use ecoute::templates::Templates;
 use fantoccini::{ClientBuilder, Locator};
 use hyper_util::client::legacy::connect::HttpConnector;
 use serde_json::json;
 
-use super::{Fixture, current_period, program};
 use crate::support::TestDb;
 
-/// The link the respondent opens. Today it is built from the invitation's token; it is the
-/// one place to change so that it comes from the email `ecoute send` writes instead.
-async fn survey_link(fixture: &Fixture, public_url: &str, email: &str) -> String {
-    format!("{public_url}/s/{}", fixture.token(email))
+/// A program whose only wave leaves at the first minute of each month, so that `ecoute
+/// send` run now always finds it due, in the period that is open now.
+const PROGRAM: &str = r#"program:
+  id: navigateur
+  title: { fr: Programme navigateur }
+  timezone: Europe/Paris
+  default_locale: fr
+  locales: [fr]
+  sender: { from: "Service clients <avis@example.org>" }
+touchpoints:
+  - { id: livraison, name: { fr: Livraison }, stage: livraison }
+surveys:
+  - id: livraison
+    touchpoint: livraison
+    sample: tous
+    channels: [email]
+    title: { fr: Votre livraison }
+    questions:
+      - { id: recommandation, type: nps, required: true, text: { fr: Recommanderiez-vous Maison Dupont ? } }
+      - { id: satisfaction, type: csat, scale: stars5, required: true, text: { fr: Êtes-vous satisfait(e) ? } }
+      - { id: pourquoi, type: text, show_if: recommandation <= 6, text: { fr: Que devrions-nous améliorer ? } }
+contacts:
+  - { id: fichier, csv: contacts.csv }
+samples:
+  - { id: tous, contacts: fichier, rate: 1.0, seed: 1 }
+channels:
+  - { id: email, type: email, template: invitation }
+periods:
+  cadence: monthly
+  waves: "0 0 1 * *"
+  close_after_days: 10
+"#;
+
+/// The survey link, read out of the invitation email that `ecoute send` wrote to the file
+/// transport (parsed by Python's own email package, an independent parser).
+fn survey_link(scratch: &Path, database_url: &str, public_url: &str) -> String {
+    let sent = Command::new(env!("CARGO_BIN_EXE_ecoute"))
+        .current_dir(scratch)
+        .env_remove("ECOUTE_CONFIG")
+        .env_remove("ECOUTE_SMTP_USERNAME")
+        .env_remove("ECOUTE_SMTP_PASSWORD")
+        .args(["--database-url", database_url, "--mail", "file://outbox"])
+        .args(["--public-url", public_url, "send", "navigateur"])
+        .output()
+        .expect("run ecoute send");
+    assert!(
+        sent.status.success(),
+        "ecoute send failed:\n{}{}",
+        String::from_utf8_lossy(&sent.stdout),
+        String::from_utf8_lossy(&sent.stderr)
+    );
+    let mut emails: Vec<_> = std::fs::read_dir(scratch.join("outbox"))
+        .expect("the outbox folder")
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "eml"))
+        .collect();
+    emails.sort();
+    assert_eq!(emails.len(), 1, "one invitation email");
+    let script = "import email, email.policy, sys\n\
+m = email.message_from_bytes(open(sys.argv[1], 'rb').read(), policy=email.policy.default)\n\
+print(m.get_body(preferencelist=('plain',)).get_content())";
+    let parsed = Command::new("/usr/bin/python3")
+        .args(["-c", script])
+        .arg(&emails[0])
+        .output()
+        .expect("python3");
+    assert!(
+        parsed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&parsed.stderr)
+    );
+    let text = String::from_utf8_lossy(&parsed.stdout).into_owned();
+    text.split_whitespace()
+        .find(|word| word.starts_with(&format!("{public_url}/s/")))
+        .unwrap_or_else(|| panic!("no survey link in the email:\n{text}"))
+        .to_owned()
 }
 
 /// chromedriver on a free port, killed when dropped.
@@ -66,19 +142,32 @@ impl Drop for Driver {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_respondent_answers_with_clicks_in_chromium() {
-    let program = program();
-    let fixture = Fixture::new(
-        TestDb::sqlite(),
-        &current_period(&program),
-        &[("ana@example.fr", "fr")],
+    let scratch = tempfile::tempdir().expect("scratch folder");
+    std::fs::create_dir(scratch.path().join("programs")).expect("programs folder");
+    let program_file = scratch.path().join("programs/navigateur.yaml");
+    std::fs::write(&program_file, PROGRAM).expect("program");
+    std::fs::write(
+        scratch.path().join("programs/contacts.csv"),
+        "email,first_name,locale\nana@example.fr,Ana,fr\n",
     )
-    .await;
+    .expect("contacts");
+    let db = TestDb::sqlite();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
     let address = listener.local_addr().expect("address");
+    let link = survey_link(scratch.path(), &db.url, &format!("http://{address}"));
+
+    let program = ecoute::program::load(
+        &program_file,
+        &CheckContext {
+            templates: Templates::new(None),
+        },
+    )
+    .expect("the program is valid");
+    let store = db.open().await;
     let state = AppState::new(
-        fixture.store.clone(),
+        store.clone(),
         vec![program],
         Templates::new(None),
         &ServerOptions::default(),
@@ -87,7 +176,6 @@ async fn a_respondent_answers_with_clicks_in_chromium() {
     let server = tokio::spawn(ecoute::collect::serve(listener, state, async move {
         let _ = stopped.await;
     }));
-    let link = survey_link(&fixture, &format!("http://{address}"), "ana@example.fr").await;
 
     let driver = Driver::start();
     let mut capabilities = serde_json::Map::new();
@@ -161,8 +249,7 @@ async fn a_respondent_answers_with_clicks_in_chromium() {
     assert_eq!(thanks.text().await.expect("text"), "Merci !");
     client.close().await.expect("close the browser");
 
-    let stored = fixture
-        .store
+    let stored = store
         .response(1)
         .await
         .expect("read")
