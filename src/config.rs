@@ -56,6 +56,9 @@ pub struct ConfigLayer {
     /// File holding the link secret (created on first use); every process sharing a store
     /// must use the same one.
     pub secret_file: Option<PathBuf>,
+    /// Header in which a trusted reverse proxy passes the client address
+    /// (`X-Forwarded-For`); unset, the socket's peer address is used.
+    pub client_ip_header: Option<String>,
 }
 
 impl ConfigLayer {
@@ -98,6 +101,8 @@ pub struct Settings {
     pub public_url: String,
     /// Where the link secret lives.
     pub secret_file: PathBuf,
+    /// The proxy header trusted for client addresses, if any.
+    pub client_ip_header: Option<String>,
 }
 
 impl Settings {
@@ -131,6 +136,10 @@ impl Settings {
                 .secret_file
                 .or(file.secret_file)
                 .unwrap_or_else(|| PathBuf::from(DEFAULT_SECRET_FILE)),
+            client_ip_header: overrides
+                .client_ip_header
+                .or(file.client_ip_header)
+                .filter(|h| !h.is_empty()),
         }
     }
 }

@@ -1,5 +1,6 @@
 //! ecoute: a customer-listening program as code.
 pub mod cli;
+pub mod collect;
 pub mod config;
 pub mod contacts;
 pub mod dispatch;

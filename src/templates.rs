@@ -56,6 +56,19 @@ const EMBEDDED: &[(&str, &str)] = &[
         "email/reminder.en.html",
         include_str!("../templates/email/reminder.en.html"),
     ),
+    (
+        "form/layout.html",
+        include_str!("../templates/form/layout.html"),
+    ),
+    (
+        "form/survey.html",
+        include_str!("../templates/form/survey.html"),
+    ),
+    (
+        "form/message.html",
+        include_str!("../templates/form/message.html"),
+    ),
+    ("form/form.css", include_str!("../templates/form/form.css")),
 ];
 
 /// The three parts of an email template, by file suffix.

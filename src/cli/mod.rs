@@ -17,6 +17,7 @@ mod plan;
 mod report;
 mod responses;
 mod send;
+mod serve;
 mod store_commands;
 
 use std::path::PathBuf;
@@ -80,6 +81,14 @@ struct GlobalArgs {
     /// File holding the secret survey links are derived from (default ./ecoute.secret)
     #[arg(long, global = true, env = "ECOUTE_SECRET_FILE", value_name = "FILE")]
     secret_file: Option<PathBuf>,
+    /// Header a trusted reverse proxy puts the client address in (e.g. X-Forwarded-For)
+    #[arg(
+        long,
+        global = true,
+        env = "ECOUTE_CLIENT_IP_HEADER",
+        value_name = "HEADER"
+    )]
+    client_ip_header: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -108,6 +117,11 @@ enum Command {
     /// Database schema: migrate and status
     #[command(subcommand)]
     Db(store_commands::DbCommand),
+    /// Run the web server: survey form, unsubscribe, open links, admin API, /healthz
+    #[command(
+        after_help = "Examples:\n  ecoute serve\n  ecoute serve --listen 0.0.0.0:8080 --public-url https://avis.example.fr\n  ECOUTE_ADMIN_TOKEN=secret ecoute serve --programs programs/"
+    )]
+    Serve(serve::ServeArgs),
     /// Plan the period's waves if needed, then send the invitations and reminders that are due
     #[command(
         after_help = "Examples:\n  ecoute send fidelite-clients\n  ecoute --mail smtp://127.0.0.1:2525 send fidelite-clients --period 2026-11 --max-rate 200\n\nExit codes: 0 done, 2 configuration problem (credentials, sender, outbox folder), 3 mail server unreachable (messages wait as deferred), 130 interrupted."
@@ -162,6 +176,7 @@ impl GlobalArgs {
                 templates: self.templates.clone(),
                 public_url: self.public_url.clone(),
                 secret_file: self.secret_file.clone(),
+                client_ip_header: self.client_ip_header.clone(),
             },
             file,
         ))
@@ -205,6 +220,10 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Db(command) => {
             let settings = cli.global.settings()?;
             runtime()?.block_on(store_commands::db(&command, &settings))
+        }
+        Command::Serve(args) => {
+            let settings = cli.global.settings()?;
+            runtime()?.block_on(serve::run(&args, &settings))
         }
         Command::Send(args) => {
             let settings = cli.global.settings()?;

@@ -24,6 +24,7 @@ macro_rules! dispatch {
     };
 }
 
+mod collect;
 mod error;
 mod model;
 mod outbox;
@@ -38,6 +39,7 @@ use std::time::Duration;
 use jiff::Timestamp;
 use sqlx::migrate::{AppliedMigration, Migrator};
 
+pub use collect::{NewEvent, TokenInvitation, Triggered, Unsubscribed};
 pub use error::StoreError;
 pub use model::{
     Answer, Attributes, BackendKind, Contact, ContactInput, ForgetReport, Invitation,

@@ -1,6 +1,7 @@
 //! The PostgreSQL backend, for several daemons sharing one database: the same operations as
 //! the SQLite backend, with the unique keys and `ON CONFLICT` deciding races between processes.
 
+mod collect;
 mod rollups;
 
 use std::collections::HashMap;
@@ -32,6 +33,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         2,
         "dispatch",
         include_str!("../../migrations/postgres/0002_dispatch.sql"),
+    ),
+    (
+        3,
+        "collect",
+        include_str!("../../migrations/postgres/0003_collect.sql"),
     ),
     (
         4,
@@ -430,37 +436,25 @@ impl PgStore {
         now: i64,
     ) -> Result<Option<i64>, BackendError> {
         let mut tx = self.pool.begin().await?;
-        let id: Option<i64> = sqlx::query_scalar(sql::INSERT_RESPONSE)
-            .bind(r.invitation_id)
-            .bind(&r.program_id)
-            .bind(&r.survey_id)
-            .bind(r.touchpoint_id.as_deref())
-            .bind(&r.channel)
-            .bind(&r.period)
-            .bind(r.submitted_at.as_second())
-            .bind(r.email.as_deref())
-            .bind(r.respondent.as_ref().map(Json))
-            .bind(r.external_id.as_deref())
-            .bind(now)
-            .fetch_optional(&mut *tx)
-            .await?;
-        if let Some(id) = id {
-            for chunk in r.answers.chunks(ROWS_PER_STATEMENT) {
-                let mut query = QueryBuilder::<Postgres>::new(sql::INSERT_ANSWERS);
-                query.push_values(chunk, |mut row, a| {
-                    row.push_bind(id)
-                        .push_bind(a.question_id.as_str())
-                        .push_bind(i32::try_from(a.ordinal).unwrap_or(i32::MAX))
-                        .push_bind(a.num_value)
-                        .push_bind(a.choice.as_deref())
-                        .push_bind(a.text_value.as_deref());
-                });
-                query.build().execute(&mut *tx).await?;
-            }
-            rollups::apply(&mut tx, id, r).await?;
-        }
+        let id = insert_response_in(&mut tx, r, now).await?;
         tx.commit().await?;
         Ok(id)
+    }
+
+    /// Several responses in one transaction (group commit), each exactly as
+    /// `insert_response` stores it.
+    pub(super) async fn insert_responses(
+        &self,
+        responses: &[NewResponse],
+        now: i64,
+    ) -> Result<Vec<Option<i64>>, BackendError> {
+        let mut tx = self.pool.begin().await?;
+        let mut ids = Vec::with_capacity(responses.len());
+        for r in responses {
+            ids.push(insert_response_in(&mut tx, r, now).await?);
+        }
+        tx.commit().await?;
+        Ok(ids)
     }
 
     pub(super) async fn response(&self, id: i64) -> Result<Option<StoredResponse>, BackendError> {
@@ -567,4 +561,43 @@ fn answer(row: &PgRow) -> Result<Answer, BackendError> {
         choice: row.try_get("choice")?,
         text_value: row.try_get("text_value")?,
     })
+}
+
+/// The body of storing one response inside an open transaction: shared by the single and the
+/// batched insert so that everything done per response applies to both.
+async fn insert_response_in(
+    conn: &mut PgConnection,
+    r: &NewResponse,
+    now: i64,
+) -> Result<Option<i64>, BackendError> {
+    let id: Option<i64> = sqlx::query_scalar(sql::INSERT_RESPONSE)
+        .bind(r.invitation_id)
+        .bind(&r.program_id)
+        .bind(&r.survey_id)
+        .bind(r.touchpoint_id.as_deref())
+        .bind(&r.channel)
+        .bind(&r.period)
+        .bind(r.submitted_at.as_second())
+        .bind(r.email.as_deref())
+        .bind(r.respondent.as_ref().map(Json))
+        .bind(r.external_id.as_deref())
+        .bind(now)
+        .fetch_optional(&mut *conn)
+        .await?;
+    if let Some(id) = id {
+        for chunk in r.answers.chunks(ROWS_PER_STATEMENT) {
+            let mut query = QueryBuilder::<Postgres>::new(sql::INSERT_ANSWERS);
+            query.push_values(chunk, |mut row, a| {
+                row.push_bind(id)
+                    .push_bind(a.question_id.as_str())
+                    .push_bind(i32::try_from(a.ordinal).unwrap_or(i32::MAX))
+                    .push_bind(a.num_value)
+                    .push_bind(a.choice.as_deref())
+                    .push_bind(a.text_value.as_deref());
+            });
+            query.build().execute(&mut *conn).await?;
+        }
+        rollups::apply(&mut *conn, id, r).await?;
+    }
+    Ok(id)
 }

@@ -1,6 +1,7 @@
 //! The SQLite backend: one file, WAL journal, foreign keys on, a busy timeout, and every write
 //! in `BEGIN IMMEDIATE` so two writers queue on the lock instead of failing half-way.
 
+mod collect;
 mod rollups;
 
 use std::collections::HashMap;
@@ -10,8 +11,8 @@ use std::time::Duration;
 
 use sqlx::migrate::{Migrate, Migration, MigrationType, Migrator};
 use sqlx::sqlite::{
-    Sqlite, SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
-    SqliteSynchronous,
+    Sqlite, SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool,
+    SqlitePoolOptions, SqliteRow, SqliteSynchronous,
 };
 use sqlx::types::Json;
 use sqlx::{AssertSqlSafe, QueryBuilder, Row, SqlSafeStr};
@@ -37,6 +38,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         2,
         "dispatch",
         include_str!("../../migrations/sqlite/0002_dispatch.sql"),
+    ),
+    (
+        3,
+        "collect",
+        include_str!("../../migrations/sqlite/0003_collect.sql"),
     ),
     (
         4,
@@ -460,37 +466,25 @@ impl SqliteStore {
         now: i64,
     ) -> Result<Option<i64>, BackendError> {
         let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
-        let id: Option<i64> = sqlx::query_scalar(sql::INSERT_RESPONSE)
-            .bind(r.invitation_id)
-            .bind(&r.program_id)
-            .bind(&r.survey_id)
-            .bind(r.touchpoint_id.as_deref())
-            .bind(&r.channel)
-            .bind(&r.period)
-            .bind(r.submitted_at.as_second())
-            .bind(r.email.as_deref())
-            .bind(r.respondent.as_ref().map(Json))
-            .bind(r.external_id.as_deref())
-            .bind(now)
-            .fetch_optional(&mut *tx)
-            .await?;
-        if let Some(id) = id {
-            for chunk in r.answers.chunks(ROWS_PER_STATEMENT) {
-                let mut query = QueryBuilder::<Sqlite>::new(sql::INSERT_ANSWERS);
-                query.push_values(chunk, |mut row, a| {
-                    row.push_bind(id)
-                        .push_bind(a.question_id.as_str())
-                        .push_bind(i32::try_from(a.ordinal).unwrap_or(i32::MAX))
-                        .push_bind(a.num_value)
-                        .push_bind(a.choice.as_deref())
-                        .push_bind(a.text_value.as_deref());
-                });
-                query.build().execute(&mut *tx).await?;
-            }
-            rollups::apply(&mut tx, id, r).await?;
-        }
+        let id = insert_response_in(&mut tx, r, now).await?;
         tx.commit().await?;
         Ok(id)
+    }
+
+    /// Several responses in one transaction (group commit), each exactly as
+    /// `insert_response` stores it.
+    pub(super) async fn insert_responses(
+        &self,
+        responses: &[NewResponse],
+        now: i64,
+    ) -> Result<Vec<Option<i64>>, BackendError> {
+        let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
+        let mut ids = Vec::with_capacity(responses.len());
+        for r in responses {
+            ids.push(insert_response_in(&mut tx, r, now).await?);
+        }
+        tx.commit().await?;
+        Ok(ids)
     }
 
     pub(super) async fn response(&self, id: i64) -> Result<Option<StoredResponse>, BackendError> {
@@ -637,4 +631,43 @@ fn answer(row: &SqliteRow) -> Result<Answer, BackendError> {
         choice: row.try_get("choice")?,
         text_value: row.try_get("text_value")?,
     })
+}
+
+/// The body of storing one response inside an open transaction: shared by the single and the
+/// batched insert so that everything done per response applies to both.
+async fn insert_response_in(
+    conn: &mut SqliteConnection,
+    r: &NewResponse,
+    now: i64,
+) -> Result<Option<i64>, BackendError> {
+    let id: Option<i64> = sqlx::query_scalar(sql::INSERT_RESPONSE)
+        .bind(r.invitation_id)
+        .bind(&r.program_id)
+        .bind(&r.survey_id)
+        .bind(r.touchpoint_id.as_deref())
+        .bind(&r.channel)
+        .bind(&r.period)
+        .bind(r.submitted_at.as_second())
+        .bind(r.email.as_deref())
+        .bind(r.respondent.as_ref().map(Json))
+        .bind(r.external_id.as_deref())
+        .bind(now)
+        .fetch_optional(&mut *conn)
+        .await?;
+    if let Some(id) = id {
+        for chunk in r.answers.chunks(ROWS_PER_STATEMENT) {
+            let mut query = QueryBuilder::<Sqlite>::new(sql::INSERT_ANSWERS);
+            query.push_values(chunk, |mut row, a| {
+                row.push_bind(id)
+                    .push_bind(a.question_id.as_str())
+                    .push_bind(i32::try_from(a.ordinal).unwrap_or(i32::MAX))
+                    .push_bind(a.num_value)
+                    .push_bind(a.choice.as_deref())
+                    .push_bind(a.text_value.as_deref());
+            });
+            query.build().execute(&mut *conn).await?;
+        }
+        rollups::apply(&mut *conn, id, r).await?;
+    }
+    Ok(id)
 }

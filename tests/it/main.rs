@@ -1,6 +1,7 @@
 //! The one integration-test binary (as in ripgrep): each area of ecoute is a module here.
 
 mod check;
+mod collect;
 mod contacts;
 mod dispatch;
 mod harness;

@@ -1,0 +1,156 @@
+//! `ecoute serve`: the web server that collects answers (survey form, unsubscribe, open
+//! link, admin API, health).
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use axum::http::HeaderName;
+use clap::Args;
+
+use crate::collect::{AppState, ServerOptions};
+use crate::config::Settings;
+use crate::program::{CheckContext, Program};
+use crate::store::{BackendKind, Store, StoreOptions, redact_url};
+use crate::templates::Templates;
+
+/// Arguments of `ecoute serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Folder (or file) of the programs whose surveys are served
+    #[arg(long, default_value = "programs", value_name = "PATH")]
+    programs: PathBuf,
+}
+
+/// Loads every program under `path`; one with problems stops the server from starting, so
+/// a half-valid program is never served.
+pub fn load_programs(path: &PathBuf, settings: &Settings) -> anyhow::Result<Vec<Program>> {
+    let files = crate::program::discover(std::slice::from_ref(path)).with_context(|| {
+        format!(
+            "cannot read the programs in {}: pass --programs with the folder of your program files",
+            path.display()
+        )
+    })?;
+    let context = CheckContext {
+        templates: Templates::new(settings.templates.as_deref()),
+    };
+    let mut programs = Vec::new();
+    let mut failed = 0;
+    for file in files {
+        match crate::program::load(&file, &context) {
+            Ok(program) => programs.push(program),
+            Err(problems) => {
+                failed += 1;
+                for problem in &problems {
+                    eprintln!("{}\n", problem.render(false));
+                }
+            }
+        }
+    }
+    if failed > 0 {
+        anyhow::bail!(
+            "{failed} program file(s) have problems; run `ecoute check {}` and fix them before serving",
+            path.display()
+        );
+    }
+    Ok(programs)
+}
+
+/// Starts the server and runs until Ctrl-C or SIGTERM.
+pub async fn run(args: &ServeArgs, settings: &Settings) -> anyhow::Result<ExitCode> {
+    let programs = load_programs(&args.programs, settings)?;
+    // SQLite: one writer and a few readers (each connection is a thread; more only add
+    // context switches on small machines). PostgreSQL: readers plus the parallel writers.
+    let max_connections = match BackendKind::from_url(&settings.database_url)? {
+        BackendKind::Sqlite => 4,
+        BackendKind::Postgres => 16,
+    };
+    let store = Store::open_with(
+        &settings.database_url,
+        &StoreOptions {
+            max_connections,
+            ..StoreOptions::default()
+        },
+    )
+    .await
+    .with_context(|| {
+        format!(
+            "cannot open the database {}",
+            redact_url(&settings.database_url)
+        )
+    })?;
+    let client_ip_header = settings
+        .client_ip_header
+        .as_deref()
+        .map(|name| {
+            HeaderName::try_from(name).with_context(|| {
+                format!(
+                    "client_ip_header `{name}` is not a valid header name (e.g. X-Forwarded-For)"
+                )
+            })
+        })
+        .transpose()?;
+    let options = ServerOptions {
+        admin_token: settings.admin_token.clone(),
+        client_ip_header,
+        secure_cookies: settings.public_url.starts_with("https://"),
+        ..ServerOptions::default()
+    };
+    let listener = tokio::net::TcpListener::bind(&settings.listen)
+        .await
+        .with_context(|| {
+            format!(
+                "cannot listen on {}: choose another address with --listen (e.g. 127.0.0.1:8081)",
+                settings.listen
+            )
+        })?;
+    let address = listener
+        .local_addr()
+        .context("cannot read the listening address")?;
+    let ids: Vec<&str> = programs.iter().map(Program::id).collect();
+    eprintln!(
+        "ecoute serve: listening on http://{address} (public URL {}), programs: {}, admin API {}",
+        settings.public_url,
+        if ids.is_empty() {
+            "none".to_owned()
+        } else {
+            ids.join(", ")
+        },
+        if options.admin_token.is_some() {
+            "on"
+        } else {
+            "off"
+        }
+    );
+    let templates = Templates::new(settings.templates.as_deref());
+    let state = AppState::new(store.clone(), programs, templates, &options);
+    crate::collect::serve(listener, state, shutdown_signal())
+        .await
+        .context("the web server stopped")?;
+    store.close().await;
+    eprintln!("ecoute serve: stopped");
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut terminate =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(signal) => signal,
+                Err(_) => {
+                    let _ = interrupt.await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = interrupt => {}
+            _ = terminate.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = interrupt.await;
+    }
+}

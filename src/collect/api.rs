@@ -1,0 +1,396 @@
+//! The admin JSON API under `/api/v1`, behind a bearer token compared in constant time.
+//! Without a configured token every API route answers 404: the API is off.
+
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{Request, State};
+use axum::http::{StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use jiff::{Timestamp, ToSpan};
+use serde::Deserialize;
+use serde_json::json;
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+use super::AppState;
+use super::form::{self, RawAnswers};
+use super::writer::{IngestError, Stored};
+use crate::contacts::normalise_email;
+use crate::program::Program;
+use crate::program::model::Trigger;
+use crate::store::{Attributes, NewEvent, NewInvitation, NewResponse, WaveKey, WavePlan};
+
+/// The wave number of invitations scheduled by events (planned waves start at 1).
+pub const TRIGGER_WAVE: u32 = 0;
+
+/// The API's routes, with the token check in front of them.
+pub fn routes(state: AppState) -> Router<AppState> {
+    Router::new()
+        .route("/events", post(post_event))
+        .route("/responses", post(post_response))
+        .route("/status", get(status))
+        .route_layer(axum::middleware::from_fn_with_state(state, require_token))
+}
+
+fn error(status: StatusCode, message: impl Into<String>) -> Response {
+    (status, Json(json!({ "error": message.into() }))).into_response()
+}
+
+async fn require_token(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let Some(expected) = &state.0.admin_token_hash else {
+        return error(
+            StatusCode::NOT_FOUND,
+            "the admin API is disabled: set admin_token (--admin-token or ECOUTE_ADMIN_TOKEN) to enable it",
+        );
+    };
+    let given = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(|token| Sha256::digest(token.trim().as_bytes()));
+    let allowed = given.is_some_and(|given| bool::from(given.as_slice().ct_eq(expected)));
+    if !allowed {
+        let mut response = error(
+            StatusCode::UNAUTHORIZED,
+            "missing or wrong bearer token: send `Authorization: Bearer <admin_token>`",
+        );
+        response.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            header::HeaderValue::from_static("Bearer"),
+        );
+        return response;
+    }
+    next.run(request).await
+}
+
+fn json_rejection(rejection: &JsonRejection) -> Response {
+    error(rejection.status(), rejection.body_text())
+}
+
+/// `POST /api/v1/events`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EventBody {
+    /// Event name, as in the programs' `rules.triggers`.
+    event: String,
+    /// The person concerned.
+    email: String,
+    /// Only this program's triggers (default: every program's).
+    #[serde(default)]
+    program: Option<String>,
+    /// Attributes kept with the event and the invitation (first_name, segment…).
+    #[serde(default)]
+    attributes: Attributes,
+    /// Locale of the invitation.
+    #[serde(default)]
+    locale: Option<String>,
+    /// When it happened (RFC 3339); default now.
+    #[serde(default)]
+    occurred_at: Option<Timestamp>,
+}
+
+async fn post_event(
+    State(state): State<AppState>,
+    body: Result<Json<EventBody>, JsonRejection>,
+) -> Response {
+    let Json(body) = match body {
+        Ok(body) => body,
+        Err(rejection) => return json_rejection(&rejection),
+    };
+    let email = match normalise_email(&body.email) {
+        Ok(email) => email,
+        Err(err) => {
+            return error(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                format!("invalid email `{}`: {err}", body.email),
+            );
+        }
+    };
+    if let Some(id) = &body.program
+        && state.program(id).is_none()
+    {
+        return error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            format!(
+                "unknown program `{id}`; loaded programs: {}",
+                loaded(&state)
+            ),
+        );
+    }
+    let matches: Vec<(&Program, &Trigger)> = state
+        .0
+        .programs
+        .values()
+        .filter(|p| body.program.as_deref().is_none_or(|id| p.id() == id))
+        .flat_map(|p| p.file.rules.triggers.iter().map(move |t| (p, t)))
+        .filter(|(_, t)| *t.event == body.event)
+        .collect();
+    if matches.is_empty() {
+        let known: Vec<String> = state
+            .0
+            .programs
+            .values()
+            .flat_map(|p| p.file.rules.triggers.iter().map(|t| t.event.to_string()))
+            .collect();
+        return error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            format!(
+                "no program has a trigger for event `{}`; known events: {}",
+                body.event,
+                if known.is_empty() {
+                    "none".to_owned()
+                } else {
+                    known.join(", ")
+                }
+            ),
+        );
+    }
+    let occurred_at = body.occurred_at.unwrap_or_else(Timestamp::now);
+    match schedule(&state, &body, &email, occurred_at, &matches).await {
+        Ok(outcome) => (StatusCode::ACCEPTED, Json(outcome)).into_response(),
+        Err(message) => error(StatusCode::SERVICE_UNAVAILABLE, message),
+    }
+}
+
+fn loaded(state: &AppState) -> String {
+    let ids: Vec<&str> = state.0.programs.keys().map(String::as_str).collect();
+    if ids.is_empty() {
+        "none".to_owned()
+    } else {
+        ids.join(", ")
+    }
+}
+
+/// Records the event and schedules each matching trigger's survey, unless the person is
+/// suppressed or was contacted within the program's fatigue window.
+async fn schedule(
+    state: &AppState,
+    body: &EventBody,
+    email: &str,
+    occurred_at: Timestamp,
+    matches: &[(&Program, &Trigger)],
+) -> Result<serde_json::Value, String> {
+    let store = &state.0.store;
+    let mut scheduled = Vec::new();
+    let mut skipped = Vec::new();
+    let mut recorded: Vec<&str> = Vec::new();
+    let suppressed = !store
+        .suppressions_for(email)
+        .await
+        .map_err(|e| e.to_string())?
+        .is_empty();
+    let last_contacted = store
+        .last_contacted(email)
+        .await
+        .map_err(|e| e.to_string())?;
+    for (program, trigger) in matches {
+        if !recorded.contains(&program.id()) {
+            store
+                .record_event(&NewEvent {
+                    program_id: program.id().to_owned(),
+                    event: body.event.clone(),
+                    email: Some(email.to_owned()),
+                    attributes: body.attributes.clone(),
+                    occurred_at,
+                })
+                .await
+                .map_err(|e| e.to_string())?;
+            recorded.push(program.id());
+        }
+        let skip = |reason: &str| json!({ "program": program.id(), "survey": *trigger.survey, "reason": reason });
+        if suppressed {
+            skipped.push(skip("suppressed"));
+            continue;
+        }
+        let due = occurred_at
+            .checked_add(i64::from(trigger.delay_hours).hours())
+            .map_err(|e| e.to_string())?;
+        if let (Some(fatigue), Some(last)) = (&program.file.rules.fatigue, last_contacted) {
+            let window = i64::from(*fatigue.min_days_between_contacts) * 86_400;
+            if due.as_second() - last.as_second() < window {
+                skipped.push(skip("fatigue"));
+                continue;
+            }
+        }
+        let period = crate::schedule::resolve_period(&program.file, None, due)
+            .map_err(|e| format!("program {}: {e}", program.id()))?
+            .to_string();
+        let key = WaveKey {
+            program_id: program.id().to_owned(),
+            survey_id: trigger.survey.to_string(),
+            channel_id: trigger.channel.to_string(),
+            period: period.clone(),
+            wave: TRIGGER_WAVE,
+        };
+        let plan = WavePlan {
+            sample_id: format!("trigger:{}", body.event),
+            seed: 0,
+            program_sha256: Some(program.sha256.clone()),
+            planned_at: due,
+        };
+        let mut contact_data = body.attributes.clone();
+        contact_data.insert("email".into(), email.into());
+        let invitation = NewInvitation {
+            email: email.to_owned(),
+            locale: body.locale.clone(),
+            contact_data,
+            due_at: due,
+        };
+        let triggered = store
+            .schedule_triggered(&key, &plan, &invitation, &body.event)
+            .await
+            .map_err(|e| e.to_string())?;
+        scheduled.push(json!({
+            "program": program.id(),
+            "survey": *trigger.survey,
+            "channel": *trigger.channel,
+            "period": period,
+            "invitation_id": triggered.invitation_id,
+            "due_at": due.to_string(),
+            "created": triggered.created,
+        }));
+    }
+    Ok(json!({ "event": body.event, "scheduled": scheduled, "skipped": skipped }))
+}
+
+/// `POST /api/v1/responses`: a response collected elsewhere.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ResponseBody {
+    program: String,
+    survey: String,
+    /// Default `api`.
+    #[serde(default)]
+    channel: Option<String>,
+    /// RFC 3339; default now. The response counts in the period that contains it.
+    #[serde(default)]
+    submitted_at: Option<Timestamp>,
+    #[serde(default)]
+    email: Option<String>,
+    #[serde(default)]
+    respondent: Option<Attributes>,
+    /// The sender's id: posting the same one twice stores one response.
+    #[serde(default)]
+    external_id: Option<String>,
+    /// `{question_id: value}`.
+    answers: serde_json::Map<String, serde_json::Value>,
+}
+
+async fn post_response(
+    State(state): State<AppState>,
+    body: Result<Json<ResponseBody>, JsonRejection>,
+) -> Response {
+    let Json(body) = match body {
+        Ok(body) => body,
+        Err(rejection) => return json_rejection(&rejection),
+    };
+    let unprocessable = |m: String| error(StatusCode::UNPROCESSABLE_ENTITY, m);
+    let Some(program) = state.program(&body.program) else {
+        return unprocessable(format!(
+            "unknown program `{}`; loaded programs: {}",
+            body.program,
+            loaded(&state)
+        ));
+    };
+    let Some(survey) = program.file.surveys.iter().find(|s| *s.id == body.survey) else {
+        return unprocessable(format!(
+            "program `{}` has no survey `{}`",
+            body.program, body.survey
+        ));
+    };
+    let known: Vec<&str> = survey.questions.iter().map(|q| q.id.as_str()).collect();
+    if let Some(unknown) = body.answers.keys().find(|k| !known.contains(&k.as_str())) {
+        return unprocessable(format!(
+            "survey `{}` has no question `{unknown}`; its questions: {}",
+            body.survey,
+            known.join(", ")
+        ));
+    }
+    let answers = match form::validate(survey, &RawAnswers::from_json(&body.answers)) {
+        Ok(answers) => answers,
+        Err(errors) => {
+            let problems: serde_json::Map<String, serde_json::Value> = errors
+                .iter()
+                .map(|(q, e)| (q.clone(), e.api_message(q).into()))
+                .collect();
+            return (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Json(json!({ "error": "some answers are invalid", "problems": problems })),
+            )
+                .into_response();
+        }
+    };
+    let email = match body.email.as_deref().map(normalise_email).transpose() {
+        Ok(email) => email,
+        Err(err) => return unprocessable(format!("invalid email: {err}")),
+    };
+    let submitted_at = body.submitted_at.unwrap_or_else(Timestamp::now);
+    let period = match crate::schedule::resolve_period(&program.file, None, submitted_at) {
+        Ok(period) => period.to_string(),
+        Err(err) => return unprocessable(format!("submitted_at: {err}")),
+    };
+    let response = NewResponse {
+        invitation_id: None,
+        program_id: body.program.clone(),
+        survey_id: body.survey.clone(),
+        touchpoint_id: Some(survey.touchpoint.to_string()),
+        channel: body.channel.clone().unwrap_or_else(|| "api".to_owned()),
+        period: period.clone(),
+        submitted_at,
+        email,
+        respondent: body.respondent.clone(),
+        external_id: body.external_id.clone(),
+        answers,
+    };
+    match state.0.ingest.submit(response).await {
+        Ok(Stored::New(id)) => (
+            StatusCode::CREATED,
+            Json(json!({ "id": id, "period": period, "duplicate": false })),
+        )
+            .into_response(),
+        Ok(Stored::Duplicate) => (
+            StatusCode::OK,
+            Json(json!({ "id": null, "period": period, "duplicate": true })),
+        )
+            .into_response(),
+        Err(err @ (IngestError::Stopped(_) | IngestError::Store(_))) => {
+            error(StatusCode::SERVICE_UNAVAILABLE, err.to_string())
+        }
+    }
+}
+
+/// `GET /api/v1/status`.
+async fn status(State(state): State<AppState>) -> Response {
+    let schema = match state.0.store.status().await {
+        Ok(status) => json!({ "current": status.current, "latest": status.latest }),
+        Err(err) => return error(StatusCode::SERVICE_UNAVAILABLE, err.to_string()),
+    };
+    let responses = match state.0.store.count_responses().await {
+        Ok(n) => n,
+        Err(err) => return error(StatusCode::SERVICE_UNAVAILABLE, err.to_string()),
+    };
+    let programs: Vec<serde_json::Value> = state
+        .0
+        .programs
+        .values()
+        .map(|p| {
+            json!({
+                "id": p.id(),
+                "sha256": p.sha256,
+                "surveys": p.file.surveys.iter().map(|s| s.id.to_string()).collect::<Vec<_>>(),
+                "events": p.file.rules.triggers.iter().map(|t| t.event.to_string()).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    Json(json!({
+        "version": env!("CARGO_PKG_VERSION"),
+        "backend": format!("{:?}", state.0.store.backend()).to_lowercase(),
+        "schema": schema,
+        "responses": responses,
+        "programs": programs,
+    }))
+    .into_response()
+}

@@ -1,0 +1,650 @@
+//! The survey form as pure logic: what to show for each question, and the server-side check
+//! of what came back (required answers, scales, offered choices, text length, `show_if`
+//! re-evaluated over the submitted answers). No I/O here: handlers and the JSON API call it.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use super::texts::{Texts, fill};
+use crate::expr::Expr;
+use crate::metrics::CsatScale;
+use crate::program::model::{Localized, Question, QuestionType, Survey};
+use crate::store::Answer;
+
+/// Longest text answer when the question sets no `max_length`.
+pub const DEFAULT_MAX_LENGTH: u32 = 2_000;
+
+/// The prefix of every answer field in the HTML form (`q.recommandation`), so that answers
+/// never collide with the form's own fields.
+pub const FIELD_PREFIX: &str = "q.";
+
+/// The values submitted per question id, in the order given; empty strings are no answer.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RawAnswers(BTreeMap<String, Vec<String>>);
+
+impl RawAnswers {
+    /// Reads the answer fields of an HTML form post (`q.<id>=<value>`, repeated for
+    /// multiple choice); other fields are ignored.
+    pub fn from_form(pairs: &[(String, String)]) -> Self {
+        let mut map: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for (name, value) in pairs {
+            if let Some(id) = name.strip_prefix(FIELD_PREFIX)
+                && !value.trim().is_empty()
+            {
+                map.entry(id.to_owned()).or_default().push(value.clone());
+            }
+        }
+        RawAnswers(map)
+    }
+
+    /// Reads a JSON object `{question_id: value}` where a value is a number, a string, a
+    /// boolean (yes/no) or an array of strings (multiple choice); `null` is no answer.
+    pub fn from_json(object: &serde_json::Map<String, serde_json::Value>) -> Self {
+        use serde_json::Value;
+        fn text(value: &Value) -> Option<String> {
+            match value {
+                Value::Null => None,
+                Value::Bool(b) => Some(if *b { "1" } else { "0" }.to_owned()),
+                Value::Number(n) => Some(n.to_string()),
+                Value::String(s) => Some(s.clone()),
+                other => Some(other.to_string()),
+            }
+        }
+        let map = object
+            .iter()
+            .filter_map(|(id, value)| {
+                let values: Vec<String> = match value {
+                    Value::Array(items) => items.iter().filter_map(text).collect(),
+                    other => text(other).into_iter().collect(),
+                };
+                let values: Vec<String> = values
+                    .into_iter()
+                    .filter(|v| !v.trim().is_empty())
+                    .collect();
+                (!values.is_empty()).then(|| (id.clone(), values))
+            })
+            .collect();
+        RawAnswers(map)
+    }
+
+    fn get(&self, id: &str) -> &[String] {
+        self.0.get(id).map_or(&[], Vec::as_slice)
+    }
+}
+
+/// Why one answer was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FieldError {
+    /// A required question without an answer.
+    Required,
+    /// A number outside the question's scale (or not a number).
+    OutOfRange {
+        /// Lowest valid value.
+        min: u8,
+        /// Highest valid value.
+        max: u8,
+    },
+    /// A choice the question does not offer.
+    UnknownChoice,
+    /// Several values for a question that takes one.
+    Several,
+    /// A text longer than the question allows, in characters.
+    TooLong {
+        /// The limit.
+        max: u32,
+    },
+}
+
+impl FieldError {
+    /// The message shown next to the question, in the form's language.
+    pub fn message(&self, t: &Texts) -> String {
+        match self {
+            FieldError::Required => t.err_required.to_owned(),
+            FieldError::OutOfRange { min, max } => fill(
+                t.err_range,
+                &[("min", min.to_string()), ("max", max.to_string())],
+            ),
+            FieldError::UnknownChoice => t.err_choice.to_owned(),
+            FieldError::Several => t.err_several.to_owned(),
+            FieldError::TooLong { max } => fill(t.err_too_long, &[("n", max.to_string())]),
+        }
+    }
+
+    /// The message for the JSON API (English, with the question id).
+    pub fn api_message(&self, question: &str) -> String {
+        let t = super::texts::texts("en");
+        format!("`{question}`: {}", self.message(t))
+    }
+}
+
+/// The problems of a submission, by question id.
+pub type FieldErrors = BTreeMap<String, FieldError>;
+
+/// The numeric scale a question is answered on, when it has one.
+pub fn numeric_range(question: &Question) -> Option<(u8, u8)> {
+    match *question.kind {
+        QuestionType::Nps => Some((0, 10)),
+        QuestionType::Ces => Some((1, 7)),
+        QuestionType::YesNo => Some((0, 1)),
+        QuestionType::Csat => {
+            let range = question.scale.as_deref().copied()?.values();
+            Some((*range.start(), *range.end()))
+        }
+        QuestionType::Single | QuestionType::Multi | QuestionType::Text => None,
+    }
+}
+
+/// Checks a submission against the survey. Questions whose `show_if` is false (or reads an
+/// earlier question left unanswered) are hidden: their answers are ignored and they are
+/// never required. Returns the answers to store, or every problem at once.
+pub fn validate(survey: &Survey, raw: &RawAnswers) -> Result<Vec<Answer>, FieldErrors> {
+    let mut answers = Vec::new();
+    let mut errors = FieldErrors::new();
+    let mut context = serde_json::Map::new();
+    for question in &survey.questions {
+        let id = question.id.as_str();
+        if !visible(question, &context) {
+            continue;
+        }
+        let values = raw.get(id);
+        match parse_answer(question, values) {
+            Ok(parsed) if parsed.is_empty() => {
+                if question.required {
+                    errors.insert(id.to_owned(), FieldError::Required);
+                }
+            }
+            Ok(parsed) => {
+                context.insert(id.to_owned(), context_value(question, &parsed));
+                answers.extend(parsed);
+            }
+            Err(error) => {
+                errors.insert(id.to_owned(), error);
+            }
+        }
+    }
+    if errors.is_empty() {
+        Ok(answers)
+    } else {
+        Err(errors)
+    }
+}
+
+/// Whether a question is shown, given the answers before it (as `show_if` sees them).
+fn visible(question: &Question, context: &serde_json::Map<String, serde_json::Value>) -> bool {
+    let Some(condition) = &question.show_if else {
+        return true;
+    };
+    let Ok(expr) = Expr::compile(condition) else {
+        return false;
+    };
+    let value = minijinja::Value::from(minijinja::value::Serde(context));
+    expr.eval_bool(value).unwrap_or(false)
+}
+
+/// What a `show_if` expression sees of an answer: a number, a choice id, a list of choice
+/// ids, or the text.
+fn context_value(question: &Question, answers: &[Answer]) -> serde_json::Value {
+    match *question.kind {
+        QuestionType::Multi => answers
+            .iter()
+            .filter_map(|a| a.choice.clone())
+            .collect::<Vec<_>>()
+            .into(),
+        _ => answers
+            .first()
+            .map(|a| {
+                if let Some(n) = a.num_value {
+                    serde_json::json!(n as i64)
+                } else if let Some(c) = &a.choice {
+                    c.clone().into()
+                } else {
+                    a.text_value.clone().unwrap_or_default().into()
+                }
+            })
+            .unwrap_or_default(),
+    }
+}
+
+fn parse_answer(question: &Question, values: &[String]) -> Result<Vec<Answer>, FieldError> {
+    let id = question.id.to_string();
+    let answer = |ordinal: u32| Answer {
+        question_id: id.clone(),
+        ordinal,
+        num_value: None,
+        choice: None,
+        text_value: None,
+    };
+    if values.is_empty() {
+        return Ok(Vec::new());
+    }
+    if values.len() > 1 && *question.kind != QuestionType::Multi {
+        return Err(FieldError::Several);
+    }
+    let first = values[0].trim();
+    match *question.kind {
+        QuestionType::Text => {
+            let max = question
+                .max_length
+                .as_deref()
+                .copied()
+                .unwrap_or(DEFAULT_MAX_LENGTH);
+            let text = first.replace("\r\n", "\n");
+            if text.chars().count() > max as usize {
+                return Err(FieldError::TooLong { max });
+            }
+            Ok(vec![Answer {
+                text_value: Some(text),
+                ..answer(0)
+            }])
+        }
+        QuestionType::Single => {
+            if !offers(question, first) {
+                return Err(FieldError::UnknownChoice);
+            }
+            Ok(vec![Answer {
+                choice: Some(first.to_owned()),
+                ..answer(0)
+            }])
+        }
+        QuestionType::Multi => {
+            let mut chosen: Vec<&str> = Vec::new();
+            for value in values {
+                let value = value.trim();
+                if !offers(question, value) {
+                    return Err(FieldError::UnknownChoice);
+                }
+                if !chosen.contains(&value) {
+                    chosen.push(value);
+                }
+            }
+            Ok(chosen
+                .into_iter()
+                .zip(0u32..)
+                .map(|(choice, ordinal)| Answer {
+                    choice: Some(choice.to_owned()),
+                    ..answer(ordinal)
+                })
+                .collect())
+        }
+        QuestionType::Nps | QuestionType::Ces | QuestionType::Csat | QuestionType::YesNo => {
+            let (min, max) = numeric_range(question).unwrap_or((0, 0));
+            let out_of_range = FieldError::OutOfRange { min, max };
+            let number = match (*question.kind, first.to_ascii_lowercase().as_str()) {
+                (QuestionType::YesNo, "yes" | "oui" | "true") => 1,
+                (QuestionType::YesNo, "no" | "non" | "false") => 0,
+                (_, text) => text.parse::<u8>().map_err(|_| out_of_range.clone())?,
+            };
+            if !(min..=max).contains(&number) {
+                return Err(out_of_range);
+            }
+            Ok(vec![Answer {
+                num_value: Some(f64::from(number)),
+                ..answer(0)
+            }])
+        }
+    }
+}
+
+fn offers(question: &Question, value: &str) -> bool {
+    question
+        .options
+        .as_ref()
+        .is_some_and(|options| options.iter().any(|o| *o.id == value))
+}
+
+/// One question as the template draws it.
+#[derive(Debug, Clone, Serialize)]
+pub struct QuestionView {
+    /// Question id.
+    pub id: String,
+    /// Form field name.
+    pub field: String,
+    /// `nps`, `csat`, `ces`, `yes_no`, `single`, `multi` or `text`.
+    pub kind: &'static str,
+    /// For CSAT: the scale's name (`stars5`…), for styling.
+    pub scale: Option<&'static str>,
+    /// The question in the respondent's language.
+    pub text: String,
+    /// Must be answered (when shown).
+    pub required: bool,
+    /// Shown only after some answers (`show_if`); the server decides.
+    pub conditional: bool,
+    /// The answers to pick from (radio buttons or checkboxes), with the submitted ones
+    /// checked.
+    pub choices: Vec<ChoiceView>,
+    /// Text at the low end of a numeric row.
+    pub low_label: Option<&'static str>,
+    /// Text at the high end of a numeric row.
+    pub high_label: Option<&'static str>,
+    /// A text answer given before (kept when the form is shown again).
+    pub value: String,
+    /// For text: the limit in characters.
+    pub max_length: Option<u32>,
+    /// The error to show next to the question.
+    pub error: Option<String>,
+}
+
+/// One clickable answer.
+#[derive(Debug, Clone, Serialize)]
+pub struct ChoiceView {
+    /// Submitted value.
+    pub value: String,
+    /// Visible label.
+    pub label: String,
+    /// Selected in the previous submission.
+    pub checked: bool,
+}
+
+/// The questions of `survey` ready to draw in `locale`, with earlier values and errors.
+pub fn view(
+    survey: &Survey,
+    locale: &str,
+    default_locale: &str,
+    t: &Texts,
+    raw: &RawAnswers,
+    errors: &FieldErrors,
+) -> Vec<QuestionView> {
+    survey
+        .questions
+        .iter()
+        .map(|question| {
+            let id = question.id.to_string();
+            let given = raw.get(&id);
+            let (low_label, high_label) = match *question.kind {
+                QuestionType::Nps => (Some(t.nps_low), Some(t.nps_high)),
+                QuestionType::Ces => (Some(t.ces_low), Some(t.ces_high)),
+                _ => (None, None),
+            };
+            let choices = choices(question, locale, default_locale, t)
+                .into_iter()
+                .map(|(value, label)| ChoiceView {
+                    checked: given.iter().any(|g| g.trim() == value),
+                    value,
+                    label,
+                })
+                .collect();
+            QuestionView {
+                field: format!("{FIELD_PREFIX}{id}"),
+                kind: kind_name(*question.kind),
+                scale: question.scale.as_deref().map(|s| scale_name(*s)),
+                text: localized(&question.text, locale, default_locale),
+                required: question.required,
+                conditional: question.show_if.is_some(),
+                choices,
+                low_label,
+                high_label,
+                value: match *question.kind {
+                    QuestionType::Text => given.first().cloned().unwrap_or_default(),
+                    _ => String::new(),
+                },
+                max_length: (*question.kind == QuestionType::Text).then(|| {
+                    question
+                        .max_length
+                        .as_deref()
+                        .copied()
+                        .unwrap_or(DEFAULT_MAX_LENGTH)
+                }),
+                error: errors.get(&id).map(|e| e.message(t)),
+                id,
+            }
+        })
+        .collect()
+}
+
+fn choices(
+    question: &Question,
+    locale: &str,
+    default_locale: &str,
+    t: &Texts,
+) -> Vec<(String, String)> {
+    let numbers = |min: u8, max: u8| -> Vec<(String, String)> {
+        (min..=max)
+            .map(|n| (n.to_string(), n.to_string()))
+            .collect()
+    };
+    match *question.kind {
+        QuestionType::Nps => numbers(0, 10),
+        QuestionType::Ces => numbers(1, 7),
+        QuestionType::YesNo => yes_no(t.yes, t.no),
+        QuestionType::Csat => match question.scale.as_deref().copied() {
+            Some(CsatScale::Stars5) => (1..=5u8)
+                .map(|n| {
+                    let stars = "★".repeat(usize::from(n));
+                    let spoken = fill(t.stars, &[("n", n.to_string())]);
+                    (n.to_string(), format!("{stars} {spoken}"))
+                })
+                .collect(),
+            Some(CsatScale::Smileys5) => (1..=5u8)
+                .zip(t.smileys5)
+                .map(|(n, label)| (n.to_string(), label.to_owned()))
+                .collect(),
+            Some(CsatScale::Smileys3) => (1..=3u8)
+                .zip(t.smileys3)
+                .map(|(n, label)| (n.to_string(), label.to_owned()))
+                .collect(),
+            Some(CsatScale::YesNo) => yes_no(t.yes, t.no),
+            Some(CsatScale::GreenRed) => yes_no(t.green, t.red),
+            Some(CsatScale::Score10) | None => numbers(1, 10),
+        },
+        QuestionType::Single | QuestionType::Multi => question
+            .options
+            .iter()
+            .flat_map(|options| options.iter())
+            .map(|o| {
+                (
+                    o.id.to_string(),
+                    localized(&o.label, locale, default_locale),
+                )
+            })
+            .collect(),
+        QuestionType::Text => Vec::new(),
+    }
+}
+
+fn yes_no(yes: &str, no: &str) -> Vec<(String, String)> {
+    vec![
+        ("1".to_owned(), yes.to_owned()),
+        ("0".to_owned(), no.to_owned()),
+    ]
+}
+
+/// The text in `locale`, else in the default locale, else any.
+pub fn localized(text: &Localized, locale: &str, default_locale: &str) -> String {
+    text.get(locale)
+        .or_else(|| text.get(default_locale))
+        .or_else(|| text.values().next())
+        .cloned()
+        .unwrap_or_default()
+}
+
+fn kind_name(kind: QuestionType) -> &'static str {
+    match kind {
+        QuestionType::Nps => "nps",
+        QuestionType::Csat => "csat",
+        QuestionType::Ces => "ces",
+        QuestionType::YesNo => "yes_no",
+        QuestionType::Single => "single",
+        QuestionType::Multi => "multi",
+        QuestionType::Text => "text",
+    }
+}
+
+fn scale_name(scale: CsatScale) -> &'static str {
+    match scale {
+        CsatScale::Stars5 => "stars5",
+        CsatScale::Smileys3 => "smileys3",
+        CsatScale::Smileys5 => "smileys5",
+        CsatScale::Score10 => "score10",
+        CsatScale::YesNo => "yes_no",
+        CsatScale::GreenRed => "green_red",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn survey() -> Survey {
+        serde_saphyr::from_str(
+            r#"
+id: sav
+touchpoint: sav
+channels: [email]
+title: { fr: Votre dossier, en: Your case }
+questions:
+  - id: recommandation
+    type: nps
+    required: true
+    text: { fr: Recommanderiez-vous ?, en: Recommend? }
+  - id: resolu
+    type: yes_no
+    text: { fr: Résolu ?, en: Resolved? }
+  - id: points
+    type: multi
+    required: true
+    show_if: recommandation <= 6
+    options:
+      - { id: delai, label: { fr: Délai, en: Delay } }
+      - { id: suivi, label: { fr: Suivi, en: Follow-up } }
+    text: { fr: Déçu par ?, en: Disappointed by? }
+  - id: pourquoi
+    type: text
+    max_length: 5
+    text: { fr: Pourquoi ?, en: Why? }
+"#,
+        )
+        .expect("valid survey")
+    }
+
+    fn raw(pairs: &[(&str, &str)]) -> RawAnswers {
+        let pairs: Vec<(String, String)> = pairs
+            .iter()
+            .map(|(k, v)| (format!("{FIELD_PREFIX}{k}"), (*v).to_owned()))
+            .collect();
+        RawAnswers::from_form(&pairs)
+    }
+
+    #[test]
+    fn a_promoter_skips_the_conditional_question_even_if_answered() {
+        let answers = validate(
+            &survey(),
+            &raw(&[("recommandation", "9"), ("points", "delai")]),
+        )
+        .expect("valid");
+        assert_eq!(answers.len(), 1);
+        assert_eq!(answers[0].question_id, "recommandation");
+        assert_eq!(answers[0].num_value, Some(9.0));
+    }
+
+    #[test]
+    fn a_detractor_must_answer_the_conditional_question() {
+        let errors = validate(&survey(), &raw(&[("recommandation", "2")])).expect_err("missing");
+        assert_eq!(errors.get("points"), Some(&FieldError::Required));
+        let answers = validate(
+            &survey(),
+            &raw(&[
+                ("recommandation", "2"),
+                ("points", "suivi"),
+                ("points", "delai"),
+                ("points", "suivi"),
+                ("resolu", "oui"),
+            ]),
+        )
+        .expect("valid");
+        let stored: Vec<(&str, u32, Option<&str>, Option<f64>)> = answers
+            .iter()
+            .map(|a| {
+                (
+                    a.question_id.as_str(),
+                    a.ordinal,
+                    a.choice.as_deref(),
+                    a.num_value,
+                )
+            })
+            .collect();
+        assert_eq!(
+            stored,
+            vec![
+                ("recommandation", 0, None, Some(2.0)),
+                ("resolu", 0, None, Some(1.0)),
+                ("points", 0, Some("suivi"), None),
+                ("points", 1, Some("delai"), None),
+            ]
+        );
+    }
+
+    #[test]
+    fn every_problem_is_reported_at_once() {
+        let errors = validate(
+            &survey(),
+            &raw(&[
+                ("recommandation", "11"),
+                ("resolu", "peut-être"),
+                ("pourquoi", "éééééé"),
+            ]),
+        )
+        .expect_err("invalid");
+        assert_eq!(
+            errors.get("recommandation"),
+            Some(&FieldError::OutOfRange { min: 0, max: 10 })
+        );
+        assert_eq!(
+            errors.get("resolu"),
+            Some(&FieldError::OutOfRange { min: 0, max: 1 })
+        );
+        assert_eq!(
+            errors.get("pourquoi"),
+            Some(&FieldError::TooLong { max: 5 })
+        );
+        assert_eq!(
+            errors.get("points"),
+            None,
+            "hidden: its condition reads a bad answer"
+        );
+    }
+
+    #[test]
+    fn five_accented_characters_fit_a_limit_of_five() {
+        let answers = validate(
+            &survey(),
+            &raw(&[("recommandation", "8"), ("pourquoi", "ééééé")]),
+        )
+        .expect("valid");
+        assert_eq!(answers[1].text_value.as_deref(), Some("ééééé"));
+    }
+
+    #[test]
+    fn json_answers_read_like_form_answers() {
+        let object = serde_json::json!({"recommandation": 3, "resolu": false, "points": ["delai"], "pourquoi": null});
+        let raw = RawAnswers::from_json(object.as_object().expect("object"));
+        let answers = validate(&survey(), &raw).expect("valid");
+        assert_eq!(answers.len(), 3);
+        assert_eq!(answers[1].num_value, Some(0.0));
+    }
+
+    #[test]
+    fn the_view_keeps_earlier_answers_and_shows_errors() {
+        let t = super::super::texts::texts("fr");
+        let mut errors = FieldErrors::new();
+        errors.insert("recommandation".into(), FieldError::Required);
+        let view = view(
+            &survey(),
+            "fr",
+            "fr",
+            t,
+            &raw(&[("pourquoi", "lent"), ("resolu", "1")]),
+            &errors,
+        );
+        assert_eq!(view[0].choices.len(), 11);
+        assert_eq!(view[0].low_label, Some("Pas du tout probable"));
+        assert_eq!(
+            view[0].error.as_deref(),
+            Some("Merci de répondre à cette question.")
+        );
+        assert!(view[1].choices[0].checked && view[1].choices[0].label == "Oui");
+        assert!(view[2].conditional);
+        assert_eq!(view[3].value, "lent");
+        assert_eq!(view[3].max_length, Some(5));
+    }
+}

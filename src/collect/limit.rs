@@ -1,0 +1,161 @@
+//! Who is asking and how often: the client address (from the socket, or from a proxy header
+//! only when the operator configured one) and per-address rate limits.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::num::NonZeroU32;
+use std::time::Duration;
+
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{HeaderMap, HeaderName};
+use axum::middleware::Next;
+use axum::response::Response;
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+
+/// The client address of a request, as decided by [`client_address`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientIp(pub IpAddr);
+
+/// How many failures and open-link answers an address may make.
+#[derive(Debug, Clone, Copy)]
+pub struct LimitSettings {
+    /// Unknown, malformed or closed links an address may try in a burst before 429s.
+    pub bad_links_burst: u32,
+    /// How long it takes to earn one more bad-link try.
+    pub bad_links_period: Duration,
+    /// Open-link answers an address may post in a burst.
+    pub open_link_burst: u32,
+    /// How long it takes to earn one more open-link answer.
+    pub open_link_period: Duration,
+}
+
+impl Default for LimitSettings {
+    fn default() -> Self {
+        LimitSettings {
+            bad_links_burst: 20,
+            bad_links_period: Duration::from_secs(6),
+            open_link_burst: 10,
+            open_link_period: Duration::from_secs(30),
+        }
+    }
+}
+
+/// The keyed rate limiters of the server.
+#[derive(Debug)]
+pub struct Limiters {
+    bad_links: DefaultKeyedRateLimiter<IpAddr>,
+    open_link: DefaultKeyedRateLimiter<IpAddr>,
+}
+
+impl Limiters {
+    /// Builds the limiters.
+    pub fn new(settings: &LimitSettings) -> Limiters {
+        Limiters {
+            bad_links: RateLimiter::keyed(quota(
+                settings.bad_links_burst,
+                settings.bad_links_period,
+            )),
+            open_link: RateLimiter::keyed(quota(
+                settings.open_link_burst,
+                settings.open_link_period,
+            )),
+        }
+    }
+
+    /// Counts one unknown, malformed or closed link from `ip`; false once it tried too many.
+    pub fn bad_link(&self, ip: IpAddr) -> bool {
+        self.bad_links.check_key(&ip).is_ok()
+    }
+
+    /// Counts one open-link answer from `ip`; false once it posted too many.
+    pub fn open_link(&self, ip: IpAddr) -> bool {
+        self.open_link.check_key(&ip).is_ok()
+    }
+
+    /// Forgets addresses whose budget is full again, so memory does not grow forever.
+    pub fn forget_idle(&self) {
+        self.bad_links.retain_recent();
+        self.open_link.retain_recent();
+    }
+}
+
+fn quota(burst: u32, period: Duration) -> Quota {
+    let burst = NonZeroU32::new(burst).unwrap_or(NonZeroU32::MIN);
+    Quota::with_period(period.max(Duration::from_millis(1)))
+        .unwrap_or_else(|| Quota::per_second(NonZeroU32::MIN))
+        .allow_burst(burst)
+}
+
+/// The client's address: the last entry of the configured proxy header when there is one
+/// (the address the trusted proxy saw), else the socket's peer address.
+pub fn client_address(
+    headers: &HeaderMap,
+    peer: Option<SocketAddr>,
+    proxy_header: Option<&HeaderName>,
+) -> IpAddr {
+    let from_proxy = proxy_header
+        .and_then(|name| headers.get_all(name).iter().next_back())
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.rsplit(',').next())
+        .and_then(|last| last.trim().parse::<IpAddr>().ok());
+    from_proxy
+        .or_else(|| peer.map(|p| p.ip()))
+        .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED))
+}
+
+/// Middleware that records [`ClientIp`] in the request for the handlers.
+pub async fn attach_client_ip(
+    State(proxy_header): State<Option<HeaderName>>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let peer = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0);
+    let ip = client_address(request.headers(), peer, proxy_header.as_ref());
+    request.extensions_mut().insert(ClientIp(ip));
+    next.run(request).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn proxy_header_is_used_only_when_configured() {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            "x-forwarded-for",
+            "203.0.113.9, 198.51.100.7".parse().expect("header value"),
+        );
+        let peer = Some(SocketAddr::from(([10, 0, 0, 1], 4000)));
+        let name = HeaderName::from_static("x-forwarded-for");
+        assert_eq!(
+            client_address(&headers, peer, None),
+            IpAddr::from([10, 0, 0, 1])
+        );
+        assert_eq!(
+            client_address(&headers, peer, Some(&name)),
+            IpAddr::from([198, 51, 100, 7])
+        );
+        assert_eq!(
+            client_address(&HeaderMap::new(), peer, Some(&name)),
+            IpAddr::from([10, 0, 0, 1])
+        );
+    }
+
+    #[test]
+    fn bad_links_are_limited_per_address() {
+        let limiters = Limiters::new(&LimitSettings {
+            bad_links_burst: 2,
+            bad_links_period: Duration::from_secs(3600),
+            ..LimitSettings::default()
+        });
+        let a = IpAddr::from([192, 0, 2, 1]);
+        let b = IpAddr::from([192, 0, 2, 2]);
+        assert!(limiters.bad_link(a));
+        assert!(limiters.bad_link(a));
+        assert!(!limiters.bad_link(a));
+        assert!(limiters.bad_link(b));
+    }
+}

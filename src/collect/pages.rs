@@ -1,0 +1,142 @@
+//! Rendering the form and the short pages around it from `templates/form/` (embedded,
+//! overridable), with the right status codes.
+
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use serde::Serialize;
+
+use super::AppState;
+use super::form::QuestionView;
+use super::texts::{Texts, texts};
+
+/// The short pages respondents may see.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Message {
+    /// Answers stored.
+    Thanks,
+    /// The link was already used to answer.
+    AlreadyAnswered,
+    /// Unknown, malformed or closed link: one page for all, so nothing tells them apart.
+    Unavailable,
+    /// Asks to confirm unsubscribing (a GET never unsubscribes).
+    ConfirmUnsubscribe,
+    /// Unsubscribed.
+    Unsubscribed,
+    /// Rate limited.
+    TooMany,
+    /// Refused: too large, wrong content type, or a form not bound to this link.
+    Refused,
+    /// The server could not do its job.
+    Error,
+}
+
+impl Message {
+    fn words(self, t: &Texts) -> (&'static str, &'static str) {
+        match self {
+            Message::Thanks => (t.thanks_title, t.thanks_text),
+            Message::AlreadyAnswered => (t.already_title, t.already_text),
+            Message::Unavailable => (t.unavailable_title, t.unavailable_text),
+            Message::ConfirmUnsubscribe => (t.unsubscribe_title, t.unsubscribe_text),
+            Message::Unsubscribed => (t.unsubscribed_title, t.unsubscribed_text),
+            Message::TooMany => (t.too_many_title, t.too_many_text),
+            Message::Refused => (t.refused_title, t.refused_text),
+            Message::Error => (t.error_title, t.error_text),
+        }
+    }
+}
+
+/// Renders a short page; `action` is where its button posts (unsubscribe confirmation).
+pub fn message(
+    state: &AppState,
+    status: StatusCode,
+    locale: &str,
+    message: Message,
+    action: Option<&str>,
+) -> Response {
+    let t = texts(locale);
+    let (title, text) = message.words(t);
+    let context = minijinja::context! {
+        lang => super::texts::language(locale),
+        t => minijinja::value::Serde(t),
+        title => title,
+        text => text,
+        button => (message == Message::ConfirmUnsubscribe).then_some(t.unsubscribe_button),
+        action => action,
+    };
+    render(state, status, "form/message.html", context)
+}
+
+/// What the survey template needs.
+#[derive(Debug, Serialize)]
+pub struct SurveyPage<'a> {
+    /// The `lang` attribute.
+    pub lang: String,
+    /// The form's texts.
+    pub t: &'static Texts,
+    /// Survey title.
+    pub title: String,
+    /// Survey introduction.
+    pub intro: Option<String>,
+    /// Where the form posts.
+    pub action: &'a str,
+    /// Binds the post to this link (personal links only).
+    pub form_key: Option<String>,
+    /// The questions.
+    pub questions: Vec<QuestionView>,
+    /// True when the form comes back with errors.
+    pub has_errors: bool,
+}
+
+/// Renders the survey form.
+pub fn survey(state: &AppState, status: StatusCode, page: &SurveyPage<'_>) -> Response {
+    render(
+        state,
+        status,
+        "form/survey.html",
+        minijinja::Value::from(minijinja::value::Serde(page)),
+    )
+}
+
+fn render(state: &AppState, status: StatusCode, name: &str, context: minijinja::Value) -> Response {
+    match state.0.templates.render(name, context) {
+        Ok(html) => (status, no_store(), Html(html)).into_response(),
+        Err(err) => {
+            eprintln!(
+                "error: template {name} does not render: {err}; fix the override in the templates folder"
+            );
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "The page template is broken; the operator has been told in the server log.",
+            )
+                .into_response()
+        }
+    }
+}
+
+/// Pages behind personal links must not be cached by shared caches.
+fn no_store() -> [(header::HeaderName, &'static str); 1] {
+    [(header::CACHE_CONTROL, "no-store")]
+}
+
+/// `GET /assets/form.css`.
+pub async fn stylesheet(State(state): State<AppState>) -> Response {
+    match state
+        .0
+        .templates
+        .render("form/form.css", minijinja::Value::UNDEFINED)
+    {
+        Ok(css) => (
+            [
+                (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+                (header::CACHE_CONTROL, "public, max-age=3600"),
+            ],
+            css,
+        )
+            .into_response(),
+        Err(err) => {
+            eprintln!("error: template form/form.css does not render: {err}");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+    }
+}

@@ -1,0 +1,197 @@
+//! PostgreSQL side of the web server's store operations (see `store::collect`).
+
+use sqlx::Row;
+use sqlx::types::Json;
+
+use super::PgStore;
+use crate::store::collect::{NewEvent, TokenInvitation, Triggered, Unsubscribed, sql};
+use crate::store::error::BackendError;
+use crate::store::model::{Attributes, NewInvitation, WaveKey, WavePlan};
+use crate::store::sql as shared;
+
+impl PgStore {
+    pub(in crate::store) async fn token_invitation(
+        &self,
+        hash: &[u8; 32],
+    ) -> Result<Option<TokenInvitation>, BackendError> {
+        let Some(row) = sqlx::query(sql::BY_TOKEN_HASH)
+            .bind(&hash[..])
+            .fetch_optional(&self.pool)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let state: String = row.try_get(1)?;
+        Ok(Some(TokenInvitation {
+            invitation_id: row.try_get(0)?,
+            state: state
+                .parse()
+                .map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
+            email: row.try_get(2)?,
+            locale: row.try_get(3)?,
+            contact_data: row.try_get::<Option<Json<Attributes>>, _>(4)?.map(|j| j.0),
+            program_id: row.try_get(5)?,
+            survey_id: row.try_get(6)?,
+            channel_id: row.try_get(7)?,
+            period: row.try_get(8)?,
+            answered: row.try_get(9)?,
+        }))
+    }
+
+    pub(in crate::store) async fn unsubscribe(
+        &self,
+        email: &str,
+        detail: Option<&str>,
+        now: i64,
+    ) -> Result<Unsubscribed, BackendError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(sql::LOG_UNSUBSCRIBED)
+            .bind(email)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        let cancelled = sqlx::query(sql::CANCEL_PENDING)
+            .bind(email)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        let added = sqlx::query(sql::SUPPRESS_UNSUBSCRIBED)
+            .bind(email)
+            .bind(detail)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        tx.commit().await?;
+        Ok(Unsubscribed {
+            newly_suppressed: added == 1,
+            cancelled,
+        })
+    }
+
+    pub(in crate::store) async fn record_event(
+        &self,
+        event: &NewEvent,
+        now: i64,
+    ) -> Result<i64, BackendError> {
+        let mut tx = self.pool.begin().await?;
+        let id: i64 = sqlx::query_scalar(sql::INSERT_EVENT)
+            .bind(&event.program_id)
+            .bind(&event.event)
+            .bind(event.email.as_deref())
+            .bind(Json(&event.attributes))
+            .bind(event.occurred_at.as_second())
+            .bind(now)
+            .fetch_one(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    pub(in crate::store) async fn count_events(
+        &self,
+        program_id: &str,
+        event: &str,
+    ) -> Result<u64, BackendError> {
+        let n: i64 = sqlx::query_scalar(sql::COUNT_EVENTS)
+            .bind(program_id)
+            .bind(event)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(n.unsigned_abs())
+    }
+
+    pub(in crate::store) async fn count_responses(&self) -> Result<u64, BackendError> {
+        let n: i64 = sqlx::query_scalar(sql::COUNT_RESPONSES)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(n.unsigned_abs())
+    }
+
+    pub(in crate::store) async fn set_token_hashes(
+        &self,
+        hashes: &[(i64, [u8; 32])],
+    ) -> Result<(), BackendError> {
+        let mut tx = self.pool.begin().await?;
+        for (id, hash) in hashes {
+            sqlx::query(shared::SET_TOKEN_HASH)
+                .bind(id)
+                .bind(&hash[..])
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub(in crate::store) async fn schedule_triggered(
+        &self,
+        key: &WaveKey,
+        plan: &WavePlan,
+        invitation: &NewInvitation,
+        event: &str,
+        now: i64,
+    ) -> Result<Triggered, BackendError> {
+        let mut tx = self.pool.begin().await?;
+        let created: Option<i64> = sqlx::query_scalar(shared::INSERT_WAVE)
+            .bind(&key.program_id)
+            .bind(&key.survey_id)
+            .bind(&key.channel_id)
+            .bind(&key.period)
+            .bind(i64::from(key.wave))
+            .bind(&plan.sample_id)
+            .bind(plan.seed.to_string())
+            .bind(plan.program_sha256.as_deref())
+            .bind(plan.planned_at.as_second())
+            .bind(now)
+            .fetch_optional(&mut *tx)
+            .await?;
+        let wave_id: i64 = match created {
+            Some(id) => id,
+            None => {
+                sqlx::query_scalar(shared::FIND_WAVE)
+                    .bind(&key.program_id)
+                    .bind(&key.survey_id)
+                    .bind(&key.channel_id)
+                    .bind(&key.period)
+                    .bind(i64::from(key.wave))
+                    .fetch_one(&mut *tx)
+                    .await?
+            }
+        };
+        let inserted: Option<i64> = sqlx::query_scalar(sql::INSERT_ONE_INVITATION)
+            .bind(wave_id)
+            .bind(&invitation.email)
+            .bind(invitation.locale.as_deref())
+            .bind(Json(&invitation.contact_data))
+            .bind(invitation.due_at.as_second())
+            .bind(now)
+            .fetch_optional(&mut *tx)
+            .await?;
+        let outcome = match inserted {
+            Some(id) => {
+                sqlx::query(sql::LOG_ONE_PLANNED)
+                    .bind(id)
+                    .bind(event)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                Triggered {
+                    invitation_id: id,
+                    created: true,
+                }
+            }
+            None => Triggered {
+                invitation_id: sqlx::query_scalar(sql::FIND_INVITATION)
+                    .bind(wave_id)
+                    .bind(&invitation.email)
+                    .fetch_one(&mut *tx)
+                    .await?,
+                created: false,
+            },
+        };
+        tx.commit().await?;
+        Ok(outcome)
+    }
+}

@@ -1,0 +1,276 @@
+//! The survey answered in a real browser, end to end: `ecoute send` writes the invitation
+//! email, its link is opened in headless Chromium driven over WebDriver (chromedriver,
+//! started here on a free port) against the server on a real socket, answered with clicks,
+//! and the answers are read back from the store.
+
+use std::net::{SocketAddr, TcpListener as StdListener};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use ecoute::collect::{AppState, ServerOptions};
+use ecoute::program::CheckContext;
+use ecoute::templates::Templates;
+use fantoccini::{ClientBuilder, Locator};
+use hyper_util::client::legacy::connect::HttpConnector;
+use serde_json::json;
+
+use crate::support::TestDb;
+
+/// A program whose only wave leaves at the first minute of each month, so that `ecoute
+/// send` run now always finds it due, in the period that is open now.
+const PROGRAM: &str = r#"program:
+  id: navigateur
+  title: { fr: Programme navigateur }
+  timezone: Europe/Paris
+  default_locale: fr
+  locales: [fr]
+  sender: { from: "Service clients <avis@example.org>" }
+touchpoints:
+  - { id: livraison, name: { fr: Livraison }, stage: livraison }
+surveys:
+  - id: livraison
+    touchpoint: livraison
+    sample: tous
+    channels: [email]
+    title: { fr: Votre livraison }
+    questions:
+      - { id: recommandation, type: nps, required: true, text: { fr: Recommanderiez-vous Maison Dupont ? } }
+      - { id: satisfaction, type: csat, scale: stars5, required: true, text: { fr: Êtes-vous satisfait(e) ? } }
+      - { id: pourquoi, type: text, show_if: recommandation <= 6, text: { fr: Que devrions-nous améliorer ? } }
+contacts:
+  - { id: fichier, csv: contacts.csv }
+samples:
+  - { id: tous, contacts: fichier, rate: 1.0, seed: 1 }
+channels:
+  - { id: email, type: email, template: invitation }
+periods:
+  cadence: monthly
+  waves: "0 0 1 * *"
+  close_after_days: 10
+"#;
+
+/// The survey link, read out of the invitation email that `ecoute send` wrote to the file
+/// transport (parsed by Python's own email package, an independent parser).
+fn survey_link(scratch: &Path, database_url: &str, public_url: &str) -> String {
+    let sent = Command::new(env!("CARGO_BIN_EXE_ecoute"))
+        .current_dir(scratch)
+        .env_remove("ECOUTE_CONFIG")
+        .env_remove("ECOUTE_SMTP_USERNAME")
+        .env_remove("ECOUTE_SMTP_PASSWORD")
+        .args(["--database-url", database_url, "--mail", "file://outbox"])
+        .args(["--public-url", public_url, "send", "navigateur"])
+        .output()
+        .expect("run ecoute send");
+    assert!(
+        sent.status.success(),
+        "ecoute send failed:\n{}{}",
+        String::from_utf8_lossy(&sent.stdout),
+        String::from_utf8_lossy(&sent.stderr)
+    );
+    let mut emails: Vec<_> = std::fs::read_dir(scratch.join("outbox"))
+        .expect("the outbox folder")
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "eml"))
+        .collect();
+    emails.sort();
+    assert_eq!(emails.len(), 1, "one invitation email");
+    let script = "import email, email.policy, sys\n\
+m = email.message_from_bytes(open(sys.argv[1], 'rb').read(), policy=email.policy.default)\n\
+print(m.get_body(preferencelist=('plain',)).get_content())";
+    let parsed = Command::new("/usr/bin/python3")
+        .args(["-c", script])
+        .arg(&emails[0])
+        .output()
+        .expect("python3");
+    assert!(
+        parsed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&parsed.stderr)
+    );
+    let text = String::from_utf8_lossy(&parsed.stdout).into_owned();
+    text.split_whitespace()
+        .find(|word| word.starts_with(&format!("{public_url}/s/")))
+        .unwrap_or_else(|| panic!("no survey link in the email:\n{text}"))
+        .to_owned()
+}
+
+/// chromedriver on a free port, killed when dropped.
+struct Driver {
+    child: Child,
+    url: String,
+    _profile: tempfile::TempDir,
+}
+
+impl Driver {
+    fn start() -> Driver {
+        let port = StdListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let child = Command::new("chromedriver")
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect(
+                "chromedriver is installed (apt-get install chromium chromium-driver; see .ci/run)",
+            );
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while std::net::TcpStream::connect(SocketAddr::from(([127, 0, 0, 1], port))).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "chromedriver did not start on port {port}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Driver {
+            child,
+            url: format!("http://127.0.0.1:{port}"),
+            _profile: tempfile::tempdir().expect("profile folder"),
+        }
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_respondent_answers_with_clicks_in_chromium() {
+    let scratch = tempfile::tempdir().expect("scratch folder");
+    std::fs::create_dir(scratch.path().join("programs")).expect("programs folder");
+    let program_file = scratch.path().join("programs/navigateur.yaml");
+    std::fs::write(&program_file, PROGRAM).expect("program");
+    std::fs::write(
+        scratch.path().join("programs/contacts.csv"),
+        "email,first_name,locale\nana@example.fr,Ana,fr\n",
+    )
+    .expect("contacts");
+    let db = TestDb::sqlite();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let address = listener.local_addr().expect("address");
+    let link = survey_link(scratch.path(), &db.url, &format!("http://{address}"));
+
+    let program = ecoute::program::load(
+        &program_file,
+        &CheckContext {
+            templates: Templates::new(None),
+        },
+    )
+    .expect("the program is valid");
+    let store = db.open().await;
+    let state = AppState::new(
+        store.clone(),
+        vec![program],
+        Templates::new(None),
+        &ServerOptions::default(),
+    );
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(ecoute::collect::serve(listener, state, async move {
+        let _ = stopped.await;
+    }));
+
+    let driver = Driver::start();
+    let mut capabilities = serde_json::Map::new();
+    capabilities.insert(
+        "goog:chromeOptions".to_owned(),
+        json!({
+            "args": [
+                "--headless=new",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-dev-shm-usage",
+                "--window-size=412,915",
+                format!("--user-data-dir={}", driver._profile.path().display()),
+            ]
+        }),
+    );
+    let client = ClientBuilder::new(HttpConnector::new())
+        .capabilities(capabilities)
+        .connect(&driver.url)
+        .await
+        .expect("a WebDriver session in headless Chromium");
+
+    client.goto(&link).await.expect("open the survey link");
+    let title = client
+        .find(Locator::Css("h1"))
+        .await
+        .expect("title")
+        .text()
+        .await
+        .expect("text");
+    assert_eq!(title, "Votre livraison");
+    // NPS 3 (a detractor, so the "why" question applies), 4 stars, and a comment.
+    client
+        .find(Locator::XPath(
+            "//input[@name='q.recommandation'][@value='3']/parent::label",
+        ))
+        .await
+        .expect("NPS button 3")
+        .click()
+        .await
+        .expect("click NPS");
+    client
+        .find(Locator::XPath(
+            "//input[@name='q.satisfaction'][@value='4']/parent::label",
+        ))
+        .await
+        .expect("4 stars")
+        .click()
+        .await
+        .expect("click CSAT");
+    client
+        .find(Locator::Css("textarea[name='q.pourquoi']"))
+        .await
+        .expect("text area")
+        .send_keys("Le livreur était en retard")
+        .await
+        .expect("type");
+    client
+        .find(Locator::Css("button[type='submit']"))
+        .await
+        .expect("submit button")
+        .click()
+        .await
+        .expect("submit");
+    let thanks = client
+        .wait()
+        .at_most(Duration::from_secs(30))
+        .for_element(Locator::XPath("//h1[contains(., 'Merci')]"))
+        .await
+        .expect("the thank-you page");
+    assert_eq!(thanks.text().await.expect("text"), "Merci !");
+    client.close().await.expect("close the browser");
+
+    let stored = store
+        .response(1)
+        .await
+        .expect("read")
+        .expect("the answers are stored");
+    let answers: Vec<(String, Option<f64>, Option<String>)> = stored
+        .answers
+        .iter()
+        .map(|a| (a.question_id.clone(), a.num_value, a.text_value.clone()))
+        .collect();
+    assert_eq!(
+        answers,
+        vec![
+            (
+                "pourquoi".to_owned(),
+                None,
+                Some("Le livreur était en retard".to_owned())
+            ),
+            ("recommandation".to_owned(), Some(3.0), None),
+            ("satisfaction".to_owned(), Some(4.0), None),
+        ]
+    );
+    let _ = stop.send(());
+    server.await.expect("server task").expect("server");
+}
