@@ -262,6 +262,10 @@ impl PgStore {
             .execute(&mut *tx)
             .await?
             .rows_affected();
+        sqlx::query(sql::FORGET_EVENTS)
+            .bind(email)
+            .execute(&mut *tx)
+            .await?;
         sqlx::query(sql::FORGET_SUPPRESSION_DETAILS)
             .bind(email)
             .execute(&mut *tx)

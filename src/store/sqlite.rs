@@ -292,6 +292,10 @@ impl SqliteStore {
             .execute(&mut *tx)
             .await?
             .rows_affected();
+        sqlx::query(sql::FORGET_EVENTS)
+            .bind(email)
+            .execute(&mut *tx)
+            .await?;
         sqlx::query(sql::FORGET_SUPPRESSION_DETAILS)
             .bind(email)
             .execute(&mut *tx)

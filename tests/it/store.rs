@@ -550,3 +550,42 @@ async fn an_unreachable_postgres_is_a_clear_error() {
         "{message}"
     );
 }
+
+#[tokio::test]
+async fn forget_erases_the_person_from_api_events_too() {
+    let db = TestDb::sqlite();
+    let store = db.open().await;
+    store
+        .record_event(&ecoute::store::NewEvent {
+            program_id: "p".into(),
+            event: "commande_livree".into(),
+            email: Some("alice@x.fr".into()),
+            attributes: json!({"commande": "A-12"})
+                .as_object()
+                .cloned()
+                .unwrap_or_default(),
+            occurred_at: Timestamp::now(),
+        })
+        .await
+        .expect("event");
+    store.forget("alice@x.fr").await.expect("forget");
+    assert_eq!(
+        store
+            .count_events("p", "commande_livree")
+            .await
+            .expect("count"),
+        1
+    );
+    let mut conn = SqliteConnection::connect(&db.url).await.expect("connect");
+    let left: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM events WHERE email IS NOT NULL OR attributes <> '{}'",
+    )
+    .fetch_one(&mut conn)
+    .await
+    .expect("query");
+    assert_eq!(
+        left, 0,
+        "no email or attributes of the forgotten person remain"
+    );
+    store.close().await;
+}
