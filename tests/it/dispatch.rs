@@ -1055,3 +1055,75 @@ async fn two_senders_share_one_postgresql_outbox_without_sending_anything_twice(
     assert_eq!(ids.len(), CONTACTS);
     assert_eq!(smtp.received().len(), CONTACTS, "nothing sent twice");
 }
+
+#[tokio::test]
+async fn the_one_click_unsubscribe_of_an_email_cancels_its_reminders() {
+    use std::io::{Read, Write};
+
+    let smtp = SmtpServer::start(&[]);
+    let scratch = Scratch::new(TestDb::sqlite(), 2, &[]);
+    let output = scratch.send(&smtp.url(), WAVE_TIME, &[]);
+    assert!(output.status.success(), "{}", text(&output));
+
+    // The List-Unsubscribe link of the first email, as a mail client would use it.
+    let email = parse_email(&smtp.messages()[0]);
+    let header = email["headers"]["List-Unsubscribe"]
+        .as_str()
+        .expect("header");
+    let path = header
+        .trim_start_matches("<https://avis.example.org")
+        .split('>')
+        .next()
+        .expect("path")
+        .to_owned();
+    let unsubscribed = email["headers"]["To"].as_str().expect("To").to_owned();
+
+    let mut server = scratch
+        .command(&smtp.url(), &["serve", "--listen", "127.0.0.1:0"])
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start ecoute serve");
+    let mut banner = String::new();
+    BufReader::new(server.stderr.take().expect("stderr"))
+        .read_line(&mut banner)
+        .expect("banner");
+    let address = banner
+        .split("http://")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no address in {banner}"))
+        .to_owned();
+    let body = "List-Unsubscribe=One-Click";
+    let mut stream = std::net::TcpStream::connect(&address).expect("connect");
+    write!(
+        stream,
+        "POST {path} HTTP/1.1\r\nHost: avis.example.org\r\nConnection: close\r\n\
+         Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .expect("request");
+    let mut reply = String::new();
+    stream.read_to_string(&mut reply).expect("reply");
+    signal(&server, "-TERM");
+    let _ = server.wait();
+    assert!(reply.starts_with("HTTP/1.1 200"), "{reply}");
+
+    // Four days later, only the other person is reminded.
+    let later = scratch.send(&smtp.url(), "2026-11-06T09:00:00Z", &[]);
+    assert!(
+        String::from_utf8_lossy(&later.stdout).contains("1 reminders"),
+        "{}",
+        text(&later)
+    );
+    let reminded: Vec<String> = smtp
+        .received()
+        .into_iter()
+        .filter(|(id, _)| id.split('.').nth(2) != Some("0"))
+        .map(|(_, rcpt)| rcpt)
+        .collect();
+    assert_eq!(reminded.len(), 1);
+    assert!(
+        !unsubscribed.contains(&reminded[0]),
+        "{unsubscribed} was reminded"
+    );
+}
