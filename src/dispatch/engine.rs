@@ -252,7 +252,7 @@ async fn claim_loop(
         let want = if busy { (window / 8).max(1) } else { 1 };
         let acquired = tokio::select! {
             permit = Arc::clone(in_flight).acquire_many_owned(u32::try_from(want).unwrap_or(1)) => permit.ok(),
-            _ = interrupt.changed() => None,
+            () = interrupted(&mut interrupt) => None,
         };
         let Some(mut permit) = acquired else {
             continue;
@@ -290,14 +290,16 @@ async fn claim_loop(
                     let pause = now.duration_until(due).unsigned_abs();
                     tokio::select! {
                         () = tokio::time::sleep(pause.clamp(Duration::from_millis(50), Duration::from_secs(5))) => {}
-                        _ = interrupt.changed() => {}
+                        () = interrupted(&mut interrupt) => {}
                     }
                     continue;
                 }
                 _ => return Ok(()),
             }
         }
-        let mut permits = split(permit, claimed.len());
+        // Keep one slot per claimed message; the rest go back at once.
+        let used = permit.split(claimed.len()).unwrap_or(permit);
+        let mut permits = split(used, claimed.len());
         let screened = screen(shared, claimed, now).await?;
         for (item, verdict) in screened {
             let Some(permit) = permits.pop() else { break };
@@ -325,6 +327,13 @@ async fn claim_loop(
                 }
             }
         }
+    }
+}
+
+/// Resolves when Ctrl-C is pressed; never, once nobody can press it any more.
+async fn interrupted(interrupt: &mut watch::Receiver<bool>) {
+    if interrupt.changed().await.is_err() {
+        std::future::pending::<()>().await;
     }
 }
 
