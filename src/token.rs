@@ -113,6 +113,7 @@ impl LinkSecret {
     }
 
     /// The token of one invitation: the same id always gives the same token.
+    #[expect(clippy::expect_used, reason = "HMAC takes keys of any length")]
     pub fn invitation_token(&self, invitation_id: i64) -> Token {
         let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(&self.0)
             .expect("HMAC accepts keys of any length");
