@@ -11,7 +11,7 @@ use axum::body::Body;
 use axum::extract::connect_info::MockConnectInfo;
 use axum::http::{Request, StatusCode, header};
 use ecoute::collect::{AppState, LimitSettings, ServerOptions, router};
-use ecoute::program::{CheckContext, Program};
+use ecoute::program::Program;
 use ecoute::store::{
     Attributes, InvitationState, NewInvitation, Store, SuppressionReason, WaveKey, WavePlan,
 };
@@ -21,7 +21,7 @@ use jiff::Timestamp;
 use serde_json::json;
 use tower::ServiceExt;
 
-use crate::harness::{Test, repo_path};
+use crate::harness::{Project, load_program, repo_path};
 use crate::support::{TestDb, both_backends};
 
 const PROGRAM: &str = "fidelite-clients";
@@ -29,11 +29,7 @@ const ADMIN: &str = "s3cret-admin-token";
 
 /// The example program, loaded as `ecoute serve` loads it.
 pub fn program() -> Program {
-    let context = CheckContext {
-        templates: Templates::new(None),
-    };
-    ecoute::program::load(&repo_path("programs/fidelite-clients.yaml"), &context)
-        .expect("the example program is valid")
+    load_program(&repo_path("programs/fidelite-clients.yaml"))
 }
 
 /// The period the example program is in now (open for answers).
@@ -1111,7 +1107,7 @@ async fn api_responses_are_validated_and_idempotent(db: TestDb) {
 
 #[test]
 fn serve_refuses_a_broken_program_folder() {
-    Test::new()
+    Project::new()
         .file("programs/broken.yaml", "program: {id: x}\n")
         .args(["serve", "--listen", "127.0.0.1:0"])
         .run()
@@ -1124,55 +1120,20 @@ fn serve_refuses_a_broken_program_folder() {
 /// address it prints, and stops on SIGTERM.
 #[test]
 fn the_serve_command_answers_health_checks() {
-    use std::io::{BufRead, BufReader, Read, Write};
-    use std::process::{Command, Stdio};
+    let project = Project::new().repo_file("programs/support-quality.yaml");
+    let server = project.serve();
+    assert!(
+        server.banner.contains("programs: support-quality"),
+        "{}",
+        server.banner
+    );
+    assert!(server.banner.contains("admin API off"), "{}", server.banner);
 
-    let dir = tempfile::tempdir().expect("temporary folder");
-    std::fs::create_dir(dir.path().join("programs")).expect("programs folder");
-    std::fs::copy(
-        repo_path("programs/support-quality.yaml"),
-        dir.path().join("programs/support-quality.yaml"),
-    )
-    .expect("copy program");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_ecoute"))
-        .args(["serve", "--listen", "127.0.0.1:0"])
-        .current_dir(dir.path())
-        .env_remove("ECOUTE_DATABASE_URL")
-        .env_remove("ECOUTE_CONFIG")
-        .env_remove("ECOUTE_ADMIN_TOKEN")
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start ecoute serve");
-    let mut stderr = BufReader::new(child.stderr.take().expect("stderr"));
-    let mut banner = String::new();
-    stderr.read_line(&mut banner).expect("banner");
-    assert!(banner.contains("programs: support-quality"), "{banner}");
-    assert!(banner.contains("admin API off"), "{banner}");
-    let address = banner
-        .split("http://")
-        .nth(1)
-        .and_then(|rest| rest.split_whitespace().next())
-        .expect("listening address")
-        .to_owned();
-
-    let mut stream = std::net::TcpStream::connect(&address).expect("connect");
-    stream
-        .write_all(b"GET /healthz HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n")
-        .expect("request");
-    let mut reply = String::new();
-    stream.read_to_string(&mut reply).expect("reply");
+    let reply = server.request("GET /healthz HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n");
     assert!(reply.starts_with("HTTP/1.1 200"), "{reply}");
     assert!(reply.ends_with("ok"), "{reply}");
 
-    let pid = child.id().to_string();
-    let stopped = Command::new("kill")
-        .args(["-TERM", &pid])
-        .status()
-        .expect("send SIGTERM");
-    assert!(stopped.success());
-    let status = child.wait().expect("wait");
+    let (status, rest) = server.stop();
     assert_eq!(status.code(), Some(0));
-    let mut rest = String::new();
-    stderr.read_to_string(&mut rest).expect("stderr");
     assert!(rest.contains("stopped"), "{rest}");
 }
