@@ -45,6 +45,8 @@ pub struct Fixture {
     pub store: Store,
     /// The secret tokens are derived from.
     pub secret: LinkSecret,
+    /// The period of those invitations (the one open now).
+    pub period: String,
     /// The invitations by email: (id, token).
     pub links: Vec<(String, i64, String)>,
     /// The wave id of those invitations.
@@ -54,12 +56,14 @@ pub struct Fixture {
 }
 
 impl Fixture {
-    /// Invitations in `period` for `emails` (`locale` per email), tokens set.
-    pub async fn new(db: TestDb, period: &str, people: &[(&str, &str)]) -> Fixture {
+    /// Invitations in the period open now for `people` (email, locale), tokens set.
+    pub async fn new(db: TestDb, people: &[(&str, &str)]) -> Fixture {
         let store = db.open().await;
         let secret = LinkSecret::from_bytes([42; 32]);
-        let (wave_id, links) = invite(&store, &secret, period, 1, people).await;
+        let period = current_period(&program());
+        let (wave_id, links) = invite(&store, &secret, &period, 1, people).await;
         Fixture {
+            period,
             store,
             secret,
             links,
@@ -251,14 +255,7 @@ both_backends!(
 );
 
 async fn form_renders_validates_and_stores_once(db: TestDb) {
-    let program = program();
-    let period = current_period(&program);
-    let fx = Fixture::new(
-        db,
-        &period,
-        &[("ana@example.fr", "fr"), ("bob@example.com", "en")],
-    )
-    .await;
+    let fx = Fixture::new(db, &[("ana@example.fr", "fr"), ("bob@example.com", "en")]).await;
     let app = app(&fx.store, None, generous());
 
     let health = get(&app, "/healthz").await;
@@ -325,7 +322,10 @@ async fn form_renders_validates_and_stores_once(db: TestDb) {
     assert_eq!(stored.program_id, PROGRAM);
     assert_eq!(stored.survey_id, "livraison");
     assert_eq!(stored.channel, "email");
-    assert_eq!(stored.period, period, "the period of the invitation's wave");
+    assert_eq!(
+        stored.period, fx.period,
+        "the period of the invitation's wave"
+    );
     let respondent = stored.respondent.expect("respondent attributes");
     assert_eq!(respondent.get("region"), Some(&json!("IDF")));
     assert!(respondent.get("email").is_none(), "no direct identifier");
@@ -382,8 +382,7 @@ async fn form_renders_validates_and_stores_once(db: TestDb) {
 }
 
 async fn bad_answers_reshow_the_form(db: TestDb) {
-    let program = program();
-    let fx = Fixture::new(db, &current_period(&program), &[("ana@example.fr", "fr")]).await;
+    let fx = Fixture::new(db, &[("ana@example.fr", "fr")]).await;
     let app = app(&fx.store, None, generous());
     let token = fx.token("ana@example.fr");
 
@@ -536,8 +535,7 @@ async fn bad_answers_reshow_the_form(db: TestDb) {
 }
 
 async fn links_that_do_not_work_look_alike(db: TestDb) {
-    let program = program();
-    let fx = Fixture::new(db, &current_period(&program), &[("ana@example.fr", "fr")]).await;
+    let fx = Fixture::new(db, &[("ana@example.fr", "fr")]).await;
     let (_, closed) = invite(
         &fx.store,
         &fx.secret,
@@ -601,8 +599,7 @@ async fn links_that_do_not_work_look_alike(db: TestDb) {
 }
 
 async fn concurrent_double_submission_stores_one(db: TestDb) {
-    let program = program();
-    let fx = Fixture::new(db, &current_period(&program), &[("ana@example.fr", "fr")]).await;
+    let fx = Fixture::new(db, &[("ana@example.fr", "fr")]).await;
     let app = app(&fx.store, None, generous());
     let token = fx.token("ana@example.fr");
     let page = get(&app, &format!("/s/{token}")).await;
@@ -637,19 +634,12 @@ async fn concurrent_double_submission_stores_one(db: TestDb) {
 }
 
 async fn unsubscribe_suppresses_and_cancels_pending(db: TestDb) {
-    let program = program();
-    let period = current_period(&program);
-    let fx = Fixture::new(
-        db,
-        &period,
-        &[("ana@example.fr", "fr"), ("bob@example.com", "en")],
-    )
-    .await;
+    let fx = Fixture::new(db, &[("ana@example.fr", "fr"), ("bob@example.com", "en")]).await;
     // Ana has a second pending invitation in a later wave.
     let (later_wave, _) = invite(
         &fx.store,
         &fx.secret,
-        &period,
+        &fx.period,
         2,
         &[("ana@example.fr", "fr")],
     )
