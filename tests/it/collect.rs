@@ -21,7 +21,7 @@ use jiff::Timestamp;
 use serde_json::json;
 use tower::ServiceExt;
 
-use crate::harness::{Project, load_program, repo_path};
+use crate::harness::{Project, answer_values, load_program, repo_path};
 use crate::support::{TestDb, both_backends};
 
 const PROGRAM: &str = "fidelite-clients";
@@ -326,14 +326,10 @@ async fn form_renders_validates_and_stores_once(db: TestDb) {
         stored.period, fx.period,
         "the period of the invitation's wave"
     );
-    let respondent = stored.respondent.expect("respondent attributes");
+    let respondent = stored.respondent.as_ref().expect("respondent attributes");
     assert_eq!(respondent.get("region"), Some(&json!("IDF")));
     assert!(respondent.get("email").is_none(), "no direct identifier");
-    let answers: Vec<(String, Option<f64>, Option<String>)> = stored
-        .answers
-        .iter()
-        .map(|a| (a.question_id.clone(), a.num_value, a.text_value.clone()))
-        .collect();
+    let answers = answer_values(&stored);
     assert_eq!(
         answers,
         vec![

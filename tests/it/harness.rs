@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStderr, Command, ExitStatus, Output, Stdio};
 
 use ecoute::program::{CheckContext, Program};
-use ecoute::store::Store;
+use ecoute::store::{Store, StoredResponse};
 use ecoute::templates::Templates;
 use serde_json::Value;
 
@@ -463,6 +463,16 @@ pub fn load_program(path: &Path) -> Program {
         templates: Templates::new(None),
     };
     ecoute::program::load(path, &context).expect("the program is valid")
+}
+
+/// A stored response's answers as (question, number, text), in the store's order: what
+/// tests compare with the answers they gave.
+pub fn answer_values(response: &StoredResponse) -> Vec<(String, Option<f64>, Option<String>)> {
+    response
+        .answers
+        .iter()
+        .map(|a| (a.question_id.clone(), a.num_value, a.text_value.clone()))
+        .collect()
 }
 
 /// A path inside the repository.

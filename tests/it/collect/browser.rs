@@ -13,7 +13,7 @@ use fantoccini::{ClientBuilder, Locator};
 use hyper_util::client::legacy::connect::HttpConnector;
 use serde_json::json;
 
-use crate::harness::{Project, load_program, parse_email};
+use crate::harness::{Project, answer_values, load_program, parse_email};
 use crate::support::TestDb;
 
 /// A program whose only wave leaves at the first minute of each month, so that `ecoute
@@ -211,11 +211,7 @@ async fn a_respondent_answers_with_clicks_in_chromium() {
         .await
         .expect("read")
         .expect("the answers are stored");
-    let answers: Vec<(String, Option<f64>, Option<String>)> = stored
-        .answers
-        .iter()
-        .map(|a| (a.question_id.clone(), a.num_value, a.text_value.clone()))
-        .collect();
+    let answers = answer_values(&stored);
     assert_eq!(
         answers,
         vec![
