@@ -1,6 +1,6 @@
 //! `ecoute check`: each bad input of the foundation issue gets a precise, positioned error.
 
-use crate::harness::{Test, repo_path};
+use crate::harness::{Project, repo_path};
 
 /// A small valid program; tests break one thing at a time with `replace`.
 const MINIMAL: &str = r#"program:
@@ -55,7 +55,7 @@ targets:
 "#;
 
 fn check_one(content: impl AsRef<[u8]>) -> crate::harness::Ran {
-    Test::new()
+    Project::new()
         .file("programs/p.yaml", content)
         .args(["check"])
         .run()
@@ -72,7 +72,7 @@ fn broken(from: &str, to: &str) -> String {
 
 #[test]
 fn the_example_programs_pass() {
-    Test::new()
+    Project::new()
         .args(["check", &repo_path("programs").display().to_string()])
         .run()
         .status(0)
@@ -234,7 +234,7 @@ fn a_ten_megabyte_file_is_refused_without_a_crash() {
 
 #[test]
 fn in_a_folder_the_bad_file_is_reported_and_the_good_one_is_not_blamed() {
-    Test::new()
+    Project::new()
         .file("programs/good.yaml", MINIMAL)
         .file(
             "programs/bad.yaml",
@@ -251,7 +251,7 @@ fn in_a_folder_the_bad_file_is_reported_and_the_good_one_is_not_blamed() {
 
 #[test]
 fn json_output_lists_diagnostics_for_tools() {
-    let ran = Test::new()
+    let ran = Project::new()
         .file(
             "programs/p.yaml",
             broken(
@@ -325,7 +325,7 @@ fn an_invalid_filter_expression_is_reported() {
 
 #[test]
 fn a_broken_template_override_is_caught_by_check() {
-    Test::new()
+    Project::new()
         .file("programs/p.yaml", MINIMAL)
         .file(
             "mes-modeles/email/invitation.fr.html",
@@ -337,7 +337,7 @@ fn a_broken_template_override_is_caught_by_check() {
         .status(1)
         .stderr_has("email template `invitation` does not render")
         .stderr_has("email/invitation.fr.html");
-    Test::new()
+    Project::new()
         .file("programs/p.yaml", MINIMAL)
         .file("mes-modeles/email/invitation.fr.html", "<p>{% if %}</p>")
         .args(["check", "--templates", "mes-modeles"])
@@ -348,7 +348,7 @@ fn a_broken_template_override_is_caught_by_check() {
 
 #[test]
 fn a_missing_path_is_a_usage_error() {
-    Test::new()
+    Project::new()
         .args(["check", "nowhere"])
         .run()
         .no_panic()
@@ -358,7 +358,7 @@ fn a_missing_path_is_a_usage_error() {
 
 #[test]
 fn the_schema_validates_the_examples() {
-    let ran = Test::new().args(["schema"]).run().status(0);
+    let ran = Project::new().args(["schema"]).run().status(0);
     let schema: serde_json::Value = serde_json::from_str(&ran.stdout()).expect("schema is JSON");
     let validator = jsonschema::validator_for(&schema).expect("a valid JSON Schema");
     for example in [
@@ -390,13 +390,12 @@ fn the_schema_validates_the_examples() {
 
 #[test]
 fn init_scaffolds_a_program_that_passes_and_never_overwrites() {
-    let test = Test::new().file("equipe/ecoute.toml", "# mine\n");
-    let dir = test.path().to_path_buf();
-    test.args(["init", "equipe"])
+    Project::new()
+        .file("equipe/ecoute.toml", "# mine\n")
+        .args(["init", "equipe"])
         .run()
         .status(0)
         .stdout_has("created  equipe/programs/fidelite-clients.yaml")
         .stdout_has("exists   equipe/ecoute.toml (left untouched)")
         .stdout_has("ecoute check");
-    let _ = dir;
 }

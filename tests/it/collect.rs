@@ -11,7 +11,7 @@ use axum::body::Body;
 use axum::extract::connect_info::MockConnectInfo;
 use axum::http::{Request, StatusCode, header};
 use ecoute::collect::{AppState, LimitSettings, ServerOptions, router};
-use ecoute::program::{CheckContext, Program};
+use ecoute::program::Program;
 use ecoute::store::{
     Attributes, InvitationState, NewInvitation, Store, SuppressionReason, WaveKey, WavePlan,
 };
@@ -21,7 +21,7 @@ use jiff::Timestamp;
 use serde_json::json;
 use tower::ServiceExt;
 
-use crate::harness::{Test, repo_path};
+use crate::harness::{Project, answer_values, load_program, repo_path};
 use crate::support::{TestDb, both_backends};
 
 const PROGRAM: &str = "fidelite-clients";
@@ -29,11 +29,7 @@ const ADMIN: &str = "s3cret-admin-token";
 
 /// The example program, loaded as `ecoute serve` loads it.
 pub fn program() -> Program {
-    let context = CheckContext {
-        templates: Templates::new(None),
-    };
-    ecoute::program::load(&repo_path("programs/fidelite-clients.yaml"), &context)
-        .expect("the example program is valid")
+    load_program(&repo_path("programs/fidelite-clients.yaml"))
 }
 
 /// The period the example program is in now (open for answers).
@@ -49,6 +45,8 @@ pub struct Fixture {
     pub store: Store,
     /// The secret tokens are derived from.
     pub secret: LinkSecret,
+    /// The period of those invitations (the one open now).
+    pub period: String,
     /// The invitations by email: (id, token).
     pub links: Vec<(String, i64, String)>,
     /// The wave id of those invitations.
@@ -58,12 +56,14 @@ pub struct Fixture {
 }
 
 impl Fixture {
-    /// Invitations in `period` for `emails` (`locale` per email), tokens set.
-    pub async fn new(db: TestDb, period: &str, people: &[(&str, &str)]) -> Fixture {
+    /// Invitations in the period open now for `people` (email, locale), tokens set.
+    pub async fn new(db: TestDb, people: &[(&str, &str)]) -> Fixture {
         let store = db.open().await;
         let secret = LinkSecret::from_bytes([42; 32]);
-        let (wave_id, links) = invite(&store, &secret, period, 1, people).await;
+        let period = current_period(&program());
+        let (wave_id, links) = invite(&store, &secret, &period, 1, people).await;
         Fixture {
+            period,
             store,
             secret,
             links,
@@ -255,14 +255,7 @@ both_backends!(
 );
 
 async fn form_renders_validates_and_stores_once(db: TestDb) {
-    let program = program();
-    let period = current_period(&program);
-    let fx = Fixture::new(
-        db,
-        &period,
-        &[("ana@example.fr", "fr"), ("bob@example.com", "en")],
-    )
-    .await;
+    let fx = Fixture::new(db, &[("ana@example.fr", "fr"), ("bob@example.com", "en")]).await;
     let app = app(&fx.store, None, generous());
 
     let health = get(&app, "/healthz").await;
@@ -329,15 +322,14 @@ async fn form_renders_validates_and_stores_once(db: TestDb) {
     assert_eq!(stored.program_id, PROGRAM);
     assert_eq!(stored.survey_id, "livraison");
     assert_eq!(stored.channel, "email");
-    assert_eq!(stored.period, period, "the period of the invitation's wave");
-    let respondent = stored.respondent.expect("respondent attributes");
+    assert_eq!(
+        stored.period, fx.period,
+        "the period of the invitation's wave"
+    );
+    let respondent = stored.respondent.as_ref().expect("respondent attributes");
     assert_eq!(respondent.get("region"), Some(&json!("IDF")));
     assert!(respondent.get("email").is_none(), "no direct identifier");
-    let answers: Vec<(String, Option<f64>, Option<String>)> = stored
-        .answers
-        .iter()
-        .map(|a| (a.question_id.clone(), a.num_value, a.text_value.clone()))
-        .collect();
+    let answers = answer_values(&stored);
     assert_eq!(
         answers,
         vec![
@@ -386,8 +378,7 @@ async fn form_renders_validates_and_stores_once(db: TestDb) {
 }
 
 async fn bad_answers_reshow_the_form(db: TestDb) {
-    let program = program();
-    let fx = Fixture::new(db, &current_period(&program), &[("ana@example.fr", "fr")]).await;
+    let fx = Fixture::new(db, &[("ana@example.fr", "fr")]).await;
     let app = app(&fx.store, None, generous());
     let token = fx.token("ana@example.fr");
 
@@ -540,8 +531,7 @@ async fn bad_answers_reshow_the_form(db: TestDb) {
 }
 
 async fn links_that_do_not_work_look_alike(db: TestDb) {
-    let program = program();
-    let fx = Fixture::new(db, &current_period(&program), &[("ana@example.fr", "fr")]).await;
+    let fx = Fixture::new(db, &[("ana@example.fr", "fr")]).await;
     let (_, closed) = invite(
         &fx.store,
         &fx.secret,
@@ -605,8 +595,7 @@ async fn links_that_do_not_work_look_alike(db: TestDb) {
 }
 
 async fn concurrent_double_submission_stores_one(db: TestDb) {
-    let program = program();
-    let fx = Fixture::new(db, &current_period(&program), &[("ana@example.fr", "fr")]).await;
+    let fx = Fixture::new(db, &[("ana@example.fr", "fr")]).await;
     let app = app(&fx.store, None, generous());
     let token = fx.token("ana@example.fr");
     let page = get(&app, &format!("/s/{token}")).await;
@@ -641,19 +630,12 @@ async fn concurrent_double_submission_stores_one(db: TestDb) {
 }
 
 async fn unsubscribe_suppresses_and_cancels_pending(db: TestDb) {
-    let program = program();
-    let period = current_period(&program);
-    let fx = Fixture::new(
-        db,
-        &period,
-        &[("ana@example.fr", "fr"), ("bob@example.com", "en")],
-    )
-    .await;
+    let fx = Fixture::new(db, &[("ana@example.fr", "fr"), ("bob@example.com", "en")]).await;
     // Ana has a second pending invitation in a later wave.
     let (later_wave, _) = invite(
         &fx.store,
         &fx.secret,
-        &period,
+        &fx.period,
         2,
         &[("ana@example.fr", "fr")],
     )
@@ -1111,7 +1093,7 @@ async fn api_responses_are_validated_and_idempotent(db: TestDb) {
 
 #[test]
 fn serve_refuses_a_broken_program_folder() {
-    Test::new()
+    Project::new()
         .file("programs/broken.yaml", "program: {id: x}\n")
         .args(["serve", "--listen", "127.0.0.1:0"])
         .run()
@@ -1124,55 +1106,20 @@ fn serve_refuses_a_broken_program_folder() {
 /// address it prints, and stops on SIGTERM.
 #[test]
 fn the_serve_command_answers_health_checks() {
-    use std::io::{BufRead, BufReader, Read, Write};
-    use std::process::{Command, Stdio};
+    let project = Project::new().repo_file("programs/support-quality.yaml");
+    let server = project.serve();
+    assert!(
+        server.banner.contains("programs: support-quality"),
+        "{}",
+        server.banner
+    );
+    assert!(server.banner.contains("admin API off"), "{}", server.banner);
 
-    let dir = tempfile::tempdir().expect("temporary folder");
-    std::fs::create_dir(dir.path().join("programs")).expect("programs folder");
-    std::fs::copy(
-        repo_path("programs/support-quality.yaml"),
-        dir.path().join("programs/support-quality.yaml"),
-    )
-    .expect("copy program");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_ecoute"))
-        .args(["serve", "--listen", "127.0.0.1:0"])
-        .current_dir(dir.path())
-        .env_remove("ECOUTE_DATABASE_URL")
-        .env_remove("ECOUTE_CONFIG")
-        .env_remove("ECOUTE_ADMIN_TOKEN")
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start ecoute serve");
-    let mut stderr = BufReader::new(child.stderr.take().expect("stderr"));
-    let mut banner = String::new();
-    stderr.read_line(&mut banner).expect("banner");
-    assert!(banner.contains("programs: support-quality"), "{banner}");
-    assert!(banner.contains("admin API off"), "{banner}");
-    let address = banner
-        .split("http://")
-        .nth(1)
-        .and_then(|rest| rest.split_whitespace().next())
-        .expect("listening address")
-        .to_owned();
-
-    let mut stream = std::net::TcpStream::connect(&address).expect("connect");
-    stream
-        .write_all(b"GET /healthz HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n")
-        .expect("request");
-    let mut reply = String::new();
-    stream.read_to_string(&mut reply).expect("reply");
+    let reply = server.request("GET /healthz HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n");
     assert!(reply.starts_with("HTTP/1.1 200"), "{reply}");
     assert!(reply.ends_with("ok"), "{reply}");
 
-    let pid = child.id().to_string();
-    let stopped = Command::new("kill")
-        .args(["-TERM", &pid])
-        .status()
-        .expect("send SIGTERM");
-    assert!(stopped.success());
-    let status = child.wait().expect("wait");
+    let (status, rest) = server.stop();
     assert_eq!(status.code(), Some(0));
-    let mut rest = String::new();
-    stderr.read_to_string(&mut rest).expect("stderr");
     assert!(rest.contains("stopped"), "{rest}");
 }

@@ -4,91 +4,14 @@
 //! dispatcher whose lease was taken over.
 
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use ecoute::store::{OutboxRow, Store};
 use ecoute::token::Token;
 
-use crate::harness::repo_path;
-use crate::support::TestDb;
-
-/// A running test SMTP server, killed on drop.
-pub struct SmtpServer {
-    child: Child,
-    /// Its port on 127.0.0.1.
-    pub port: u16,
-    /// Where it saves what it accepts.
-    pub maildir: tempfile::TempDir,
-}
-
-impl SmtpServer {
-    /// Starts the server with extra options (`--delay`, `--auth`, `--close-after`).
-    pub fn start(options: &[&str]) -> SmtpServer {
-        let maildir = tempfile::tempdir().expect("maildir");
-        let mut child = Command::new("/usr/bin/python3")
-            .args(["-W", "ignore"])
-            .arg(repo_path("tests/smtp/server.py"))
-            .arg("--maildir")
-            .arg(maildir.path())
-            .args(options)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("python3-aiosmtpd is installed (see .ci/run)");
-        let stdout = child.stdout.take().expect("stdout");
-        let mut line = String::new();
-        BufReader::new(stdout)
-            .read_line(&mut line)
-            .expect("the SMTP server prints its port");
-        let port = line
-            .trim()
-            .strip_prefix("PORT ")
-            .and_then(|p| p.parse().ok())
-            .unwrap_or_else(|| panic!("unexpected first line from the SMTP server: {line:?}"));
-        SmtpServer {
-            child,
-            port,
-            maildir,
-        }
-    }
-
-    /// The mail URL of this server.
-    pub fn url(&self) -> String {
-        format!("smtp://127.0.0.1:{}", self.port)
-    }
-
-    /// Every accepted message as (Message-ID, recipient), in order of arrival.
-    pub fn received(&self) -> Vec<(String, String)> {
-        let log =
-            std::fs::read_to_string(self.maildir.path().join("received.log")).unwrap_or_default();
-        log.lines()
-            .filter_map(|line| {
-                let mut fields = line.split('\t');
-                Some((fields.next()?.to_owned(), fields.next()?.to_owned()))
-            })
-            .collect()
-    }
-
-    /// The raw messages saved.
-    pub fn messages(&self) -> Vec<PathBuf> {
-        let mut files: Vec<PathBuf> = std::fs::read_dir(self.maildir.path())
-            .map(|d| d.flatten().map(|e| e.path()).collect())
-            .unwrap_or_default();
-        files.retain(|p| p.extension().is_some_and(|e| e == "eml"));
-        files.sort();
-        files
-    }
-}
-
-impl Drop for SmtpServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+use crate::harness::{Project, Ran, SmtpServer, finished, parse_email, signal};
+use crate::support::{TestDb, both_backends};
 
 const PROGRAM: &str = r#"program:
   id: essai
@@ -122,66 +45,31 @@ periods:
 /// Wave of 2026-11 goes out on 2 November at 10:00 Paris; the period closes 10 December.
 const WAVE_TIME: &str = "2026-11-02T09:00:00Z";
 
-/// A program folder with `n` ordinary contacts plus `special` addresses.
-pub struct Scratch {
-    dir: tempfile::TempDir,
-    db: TestDb,
+/// A project with the test program, `n` ordinary contacts plus `special` addresses, mail
+/// through `mail` and survey links on `https://avis.example.org`.
+fn project(db: TestDb, mail: &str, n: usize, special: &[&str]) -> Project {
+    let mut csv = String::from("email,first_name\n");
+    for address in special {
+        csv.push_str(&format!("{address},Spécial\n"));
+    }
+    for i in 0..n {
+        csv.push_str(&format!("client{i:05}@example.org,Client {i}\n"));
+    }
+    Project::new()
+        .program("essai", PROGRAM)
+        .contacts(&csv)
+        .database(db)
+        .mail(mail)
+        .public_url("https://avis.example.org")
 }
 
-impl Scratch {
-    fn new(db: TestDb, n: usize, special: &[&str]) -> Scratch {
-        let dir = tempfile::tempdir().expect("scratch");
-        let mut csv = String::from("email,first_name\n");
-        for address in special {
-            csv.push_str(&format!("{address},Spécial\n"));
-        }
-        for i in 0..n {
-            csv.push_str(&format!("client{i:05}@example.org,Client {i}\n"));
-        }
-        std::fs::create_dir_all(dir.path().join("programs")).expect("programs");
-        std::fs::write(dir.path().join("programs/essai.yaml"), PROGRAM).expect("program");
-        std::fs::write(dir.path().join("programs/contacts.csv"), csv).expect("contacts");
-        Scratch { dir, db }
-    }
-
-    fn command(&self, mail: &str, args: &[&str]) -> Command {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_ecoute"));
-        command
-            .current_dir(self.dir.path())
-            .env_remove("ECOUTE_CONFIG")
-            .env_remove("ECOUTE_SMTP_USERNAME")
-            .env_remove("ECOUTE_SMTP_PASSWORD")
-            .args(["--database-url", &self.db.url, "--mail", mail])
-            .args(["--public-url", "https://avis.example.org"])
-            .args(args);
-        command
-    }
-
-    fn send(&self, mail: &str, at: &str, extra: &[&str]) -> Output {
-        let mut args = vec!["send", "essai", "--period", "2026-11", "--at", at];
-        args.extend_from_slice(extra);
-        let output = self.command(mail, &args).output().expect("run ecoute send");
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        assert!(!stderr.contains("panicked"), "ecoute panicked:\n{stderr}");
-        output
-    }
-
-    async fn store(&self) -> Store {
-        self.db.open().await
-    }
-
-    fn path(&self) -> &Path {
-        self.dir.path()
-    }
-}
-
-fn text(output: &Output) -> String {
-    format!(
-        "status {:?}\n--- stdout\n{}\n--- stderr\n{}",
-        output.status.code(),
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
+/// `ecoute send` of the 2026-11 wave at the rehearsal time `at`, which must not panic.
+fn send(project: &Project, at: &str, extra: &[&str]) -> Ran {
+    project
+        .args(["send", "essai", "--period", "2026-11", "--at", at])
+        .args(extra)
+        .run()
+        .no_panic()
 }
 
 async fn rows(store: &Store, count: i64) -> Vec<OutboxRow> {
@@ -203,36 +91,12 @@ fn invitation_id(message_id: &str) -> i64 {
         .unwrap_or_else(|| panic!("unexpected Message-ID {message_id}"))
 }
 
-/// Parses a message with Python's own email package (an independent parser) and returns its
-/// headers and the text part, as JSON.
-fn parse_email(path: &Path) -> serde_json::Value {
-    let script = r#"
-import email, email.policy, json, sys
-m = email.message_from_bytes(open(sys.argv[1], 'rb').read(), policy=email.policy.default)
-body = m.get_body(preferencelist=('plain',)).get_content()
-html = m.get_body(preferencelist=('html',)).get_content()
-print(json.dumps({'headers': {k: str(v) for k, v in m.items()}, 'text': body, 'html': html,
-                  'bcc': m.get_all('Bcc')}))
-"#;
-    let output = Command::new("/usr/bin/python3")
-        .args(["-c", script])
-        .arg(path)
-        .output()
-        .expect("python3");
-    assert!(output.status.success(), "{}", text(&output));
-    serde_json::from_slice(&output.stdout).expect("json")
-}
-
 async fn email_is_sent_once_with_a_working_link_and_one_click_unsubscribe(db: TestDb) {
     let smtp = SmtpServer::start(&[]);
-    let scratch = Scratch::new(db, 3, &[]);
-    let output = scratch.send(&smtp.url(), WAVE_TIME, &[]);
-    assert!(output.status.success(), "{}", text(&output));
-    assert!(
-        String::from_utf8_lossy(&output.stdout).contains("sent 3 invitations"),
-        "{}",
-        text(&output)
-    );
+    let project = project(db, &smtp.url(), 3, &[]);
+    send(&project, WAVE_TIME, &[])
+        .status(0)
+        .stdout_has("sent 3 invitations");
     assert_eq!(smtp.received().len(), 3);
 
     let email = parse_email(&smtp.messages()[0]);
@@ -273,7 +137,7 @@ async fn email_is_sent_once_with_a_working_link_and_one_click_unsubscribe(db: Te
         email["html"].as_str().expect("html").contains(link),
         "same link in HTML"
     );
-    let store = scratch.store().await;
+    let store = project.store().await;
     let invitation = store
         .invitation_by_token_hash(&token.hash())
         .await
@@ -287,13 +151,9 @@ async fn email_is_sent_once_with_a_working_link_and_one_click_unsubscribe(db: Te
     assert_eq!(unsubscribe_token, token.as_str());
 
     // A second run sends nothing again: no duplicate.
-    let again = scratch.send(&smtp.url(), WAVE_TIME, &[]);
-    assert!(again.status.success(), "{}", text(&again));
-    assert!(
-        String::from_utf8_lossy(&again.stdout).contains("sent 0 invitations"),
-        "{}",
-        text(&again)
-    );
+    send(&project, WAVE_TIME, &[])
+        .status(0)
+        .stdout_has("sent 0 invitations");
     assert_eq!(smtp.received().len(), 3);
     for row in rows(&store, 3).await {
         assert_eq!(row.state, "sent");
@@ -303,29 +163,21 @@ async fn email_is_sent_once_with_a_working_link_and_one_click_unsubscribe(db: Te
     store.close().await;
 }
 
-#[tokio::test]
-async fn email_is_sent_once_with_a_working_link_and_one_click_unsubscribe_sqlite() {
-    email_is_sent_once_with_a_working_link_and_one_click_unsubscribe(TestDb::sqlite()).await;
-}
-
-#[tokio::test]
-async fn email_is_sent_once_with_a_working_link_and_one_click_unsubscribe_postgres() {
-    email_is_sent_once_with_a_working_link_and_one_click_unsubscribe(TestDb::postgres().await)
-        .await;
-}
+both_backends!(email_is_sent_once_with_a_working_link_and_one_click_unsubscribe);
 
 #[tokio::test]
 async fn a_450_is_deferred_with_backoff_then_sent_on_a_later_run() {
     let smtp = SmtpServer::start(&[]);
-    let scratch = Scratch::new(TestDb::sqlite(), 2, &["defer-once@example.org"]);
-    let output = scratch.send(&smtp.url(), WAVE_TIME, &["--retry-base", "60"]);
-    assert!(output.status.success(), "{}", text(&output));
-    assert!(
-        String::from_utf8_lossy(&output.stdout).contains("deferred 1"),
-        "{}",
-        text(&output)
+    let project = project(
+        TestDb::sqlite(),
+        &smtp.url(),
+        2,
+        &["defer-once@example.org"],
     );
-    let store = scratch.store().await;
+    send(&project, WAVE_TIME, &["--retry-base", "60"])
+        .status(0)
+        .stdout_has("deferred 1");
+    let store = project.store().await;
     let deferred = rows(&store, 3)
         .await
         .into_iter()
@@ -345,18 +197,8 @@ async fn a_450_is_deferred_with_backoff_then_sent_on_a_later_run() {
     );
 
     // Not due yet one second later; due two minutes later.
-    let early = scratch.send(&smtp.url(), "2026-11-02T09:00:01Z", &[]);
-    assert!(
-        String::from_utf8_lossy(&early.stdout).contains("sent 0 invitations"),
-        "{}",
-        text(&early)
-    );
-    let later = scratch.send(&smtp.url(), "2026-11-02T09:02:00Z", &[]);
-    assert!(
-        String::from_utf8_lossy(&later.stdout).contains("sent 1 invitations"),
-        "{}",
-        text(&later)
-    );
+    send(&project, "2026-11-02T09:00:01Z", &[]).stdout_has("sent 0 invitations");
+    send(&project, "2026-11-02T09:02:00Z", &[]).stdout_has("sent 1 invitations");
     let row = store
         .outbox_row(deferred.id)
         .await
@@ -374,16 +216,12 @@ async fn a_450_is_deferred_with_backoff_then_sent_on_a_later_run() {
 #[tokio::test]
 async fn a_550_fails_for_good_and_suppresses_the_address_while_the_others_go() {
     let smtp = SmtpServer::start(&[]);
-    let scratch = Scratch::new(TestDb::sqlite(), 3, &["bounce@example.org"]);
-    let output = scratch.send(&smtp.url(), WAVE_TIME, &[]);
-    assert!(output.status.success(), "{}", text(&output));
-    let stdout = String::from_utf8_lossy(&output.stdout).to_string();
-    assert!(
-        stdout.contains("sent 3 invitations") && stdout.contains("failed 1"),
-        "{}",
-        text(&output)
-    );
-    let store = scratch.store().await;
+    let project = project(TestDb::sqlite(), &smtp.url(), 3, &["bounce@example.org"]);
+    send(&project, WAVE_TIME, &[])
+        .status(0)
+        .stdout_has("sent 3 invitations")
+        .stdout_has("failed 1");
+    let store = project.store().await;
     let suppressions = store
         .suppressions_for("bounce@example.org")
         .await
@@ -391,45 +229,24 @@ async fn a_550_fails_for_good_and_suppresses_the_address_while_the_others_go() {
     assert_eq!(suppressions.len(), 1);
     assert_eq!(suppressions[0].reason.as_str(), "bounced");
     // No retry on a 5xx, even much later.
-    let later = scratch.send(&smtp.url(), "2026-11-03T09:00:00Z", &[]);
-    assert!(
-        String::from_utf8_lossy(&later.stdout).contains("sent 0 invitations"),
-        "{}",
-        text(&later)
-    );
-    let status = scratch
-        .command(&smtp.url(), &["status", "essai"])
-        .output()
-        .expect("status");
-    let status = String::from_utf8_lossy(&status.stdout).to_string();
-    assert!(
-        status.contains("failed 1") && status.contains("sent 3"),
-        "{status}"
-    );
-    assert!(
-        status.contains("bounce@example.org") && status.contains("550"),
-        "{status}"
-    );
+    send(&project, "2026-11-03T09:00:00Z", &[]).stdout_has("sent 0 invitations");
+    project
+        .args(["status", "essai"])
+        .run()
+        .stdout_has("failed 1")
+        .stdout_has("sent 3")
+        .stdout_has("bounce@example.org")
+        .stdout_has("550");
     store.close().await;
 }
 
 #[tokio::test]
 async fn a_connection_dropped_after_the_body_is_retried_and_flagged_possibly_sent_twice() {
     let smtp = SmtpServer::start(&[]);
-    let scratch = Scratch::new(TestDb::sqlite(), 1, &["drop-once@example.org"]);
-    let output = scratch.send(&smtp.url(), WAVE_TIME, &[]);
-    assert!(
-        String::from_utf8_lossy(&output.stdout).contains("deferred 1"),
-        "{}",
-        text(&output)
-    );
-    let later = scratch.send(&smtp.url(), "2026-11-02T09:05:00Z", &[]);
-    assert!(
-        String::from_utf8_lossy(&later.stdout).contains("sent 1 invitations"),
-        "{}",
-        text(&later)
-    );
-    let store = scratch.store().await;
+    let project = project(TestDb::sqlite(), &smtp.url(), 1, &["drop-once@example.org"]);
+    send(&project, WAVE_TIME, &[]).stdout_has("deferred 1");
+    send(&project, "2026-11-02T09:05:00Z", &[]).stdout_has("sent 1 invitations");
+    let store = project.store().await;
     let dropped = rows(&store, 2)
         .await
         .into_iter()
@@ -452,11 +269,11 @@ async fn a_connection_dropped_after_the_body_is_retried_and_flagged_possibly_sen
 #[tokio::test]
 async fn a_pooled_connection_closed_by_the_server_is_replaced_without_losing_a_message() {
     let smtp = SmtpServer::start(&["--close-after", "2"]);
-    let scratch = Scratch::new(TestDb::sqlite(), 7, &[]);
-    let output = scratch.send(&smtp.url(), WAVE_TIME, &["--connections", "1"]);
-    assert!(output.status.success(), "{}", text(&output));
-    let stdout = String::from_utf8_lossy(&output.stdout).to_string();
-    let store = scratch.store().await;
+    let project = project(TestDb::sqlite(), &smtp.url(), 7, &[]);
+    let stdout = send(&project, WAVE_TIME, &["--connections", "1"])
+        .status(0)
+        .stdout();
+    let store = project.store().await;
     let sent = rows(&store, 7)
         .await
         .iter()
@@ -470,8 +287,7 @@ async fn a_pooled_connection_closed_by_the_server_is_replaced_without_losing_a_m
     assert_eq!(sent + deferred, 7, "nothing lost: {stdout}");
     // Retried deferrals go out on a later run; in the end every address got its email once
     // or, when flagged, possibly twice.
-    let later = scratch.send(&smtp.url(), "2026-11-02T10:00:00Z", &["--connections", "1"]);
-    assert!(later.status.success(), "{}", text(&later));
+    send(&project, "2026-11-02T10:00:00Z", &["--connections", "1"]).status(0);
     let all = rows(&store, 7).await;
     assert!(all.iter().all(|r| r.state == "sent"), "{all:?}");
     let mut per_address: HashMap<String, usize> = HashMap::new();
@@ -496,15 +312,16 @@ async fn an_unreachable_server_leaves_invitations_deferred_and_exits_3() {
         .and_then(|l| l.local_addr())
         .expect("free port")
         .port();
-    let scratch = Scratch::new(TestDb::sqlite(), 5, &[]);
-    let output = scratch.send(&format!("smtp://127.0.0.1:{port}"), WAVE_TIME, &[]);
-    assert_eq!(output.status.code(), Some(3), "{}", text(&output));
-    assert!(
-        String::from_utf8_lossy(&output.stderr).contains("cannot be reached"),
-        "{}",
-        text(&output)
+    let project = project(
+        TestDb::sqlite(),
+        &format!("smtp://127.0.0.1:{port}"),
+        5,
+        &[],
     );
-    let store = scratch.store().await;
+    send(&project, WAVE_TIME, &[])
+        .status(3)
+        .stderr_has("cannot be reached");
+    let store = project.store().await;
     let all = rows(&store, 5).await;
     assert!(
         all.iter().all(|r| r.sent_at.is_none()),
@@ -522,23 +339,18 @@ async fn an_unreachable_server_leaves_invitations_deferred_and_exits_3() {
 #[tokio::test]
 async fn wrong_credentials_stop_the_run_and_mark_nothing_sent() {
     let smtp = SmtpServer::start(&["--auth", "ecoute:secret"]);
-    let scratch = Scratch::new(TestDb::sqlite(), 3, &[]);
-    let output = scratch
-        .command(
-            &smtp.url(),
-            &["send", "essai", "--period", "2026-11", "--at", WAVE_TIME],
-        )
-        .env("ECOUTE_SMTP_USERNAME", "ecoute")
-        .env("ECOUTE_SMTP_PASSWORD", "wrong")
-        .output()
-        .expect("run");
-    assert_eq!(output.status.code(), Some(2), "{}", text(&output));
-    assert!(
-        String::from_utf8_lossy(&output.stderr).contains("refused the credentials"),
-        "{}",
-        text(&output)
-    );
-    let store = scratch.store().await;
+    let project = project(TestDb::sqlite(), &smtp.url(), 3, &[]);
+    let send_with_password = |password: &str| {
+        project
+            .args(["send", "essai", "--period", "2026-11", "--at", WAVE_TIME])
+            .env("ECOUTE_SMTP_USERNAME", "ecoute")
+            .env("ECOUTE_SMTP_PASSWORD", password)
+            .run()
+    };
+    send_with_password("wrong")
+        .status(2)
+        .stderr_has("refused the credentials");
+    let store = project.store().await;
     assert!(
         rows(&store, 3)
             .await
@@ -546,32 +358,19 @@ async fn wrong_credentials_stop_the_run_and_mark_nothing_sent() {
             .all(|r| r.state == "planned" && r.attempts == 0)
     );
     // With the right password everything goes.
-    let output = scratch
-        .command(
-            &smtp.url(),
-            &["send", "essai", "--period", "2026-11", "--at", WAVE_TIME],
-        )
-        .env("ECOUTE_SMTP_USERNAME", "ecoute")
-        .env("ECOUTE_SMTP_PASSWORD", "secret")
-        .output()
-        .expect("run");
-    assert!(output.status.success(), "{}", text(&output));
+    send_with_password("secret").status(0);
     assert_eq!(smtp.received().len(), 3);
     store.close().await;
 }
 
 #[tokio::test]
 async fn an_unwritable_outbox_folder_is_a_clear_error_and_nothing_is_marked_sent() {
-    let scratch = Scratch::new(TestDb::sqlite(), 2, &[]);
-    std::fs::write(scratch.path().join("not-a-folder"), "x").expect("file");
-    let output = scratch.send("file://not-a-folder/outbox", WAVE_TIME, &[]);
-    assert_eq!(output.status.code(), Some(2), "{}", text(&output));
-    assert!(
-        String::from_utf8_lossy(&output.stderr).contains("cannot write emails into"),
-        "{}",
-        text(&output)
-    );
-    let store = scratch.store().await;
+    let project =
+        project(TestDb::sqlite(), "file://not-a-folder/outbox", 2, &[]).file("not-a-folder", "x");
+    send(&project, WAVE_TIME, &[])
+        .status(2)
+        .stderr_has("cannot write emails into");
+    let store = project.store().await;
     assert!(rows(&store, 2).await.iter().all(|r| r.state == "planned"));
     store.close().await;
 }
@@ -587,12 +386,19 @@ fn wait_until(deadline: Duration, mut done: impl FnMut() -> bool) -> bool {
     done()
 }
 
-fn signal(child: &Child, signal: &str) {
-    let status = Command::new("kill")
-        .args([signal, &child.id().to_string()])
-        .status()
-        .expect("kill");
-    assert!(status.success(), "kill {signal}");
+/// Waits (5 s at most) until the number of invitations in `sending` satisfies `enough`.
+async fn wait_for_sending(store: &Store, enough: impl Fn(u64) -> bool) -> bool {
+    for _ in 0..200 {
+        let (waves, _) = store.outbox_status(Some("essai"), 0).await.expect("status");
+        if waves
+            .iter()
+            .any(|w| w.states.get("sending").is_some_and(|n| enough(*n)))
+        {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    false
 }
 
 #[tokio::test]
@@ -601,7 +407,7 @@ async fn kill_9_in_the_middle_of_sending_loses_nothing_and_flags_every_duplicate
     const CONCURRENCY: usize = 16;
     const KILLS: usize = 3;
     let smtp = SmtpServer::start(&[]);
-    let scratch = Scratch::new(TestDb::sqlite(), CONTACTS, &[]);
+    let project = project(TestDb::sqlite(), &smtp.url(), CONTACTS, &[]);
     for round in 1..=KILLS {
         // Each run starts 10 s (of rehearsal clock) after the previous one: past the dead
         // sender's 5 s leases, as a real restart would be.
@@ -621,8 +427,9 @@ async fn kill_9_in_the_middle_of_sending_loses_nothing_and_flags_every_duplicate
             "4",
         ];
         let before = smtp.received().len();
-        let mut child = scratch
-            .command(&smtp.url(), &args)
+        let mut child = project
+            .args(args)
+            .command()
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -637,10 +444,9 @@ async fn kill_9_in_the_middle_of_sending_loses_nothing_and_flags_every_duplicate
             "round {round}: the wave finished before the kill; the test needs more contacts"
         );
     }
-    let output = scratch.send(&smtp.url(), "2026-11-02T09:01:00Z", &["--lease", "5"]);
-    assert!(output.status.success(), "{}", text(&output));
+    send(&project, "2026-11-02T09:01:00Z", &["--lease", "5"]).status(0);
 
-    let store = scratch.store().await;
+    let store = project.store().await;
     let all = rows(&store, CONTACTS as i64).await;
     assert_eq!(all.len(), CONTACTS);
     let lost: Vec<&OutboxRow> = all.iter().filter(|r| r.state != "sent").collect();
@@ -695,57 +501,24 @@ async fn kill_9_in_the_middle_of_sending_loses_nothing_and_flags_every_duplicate
 async fn a_paused_dispatcher_cannot_overwrite_what_another_took_over() {
     // Each reply to DATA takes 2 s, so the first dispatcher is caught with messages in flight.
     let smtp = SmtpServer::start(&["--delay", "2"]);
-    let scratch = Scratch::new(TestDb::sqlite(), 4, &[]);
-    let args = [
-        "send",
-        "essai",
-        "--period",
-        "2026-11",
-        "--at",
-        WAVE_TIME,
-        "--lease",
-        "5",
-        "--concurrency",
-        "4",
-        "--connections",
-        "4",
-    ];
-    let first = scratch
-        .command(&smtp.url(), &args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn the first dispatcher");
+    let project = project(TestDb::sqlite(), &smtp.url(), 4, &[]);
+    let first = project
+        .args(["send", "essai", "--period", "2026-11", "--at", WAVE_TIME])
+        .args(["--lease", "5", "--concurrency", "4", "--connections", "4"])
+        .spawn();
     // Wait until its four messages are claimed (the second run would find none otherwise).
-    let store = scratch.store().await;
-    let mut claimed = false;
-    for _ in 0..200 {
-        let (waves, _) = store.outbox_status(Some("essai"), 0).await.expect("status");
-        if waves.iter().any(|w| w.states.get("sending") == Some(&4)) {
-            claimed = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
+    let store = project.store().await;
+    let claimed = wait_for_sending(&store, |sending| sending == 4).await;
     assert!(claimed, "the first dispatcher claimed its batch");
     signal(&first, "-STOP");
     // The second dispatcher starts after the first one's leases expired (rehearsal clock
     // 10 s later) and takes its messages over.
-    let second = scratch.send(&smtp.url(), "2026-11-02T09:00:10Z", &["--lease", "60"]);
-    assert!(second.status.success(), "{}", text(&second));
-    assert!(
-        String::from_utf8_lossy(&second.stdout).contains("sent 4 invitations"),
-        "{}",
-        text(&second)
-    );
+    send(&project, "2026-11-02T09:00:10Z", &["--lease", "60"])
+        .status(0)
+        .stdout_has("sent 4 invitations");
     let fences: Vec<i64> = rows(&store, 4).await.iter().map(|r| r.fence).collect();
     signal(&first, "-CONT");
-    let first = first.wait_with_output().expect("first dispatcher ends");
-    assert!(
-        String::from_utf8_lossy(&first.stdout).contains("4 outcome(s) were not recorded"),
-        "{}",
-        text(&first)
-    );
+    finished(first).stdout_has("4 outcome(s) were not recorded");
     let after = rows(&store, 4).await;
     for (row, fence) in after.iter().zip(&fences) {
         assert_eq!(row.state, "sent");
@@ -763,22 +536,16 @@ async fn a_paused_dispatcher_cannot_overwrite_what_another_took_over() {
 #[tokio::test]
 async fn a_name_with_a_line_break_never_becomes_a_header_and_a_bad_address_fails_alone() {
     let smtp = SmtpServer::start(&[]);
-    let db = TestDb::sqlite();
-    let scratch = Scratch::new(db, 2, &[]);
     // Contact data that slipped past the import: a CR/LF in a name, an invalid address.
     let csv = "email,first_name\n\
                \"camille@example.org\",\"Camille\r\nBcc: victim@example.org\"\n\
                client00000@example.org,Client\n";
-    std::fs::write(scratch.path().join("programs/contacts.csv"), csv).expect("csv");
-    let store = scratch.store().await;
-    let plan = scratch
-        .command(
-            &smtp.url(),
-            &["plan", "essai", "--period", "2026-11", "--commit"],
-        )
-        .output()
-        .expect("plan");
-    assert!(plan.status.success(), "{}", text(&plan));
+    let project = project(TestDb::sqlite(), &smtp.url(), 2, &[]).contacts(csv);
+    let store = project.store().await;
+    project
+        .args(["plan", "essai", "--period", "2026-11", "--commit"])
+        .run()
+        .status(0);
     let wave = store.program_waves("essai").await.expect("waves")[0].id;
     store
         .materialise_wave(
@@ -805,25 +572,20 @@ async fn a_name_with_a_line_break_never_becomes_a_header_and_a_bad_address_fails
         .await
         .expect("a bad row slipped in");
     assert!(wave > 0);
-    let output = scratch.send(&smtp.url(), WAVE_TIME, &["--no-plan"]);
-    assert!(output.status.success(), "{}", text(&output));
-    let stdout = String::from_utf8_lossy(&output.stdout).to_string();
-    assert!(
-        stdout.contains("sent 2 invitations") && stdout.contains("failed 1"),
-        "{}",
-        text(&output)
-    );
+    send(&project, WAVE_TIME, &["--no-plan"])
+        .status(0)
+        .stdout_has("sent 2 invitations")
+        .stdout_has("failed 1");
     for path in smtp.messages() {
         let email = parse_email(&path);
         assert!(email["bcc"].is_null(), "no Bcc header: {email}");
         let to = email["headers"]["To"].as_str().expect("To");
         assert!(!to.contains('\n') && !to.contains('\r'), "{to}");
     }
-    let status = scratch
-        .command(&smtp.url(), &["status", "essai", "--format", "json"])
-        .output()
-        .expect("status");
-    let status: serde_json::Value = serde_json::from_slice(&status.stdout).expect("json");
+    let status = project
+        .args(["status", "essai", "--format", "json"])
+        .run()
+        .json();
     let errors = status["last_errors"].as_array().expect("errors");
     assert!(
         errors.iter().any(|e| e["email"] == "pas une adresse"
@@ -838,10 +600,9 @@ async fn a_name_with_a_line_break_never_becomes_a_header_and_a_bad_address_fails
 #[tokio::test]
 async fn reminders_go_to_those_who_did_not_answer_and_stop_at_the_close() {
     let smtp = SmtpServer::start(&[]);
-    let scratch = Scratch::new(TestDb::sqlite(), 3, &[]);
-    let output = scratch.send(&smtp.url(), WAVE_TIME, &[]);
-    assert!(output.status.success(), "{}", text(&output));
-    let store = scratch.store().await;
+    let project = project(TestDb::sqlite(), &smtp.url(), 3, &[]);
+    send(&project, WAVE_TIME, &[]).status(0);
+    let store = project.store().await;
     let all = rows(&store, 3).await;
     // Reminder 1 is due 4 days after the invitation (2026-11-06 10:00 Paris).
     let expected: jiff::Timestamp = "2026-11-06T09:00:00Z".parse().expect("time");
@@ -875,30 +636,11 @@ async fn reminders_go_to_those_who_did_not_answer_and_stop_at_the_close() {
         )
         .await
         .expect("suppress");
-    let before = scratch.send(&smtp.url(), "2026-11-05T09:00:00Z", &[]);
-    assert!(
-        String::from_utf8_lossy(&before.stdout).contains("0 reminders"),
-        "{}",
-        text(&before)
-    );
-    let first = scratch.send(&smtp.url(), "2026-11-06T09:00:00Z", &[]);
-    assert!(
-        String::from_utf8_lossy(&first.stdout).contains("1 reminders"),
-        "{}",
-        text(&first)
-    );
-    let second = scratch.send(&smtp.url(), "2026-11-12T09:00:00Z", &[]);
-    assert!(
-        String::from_utf8_lossy(&second.stdout).contains("1 reminders"),
-        "{}",
-        text(&second)
-    );
-    let third = scratch.send(&smtp.url(), "2026-11-30T09:00:00Z", &[]);
-    assert!(
-        String::from_utf8_lossy(&third.stdout).contains("0 reminders"),
-        "two at most: {}",
-        text(&third)
-    );
+    send(&project, "2026-11-05T09:00:00Z", &[]).stdout_has("0 reminders");
+    send(&project, "2026-11-06T09:00:00Z", &[]).stdout_has("1 reminders");
+    send(&project, "2026-11-12T09:00:00Z", &[]).stdout_has("1 reminders");
+    // Two at most.
+    send(&project, "2026-11-30T09:00:00Z", &[]).stdout_has("0 reminders");
     let reminded: Vec<String> = smtp
         .received()
         .into_iter()
@@ -918,68 +660,29 @@ async fn reminders_go_to_those_who_did_not_answer_and_stop_at_the_close() {
 #[tokio::test]
 async fn invitations_of_a_closed_period_expire_instead_of_going_out() {
     let smtp = SmtpServer::start(&[]);
-    let scratch = Scratch::new(TestDb::sqlite(), 2, &[]);
-    let plan = scratch
-        .command(
-            &smtp.url(),
-            &["plan", "essai", "--period", "2026-11", "--commit"],
-        )
-        .output()
-        .expect("plan");
-    assert!(plan.status.success(), "{}", text(&plan));
+    let project = project(TestDb::sqlite(), &smtp.url(), 2, &[]);
+    project
+        .args(["plan", "essai", "--period", "2026-11", "--commit"])
+        .run()
+        .status(0);
     // The period closes on 10 December (30 November + 10 days).
-    let output = scratch.send(&smtp.url(), "2026-12-11T09:00:00Z", &["--no-plan"]);
-    assert!(
-        String::from_utf8_lossy(&output.stdout).contains("expired 2"),
-        "{}",
-        text(&output)
-    );
+    send(&project, "2026-12-11T09:00:00Z", &["--no-plan"]).stdout_has("expired 2");
     assert!(smtp.received().is_empty());
 }
 
 #[tokio::test]
 async fn ctrl_c_lets_messages_in_flight_finish_and_leaves_nothing_half_sent() {
     let smtp = SmtpServer::start(&["--delay", "1"]);
-    let scratch = Scratch::new(TestDb::sqlite(), 12, &[]);
-    let store = scratch.store().await;
-    let child = scratch
-        .command(
-            &smtp.url(),
-            &[
-                "send",
-                "essai",
-                "--period",
-                "2026-11",
-                "--at",
-                WAVE_TIME,
-                "--concurrency",
-                "4",
-                "--connections",
-                "4",
-            ],
-        )
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn");
-    let mut claimed = false;
-    for _ in 0..200 {
-        let (waves, _) = store.outbox_status(Some("essai"), 0).await.expect("status");
-        if waves.iter().any(|w| w.states.contains_key("sending")) {
-            claimed = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
+    let project = project(TestDb::sqlite(), &smtp.url(), 12, &[]);
+    let store = project.store().await;
+    let child = project
+        .args(["send", "essai", "--period", "2026-11", "--at", WAVE_TIME])
+        .args(["--concurrency", "4", "--connections", "4"])
+        .spawn();
+    let claimed = wait_for_sending(&store, |sending| sending > 0).await;
     assert!(claimed, "the sender started");
     signal(&child, "-INT");
-    let output = child.wait_with_output().expect("ends");
-    assert_eq!(output.status.code(), Some(130), "{}", text(&output));
-    assert!(
-        String::from_utf8_lossy(&output.stderr).contains("interrupted"),
-        "{}",
-        text(&output)
-    );
+    finished(child).status(130).stderr_has("interrupted");
     let all = rows(&store, 12).await;
     assert!(
         all.iter()
@@ -994,8 +697,7 @@ async fn ctrl_c_lets_messages_in_flight_finish_and_leaves_nothing_half_sent() {
         "what was recorded sent is what the server has"
     );
     // The next run sends exactly the others.
-    let rest = scratch.send(&smtp.url(), "2026-11-02T09:01:00Z", &["--concurrency", "4"]);
-    assert!(rest.status.success(), "{}", text(&rest));
+    send(&project, "2026-11-02T09:01:00Z", &["--concurrency", "4"]).status(0);
     assert_eq!(smtp.received().len(), 12);
     store.close().await;
 }
@@ -1004,39 +706,22 @@ async fn ctrl_c_lets_messages_in_flight_finish_and_leaves_nothing_half_sent() {
 async fn two_senders_share_one_postgresql_outbox_without_sending_anything_twice() {
     const CONTACTS: usize = 400;
     let smtp = SmtpServer::start(&[]);
-    let scratch = Scratch::new(TestDb::postgres().await, CONTACTS, &[]);
-    let plan = scratch
-        .command(
-            &smtp.url(),
-            &["plan", "essai", "--period", "2026-11", "--commit"],
-        )
-        .output()
-        .expect("plan");
-    assert!(plan.status.success(), "{}", text(&plan));
-    let args = [
-        "send",
-        "essai",
-        "--no-plan",
-        "--at",
-        WAVE_TIME,
-        "--concurrency",
-        "8",
-    ];
-    let senders: Vec<Child> = (0..2)
+    let project = project(TestDb::postgres().await, &smtp.url(), CONTACTS, &[]);
+    project
+        .args(["plan", "essai", "--period", "2026-11", "--commit"])
+        .run()
+        .status(0);
+    let senders: Vec<_> = (0..2)
         .map(|_| {
-            scratch
-                .command(&smtp.url(), &args)
-                .stdout(Stdio::piped())
-                .stderr(Stdio::piped())
+            project
+                .args(["send", "essai", "--no-plan", "--at", WAVE_TIME])
+                .args(["--concurrency", "8"])
                 .spawn()
-                .expect("spawn")
         })
         .collect();
     let mut sent_by = Vec::new();
     for sender in senders {
-        let output = sender.wait_with_output().expect("sender ends");
-        assert!(output.status.success(), "{}", text(&output));
-        let stdout = String::from_utf8_lossy(&output.stdout).to_string();
+        let stdout = finished(sender).status(0).stdout();
         let sent: usize = stdout
             .strip_prefix("sent ")
             .and_then(|rest| rest.split_whitespace().next())
@@ -1058,12 +743,9 @@ async fn two_senders_share_one_postgresql_outbox_without_sending_anything_twice(
 
 #[tokio::test]
 async fn the_one_click_unsubscribe_of_an_email_cancels_its_reminders() {
-    use std::io::{Read, Write};
-
     let smtp = SmtpServer::start(&[]);
-    let scratch = Scratch::new(TestDb::sqlite(), 2, &[]);
-    let output = scratch.send(&smtp.url(), WAVE_TIME, &[]);
-    assert!(output.status.success(), "{}", text(&output));
+    let project = project(TestDb::sqlite(), &smtp.url(), 2, &[]);
+    send(&project, WAVE_TIME, &[]).status(0);
 
     // The List-Unsubscribe link of the first email, as a mail client would use it.
     let email = parse_email(&smtp.messages()[0]);
@@ -1078,43 +760,18 @@ async fn the_one_click_unsubscribe_of_an_email_cancels_its_reminders() {
         .to_owned();
     let unsubscribed = email["headers"]["To"].as_str().expect("To").to_owned();
 
-    let mut server = scratch
-        .command(&smtp.url(), &["serve", "--listen", "127.0.0.1:0"])
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start ecoute serve");
-    let mut banner = String::new();
-    BufReader::new(server.stderr.take().expect("stderr"))
-        .read_line(&mut banner)
-        .expect("banner");
-    let address = banner
-        .split("http://")
-        .nth(1)
-        .and_then(|rest| rest.split_whitespace().next())
-        .unwrap_or_else(|| panic!("no address in {banner}"))
-        .to_owned();
+    let server = project.serve();
     let body = "List-Unsubscribe=One-Click";
-    let mut stream = std::net::TcpStream::connect(&address).expect("connect");
-    write!(
-        stream,
+    let reply = server.request(&format!(
         "POST {path} HTTP/1.1\r\nHost: avis.example.org\r\nConnection: close\r\n\
          Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{body}",
         body.len()
-    )
-    .expect("request");
-    let mut reply = String::new();
-    stream.read_to_string(&mut reply).expect("reply");
-    signal(&server, "-TERM");
-    let _ = server.wait();
+    ));
+    let _ = server.stop();
     assert!(reply.starts_with("HTTP/1.1 200"), "{reply}");
 
     // Four days later, only the other person is reminded.
-    let later = scratch.send(&smtp.url(), "2026-11-06T09:00:00Z", &[]);
-    assert!(
-        String::from_utf8_lossy(&later.stdout).contains("1 reminders"),
-        "{}",
-        text(&later)
-    );
+    send(&project, "2026-11-06T09:00:00Z", &[]).stdout_has("1 reminders");
     let reminded: Vec<String> = smtp
         .received()
         .into_iter()

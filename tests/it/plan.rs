@@ -1,7 +1,7 @@
 //! `ecoute plan` and `ecoute contacts`: reproducible samples on both backends, idempotent
 //! commits, and the bad inputs of the store-and-sampling issue.
 
-use crate::harness::Test;
+use crate::harness::Project;
 use crate::support::TestDb;
 
 /// Ten contacts: 3 `pro`, 5 `part`, 2 without a segment.
@@ -57,42 +57,43 @@ periods:
   close_after_days: 10
 "#;
 
-fn scratch(url: &str) -> Test {
-    Test::new()
-        .file("programs/essai.yaml", PROGRAM)
-        .file("programs/contacts.csv", CONTACTS)
+/// The test program and its contacts (also at the top, for `contacts import`).
+fn files() -> Project {
+    Project::new()
+        .program("essai", PROGRAM)
+        .contacts(CONTACTS)
         .file("contacts.csv", CONTACTS)
-        .args(["--database-url", url])
 }
 
-fn import(url: &str) {
-    scratch(url)
+/// [`files`] on `db`.
+fn project(db: TestDb) -> Project {
+    files().database(db)
+}
+
+fn import(project: &Project) {
+    project
         .args(["contacts", "import", "contacts.csv"])
-        .run()
-        .no_panic()
-        .status(0)
+        .success()
         .stdout_has("10 rows read (UTF-8, delimiter ','): 10 imported, 0 updated, 0 rejected");
 }
 
-fn plan_json(url: &str) -> String {
-    scratch(url)
+fn plan_json(project: &Project) -> String {
+    project
         .args([
             "plan", "essai", "--period", "2026-11", "--list", "--format", "json",
         ])
-        .run()
-        .no_panic()
-        .status(0)
+        .success()
         .stdout()
 }
 
 #[tokio::test]
 async fn the_same_inputs_give_byte_identical_plans_on_sqlite_and_postgres() {
-    let sqlite = TestDb::sqlite();
-    let postgres = TestDb::postgres().await;
-    import(&sqlite.url);
-    import(&postgres.url);
-    let on_sqlite = plan_json(&sqlite.url);
-    let on_postgres = plan_json(&postgres.url);
+    let sqlite = project(TestDb::sqlite());
+    let postgres = project(TestDb::postgres().await);
+    import(&sqlite);
+    import(&postgres);
+    let on_sqlite = plan_json(&sqlite);
+    let on_postgres = plan_json(&postgres);
     assert_eq!(on_sqlite, on_postgres);
 
     let plan: serde_json::Value = serde_json::from_str(&on_sqlite).expect("JSON");
@@ -125,9 +126,9 @@ async fn the_same_inputs_give_byte_identical_plans_on_sqlite_and_postgres() {
 
 #[test]
 fn a_missing_filter_attribute_is_counted_and_explained() {
-    let db = TestDb::sqlite();
-    import(&db.url);
-    scratch(&db.url)
+    let project = project(TestDb::sqlite());
+    import(&project);
+    project
         .args(["plan", "essai", "--period", "2026-11"])
         .run()
         .status(0)
@@ -137,13 +138,13 @@ fn a_missing_filter_attribute_is_counted_and_explained() {
 
 #[test]
 fn a_forgotten_person_is_suppressed_in_every_plan() {
-    let db = TestDb::sqlite();
-    import(&db.url);
-    scratch(&db.url)
+    let project = project(TestDb::sqlite());
+    import(&project);
+    project
         .args(["contacts", "forget", "e@example.org"])
         .run()
         .status(0);
-    let plan: serde_json::Value = serde_json::from_str(&plan_json(&db.url)).expect("JSON");
+    let plan: serde_json::Value = serde_json::from_str(&plan_json(&project)).expect("JSON");
     // The CSV source still has the row; suppression excludes it before anything else.
     assert_eq!(plan["surveys"][1]["sample"]["excluded_suppressed"], 1);
     // The store source no longer has the person at all.
@@ -152,26 +153,24 @@ fn a_forgotten_person_is_suppressed_in_every_plan() {
 
 #[tokio::test]
 async fn two_concurrent_commits_on_postgres_create_one_wave() {
-    let db = TestDb::postgres().await;
-    import(&db.url);
-    let commit = |url: String| {
-        std::thread::spawn(move || {
-            scratch(&url)
-                .args([
-                    "plan", "essai", "--period", "2026-11", "--commit", "--format", "json",
-                ])
-                .run()
-                .no_panic()
-                .status(0)
-                .stdout()
-        })
+    let project = project(TestDb::postgres().await);
+    import(&project);
+    let commit = || {
+        project
+            .args([
+                "plan", "essai", "--period", "2026-11", "--commit", "--format", "json",
+            ])
+            .success()
+            .json()
     };
-    let first = commit(db.url.clone());
-    let second = commit(db.url.clone());
-    let outputs: Vec<serde_json::Value> = [first, second]
-        .into_iter()
-        .map(|handle| serde_json::from_str(&handle.join().expect("thread")).expect("JSON"))
-        .collect();
+    let outputs: Vec<serde_json::Value> = std::thread::scope(|scope| {
+        let first = scope.spawn(commit);
+        let second = scope.spawn(commit);
+        [first, second]
+            .into_iter()
+            .map(|handle| handle.join().expect("thread"))
+            .collect()
+    });
     for survey in 0..2 {
         let created: Vec<bool> = outputs
             .iter()
@@ -187,7 +186,7 @@ async fn two_concurrent_commits_on_postgres_create_one_wave() {
             outputs[1]["committed"][survey]["wave_id"]
         );
     }
-    let store = db.open().await;
+    let store = project.store().await;
     let wave_id = outputs[0]["committed"][1]["wave_id"]
         .as_i64()
         .expect("wave id");
@@ -204,8 +203,8 @@ async fn two_concurrent_commits_on_postgres_create_one_wave() {
 
 #[test]
 fn a_database_url_typo_is_a_clear_usage_error() {
-    scratch("sqlit://ecoute.db")
-        .args(["contacts", "list"])
+    files()
+        .args(["--database-url", "sqlit://ecoute.db", "contacts", "list"])
         .run()
         .no_panic()
         .status(2)
@@ -215,37 +214,24 @@ fn a_database_url_typo_is_a_clear_usage_error() {
 
 #[test]
 fn a_semicolon_latin1_export_imports_and_strict_mode_writes_nothing() {
-    let db = TestDb::sqlite();
     let mut latin1 = b"email;first_name;segment\n".to_vec();
     latin1.extend_from_slice(b"zoe@example.org;Zo\xe9;pro\nnot-an-email;Bad;pro\n");
-    Test::new()
+    let project = Project::new()
         .file("export.csv", &latin1)
-        .args([
-            "--database-url",
-            &db.url,
-            "contacts",
-            "import",
-            "export.csv",
-            "--strict",
-        ])
+        .database(TestDb::sqlite());
+    project
+        .args(["contacts", "import", "export.csv", "--strict"])
         .run()
         .status(1)
         .stderr_has("line 3")
         .stdout_has("nothing imported");
-    Test::new()
-        .file("export.csv", &latin1)
-        .args([
-            "--database-url",
-            &db.url,
-            "contacts",
-            "import",
-            "export.csv",
-        ])
+    project
+        .args(["contacts", "import", "export.csv"])
         .run()
         .status(1)
         .stdout_has("(windows-1252, delimiter ';'): 1 imported, 0 updated, 1 rejected");
-    Test::new()
-        .args(["--database-url", &db.url, "contacts", "list"])
+    project
+        .args(["contacts", "list"])
         .run()
         .status(0)
         .stdout_has("zoe@example.org")

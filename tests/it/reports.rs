@@ -1,8 +1,7 @@
 //! Offline answers by CSV, rollups and reports, end to end through the real binary; the
 //! expected KPIs are computed here from the answers, never by ecoute's code.
 
-use std::path::PathBuf;
-use std::process::{Command, Output};
+use std::process::Command;
 
 use ecoute::store::{Answer, Attributes, NewResponse, Store};
 use jiff::Timestamp;
@@ -10,66 +9,35 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 use statrs::distribution::{ContinuousCDF, Normal, StudentsT};
 
-use crate::harness::repo_path;
+use crate::harness::{Project, Run, repo_path};
 use crate::support::{TestDb, both_backends};
 
-/// A folder holding the example program and an SQLite store, kept across several runs.
-struct Scratch {
-    dir: tempfile::TempDir,
+/// `ecoute report` of the example program for `period`, with `extra` arguments.
+fn run_report<'p>(project: &'p Project, period: &str, extra: &[&str]) -> Run<'p> {
+    project
+        .args(["report", "fidelite-clients", "--period", period])
+        .args(extra)
 }
 
-impl Scratch {
-    fn new() -> Scratch {
-        let dir = tempfile::tempdir().expect("temporary folder");
-        std::fs::create_dir_all(dir.path().join("programs/contacts")).expect("folders");
-        for file in ["fidelite-clients.yaml", "contacts/clients.csv"] {
-            std::fs::copy(
-                repo_path(&format!("programs/{file}")),
-                dir.path().join("programs").join(file),
-            )
-            .expect("copy the example program");
-        }
-        Scratch { dir }
-    }
+/// The JSON report of `period` (with `extra` arguments), which must succeed.
+fn report_json(project: &Project, period: &str, extra: &[&str]) -> Value {
+    run_report(project, period, extra)
+        .args(["--format", "json"])
+        .success()
+        .json()
+}
 
-    fn path(&self, relative: &str) -> PathBuf {
-        self.dir.path().join(relative)
-    }
-
-    fn write(&self, relative: &str, text: &str) {
-        std::fs::write(self.path(relative), text).expect("write test file");
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_ecoute"))
-            .args(args)
-            .current_dir(self.dir.path())
-            .env_remove("ECOUTE_DATABASE_URL")
-            .env_remove("ECOUTE_CONFIG")
-            .output()
-            .expect("run the ecoute binary")
-    }
-
-    /// Runs and checks the exit code, printing everything when it differs.
-    fn ok(&self, args: &[&str], code: i32) -> (String, String) {
-        let out = self.run(args);
-        let (stdout, stderr) = (
-            String::from_utf8_lossy(&out.stdout).into_owned(),
-            String::from_utf8_lossy(&out.stderr).into_owned(),
-        );
-        assert_eq!(
-            out.status.code(),
-            Some(code),
-            "ecoute {args:?}\n--- stdout ---\n{stdout}\n--- stderr ---\n{stderr}"
-        );
-        assert!(!stderr.contains("panicked"), "{stderr}");
-        (stdout, stderr)
-    }
-
-    fn json(&self, args: &[&str]) -> Value {
-        let (stdout, _) = self.ok(args, 0);
-        serde_json::from_str(&stdout).expect("the report is JSON")
-    }
+/// `ecoute responses import` of a CSV file into `survey` of the example program.
+fn import<'p>(project: &'p Project, survey: &str, file: &str) -> Run<'p> {
+    project.args([
+        "responses",
+        "import",
+        "--program",
+        "fidelite-clients",
+        "--survey",
+        survey,
+        file,
+    ])
 }
 
 /// Rows `(date, nps, stars, region)` repeated `count` times, numbered from `first`.
@@ -145,54 +113,25 @@ fn close(v: &Value, expected: f64) {
     assert!((num(v) - expected).abs() < 1e-9, "{v} is not {expected}");
 }
 
-fn imported(s: &Scratch) {
-    s.write("livraison.csv", &delivery_csv());
-    s.write("appels.csv", &contact_centre_csv());
-    let (out, _) = s.ok(
-        &[
-            "responses",
-            "import",
-            "--program",
-            "fidelite-clients",
-            "--survey",
-            "livraison",
-            "livraison.csv",
-        ],
-        0,
-    );
-    assert!(out.contains("90 responses imported"), "{out}");
-    let (out, _) = s.ok(
-        &[
-            "responses",
-            "import",
-            "--program",
-            "fidelite-clients",
-            "--survey",
-            "centre-contacts",
-            "appels.csv",
-        ],
-        0,
-    );
-    assert!(out.contains("60 responses imported"), "{out}");
+fn imported(s: &Project) {
+    s.write("livraison.csv", delivery_csv());
+    s.write("appels.csv", contact_centre_csv());
+    import(s, "livraison", "livraison.csv")
+        .success()
+        .stdout_has("90 responses imported");
+    import(s, "centre-contacts", "appels.csv")
+        .success()
+        .stdout_has("60 responses imported");
 }
-
-const REPORT: &[&str] = &[
-    "report",
-    "fidelite-clients",
-    "--period",
-    "2026-11",
-    "--format",
-    "json",
-];
 
 #[test]
 fn two_periods_imported_by_csv_give_the_expected_report() {
-    let s = Scratch::new();
+    let s = Project::example();
     imported(&s);
-    let report = s.json(REPORT);
+    let report = report_json(&s, "2026-11", &[]);
 
     // The stamp: the program file's hash, Paris bounds, responses counted.
-    let program = std::fs::read(s.path("programs/fidelite-clients.yaml")).expect("program");
+    let program = std::fs::read(s.join("programs/fidelite-clients.yaml")).expect("program");
     let sha: String = Sha256::digest(&program)
         .iter()
         .map(|b| format!("{b:02x}"))
@@ -295,16 +234,7 @@ fn two_periods_imported_by_csv_give_the_expected_report() {
     assert_eq!(sav["delta"], Value::Null);
 
     // By segment: IDF were all promoters both months, Nord none.
-    let by_region = s.json(&[
-        "report",
-        "fidelite-clients",
-        "--period",
-        "2026-11",
-        "--by",
-        "segment:region",
-        "--format",
-        "json",
-    ]);
+    let by_region = report_json(&s, "2026-11", &["--by", "segment:region"]);
     let idf = row(&by_region, "IDF", "nps");
     assert_eq!(idf["group_by"], "segment:region");
     assert_eq!(idf["n"], 35);
@@ -314,48 +244,25 @@ fn two_periods_imported_by_csv_give_the_expected_report() {
     close(&nord["value"], -100.0 * 10.0 / 15.0);
 
     // The CSV is the same long form.
-    let (csv, _) = s.ok(
-        &[
-            "report",
-            "fidelite-clients",
-            "--period",
-            "2026-11",
-            "--format",
-            "csv",
-        ],
-        0,
-    );
+    let csv = run_report(&s, "2026-11", &["--format", "csv"])
+        .success()
+        .stdout();
     assert!(csv.starts_with(
         "group_by,group,kpi,n,value,moe95,prev_n,prev_value,delta,p_value,significance,target,target_status\n"
     ));
     assert!(csv.contains("\ntouchpoint,livraison,nps,50,50,"), "{csv}");
 
     // Markdown: the same table, rounded for people, in French.
-    let (md, _) = s.ok(
-        &[
-            "report",
-            "fidelite-clients",
-            "--period",
-            "2026-11",
-            "--format",
-            "md",
-        ],
-        0,
-    );
+    let md = run_report(&s, "2026-11", &["--format", "md"])
+        .success()
+        .stdout();
     assert!(
         md.contains("| Livraison | NPS | 50 | +50 | ±22 | +25 | +25 | 0,150 | non significative | +40 | non concluant |"),
         "{md}"
     );
 
     // A quarter of a monthly program merges its months: Q4 so far is October + November.
-    let quarter = s.json(&[
-        "report",
-        "fidelite-clients",
-        "--period",
-        "2026-Q4",
-        "--format",
-        "json",
-    ]);
+    let quarter = report_json(&s, "2026-Q4", &[]);
     assert_eq!(quarter["stamp"]["responses"], 150);
     close(
         &row(&quarter, "livraison", "nps")["value"],
@@ -365,12 +272,13 @@ fn two_periods_imported_by_csv_give_the_expected_report() {
 
 #[test]
 fn rebuilding_the_rollups_gives_identical_figures() {
-    let s = Scratch::new();
+    let s = Project::example();
     imported(&s);
-    let before = s.json(REPORT);
-    let (out, _) = s.ok(&["db", "rebuild-rollups"], 0);
-    assert!(out.contains("from 150 responses"), "{out}");
-    let after = s.json(REPORT);
+    let before = report_json(&s, "2026-11", &[]);
+    s.args(["db", "rebuild-rollups"])
+        .success()
+        .stdout_has("from 150 responses");
+    let after = report_json(&s, "2026-11", &[]);
     assert_eq!(before["rows"], after["rows"]);
     assert_eq!(
         before["stamp"]["responses_digest"],
@@ -380,7 +288,7 @@ fn rebuilding_the_rollups_gives_identical_figures() {
 
 #[test]
 fn import_errors_name_their_lines_and_strict_imports_nothing() {
-    let s = Scratch::new();
+    let s = Project::example();
     s.write(
         "bad.csv",
         "submitted_at,response_id,recommandation,satisfaction\n\
@@ -391,22 +299,12 @@ fn import_errors_name_their_lines_and_strict_imports_nothing() {
          yesterday,e,9,5\n\
          2026-11-03,f,9,\n",
     );
-    let args = [
-        "responses",
-        "import",
-        "--program",
-        "fidelite-clients",
-        "--survey",
-        "livraison",
-        "bad.csv",
-    ];
-    let mut strict = args.to_vec();
-    strict.push("--strict");
-    let (out, err) = s.ok(&strict, 1);
-    assert!(
-        out.contains("6 rows read, 5 rejected: nothing imported (--strict)"),
-        "{out}"
-    );
+    let ran = import(&s, "livraison", "bad.csv")
+        .args(["--strict"])
+        .run()
+        .status(1)
+        .no_panic()
+        .stdout_has("6 rows read, 5 rejected: nothing imported (--strict)");
     for expected in [
         "bad.csv: line 3: `recommandation`: `11` is not a whole number from 0 to 10",
         "line 4: `recommandation`: `-1` is not a whole number from 0 to 10",
@@ -414,88 +312,64 @@ fn import_errors_name_their_lines_and_strict_imports_nothing() {
         "line 6: `submitted_at` `yesterday` is not a date",
         "line 7: required question `satisfaction` has no answer",
     ] {
-        assert!(err.contains(expected), "missing {expected:?} in {err}");
+        assert!(
+            ran.stderr().contains(expected),
+            "missing {expected:?} in {}",
+            ran.stderr()
+        );
     }
-    let none = s.json(REPORT);
+    let none = report_json(&s, "2026-11", &[]);
     assert_eq!(none["stamp"]["responses"], 0);
 
-    let (out, _) = s.ok(&args, 1);
-    assert!(
-        out.contains("6 rows read: 1 responses imported, 0 already imported, 5 rejected"),
-        "{out}"
-    );
-    let (out, _) = s.ok(&args, 1);
-    assert!(
-        out.contains("0 responses imported, 1 already imported"),
-        "{out}"
-    );
-    let (_, err) = s.ok(
-        &[
-            "responses",
-            "import",
-            "--program",
-            "fidelite-clients",
-            "--survey",
-            "livrason",
-            "bad.csv",
-        ],
-        2,
-    );
-    assert!(err.contains("no survey `livrason`"), "{err}");
+    import(&s, "livraison", "bad.csv")
+        .run()
+        .status(1)
+        .no_panic()
+        .stdout_has("6 rows read: 1 responses imported, 0 already imported, 5 rejected");
+    import(&s, "livraison", "bad.csv")
+        .run()
+        .status(1)
+        .no_panic()
+        .stdout_has("0 responses imported, 1 already imported");
+    import(&s, "livrason", "bad.csv")
+        .run()
+        .status(2)
+        .no_panic()
+        .stderr_has("no survey `livrason`");
 }
 
 #[test]
 fn export_has_the_import_shape_and_round_trips() {
-    let s = Scratch::new();
+    let s = Project::example();
     imported(&s);
-    s.ok(
-        &[
-            "responses",
-            "export",
-            "--program",
-            "fidelite-clients",
-            "--survey",
-            "livraison",
-            "-o",
-            "export.csv",
-        ],
-        0,
-    );
-    let text = std::fs::read_to_string(s.path("export.csv")).expect("export written");
+    s.args([
+        "responses",
+        "export",
+        "--program",
+        "fidelite-clients",
+        "--survey",
+        "livraison",
+        "-o",
+        "export.csv",
+    ])
+    .success();
+    let text = std::fs::read_to_string(s.join("export.csv")).expect("export written");
     let mut lines = text.lines();
     assert_eq!(
         lines.next(),
         Some("response_id,submitted_at,email,channel,recommandation,satisfaction,pourquoi,region")
     );
     assert_eq!(lines.count(), 90);
-    let (out, _) = s.ok(
-        &[
-            "responses",
-            "import",
-            "--program",
-            "fidelite-clients",
-            "--survey",
-            "livraison",
-            "export.csv",
-        ],
-        0,
-    );
-    assert!(
-        out.contains("0 responses imported, 90 already imported"),
-        "{out}"
-    );
+    import(&s, "livraison", "export.csv")
+        .success()
+        .stdout_has("0 responses imported, 90 already imported");
 }
 
 #[test]
 fn bad_report_requests_get_clear_errors() {
-    let s = Scratch::new();
-    let report = |extra: &[&str], code: i32| {
-        let mut args = vec!["report", "fidelite-clients"];
-        args.extend_from_slice(extra);
-        s.ok(&args, code)
-    };
+    let s = Project::example();
     // No responses at all: the report says so, values and deltas are empty.
-    let empty = s.json(REPORT);
+    let empty = report_json(&s, "2026-11", &[]);
     assert_eq!(empty["stamp"]["responses"], 0);
     let notes = empty["stamp"]["notes"].to_string();
     assert!(
@@ -506,60 +380,46 @@ fn bad_report_requests_get_clear_errors() {
     assert_eq!(row(&empty, "all", "nps")["delta"], Value::Null);
 
     imported(&s);
-    let (_, err) = report(&["--period", "2026/11"], 2);
-    assert!(
-        err.contains("accepted formats: `2026-11` (month), `2026-Q3` (quarter)"),
-        "{err}"
-    );
-    let (_, err) = report(&["--period", "2026-W45"], 2);
-    assert!(
-        err.contains("does not line up with the program's monthly periods"),
-        "{err}"
-    );
-    let (_, err) = s.ok(&["report", "inconnu", "--period", "2026-11"], 2);
-    assert!(err.contains("no program `inconnu`"), "{err}");
-    let (_, err) = report(&["--period", "2026-11", "--by", "segment:age"], 2);
-    assert!(
-        err.contains(
-            "no respondent in 2026-11 or 2026-10 has the attribute `age`; attributes seen: region"
+    for (arguments, message) in [
+        (
+            "fidelite-clients --period 2026/11",
+            "accepted formats: `2026-11` (month), `2026-Q3` (quarter)",
         ),
-        "{err}"
-    );
-    let (_, err) = report(&["--period", "2026-11", "--by", "region"], 2);
-    assert!(
-        err.contains("use touchpoint, channel or segment:ATTRIBUTE"),
-        "{err}"
-    );
-    let (_, err) = report(&["--period", "2026-11", "--vs", "2025-11"], 2);
-    assert!(
-        err.contains("cannot compare with 2025-11: it is before the program `fidelite-clients` existed (its first responses are in 2026-10)"),
-        "{err}"
-    );
-    let (_, err) = report(&["--period", "2026-11", "-o", "missing-folder/r.html"], 2);
-    assert!(
-        err.contains("cannot write the report to missing-folder/r.html"),
-        "{err}"
-    );
+        (
+            "fidelite-clients --period 2026-W45",
+            "does not line up with the program's monthly periods",
+        ),
+        ("inconnu --period 2026-11", "no program `inconnu`"),
+        (
+            "fidelite-clients --period 2026-11 --by segment:age",
+            "no respondent in 2026-11 or 2026-10 has the attribute `age`; attributes seen: region",
+        ),
+        (
+            "fidelite-clients --period 2026-11 --by region",
+            "use touchpoint, channel or segment:ATTRIBUTE",
+        ),
+        (
+            "fidelite-clients --period 2026-11 --vs 2025-11",
+            "cannot compare with 2025-11: it is before the program `fidelite-clients` existed (its first responses are in 2026-10)",
+        ),
+        (
+            "fidelite-clients --period 2026-11 -o missing-folder/r.html",
+            "cannot write the report to missing-folder/r.html",
+        ),
+    ] {
+        s.args(["report"])
+            .args(arguments.split(' '))
+            .run()
+            .status(2)
+            .no_panic()
+            .stderr_has(message);
+    }
     // The first month has no previous one: a note, not an error.
-    let first = s.json(&[
-        "report",
-        "fidelite-clients",
-        "--period",
-        "2026-10",
-        "--format",
-        "json",
-    ]);
+    let first = report_json(&s, "2026-10", &[]);
     assert_eq!(first["stamp"]["vs_period"], Value::Null);
     assert_eq!(row(&first, "livraison", "nps")["prev_n"], Value::Null);
     // A later month without answers.
-    let later = s.json(&[
-        "report",
-        "fidelite-clients",
-        "--period",
-        "2026-12",
-        "--format",
-        "json",
-    ]);
+    let later = report_json(&s, "2026-12", &[]);
     assert_eq!(later["stamp"]["responses"], 0);
     assert_eq!(row(&later, "livraison", "nps")["prev_n"], 50);
     assert_eq!(row(&later, "livraison", "nps")["delta"], Value::Null);
@@ -567,8 +427,8 @@ fn bad_report_requests_get_clear_errors() {
 
 #[test]
 fn map_draws_the_journey_without_data() {
-    let s = Scratch::new();
-    let (svg, _) = s.ok(&["map", "fidelite-clients"], 0);
+    let s = Project::example();
+    let svg = s.args(["map", "fidelite-clients"]).success().stdout();
     assert!(svg.starts_with("<?xml"), "{svg}");
     for name in [
         "Site web et espace client",
@@ -577,7 +437,10 @@ fn map_draws_the_journey_without_data() {
     ] {
         assert!(svg.contains(name), "missing {name}");
     }
-    let (mermaid, _) = s.ok(&["map", "fidelite-clients", "--format", "mermaid"], 0);
+    let mermaid = s
+        .args(["map", "fidelite-clients", "--format", "mermaid"])
+        .success()
+        .stdout();
     assert!(mermaid.starts_with("flowchart LR\n"));
     assert!(
         mermaid.contains("tp0 --> tp1 --> tp2 --> tp3 --> tp4"),
@@ -588,62 +451,39 @@ fn map_draws_the_journey_without_data() {
 
 #[test]
 fn calls_export_needs_an_offline_channel_and_a_wave() {
-    let s = Scratch::new();
-    let (_, err) = s.ok(
-        &[
-            "calls",
-            "export",
-            "--program",
-            "fidelite-clients",
-            "--survey",
-            "livraison",
-            "--channel",
-            "email",
-            "--period",
-            "2026-11",
-        ],
-        2,
-    );
-    assert!(err.contains("`email` is not an offline channel"), "{err}");
-    let (_, err) = s.ok(
-        &[
-            "calls",
-            "export",
-            "--program",
-            "fidelite-clients",
-            "--survey",
+    let s = Project::example();
+    for (survey, channel, message) in [
+        ("livraison", "email", "`email` is not an offline channel"),
+        (
             "centre-contacts",
-            "--channel",
             "relance-telephone",
-            "--period",
-            "2026-11",
-        ],
-        2,
-    );
-    assert!(
-        err.contains("no wave 1 of `centre-contacts` on `relance-telephone` in 2026-11"),
-        "{err}"
-    );
+            "no wave 1 of `centre-contacts` on `relance-telephone` in 2026-11",
+        ),
+    ] {
+        s.args(["calls", "export", "--program", "fidelite-clients"])
+            .args([
+                "--survey",
+                survey,
+                "--channel",
+                channel,
+                "--period",
+                "2026-11",
+            ])
+            .run()
+            .status(2)
+            .no_panic()
+            .stderr_has(message);
+    }
 }
 
 /// Renders the example program's HTML report and photographs it with headless Chromium;
 /// the PNG is kept in `target/artefacts/` for CI.
 #[test]
 fn the_html_report_opens_in_chromium() {
-    let s = Scratch::new();
+    let s = Project::example();
     imported(&s);
-    s.ok(
-        &[
-            "report",
-            "fidelite-clients",
-            "--period",
-            "2026-11",
-            "-o",
-            "rapport.html",
-        ],
-        0,
-    );
-    let html = std::fs::read_to_string(s.path("rapport.html")).expect("report written");
+    run_report(&s, "2026-11", &["-o", "rapport.html"]).success();
+    let html = std::fs::read_to_string(s.join("rapport.html")).expect("report written");
     assert!(html.contains("<svg"), "inline SVG");
     for external in ["<script", "<link", "src=\"http", "url(http"] {
         assert!(!html.contains(external), "no external assets: {external}");
@@ -661,7 +501,7 @@ fn the_html_report_opens_in_chromium() {
             "--disable-gpu",
             &format!("--screenshot={}", png.display()),
             "--window-size=1280,2400",
-            &format!("file://{}", s.path("rapport.html").display()),
+            &format!("file://{}", s.join("rapport.html").display()),
         ])
         .output()
         .expect("chromium is installed (see .ci/run)");
@@ -678,7 +518,7 @@ fn the_html_report_opens_in_chromium() {
         bytes.len()
     );
     std::fs::copy(
-        s.path("rapport.html"),
+        s.join("rapport.html"),
         artefacts.join("report-fidelite-clients.html"),
     )
     .expect("keep the HTML next to its screenshot");

@@ -4,17 +4,16 @@
 //! and the answers are read back from the store.
 
 use std::net::{SocketAddr, TcpListener as StdListener};
-use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use ecoute::collect::{AppState, ServerOptions};
-use ecoute::program::CheckContext;
 use ecoute::templates::Templates;
 use fantoccini::{ClientBuilder, Locator};
 use hyper_util::client::legacy::connect::HttpConnector;
 use serde_json::json;
 
+use crate::harness::{Project, answer_values, load_program, parse_email};
 use crate::support::TestDb;
 
 /// A program whose only wave leaves at the first minute of each month, so that `ecoute
@@ -50,46 +49,14 @@ periods:
   close_after_days: 10
 "#;
 
-/// The survey link, read out of the invitation email that `ecoute send` wrote to the file
-/// transport (parsed by Python's own email package, an independent parser).
-fn survey_link(scratch: &Path, database_url: &str, public_url: &str) -> String {
-    let sent = Command::new(env!("CARGO_BIN_EXE_ecoute"))
-        .current_dir(scratch)
-        .env_remove("ECOUTE_CONFIG")
-        .env_remove("ECOUTE_SMTP_USERNAME")
-        .env_remove("ECOUTE_SMTP_PASSWORD")
-        .args(["--database-url", database_url, "--mail", "file://outbox"])
-        .args(["--public-url", public_url, "send", "navigateur"])
-        .output()
-        .expect("run ecoute send");
-    assert!(
-        sent.status.success(),
-        "ecoute send failed:\n{}{}",
-        String::from_utf8_lossy(&sent.stdout),
-        String::from_utf8_lossy(&sent.stderr)
-    );
-    let mut emails: Vec<_> = std::fs::read_dir(scratch.join("outbox"))
-        .expect("the outbox folder")
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|e| e == "eml"))
-        .collect();
-    emails.sort();
+/// The survey link, read out of the invitation email that `ecoute send` wrote to the
+/// project's mail folder (parsed by Python's own email package, an independent parser).
+fn survey_link(project: &Project, public_url: &str) -> String {
+    project.args(["send", "navigateur"]).run().status(0);
+    let emails = project.emails();
     assert_eq!(emails.len(), 1, "one invitation email");
-    let script = "import email, email.policy, sys\n\
-m = email.message_from_bytes(open(sys.argv[1], 'rb').read(), policy=email.policy.default)\n\
-print(m.get_body(preferencelist=('plain',)).get_content())";
-    let parsed = Command::new("/usr/bin/python3")
-        .args(["-c", script])
-        .arg(&emails[0])
-        .output()
-        .expect("python3");
-    assert!(
-        parsed.status.success(),
-        "{}",
-        String::from_utf8_lossy(&parsed.stderr)
-    );
-    let text = String::from_utf8_lossy(&parsed.stdout).into_owned();
+    let email = parse_email(&emails[0]);
+    let text = email["text"].as_str().expect("text part");
     text.split_whitespace()
         .find(|word| word.starts_with(&format!("{public_url}/s/")))
         .unwrap_or_else(|| panic!("no survey link in the email:\n{text}"))
@@ -142,30 +109,20 @@ impl Drop for Driver {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_respondent_answers_with_clicks_in_chromium() {
-    let scratch = tempfile::tempdir().expect("scratch folder");
-    std::fs::create_dir(scratch.path().join("programs")).expect("programs folder");
-    let program_file = scratch.path().join("programs/navigateur.yaml");
-    std::fs::write(&program_file, PROGRAM).expect("program");
-    std::fs::write(
-        scratch.path().join("programs/contacts.csv"),
-        "email,first_name,locale\nana@example.fr,Ana,fr\n",
-    )
-    .expect("contacts");
-    let db = TestDb::sqlite();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
-    let address = listener.local_addr().expect("address");
-    let link = survey_link(scratch.path(), &db.url, &format!("http://{address}"));
+    let public_url = format!("http://{}", listener.local_addr().expect("address"));
+    let project = Project::new()
+        .program("navigateur", PROGRAM)
+        .contacts("email,first_name,locale\nana@example.fr,Ana,fr\n")
+        .database(TestDb::sqlite())
+        .mail_folder()
+        .public_url(&public_url);
+    let link = survey_link(&project, &public_url);
 
-    let program = ecoute::program::load(
-        &program_file,
-        &CheckContext {
-            templates: Templates::new(None),
-        },
-    )
-    .expect("the program is valid");
-    let store = db.open().await;
+    let program = load_program(&project.join("programs/navigateur.yaml"));
+    let store = project.store().await;
     let state = AppState::new(
         store.clone(),
         vec![program],
@@ -254,11 +211,7 @@ async fn a_respondent_answers_with_clicks_in_chromium() {
         .await
         .expect("read")
         .expect("the answers are stored");
-    let answers: Vec<(String, Option<f64>, Option<String>)> = stored
-        .answers
-        .iter()
-        .map(|a| (a.question_id.clone(), a.num_value, a.text_value.clone()))
-        .collect();
+    let answers = answer_values(&stored);
     assert_eq!(
         answers,
         vec![
