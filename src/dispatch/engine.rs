@@ -21,9 +21,10 @@ use jiff::{Timestamp, ToSpan};
 use lettre::message::Mailbox;
 use tokio::sync::{Mutex, Notify, OwnedSemaphorePermit, Semaphore, mpsc, watch};
 
+use super::decide::{self, ChannelWindow, Facts, JudgeContext, ServerSignal, WavePlan, untried};
 use super::message::{Letter, compose};
-use super::policy::{RetryPolicy, SendWindow, Verdict, judge_network_error, judge_reply};
-use super::transport::{Attempt, MailSettings, Session};
+use super::policy::{RetryPolicy, SendWindow};
+use super::transport::{MailSettings, Session};
 use crate::period::Period;
 use crate::program::Program;
 use crate::program::model::{Channel, Weekday as ProgramWeekday};
@@ -154,13 +155,6 @@ struct ChannelPlan {
     reminder_days: Vec<i64>,
     window: Option<SendWindow>,
     limiter: Option<DefaultDirectRateLimiter>,
-}
-
-/// A wave with what its messages need.
-struct WavePlan {
-    survey_id: String,
-    channel_id: String,
-    closes_at: Timestamp,
 }
 
 struct Shared {
@@ -554,8 +548,9 @@ fn limiter(per_second: f64) -> Result<DefaultDirectRateLimiter, DispatchError> {
     Ok(RateLimiter::direct(quota))
 }
 
-/// Decides what can be settled without sending: the period closed, the person suppressed or
-/// fatigued, the send window shut. `None` means "send it".
+/// Settles what can be without sending (the period closed, the person suppressed or
+/// fatigued, the send window shut): fetches the suppression and fatigue facts of the batch
+/// once, then screens each message. `None` means "send it".
 async fn screen(
     shared: &Shared,
     claimed: Vec<Claimed>,
@@ -579,91 +574,29 @@ async fn screen(
         }
         None => Default::default(),
     };
-    let mut screened = Vec::with_capacity(claimed.len());
-    for item in claimed {
-        let settle = |resolution: Resolution, reason: &str, detail: Option<String>| {
-            Some(outcome(&item, resolution, reason, detail))
-        };
-        let verdict = match shared.waves.get(&item.wave_id) {
-            None => settle(
-                Resolution::Postponed {
-                    until: now + 1.hour(),
-                },
-                "unknown wave",
-                Some("the wave appeared after this run started".into()),
-            ),
-            Some(wave) if now >= wave.closes_at => settle(
-                Resolution::Expired,
-                "period closed",
-                Some(format!("the period closed at {}", wave.closes_at)),
-            ),
-            Some(_) if suppressed.contains(&item.email) => {
-                settle(Resolution::Suppressed, "suppressed", None)
-            }
-            Some(_) if item.message == 0 && fatigued.contains(&item.email) => settle(
-                Resolution::Suppressed,
-                "fatigue",
-                Some("contacted recently by another survey".into()),
-            ),
-            Some(wave) => match shared.channels.get(&wave.channel_id) {
-                None => settle(
-                    Resolution::Failed,
-                    "unknown channel",
-                    Some(format!(
-                        "channel `{}` is no longer in the program",
-                        wave.channel_id
-                    )),
-                ),
-                Some(channel) => {
-                    let zone = recipient_zone(&item, &shared.zone);
-                    let opening = channel
-                        .window
-                        .as_ref()
-                        .map(|w| w.next_opening(now, &zone))
-                        .unwrap_or(now);
-                    if opening > now {
-                        settle(
-                            Resolution::Postponed { until: opening },
-                            "send window",
-                            Some(format!("waits for the send window at {opening}")),
-                        )
-                    } else {
-                        None
-                    }
-                }
-            },
-        };
-        screened.push((item, verdict));
-    }
+    let screened = claimed
+        .into_iter()
+        .map(|item| {
+            let wave = shared.waves.get(&item.wave_id);
+            let channel = match wave.and_then(|w| shared.channels.get(&w.channel_id)) {
+                None => ChannelWindow::Gone,
+                Some(ChannelPlan {
+                    window: Some(window),
+                    ..
+                }) => ChannelWindow::Within(window),
+                Some(_) => ChannelWindow::Anytime,
+            };
+            let facts = Facts {
+                wave,
+                channel,
+                suppressed: suppressed.contains(&item.email),
+                contacted_recently: fatigued.contains(&item.email),
+            };
+            let verdict = decide::screen(&item, &facts, &shared.zone, now).outcome(&item);
+            (item, verdict)
+        })
+        .collect();
     Ok(screened)
-}
-
-fn recipient_zone(item: &Claimed, program_zone: &TimeZone) -> TimeZone {
-    item.contact_data
-        .get("timezone")
-        .and_then(|v| v.as_str())
-        .and_then(|name| TimeZone::get(name).ok())
-        .unwrap_or_else(|| program_zone.clone())
-}
-
-fn outcome(
-    item: &Claimed,
-    resolution: Resolution,
-    reason: &str,
-    detail: Option<String>,
-) -> Outcome {
-    Outcome {
-        invitation_id: item.invitation_id,
-        fence: item.fence,
-        message: item.message,
-        resolution,
-        reason: reason.to_owned(),
-        detail,
-        smtp_code: None,
-        maybe_delivered: false,
-        bounce_email: None,
-        contact: None,
-    }
 }
 
 /// Renders, paces and sends one message; always returns an outcome.
@@ -681,7 +614,7 @@ async fn deliver(shared: &Shared, item: Claimed) -> Outcome {
     let outgoing = match render(shared, &item, wave, channel) {
         Ok(outgoing) => outgoing,
         Err(error) => {
-            return outcome(
+            return decide::outcome(
                 &item,
                 Resolution::Failed,
                 "cannot build the email",
@@ -711,126 +644,31 @@ async fn deliver(shared: &Shared, item: Claimed) -> Outcome {
         .unwrap_or_else(|| Session::new(shared.dispatch.mail.clone()));
     let attempt = session.send(&outgoing).await;
     shared.sessions.lock().await.push(session);
-    judge(shared, &item, wave, channel, attempt)
-}
-
-/// Hands a message back untried: due again now, not counted as an attempt.
-fn untried(item: &Claimed, now: Timestamp) -> Outcome {
-    outcome(
-        item,
-        Resolution::Postponed { until: now },
-        "not attempted",
-        Some("the run stopped before this message was sent".into()),
-    )
-}
-
-fn judge(
-    shared: &Shared,
-    item: &Claimed,
-    wave: &WavePlan,
-    channel: &ChannelPlan,
-    attempt: Attempt,
-) -> Outcome {
-    let now = shared.now();
-    let (verdict, code, reason, detail) = match attempt {
-        Attempt::Accepted { code, text } => {
-            (Verdict::Sent, Some(code), "accepted".to_owned(), text)
-        }
-        Attempt::Refused { stage, code, text } => (
-            judge_reply(stage, code),
-            Some(code),
-            format!("smtp {code}"),
-            text,
-        ),
-        Attempt::NoReply { stage, error } => {
-            if stage == super::policy::SmtpStage::Connect {
-                let failures = shared.connect_failures.fetch_add(1, Ordering::SeqCst) + 1;
-                if failures >= shared.options.connect_budget {
-                    shared.request_stop(Stop::Unreachable(error.clone()));
-                }
+    let judgement = decide::judge(
+        &item,
+        attempt,
+        &JudgeContext {
+            now: shared.now(),
+            closes_at: wave.closes_at,
+            retry: &shared.options.retry,
+            jitter: rand::random(),
+            reminder_days: &channel.reminder_days,
+            zone: &shared.zone,
+            program_id: shared.dispatch.program.id(),
+        },
+    );
+    match judgement.signal {
+        ServerSignal::Accepted => shared.connect_failures.store(0, Ordering::SeqCst),
+        ServerSignal::Unreachable(error) => {
+            let failures = shared.connect_failures.fetch_add(1, Ordering::SeqCst) + 1;
+            if failures >= shared.options.connect_budget {
+                shared.request_stop(Stop::Unreachable(error));
             }
-            (
-                judge_network_error(stage),
-                None,
-                "no reply".to_owned(),
-                error,
-            )
         }
-        Attempt::Fatal { error } => {
-            shared.request_stop(Stop::Fatal(error));
-            return untried(item, now);
-        }
-    };
-    if verdict == Verdict::Sent {
-        shared.connect_failures.store(0, Ordering::SeqCst);
+        ServerSignal::Fatal(error) => shared.request_stop(Stop::Fatal(error)),
+        ServerSignal::Quiet => {}
     }
-    let mut result = outcome(item, Resolution::Failed, &reason, Some(detail.clone()));
-    result.smtp_code = code.filter(|_| reason != "accepted");
-    match verdict {
-        Verdict::Sent => {
-            result.resolution = Resolution::Sent {
-                next_reminder_at: next_reminder(shared, item, wave, channel, now),
-            };
-            result.detail = None;
-            result.maybe_delivered = item.taken_over;
-            if item.message == 0 {
-                result.contact =
-                    Some((item.email.clone(), shared.dispatch.program.id().to_owned()));
-            }
-        }
-        Verdict::Retry { maybe_delivered } => {
-            result.maybe_delivered = maybe_delivered;
-            let unit: f64 = rand::random();
-            result.resolution = match shared.options.retry.delay_after(item.attempts + 1, unit) {
-                Some(delay) => {
-                    let at = now.checked_add(delay).unwrap_or(Timestamp::MAX);
-                    if at >= wave.closes_at {
-                        result.reason = format!("{reason}; the period closes before a retry");
-                        Resolution::Expired
-                    } else {
-                        Resolution::Retry { at }
-                    }
-                }
-                None => {
-                    result.reason = format!(
-                        "{reason}; gave up after {} attempts",
-                        shared.options.retry.max_attempts
-                    );
-                    Resolution::Failed
-                }
-            };
-        }
-        Verdict::Fail { bounce } => {
-            if bounce {
-                result.bounce_email = Some(item.email.clone());
-            }
-        }
-    }
-    result
-}
-
-/// The next reminder after message `item.message` was sent: counted in days from the
-/// invitation's own sending, in the program's time zone, and never after the period closes.
-fn next_reminder(
-    shared: &Shared,
-    item: &Claimed,
-    wave: &WavePlan,
-    channel: &ChannelPlan,
-    now: Timestamp,
-) -> Option<Timestamp> {
-    let index = usize::try_from(item.message).ok()?;
-    let days = *channel.reminder_days.get(index)?;
-    let base = if item.message == 0 {
-        now
-    } else {
-        item.sent_at.unwrap_or(now)
-    };
-    let at = base
-        .to_zoned(shared.zone.clone())
-        .checked_add(days.days())
-        .ok()?
-        .timestamp();
-    (at < wave.closes_at).then_some(at)
+    judgement.outcome
 }
 
 fn render(
