@@ -22,7 +22,7 @@ use lettre::message::Mailbox;
 use tokio::sync::{Mutex, Notify, OwnedSemaphorePermit, Semaphore, mpsc, watch};
 
 use super::decide::{self, ChannelWindow, Facts, JudgeContext, ServerSignal, WavePlan, untried};
-use super::message::{Letter, compose};
+use super::message::Stationery;
 use super::policy::{RetryPolicy, SendWindow};
 use super::transport::{MailSettings, Session};
 use crate::period::Period;
@@ -359,6 +359,17 @@ impl Shared {
             .unwrap_or_else(|_| Timestamp::now())
     }
 
+    fn stationery(&self) -> Stationery<'_> {
+        Stationery {
+            program: &self.dispatch.program,
+            templates: &self.dispatch.templates,
+            secret: &self.dispatch.secret,
+            public_url: &self.dispatch.public_url,
+            sender: &self.sender,
+            reply_to: self.reply_to.as_ref(),
+        }
+    }
+
     fn request_stop(&self, stop: Stop) {
         if let Ok(mut current) = self.stop.lock()
             && current.is_none()
@@ -611,14 +622,19 @@ async fn deliver(shared: &Shared, item: Claimed) -> Outcome {
     let Some(channel) = shared.channels.get(&wave.channel_id) else {
         return untried(&item, now);
     };
-    let outgoing = match render(shared, &item, wave, channel) {
+    let template = if item.message == 0 {
+        &channel.template
+    } else {
+        &channel.reminder_template
+    };
+    let outgoing = match shared.stationery().render(&item, &wave.survey_id, template) {
         Ok(outgoing) => outgoing,
         Err(error) => {
             return decide::outcome(
                 &item,
                 Resolution::Failed,
                 "cannot build the email",
-                Some(error),
+                Some(error.to_string()),
             );
         }
     };
@@ -669,103 +685,4 @@ async fn deliver(shared: &Shared, item: Claimed) -> Outcome {
         ServerSignal::Quiet => {}
     }
     judgement.outcome
-}
-
-fn render(
-    shared: &Shared,
-    item: &Claimed,
-    wave: &WavePlan,
-    channel: &ChannelPlan,
-) -> Result<super::message::Outgoing, String> {
-    let program = &shared.dispatch.program;
-    let file = &program.file;
-    let locale = item
-        .locale
-        .as_deref()
-        .filter(|l| file.program.locales.iter().any(|known| known == l))
-        .unwrap_or(&file.program.default_locale)
-        .to_owned();
-    let survey = file
-        .surveys
-        .iter()
-        .find(|s| *s.id == wave.survey_id)
-        .ok_or_else(|| format!("survey `{}` is no longer in the program", wave.survey_id))?;
-    let localized = |texts: &crate::program::model::Localized| {
-        texts
-            .get(&locale)
-            .or_else(|| texts.get(&*file.program.default_locale))
-            .cloned()
-            .unwrap_or_default()
-    };
-    let token = shared.dispatch.secret.invitation_token(item.invitation_id);
-    let base = shared.dispatch.public_url.trim_end_matches('/');
-    let survey_url = format!("{base}/s/{}", token.as_str());
-    let unsubscribe_url = format!("{base}/u/{}", token.as_str());
-    let data = &item.contact_data;
-    let text_of = |key: &str| data.get(key).and_then(|v| v.as_str()).map(str::to_owned);
-    let first_name = text_of("first_name");
-    let last_name = text_of("last_name");
-    let sender_name = shared
-        .sender
-        .name
-        .clone()
-        .unwrap_or_else(|| localized(&file.program.title));
-    let context = minijinja::context! {
-        contact => minijinja::context! {
-            email => item.email.clone(),
-            first_name => first_name.clone(),
-            last_name => last_name.clone(),
-            locale => locale.clone(),
-            attributes => minijinja::Value::from(minijinja::value::Serde(data)),
-        },
-        survey_title => localized(&survey.title),
-        // Built by us from the configured base and a URL-safe token: safe in HTML as is.
-        survey_url => minijinja::Value::from_safe_string(survey_url),
-        unsubscribe_url => minijinja::Value::from_safe_string(unsubscribe_url.clone()),
-        sender_name => sender_name,
-        program_title => localized(&file.program.title),
-    };
-    let template = if item.message == 0 {
-        &channel.template
-    } else {
-        &channel.reminder_template
-    };
-    let templates = &shared.dispatch.templates;
-    let part = |suffix: &str| {
-        let name = format!("email/{template}.{locale}.{suffix}");
-        templates
-            .render(&name, context.clone())
-            .map_err(|e| format!("template {name}: {e}"))
-    };
-    let subject = part("subject.txt")?;
-    let text = part("txt")?;
-    let html = part("html")?;
-    let to_name = match (&first_name, &last_name) {
-        (Some(f), Some(l)) => Some(format!("{f} {l}")),
-        (Some(n), None) | (None, Some(n)) => Some(n.clone()),
-        (None, None) => None,
-    };
-    let domain = shared.sender.email.domain().to_owned();
-    compose(&Letter {
-        from: &shared.sender,
-        reply_to: shared.reply_to.as_ref(),
-        to_email: &item.email,
-        to_name,
-        subject: subject.trim(),
-        text,
-        html,
-        message_id: format!(
-            "ecoute.{}.{}.{}@{domain}",
-            item.invitation_id,
-            item.message,
-            program.id()
-        ),
-        unsubscribe_url: &unsubscribe_url,
-        unsubscribe_mailto: format!(
-            "mailto:{}?subject=unsubscribe%20{}",
-            shared.sender.email,
-            token.as_str()
-        ),
-    })
-    .map_err(|e| e.to_string())
 }
