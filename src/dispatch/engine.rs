@@ -124,6 +124,29 @@ pub struct Tally {
     pub fenced_out: u64,
 }
 
+impl Tally {
+    /// Counts one outcome the store took; `fenced_out` when it refused it because another
+    /// dispatcher owns the message now.
+    fn count(&mut self, outcome: &Outcome, fenced_out: bool) {
+        if fenced_out {
+            self.fenced_out += 1;
+            return;
+        }
+        match (outcome.resolution, outcome.message) {
+            (Resolution::Sent { .. }, 0) => self.sent += 1,
+            (Resolution::Sent { .. }, _) => self.reminders += 1,
+            (Resolution::Retry { .. }, _) => self.deferred += 1,
+            (Resolution::Failed, _) => self.failed += 1,
+            (Resolution::Suppressed, _) => self.suppressed += 1,
+            (Resolution::Expired, _) => self.expired += 1,
+            (Resolution::Postponed { .. }, _) => self.postponed += 1,
+        }
+        if outcome.maybe_delivered {
+            self.possibly_duplicate += 1;
+        }
+    }
+}
+
 /// Why a run ended early.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Stop {
@@ -411,22 +434,10 @@ async fn commit(shared: &Shared, batch: Vec<Done>, tally: &mut Tally) -> Result<
         .record(&outcomes, shared.now())
         .await?;
     for outcome in &outcomes {
-        if recorded.fenced_out.contains(&outcome.invitation_id) {
-            tally.fenced_out += 1;
-            continue;
-        }
-        match (outcome.resolution, outcome.message) {
-            (Resolution::Sent { .. }, 0) => tally.sent += 1,
-            (Resolution::Sent { .. }, _) => tally.reminders += 1,
-            (Resolution::Retry { .. }, _) => tally.deferred += 1,
-            (Resolution::Failed, _) => tally.failed += 1,
-            (Resolution::Suppressed, _) => tally.suppressed += 1,
-            (Resolution::Expired, _) => tally.expired += 1,
-            (Resolution::Postponed { .. }, _) => tally.postponed += 1,
-        }
-        if outcome.maybe_delivered {
-            tally.possibly_duplicate += 1;
-        }
+        tally.count(
+            outcome,
+            recorded.fenced_out.contains(&outcome.invitation_id),
+        );
     }
     drop(batch);
     Ok(())
@@ -685,4 +696,48 @@ async fn deliver(shared: &Shared, item: Claimed) -> Outcome {
         ServerSignal::Quiet => {}
     }
     judgement.outcome
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn recorded(message: u32, resolution: Resolution, maybe_delivered: bool) -> Outcome {
+        Outcome {
+            invitation_id: 1,
+            fence: 1,
+            message,
+            resolution,
+            reason: String::new(),
+            detail: None,
+            smtp_code: None,
+            maybe_delivered,
+            bounce_email: None,
+            contact: None,
+        }
+    }
+
+    #[test]
+    fn the_tally_tells_invitations_from_reminders_and_counts_possible_duplicates() {
+        let sent = Resolution::Sent {
+            next_reminder_at: None,
+        };
+        let mut tally = Tally::default();
+        tally.count(&recorded(0, sent, false), false);
+        tally.count(&recorded(2, sent, true), false);
+        tally.count(&recorded(0, Resolution::Expired, false), false);
+        // Refused by the store: counted as fenced out only, even when it was sent.
+        tally.count(&recorded(0, sent, true), true);
+        assert_eq!(
+            tally,
+            Tally {
+                sent: 1,
+                reminders: 1,
+                expired: 1,
+                possibly_duplicate: 1,
+                fenced_out: 1,
+                ..Tally::default()
+            }
+        );
+    }
 }
