@@ -21,9 +21,10 @@ use jiff::{Timestamp, ToSpan};
 use lettre::message::Mailbox;
 use tokio::sync::{Mutex, Notify, OwnedSemaphorePermit, Semaphore, mpsc, watch};
 
-use super::message::{Letter, compose};
-use super::policy::{RetryPolicy, SendWindow, Verdict, judge_network_error, judge_reply};
-use super::transport::{Attempt, MailSettings, Session};
+use super::decide::{self, ChannelWindow, Facts, JudgeContext, ServerSignal, WavePlan, untried};
+use super::message::Stationery;
+use super::policy::{RetryPolicy, SendWindow};
+use super::transport::{MailSettings, Session};
 use crate::period::Period;
 use crate::program::Program;
 use crate::program::model::{Channel, Weekday as ProgramWeekday};
@@ -123,6 +124,29 @@ pub struct Tally {
     pub fenced_out: u64,
 }
 
+impl Tally {
+    /// Counts one outcome the store took; `fenced_out` when it refused it because another
+    /// dispatcher owns the message now.
+    fn count(&mut self, outcome: &Outcome, fenced_out: bool) {
+        if fenced_out {
+            self.fenced_out += 1;
+            return;
+        }
+        match (outcome.resolution, outcome.message) {
+            (Resolution::Sent { .. }, 0) => self.sent += 1,
+            (Resolution::Sent { .. }, _) => self.reminders += 1,
+            (Resolution::Retry { .. }, _) => self.deferred += 1,
+            (Resolution::Failed, _) => self.failed += 1,
+            (Resolution::Suppressed, _) => self.suppressed += 1,
+            (Resolution::Expired, _) => self.expired += 1,
+            (Resolution::Postponed { .. }, _) => self.postponed += 1,
+        }
+        if outcome.maybe_delivered {
+            self.possibly_duplicate += 1;
+        }
+    }
+}
+
 /// Why a run ended early.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Stop {
@@ -154,13 +178,6 @@ struct ChannelPlan {
     reminder_days: Vec<i64>,
     window: Option<SendWindow>,
     limiter: Option<DefaultDirectRateLimiter>,
-}
-
-/// A wave with what its messages need.
-struct WavePlan {
-    survey_id: String,
-    channel_id: String,
-    closes_at: Timestamp,
 }
 
 struct Shared {
@@ -365,6 +382,17 @@ impl Shared {
             .unwrap_or_else(|_| Timestamp::now())
     }
 
+    fn stationery(&self) -> Stationery<'_> {
+        Stationery {
+            program: &self.dispatch.program,
+            templates: &self.dispatch.templates,
+            secret: &self.dispatch.secret,
+            public_url: &self.dispatch.public_url,
+            sender: &self.sender,
+            reply_to: self.reply_to.as_ref(),
+        }
+    }
+
     fn request_stop(&self, stop: Stop) {
         if let Ok(mut current) = self.stop.lock()
             && current.is_none()
@@ -406,22 +434,10 @@ async fn commit(shared: &Shared, batch: Vec<Done>, tally: &mut Tally) -> Result<
         .record(&outcomes, shared.now())
         .await?;
     for outcome in &outcomes {
-        if recorded.fenced_out.contains(&outcome.invitation_id) {
-            tally.fenced_out += 1;
-            continue;
-        }
-        match (outcome.resolution, outcome.message) {
-            (Resolution::Sent { .. }, 0) => tally.sent += 1,
-            (Resolution::Sent { .. }, _) => tally.reminders += 1,
-            (Resolution::Retry { .. }, _) => tally.deferred += 1,
-            (Resolution::Failed, _) => tally.failed += 1,
-            (Resolution::Suppressed, _) => tally.suppressed += 1,
-            (Resolution::Expired, _) => tally.expired += 1,
-            (Resolution::Postponed { .. }, _) => tally.postponed += 1,
-        }
-        if outcome.maybe_delivered {
-            tally.possibly_duplicate += 1;
-        }
+        tally.count(
+            outcome,
+            recorded.fenced_out.contains(&outcome.invitation_id),
+        );
     }
     drop(batch);
     Ok(())
@@ -554,8 +570,9 @@ fn limiter(per_second: f64) -> Result<DefaultDirectRateLimiter, DispatchError> {
     Ok(RateLimiter::direct(quota))
 }
 
-/// Decides what can be settled without sending: the period closed, the person suppressed or
-/// fatigued, the send window shut. `None` means "send it".
+/// Settles what can be without sending (the period closed, the person suppressed or
+/// fatigued, the send window shut): fetches the suppression and fatigue facts of the batch
+/// once, then screens each message. `None` means "send it".
 async fn screen(
     shared: &Shared,
     claimed: Vec<Claimed>,
@@ -579,91 +596,29 @@ async fn screen(
         }
         None => Default::default(),
     };
-    let mut screened = Vec::with_capacity(claimed.len());
-    for item in claimed {
-        let settle = |resolution: Resolution, reason: &str, detail: Option<String>| {
-            Some(outcome(&item, resolution, reason, detail))
-        };
-        let verdict = match shared.waves.get(&item.wave_id) {
-            None => settle(
-                Resolution::Postponed {
-                    until: now + 1.hour(),
-                },
-                "unknown wave",
-                Some("the wave appeared after this run started".into()),
-            ),
-            Some(wave) if now >= wave.closes_at => settle(
-                Resolution::Expired,
-                "period closed",
-                Some(format!("the period closed at {}", wave.closes_at)),
-            ),
-            Some(_) if suppressed.contains(&item.email) => {
-                settle(Resolution::Suppressed, "suppressed", None)
-            }
-            Some(_) if item.message == 0 && fatigued.contains(&item.email) => settle(
-                Resolution::Suppressed,
-                "fatigue",
-                Some("contacted recently by another survey".into()),
-            ),
-            Some(wave) => match shared.channels.get(&wave.channel_id) {
-                None => settle(
-                    Resolution::Failed,
-                    "unknown channel",
-                    Some(format!(
-                        "channel `{}` is no longer in the program",
-                        wave.channel_id
-                    )),
-                ),
-                Some(channel) => {
-                    let zone = recipient_zone(&item, &shared.zone);
-                    let opening = channel
-                        .window
-                        .as_ref()
-                        .map(|w| w.next_opening(now, &zone))
-                        .unwrap_or(now);
-                    if opening > now {
-                        settle(
-                            Resolution::Postponed { until: opening },
-                            "send window",
-                            Some(format!("waits for the send window at {opening}")),
-                        )
-                    } else {
-                        None
-                    }
-                }
-            },
-        };
-        screened.push((item, verdict));
-    }
+    let screened = claimed
+        .into_iter()
+        .map(|item| {
+            let wave = shared.waves.get(&item.wave_id);
+            let channel = match wave.and_then(|w| shared.channels.get(&w.channel_id)) {
+                None => ChannelWindow::Gone,
+                Some(ChannelPlan {
+                    window: Some(window),
+                    ..
+                }) => ChannelWindow::Within(window),
+                Some(_) => ChannelWindow::Anytime,
+            };
+            let facts = Facts {
+                wave,
+                channel,
+                suppressed: suppressed.contains(&item.email),
+                contacted_recently: fatigued.contains(&item.email),
+            };
+            let verdict = decide::screen(&item, &facts, &shared.zone, now).outcome(&item);
+            (item, verdict)
+        })
+        .collect();
     Ok(screened)
-}
-
-fn recipient_zone(item: &Claimed, program_zone: &TimeZone) -> TimeZone {
-    item.contact_data
-        .get("timezone")
-        .and_then(|v| v.as_str())
-        .and_then(|name| TimeZone::get(name).ok())
-        .unwrap_or_else(|| program_zone.clone())
-}
-
-fn outcome(
-    item: &Claimed,
-    resolution: Resolution,
-    reason: &str,
-    detail: Option<String>,
-) -> Outcome {
-    Outcome {
-        invitation_id: item.invitation_id,
-        fence: item.fence,
-        message: item.message,
-        resolution,
-        reason: reason.to_owned(),
-        detail,
-        smtp_code: None,
-        maybe_delivered: false,
-        bounce_email: None,
-        contact: None,
-    }
 }
 
 /// Renders, paces and sends one message; always returns an outcome.
@@ -678,14 +633,19 @@ async fn deliver(shared: &Shared, item: Claimed) -> Outcome {
     let Some(channel) = shared.channels.get(&wave.channel_id) else {
         return untried(&item, now);
     };
-    let outgoing = match render(shared, &item, wave, channel) {
+    let template = if item.message == 0 {
+        &channel.template
+    } else {
+        &channel.reminder_template
+    };
+    let outgoing = match shared.stationery().render(&item, &wave.survey_id, template) {
         Ok(outgoing) => outgoing,
         Err(error) => {
-            return outcome(
+            return decide::outcome(
                 &item,
                 Resolution::Failed,
                 "cannot build the email",
-                Some(error),
+                Some(error.to_string()),
             );
         }
     };
@@ -711,223 +671,73 @@ async fn deliver(shared: &Shared, item: Claimed) -> Outcome {
         .unwrap_or_else(|| Session::new(shared.dispatch.mail.clone()));
     let attempt = session.send(&outgoing).await;
     shared.sessions.lock().await.push(session);
-    judge(shared, &item, wave, channel, attempt)
-}
-
-/// Hands a message back untried: due again now, not counted as an attempt.
-fn untried(item: &Claimed, now: Timestamp) -> Outcome {
-    outcome(
-        item,
-        Resolution::Postponed { until: now },
-        "not attempted",
-        Some("the run stopped before this message was sent".into()),
-    )
-}
-
-fn judge(
-    shared: &Shared,
-    item: &Claimed,
-    wave: &WavePlan,
-    channel: &ChannelPlan,
-    attempt: Attempt,
-) -> Outcome {
-    let now = shared.now();
-    let (verdict, code, reason, detail) = match attempt {
-        Attempt::Accepted { code, text } => {
-            (Verdict::Sent, Some(code), "accepted".to_owned(), text)
-        }
-        Attempt::Refused { stage, code, text } => (
-            judge_reply(stage, code),
-            Some(code),
-            format!("smtp {code}"),
-            text,
-        ),
-        Attempt::NoReply { stage, error } => {
-            if stage == super::policy::SmtpStage::Connect {
-                let failures = shared.connect_failures.fetch_add(1, Ordering::SeqCst) + 1;
-                if failures >= shared.options.connect_budget {
-                    shared.request_stop(Stop::Unreachable(error.clone()));
-                }
-            }
-            (
-                judge_network_error(stage),
-                None,
-                "no reply".to_owned(),
-                error,
-            )
-        }
-        Attempt::Fatal { error } => {
-            shared.request_stop(Stop::Fatal(error));
-            return untried(item, now);
-        }
-    };
-    if verdict == Verdict::Sent {
-        shared.connect_failures.store(0, Ordering::SeqCst);
-    }
-    let mut result = outcome(item, Resolution::Failed, &reason, Some(detail.clone()));
-    result.smtp_code = code.filter(|_| reason != "accepted");
-    match verdict {
-        Verdict::Sent => {
-            result.resolution = Resolution::Sent {
-                next_reminder_at: next_reminder(shared, item, wave, channel, now),
-            };
-            result.detail = None;
-            result.maybe_delivered = item.taken_over;
-            if item.message == 0 {
-                result.contact =
-                    Some((item.email.clone(), shared.dispatch.program.id().to_owned()));
-            }
-        }
-        Verdict::Retry { maybe_delivered } => {
-            result.maybe_delivered = maybe_delivered;
-            let unit: f64 = rand::random();
-            result.resolution = match shared.options.retry.delay_after(item.attempts + 1, unit) {
-                Some(delay) => {
-                    let at = now.checked_add(delay).unwrap_or(Timestamp::MAX);
-                    if at >= wave.closes_at {
-                        result.reason = format!("{reason}; the period closes before a retry");
-                        Resolution::Expired
-                    } else {
-                        Resolution::Retry { at }
-                    }
-                }
-                None => {
-                    result.reason = format!(
-                        "{reason}; gave up after {} attempts",
-                        shared.options.retry.max_attempts
-                    );
-                    Resolution::Failed
-                }
-            };
-        }
-        Verdict::Fail { bounce } => {
-            if bounce {
-                result.bounce_email = Some(item.email.clone());
-            }
-        }
-    }
-    result
-}
-
-/// The next reminder after message `item.message` was sent: counted in days from the
-/// invitation's own sending, in the program's time zone, and never after the period closes.
-fn next_reminder(
-    shared: &Shared,
-    item: &Claimed,
-    wave: &WavePlan,
-    channel: &ChannelPlan,
-    now: Timestamp,
-) -> Option<Timestamp> {
-    let index = usize::try_from(item.message).ok()?;
-    let days = *channel.reminder_days.get(index)?;
-    let base = if item.message == 0 {
-        now
-    } else {
-        item.sent_at.unwrap_or(now)
-    };
-    let at = base
-        .to_zoned(shared.zone.clone())
-        .checked_add(days.days())
-        .ok()?
-        .timestamp();
-    (at < wave.closes_at).then_some(at)
-}
-
-fn render(
-    shared: &Shared,
-    item: &Claimed,
-    wave: &WavePlan,
-    channel: &ChannelPlan,
-) -> Result<super::message::Outgoing, String> {
-    let program = &shared.dispatch.program;
-    let file = &program.file;
-    let locale = item
-        .locale
-        .as_deref()
-        .filter(|l| file.program.locales.iter().any(|known| known == l))
-        .unwrap_or(&file.program.default_locale)
-        .to_owned();
-    let survey = file
-        .surveys
-        .iter()
-        .find(|s| *s.id == wave.survey_id)
-        .ok_or_else(|| format!("survey `{}` is no longer in the program", wave.survey_id))?;
-    let localized = |texts: &crate::program::model::Localized| {
-        texts
-            .get(&locale)
-            .or_else(|| texts.get(&*file.program.default_locale))
-            .cloned()
-            .unwrap_or_default()
-    };
-    let token = shared.dispatch.secret.invitation_token(item.invitation_id);
-    let base = shared.dispatch.public_url.trim_end_matches('/');
-    let survey_url = format!("{base}/s/{}", token.as_str());
-    let unsubscribe_url = format!("{base}/u/{}", token.as_str());
-    let data = &item.contact_data;
-    let text_of = |key: &str| data.get(key).and_then(|v| v.as_str()).map(str::to_owned);
-    let first_name = text_of("first_name");
-    let last_name = text_of("last_name");
-    let sender_name = shared
-        .sender
-        .name
-        .clone()
-        .unwrap_or_else(|| localized(&file.program.title));
-    let context = minijinja::context! {
-        contact => minijinja::context! {
-            email => item.email.clone(),
-            first_name => first_name.clone(),
-            last_name => last_name.clone(),
-            locale => locale.clone(),
-            attributes => minijinja::Value::from(minijinja::value::Serde(data)),
+    let judgement = decide::judge(
+        &item,
+        attempt,
+        &JudgeContext {
+            now: shared.now(),
+            closes_at: wave.closes_at,
+            retry: &shared.options.retry,
+            jitter: rand::random(),
+            reminder_days: &channel.reminder_days,
+            zone: &shared.zone,
+            program_id: shared.dispatch.program.id(),
         },
-        survey_title => localized(&survey.title),
-        // Built by us from the configured base and a URL-safe token: safe in HTML as is.
-        survey_url => minijinja::Value::from_safe_string(survey_url),
-        unsubscribe_url => minijinja::Value::from_safe_string(unsubscribe_url.clone()),
-        sender_name => sender_name,
-        program_title => localized(&file.program.title),
-    };
-    let template = if item.message == 0 {
-        &channel.template
-    } else {
-        &channel.reminder_template
-    };
-    let templates = &shared.dispatch.templates;
-    let part = |suffix: &str| {
-        let name = format!("email/{template}.{locale}.{suffix}");
-        templates
-            .render(&name, context.clone())
-            .map_err(|e| format!("template {name}: {e}"))
-    };
-    let subject = part("subject.txt")?;
-    let text = part("txt")?;
-    let html = part("html")?;
-    let to_name = match (&first_name, &last_name) {
-        (Some(f), Some(l)) => Some(format!("{f} {l}")),
-        (Some(n), None) | (None, Some(n)) => Some(n.clone()),
-        (None, None) => None,
-    };
-    let domain = shared.sender.email.domain().to_owned();
-    compose(&Letter {
-        from: &shared.sender,
-        reply_to: shared.reply_to.as_ref(),
-        to_email: &item.email,
-        to_name,
-        subject: subject.trim(),
-        text,
-        html,
-        message_id: format!(
-            "ecoute.{}.{}.{}@{domain}",
-            item.invitation_id,
-            item.message,
-            program.id()
-        ),
-        unsubscribe_url: &unsubscribe_url,
-        unsubscribe_mailto: format!(
-            "mailto:{}?subject=unsubscribe%20{}",
-            shared.sender.email,
-            token.as_str()
-        ),
-    })
-    .map_err(|e| e.to_string())
+    );
+    match judgement.signal {
+        ServerSignal::Accepted => shared.connect_failures.store(0, Ordering::SeqCst),
+        ServerSignal::Unreachable(error) => {
+            let failures = shared.connect_failures.fetch_add(1, Ordering::SeqCst) + 1;
+            if failures >= shared.options.connect_budget {
+                shared.request_stop(Stop::Unreachable(error));
+            }
+        }
+        ServerSignal::Fatal(error) => shared.request_stop(Stop::Fatal(error)),
+        ServerSignal::Quiet => {}
+    }
+    judgement.outcome
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn recorded(message: u32, resolution: Resolution, maybe_delivered: bool) -> Outcome {
+        Outcome {
+            invitation_id: 1,
+            fence: 1,
+            message,
+            resolution,
+            reason: String::new(),
+            detail: None,
+            smtp_code: None,
+            maybe_delivered,
+            bounce_email: None,
+            contact: None,
+        }
+    }
+
+    #[test]
+    fn the_tally_tells_invitations_from_reminders_and_counts_possible_duplicates() {
+        let sent = Resolution::Sent {
+            next_reminder_at: None,
+        };
+        let mut tally = Tally::default();
+        tally.count(&recorded(0, sent, false), false);
+        tally.count(&recorded(2, sent, true), false);
+        tally.count(&recorded(0, Resolution::Expired, false), false);
+        // Refused by the store: counted as fenced out only, even when it was sent.
+        tally.count(&recorded(0, sent, true), true);
+        assert_eq!(
+            tally,
+            Tally {
+                sent: 1,
+                reminders: 1,
+                expired: 1,
+                possibly_duplicate: 1,
+                fenced_out: 1,
+                ..Tally::default()
+            }
+        );
+    }
 }

@@ -6,6 +6,140 @@ use lettre::message::header::{HeaderName, HeaderValue};
 use lettre::message::{Mailbox, MultiPart};
 
 use super::policy::header_safe;
+use crate::collect::form::localized;
+use crate::program::Program;
+use crate::store::Claimed;
+use crate::templates::Templates;
+use crate::token::LinkSecret;
+
+/// What every email of a run is written with: the program, its templates and sender, and
+/// where the personal links point.
+pub struct Stationery<'a> {
+    /// The program being sent.
+    pub program: &'a Program,
+    /// Email templates.
+    pub templates: &'a Templates,
+    /// Key of the personal links.
+    pub secret: &'a LinkSecret,
+    /// Base of the links (`https://avis.example.org`).
+    pub public_url: &'a str,
+    /// The program's sender.
+    pub sender: &'a Mailbox,
+    /// Where replies go, if not to the sender.
+    pub reply_to: Option<&'a Mailbox>,
+}
+
+/// Why one message could not be rendered; it fails, the others go on.
+#[derive(Debug, thiserror::Error)]
+pub enum RenderError {
+    /// The wave's survey left the program.
+    #[error("survey `{0}` is no longer in the program")]
+    SurveyGone(String),
+    /// A template is missing or failed.
+    #[error("template {name}: {source}")]
+    Template {
+        /// The template's path.
+        name: String,
+        /// What minijinja said.
+        source: minijinja::Error,
+    },
+    /// The email could not be assembled.
+    #[error(transparent)]
+    Compose(#[from] ComposeError),
+}
+
+impl Stationery<'_> {
+    /// Renders message `item` of survey `survey_id` with email template `template`, in the
+    /// contact's locale when the program has it, else the program's default locale.
+    pub fn render(
+        &self,
+        item: &Claimed,
+        survey_id: &str,
+        template: &str,
+    ) -> Result<Outgoing, RenderError> {
+        let file = &self.program.file;
+        let default_locale = &*file.program.default_locale;
+        let locale = item
+            .locale
+            .as_deref()
+            .filter(|l| file.program.locales.iter().any(|known| known == l))
+            .unwrap_or(default_locale);
+        let survey = file
+            .surveys
+            .iter()
+            .find(|s| *s.id == survey_id)
+            .ok_or_else(|| RenderError::SurveyGone(survey_id.to_owned()))?;
+        let program_title = localized(&file.program.title, locale, default_locale);
+        let token = self.secret.invitation_token(item.invitation_id);
+        let base = self.public_url.trim_end_matches('/');
+        let survey_url = format!("{base}/s/{}", token.as_str());
+        let unsubscribe_url = format!("{base}/u/{}", token.as_str());
+        let data = &item.contact_data;
+        let text_of = |key: &str| data.get(key).and_then(|v| v.as_str()).map(str::to_owned);
+        let first_name = text_of("first_name");
+        let last_name = text_of("last_name");
+        let sender_name = self
+            .sender
+            .name
+            .clone()
+            .unwrap_or_else(|| program_title.clone());
+        let context = minijinja::context! {
+            contact => minijinja::context! {
+                email => item.email.clone(),
+                first_name => first_name.clone(),
+                last_name => last_name.clone(),
+                locale => locale,
+                attributes => minijinja::Value::from(minijinja::value::Serde(data)),
+            },
+            survey_title => localized(&survey.title, locale, default_locale),
+            // Built by us from the configured base and a URL-safe token: safe in HTML as is.
+            survey_url => minijinja::Value::from_safe_string(survey_url),
+            unsubscribe_url => minijinja::Value::from_safe_string(unsubscribe_url.clone()),
+            sender_name => sender_name,
+            program_title => program_title,
+        };
+        let part = |suffix: &str| {
+            let name = format!("email/{template}.{locale}.{suffix}");
+            self.templates
+                .render(&name, context.clone())
+                .map_err(|source| RenderError::Template { name, source })
+        };
+        let subject = part("subject.txt")?;
+        let text = part("txt")?;
+        let html = part("html")?;
+        let domain = self.sender.email.domain();
+        Ok(compose(&Letter {
+            from: self.sender,
+            reply_to: self.reply_to,
+            to_email: &item.email,
+            to_name: display_name(first_name, last_name),
+            subject: subject.trim(),
+            text,
+            html,
+            message_id: format!(
+                "ecoute.{}.{}.{}@{domain}",
+                item.invitation_id,
+                item.message,
+                self.program.id()
+            ),
+            unsubscribe_url: &unsubscribe_url,
+            unsubscribe_mailto: format!(
+                "mailto:{}?subject=unsubscribe%20{}",
+                self.sender.email,
+                token.as_str()
+            ),
+        })?)
+    }
+}
+
+/// The recipient's display name from their first and last names, whichever they have.
+fn display_name(first_name: Option<String>, last_name: Option<String>) -> Option<String> {
+    match (first_name, last_name) {
+        (Some(first), Some(last)) => Some(format!("{first} {last}")),
+        (Some(name), None) | (None, Some(name)) => Some(name),
+        (None, None) => None,
+    }
+}
 
 /// What one email says and to whom; every field already rendered.
 #[derive(Debug, Clone)]
@@ -188,6 +322,20 @@ mod tests {
                 .any(|h| h.to_ascii_lowercase().starts_with("bcc:")),
             "{head:?}"
         );
+    }
+
+    #[test]
+    fn the_display_name_joins_whichever_names_the_contact_has() {
+        let name = |first: Option<&str>, last: Option<&str>| {
+            display_name(first.map(str::to_owned), last.map(str::to_owned))
+        };
+        assert_eq!(
+            name(Some("Camille"), Some("Martin")).as_deref(),
+            Some("Camille Martin")
+        );
+        assert_eq!(name(Some("Camille"), None).as_deref(), Some("Camille"));
+        assert_eq!(name(None, Some("Martin")).as_deref(), Some("Martin"));
+        assert_eq!(name(None, None), None);
     }
 
     #[test]
