@@ -1,5 +1,6 @@
 //! The one integration-test binary (as in ripgrep): each area of ecoute is a module here.
 
+mod answers;
 mod check;
 mod collect;
 mod contacts;
