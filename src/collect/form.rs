@@ -1,6 +1,7 @@
 //! The survey form as pure logic: what to show for each question, and the server-side check
-//! of what came back (required answers, scales, offered choices, text length, `show_if`
-//! re-evaluated over the submitted answers). No I/O here: handlers and the JSON API call it.
+//! of what came back (required answers and `show_if` re-evaluated over the submitted
+//! answers here; each answer judged by the rule book, [`crate::program::answers`]). No I/O
+//! here: handlers and the JSON API call it.
 
 use std::collections::BTreeMap;
 
