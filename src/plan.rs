@@ -2,6 +2,7 @@
 //! left out, and when the waves and reminders go. Building a plan reads contacts and the
 //! store but writes nothing; committing it materialises the waves and their invitations
 //! idempotently (the store's unique keys decide, so a second commit creates nothing).
+//! Events posted to the API plan their trigger surveys here too ([`schedule_triggers`]).
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fs::File;
@@ -15,12 +16,14 @@ use crate::contacts::parse::{ContactRows, DecodeReader, sniff};
 use crate::expr::Expr;
 use crate::period::Period;
 use crate::program::Program;
-use crate::program::model::{ChannelType, Sample};
+use crate::program::model::{ChannelType, Sample, Trigger};
 use crate::sampling::{
     Candidate, Draw, Exclusions, Fatigue, SampleOutcome, SampleScope, SampleSpec, Sampler,
 };
 use crate::schedule::{self, ScheduleError};
-use crate::store::{Attributes, NewInvitation, Store, StoreError, WaveKey, WaveOutcome, WavePlan};
+use crate::store::{
+    Attributes, NewEvent, NewInvitation, Store, StoreError, WaveKey, WaveOutcome, WavePlan,
+};
 
 /// Why a plan could not be made.
 #[derive(Debug, thiserror::Error)]
@@ -142,15 +145,11 @@ pub async fn build(
 ) -> Result<Plan, PlanError> {
     let file = &program.file;
     let zone = schedule::time_zone(file)?;
-    let fatigue_days = file
-        .rules
-        .fatigue
-        .as_ref()
-        .map(|f| *f.min_days_between_contacts)
-        .unwrap_or(0);
-    let since = now
-        .checked_sub((i64::from(fatigue_days) * 24).hours())
-        .unwrap_or(Timestamp::MIN);
+    let fatigue = Fatigue::of(file.rules.fatigue.as_ref(), now);
+    let contacted = match fatigue.and_then(|rule| rule.recent_since()) {
+        Some(since) => store.contacted_since(since).await?,
+        None => HashMap::new(),
+    };
     let exclusions = StoreExclusions {
         suppressed: store
             .list_suppressions()
@@ -158,12 +157,8 @@ pub async fn build(
             .into_iter()
             .map(|s| s.email)
             .collect(),
-        contacted: store.contacted_since(since).await?,
+        contacted,
     };
-    let fatigue = (fatigue_days > 0).then_some(Fatigue {
-        min_days_between_contacts: fatigue_days,
-        plan_time: now,
-    });
     let mut surveys = Vec::new();
     for survey in &file.surveys {
         let Some(sample_id) = &survey.sample else {
@@ -513,4 +508,235 @@ pub fn strata_table(outcome: &SampleOutcome) -> BTreeMap<String, (u64, Option<u6
         .iter()
         .map(|s| (s.values.join(" / "), (s.eligible, s.allocated, s.drawn)))
         .collect()
+}
+
+/// The wave number of invitations scheduled by events (planned waves start at 1).
+pub const TRIGGER_WAVE: u32 = 0;
+
+/// An event that may schedule trigger surveys (`POST /api/v1/events`).
+#[derive(Debug, Clone, Copy)]
+pub struct TriggerEvent<'a> {
+    /// Event name, as in the programs' `rules.triggers`.
+    pub event: &'a str,
+    /// The person concerned, already normalised.
+    pub email: &'a str,
+    /// Only this program's triggers (default: every program's).
+    pub program: Option<&'a str>,
+    /// Attributes kept with the event and the invitation.
+    pub attributes: &'a Attributes,
+    /// Locale of the invitation.
+    pub locale: Option<&'a str>,
+    /// When it happened.
+    pub occurred_at: Timestamp,
+}
+
+/// What an event scheduled and skipped; the API answers it as JSON (fields in alphabetical
+/// order, as the API always wrote them).
+#[derive(Debug, Serialize)]
+pub struct TriggerOutcome {
+    /// The event name.
+    pub event: String,
+    /// One entry per trigger that planned an invitation (new or already there).
+    pub scheduled: Vec<ScheduledTrigger>,
+    /// One entry per trigger left out, with the reason.
+    pub skipped: Vec<SkippedTrigger>,
+}
+
+/// An invitation planned by a trigger.
+#[derive(Debug, Serialize)]
+pub struct ScheduledTrigger {
+    /// The channel that carries it.
+    pub channel: String,
+    /// False when the person already had it (one per email, survey, channel and period).
+    pub created: bool,
+    /// When it is due (RFC 3339).
+    pub due_at: String,
+    /// The store's invitation id.
+    pub invitation_id: i64,
+    /// The period it counts in.
+    pub period: String,
+    /// Program id.
+    pub program: String,
+    /// Survey id.
+    pub survey: String,
+}
+
+/// A trigger that planned nothing, and why.
+#[derive(Debug, Serialize)]
+pub struct SkippedTrigger {
+    /// Program id.
+    pub program: String,
+    /// `suppressed` or `fatigue`.
+    pub reason: &'static str,
+    /// Survey id.
+    pub survey: String,
+}
+
+/// Why an event could not be planned.
+#[derive(Debug, thiserror::Error)]
+pub enum TriggerError {
+    /// The event names a program that is not loaded.
+    #[error("unknown program `{program}`; loaded programs: {loaded}")]
+    UnknownProgram {
+        /// As asked.
+        program: String,
+        /// The loaded program ids.
+        loaded: String,
+    },
+    /// No loaded program has a trigger for the event.
+    #[error("no program has a trigger for event `{event}`; known events: {known}")]
+    NoTrigger {
+        /// As posted.
+        event: String,
+        /// Every event of the loaded programs.
+        known: String,
+    },
+    /// The store could not be read or written.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The event time plus the delay is out of range.
+    #[error(transparent)]
+    DueTime(#[from] jiff::Error),
+    /// The program's periods cannot place the due time.
+    #[error("program {program}: {source}")]
+    Period {
+        /// Program id.
+        program: String,
+        /// Why.
+        source: ScheduleError,
+    },
+}
+
+impl TriggerError {
+    /// True when the request itself is wrong (the caller can fix it), false when the server
+    /// could not do its part.
+    pub fn is_bad_request(&self) -> bool {
+        matches!(
+            self,
+            TriggerError::UnknownProgram { .. } | TriggerError::NoTrigger { .. }
+        )
+    }
+}
+
+/// Records the event and schedules each matching trigger's survey among `programs`, unless
+/// the person is suppressed or was contacted within the program's fatigue window (measured
+/// at the invitation's due time). Safe to post twice: the store keeps one invitation.
+pub async fn schedule_triggers(
+    store: &Store,
+    programs: &[&Program],
+    event: &TriggerEvent<'_>,
+) -> Result<TriggerOutcome, TriggerError> {
+    let none_if_empty = |ids: Vec<String>| {
+        if ids.is_empty() {
+            "none".to_owned()
+        } else {
+            ids.join(", ")
+        }
+    };
+    if let Some(id) = event.program
+        && !programs.iter().any(|p| p.id() == id)
+    {
+        return Err(TriggerError::UnknownProgram {
+            program: id.to_owned(),
+            loaded: none_if_empty(programs.iter().map(|p| p.id().to_owned()).collect()),
+        });
+    }
+    let matches: Vec<(&Program, &Trigger)> = programs
+        .iter()
+        .filter(|p| event.program.is_none_or(|id| p.id() == id))
+        .flat_map(|p| p.file.rules.triggers.iter().map(move |t| (*p, t)))
+        .filter(|(_, t)| *t.event == event.event)
+        .collect();
+    if matches.is_empty() {
+        let known = programs
+            .iter()
+            .flat_map(|p| p.file.rules.triggers.iter().map(|t| t.event.to_string()))
+            .collect();
+        return Err(TriggerError::NoTrigger {
+            event: event.event.to_owned(),
+            known: none_if_empty(known),
+        });
+    }
+    let suppressed = !store.suppressions_for(event.email).await?.is_empty();
+    let last_contacted = store.last_contacted(event.email).await?;
+    let mut outcome = TriggerOutcome {
+        event: event.event.to_owned(),
+        scheduled: Vec::new(),
+        skipped: Vec::new(),
+    };
+    let mut recorded: Vec<&str> = Vec::new();
+    for (program, trigger) in matches {
+        if !recorded.contains(&program.id()) {
+            store
+                .record_event(&NewEvent {
+                    program_id: program.id().to_owned(),
+                    event: event.event.to_owned(),
+                    email: Some(event.email.to_owned()),
+                    attributes: event.attributes.clone(),
+                    occurred_at: event.occurred_at,
+                })
+                .await?;
+            recorded.push(program.id());
+        }
+        let skip = |reason: &'static str| SkippedTrigger {
+            program: program.id().to_owned(),
+            reason,
+            survey: trigger.survey.to_string(),
+        };
+        if suppressed {
+            outcome.skipped.push(skip("suppressed"));
+            continue;
+        }
+        let due = event
+            .occurred_at
+            .checked_add(i64::from(trigger.delay_hours).hours())?;
+        let fatigue = Fatigue::of(program.file.rules.fatigue.as_ref(), due);
+        if fatigue
+            .zip(last_contacted)
+            .is_some_and(|(rule, last)| rule.excludes(last))
+        {
+            outcome.skipped.push(skip("fatigue"));
+            continue;
+        }
+        let period = schedule::resolve_period(&program.file, None, due)
+            .map_err(|source| TriggerError::Period {
+                program: program.id().to_owned(),
+                source,
+            })?
+            .to_string();
+        let key = WaveKey {
+            program_id: program.id().to_owned(),
+            survey_id: trigger.survey.to_string(),
+            channel_id: trigger.channel.to_string(),
+            period: period.clone(),
+            wave: TRIGGER_WAVE,
+        };
+        let plan = WavePlan {
+            sample_id: format!("trigger:{}", event.event),
+            seed: 0,
+            program_sha256: Some(program.sha256.clone()),
+            planned_at: due,
+        };
+        let mut contact_data = event.attributes.clone();
+        contact_data.insert("email".into(), event.email.into());
+        let invitation = NewInvitation {
+            email: event.email.to_owned(),
+            locale: event.locale.map(str::to_owned),
+            contact_data,
+            due_at: due,
+        };
+        let triggered = store
+            .schedule_triggered(&key, &plan, &invitation, event.event)
+            .await?;
+        outcome.scheduled.push(ScheduledTrigger {
+            channel: trigger.channel.to_string(),
+            created: triggered.created,
+            due_at: due.to_string(),
+            invitation_id: triggered.invitation_id,
+            period,
+            program: program.id().to_owned(),
+            survey: trigger.survey.to_string(),
+        });
+    }
+    Ok(outcome)
 }

@@ -8,7 +8,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use jiff::{Timestamp, ToSpan};
+use jiff::Timestamp;
 use serde::Deserialize;
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -18,12 +18,9 @@ use super::AppState;
 use super::form::{self, RawAnswers};
 use super::writer::{IngestError, Stored};
 use crate::contacts::normalise_email;
+use crate::plan::{self, TriggerEvent};
 use crate::program::Program;
-use crate::program::model::Trigger;
-use crate::store::{Attributes, NewEvent, NewInvitation, NewResponse, WaveKey, WavePlan};
-
-/// The wave number of invitations scheduled by events (planned waves start at 1).
-pub const TRIGGER_WAVE: u32 = 0;
+use crate::store::{Attributes, NewResponse};
 
 /// The API's routes, with the token check in front of them.
 pub fn routes(state: AppState) -> Router<AppState> {
@@ -109,49 +106,21 @@ async fn post_event(
             );
         }
     };
-    if let Some(id) = &body.program
-        && state.program(id).is_none()
-    {
-        return error(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            format!(
-                "unknown program `{id}`; loaded programs: {}",
-                loaded(&state)
-            ),
-        );
-    }
-    let matches: Vec<(&Program, &Trigger)> = state
-        .0
-        .programs
-        .values()
-        .filter(|p| body.program.as_deref().is_none_or(|id| p.id() == id))
-        .flat_map(|p| p.file.rules.triggers.iter().map(move |t| (p, t)))
-        .filter(|(_, t)| *t.event == body.event)
-        .collect();
-    if matches.is_empty() {
-        let known: Vec<String> = state
-            .0
-            .programs
-            .values()
-            .flat_map(|p| p.file.rules.triggers.iter().map(|t| t.event.to_string()))
-            .collect();
-        return error(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            format!(
-                "no program has a trigger for event `{}`; known events: {}",
-                body.event,
-                if known.is_empty() {
-                    "none".to_owned()
-                } else {
-                    known.join(", ")
-                }
-            ),
-        );
-    }
-    let occurred_at = body.occurred_at.unwrap_or_else(Timestamp::now);
-    match schedule(&state, &body, &email, occurred_at, &matches).await {
+    let programs: Vec<&Program> = state.0.programs.values().collect();
+    let event = TriggerEvent {
+        event: &body.event,
+        email: &email,
+        program: body.program.as_deref(),
+        attributes: &body.attributes,
+        locale: body.locale.as_deref(),
+        occurred_at: body.occurred_at.unwrap_or_else(Timestamp::now),
+    };
+    match plan::schedule_triggers(&state.0.store, &programs, &event).await {
         Ok(outcome) => (StatusCode::ACCEPTED, Json(outcome)).into_response(),
-        Err(message) => error(StatusCode::SERVICE_UNAVAILABLE, message),
+        Err(err) if err.is_bad_request() => {
+            error(StatusCode::UNPROCESSABLE_ENTITY, err.to_string())
+        }
+        Err(err) => error(StatusCode::SERVICE_UNAVAILABLE, err.to_string()),
     }
 }
 
@@ -162,98 +131,6 @@ fn loaded(state: &AppState) -> String {
     } else {
         ids.join(", ")
     }
-}
-
-/// Records the event and schedules each matching trigger's survey, unless the person is
-/// suppressed or was contacted within the program's fatigue window.
-async fn schedule(
-    state: &AppState,
-    body: &EventBody,
-    email: &str,
-    occurred_at: Timestamp,
-    matches: &[(&Program, &Trigger)],
-) -> Result<serde_json::Value, String> {
-    let store = &state.0.store;
-    let mut scheduled = Vec::new();
-    let mut skipped = Vec::new();
-    let mut recorded: Vec<&str> = Vec::new();
-    let suppressed = !store
-        .suppressions_for(email)
-        .await
-        .map_err(|e| e.to_string())?
-        .is_empty();
-    let last_contacted = store
-        .last_contacted(email)
-        .await
-        .map_err(|e| e.to_string())?;
-    for (program, trigger) in matches {
-        if !recorded.contains(&program.id()) {
-            store
-                .record_event(&NewEvent {
-                    program_id: program.id().to_owned(),
-                    event: body.event.clone(),
-                    email: Some(email.to_owned()),
-                    attributes: body.attributes.clone(),
-                    occurred_at,
-                })
-                .await
-                .map_err(|e| e.to_string())?;
-            recorded.push(program.id());
-        }
-        let skip = |reason: &str| json!({ "program": program.id(), "survey": *trigger.survey, "reason": reason });
-        if suppressed {
-            skipped.push(skip("suppressed"));
-            continue;
-        }
-        let due = occurred_at
-            .checked_add(i64::from(trigger.delay_hours).hours())
-            .map_err(|e| e.to_string())?;
-        if let (Some(fatigue), Some(last)) = (&program.file.rules.fatigue, last_contacted) {
-            let window = i64::from(*fatigue.min_days_between_contacts) * 86_400;
-            if due.as_second() - last.as_second() < window {
-                skipped.push(skip("fatigue"));
-                continue;
-            }
-        }
-        let period = crate::schedule::resolve_period(&program.file, None, due)
-            .map_err(|e| format!("program {}: {e}", program.id()))?
-            .to_string();
-        let key = WaveKey {
-            program_id: program.id().to_owned(),
-            survey_id: trigger.survey.to_string(),
-            channel_id: trigger.channel.to_string(),
-            period: period.clone(),
-            wave: TRIGGER_WAVE,
-        };
-        let plan = WavePlan {
-            sample_id: format!("trigger:{}", body.event),
-            seed: 0,
-            program_sha256: Some(program.sha256.clone()),
-            planned_at: due,
-        };
-        let mut contact_data = body.attributes.clone();
-        contact_data.insert("email".into(), email.into());
-        let invitation = NewInvitation {
-            email: email.to_owned(),
-            locale: body.locale.clone(),
-            contact_data,
-            due_at: due,
-        };
-        let triggered = store
-            .schedule_triggered(&key, &plan, &invitation, &body.event)
-            .await
-            .map_err(|e| e.to_string())?;
-        scheduled.push(json!({
-            "program": program.id(),
-            "survey": *trigger.survey,
-            "channel": *trigger.channel,
-            "period": period,
-            "invitation_id": triggered.invitation_id,
-            "due_at": due.to_string(),
-            "created": triggered.created,
-        }));
-    }
-    Ok(json!({ "event": body.event, "scheduled": scheduled, "skipped": skipped }))
 }
 
 /// `POST /api/v1/responses`: a response collected elsewhere.

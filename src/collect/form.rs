@@ -1,6 +1,7 @@
 //! The survey form as pure logic: what to show for each question, and the server-side check
-//! of what came back (required answers, scales, offered choices, text length, `show_if`
-//! re-evaluated over the submitted answers). No I/O here: handlers and the JSON API call it.
+//! of what came back (required answers and `show_if` re-evaluated over the submitted
+//! answers here; each answer judged by the rule book, [`crate::program::answers`]). No I/O
+//! here: handlers and the JSON API call it.
 
 use std::collections::BTreeMap;
 
@@ -9,67 +10,93 @@ use serde::Serialize;
 use super::texts::{Texts, fill};
 use crate::expr::Expr;
 use crate::metrics::CsatScale;
+use crate::program::answers::{self, AnswerError, RawValue};
 use crate::program::model::{Localized, Question, QuestionType, Survey};
 use crate::store::Answer;
-
-/// Longest text answer when the question sets no `max_length`.
-pub const DEFAULT_MAX_LENGTH: u32 = 2_000;
 
 /// The prefix of every answer field in the HTML form (`q.recommandation`), so that answers
 /// never collide with the form's own fields.
 pub const FIELD_PREFIX: &str = "q.";
 
-/// The values submitted per question id, in the order given; empty strings are no answer.
+/// One value received for a question, kept as it came so the rule book can tell a typed
+/// JSON number from text.
+#[derive(Debug, Clone, PartialEq)]
+enum Received {
+    /// A form field.
+    Text(String),
+    /// A JSON value of the API.
+    Json(serde_json::Value),
+}
+
+impl Received {
+    fn raw(&self) -> RawValue<'_> {
+        match self {
+            Received::Text(text) => RawValue::Text(text),
+            Received::Json(json) => RawValue::Json(json),
+        }
+    }
+}
+
+/// The values submitted per question id, in the order given.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct RawAnswers(BTreeMap<String, Vec<String>>);
+pub struct RawAnswers(BTreeMap<String, Vec<Received>>);
 
 impl RawAnswers {
     /// Reads the answer fields of an HTML form post (`q.<id>=<value>`, repeated for
-    /// multiple choice); other fields are ignored.
+    /// multiple choice); other fields and empty values are ignored.
     pub fn from_form(pairs: &[(String, String)]) -> Self {
-        let mut map: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        let mut map: BTreeMap<String, Vec<Received>> = BTreeMap::new();
         for (name, value) in pairs {
             if let Some(id) = name.strip_prefix(FIELD_PREFIX)
                 && !value.trim().is_empty()
             {
-                map.entry(id.to_owned()).or_default().push(value.clone());
+                map.entry(id.to_owned())
+                    .or_default()
+                    .push(Received::Text(value.clone()));
             }
         }
         RawAnswers(map)
     }
 
-    /// Reads a JSON object `{question_id: value}` where a value is a number, a string, a
-    /// boolean (yes/no) or an array of strings (multiple choice); `null` is no answer.
+    /// Reads a JSON object `{question_id: value}`: a value is a JSON number, a boolean
+    /// (yes/no), a string (a choice or a text) or an array (multiple choice); the rule book
+    /// judges the types.
     pub fn from_json(object: &serde_json::Map<String, serde_json::Value>) -> Self {
         use serde_json::Value;
-        fn text(value: &Value) -> Option<String> {
-            match value {
-                Value::Null => None,
-                Value::Bool(b) => Some(if *b { "1" } else { "0" }.to_owned()),
-                Value::Number(n) => Some(n.to_string()),
-                Value::String(s) => Some(s.clone()),
-                other => Some(other.to_string()),
-            }
-        }
         let map = object
             .iter()
-            .filter_map(|(id, value)| {
-                let values: Vec<String> = match value {
-                    Value::Array(items) => items.iter().filter_map(text).collect(),
-                    other => text(other).into_iter().collect(),
+            .map(|(id, value)| {
+                let values = match value {
+                    Value::Array(items) => items.iter().cloned().map(Received::Json).collect(),
+                    other => vec![Received::Json(other.clone())],
                 };
-                let values: Vec<String> = values
-                    .into_iter()
-                    .filter(|v| !v.trim().is_empty())
-                    .collect();
-                (!values.is_empty()).then(|| (id.clone(), values))
+                (id.clone(), values)
             })
             .collect();
         RawAnswers(map)
     }
 
-    fn get(&self, id: &str) -> &[String] {
-        self.0.get(id).map_or(&[], Vec::as_slice)
+    fn raw(&self, id: &str) -> Vec<RawValue<'_>> {
+        self.0
+            .get(id)
+            .map(|values| values.iter().map(Received::raw).collect())
+            .unwrap_or_default()
+    }
+
+    /// The form fields given for `id`, to show them again.
+    fn texts(&self, id: &str) -> Vec<&str> {
+        self.0
+            .get(id)
+            .map(|values| {
+                values
+                    .iter()
+                    .filter_map(|v| match v {
+                        Received::Text(text) => Some(text.as_str()),
+                        Received::Json(_) => None,
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
     }
 }
 
@@ -78,62 +105,51 @@ impl RawAnswers {
 pub enum FieldError {
     /// A required question without an answer.
     Required,
-    /// A number outside the question's scale (or not a number).
-    OutOfRange {
-        /// Lowest valid value.
-        min: u8,
-        /// Highest valid value.
-        max: u8,
-    },
-    /// A choice the question does not offer.
-    UnknownChoice,
-    /// Several values for a question that takes one.
-    Several,
-    /// A text longer than the question allows, in characters.
-    TooLong {
-        /// The limit.
-        max: u32,
-    },
+    /// The rule book refused the answer.
+    Invalid(AnswerError),
 }
 
 impl FieldError {
     /// The message shown next to the question, in the form's language.
     pub fn message(&self, t: &Texts) -> String {
-        match self {
-            FieldError::Required => t.err_required.to_owned(),
-            FieldError::OutOfRange { min, max } => fill(
+        let range = |min: u8, max: u8| {
+            fill(
                 t.err_range,
                 &[("min", min.to_string()), ("max", max.to_string())],
-            ),
-            FieldError::UnknownChoice => t.err_choice.to_owned(),
-            FieldError::Several => t.err_several.to_owned(),
-            FieldError::TooLong { max } => fill(t.err_too_long, &[("n", max.to_string())]),
+            )
+        };
+        match self {
+            FieldError::Required => t.err_required.to_owned(),
+            FieldError::Invalid(error) => match error {
+                AnswerError::OutOfScale { min, max, .. } => range(*min, *max),
+                AnswerError::NotYesNo { .. } | AnswerError::NotGreenRed { .. } => range(0, 1),
+                AnswerError::Several { .. } => t.err_several.to_owned(),
+                AnswerError::TooLong { max, .. } => fill(t.err_too_long, &[("n", max.to_string())]),
+                AnswerError::UnknownChoice { .. }
+                | AnswerError::RepeatedChoice { .. }
+                | AnswerError::JsonType { .. } => t.err_choice.to_owned(),
+            },
         }
     }
 
-    /// The message for the JSON API (English, with the question id).
+    /// The message for the JSON API (English, with the question id and, for a refused
+    /// answer, the rule book's word on what to send instead).
     pub fn api_message(&self, question: &str) -> String {
         let t = super::texts::texts("en");
-        format!("`{question}`: {}", self.message(t))
+        match self {
+            FieldError::Required => format!("`{question}`: {}", self.message(t)),
+            FieldError::Invalid(error @ AnswerError::JsonType { .. }) => {
+                format!("`{question}`: {error}")
+            }
+            FieldError::Invalid(error) => {
+                format!("`{question}`: {} ({error})", self.message(t))
+            }
+        }
     }
 }
 
 /// The problems of a submission, by question id.
 pub type FieldErrors = BTreeMap<String, FieldError>;
-
-/// The numeric scale a question is answered on, when it has one.
-pub fn numeric_range(question: &Question) -> Option<(u8, u8)> {
-    match *question.kind {
-        QuestionType::Nps => Some((0, 10)),
-        QuestionType::Ces => Some((1, 7)),
-        QuestionType::YesNo => Some((0, 1)),
-        QuestionType::Csat => {
-            let range = question.scale.as_deref().copied()?.values();
-            Some((*range.start(), *range.end()))
-        }
-        QuestionType::Single | QuestionType::Multi | QuestionType::Text => None,
-    }
-}
 
 /// Checks a submission against the survey. Questions whose `show_if` is false (or reads an
 /// earlier question left unanswered) are hidden: their answers are ignored and they are
@@ -147,19 +163,18 @@ pub fn validate(survey: &Survey, raw: &RawAnswers) -> Result<Vec<Answer>, FieldE
         if !visible(question, &context) {
             continue;
         }
-        let values = raw.get(id);
-        match parse_answer(question, values) {
-            Ok(parsed) if parsed.is_empty() => {
+        match answers::parse(question, &raw.raw(id)) {
+            Ok(None) => {
                 if question.required {
                     errors.insert(id.to_owned(), FieldError::Required);
                 }
             }
-            Ok(parsed) => {
-                context.insert(id.to_owned(), context_value(question, &parsed));
-                answers.extend(parsed);
+            Ok(Some(typed)) => {
+                context.insert(id.to_owned(), typed.show_if_value());
+                answers.extend(typed.into_answers(id));
             }
             Err(error) => {
-                errors.insert(id.to_owned(), error);
+                errors.insert(id.to_owned(), FieldError::Invalid(error));
             }
         }
     }
@@ -180,117 +195,6 @@ fn visible(question: &Question, context: &serde_json::Map<String, serde_json::Va
     };
     let value = minijinja::Value::from(minijinja::value::Serde(context));
     expr.eval_bool(value).unwrap_or(false)
-}
-
-/// What a `show_if` expression sees of an answer: a number, a choice id, a list of choice
-/// ids, or the text.
-fn context_value(question: &Question, answers: &[Answer]) -> serde_json::Value {
-    match *question.kind {
-        QuestionType::Multi => answers
-            .iter()
-            .filter_map(|a| a.choice.clone())
-            .collect::<Vec<_>>()
-            .into(),
-        _ => answers
-            .first()
-            .map(|a| {
-                if let Some(n) = a.num_value {
-                    serde_json::json!(n as i64)
-                } else if let Some(c) = &a.choice {
-                    c.clone().into()
-                } else {
-                    a.text_value.clone().unwrap_or_default().into()
-                }
-            })
-            .unwrap_or_default(),
-    }
-}
-
-fn parse_answer(question: &Question, values: &[String]) -> Result<Vec<Answer>, FieldError> {
-    let id = question.id.to_string();
-    let answer = |ordinal: u32| Answer {
-        question_id: id.clone(),
-        ordinal,
-        num_value: None,
-        choice: None,
-        text_value: None,
-    };
-    if values.is_empty() {
-        return Ok(Vec::new());
-    }
-    if values.len() > 1 && *question.kind != QuestionType::Multi {
-        return Err(FieldError::Several);
-    }
-    let first = values[0].trim();
-    match *question.kind {
-        QuestionType::Text => {
-            let max = question
-                .max_length
-                .as_deref()
-                .copied()
-                .unwrap_or(DEFAULT_MAX_LENGTH);
-            let text = first.replace("\r\n", "\n");
-            if text.chars().count() > max as usize {
-                return Err(FieldError::TooLong { max });
-            }
-            Ok(vec![Answer {
-                text_value: Some(text),
-                ..answer(0)
-            }])
-        }
-        QuestionType::Single => {
-            if !offers(question, first) {
-                return Err(FieldError::UnknownChoice);
-            }
-            Ok(vec![Answer {
-                choice: Some(first.to_owned()),
-                ..answer(0)
-            }])
-        }
-        QuestionType::Multi => {
-            let mut chosen: Vec<&str> = Vec::new();
-            for value in values {
-                let value = value.trim();
-                if !offers(question, value) {
-                    return Err(FieldError::UnknownChoice);
-                }
-                if !chosen.contains(&value) {
-                    chosen.push(value);
-                }
-            }
-            Ok(chosen
-                .into_iter()
-                .zip(0u32..)
-                .map(|(choice, ordinal)| Answer {
-                    choice: Some(choice.to_owned()),
-                    ..answer(ordinal)
-                })
-                .collect())
-        }
-        QuestionType::Nps | QuestionType::Ces | QuestionType::Csat | QuestionType::YesNo => {
-            let (min, max) = numeric_range(question).unwrap_or((0, 0));
-            let out_of_range = FieldError::OutOfRange { min, max };
-            let number = match (*question.kind, first.to_ascii_lowercase().as_str()) {
-                (QuestionType::YesNo, "yes" | "oui" | "true") => 1,
-                (QuestionType::YesNo, "no" | "non" | "false") => 0,
-                (_, text) => text.parse::<u8>().map_err(|_| out_of_range.clone())?,
-            };
-            if !(min..=max).contains(&number) {
-                return Err(out_of_range);
-            }
-            Ok(vec![Answer {
-                num_value: Some(f64::from(number)),
-                ..answer(0)
-            }])
-        }
-    }
-}
-
-fn offers(question: &Question, value: &str) -> bool {
-    question
-        .options
-        .as_ref()
-        .is_some_and(|options| options.iter().any(|o| *o.id == value))
 }
 
 /// One question as the template draws it.
@@ -350,7 +254,7 @@ pub fn view(
         .iter()
         .map(|question| {
             let id = question.id.to_string();
-            let given = raw.get(&id);
+            let given = raw.texts(&id);
             let (low_label, high_label) = match *question.kind {
                 QuestionType::Nps => (Some(t.nps_low), Some(t.nps_high)),
                 QuestionType::Ces => (Some(t.ces_low), Some(t.ces_high)),
@@ -375,16 +279,13 @@ pub fn view(
                 low_label,
                 high_label,
                 value: match *question.kind {
-                    QuestionType::Text => given.first().cloned().unwrap_or_default(),
+                    QuestionType::Text => {
+                        given.first().map(|t| (*t).to_owned()).unwrap_or_default()
+                    }
                     _ => String::new(),
                 },
-                max_length: (*question.kind == QuestionType::Text).then(|| {
-                    question
-                        .max_length
-                        .as_deref()
-                        .copied()
-                        .unwrap_or(DEFAULT_MAX_LENGTH)
-                }),
+                max_length: (*question.kind == QuestionType::Text)
+                    .then(|| answers::max_length(question)),
                 error: errors.get(&id).map(|e| e.message(t)),
                 id,
             }
@@ -547,7 +448,6 @@ questions:
                 ("recommandation", "2"),
                 ("points", "suivi"),
                 ("points", "delai"),
-                ("points", "suivi"),
                 ("resolu", "oui"),
             ]),
         )
@@ -572,6 +472,22 @@ questions:
                 ("points", 1, Some("delai"), None),
             ]
         );
+        // A checkbox posts its value once: the same choice twice is a forged post, refused.
+        let errors = validate(
+            &survey(),
+            &raw(&[
+                ("recommandation", "2"),
+                ("points", "suivi"),
+                ("points", "suivi"),
+            ]),
+        )
+        .expect_err("repeated");
+        assert_eq!(
+            errors.get("points"),
+            Some(&FieldError::Invalid(AnswerError::RepeatedChoice {
+                choice: "suivi".into()
+            }))
+        );
     }
 
     #[test]
@@ -587,15 +503,34 @@ questions:
         .expect_err("invalid");
         assert_eq!(
             errors.get("recommandation"),
-            Some(&FieldError::OutOfRange { min: 0, max: 10 })
+            Some(&FieldError::Invalid(AnswerError::OutOfScale {
+                given: "11".into(),
+                min: 0,
+                max: 10
+            }))
         );
         assert_eq!(
             errors.get("resolu"),
-            Some(&FieldError::OutOfRange { min: 0, max: 1 })
+            Some(&FieldError::Invalid(AnswerError::NotYesNo {
+                given: "peut-être".into()
+            }))
         );
         assert_eq!(
             errors.get("pourquoi"),
-            Some(&FieldError::TooLong { max: 5 })
+            Some(&FieldError::Invalid(AnswerError::TooLong {
+                length: 6,
+                max: 5
+            }))
+        );
+        let t = super::super::texts::texts("fr");
+        assert_eq!(
+            errors["resolu"].message(t),
+            "Choisissez une valeur entre 0 et 1."
+        );
+        assert_eq!(
+            errors["recommandation"].api_message("recommandation"),
+            "`recommandation`: Choose a value between 0 and 10. \
+             (`11` is not a whole number from 0 to 10)"
         );
         assert_eq!(
             errors.get("points"),

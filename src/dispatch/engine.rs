@@ -28,6 +28,7 @@ use super::transport::{MailSettings, Session};
 use crate::period::Period;
 use crate::program::Program;
 use crate::program::model::{Channel, Weekday as ProgramWeekday};
+use crate::sampling::Fatigue;
 use crate::schedule;
 use crate::store::{ClaimRequest, Claimed, Outcome, Resolution, Store, StoreError};
 use crate::templates::Templates;
@@ -581,17 +582,14 @@ async fn screen(
     let store = &shared.dispatch.store;
     let emails: Vec<String> = claimed.iter().map(|c| c.email.clone()).collect();
     let suppressed = store.suppressed_among(&emails).await?;
-    let fatigued = match &shared.dispatch.program.file.rules.fatigue {
-        Some(fatigue) => {
+    let fatigue = Fatigue::of(shared.dispatch.program.file.rules.fatigue.as_ref(), now);
+    let fatigued = match fatigue.and_then(|rule| rule.recent_since()) {
+        Some(since) => {
             let first: Vec<String> = claimed
                 .iter()
                 .filter(|c| c.message == 0)
                 .map(|c| c.email.clone())
                 .collect();
-            let days = i64::from(*fatigue.min_days_between_contacts);
-            let since = now
-                .checked_sub(days.saturating_mul(24).hours())
-                .unwrap_or(Timestamp::MIN);
             store.contacted_among(&first, since).await?
         }
         None => Default::default(),

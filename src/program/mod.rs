@@ -3,6 +3,7 @@
 //! A program either loads completely and passes every check, or yields the full list of
 //! problems: a wrong file never half-loads.
 
+pub mod answers;
 mod diagnostic;
 mod load;
 pub mod model;

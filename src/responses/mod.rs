@@ -9,8 +9,9 @@
 //! - `channel` (optional, default `import`): `import` or one of the survey's channel ids;
 //! - `response_id` (optional): an id from the call centre's tool, so a file imported twice
 //!   is stored once;
-//! - one column per question id: NPS 0–10, CSAT on its scale, CES 1–7, `yes_no` as
-//!   yes/no/oui/non/1/0, choices by option id (`a|b` for several), text;
+//! - one column per question id, read by the answer rule book ([`crate::program::answers`]):
+//!   NPS 0–10, CSAT on its scale, CES 1–7, `yes_no` as oui/non, yes/no, true/false or 1/0,
+//!   choices by option id (`a|b` for several, each once), text;
 //! - any other column becomes a respondent attribute (segment, region…) for reports.
 
 mod export;
@@ -29,6 +30,7 @@ use crate::contacts::parse::typed_value;
 use crate::expr::Expr;
 use crate::period::Period;
 use crate::program::Program;
+use crate::program::answers::{self, AnswerError, RawValue, TypedAnswer};
 use crate::program::model::{Question, QuestionType, Survey};
 use crate::store::{Answer, Attributes, NewResponse};
 
@@ -36,8 +38,6 @@ pub use export::{attribute_names, header, record};
 
 /// The channel of imported rows that name none.
 pub const DEFAULT_CHANNEL: &str = "import";
-/// Longest text answer when the question sets no `max_length`.
-pub const DEFAULT_MAX_LENGTH: u32 = 2000;
 /// Separator of several options in a `multi` cell.
 pub const MULTI_SEPARATOR: char = '|';
 
@@ -97,23 +97,12 @@ pub enum Problem {
     },
     /// A required question shown to the respondent has no answer.
     MissingAnswer(String),
-    /// An answer that does not fit its question.
-    BadAnswer {
+    /// An answer the rule book refuses.
+    Answer {
         /// Question id.
         question: String,
-        /// As written.
-        value: String,
-        /// What is accepted.
-        expected: String,
-    },
-    /// A text answer longer than the question allows.
-    TooLong {
-        /// Question id.
-        question: String,
-        /// Characters given.
-        length: usize,
-        /// The limit.
-        max: u32,
+        /// Why, and what to write instead.
+        error: AnswerError,
     },
     /// The same `response_id` appeared on an earlier line.
     DuplicateId {
@@ -150,19 +139,7 @@ impl fmt::Display for Problem {
                 write!(f, "unknown channel `{channel}`; use one of: {known}")
             }
             Problem::MissingAnswer(q) => write!(f, "required question `{q}` has no answer"),
-            Problem::BadAnswer {
-                question,
-                value,
-                expected,
-            } => write!(f, "`{question}`: `{value}` is not {expected}"),
-            Problem::TooLong {
-                question,
-                length,
-                max,
-            } => write!(
-                f,
-                "`{question}`: the text has {length} characters, the limit is {max}"
-            ),
+            Problem::Answer { question, error } => write!(f, "`{question}`: {error}"),
             Problem::DuplicateId { id, first_line } => write!(
                 f,
                 "response_id `{id}` already on line {first_line} (that line was kept)"
@@ -602,140 +579,31 @@ impl<'a> RowChecker<'a> {
                 }
                 continue;
             };
-            match answer_values(question, cell) {
-                Ok(values) => {
-                    if let Some(first) = values.first() {
-                        let v = match (first.num_value, &first.choice) {
-                            (Some(n), _) => Value::from(n),
-                            (None, Some(c)) => Value::from(c.clone()),
-                            _ => Value::from(cell.to_owned()),
-                        };
-                        context.insert(question.id.to_string(), v);
-                    }
-                    answers.extend(values);
+            match answer_of(question, cell) {
+                Ok(Some(typed)) => {
+                    context.insert(question.id.to_string(), typed.show_if_value());
+                    answers.extend(typed.into_answers(&question.id));
                 }
-                Err(p) => problems.push(p),
+                Ok(None) => {}
+                Err(error) => problems.push(Problem::Answer {
+                    question: question.id.to_string(),
+                    error,
+                }),
             }
         }
         answers
     }
 }
 
-/// The stored answer(s) of one cell, or why it does not fit the question.
-pub fn answer_values(question: &Question, cell: &str) -> Result<Vec<Answer>, Problem> {
-    let id = question.id.to_string();
-    let bad = |expected: String| Problem::BadAnswer {
-        question: id.clone(),
-        value: cell.to_owned(),
-        expected,
+/// The answer in one cell, judged by the rule book: a `multi` cell holds its options
+/// separated by [`MULTI_SEPARATOR`], any other cell one value.
+pub fn answer_of(question: &Question, cell: &str) -> Result<Option<TypedAnswer>, AnswerError> {
+    let values: Vec<RawValue> = if *question.kind == QuestionType::Multi {
+        cell.split(MULTI_SEPARATOR).map(RawValue::Text).collect()
+    } else {
+        vec![RawValue::Text(cell)]
     };
-    let number = |range: std::ops::RangeInclusive<u8>| -> Result<Vec<Answer>, Problem> {
-        let expected = format!("a whole number from {} to {}", range.start(), range.end());
-        let value: u8 = cell.parse().map_err(|_| bad(expected.clone()))?;
-        if !range.contains(&value) {
-            return Err(bad(expected));
-        }
-        Ok(vec![numeric(&id, f64::from(value))])
-    };
-    match *question.kind {
-        QuestionType::Nps => number(0..=10),
-        QuestionType::Ces => number(crate::metrics::Ces::VALUES),
-        QuestionType::Csat => {
-            let scale = question
-                .scale
-                .as_deref()
-                .copied()
-                .unwrap_or(crate::metrics::CsatScale::Stars5);
-            let values = scale.values();
-            if *values.end() == 1 {
-                let yes = yes_no(cell).ok_or_else(|| bad("yes or no (1 or 0)".to_owned()))?;
-                return Ok(vec![numeric(&id, if yes { 1.0 } else { 0.0 })]);
-            }
-            number(values)
-        }
-        QuestionType::YesNo => {
-            let yes = yes_no(cell).ok_or_else(|| bad("yes or no (oui/non, 1/0)".to_owned()))?;
-            Ok(vec![numeric(&id, if yes { 1.0 } else { 0.0 })])
-        }
-        QuestionType::Single | QuestionType::Multi => {
-            let options: Vec<&str> = question
-                .options
-                .as_deref()
-                .map(|o| o.iter().map(|o| o.id.as_str()).collect())
-                .unwrap_or_default();
-            let chosen: Vec<&str> = if *question.kind == QuestionType::Multi {
-                cell.split(MULTI_SEPARATOR)
-                    .map(str::trim)
-                    .filter(|s| !s.is_empty())
-                    .collect()
-            } else {
-                vec![cell]
-            };
-            let expected = || {
-                let list = options.join(", ");
-                if *question.kind == QuestionType::Multi {
-                    format!("options among {list} (several separated by `|`)")
-                } else {
-                    format!("one of {list}")
-                }
-            };
-            let mut answers = Vec::new();
-            for (ordinal, choice) in chosen.iter().enumerate() {
-                if !options.contains(choice) || chosen[..ordinal].contains(choice) {
-                    return Err(bad(expected()));
-                }
-                answers.push(Answer {
-                    question_id: id.clone(),
-                    ordinal: u32::try_from(ordinal).unwrap_or(u32::MAX),
-                    num_value: None,
-                    choice: Some((*choice).to_owned()),
-                    text_value: None,
-                });
-            }
-            Ok(answers)
-        }
-        QuestionType::Text => {
-            let max = question
-                .max_length
-                .as_deref()
-                .copied()
-                .unwrap_or(DEFAULT_MAX_LENGTH);
-            let length = cell.chars().count();
-            if length > max as usize {
-                return Err(Problem::TooLong {
-                    question: id,
-                    length,
-                    max,
-                });
-            }
-            Ok(vec![Answer {
-                question_id: id,
-                ordinal: 0,
-                num_value: None,
-                choice: None,
-                text_value: Some(cell.to_owned()),
-            }])
-        }
-    }
-}
-
-fn numeric(id: &str, value: f64) -> Answer {
-    Answer {
-        question_id: id.to_owned(),
-        ordinal: 0,
-        num_value: Some(value),
-        choice: None,
-        text_value: None,
-    }
-}
-
-/// Reads yes/no answers as call centres write them.
-fn yes_no(cell: &str) -> Option<bool> {
-    match cell.to_lowercase().as_str() {
-        "1" | "yes" | "y" | "oui" | "o" | "true" | "vrai" | "green" | "vert" => Some(true),
-        "0" | "no" | "n" | "non" | "false" | "faux" | "red" | "rouge" => Some(false),
-        _ => None,
-    }
+    answers::parse(question, &values)
 }
 
 #[cfg(test)]

@@ -140,12 +140,44 @@ pub trait Exclusions {
 }
 
 /// The contact-fatigue rule: nobody is surveyed twice within the window, across programs.
+/// The one home of the cut-off that plans, samples, the dispatcher and API triggers apply.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Fatigue {
     /// The window in days of 24 hours (instants, so no time zone is needed); 0 disables it.
     pub min_days_between_contacts: u32,
-    /// When the plan is made: contacts after `plan_time - window` are left out.
+    /// When the rule is applied (the plan time; the send time or a trigger's due time
+    /// elsewhere): people contacted after `plan_time - window` are left out.
     pub plan_time: Timestamp,
+}
+
+impl Fatigue {
+    /// The program's fatigue rule applied at `at`; `None` when the program sets none.
+    pub fn of(rule: Option<&crate::program::model::Fatigue>, at: Timestamp) -> Option<Self> {
+        rule.map(|rule| Fatigue {
+            min_days_between_contacts: *rule.min_days_between_contacts,
+            plan_time: at,
+        })
+    }
+
+    /// The first instant that counts as a recent contact: the first whole second after
+    /// `plan_time - window` (contact times are kept in whole seconds), so someone contacted exactly
+    /// `window` ago may be asked again. A window reaching before the earliest representable
+    /// time covers every contact. `None` when the window is 0 days (the rule is off).
+    pub fn recent_since(&self) -> Option<Timestamp> {
+        if self.min_days_between_contacts == 0 {
+            return None;
+        }
+        let window = SignedDuration::from_hours(i64::from(self.min_days_between_contacts) * 24);
+        let cutoff = self.plan_time.checked_sub(window).unwrap_or(Timestamp::MIN);
+        let whole = cutoff.as_second() - i64::from(cutoff.subsec_nanosecond() < 0);
+        Some(Timestamp::from_second(whole.saturating_add(1)).unwrap_or(cutoff))
+    }
+
+    /// Whether someone last contacted at `last_contacted` is left out.
+    pub fn excludes(&self, last_contacted: Timestamp) -> bool {
+        self.recent_since()
+            .is_some_and(|since| last_contacted >= since)
+    }
 }
 
 /// Why a sample cannot be drawn.
@@ -158,14 +190,6 @@ pub enum SampleError {
         sample: String,
         /// The rate given.
         rate: f64,
-    },
-    /// The fatigue window reaches before the earliest representable time.
-    #[error("a fatigue window of {days} days before {plan_time} is out of range")]
-    FatigueWindow {
-        /// The window given.
-        days: u32,
-        /// The plan time given.
-        plan_time: Timestamp,
     },
     /// The filter failed on a contact for a reason other than a missing attribute.
     #[error("sample `{sample}`: filter `{filter}` failed on contact {email}: {cause}")]
@@ -219,7 +243,7 @@ pub struct Sampler<'a, E: Exclusions + ?Sized> {
     spec: &'a SampleSpec,
     scope: String,
     exclusions: &'a E,
-    fatigue_cutoff: Option<Timestamp>,
+    fatigue: Option<Fatigue>,
     key: PriorityKey,
     filter_names: Vec<(String, minijinja::Value)>,
     rate_threshold: Option<u128>,
@@ -280,19 +304,6 @@ impl<'a, E: Exclusions + ?Sized> Sampler<'a, E> {
                 });
             }
         };
-        let fatigue_cutoff = match fatigue {
-            Some(rule) if rule.min_days_between_contacts > 0 => {
-                let window =
-                    SignedDuration::from_hours(i64::from(rule.min_days_between_contacts) * 24);
-                Some(rule.plan_time.checked_sub(window).map_err(|_| {
-                    SampleError::FatigueWindow {
-                        days: rule.min_days_between_contacts,
-                        plan_time: rule.plan_time,
-                    }
-                })?)
-            }
-            _ => None,
-        };
         let filter_names = spec
             .filter
             .as_ref()
@@ -308,7 +319,7 @@ impl<'a, E: Exclusions + ?Sized> Sampler<'a, E> {
             spec,
             scope: scope.as_str().to_owned(),
             exclusions,
-            fatigue_cutoff,
+            fatigue,
             key: PriorityKey::new(spec.seed, scope.as_str()),
             filter_names,
             rate_threshold,
@@ -331,11 +342,11 @@ impl<'a, E: Exclusions + ?Sized> Sampler<'a, E> {
             self.excluded_suppressed += 1;
             return Ok(());
         }
-        if let Some(cutoff) = self.fatigue_cutoff
+        if let Some(fatigue) = self.fatigue
             && self
                 .exclusions
                 .last_contacted(&candidate.email)
-                .is_some_and(|last| last > cutoff)
+                .is_some_and(|last| fatigue.excludes(last))
         {
             self.excluded_fatigue += 1;
             return Ok(());

@@ -575,3 +575,26 @@ fn random_draws_keep_the_accounting_invariants() {
         );
     }
 }
+
+#[test]
+fn the_fatigue_cut_off_is_the_first_second_after_the_window() {
+    let at: Timestamp = "2026-11-02T08:00:00.250Z".parse().expect("valid timestamp");
+    let rule = Fatigue {
+        min_days_between_contacts: 30,
+        plan_time: at,
+    };
+    // 2026-11-02T08:00:00.250 minus 30 × 24 h is 2026-10-03T08:00:00.250; the next whole
+    // second is 08:00:01.
+    let since: Timestamp = "2026-10-03T08:00:01Z".parse().expect("valid timestamp");
+    assert_eq!(rule.recent_since(), Some(since));
+    assert!(rule.excludes(since));
+    assert!(!rule.excludes("2026-10-03T08:00:00Z".parse().expect("valid timestamp")));
+    assert!(rule.excludes(at));
+    let off = Fatigue {
+        min_days_between_contacts: 0,
+        plan_time: at,
+    };
+    assert_eq!(off.recent_since(), None);
+    assert!(!off.excludes(at));
+    assert_eq!(Fatigue::of(None, at), None);
+}

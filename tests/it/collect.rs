@@ -164,7 +164,8 @@ pub fn app(store: &Store, admin_token: Option<&str>, limits: LimitSettings) -> R
     router(state).layer(MockConnectInfo(SocketAddr::from(([192, 0, 2, 10], 5000))))
 }
 
-fn generous() -> LimitSettings {
+/// Limits no test reaches.
+pub fn generous() -> LimitSettings {
     LimitSettings {
         bad_links_burst: 1_000,
         bad_links_period: Duration::from_secs(3600),
@@ -183,7 +184,8 @@ pub struct Reply {
     pub body: String,
 }
 
-async fn send(app: &Router, request: Request<Body>) -> Reply {
+/// Sends one request through the router.
+pub async fn send(app: &Router, request: Request<Body>) -> Reply {
     let response = app.clone().oneshot(request).await.expect("infallible");
     let status = response.status();
     let headers = response.headers().clone();
@@ -201,7 +203,8 @@ async fn get(app: &Router, uri: &str) -> Reply {
     send(app, Request::get(uri).body(Body::empty()).expect("request")).await
 }
 
-fn form_post(uri: &str, body: String) -> Request<Body> {
+/// A form-encoded POST.
+pub fn form_post(uri: &str, body: String) -> Request<Body> {
     Request::post(uri)
         .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
         .body(Body::from(body))
@@ -215,7 +218,8 @@ fn form_key(page: &str) -> String {
     page[start..].split('"').next().expect("value").to_owned()
 }
 
-fn encode(pairs: &[(&str, &str)]) -> String {
+/// Form-encodes `pairs`.
+pub fn encode(pairs: &[(&str, &str)]) -> String {
     pairs
         .iter()
         .map(|(k, v)| format!("{}={}", urlencode(k), urlencode(v)))
@@ -817,7 +821,8 @@ async fn open_link_once_per_browser(db: TestDb) {
     assert_eq!(store.response(3).await.expect("read"), None);
 }
 
-fn api_post(uri: &str, token: Option<&str>, body: serde_json::Value) -> Request<Body> {
+/// A JSON POST with the bearer `token`, if any.
+pub fn api_post(uri: &str, token: Option<&str>, body: serde_json::Value) -> Request<Body> {
     let mut request = Request::post(uri)
         .header(header::CONTENT_TYPE, "application/json")
         .body(Body::from(body.to_string()))
@@ -831,7 +836,8 @@ fn api_post(uri: &str, token: Option<&str>, body: serde_json::Value) -> Request<
     request
 }
 
-fn json_of(reply: &Reply) -> serde_json::Value {
+/// The reply's body as JSON.
+pub fn json_of(reply: &Reply) -> serde_json::Value {
     serde_json::from_str(&reply.body).expect("JSON body")
 }
 
