@@ -14,7 +14,7 @@ use ecoute::templates::Templates;
 use serde_json::{Value, json};
 
 use crate::collect::{api_post, encode, form_post, generous, json_of, send};
-use crate::harness::{Test, repo_path};
+use crate::harness::{Project, repo_path};
 use crate::support::{TestDb, both_backends};
 
 const PROGRAM: &str = "fidelite-clients";
@@ -169,8 +169,8 @@ fn program_yaml() -> String {
 }
 
 /// A scratch folder holding the test program, the store, and the application serving it.
-async fn setup(db: &TestDb) -> (Test, Store, Router) {
-    let scratch = Test::new()
+async fn setup(db: &TestDb) -> (Project, Store, Router) {
+    let scratch = Project::new()
         .file("programs/fidelite-clients.yaml", program_yaml())
         .file(
             "programs/contacts/clients.csv",
