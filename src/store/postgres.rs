@@ -44,6 +44,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "rollups",
         include_str!("../../migrations/postgres/0004_rollups.sql"),
     ),
+    (
+        5,
+        "bigint",
+        include_str!("../../migrations/postgres/0005_bigint.sql"),
+    ),
 ];
 
 fn migrator() -> Migrator {
@@ -560,7 +565,7 @@ fn invitation(row: &PgRow) -> Result<Invitation, BackendError> {
 fn answer(row: &PgRow) -> Result<Answer, BackendError> {
     Ok(Answer {
         question_id: row.try_get("question_id")?,
-        ordinal: u32::try_from(row.try_get::<i32, _>("ordinal")?).unwrap_or(0),
+        ordinal: u32::try_from(row.try_get::<i64, _>("ordinal")?).unwrap_or(0),
         num_value: row.try_get("num_value")?,
         choice: row.try_get("choice")?,
         text_value: row.try_get("text_value")?,
@@ -594,7 +599,7 @@ async fn insert_response_in(
             query.push_values(chunk, |mut row, a| {
                 row.push_bind(id)
                     .push_bind(a.question_id.as_str())
-                    .push_bind(i32::try_from(a.ordinal).unwrap_or(i32::MAX))
+                    .push_bind(i64::from(a.ordinal))
                     .push_bind(a.num_value)
                     .push_bind(a.choice.as_deref())
                     .push_bind(a.text_value.as_deref());

@@ -243,7 +243,7 @@ impl PgStore {
                     state: row.try_get("to_state")?,
                     reason: row.try_get("reason")?,
                     detail: row.try_get("detail")?,
-                    smtp_code: code(row.try_get::<Option<i32>, _>("smtp_code")?.map(i64::from)),
+                    smtp_code: code(row.try_get("smtp_code")?),
                     at: timestamp(row.try_get("at")?)?,
                 })
             })
@@ -267,7 +267,7 @@ impl PgStore {
                     to_state: row.try_get("to_state")?,
                     reason: row.try_get("reason")?,
                     detail: row.try_get("detail")?,
-                    smtp_code: code(row.try_get::<Option<i32>, _>("smtp_code")?.map(i64::from)),
+                    smtp_code: code(row.try_get("smtp_code")?),
                     at: timestamp(row.try_get("at")?)?,
                 })
             })

@@ -62,7 +62,7 @@ async fn insert_counts(
                 .push_bind(k.touchpoint_id.as_str())
                 .push_bind(k.channel.as_str())
                 .push_bind(k.question_id.as_str())
-                .push_bind(i32::from(k.value))
+                .push_bind(i64::from(k.value))
                 .push_bind(i64::try_from(c.n).unwrap_or(i64::MAX));
         });
         query.push(r::ADD_TO_ROLLUPS);
@@ -82,7 +82,7 @@ fn count(row: &PgRow) -> Result<RollupCount, BackendError> {
             touchpoint_id: row.try_get(5)?,
             channel: row.try_get(6)?,
             question_id: row.try_get(7)?,
-            value: u8::try_from(row.try_get::<i32, _>(8)?).unwrap_or(u8::MAX),
+            value: u8::try_from(row.try_get::<i64, _>(8)?).unwrap_or(u8::MAX),
         },
         n: row.try_get::<i64, _>(9)?.unsigned_abs(),
     })
@@ -91,7 +91,7 @@ fn count(row: &PgRow) -> Result<RollupCount, BackendError> {
 fn answer(row: &PgRow, offset: usize) -> Result<Answer, BackendError> {
     Ok(Answer {
         question_id: row.try_get(offset)?,
-        ordinal: u32::try_from(row.try_get::<i32, _>(offset + 1)?).unwrap_or(0),
+        ordinal: u32::try_from(row.try_get::<i64, _>(offset + 1)?).unwrap_or(0),
         num_value: row.try_get(offset + 2)?,
         choice: row.try_get(offset + 3)?,
         text_value: row.try_get(offset + 4)?,
@@ -127,7 +127,7 @@ impl PgStore {
             {
                 answers.entry(row.try_get(0)?).or_default().push(Answer {
                     question_id: row.try_get(1)?,
-                    ordinal: u32::try_from(row.try_get::<i32, _>(2)?).unwrap_or(0),
+                    ordinal: u32::try_from(row.try_get::<i64, _>(2)?).unwrap_or(0),
                     num_value: row.try_get(3)?,
                     choice: None,
                     text_value: None,
