@@ -2,8 +2,19 @@
 //! PostgreSQL (several daemons sharing the work). This is the only module that contains SQL.
 //!
 //! The backend is chosen by the URL scheme (`sqlite://PATH`, `sqlite:PATH`, `postgres://…`,
-//! `postgresql://…`), as atuin does: [`Store`] wraps one of two implementations, each with its
-//! own migrations in `migrations/sqlite/` and `migrations/postgres/`, embedded in the binary.
+//! `postgresql://…`), as atuin does: [`Store`] wraps one of two backends, each with its own
+//! migrations in `migrations/sqlite/` and `migrations/postgres/`, embedded in the binary.
+//!
+//! Every operation is written once, in `shared/`, and compiled once per backend: `sqlite.rs`
+//! and `postgres.rs` each include that folder as their own module (`#[path]`), after naming
+//! their driver's types (`Db`, `DbRow`, `DbConnection`) and the few pieces that really differ
+//! (`BEGIN_WRITE`, the `CLAIM` query, `REBUILD_LOCK`, the JSON merge of an upsert). Each
+//! backend file keeps only what is its own: connecting, pragmas and locks, migrations, error
+//! classification, counting upserted contacts, and reading the rollups. Why not the
+//! alternatives: `sqlx::Any` has no JSON type; code generic over `sqlx::Database` needs a
+//! higher-ranked `Executor` bound plus an `Encode`/`Decode`/`Type` bound per Rust type bound
+//! or read, and the `Send` futures axum needs trip over those bounds; the included module is
+//! plain code, checked by the compiler once per driver. `dispatch!` picks the backend.
 //!
 //! Conventions shared by both backends:
 //! - timestamps are integer unix seconds (UTC) in every table, [`jiff::Timestamp`] in Rust;
@@ -356,7 +367,7 @@ fn migration_status(
 }
 
 /// Rows per multi-row `INSERT` statement: large enough to amortise each statement, small
-/// enough for SQLite's 32,766 bound parameters at 7 parameters per row.
+/// enough for SQLite's 32,766 bound parameters at up to 10 parameters per row.
 const ROWS_PER_STATEMENT: usize = 1_000;
 
 #[cfg(test)]

@@ -202,9 +202,15 @@ pub(super) const RESPONSES_PAGE: &str = "SELECT id, program_id, survey_id, touch
 pub(super) const ANSWERS_OF_PAGE: &str = "SELECT response_id, question_id, ordinal, num_value \
      FROM answers WHERE response_id >= $1 AND response_id <= $2 AND num_value IS NOT NULL";
 /// Start of a counter read; the backend appends the period list.
+/// The counters of a program, segment and periods, one row each (PostgreSQL).
 pub(super) const SELECT_ROLLUPS: &str = "SELECT program_id, period, segment, segment_value, \
      survey_id, touchpoint_id, channel, question_id, value, n FROM rollups \
      WHERE program_id = $1 AND segment = $2 AND period IN ";
+/// The same counters packed in one JSON array (SQLite): sqlx hands SQLite rows over one at a
+/// time between threads, which costs more than the query itself for a few thousand counters.
+pub(super) const SELECT_ROLLUPS_JSON: &str = "SELECT COALESCE(json_group_array(json_array(\
+     period, segment_value, survey_id, touchpoint_id, channel, question_id, value, n)), '[]') \
+     FROM rollups WHERE program_id = $1 AND segment = $2 AND period IN ";
 pub(super) const SEGMENTS: &str = "SELECT DISTINCT segment FROM rollups \
      WHERE program_id = $1 AND segment <> '' AND period IN ";
 pub(super) const FIRST_PERIOD: &str =
@@ -229,6 +235,12 @@ pub(super) const CALL_LIST: &str = "SELECT i.id, i.email, i.locale, i.contact_da
      FROM invitations i JOIN waves w ON w.id = i.wave_id \
      WHERE w.program_id = $1 AND w.survey_id = $2 AND w.channel_id = $3 AND w.period = $4 \
      AND w.wave = $5 ORDER BY i.id";
+
+/// `($first, $first+1, …)` for an `IN` list of `count` values.
+pub(super) fn in_list(first: usize, count: usize) -> String {
+    let params: Vec<String> = (first..first + count).map(|i| format!("${i}")).collect();
+    format!("({})", params.join(", "))
+}
 
 impl Store {
     /// Recomputes every counter from the raw answers, in one transaction that holds new

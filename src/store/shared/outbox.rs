@@ -1,31 +1,30 @@
-//! The outbox on PostgreSQL: a claim is one `UPDATE … RETURNING` over rows locked with
-//! `FOR UPDATE SKIP LOCKED`, so several dispatchers claim disjoint batches at once.
+//! The outbox operations (see `store::outbox`): a claim is one `UPDATE … RETURNING` over the
+//! backend's choice of due rows (`CLAIM`); outcomes are applied in one transaction per batch.
 
 use std::collections::{BTreeMap, HashSet};
 
-use sqlx::postgres::PgRow;
 use sqlx::types::Json;
-use sqlx::{Postgres, QueryBuilder, Row};
+use sqlx::{QueryBuilder, Row};
 
-use super::super::error::BackendError;
-use super::super::model::Attributes;
-use super::super::outbox::{
+use super::{BEGIN_WRITE, BackendStore, Db, DbRow};
+use crate::store::error::BackendError;
+use crate::store::model::Attributes;
+use crate::store::outbox::{
     self, ClaimRequest, Claimed, FailureEvent, InvitationEvent, OutboxRow, OutboxWave, Outcome,
     Pending, Recorded, WaveStatus, code, count, small,
 };
-use super::super::{ROWS_PER_STATEMENT, sql, timestamp};
-use super::PgStore;
+use crate::store::{ROWS_PER_STATEMENT, sql, timestamp};
 
-impl PgStore {
-    pub(in crate::store) async fn claim(
+impl BackendStore {
+    pub(crate) async fn claim(
         &self,
         request: &ClaimRequest<'_>,
         token_hash: &(dyn Fn(i64) -> [u8; 32] + Sync),
     ) -> Result<Vec<Claimed>, BackendError> {
         let now = request.now.as_second();
         let lease = i64::try_from(request.lease.as_secs()).unwrap_or(i64::MAX / 2);
-        let mut tx = self.pool.begin().await?;
-        let rows = sqlx::query(outbox::CLAIM_POSTGRES)
+        let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
+        let rows = sqlx::query(super::super::CLAIM)
             .bind(request.owner)
             .bind(now.saturating_add(lease))
             .bind(now)
@@ -43,7 +42,7 @@ impl PgStore {
             claimed.push(item);
         }
         for chunk in hashes.chunks(ROWS_PER_STATEMENT) {
-            let mut query = QueryBuilder::<Postgres>::new("");
+            let mut query = QueryBuilder::<Db>::new("");
             outbox::push_token_hashes(&mut query, chunk);
             query.build().execute(&mut *tx).await?;
         }
@@ -52,16 +51,16 @@ impl PgStore {
         Ok(claimed)
     }
 
-    pub(in crate::store) async fn record(
+    pub(crate) async fn record(
         &self,
         outcomes: &[Outcome],
         now: i64,
     ) -> Result<Recorded, BackendError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
         let mut applied_rows: HashSet<(i64, i64)> = HashSet::new();
         for group in outbox::resolution_groups(outcomes) {
             for chunk in group.chunks(ROWS_PER_STATEMENT) {
-                let mut query = QueryBuilder::<Postgres>::new("");
+                let mut query = QueryBuilder::<Db>::new("");
                 outbox::push_resolution(&mut query, chunk, now);
                 for row in query.build().fetch_all(&mut *tx).await? {
                     applied_rows.insert((row.try_get("id")?, row.try_get("fence")?));
@@ -72,14 +71,14 @@ impl PgStore {
             .iter()
             .partition(|o| applied_rows.contains(&(o.invitation_id, o.fence)));
         for chunk in applied.chunks(ROWS_PER_STATEMENT / 8) {
-            let mut query = QueryBuilder::<Postgres>::new("");
+            let mut query = QueryBuilder::<Db>::new("");
             outbox::push_events(&mut query, chunk, now);
             query.build().execute(&mut *tx).await?;
         }
         let contacts: Vec<&(String, String)> =
             applied.iter().filter_map(|o| o.contact.as_ref()).collect();
         for chunk in contacts.chunks(ROWS_PER_STATEMENT / 3) {
-            let mut query = QueryBuilder::<Postgres>::new(
+            let mut query = QueryBuilder::<Db>::new(
                 "INSERT INTO contact_history (email, program_id, contacted_at) ",
             );
             query.push_values(chunk, |mut row, (email, program)| {
@@ -129,7 +128,7 @@ impl PgStore {
         Ok(recorded)
     }
 
-    pub(in crate::store) async fn program_waves(
+    pub(crate) async fn program_waves(
         &self,
         program_id: &str,
     ) -> Result<Vec<OutboxWave>, BackendError> {
@@ -140,7 +139,7 @@ impl PgStore {
         rows.iter().map(wave_row).collect()
     }
 
-    pub(in crate::store) async fn pending(
+    pub(crate) async fn pending(
         &self,
         program_id: &str,
         now: i64,
@@ -158,13 +157,13 @@ impl PgStore {
         })
     }
 
-    pub(in crate::store) async fn suppressed_among(
+    pub(crate) async fn suppressed_among(
         &self,
         emails: &[String],
     ) -> Result<HashSet<String>, BackendError> {
         let mut found = HashSet::new();
         for chunk in emails.chunks(ROWS_PER_STATEMENT) {
-            let mut query = QueryBuilder::<Postgres>::new(outbox::SUPPRESSED_AMONG);
+            let mut query = QueryBuilder::<Db>::new(outbox::SUPPRESSED_AMONG);
             let mut list = query.separated(", ");
             for email in chunk {
                 list.push_bind(email);
@@ -177,14 +176,14 @@ impl PgStore {
         Ok(found)
     }
 
-    pub(in crate::store) async fn contacted_among(
+    pub(crate) async fn contacted_among(
         &self,
         emails: &[String],
         since: i64,
     ) -> Result<HashSet<String>, BackendError> {
         let mut found = HashSet::new();
         for chunk in emails.chunks(ROWS_PER_STATEMENT) {
-            let mut query = QueryBuilder::<Postgres>::new(outbox::CONTACTED_AMONG);
+            let mut query = QueryBuilder::<Db>::new(outbox::CONTACTED_AMONG);
             query.push_bind(since).push(" AND email IN (");
             let mut list = query.separated(", ");
             for email in chunk {
@@ -198,7 +197,7 @@ impl PgStore {
         Ok(found)
     }
 
-    pub(in crate::store) async fn outbox_status(
+    pub(crate) async fn outbox_status(
         &self,
         program_id: Option<&str>,
         last_failures: u32,
@@ -251,7 +250,7 @@ impl PgStore {
         Ok((waves, failures))
     }
 
-    pub(in crate::store) async fn invitation_events(
+    pub(crate) async fn invitation_events(
         &self,
         id: i64,
     ) -> Result<Vec<InvitationEvent>, BackendError> {
@@ -274,10 +273,7 @@ impl PgStore {
             .collect()
     }
 
-    pub(in crate::store) async fn outbox_row(
-        &self,
-        id: i64,
-    ) -> Result<Option<OutboxRow>, BackendError> {
+    pub(crate) async fn outbox_row(&self, id: i64) -> Result<Option<OutboxRow>, BackendError> {
         let Some(row) = sqlx::query(outbox::OUTBOX_ROW)
             .bind(id)
             .fetch_optional(&self.pool)
@@ -304,7 +300,7 @@ impl PgStore {
         }))
     }
 
-    pub(in crate::store) async fn invitation_by_token_hash(
+    pub(crate) async fn invitation_by_token_hash(
         &self,
         hash: &[u8; 32],
     ) -> Result<Option<i64>, BackendError> {
@@ -315,7 +311,7 @@ impl PgStore {
     }
 }
 
-fn claimed_row(row: &PgRow) -> Result<Claimed, BackendError> {
+fn claimed_row(row: &DbRow) -> Result<Claimed, BackendError> {
     let state: String = row.try_get("state")?;
     let reminder: Option<i64> = row.try_get("reminder_in_flight")?;
     let message = if state == "sent" {
@@ -350,7 +346,7 @@ fn claimed_row(row: &PgRow) -> Result<Claimed, BackendError> {
     })
 }
 
-fn wave_row(row: &PgRow) -> Result<OutboxWave, BackendError> {
+fn wave_row(row: &DbRow) -> Result<OutboxWave, BackendError> {
     Ok(OutboxWave {
         id: row.try_get("id")?,
         survey_id: row.try_get("survey_id")?,

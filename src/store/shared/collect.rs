@@ -1,16 +1,16 @@
-//! SQLite side of the web server's store operations (see `store::collect`).
+//! The web server's store operations (see `store::collect`).
 
 use sqlx::Row;
 use sqlx::types::Json;
 
-use super::{BEGIN_WRITE, SqliteStore};
+use super::{BEGIN_WRITE, BackendStore, create_or_find_wave};
 use crate::store::collect::{NewEvent, TokenInvitation, Triggered, Unsubscribed, sql};
 use crate::store::error::BackendError;
 use crate::store::model::{Attributes, NewInvitation, WaveKey, WavePlan};
-use crate::store::sql as shared;
+use crate::store::sql::SET_TOKEN_HASH;
 
-impl SqliteStore {
-    pub(in crate::store) async fn token_invitation(
+impl BackendStore {
+    pub(crate) async fn token_invitation(
         &self,
         hash: &[u8; 32],
     ) -> Result<Option<TokenInvitation>, BackendError> {
@@ -38,7 +38,7 @@ impl SqliteStore {
         }))
     }
 
-    pub(in crate::store) async fn unsubscribe(
+    pub(crate) async fn unsubscribe(
         &self,
         email: &str,
         detail: Option<&str>,
@@ -70,7 +70,7 @@ impl SqliteStore {
         })
     }
 
-    pub(in crate::store) async fn record_event(
+    pub(crate) async fn record_event(
         &self,
         event: &NewEvent,
         now: i64,
@@ -89,7 +89,7 @@ impl SqliteStore {
         Ok(id)
     }
 
-    pub(in crate::store) async fn count_events(
+    pub(crate) async fn count_events(
         &self,
         program_id: &str,
         event: &str,
@@ -102,20 +102,20 @@ impl SqliteStore {
         Ok(n.unsigned_abs())
     }
 
-    pub(in crate::store) async fn count_responses(&self) -> Result<u64, BackendError> {
+    pub(crate) async fn count_responses(&self) -> Result<u64, BackendError> {
         let n: i64 = sqlx::query_scalar(sql::COUNT_RESPONSES)
             .fetch_one(&self.pool)
             .await?;
         Ok(n.unsigned_abs())
     }
 
-    pub(in crate::store) async fn set_token_hashes(
+    pub(crate) async fn set_token_hashes(
         &self,
         hashes: &[(i64, [u8; 32])],
     ) -> Result<(), BackendError> {
         let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
         for (id, hash) in hashes {
-            sqlx::query(shared::SET_TOKEN_HASH)
+            sqlx::query(SET_TOKEN_HASH)
                 .bind(id)
                 .bind(&hash[..])
                 .execute(&mut *tx)
@@ -125,7 +125,7 @@ impl SqliteStore {
         Ok(())
     }
 
-    pub(in crate::store) async fn schedule_triggered(
+    pub(crate) async fn schedule_triggered(
         &self,
         key: &WaveKey,
         plan: &WavePlan,
@@ -134,32 +134,7 @@ impl SqliteStore {
         now: i64,
     ) -> Result<Triggered, BackendError> {
         let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
-        let created: Option<i64> = sqlx::query_scalar(shared::INSERT_WAVE)
-            .bind(&key.program_id)
-            .bind(&key.survey_id)
-            .bind(&key.channel_id)
-            .bind(&key.period)
-            .bind(i64::from(key.wave))
-            .bind(&plan.sample_id)
-            .bind(plan.seed.to_string())
-            .bind(plan.program_sha256.as_deref())
-            .bind(plan.planned_at.as_second())
-            .bind(now)
-            .fetch_optional(&mut *tx)
-            .await?;
-        let wave_id: i64 = match created {
-            Some(id) => id,
-            None => {
-                sqlx::query_scalar(shared::FIND_WAVE)
-                    .bind(&key.program_id)
-                    .bind(&key.survey_id)
-                    .bind(&key.channel_id)
-                    .bind(&key.period)
-                    .bind(i64::from(key.wave))
-                    .fetch_one(&mut *tx)
-                    .await?
-            }
-        };
+        let (wave_id, _) = create_or_find_wave(&mut tx, key, plan, now).await?;
         let inserted: Option<i64> = sqlx::query_scalar(sql::INSERT_ONE_INVITATION)
             .bind(wave_id)
             .bind(&invitation.email)

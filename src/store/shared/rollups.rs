@@ -1,35 +1,26 @@
-//! PostgreSQL side of the report rollups (see `store::rollups`).
+//! The report rollups' store operations (see `store::rollups`); each backend reads the
+//! counters back its own way.
 
 use std::collections::{BTreeMap, HashMap};
 
-use sqlx::postgres::{PgConnection, PgRow, Postgres};
 use sqlx::types::Json;
 use sqlx::{AssertSqlSafe, QueryBuilder, Row};
 
-use super::super::error::BackendError;
-use super::super::model::{Answer, Attributes, NewResponse, StoredResponse};
-use super::super::rollups::{
+use super::{BEGIN_WRITE, BackendStore, Db, DbConnection, DbRow};
+use crate::store::error::BackendError;
+use crate::store::model::{Answer, Attributes, NewResponse, StoredResponse};
+use crate::store::rollups::{
     self as r, CallListEntry, Delivery, RebuildSummary, RollupCount, RollupKey, VerbatimResponse,
+    in_list,
 };
-use super::super::timestamp;
-use super::PgStore;
+use crate::store::{ROWS_PER_STATEMENT, timestamp};
 
-/// Counter rows per statement: 10 parameters each, well under PostgreSQL's 65,535.
-const ROWS: usize = 1_000;
-/// Holds back other writers of the counters while a rebuild runs.
-const LOCK_ROLLUPS: &str = "LOCK TABLE rollups, verbatim_refs IN EXCLUSIVE MODE";
 /// Responses read at a time by a rebuild.
 const PAGE: i64 = 10_000;
 
-/// `($first, $first+1, …)` for an `IN` list of `count` values.
-fn in_list(first: usize, count: usize) -> String {
-    let params: Vec<String> = (first..first + count).map(|i| format!("${i}")).collect();
-    format!("({})", params.join(", "))
-}
-
 /// Adds one response's counters and verbatim locations inside its own transaction.
-pub(in crate::store) async fn apply(
-    conn: &mut PgConnection,
+pub(crate) async fn apply(
+    conn: &mut DbConnection,
     id: i64,
     response: &NewResponse,
 ) -> Result<(), BackendError> {
@@ -47,11 +38,11 @@ pub(in crate::store) async fn apply(
 }
 
 async fn insert_counts(
-    conn: &mut PgConnection,
+    conn: &mut DbConnection,
     counts: &[RollupCount],
 ) -> Result<(), BackendError> {
-    for chunk in counts.chunks(ROWS) {
-        let mut query = QueryBuilder::<Postgres>::new(r::INSERT_ROLLUPS);
+    for chunk in counts.chunks(ROWS_PER_STATEMENT) {
+        let mut query = QueryBuilder::<Db>::new(r::INSERT_ROLLUPS);
         query.push_values(chunk, |mut row, c| {
             let k = &c.key;
             row.push_bind(k.program_id.as_str())
@@ -71,24 +62,7 @@ async fn insert_counts(
     Ok(())
 }
 
-fn count(row: &PgRow) -> Result<RollupCount, BackendError> {
-    Ok(RollupCount {
-        key: RollupKey {
-            program_id: row.try_get(0)?,
-            period: row.try_get(1)?,
-            segment: row.try_get(2)?,
-            segment_value: row.try_get(3)?,
-            survey_id: row.try_get(4)?,
-            touchpoint_id: row.try_get(5)?,
-            channel: row.try_get(6)?,
-            question_id: row.try_get(7)?,
-            value: u8::try_from(row.try_get::<i64, _>(8)?).unwrap_or(u8::MAX),
-        },
-        n: row.try_get::<i64, _>(9)?.unsigned_abs(),
-    })
-}
-
-fn answer(row: &PgRow, offset: usize) -> Result<Answer, BackendError> {
+fn answer(row: &DbRow, offset: usize) -> Result<Answer, BackendError> {
     Ok(Answer {
         question_id: row.try_get(offset)?,
         ordinal: u32::try_from(row.try_get::<i64, _>(offset + 1)?).unwrap_or(0),
@@ -98,12 +72,12 @@ fn answer(row: &PgRow, offset: usize) -> Result<Answer, BackendError> {
     })
 }
 
-impl PgStore {
-    pub(in crate::store) async fn rebuild_rollups(&self) -> Result<RebuildSummary, BackendError> {
-        let mut tx = self.pool.begin().await?;
-        // Responses committed during the rebuild wait at their own rollup update, then add
-        // to the rebuilt counters: nothing is counted twice or lost.
-        sqlx::query(LOCK_ROLLUPS).execute(&mut *tx).await?;
+impl BackendStore {
+    pub(crate) async fn rebuild_rollups(&self) -> Result<RebuildSummary, BackendError> {
+        let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
+        if let Some(lock) = super::super::REBUILD_LOCK {
+            sqlx::query(lock).execute(&mut *tx).await?;
+        }
         sqlx::query(r::CLEAR_ROLLUPS).execute(&mut *tx).await?;
         let mut totals: BTreeMap<RollupKey, u64> = BTreeMap::new();
         let mut summary = RebuildSummary::default();
@@ -169,34 +143,14 @@ impl PgStore {
         Ok(summary)
     }
 
-    pub(in crate::store) async fn add_rollups(
-        &self,
-        counts: &[RollupCount],
-    ) -> Result<(), BackendError> {
-        let mut tx = self.pool.begin().await?;
+    pub(crate) async fn add_rollups(&self, counts: &[RollupCount]) -> Result<(), BackendError> {
+        let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
         insert_counts(&mut tx, counts).await?;
         tx.commit().await?;
         Ok(())
     }
 
-    pub(in crate::store) async fn rollups(
-        &self,
-        program_id: &str,
-        periods: &[String],
-        segment: &str,
-    ) -> Result<Vec<RollupCount>, BackendError> {
-        let text = format!("{}{}", r::SELECT_ROLLUPS, in_list(3, periods.len()));
-        let mut query = sqlx::query(AssertSqlSafe(text))
-            .bind(program_id)
-            .bind(segment);
-        for p in periods {
-            query = query.bind(p);
-        }
-        let rows = query.fetch_all(&self.pool).await?;
-        rows.iter().map(count).collect()
-    }
-
-    pub(in crate::store) async fn segments(
+    pub(crate) async fn segments(
         &self,
         program_id: &str,
         periods: &[String],
@@ -213,7 +167,7 @@ impl PgStore {
         Ok(query.fetch_all(&self.pool).await?)
     }
 
-    pub(in crate::store) async fn first_period(
+    pub(crate) async fn first_period(
         &self,
         program_id: &str,
     ) -> Result<Option<String>, BackendError> {
@@ -223,7 +177,7 @@ impl PgStore {
             .await?)
     }
 
-    pub(in crate::store) async fn deliveries(
+    pub(crate) async fn deliveries(
         &self,
         program_id: &str,
         periods: &[String],
@@ -252,7 +206,7 @@ impl PgStore {
             .collect()
     }
 
-    pub(in crate::store) async fn verbatim_responses(
+    pub(crate) async fn verbatim_responses(
         &self,
         program_id: &str,
         periods: &[String],
@@ -287,7 +241,7 @@ impl PgStore {
         Ok(out)
     }
 
-    pub(in crate::store) async fn survey_responses(
+    pub(crate) async fn survey_responses(
         &self,
         program_id: &str,
         survey_id: &str,
@@ -329,7 +283,7 @@ impl PgStore {
             .collect()
     }
 
-    pub(in crate::store) async fn call_list(
+    pub(crate) async fn call_list(
         &self,
         program_id: &str,
         survey_id: &str,
