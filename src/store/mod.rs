@@ -35,6 +35,18 @@ macro_rules! dispatch {
     };
 }
 
+/// A backend's migrations, embedded in the binary: `(version, description, SQL)` for each
+/// `(version, description, file)` of `migrations/<folder>/`.
+macro_rules! embedded_migrations {
+    ($folder:literal, $(($version:literal, $description:literal, $file:literal)),+ $(,)?) => {
+        &[$((
+            $version,
+            $description,
+            include_str!(concat!("../../migrations/", $folder, "/", $file)),
+        )),+]
+    };
+}
+
 mod collect;
 mod error;
 mod model;

@@ -12,12 +12,12 @@ mod shared;
 
 use std::str::FromStr;
 
+use sqlx::Connection;
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions, PgRow, Postgres};
-use sqlx::{AssertSqlSafe, Connection, Row};
 
 use super::error::{BackendError, StoreError};
 use super::model::{BackendKind, ContactInput, UpsertCounts};
-use super::rollups::{self as r, RollupCount, RollupKey, in_list};
+use super::rollups as r;
 use super::{ROWS_PER_STATEMENT, StoreOptions, outbox, redact_url};
 
 /// The names `shared/` is written against.
@@ -28,33 +28,14 @@ type BackendStore = PgStore;
 const KIND: BackendKind = BackendKind::Postgres;
 
 /// The PostgreSQL migrations, embedded in the binary.
-const MIGRATIONS: &[(i64, &str, &str)] = &[
-    (
-        1,
-        "initial",
-        include_str!("../../migrations/postgres/0001_initial.sql"),
-    ),
-    (
-        2,
-        "dispatch",
-        include_str!("../../migrations/postgres/0002_dispatch.sql"),
-    ),
-    (
-        3,
-        "collect",
-        include_str!("../../migrations/postgres/0003_collect.sql"),
-    ),
-    (
-        4,
-        "rollups",
-        include_str!("../../migrations/postgres/0004_rollups.sql"),
-    ),
-    (
-        5,
-        "bigint",
-        include_str!("../../migrations/postgres/0005_bigint.sql"),
-    ),
-];
+const MIGRATIONS: &[(i64, &str, &str)] = embedded_migrations!(
+    "postgres",
+    (1, "initial", "0001_initial.sql"),
+    (2, "dispatch", "0002_dispatch.sql"),
+    (3, "collect", "0003_collect.sql"),
+    (4, "rollups", "0004_rollups.sql"),
+    (5, "bigint", "0005_bigint.sql"),
+);
 
 /// The statement that opens every write transaction: row locks and unique keys do the rest.
 const BEGIN_WRITE: &str = "BEGIN";
@@ -64,6 +45,8 @@ const CLAIM: &str = outbox::CLAIM_POSTGRES;
 /// the rebuild wait at their own rollup update, then add to the rebuilt counters, so nothing
 /// is counted twice or lost.
 const REBUILD_LOCK: Option<&str> = Some("LOCK TABLE rollups, verbatim_refs IN EXCLUSIVE MODE");
+/// The rollup read, as JSON.
+const SELECT_ROLLUPS: &str = r::SELECT_ROLLUPS_POSTGRES;
 /// How an upsert merges a contact's attributes.
 const JSON_MERGE: &str = "contacts.attributes || excluded.attributes";
 
@@ -138,23 +121,6 @@ impl PgStore {
         tx.commit().await?;
         Ok(counts)
     }
-
-    pub(super) async fn rollups(
-        &self,
-        program_id: &str,
-        periods: &[String],
-        segment: &str,
-    ) -> Result<Vec<RollupCount>, BackendError> {
-        let text = format!("{}{}", r::SELECT_ROLLUPS, in_list(3, periods.len()));
-        let mut query = sqlx::query(AssertSqlSafe(text))
-            .bind(program_id)
-            .bind(segment);
-        for p in periods {
-            query = query.bind(p);
-        }
-        let rows = query.fetch_all(&self.pool).await?;
-        rows.iter().map(count).collect()
-    }
 }
 
 /// Separates "cannot reach or log in to the server" from other database errors.
@@ -174,21 +140,4 @@ fn classify_sql(e: sqlx::Error, url: &str) -> StoreError {
     } else {
         StoreError::Database(e)
     }
-}
-
-fn count(row: &PgRow) -> Result<RollupCount, BackendError> {
-    Ok(RollupCount {
-        key: RollupKey {
-            program_id: row.try_get(0)?,
-            period: row.try_get(1)?,
-            segment: row.try_get(2)?,
-            segment_value: row.try_get(3)?,
-            survey_id: row.try_get(4)?,
-            touchpoint_id: row.try_get(5)?,
-            channel: row.try_get(6)?,
-            question_id: row.try_get(7)?,
-            value: u8::try_from(row.try_get::<i64, _>(8)?).unwrap_or(u8::MAX),
-        },
-        n: row.try_get::<i64, _>(9)?.unsigned_abs(),
-    })
 }

@@ -13,13 +13,14 @@
 
 use std::collections::BTreeMap;
 
+use serde::Deserialize;
 use serde_json::Value;
 
 use super::model::{Answer, Attributes, NewResponse, StoredResponse};
 use super::{Store, StoreError};
 
 /// The identity of one counter.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
 pub struct RollupKey {
     /// Program id.
     pub program_id: String,
@@ -42,7 +43,7 @@ pub struct RollupKey {
 }
 
 /// One counter and its count.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
 pub struct RollupCount {
     /// Which counter.
     pub key: RollupKey,
@@ -201,16 +202,19 @@ pub(super) const RESPONSES_PAGE: &str = "SELECT id, program_id, survey_id, touch
      channel, period, respondent FROM responses WHERE id > $1 ORDER BY id LIMIT $2";
 pub(super) const ANSWERS_OF_PAGE: &str = "SELECT response_id, question_id, ordinal, num_value \
      FROM answers WHERE response_id >= $1 AND response_id <= $2 AND num_value IS NOT NULL";
-/// Start of a counter read; the backend appends the period list.
-/// The counters of a program, segment and periods, one row each (PostgreSQL).
-pub(super) const SELECT_ROLLUPS: &str = "SELECT program_id, period, segment, segment_value, \
-     survey_id, touchpoint_id, channel, question_id, value, n FROM rollups \
+/// Start of a counter read, on SQLite: the counters of a program, segment and periods as one
+/// JSON array of `[[key fields…], n]`, the layout a [`RollupCount`] deserialises from (sqlx
+/// hands SQLite rows over one at a time between threads, which costs more than the query
+/// itself for a few thousand counters); the backend appends the period list.
+pub(super) const SELECT_ROLLUPS_SQLITE: &str = "SELECT COALESCE(json_group_array(json_array(\
+     json_array(program_id, period, segment, segment_value, survey_id, touchpoint_id, channel, \
+     question_id, value), n)), '[]') FROM rollups \
      WHERE program_id = $1 AND segment = $2 AND period IN ";
-/// The same counters packed in one JSON array (SQLite): sqlx hands SQLite rows over one at a
-/// time between threads, which costs more than the query itself for a few thousand counters.
-pub(super) const SELECT_ROLLUPS_JSON: &str = "SELECT COALESCE(json_group_array(json_array(\
-     period, segment_value, survey_id, touchpoint_id, channel, question_id, value, n)), '[]') \
-     FROM rollups WHERE program_id = $1 AND segment = $2 AND period IN ";
+/// The same read on PostgreSQL, with its JSON functions.
+pub(super) const SELECT_ROLLUPS_POSTGRES: &str = "SELECT COALESCE(json_agg(json_build_array(\
+     json_build_array(program_id, period, segment, segment_value, survey_id, touchpoint_id, \
+     channel, question_id, value), n)), '[]') FROM rollups \
+     WHERE program_id = $1 AND segment = $2 AND period IN ";
 pub(super) const SEGMENTS: &str = "SELECT DISTINCT segment FROM rollups \
      WHERE program_id = $1 AND segment <> '' AND period IN ";
 pub(super) const FIRST_PERIOD: &str =

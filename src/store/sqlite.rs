@@ -14,7 +14,6 @@ use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
 
-use sqlx::AssertSqlSafe;
 use sqlx::sqlite::{
     Sqlite, SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool,
     SqlitePoolOptions, SqliteRow, SqliteSynchronous,
@@ -22,7 +21,7 @@ use sqlx::sqlite::{
 
 use super::error::{BackendError, StoreError};
 use super::model::{BackendKind, ContactInput, UpsertCounts};
-use super::rollups::{self as r, RollupCount, RollupKey, in_list};
+use super::rollups as r;
 use super::{ROWS_PER_STATEMENT, StoreOptions, outbox, sql};
 
 /// The names `shared/` is written against.
@@ -33,28 +32,13 @@ type BackendStore = SqliteStore;
 const KIND: BackendKind = BackendKind::Sqlite;
 
 /// The SQLite migrations, embedded in the binary.
-const MIGRATIONS: &[(i64, &str, &str)] = &[
-    (
-        1,
-        "initial",
-        include_str!("../../migrations/sqlite/0001_initial.sql"),
-    ),
-    (
-        2,
-        "dispatch",
-        include_str!("../../migrations/sqlite/0002_dispatch.sql"),
-    ),
-    (
-        3,
-        "collect",
-        include_str!("../../migrations/sqlite/0003_collect.sql"),
-    ),
-    (
-        4,
-        "rollups",
-        include_str!("../../migrations/sqlite/0004_rollups.sql"),
-    ),
-];
+const MIGRATIONS: &[(i64, &str, &str)] = embedded_migrations!(
+    "sqlite",
+    (1, "initial", "0001_initial.sql"),
+    (2, "dispatch", "0002_dispatch.sql"),
+    (3, "collect", "0003_collect.sql"),
+    (4, "rollups", "0004_rollups.sql"),
+);
 
 /// SQLite's primary result codes that deserve their own message.
 const SQLITE_BUSY: i32 = 5;
@@ -69,11 +53,10 @@ const BEGIN_WRITE: &str = "BEGIN IMMEDIATE";
 const CLAIM: &str = outbox::CLAIM_SQLITE;
 /// A rebuild already holds the only write lock.
 const REBUILD_LOCK: Option<&str> = None;
+/// The rollup read, as JSON.
+const SELECT_ROLLUPS: &str = r::SELECT_ROLLUPS_SQLITE;
 /// How an upsert merges a contact's attributes.
 const JSON_MERGE: &str = "json_patch(contacts.attributes, excluded.attributes)";
-
-/// A counter as `SELECT_ROLLUPS_JSON` packs it.
-type JsonCounter = (String, String, String, String, String, String, u8, u64);
 
 /// An open SQLite database.
 #[derive(Debug, Clone)]
@@ -159,55 +142,6 @@ impl SqliteStore {
             inserted,
             updated: (batch.len() as u64).saturating_sub(inserted),
         })
-    }
-
-    /// Read as one JSON array (see `rollups::SELECT_ROLLUPS_JSON`).
-    pub(super) async fn rollups(
-        &self,
-        program_id: &str,
-        periods: &[String],
-        segment: &str,
-    ) -> Result<Vec<RollupCount>, BackendError> {
-        let text = format!("{}{}", r::SELECT_ROLLUPS_JSON, in_list(3, periods.len()));
-        let mut query = sqlx::query_scalar(AssertSqlSafe(text))
-            .bind(program_id)
-            .bind(segment);
-        for p in periods {
-            query = query.bind(p);
-        }
-        let json: String = query.fetch_one(&self.pool).await?;
-        let rows: Vec<JsonCounter> =
-            serde_json::from_str(&json).map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
-        Ok(rows
-            .into_iter()
-            .map(
-                |(
-                    period,
-                    segment_value,
-                    survey_id,
-                    touchpoint_id,
-                    channel,
-                    question_id,
-                    value,
-                    n,
-                )| {
-                    RollupCount {
-                        key: RollupKey {
-                            program_id: program_id.to_owned(),
-                            period,
-                            segment: segment.to_owned(),
-                            segment_value,
-                            survey_id,
-                            touchpoint_id,
-                            channel,
-                            question_id,
-                            value,
-                        },
-                        n,
-                    }
-                },
-            )
-            .collect())
     }
 }
 

@@ -3,9 +3,9 @@
 use sqlx::Row;
 use sqlx::types::Json;
 
+use super::Result;
 use super::{BEGIN_WRITE, BackendStore, create_or_find_wave};
 use crate::store::collect::{NewEvent, TokenInvitation, Triggered, Unsubscribed, sql};
-use crate::store::error::BackendError;
 use crate::store::model::{Attributes, NewInvitation, WaveKey, WavePlan};
 use crate::store::sql::SET_TOKEN_HASH;
 
@@ -13,7 +13,7 @@ impl BackendStore {
     pub(crate) async fn token_invitation(
         &self,
         hash: &[u8; 32],
-    ) -> Result<Option<TokenInvitation>, BackendError> {
+    ) -> Result<Option<TokenInvitation>> {
         let Some(row) = sqlx::query(sql::BY_TOKEN_HASH)
             .bind(&hash[..])
             .fetch_optional(&self.pool)
@@ -43,7 +43,7 @@ impl BackendStore {
         email: &str,
         detail: Option<&str>,
         now: i64,
-    ) -> Result<Unsubscribed, BackendError> {
+    ) -> Result<Unsubscribed> {
         let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
         sqlx::query(sql::LOG_UNSUBSCRIBED)
             .bind(email)
@@ -70,11 +70,7 @@ impl BackendStore {
         })
     }
 
-    pub(crate) async fn record_event(
-        &self,
-        event: &NewEvent,
-        now: i64,
-    ) -> Result<i64, BackendError> {
+    pub(crate) async fn record_event(&self, event: &NewEvent, now: i64) -> Result<i64> {
         let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
         let id: i64 = sqlx::query_scalar(sql::INSERT_EVENT)
             .bind(&event.program_id)
@@ -89,11 +85,7 @@ impl BackendStore {
         Ok(id)
     }
 
-    pub(crate) async fn count_events(
-        &self,
-        program_id: &str,
-        event: &str,
-    ) -> Result<u64, BackendError> {
+    pub(crate) async fn count_events(&self, program_id: &str, event: &str) -> Result<u64> {
         let n: i64 = sqlx::query_scalar(sql::COUNT_EVENTS)
             .bind(program_id)
             .bind(event)
@@ -102,17 +94,14 @@ impl BackendStore {
         Ok(n.unsigned_abs())
     }
 
-    pub(crate) async fn count_responses(&self) -> Result<u64, BackendError> {
+    pub(crate) async fn count_responses(&self) -> Result<u64> {
         let n: i64 = sqlx::query_scalar(sql::COUNT_RESPONSES)
             .fetch_one(&self.pool)
             .await?;
         Ok(n.unsigned_abs())
     }
 
-    pub(crate) async fn set_token_hashes(
-        &self,
-        hashes: &[(i64, [u8; 32])],
-    ) -> Result<(), BackendError> {
+    pub(crate) async fn set_token_hashes(&self, hashes: &[(i64, [u8; 32])]) -> Result<()> {
         let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
         for (id, hash) in hashes {
             sqlx::query(SET_TOKEN_HASH)
@@ -132,7 +121,7 @@ impl BackendStore {
         invitation: &NewInvitation,
         event: &str,
         now: i64,
-    ) -> Result<Triggered, BackendError> {
+    ) -> Result<Triggered> {
         let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
         let (wave_id, _) = create_or_find_wave(&mut tx, key, plan, now).await?;
         let inserted: Option<i64> = sqlx::query_scalar(sql::INSERT_ONE_INVITATION)

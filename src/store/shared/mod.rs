@@ -23,6 +23,9 @@ use super::super::model::{
 use super::super::{ROWS_PER_STATEMENT, migration_status, sql, timestamp};
 use super::{BEGIN_WRITE, BackendStore, Db, DbConnection, DbRow, JSON_MERGE, KIND, MIGRATIONS};
 
+/// What every operation returns, before the backend classifies its error for the user.
+type Result<T> = std::result::Result<T, BackendError>;
+
 /// The backend's embedded migrations, as sqlx's migrator runs them.
 pub(crate) fn migrator() -> Migrator {
     Migrator::with_migrations(
@@ -42,7 +45,7 @@ pub(crate) fn migrator() -> Migrator {
 }
 
 impl BackendStore {
-    pub(crate) async fn status(&self) -> Result<MigrationStatus, BackendError> {
+    pub(crate) async fn status(&self) -> Result<MigrationStatus> {
         let migrator = migrator();
         let mut conn = self.pool.acquire().await?;
         conn.ensure_migrations_table(&migrator.table_name).await?;
@@ -50,11 +53,7 @@ impl BackendStore {
         Ok(migration_status(KIND, &migrator, &applied))
     }
 
-    pub(crate) async fn list_contacts(
-        &self,
-        limit: u32,
-        offset: u64,
-    ) -> Result<Vec<Contact>, BackendError> {
+    pub(crate) async fn list_contacts(&self, limit: u32, offset: u64) -> Result<Vec<Contact>> {
         let offset = i64::try_from(offset).unwrap_or(i64::MAX);
         let rows = sqlx::query(sql::LIST_CONTACTS)
             .bind(i64::from(limit))
@@ -64,19 +63,19 @@ impl BackendStore {
         rows.iter().map(contact).collect()
     }
 
-    pub(crate) async fn all_contacts(&self) -> Result<Vec<Contact>, BackendError> {
+    pub(crate) async fn all_contacts(&self) -> Result<Vec<Contact>> {
         let rows = sqlx::query(sql::ALL_CONTACTS).fetch_all(&self.pool).await?;
         rows.iter().map(contact).collect()
     }
 
-    pub(crate) async fn count_contacts(&self) -> Result<u64, BackendError> {
+    pub(crate) async fn count_contacts(&self) -> Result<u64> {
         let n: i64 = sqlx::query_scalar(sql::COUNT_CONTACTS)
             .fetch_one(&self.pool)
             .await?;
         Ok(n.unsigned_abs())
     }
 
-    pub(crate) async fn get_contact(&self, email: &str) -> Result<Option<Contact>, BackendError> {
+    pub(crate) async fn get_contact(&self, email: &str) -> Result<Option<Contact>> {
         let row = sqlx::query(sql::GET_CONTACT)
             .bind(email)
             .fetch_optional(&self.pool)
@@ -90,7 +89,7 @@ impl BackendStore {
         reason: SuppressionReason,
         detail: Option<&str>,
         now: i64,
-    ) -> Result<bool, BackendError> {
+    ) -> Result<bool> {
         let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
         let done = sqlx::query(sql::SUPPRESS)
             .bind(email)
@@ -103,10 +102,7 @@ impl BackendStore {
         Ok(done.rows_affected() == 1)
     }
 
-    pub(crate) async fn suppressions_for(
-        &self,
-        email: &str,
-    ) -> Result<Vec<Suppression>, BackendError> {
+    pub(crate) async fn suppressions_for(&self, email: &str) -> Result<Vec<Suppression>> {
         let rows = sqlx::query(sql::SUPPRESSIONS_FOR)
             .bind(email)
             .fetch_all(&self.pool)
@@ -114,63 +110,25 @@ impl BackendStore {
         rows.iter().map(suppression).collect()
     }
 
-    pub(crate) async fn list_suppressions(&self) -> Result<Vec<Suppression>, BackendError> {
+    pub(crate) async fn list_suppressions(&self) -> Result<Vec<Suppression>> {
         let rows = sqlx::query(sql::LIST_SUPPRESSIONS)
             .fetch_all(&self.pool)
             .await?;
         rows.iter().map(suppression).collect()
     }
 
-    pub(crate) async fn forget(&self, email: &str, now: i64) -> Result<ForgetReport, BackendError> {
+    pub(crate) async fn forget(&self, email: &str, now: i64) -> Result<ForgetReport> {
         let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
-        let verbatims = sqlx::query(AssertSqlSafe(sql::forget_verbatims()))
-            .bind(email)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-        let responses = sqlx::query(AssertSqlSafe(sql::forget_responses()))
-            .bind(email)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-        sqlx::query(sql::FORGET_LOG_CANCELLED)
-            .bind(email)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query(sql::FORGET_EVENT_DETAILS)
-            .bind(email)
-            .execute(&mut *tx)
-            .await?;
-        let invitations = sqlx::query(sql::FORGET_INVITATIONS)
-            .bind(email)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-        let contacts = sqlx::query(sql::FORGET_CONTACT)
-            .bind(email)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-        let history = sqlx::query(sql::FORGET_HISTORY)
-            .bind(email)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-        sqlx::query(sql::FORGET_EVENTS)
-            .bind(email)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query(sql::FORGET_SUPPRESSION_DETAILS)
-            .bind(email)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query(sql::SUPPRESS_ERASED)
-            .bind(email)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
+        let verbatims = step(&mut tx, AssertSqlSafe(sql::forget_verbatims()), email, None).await?;
+        let responses = step(&mut tx, AssertSqlSafe(sql::forget_responses()), email, None).await?;
+        step(&mut tx, sql::FORGET_LOG_CANCELLED, email, Some(now)).await?;
+        step(&mut tx, sql::FORGET_EVENT_DETAILS, email, None).await?;
+        let invitations = step(&mut tx, sql::FORGET_INVITATIONS, email, Some(now)).await?;
+        let contacts = step(&mut tx, sql::FORGET_CONTACT, email, None).await?;
+        let history = step(&mut tx, sql::FORGET_HISTORY, email, None).await?;
+        step(&mut tx, sql::FORGET_EVENTS, email, None).await?;
+        step(&mut tx, sql::FORGET_SUPPRESSION_DETAILS, email, None).await?;
+        step(&mut tx, sql::SUPPRESS_ERASED, email, Some(now)).await?;
         tx.commit().await?;
         Ok(ForgetReport {
             contacts,
@@ -186,7 +144,7 @@ impl BackendStore {
         email: &str,
         program_id: &str,
         at: i64,
-    ) -> Result<(), BackendError> {
+    ) -> Result<()> {
         let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
         sqlx::query(sql::RECORD_CONTACT)
             .bind(email)
@@ -198,10 +156,7 @@ impl BackendStore {
         Ok(())
     }
 
-    pub(crate) async fn last_contacted(
-        &self,
-        email: &str,
-    ) -> Result<Option<jiff::Timestamp>, BackendError> {
+    pub(crate) async fn last_contacted(&self, email: &str) -> Result<Option<jiff::Timestamp>> {
         let at: Option<i64> = sqlx::query_scalar(sql::LAST_CONTACTED)
             .bind(email)
             .fetch_one(&self.pool)
@@ -212,7 +167,7 @@ impl BackendStore {
     pub(crate) async fn contacted_since(
         &self,
         since: i64,
-    ) -> Result<HashMap<String, jiff::Timestamp>, BackendError> {
+    ) -> Result<HashMap<String, jiff::Timestamp>> {
         let rows = sqlx::query(sql::CONTACTED_SINCE)
             .bind(since)
             .fetch_all(&self.pool)
@@ -227,7 +182,7 @@ impl BackendStore {
         program_id: &str,
         sha256: &str,
         now: i64,
-    ) -> Result<bool, BackendError> {
+    ) -> Result<bool> {
         let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
         let done = sqlx::query(sql::RECORD_PROGRAM_VERSION)
             .bind(program_id)
@@ -245,7 +200,7 @@ impl BackendStore {
         plan: &WavePlan,
         invitations: &[NewInvitation],
         now: i64,
-    ) -> Result<WaveOutcome, BackendError> {
+    ) -> Result<WaveOutcome> {
         let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
         let (wave_id, created) = create_or_find_wave(&mut tx, key, plan, now).await?;
         if created {
@@ -281,10 +236,7 @@ impl BackendStore {
         })
     }
 
-    pub(crate) async fn wave_invitations(
-        &self,
-        wave_id: i64,
-    ) -> Result<Vec<Invitation>, BackendError> {
+    pub(crate) async fn wave_invitations(&self, wave_id: i64) -> Result<Vec<Invitation>> {
         let rows = sqlx::query(sql::WAVE_INVITATIONS)
             .bind(wave_id)
             .fetch_all(&self.pool)
@@ -292,11 +244,7 @@ impl BackendStore {
         rows.iter().map(invitation).collect()
     }
 
-    pub(crate) async fn set_token_hash(
-        &self,
-        invitation_id: i64,
-        hash: &[u8; 32],
-    ) -> Result<(), BackendError> {
+    pub(crate) async fn set_token_hash(&self, invitation_id: i64, hash: &[u8; 32]) -> Result<()> {
         sqlx::query(sql::SET_TOKEN_HASH)
             .bind(invitation_id)
             .bind(&hash[..])
@@ -305,11 +253,7 @@ impl BackendStore {
         Ok(())
     }
 
-    pub(crate) async fn insert_response(
-        &self,
-        r: &NewResponse,
-        now: i64,
-    ) -> Result<Option<i64>, BackendError> {
+    pub(crate) async fn insert_response(&self, r: &NewResponse, now: i64) -> Result<Option<i64>> {
         let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
         let id = insert_response_in(&mut tx, r, now).await?;
         tx.commit().await?;
@@ -322,7 +266,7 @@ impl BackendStore {
         &self,
         responses: &[NewResponse],
         now: i64,
-    ) -> Result<Vec<Option<i64>>, BackendError> {
+    ) -> Result<Vec<Option<i64>>> {
         let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
         let mut ids = Vec::with_capacity(responses.len());
         for r in responses {
@@ -332,7 +276,7 @@ impl BackendStore {
         Ok(ids)
     }
 
-    pub(crate) async fn response(&self, id: i64) -> Result<Option<StoredResponse>, BackendError> {
+    pub(crate) async fn response(&self, id: i64) -> Result<Option<StoredResponse>> {
         let Some(row) = sqlx::query(sql::GET_RESPONSE)
             .bind(id)
             .fetch_optional(&self.pool)
@@ -345,27 +289,13 @@ impl BackendStore {
             .fetch_all(&self.pool)
             .await?
             .iter()
-            .map(answer)
-            .collect::<Result<Vec<_>, BackendError>>()?;
-        Ok(Some(StoredResponse {
-            id: row.try_get("id")?,
-            invitation_id: row.try_get("invitation_id")?,
-            program_id: row.try_get("program_id")?,
-            survey_id: row.try_get("survey_id")?,
-            channel: row.try_get("channel")?,
-            period: row.try_get("period")?,
-            submitted_at: timestamp(row.try_get("submitted_at")?)?,
-            email: row.try_get("email")?,
-            respondent: row
-                .try_get::<Option<Json<Attributes>>, _>("respondent")?
-                .map(|j| j.0),
-            external_id: row.try_get("external_id")?,
-            answers,
-        }))
+            .map(|row| answer(row, 0))
+            .collect::<Result<Vec<_>>>()?;
+        stored_response(&row, answers).map(Some)
     }
 }
 
-fn contact(row: &DbRow) -> Result<Contact, BackendError> {
+fn contact(row: &DbRow) -> Result<Contact> {
     Ok(Contact {
         email: row.try_get("email")?,
         first_name: row.try_get("first_name")?,
@@ -377,7 +307,7 @@ fn contact(row: &DbRow) -> Result<Contact, BackendError> {
     })
 }
 
-fn suppression(row: &DbRow) -> Result<Suppression, BackendError> {
+fn suppression(row: &DbRow) -> Result<Suppression> {
     let reason: String = row.try_get("reason")?;
     Ok(Suppression {
         email: row.try_get("email")?,
@@ -389,7 +319,7 @@ fn suppression(row: &DbRow) -> Result<Suppression, BackendError> {
     })
 }
 
-fn invitation(row: &DbRow) -> Result<Invitation, BackendError> {
+fn invitation(row: &DbRow) -> Result<Invitation> {
     let state: String = row.try_get("state")?;
     let next: Option<i64> = row.try_get("next_attempt_at")?;
     Ok(Invitation {
@@ -409,14 +339,49 @@ fn invitation(row: &DbRow) -> Result<Invitation, BackendError> {
     })
 }
 
-fn answer(row: &DbRow) -> Result<Answer, BackendError> {
+/// An answer from the five columns `question_id, ordinal, num_value, choice, text_value`
+/// starting at `offset`.
+fn answer(row: &DbRow, offset: usize) -> Result<Answer> {
     Ok(Answer {
-        question_id: row.try_get("question_id")?,
-        ordinal: u32::try_from(row.try_get::<i64, _>("ordinal")?).unwrap_or(0),
-        num_value: row.try_get("num_value")?,
-        choice: row.try_get("choice")?,
-        text_value: row.try_get("text_value")?,
+        question_id: row.try_get(offset)?,
+        ordinal: u32::try_from(row.try_get::<i64, _>(offset + 1)?).unwrap_or(0),
+        num_value: row.try_get(offset + 2)?,
+        choice: row.try_get(offset + 3)?,
+        text_value: row.try_get(offset + 4)?,
     })
+}
+
+/// A response from the columns `id, invitation_id, program_id, survey_id, channel, period,
+/// submitted_at, email, respondent, external_id`, with its answers.
+fn stored_response(row: &DbRow, answers: Vec<Answer>) -> Result<StoredResponse> {
+    Ok(StoredResponse {
+        id: row.try_get(0)?,
+        invitation_id: row.try_get(1)?,
+        program_id: row.try_get(2)?,
+        survey_id: row.try_get(3)?,
+        channel: row.try_get(4)?,
+        period: row.try_get(5)?,
+        submitted_at: timestamp(row.try_get(6)?)?,
+        email: row.try_get(7)?,
+        respondent: row.try_get::<Option<Json<Attributes>>, _>(8)?.map(|j| j.0),
+        external_id: row.try_get(9)?,
+        answers,
+    })
+}
+
+/// Runs one step of `forget` on the person's email (`$1`), and on `now` (`$2`) for the steps
+/// that record a time; returns the rows it changed.
+async fn step(
+    conn: &mut DbConnection,
+    statement: impl SqlSafeStr,
+    email: &str,
+    now: Option<i64>,
+) -> Result<u64> {
+    let mut query = sqlx::query(statement).bind(email);
+    if let Some(now) = now {
+        query = query.bind(now);
+    }
+    Ok(query.execute(conn).await?.rows_affected())
 }
 
 /// The body of storing one response inside an open transaction: shared by the single and the
@@ -425,7 +390,7 @@ async fn insert_response_in(
     conn: &mut DbConnection,
     r: &NewResponse,
     now: i64,
-) -> Result<Option<i64>, BackendError> {
+) -> Result<Option<i64>> {
     let id: Option<i64> = sqlx::query_scalar(sql::INSERT_RESPONSE)
         .bind(r.invitation_id)
         .bind(&r.program_id)
@@ -482,7 +447,7 @@ async fn create_or_find_wave(
     key: &WaveKey,
     plan: &WavePlan,
     now: i64,
-) -> Result<(i64, bool), BackendError> {
+) -> Result<(i64, bool)> {
     let created: Option<i64> = sqlx::query_scalar(sql::INSERT_WAVE)
         .bind(&key.program_id)
         .bind(&key.survey_id)

@@ -6,8 +6,8 @@ use std::collections::{BTreeMap, HashSet};
 use sqlx::types::Json;
 use sqlx::{QueryBuilder, Row};
 
+use super::Result;
 use super::{BEGIN_WRITE, BackendStore, Db, DbRow};
-use crate::store::error::BackendError;
 use crate::store::model::Attributes;
 use crate::store::outbox::{
     self, ClaimRequest, Claimed, FailureEvent, InvitationEvent, OutboxRow, OutboxWave, Outcome,
@@ -20,7 +20,7 @@ impl BackendStore {
         &self,
         request: &ClaimRequest<'_>,
         token_hash: &(dyn Fn(i64) -> [u8; 32] + Sync),
-    ) -> Result<Vec<Claimed>, BackendError> {
+    ) -> Result<Vec<Claimed>> {
         let now = request.now.as_second();
         let lease = i64::try_from(request.lease.as_secs()).unwrap_or(i64::MAX / 2);
         let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
@@ -51,11 +51,7 @@ impl BackendStore {
         Ok(claimed)
     }
 
-    pub(crate) async fn record(
-        &self,
-        outcomes: &[Outcome],
-        now: i64,
-    ) -> Result<Recorded, BackendError> {
+    pub(crate) async fn record(&self, outcomes: &[Outcome], now: i64) -> Result<Recorded> {
         let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
         let mut applied_rows: HashSet<(i64, i64)> = HashSet::new();
         for group in outbox::resolution_groups(outcomes) {
@@ -128,10 +124,7 @@ impl BackendStore {
         Ok(recorded)
     }
 
-    pub(crate) async fn program_waves(
-        &self,
-        program_id: &str,
-    ) -> Result<Vec<OutboxWave>, BackendError> {
+    pub(crate) async fn program_waves(&self, program_id: &str) -> Result<Vec<OutboxWave>> {
         let rows = sqlx::query(outbox::PROGRAM_WAVES)
             .bind(program_id)
             .fetch_all(&self.pool)
@@ -139,11 +132,7 @@ impl BackendStore {
         rows.iter().map(wave_row).collect()
     }
 
-    pub(crate) async fn pending(
-        &self,
-        program_id: &str,
-        now: i64,
-    ) -> Result<Pending, BackendError> {
+    pub(crate) async fn pending(&self, program_id: &str, now: i64) -> Result<Pending> {
         let row = sqlx::query(outbox::PENDING)
             .bind(program_id)
             .bind(now)
@@ -157,10 +146,7 @@ impl BackendStore {
         })
     }
 
-    pub(crate) async fn suppressed_among(
-        &self,
-        emails: &[String],
-    ) -> Result<HashSet<String>, BackendError> {
+    pub(crate) async fn suppressed_among(&self, emails: &[String]) -> Result<HashSet<String>> {
         let mut found = HashSet::new();
         for chunk in emails.chunks(ROWS_PER_STATEMENT) {
             let mut query = QueryBuilder::<Db>::new(outbox::SUPPRESSED_AMONG);
@@ -180,7 +166,7 @@ impl BackendStore {
         &self,
         emails: &[String],
         since: i64,
-    ) -> Result<HashSet<String>, BackendError> {
+    ) -> Result<HashSet<String>> {
         let mut found = HashSet::new();
         for chunk in emails.chunks(ROWS_PER_STATEMENT) {
             let mut query = QueryBuilder::<Db>::new(outbox::CONTACTED_AMONG);
@@ -201,7 +187,7 @@ impl BackendStore {
         &self,
         program_id: Option<&str>,
         last_failures: u32,
-    ) -> Result<(Vec<WaveStatus>, Vec<FailureEvent>), BackendError> {
+    ) -> Result<(Vec<WaveStatus>, Vec<FailureEvent>)> {
         let rows = sqlx::query(outbox::STATUS)
             .bind(program_id)
             .fetch_all(&self.pool)
@@ -246,14 +232,11 @@ impl BackendStore {
                     at: timestamp(row.try_get("at")?)?,
                 })
             })
-            .collect::<Result<Vec<_>, BackendError>>()?;
+            .collect::<Result<Vec<_>>>()?;
         Ok((waves, failures))
     }
 
-    pub(crate) async fn invitation_events(
-        &self,
-        id: i64,
-    ) -> Result<Vec<InvitationEvent>, BackendError> {
+    pub(crate) async fn invitation_events(&self, id: i64) -> Result<Vec<InvitationEvent>> {
         sqlx::query(outbox::INVITATION_EVENTS)
             .bind(id)
             .fetch_all(&self.pool)
@@ -273,7 +256,7 @@ impl BackendStore {
             .collect()
     }
 
-    pub(crate) async fn outbox_row(&self, id: i64) -> Result<Option<OutboxRow>, BackendError> {
+    pub(crate) async fn outbox_row(&self, id: i64) -> Result<Option<OutboxRow>> {
         let Some(row) = sqlx::query(outbox::OUTBOX_ROW)
             .bind(id)
             .fetch_optional(&self.pool)
@@ -300,10 +283,7 @@ impl BackendStore {
         }))
     }
 
-    pub(crate) async fn invitation_by_token_hash(
-        &self,
-        hash: &[u8; 32],
-    ) -> Result<Option<i64>, BackendError> {
+    pub(crate) async fn invitation_by_token_hash(&self, hash: &[u8; 32]) -> Result<Option<i64>> {
         Ok(sqlx::query_scalar(outbox::INVITATION_BY_TOKEN)
             .bind(&hash[..])
             .fetch_optional(&self.pool)
@@ -311,7 +291,7 @@ impl BackendStore {
     }
 }
 
-fn claimed_row(row: &DbRow) -> Result<Claimed, BackendError> {
+fn claimed_row(row: &DbRow) -> Result<Claimed> {
     let state: String = row.try_get("state")?;
     let reminder: Option<i64> = row.try_get("reminder_in_flight")?;
     let message = if state == "sent" {
@@ -346,7 +326,7 @@ fn claimed_row(row: &DbRow) -> Result<Claimed, BackendError> {
     })
 }
 
-fn wave_row(row: &DbRow) -> Result<OutboxWave, BackendError> {
+fn wave_row(row: &DbRow) -> Result<OutboxWave> {
     Ok(OutboxWave {
         id: row.try_get("id")?,
         survey_id: row.try_get("survey_id")?,

@@ -6,24 +6,20 @@ use std::collections::{BTreeMap, HashMap};
 use sqlx::types::Json;
 use sqlx::{AssertSqlSafe, QueryBuilder, Row};
 
-use super::{BEGIN_WRITE, BackendStore, Db, DbConnection, DbRow};
-use crate::store::error::BackendError;
+use super::Result;
+use super::{BEGIN_WRITE, BackendStore, Db, DbConnection, answer, stored_response};
+use crate::store::ROWS_PER_STATEMENT;
 use crate::store::model::{Answer, Attributes, NewResponse, StoredResponse};
 use crate::store::rollups::{
     self as r, CallListEntry, Delivery, RebuildSummary, RollupCount, RollupKey, VerbatimResponse,
     in_list,
 };
-use crate::store::{ROWS_PER_STATEMENT, timestamp};
 
 /// Responses read at a time by a rebuild.
 const PAGE: i64 = 10_000;
 
 /// Adds one response's counters and verbatim locations inside its own transaction.
-pub(crate) async fn apply(
-    conn: &mut DbConnection,
-    id: i64,
-    response: &NewResponse,
-) -> Result<(), BackendError> {
+pub(crate) async fn apply(conn: &mut DbConnection, id: i64, response: &NewResponse) -> Result<()> {
     insert_counts(conn, &r::counters(response)).await?;
     for answer in response.answers.iter().filter(|a| r::is_verbatim(a)) {
         sqlx::query(r::INSERT_VERBATIM_REF)
@@ -37,10 +33,7 @@ pub(crate) async fn apply(
     Ok(())
 }
 
-async fn insert_counts(
-    conn: &mut DbConnection,
-    counts: &[RollupCount],
-) -> Result<(), BackendError> {
+async fn insert_counts(conn: &mut DbConnection, counts: &[RollupCount]) -> Result<()> {
     for chunk in counts.chunks(ROWS_PER_STATEMENT) {
         let mut query = QueryBuilder::<Db>::new(r::INSERT_ROLLUPS);
         query.push_values(chunk, |mut row, c| {
@@ -62,18 +55,8 @@ async fn insert_counts(
     Ok(())
 }
 
-fn answer(row: &DbRow, offset: usize) -> Result<Answer, BackendError> {
-    Ok(Answer {
-        question_id: row.try_get(offset)?,
-        ordinal: u32::try_from(row.try_get::<i64, _>(offset + 1)?).unwrap_or(0),
-        num_value: row.try_get(offset + 2)?,
-        choice: row.try_get(offset + 3)?,
-        text_value: row.try_get(offset + 4)?,
-    })
-}
-
 impl BackendStore {
-    pub(crate) async fn rebuild_rollups(&self) -> Result<RebuildSummary, BackendError> {
+    pub(crate) async fn rebuild_rollups(&self) -> Result<RebuildSummary> {
         let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
         if let Some(lock) = super::super::REBUILD_LOCK {
             sqlx::query(lock).execute(&mut *tx).await?;
@@ -143,18 +126,40 @@ impl BackendStore {
         Ok(summary)
     }
 
-    pub(crate) async fn add_rollups(&self, counts: &[RollupCount]) -> Result<(), BackendError> {
+    pub(crate) async fn add_rollups(&self, counts: &[RollupCount]) -> Result<()> {
         let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
         insert_counts(&mut tx, counts).await?;
         tx.commit().await?;
         Ok(())
     }
 
+    /// Read as one JSON array (see `rollups::SELECT_ROLLUPS_SQLITE`).
+    pub(crate) async fn rollups(
+        &self,
+        program_id: &str,
+        periods: &[String],
+        segment: &str,
+    ) -> Result<Vec<RollupCount>> {
+        let text = format!(
+            "{}{}",
+            super::super::SELECT_ROLLUPS,
+            in_list(3, periods.len())
+        );
+        let mut query = sqlx::query_scalar(AssertSqlSafe(text))
+            .bind(program_id)
+            .bind(segment);
+        for p in periods {
+            query = query.bind(p);
+        }
+        let Json(counts): Json<Vec<RollupCount>> = query.fetch_one(&self.pool).await?;
+        Ok(counts)
+    }
+
     pub(crate) async fn segments(
         &self,
         program_id: &str,
         periods: &[String],
-    ) -> Result<Vec<String>, BackendError> {
+    ) -> Result<Vec<String>> {
         let text = format!(
             "{}{} ORDER BY segment",
             r::SEGMENTS,
@@ -167,10 +172,7 @@ impl BackendStore {
         Ok(query.fetch_all(&self.pool).await?)
     }
 
-    pub(crate) async fn first_period(
-        &self,
-        program_id: &str,
-    ) -> Result<Option<String>, BackendError> {
+    pub(crate) async fn first_period(&self, program_id: &str) -> Result<Option<String>> {
         Ok(sqlx::query_scalar(r::FIRST_PERIOD)
             .bind(program_id)
             .fetch_one(&self.pool)
@@ -181,7 +183,7 @@ impl BackendStore {
         &self,
         program_id: &str,
         periods: &[String],
-    ) -> Result<Vec<Delivery>, BackendError> {
+    ) -> Result<Vec<Delivery>> {
         let text = format!(
             "{}{}{}",
             r::DELIVERIES,
@@ -210,7 +212,7 @@ impl BackendStore {
         &self,
         program_id: &str,
         periods: &[String],
-    ) -> Result<Vec<VerbatimResponse>, BackendError> {
+    ) -> Result<Vec<VerbatimResponse>> {
         let text = format!(
             "{}{}{}",
             r::VERBATIM_RESPONSES,
@@ -245,7 +247,7 @@ impl BackendStore {
         &self,
         program_id: &str,
         survey_id: &str,
-    ) -> Result<Vec<StoredResponse>, BackendError> {
+    ) -> Result<Vec<StoredResponse>> {
         let mut answers: HashMap<i64, Vec<Answer>> = HashMap::new();
         for row in sqlx::query(r::EXPORT_ANSWERS)
             .bind(program_id)
@@ -264,22 +266,7 @@ impl BackendStore {
             .fetch_all(&self.pool)
             .await?;
         rows.iter()
-            .map(|row| {
-                let id: i64 = row.try_get(0)?;
-                Ok(StoredResponse {
-                    id,
-                    invitation_id: row.try_get(1)?,
-                    program_id: row.try_get(2)?,
-                    survey_id: row.try_get(3)?,
-                    channel: row.try_get(4)?,
-                    period: row.try_get(5)?,
-                    submitted_at: timestamp(row.try_get(6)?)?,
-                    email: row.try_get(7)?,
-                    respondent: row.try_get::<Option<Json<Attributes>>, _>(8)?.map(|j| j.0),
-                    external_id: row.try_get(9)?,
-                    answers: answers.remove(&id).unwrap_or_default(),
-                })
-            })
+            .map(|row| stored_response(row, answers.remove(&row.try_get(0)?).unwrap_or_default()))
             .collect()
     }
 
@@ -290,7 +277,7 @@ impl BackendStore {
         channel: &str,
         period: &str,
         wave: u32,
-    ) -> Result<Vec<CallListEntry>, BackendError> {
+    ) -> Result<Vec<CallListEntry>> {
         let rows = sqlx::query(r::CALL_LIST)
             .bind(program_id)
             .bind(survey_id)
