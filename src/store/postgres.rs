@@ -61,27 +61,22 @@ impl PgStore {
     /// Connects to the server named by `url`.
     pub(super) async fn open(url: &str, options: &StoreOptions) -> Result<Self, StoreError> {
         let redacted = redact_url(url);
-        let connect = PgConnectOptions::from_str(url).map_err(|source| StoreError::Connect {
+        let cannot_connect = |source| StoreError::Connect {
             url: redacted.clone(),
             source,
-        })?;
+        };
+        let connect = PgConnectOptions::from_str(url).map_err(cannot_connect)?;
         // One direct connection first: the pool would retry a refused connection until its
         // timeout and report only that, hiding the server's own reason.
         let probe = PgConnection::connect_with(&connect)
             .await
-            .map_err(|source| StoreError::Connect {
-                url: redacted.clone(),
-                source,
-            })?;
+            .map_err(cannot_connect)?;
         probe.close().await.map_err(StoreError::Database)?;
         let pool = PgPoolOptions::new()
             .max_connections(options.max_connections.max(1))
             .connect_with(connect)
             .await
-            .map_err(|source| StoreError::Connect {
-                url: redacted.clone(),
-                source,
-            })?;
+            .map_err(cannot_connect)?;
         Ok(PgStore {
             pool,
             url: redacted,

@@ -200,8 +200,8 @@ pub(super) const REBUILD_VERBATIM_REFS: &str = "INSERT INTO verbatim_refs \
      WHERE a.text_value IS NOT NULL AND TRIM(a.text_value) <> ''";
 pub(super) const RESPONSES_PAGE: &str = "SELECT id, program_id, survey_id, touchpoint_id, \
      channel, period, respondent FROM responses WHERE id > $1 ORDER BY id LIMIT $2";
-pub(super) const ANSWERS_OF_PAGE: &str = "SELECT response_id, question_id, ordinal, num_value \
-     FROM answers WHERE response_id >= $1 AND response_id <= $2 AND num_value IS NOT NULL";
+pub(super) const ANSWERS_OF_PAGE: &str = "SELECT response_id, question_id, ordinal, num_value, \
+     choice, text_value FROM answers WHERE response_id >= $1 AND response_id <= $2 AND num_value IS NOT NULL";
 /// Start of a counter read, on SQLite: the counters of a program, segment and periods as one
 /// JSON array of `[[key fields…], n]`, the layout a [`RollupCount`] deserialises from (sqlx
 /// hands SQLite rows over one at a time between threads, which costs more than the query

@@ -4,7 +4,7 @@ use sqlx::Row;
 use sqlx::types::Json;
 
 use super::Result;
-use super::{BEGIN_WRITE, BackendStore, create_or_find_wave};
+use super::{BEGIN_WRITE, BackendStore, by_email, create_or_find_wave};
 use crate::store::collect::{NewEvent, TokenInvitation, Triggered, Unsubscribed, sql};
 use crate::store::model::{Attributes, NewInvitation, WaveKey, WavePlan};
 use crate::store::sql::SET_TOKEN_HASH;
@@ -45,17 +45,8 @@ impl BackendStore {
         now: i64,
     ) -> Result<Unsubscribed> {
         let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
-        sqlx::query(sql::LOG_UNSUBSCRIBED)
-            .bind(email)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
-        let cancelled = sqlx::query(sql::CANCEL_PENDING)
-            .bind(email)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
+        by_email(&mut tx, sql::LOG_UNSUBSCRIBED, email, Some(now)).await?;
+        let cancelled = by_email(&mut tx, sql::CANCEL_PENDING, email, Some(now)).await?;
         let added = sqlx::query(sql::SUPPRESS_UNSUBSCRIBED)
             .bind(email)
             .bind(detail)

@@ -119,16 +119,18 @@ impl BackendStore {
 
     pub(crate) async fn forget(&self, email: &str, now: i64) -> Result<ForgetReport> {
         let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
-        let verbatims = step(&mut tx, AssertSqlSafe(sql::forget_verbatims()), email, None).await?;
-        let responses = step(&mut tx, AssertSqlSafe(sql::forget_responses()), email, None).await?;
-        step(&mut tx, sql::FORGET_LOG_CANCELLED, email, Some(now)).await?;
-        step(&mut tx, sql::FORGET_EVENT_DETAILS, email, None).await?;
-        let invitations = step(&mut tx, sql::FORGET_INVITATIONS, email, Some(now)).await?;
-        let contacts = step(&mut tx, sql::FORGET_CONTACT, email, None).await?;
-        let history = step(&mut tx, sql::FORGET_HISTORY, email, None).await?;
-        step(&mut tx, sql::FORGET_EVENTS, email, None).await?;
-        step(&mut tx, sql::FORGET_SUPPRESSION_DETAILS, email, None).await?;
-        step(&mut tx, sql::SUPPRESS_ERASED, email, Some(now)).await?;
+        let verbatims =
+            by_email(&mut tx, AssertSqlSafe(sql::forget_verbatims()), email, None).await?;
+        let responses =
+            by_email(&mut tx, AssertSqlSafe(sql::forget_responses()), email, None).await?;
+        by_email(&mut tx, sql::FORGET_LOG_CANCELLED, email, Some(now)).await?;
+        by_email(&mut tx, sql::FORGET_EVENT_DETAILS, email, None).await?;
+        let invitations = by_email(&mut tx, sql::FORGET_INVITATIONS, email, Some(now)).await?;
+        let contacts = by_email(&mut tx, sql::FORGET_CONTACT, email, None).await?;
+        let history = by_email(&mut tx, sql::FORGET_HISTORY, email, None).await?;
+        by_email(&mut tx, sql::FORGET_EVENTS, email, None).await?;
+        by_email(&mut tx, sql::FORGET_SUPPRESSION_DETAILS, email, None).await?;
+        by_email(&mut tx, sql::SUPPRESS_ERASED, email, Some(now)).await?;
         tx.commit().await?;
         Ok(ForgetReport {
             contacts,
@@ -254,10 +256,8 @@ impl BackendStore {
     }
 
     pub(crate) async fn insert_response(&self, r: &NewResponse, now: i64) -> Result<Option<i64>> {
-        let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
-        let id = insert_response_in(&mut tx, r, now).await?;
-        tx.commit().await?;
-        Ok(id)
+        let ids = self.insert_responses(std::slice::from_ref(r), now).await?;
+        Ok(ids.into_iter().next().flatten())
     }
 
     /// Several responses in one transaction (group commit), each exactly as
@@ -369,9 +369,9 @@ fn stored_response(row: &DbRow, answers: Vec<Answer>) -> Result<StoredResponse> 
     })
 }
 
-/// Runs one step of `forget` on the person's email (`$1`), and on `now` (`$2`) for the steps
-/// that record a time; returns the rows it changed.
-async fn step(
+/// Runs a statement about one person: on their email (`$1`), and on `now` (`$2`) for the
+/// statements that record a time; returns the rows it changed.
+async fn by_email(
     conn: &mut DbConnection,
     statement: impl SqlSafeStr,
     email: &str,

@@ -66,11 +66,6 @@ impl BackendStore {
         let (applied, fenced): (Vec<&Outcome>, Vec<&Outcome>) = outcomes
             .iter()
             .partition(|o| applied_rows.contains(&(o.invitation_id, o.fence)));
-        for chunk in applied.chunks(ROWS_PER_STATEMENT / 8) {
-            let mut query = QueryBuilder::<Db>::new("");
-            outbox::push_events(&mut query, chunk, now);
-            query.build().execute(&mut *tx).await?;
-        }
         let contacts: Vec<&(String, String)> =
             applied.iter().filter_map(|o| o.contact.as_ref()).collect();
         for chunk in contacts.chunks(ROWS_PER_STATEMENT / 3) {
@@ -96,6 +91,7 @@ impl BackendStore {
             }
         }
         let mut recorded = Recorded::default();
+        let mut stale = Vec::with_capacity(fenced.len());
         for o in fenced {
             recorded.fenced_out.push(o.invitation_id);
             let delivered =
@@ -105,20 +101,21 @@ impl BackendStore {
                 .bind(delivered)
                 .execute(&mut *tx)
                 .await?;
-            sqlx::query(outbox::INSERT_EVENT)
-                .bind(o.invitation_id)
-                .bind(if o.message == 0 { "sending" } else { "sent" })
-                .bind(o.resolution.state_name())
-                .bind("stale lease")
-                .bind(format!(
+            stale.push(Outcome {
+                reason: "stale lease".to_owned(),
+                detail: Some(format!(
                     "not applied: another dispatcher took this message over ({})",
                     o.reason
-                ))
-                .bind(o.smtp_code.map(i64::from))
-                .bind(now)
-                .bind(i64::from(o.message))
-                .execute(&mut *tx)
-                .await?;
+                )),
+                ..o.clone()
+            });
+        }
+        // The events of applied outcomes, then those of fenced-out ones.
+        let events: Vec<&Outcome> = applied.iter().copied().chain(&stale).collect();
+        for chunk in events.chunks(ROWS_PER_STATEMENT / 8) {
+            let mut query = QueryBuilder::<Db>::new("");
+            outbox::push_events(&mut query, chunk, now);
+            query.build().execute(&mut *tx).await?;
         }
         tx.commit().await?;
         Ok(recorded)
@@ -147,19 +144,8 @@ impl BackendStore {
     }
 
     pub(crate) async fn suppressed_among(&self, emails: &[String]) -> Result<HashSet<String>> {
-        let mut found = HashSet::new();
-        for chunk in emails.chunks(ROWS_PER_STATEMENT) {
-            let mut query = QueryBuilder::<Db>::new(outbox::SUPPRESSED_AMONG);
-            let mut list = query.separated(", ");
-            for email in chunk {
-                list.push_bind(email);
-            }
-            query.push(")");
-            for row in query.build().fetch_all(&self.pool).await? {
-                found.insert(row.try_get(0)?);
-            }
-        }
-        Ok(found)
+        self.emails_among(emails, || QueryBuilder::new(outbox::SUPPRESSED_AMONG))
+            .await
     }
 
     pub(crate) async fn contacted_among(
@@ -167,10 +153,24 @@ impl BackendStore {
         emails: &[String],
         since: i64,
     ) -> Result<HashSet<String>> {
+        self.emails_among(emails, || {
+            let mut query = QueryBuilder::new(outbox::CONTACTED_AMONG);
+            query.push_bind(since).push(" AND email IN (");
+            query
+        })
+        .await
+    }
+
+    /// Which of `emails` a query returns, run on chunks of the list: `start` opens the query
+    /// up to its `IN (`.
+    async fn emails_among(
+        &self,
+        emails: &[String],
+        start: impl Fn() -> QueryBuilder<Db>,
+    ) -> Result<HashSet<String>> {
         let mut found = HashSet::new();
         for chunk in emails.chunks(ROWS_PER_STATEMENT) {
-            let mut query = QueryBuilder::<Db>::new(outbox::CONTACTED_AMONG);
-            query.push_bind(since).push(" AND email IN (");
+            let mut query = start();
             let mut list = query.separated(", ");
             for email in chunk {
                 list.push_bind(email);
@@ -195,10 +195,6 @@ impl BackendStore {
         let mut waves: Vec<WaveStatus> = Vec::new();
         for row in &rows {
             let wave = wave_row(row)?;
-            let state: String = row.try_get("state")?;
-            let n: i64 = row.try_get("n")?;
-            let reminders: Option<i64> = row.try_get("reminders")?;
-            let duplicates: Option<i64> = row.try_get("duplicates")?;
             if waves.last().is_none_or(|w| w.wave.id != wave.id) {
                 waves.push(WaveStatus {
                     program_id: row.try_get("program_id")?,
@@ -209,7 +205,11 @@ impl BackendStore {
                 });
             }
             if let Some(current) = waves.last_mut() {
-                current.states.insert(state, count(n));
+                let reminders: Option<i64> = row.try_get("reminders")?;
+                let duplicates: Option<i64> = row.try_get("duplicates")?;
+                current
+                    .states
+                    .insert(row.try_get("state")?, count(row.try_get("n")?));
                 current.reminders_sent += count(reminders.unwrap_or(0));
                 current.possibly_duplicate += count(duplicates.unwrap_or(0));
             }

@@ -3,8 +3,9 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use sqlx::query::Query;
 use sqlx::types::Json;
-use sqlx::{AssertSqlSafe, QueryBuilder, Row};
+use sqlx::{AssertSqlSafe, Database, QueryBuilder, Row};
 
 use super::Result;
 use super::{BEGIN_WRITE, BackendStore, Db, DbConnection, answer, stored_response};
@@ -55,6 +56,26 @@ async fn insert_counts(conn: &mut DbConnection, counts: &[RollupCount]) -> Resul
     Ok(())
 }
 
+/// A statement on some periods: `head`, the `IN` list of `periods`, then `tail`, with the
+/// `first` values bound before the periods.
+fn with_periods<'q>(
+    head: &str,
+    tail: &str,
+    first: &[&'q str],
+    periods: &'q [String],
+) -> Query<'q, Db, <Db as Database>::Arguments> {
+    let text = format!("{head}{}{tail}", in_list(first.len() + 1, periods.len()));
+    let mut query = sqlx::query(AssertSqlSafe(text));
+    for value in first
+        .iter()
+        .copied()
+        .chain(periods.iter().map(String::as_str))
+    {
+        query = query.bind(value);
+    }
+    query
+}
+
 impl BackendStore {
     pub(crate) async fn rebuild_rollups(&self) -> Result<RebuildSummary> {
         let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
@@ -82,13 +103,10 @@ impl BackendStore {
                 .fetch_all(&mut *tx)
                 .await?
             {
-                answers.entry(row.try_get(0)?).or_default().push(Answer {
-                    question_id: row.try_get(1)?,
-                    ordinal: u32::try_from(row.try_get::<i64, _>(2)?).unwrap_or(0),
-                    num_value: row.try_get(3)?,
-                    choice: None,
-                    text_value: None,
-                });
+                answers
+                    .entry(row.try_get(0)?)
+                    .or_default()
+                    .push(answer(&row, 1)?);
             }
             for row in &rows {
                 let id: i64 = row.try_get(0)?;
@@ -116,12 +134,9 @@ impl BackendStore {
             .collect();
         summary.counters = counts.len() as u64;
         insert_counts(&mut tx, &counts).await?;
-        sqlx::query(r::CLEAR_VERBATIM_REFS)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query(r::REBUILD_VERBATIM_REFS)
-            .execute(&mut *tx)
-            .await?;
+        for statement in [r::CLEAR_VERBATIM_REFS, r::REBUILD_VERBATIM_REFS] {
+            sqlx::query(statement).execute(&mut *tx).await?;
+        }
         tx.commit().await?;
         Ok(summary)
     }
@@ -140,18 +155,11 @@ impl BackendStore {
         periods: &[String],
         segment: &str,
     ) -> Result<Vec<RollupCount>> {
-        let text = format!(
-            "{}{}",
-            super::super::SELECT_ROLLUPS,
-            in_list(3, periods.len())
-        );
-        let mut query = sqlx::query_scalar(AssertSqlSafe(text))
-            .bind(program_id)
-            .bind(segment);
-        for p in periods {
-            query = query.bind(p);
-        }
-        let Json(counts): Json<Vec<RollupCount>> = query.fetch_one(&self.pool).await?;
+        let first = [program_id, segment];
+        let row = with_periods(super::super::SELECT_ROLLUPS, "", &first, periods)
+            .fetch_one(&self.pool)
+            .await?;
+        let Json(counts): Json<Vec<RollupCount>> = row.try_get(0)?;
         Ok(counts)
     }
 
@@ -160,16 +168,13 @@ impl BackendStore {
         program_id: &str,
         periods: &[String],
     ) -> Result<Vec<String>> {
-        let text = format!(
-            "{}{} ORDER BY segment",
-            r::SEGMENTS,
-            in_list(2, periods.len())
-        );
-        let mut query = sqlx::query_scalar(AssertSqlSafe(text)).bind(program_id);
-        for p in periods {
-            query = query.bind(p);
-        }
-        Ok(query.fetch_all(&self.pool).await?)
+        let rows = with_periods(r::SEGMENTS, " ORDER BY segment", &[program_id], periods)
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows
+            .iter()
+            .map(|row| row.try_get(0))
+            .collect::<sqlx::Result<_>>()?)
     }
 
     pub(crate) async fn first_period(&self, program_id: &str) -> Result<Option<String>> {
@@ -184,16 +189,7 @@ impl BackendStore {
         program_id: &str,
         periods: &[String],
     ) -> Result<Vec<Delivery>> {
-        let text = format!(
-            "{}{}{}",
-            r::DELIVERIES,
-            in_list(2, periods.len()),
-            r::DELIVERIES_TAIL
-        );
-        let mut query = sqlx::query(AssertSqlSafe(text)).bind(program_id);
-        for p in periods {
-            query = query.bind(p);
-        }
+        let query = with_periods(r::DELIVERIES, r::DELIVERIES_TAIL, &[program_id], periods);
         let rows = query.fetch_all(&self.pool).await?;
         rows.iter()
             .map(|row| {
@@ -213,16 +209,12 @@ impl BackendStore {
         program_id: &str,
         periods: &[String],
     ) -> Result<Vec<VerbatimResponse>> {
-        let text = format!(
-            "{}{}{}",
+        let query = with_periods(
             r::VERBATIM_RESPONSES,
-            in_list(2, periods.len()),
-            r::VERBATIM_RESPONSES_TAIL
+            r::VERBATIM_RESPONSES_TAIL,
+            &[program_id],
+            periods,
         );
-        let mut query = sqlx::query(AssertSqlSafe(text)).bind(program_id);
-        for p in periods {
-            query = query.bind(p);
-        }
         let mut out: Vec<VerbatimResponse> = Vec::new();
         for row in query.fetch_all(&self.pool).await? {
             let id: i64 = row.try_get(0)?;
