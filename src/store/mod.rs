@@ -5,16 +5,13 @@
 //! `postgresql://…`), as atuin does: [`Store`] wraps one of two backends, each with its own
 //! migrations in `migrations/sqlite/` and `migrations/postgres/`, embedded in the binary.
 //!
-//! Every operation is written once, in `shared/`, and compiled once per backend: `sqlite.rs`
-//! and `postgres.rs` each include that folder as their own module (`#[path]`), after naming
-//! their driver's types (`Db`, `DbRow`, `DbConnection`) and the few pieces that really differ
-//! (`BEGIN_WRITE`, the `CLAIM` query, `REBUILD_LOCK`, the JSON merge of an upsert). Each
-//! backend file keeps only what is its own: connecting, pragmas and locks, migrations, error
-//! classification, counting upserted contacts, and reading the rollups. Why not the
-//! alternatives: `sqlx::Any` has no JSON type; code generic over `sqlx::Database` needs a
-//! higher-ranked `Executor` bound plus an `Encode`/`Decode`/`Type` bound per Rust type bound
-//! or read, and the `Send` futures axum needs trip over those bounds; the included module is
-//! plain code, checked by the compiler once per driver. `dispatch!` picks the backend.
+//! Every operation is written once, in `shared/`, which `sqlite.rs` and `postgres.rs` each
+//! include as their own module (`#[path]`) after naming their driver (`Db`), their handle
+//! (`BackendStore`) and the few pieces that differ (`BEGIN_WRITE`, `CLAIM`, `REBUILD_LOCK`,
+//! `SELECT_ROLLUPS`, `JSON_MERGE`); they keep only connecting, pragmas and locks, migrations,
+//! error classification and counting upserted contacts. Not `sqlx::Any`: it has no JSON type.
+//! Not code generic over `sqlx::Database`: it needs a higher-ranked `Executor` bound and an
+//! `Encode`/`Decode` bound per type, which the `Send` futures of axum trip over.
 //!
 //! Conventions shared by both backends:
 //! - timestamps are integer unix seconds (UTC) in every table, [`jiff::Timestamp`] in Rust;
@@ -39,11 +36,8 @@ macro_rules! dispatch {
 /// `(version, description, file)` of `migrations/<folder>/`.
 macro_rules! embedded_migrations {
     ($folder:literal, $(($version:literal, $description:literal, $file:literal)),+ $(,)?) => {
-        &[$((
-            $version,
-            $description,
-            include_str!(concat!("../../migrations/", $folder, "/", $file)),
-        )),+]
+        &[$(($version, $description,
+            include_str!(concat!("../../migrations/", $folder, "/", $file)))),+]
     };
 }
 
@@ -356,6 +350,11 @@ fn timestamp(seconds: i64) -> Result<Timestamp, BackendError> {
     Timestamp::from_second(seconds).map_err(|e| BackendError::Sql(sqlx::Error::Decode(Box::new(e))))
 }
 
+/// Converts a stored optional unix-seconds value back to a timestamp.
+fn moment(seconds: Option<i64>) -> Result<Option<Timestamp>, BackendError> {
+    seconds.map(timestamp).transpose()
+}
+
 /// Compares what the database applied with what this binary embeds.
 fn migration_status(
     backend: BackendKind,
@@ -388,22 +387,14 @@ mod tests {
 
     #[test]
     fn schemes_are_recognised() {
-        assert_eq!(
-            BackendKind::from_url("sqlite://a.db").ok(),
-            Some(BackendKind::Sqlite)
-        );
-        assert_eq!(
-            BackendKind::from_url("sqlite:a.db").ok(),
-            Some(BackendKind::Sqlite)
-        );
-        assert_eq!(
-            BackendKind::from_url("postgres://u@h/db").ok(),
-            Some(BackendKind::Postgres)
-        );
-        assert_eq!(
-            BackendKind::from_url("PostgreSQL://u@h/db").ok(),
-            Some(BackendKind::Postgres)
-        );
+        for (url, kind) in [
+            ("sqlite://a.db", BackendKind::Sqlite),
+            ("sqlite:a.db", BackendKind::Sqlite),
+            ("postgres://u@h/db", BackendKind::Postgres),
+            ("PostgreSQL://u@h/db", BackendKind::Postgres),
+        ] {
+            assert_eq!(BackendKind::from_url(url).ok(), Some(kind), "{url}");
+        }
     }
 
     #[test]

@@ -1,19 +1,19 @@
 //! The PostgreSQL backend, for several daemons sharing one database: the unique keys and
 //! `ON CONFLICT` decide races between processes, and claims skip rows another dispatcher has
 //! locked. The operations themselves are in `shared/`; this file keeps connecting, error
-//! classification, contact-upsert counting and the rollup read.
+//! classification and contact-upsert counting.
 
 #[path = "shared/mod.rs"]
 #[allow(
     clippy::duplicate_mod,
-    reason = "compiled once per backend on purpose: see the store module's documentation"
+    reason = "compiled per backend: see `store`'s doc"
 )]
 mod shared;
 
 use std::str::FromStr;
 
 use sqlx::Connection;
-use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions, PgRow, Postgres};
+use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions, Postgres};
 
 use super::error::{BackendError, StoreError};
 use super::model::{BackendKind, ContactInput, UpsertCounts};
@@ -22,8 +22,6 @@ use super::{ROWS_PER_STATEMENT, StoreOptions, outbox, redact_url};
 
 /// The names `shared/` is written against.
 type Db = Postgres;
-type DbRow = PgRow;
-type DbConnection = PgConnection;
 type BackendStore = PgStore;
 const KIND: BackendKind = BackendKind::Postgres;
 
@@ -85,10 +83,6 @@ impl PgStore {
 
     pub(super) fn classify(&self, e: BackendError) -> StoreError {
         e.classify_with(|e| classify_sql(e, &self.url))
-    }
-
-    pub(super) async fn close(&self) {
-        self.pool.close().await;
     }
 
     pub(super) async fn migrate(&self) -> Result<Vec<i64>, BackendError> {

@@ -1,12 +1,12 @@
 //! The SQLite backend: one file, WAL journal, foreign keys on, a busy timeout, and every write
 //! in `BEGIN IMMEDIATE` so two writers queue on the lock instead of failing half-way. The
 //! operations themselves are in `shared/`; this file keeps opening the file, its pragmas and
-//! locks, error classification, contact-upsert counting and the rollup read.
+//! locks, error classification and contact-upsert counting.
 
 #[path = "shared/mod.rs"]
 #[allow(
     clippy::duplicate_mod,
-    reason = "compiled once per backend on purpose: see the store module's documentation"
+    reason = "compiled per backend: see `store`'s doc"
 )]
 mod shared;
 
@@ -15,8 +15,8 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use sqlx::sqlite::{
-    Sqlite, SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool,
-    SqlitePoolOptions, SqliteRow, SqliteSynchronous,
+    Sqlite, SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
+    SqliteSynchronous,
 };
 
 use super::error::{BackendError, StoreError};
@@ -26,8 +26,6 @@ use super::{ROWS_PER_STATEMENT, StoreOptions, outbox, sql};
 
 /// The names `shared/` is written against.
 type Db = Sqlite;
-type DbRow = SqliteRow;
-type DbConnection = SqliteConnection;
 type BackendStore = SqliteStore;
 const KIND: BackendKind = BackendKind::Sqlite;
 
@@ -106,10 +104,6 @@ impl SqliteStore {
         e.classify_with(|e| classify_sql(e, &self.path, self.busy_timeout))
     }
 
-    pub(super) async fn close(&self) {
-        self.pool.close().await;
-    }
-
     pub(super) async fn migrate(&self) -> Result<Vec<i64>, BackendError> {
         let _lock = setup_lock(&self.path).await.map_err(sqlx::Error::Io)?;
         let before = self.status().await?;
@@ -132,12 +126,12 @@ impl SqliteStore {
             let mut query = shared::upsert_contacts_query(chunk, now);
             query.build().execute(&mut *tx).await?;
         }
-        let inserted: i64 = sqlx::query_scalar(sql::CONTACTS_AFTER)
+        let inserted = sqlx::query_scalar::<_, i64>(sql::CONTACTS_AFTER)
             .bind(before)
             .fetch_one(&mut *tx)
-            .await?;
+            .await?
+            .unsigned_abs();
         tx.commit().await?;
-        let inserted = inserted.unsigned_abs();
         Ok(UpsertCounts {
             inserted,
             updated: (batch.len() as u64).saturating_sub(inserted),

@@ -4,7 +4,7 @@ use sqlx::Row;
 use sqlx::types::Json;
 
 use super::Result;
-use super::{BEGIN_WRITE, BackendStore, by_email, create_or_find_wave};
+use super::{BEGIN_WRITE, BackendStore, by_email, create_or_find_wave, parse};
 use crate::store::collect::{NewEvent, TokenInvitation, Triggered, Unsubscribed, sql};
 use crate::store::model::{Attributes, NewInvitation, WaveKey, WavePlan};
 use crate::store::sql::SET_TOKEN_HASH;
@@ -21,12 +21,9 @@ impl BackendStore {
         else {
             return Ok(None);
         };
-        let state: String = row.try_get(1)?;
         Ok(Some(TokenInvitation {
             invitation_id: row.try_get(0)?,
-            state: state
-                .parse()
-                .map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
+            state: parse(row.try_get(1)?)?,
             email: row.try_get(2)?,
             locale: row.try_get(3)?,
             contact_data: row.try_get::<Option<Json<Attributes>>, _>(4)?.map(|j| j.0),
@@ -124,7 +121,7 @@ impl BackendStore {
             .bind(now)
             .fetch_optional(&mut *tx)
             .await?;
-        let outcome = match inserted {
+        let invitation_id = match inserted {
             Some(id) => {
                 sqlx::query(sql::LOG_ONE_PLANNED)
                     .bind(id)
@@ -132,21 +129,20 @@ impl BackendStore {
                     .bind(now)
                     .execute(&mut *tx)
                     .await?;
-                Triggered {
-                    invitation_id: id,
-                    created: true,
-                }
+                id
             }
-            None => Triggered {
-                invitation_id: sqlx::query_scalar(sql::FIND_INVITATION)
+            None => {
+                sqlx::query_scalar(sql::FIND_INVITATION)
                     .bind(wave_id)
                     .bind(&invitation.email)
                     .fetch_one(&mut *tx)
-                    .await?,
-                created: false,
-            },
+                    .await?
+            }
         };
         tx.commit().await?;
-        Ok(outcome)
+        Ok(Triggered {
+            invitation_id,
+            created: inserted.is_some(),
+        })
     }
 }

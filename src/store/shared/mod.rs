@@ -1,18 +1,16 @@
-//! The store operations whose SQL is the same on both backends, written once. Each backend
-//! includes this folder as its own `shared` module (`#[path = "shared/mod.rs"]`), so the code
-//! is compiled twice, once per driver, against the names the including backend defines:
-//! `Db`, `DbRow`, `DbConnection`, `BackendStore` (its handle, with a `pool` field), and the
-//! few pieces that differ: `KIND`, `MIGRATIONS`, `BEGIN_WRITE`, `CLAIM`, `REBUILD_LOCK`.
+//! The store operations, written once and compiled per backend (see `store`'s documentation)
+//! against the names the including backend defines: `Db`, `BackendStore`, and what differs.
 
 mod collect;
 mod outbox;
 mod rollups;
 
 use std::collections::HashMap;
+use std::str::FromStr;
 
 use sqlx::migrate::{Migrate, Migration, MigrationType, Migrator};
 use sqlx::types::Json;
-use sqlx::{AssertSqlSafe, QueryBuilder, Row, SqlSafeStr};
+use sqlx::{AssertSqlSafe, Database, QueryBuilder, Row, SqlSafeStr};
 
 use super::super::error::BackendError;
 use super::super::model::{
@@ -20,31 +18,35 @@ use super::super::model::{
     NewInvitation, NewResponse, StoredResponse, Suppression, SuppressionReason, WaveKey,
     WaveOutcome, WavePlan,
 };
-use super::super::{ROWS_PER_STATEMENT, migration_status, sql, timestamp};
-use super::{BEGIN_WRITE, BackendStore, Db, DbConnection, DbRow, JSON_MERGE, KIND, MIGRATIONS};
+use super::super::{ROWS_PER_STATEMENT, migration_status, moment, sql, timestamp};
+use super::{BEGIN_WRITE, BackendStore, Db, JSON_MERGE, KIND, MIGRATIONS};
+
+type DbRow = <Db as Database>::Row;
+type DbConnection = <Db as Database>::Connection;
 
 /// What every operation returns, before the backend classifies its error for the user.
 type Result<T> = std::result::Result<T, BackendError>;
 
 /// The backend's embedded migrations, as sqlx's migrator runs them.
 pub(crate) fn migrator() -> Migrator {
-    Migrator::with_migrations(
-        MIGRATIONS
-            .iter()
-            .map(|&(version, description, text)| {
-                Migration::new(
-                    version,
-                    description.into(),
-                    MigrationType::Simple,
-                    text.into_sql_str(),
-                    false,
-                )
-            })
-            .collect(),
-    )
+    let migration = |&(version, description, text): &(i64, &'static str, &'static str)| {
+        let sql = text.into_sql_str();
+        Migration::new(
+            version,
+            description.into(),
+            MigrationType::Simple,
+            sql,
+            false,
+        )
+    };
+    Migrator::with_migrations(MIGRATIONS.iter().map(migration).collect())
 }
 
 impl BackendStore {
+    pub(crate) async fn close(&self) {
+        self.pool.close().await;
+    }
+
     pub(crate) async fn status(&self) -> Result<MigrationStatus> {
         let migrator = migrator();
         let mut conn = self.pool.acquire().await?;
@@ -54,10 +56,9 @@ impl BackendStore {
     }
 
     pub(crate) async fn list_contacts(&self, limit: u32, offset: u64) -> Result<Vec<Contact>> {
-        let offset = i64::try_from(offset).unwrap_or(i64::MAX);
         let rows = sqlx::query(sql::LIST_CONTACTS)
             .bind(i64::from(limit))
-            .bind(offset)
+            .bind(i64::try_from(offset).unwrap_or(i64::MAX))
             .fetch_all(&self.pool)
             .await?;
         rows.iter().map(contact).collect()
@@ -247,12 +248,7 @@ impl BackendStore {
     }
 
     pub(crate) async fn set_token_hash(&self, invitation_id: i64, hash: &[u8; 32]) -> Result<()> {
-        sqlx::query(sql::SET_TOKEN_HASH)
-            .bind(invitation_id)
-            .bind(&hash[..])
-            .execute(&self.pool)
-            .await?;
-        Ok(())
+        self.set_token_hashes(&[(invitation_id, *hash)]).await
     }
 
     pub(crate) async fn insert_response(&self, r: &NewResponse, now: i64) -> Result<Option<i64>> {
@@ -308,20 +304,15 @@ fn contact(row: &DbRow) -> Result<Contact> {
 }
 
 fn suppression(row: &DbRow) -> Result<Suppression> {
-    let reason: String = row.try_get("reason")?;
     Ok(Suppression {
         email: row.try_get("email")?,
-        reason: reason
-            .parse()
-            .map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
+        reason: parse(row.try_get("reason")?)?,
         detail: row.try_get("detail")?,
         at: timestamp(row.try_get("at")?)?,
     })
 }
 
 fn invitation(row: &DbRow) -> Result<Invitation> {
-    let state: String = row.try_get("state")?;
-    let next: Option<i64> = row.try_get("next_attempt_at")?;
     Ok(Invitation {
         id: row.try_get("id")?,
         wave_id: row.try_get("wave_id")?,
@@ -330,13 +321,16 @@ fn invitation(row: &DbRow) -> Result<Invitation> {
         contact_data: row
             .try_get::<Option<Json<Attributes>>, _>("contact_data")?
             .map(|j| j.0),
-        state: state
-            .parse()
-            .map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
+        state: parse(row.try_get("state")?)?,
         attempts: u32::try_from(row.try_get::<i64, _>("attempts")?).unwrap_or(u32::MAX),
-        next_attempt_at: next.map(timestamp).transpose()?,
+        next_attempt_at: moment(row.try_get("next_attempt_at")?)?,
         possibly_duplicate: row.try_get("possibly_duplicate")?,
     })
+}
+
+/// A stored name (state, reason) read back as its enum.
+fn parse<T: FromStr<Err: std::error::Error + Send + Sync + 'static>>(name: String) -> Result<T> {
+    Ok(name.parse().map_err(|e| sqlx::Error::Decode(Box::new(e)))?)
 }
 
 /// An answer from the five columns `question_id, ordinal, num_value, choice, text_value`

@@ -13,7 +13,7 @@ use crate::store::outbox::{
     self, ClaimRequest, Claimed, FailureEvent, InvitationEvent, OutboxRow, OutboxWave, Outcome,
     Pending, Recorded, WaveStatus, code, count, small,
 };
-use crate::store::{ROWS_PER_STATEMENT, sql, timestamp};
+use crate::store::{ROWS_PER_STATEMENT, moment, sql, timestamp};
 
 impl BackendStore {
     pub(crate) async fn claim(
@@ -135,11 +135,9 @@ impl BackendStore {
             .bind(now)
             .fetch_one(&self.pool)
             .await?;
-        let next: Option<i64> = row.try_get(0)?;
-        let held: i64 = row.try_get(1)?;
         Ok(Pending {
-            next_due: next.map(timestamp).transpose()?,
-            held: u64::try_from(held).unwrap_or(0),
+            next_due: moment(row.try_get(0)?)?,
+            held: count(row.try_get(1)?),
         })
     }
 
@@ -264,18 +262,15 @@ impl BackendStore {
         else {
             return Ok(None);
         };
-        let next_attempt: Option<i64> = row.try_get("next_attempt_at")?;
-        let sent: Option<i64> = row.try_get("sent_at")?;
-        let next_reminder: Option<i64> = row.try_get("next_reminder_at")?;
         Ok(Some(OutboxRow {
             id: row.try_get("id")?,
             email: row.try_get("email")?,
             state: row.try_get("state")?,
             attempts: small(row.try_get("attempts")?),
-            next_attempt_at: next_attempt.map(timestamp).transpose()?,
-            sent_at: sent.map(timestamp).transpose()?,
+            next_attempt_at: moment(row.try_get("next_attempt_at")?)?,
+            sent_at: moment(row.try_get("sent_at")?)?,
             reminders_sent: small(row.try_get("reminders_sent")?),
-            next_reminder_at: next_reminder.map(timestamp).transpose()?,
+            next_reminder_at: moment(row.try_get("next_reminder_at")?)?,
             fence: row.try_get("fence")?,
             possibly_duplicate: row.try_get("possibly_duplicate")?,
             has_token: row.try_get("has_token")?,
@@ -318,10 +313,7 @@ fn claimed_row(row: &DbRow) -> Result<Claimed> {
             .map(|j| j.0)
             .unwrap_or_default(),
         attempts: small(attempts),
-        sent_at: row
-            .try_get::<Option<i64>, _>("sent_at")?
-            .map(timestamp)
-            .transpose()?,
+        sent_at: moment(row.try_get("sent_at")?)?,
         taken_over: row.try_get("taken_over")?,
     })
 }
