@@ -2,8 +2,16 @@
 //! PostgreSQL (several daemons sharing the work). This is the only module that contains SQL.
 //!
 //! The backend is chosen by the URL scheme (`sqlite://PATH`, `sqlite:PATH`, `postgres://…`,
-//! `postgresql://…`), as atuin does: [`Store`] wraps one of two implementations, each with its
-//! own migrations in `migrations/sqlite/` and `migrations/postgres/`, embedded in the binary.
+//! `postgresql://…`), as atuin does: [`Store`] wraps one of two backends, each with its own
+//! migrations in `migrations/sqlite/` and `migrations/postgres/`, embedded in the binary.
+//!
+//! Every operation is written once, in `shared/`, which `sqlite.rs` and `postgres.rs` each
+//! include as their own module (`#[path]`) after naming their driver (`Db`), their handle
+//! (`BackendStore`) and the few pieces that differ (`BEGIN_WRITE`, `CLAIM`, `REBUILD_LOCK`,
+//! `SELECT_ROLLUPS`, `JSON_MERGE`); they keep only connecting, pragmas and locks, migrations,
+//! error classification and counting upserted contacts. Not `sqlx::Any`: it has no JSON type.
+//! Not code generic over `sqlx::Database`: it needs a higher-ranked `Executor` bound and an
+//! `Encode`/`Decode` bound per type, which the `Send` futures of axum trip over.
 //!
 //! Conventions shared by both backends:
 //! - timestamps are integer unix seconds (UTC) in every table, [`jiff::Timestamp`] in Rust;
@@ -21,6 +29,15 @@ macro_rules! dispatch {
             $crate::store::Backend::Sqlite($b) => $call.await.map_err(|e| $b.classify(e)),
             $crate::store::Backend::Postgres($b) => $call.await.map_err(|e| $b.classify(e)),
         }
+    };
+}
+
+/// A backend's migrations, embedded in the binary: `(version, description, SQL)` for each
+/// `(version, description, file)` of `migrations/<folder>/`.
+macro_rules! embedded_migrations {
+    ($folder:literal, $(($version:literal, $description:literal, $file:literal)),+ $(,)?) => {
+        &[$(($version, $description,
+            include_str!(concat!("../../migrations/", $folder, "/", $file)))),+]
     };
 }
 
@@ -333,6 +350,11 @@ fn timestamp(seconds: i64) -> Result<Timestamp, BackendError> {
     Timestamp::from_second(seconds).map_err(|e| BackendError::Sql(sqlx::Error::Decode(Box::new(e))))
 }
 
+/// Converts a stored optional unix-seconds value back to a timestamp.
+fn moment(seconds: Option<i64>) -> Result<Option<Timestamp>, BackendError> {
+    seconds.map(timestamp).transpose()
+}
+
 /// Compares what the database applied with what this binary embeds.
 fn migration_status(
     backend: BackendKind,
@@ -356,7 +378,7 @@ fn migration_status(
 }
 
 /// Rows per multi-row `INSERT` statement: large enough to amortise each statement, small
-/// enough for SQLite's 32,766 bound parameters at 7 parameters per row.
+/// enough for SQLite's 32,766 bound parameters at up to 10 parameters per row.
 const ROWS_PER_STATEMENT: usize = 1_000;
 
 #[cfg(test)]
@@ -365,22 +387,14 @@ mod tests {
 
     #[test]
     fn schemes_are_recognised() {
-        assert_eq!(
-            BackendKind::from_url("sqlite://a.db").ok(),
-            Some(BackendKind::Sqlite)
-        );
-        assert_eq!(
-            BackendKind::from_url("sqlite:a.db").ok(),
-            Some(BackendKind::Sqlite)
-        );
-        assert_eq!(
-            BackendKind::from_url("postgres://u@h/db").ok(),
-            Some(BackendKind::Postgres)
-        );
-        assert_eq!(
-            BackendKind::from_url("PostgreSQL://u@h/db").ok(),
-            Some(BackendKind::Postgres)
-        );
+        for (url, kind) in [
+            ("sqlite://a.db", BackendKind::Sqlite),
+            ("sqlite:a.db", BackendKind::Sqlite),
+            ("postgres://u@h/db", BackendKind::Postgres),
+            ("PostgreSQL://u@h/db", BackendKind::Postgres),
+        ] {
+            assert_eq!(BackendKind::from_url(url).ok(), Some(kind), "{url}");
+        }
     }
 
     #[test]

@@ -460,9 +460,6 @@ pub(super) fn push_events<DB: Database>(
 pub(super) const FLAG_STALE: &str = "UPDATE invitations SET possibly_duplicate = \
      (possibly_duplicate OR $2) WHERE id = $1";
 
-pub(super) const INSERT_EVENT: &str = "INSERT INTO invitation_events (invitation_id, from_state, \
-     to_state, reason, detail, smtp_code, at, message) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
-
 pub(super) const PROGRAM_WAVES: &str = "SELECT id, survey_id, channel_id, period, wave FROM waves \
      WHERE program_id = $1 ORDER BY id";
 

@@ -1,67 +1,52 @@
-//! The PostgreSQL backend, for several daemons sharing one database: the same operations as
-//! the SQLite backend, with the unique keys and `ON CONFLICT` deciding races between processes.
+//! The PostgreSQL backend, for several daemons sharing one database: the unique keys and
+//! `ON CONFLICT` decide races between processes, and claims skip rows another dispatcher has
+//! locked. The operations themselves are in `shared/`; this file keeps connecting, error
+//! classification and contact-upsert counting.
 
-mod collect;
-mod rollups;
+#[path = "shared/mod.rs"]
+#[allow(
+    clippy::duplicate_mod,
+    reason = "compiled per backend: see `store`'s doc"
+)]
+mod shared;
 
-use std::collections::HashMap;
 use std::str::FromStr;
 
-use sqlx::migrate::{Migrate, Migration, MigrationType, Migrator};
-use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions, PgRow, Postgres};
-use sqlx::types::Json;
-use sqlx::{AssertSqlSafe, Connection, QueryBuilder, Row, SqlSafeStr};
-
-mod outbox;
+use sqlx::Connection;
+use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions, Postgres};
 
 use super::error::{BackendError, StoreError};
-use super::model::{
-    Answer, Attributes, BackendKind, Contact, ContactInput, ForgetReport, Invitation,
-    MigrationStatus, NewInvitation, NewResponse, StoredResponse, Suppression, SuppressionReason,
-    UpsertCounts, WaveKey, WaveOutcome, WavePlan,
-};
-use super::{ROWS_PER_STATEMENT, StoreOptions, migration_status, redact_url, sql, timestamp};
+use super::model::{BackendKind, ContactInput, UpsertCounts};
+use super::rollups as r;
+use super::{ROWS_PER_STATEMENT, StoreOptions, outbox, redact_url};
+
+/// The names `shared/` is written against.
+type Db = Postgres;
+type BackendStore = PgStore;
+const KIND: BackendKind = BackendKind::Postgres;
 
 /// The PostgreSQL migrations, embedded in the binary.
-const MIGRATIONS: &[(i64, &str, &str)] = &[
-    (
-        1,
-        "initial",
-        include_str!("../../migrations/postgres/0001_initial.sql"),
-    ),
-    (
-        2,
-        "dispatch",
-        include_str!("../../migrations/postgres/0002_dispatch.sql"),
-    ),
-    (
-        3,
-        "collect",
-        include_str!("../../migrations/postgres/0003_collect.sql"),
-    ),
-    (
-        4,
-        "rollups",
-        include_str!("../../migrations/postgres/0004_rollups.sql"),
-    ),
-];
+const MIGRATIONS: &[(i64, &str, &str)] = embedded_migrations!(
+    "postgres",
+    (1, "initial", "0001_initial.sql"),
+    (2, "dispatch", "0002_dispatch.sql"),
+    (3, "collect", "0003_collect.sql"),
+    (4, "rollups", "0004_rollups.sql"),
+    (5, "bigint", "0005_bigint.sql"),
+);
 
-fn migrator() -> Migrator {
-    Migrator::with_migrations(
-        MIGRATIONS
-            .iter()
-            .map(|&(version, description, text)| {
-                Migration::new(
-                    version,
-                    description.into(),
-                    MigrationType::Simple,
-                    text.into_sql_str(),
-                    false,
-                )
-            })
-            .collect(),
-    )
-}
+/// The statement that opens every write transaction: row locks and unique keys do the rest.
+const BEGIN_WRITE: &str = "BEGIN";
+/// The claim, skipping rows another dispatcher is claiming right now.
+const CLAIM: &str = outbox::CLAIM_POSTGRES;
+/// Holds back other writers of the counters while a rebuild runs: responses committed during
+/// the rebuild wait at their own rollup update, then add to the rebuilt counters, so nothing
+/// is counted twice or lost.
+const REBUILD_LOCK: Option<&str> = Some("LOCK TABLE rollups, verbatim_refs IN EXCLUSIVE MODE");
+/// The rollup read, as JSON.
+const SELECT_ROLLUPS: &str = r::SELECT_ROLLUPS_POSTGRES;
+/// How an upsert merges a contact's attributes.
+const JSON_MERGE: &str = "contacts.attributes || excluded.attributes";
 
 /// A pool of connections to a PostgreSQL database.
 #[derive(Debug, Clone)]
@@ -74,27 +59,22 @@ impl PgStore {
     /// Connects to the server named by `url`.
     pub(super) async fn open(url: &str, options: &StoreOptions) -> Result<Self, StoreError> {
         let redacted = redact_url(url);
-        let connect = PgConnectOptions::from_str(url).map_err(|source| StoreError::Connect {
+        let cannot_connect = |source| StoreError::Connect {
             url: redacted.clone(),
             source,
-        })?;
+        };
+        let connect = PgConnectOptions::from_str(url).map_err(cannot_connect)?;
         // One direct connection first: the pool would retry a refused connection until its
         // timeout and report only that, hiding the server's own reason.
         let probe = PgConnection::connect_with(&connect)
             .await
-            .map_err(|source| StoreError::Connect {
-                url: redacted.clone(),
-                source,
-            })?;
+            .map_err(cannot_connect)?;
         probe.close().await.map_err(StoreError::Database)?;
         let pool = PgPoolOptions::new()
             .max_connections(options.max_connections.max(1))
             .connect_with(connect)
             .await
-            .map_err(|source| StoreError::Connect {
-                url: redacted.clone(),
-                source,
-            })?;
+            .map_err(cannot_connect)?;
         Ok(PgStore {
             pool,
             url: redacted,
@@ -105,22 +85,10 @@ impl PgStore {
         e.classify_with(|e| classify_sql(e, &self.url))
     }
 
-    pub(super) async fn close(&self) {
-        self.pool.close().await;
-    }
-
     pub(super) async fn migrate(&self) -> Result<Vec<i64>, BackendError> {
         let before = self.status().await?;
-        migrator().run(&self.pool).await?;
+        shared::migrator().run(&self.pool).await?;
         Ok(before.pending.into_iter().map(|m| m.version).collect())
-    }
-
-    pub(super) async fn status(&self) -> Result<MigrationStatus, BackendError> {
-        let migrator = migrator();
-        let mut conn = self.pool.acquire().await?;
-        conn.ensure_migrations_table(&migrator.table_name).await?;
-        let applied = conn.list_applied_migrations(&migrator.table_name).await?;
-        Ok(migration_status(BackendKind::Postgres, &migrator, &applied))
     }
 
     pub(super) async fn upsert_contacts(
@@ -128,22 +96,11 @@ impl PgStore {
         batch: &[ContactInput],
         now: i64,
     ) -> Result<UpsertCounts, BackendError> {
-        // `revision` is 0 on a new row and at least 1 on an updated one.
-        let tail = sql::upsert_contacts_tail("contacts.attributes || excluded.attributes");
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
         let mut counts = UpsertCounts::default();
         for chunk in batch.chunks(ROWS_PER_STATEMENT) {
-            let mut query = QueryBuilder::<Postgres>::new(sql::INSERT_CONTACTS);
-            query.push_values(chunk, |mut row, c| {
-                row.push_bind(c.email.as_str())
-                    .push_bind(c.first_name.as_deref())
-                    .push_bind(c.last_name.as_deref())
-                    .push_bind(c.locale.as_deref())
-                    .push_bind(Json(&c.attributes))
-                    .push_bind(now)
-                    .push_bind(now);
-            });
-            query.push(&tail);
+            // `revision` is 0 on a new row and at least 1 on an updated one.
+            let mut query = shared::upsert_contacts_query(chunk, now);
             query.push(" RETURNING revision");
             let revisions: Vec<i64> = query.build_query_scalar().fetch_all(&mut *tx).await?;
             let inserted = revisions.iter().filter(|&&r| r == 0).count() as u64;
@@ -152,345 +109,6 @@ impl PgStore {
         }
         tx.commit().await?;
         Ok(counts)
-    }
-
-    pub(super) async fn list_contacts(
-        &self,
-        limit: u32,
-        offset: u64,
-    ) -> Result<Vec<Contact>, BackendError> {
-        let offset = i64::try_from(offset).unwrap_or(i64::MAX);
-        let rows = sqlx::query(sql::LIST_CONTACTS)
-            .bind(i64::from(limit))
-            .bind(offset)
-            .fetch_all(&self.pool)
-            .await?;
-        rows.iter().map(contact).collect()
-    }
-
-    pub(super) async fn all_contacts(&self) -> Result<Vec<Contact>, BackendError> {
-        let rows = sqlx::query(sql::ALL_CONTACTS).fetch_all(&self.pool).await?;
-        rows.iter().map(contact).collect()
-    }
-
-    pub(super) async fn count_contacts(&self) -> Result<u64, BackendError> {
-        let n: i64 = sqlx::query_scalar(sql::COUNT_CONTACTS)
-            .fetch_one(&self.pool)
-            .await?;
-        Ok(n.unsigned_abs())
-    }
-
-    pub(super) async fn get_contact(&self, email: &str) -> Result<Option<Contact>, BackendError> {
-        let row = sqlx::query(sql::GET_CONTACT)
-            .bind(email)
-            .fetch_optional(&self.pool)
-            .await?;
-        row.as_ref().map(contact).transpose()
-    }
-
-    pub(super) async fn suppress(
-        &self,
-        email: &str,
-        reason: SuppressionReason,
-        detail: Option<&str>,
-        now: i64,
-    ) -> Result<bool, BackendError> {
-        let mut tx = self.pool.begin().await?;
-        let done = sqlx::query(sql::SUPPRESS)
-            .bind(email)
-            .bind(reason.as_str())
-            .bind(detail)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        Ok(done.rows_affected() == 1)
-    }
-
-    pub(super) async fn suppressions_for(
-        &self,
-        email: &str,
-    ) -> Result<Vec<Suppression>, BackendError> {
-        let rows = sqlx::query(sql::SUPPRESSIONS_FOR)
-            .bind(email)
-            .fetch_all(&self.pool)
-            .await?;
-        rows.iter().map(suppression).collect()
-    }
-
-    pub(super) async fn list_suppressions(&self) -> Result<Vec<Suppression>, BackendError> {
-        let rows = sqlx::query(sql::LIST_SUPPRESSIONS)
-            .fetch_all(&self.pool)
-            .await?;
-        rows.iter().map(suppression).collect()
-    }
-
-    pub(super) async fn forget(&self, email: &str, now: i64) -> Result<ForgetReport, BackendError> {
-        let mut tx = self.pool.begin().await?;
-        let verbatims = sqlx::query(AssertSqlSafe(sql::forget_verbatims()))
-            .bind(email)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-        let responses = sqlx::query(AssertSqlSafe(sql::forget_responses()))
-            .bind(email)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-        sqlx::query(sql::FORGET_LOG_CANCELLED)
-            .bind(email)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query(sql::FORGET_EVENT_DETAILS)
-            .bind(email)
-            .execute(&mut *tx)
-            .await?;
-        let invitations = sqlx::query(sql::FORGET_INVITATIONS)
-            .bind(email)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-        let contacts = sqlx::query(sql::FORGET_CONTACT)
-            .bind(email)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-        let history = sqlx::query(sql::FORGET_HISTORY)
-            .bind(email)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-        sqlx::query(sql::FORGET_EVENTS)
-            .bind(email)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query(sql::FORGET_SUPPRESSION_DETAILS)
-            .bind(email)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query(sql::SUPPRESS_ERASED)
-            .bind(email)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        Ok(ForgetReport {
-            contacts,
-            invitations,
-            responses,
-            verbatims,
-            history,
-        })
-    }
-
-    pub(super) async fn record_contact(
-        &self,
-        email: &str,
-        program_id: &str,
-        at: i64,
-    ) -> Result<(), BackendError> {
-        let mut tx = self.pool.begin().await?;
-        sqlx::query(sql::RECORD_CONTACT)
-            .bind(email)
-            .bind(program_id)
-            .bind(at)
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
-    pub(super) async fn last_contacted(
-        &self,
-        email: &str,
-    ) -> Result<Option<jiff::Timestamp>, BackendError> {
-        let at: Option<i64> = sqlx::query_scalar(sql::LAST_CONTACTED)
-            .bind(email)
-            .fetch_one(&self.pool)
-            .await?;
-        at.map(timestamp).transpose()
-    }
-
-    pub(super) async fn contacted_since(
-        &self,
-        since: i64,
-    ) -> Result<HashMap<String, jiff::Timestamp>, BackendError> {
-        let rows = sqlx::query(sql::CONTACTED_SINCE)
-            .bind(since)
-            .fetch_all(&self.pool)
-            .await?;
-        rows.iter()
-            .map(|r| Ok((r.try_get(0)?, timestamp(r.try_get(1)?)?)))
-            .collect()
-    }
-
-    pub(super) async fn record_program_version(
-        &self,
-        program_id: &str,
-        sha256: &str,
-        now: i64,
-    ) -> Result<bool, BackendError> {
-        let mut tx = self.pool.begin().await?;
-        let done = sqlx::query(sql::RECORD_PROGRAM_VERSION)
-            .bind(program_id)
-            .bind(sha256)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        Ok(done.rows_affected() == 1)
-    }
-
-    pub(super) async fn materialise_wave(
-        &self,
-        key: &WaveKey,
-        plan: &WavePlan,
-        invitations: &[NewInvitation],
-        now: i64,
-    ) -> Result<WaveOutcome, BackendError> {
-        let mut tx = self.pool.begin().await?;
-        let created: Option<i64> = sqlx::query_scalar(sql::INSERT_WAVE)
-            .bind(&key.program_id)
-            .bind(&key.survey_id)
-            .bind(&key.channel_id)
-            .bind(&key.period)
-            .bind(i64::from(key.wave))
-            .bind(&plan.sample_id)
-            .bind(plan.seed.to_string())
-            .bind(plan.program_sha256.as_deref())
-            .bind(plan.planned_at.as_second())
-            .bind(now)
-            .fetch_optional(&mut *tx)
-            .await?;
-        let wave_id = match created {
-            Some(id) => {
-                for chunk in invitations.chunks(ROWS_PER_STATEMENT) {
-                    let mut query = QueryBuilder::<Postgres>::new(sql::INSERT_INVITATIONS);
-                    query.push_values(chunk, |mut row, i| {
-                        row.push_bind(id)
-                            .push_bind(i.email.as_str())
-                            .push_bind(i.locale.as_deref())
-                            .push_bind(Json(&i.contact_data))
-                            .push_bind(i.due_at.as_second())
-                            .push_bind(now)
-                            .push_bind(now);
-                    });
-                    query.push(sql::INSERT_INVITATIONS_TAIL);
-                    query.build().execute(&mut *tx).await?;
-                }
-                sqlx::query(sql::LOG_PLANNED)
-                    .bind(id)
-                    .bind(now)
-                    .execute(&mut *tx)
-                    .await?;
-                id
-            }
-            None => {
-                sqlx::query_scalar(sql::FIND_WAVE)
-                    .bind(&key.program_id)
-                    .bind(&key.survey_id)
-                    .bind(&key.channel_id)
-                    .bind(&key.period)
-                    .bind(i64::from(key.wave))
-                    .fetch_one(&mut *tx)
-                    .await?
-            }
-        };
-        let count: i64 = sqlx::query_scalar(sql::COUNT_INVITATIONS)
-            .bind(wave_id)
-            .fetch_one(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        Ok(WaveOutcome {
-            wave_id,
-            created: created.is_some(),
-            invitations: count.unsigned_abs(),
-        })
-    }
-
-    pub(super) async fn wave_invitations(
-        &self,
-        wave_id: i64,
-    ) -> Result<Vec<Invitation>, BackendError> {
-        let rows = sqlx::query(sql::WAVE_INVITATIONS)
-            .bind(wave_id)
-            .fetch_all(&self.pool)
-            .await?;
-        rows.iter().map(invitation).collect()
-    }
-
-    pub(super) async fn set_token_hash(
-        &self,
-        invitation_id: i64,
-        hash: &[u8; 32],
-    ) -> Result<(), BackendError> {
-        sqlx::query(sql::SET_TOKEN_HASH)
-            .bind(invitation_id)
-            .bind(&hash[..])
-            .execute(&self.pool)
-            .await?;
-        Ok(())
-    }
-
-    pub(super) async fn insert_response(
-        &self,
-        r: &NewResponse,
-        now: i64,
-    ) -> Result<Option<i64>, BackendError> {
-        let mut tx = self.pool.begin().await?;
-        let id = insert_response_in(&mut tx, r, now).await?;
-        tx.commit().await?;
-        Ok(id)
-    }
-
-    /// Several responses in one transaction (group commit), each exactly as
-    /// `insert_response` stores it.
-    pub(super) async fn insert_responses(
-        &self,
-        responses: &[NewResponse],
-        now: i64,
-    ) -> Result<Vec<Option<i64>>, BackendError> {
-        let mut tx = self.pool.begin().await?;
-        let mut ids = Vec::with_capacity(responses.len());
-        for r in responses {
-            ids.push(insert_response_in(&mut tx, r, now).await?);
-        }
-        tx.commit().await?;
-        Ok(ids)
-    }
-
-    pub(super) async fn response(&self, id: i64) -> Result<Option<StoredResponse>, BackendError> {
-        let Some(row) = sqlx::query(sql::GET_RESPONSE)
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?
-        else {
-            return Ok(None);
-        };
-        let answers = sqlx::query(sql::GET_ANSWERS)
-            .bind(id)
-            .fetch_all(&self.pool)
-            .await?
-            .iter()
-            .map(answer)
-            .collect::<Result<Vec<_>, BackendError>>()?;
-        Ok(Some(StoredResponse {
-            id: row.try_get("id")?,
-            invitation_id: row.try_get("invitation_id")?,
-            program_id: row.try_get("program_id")?,
-            survey_id: row.try_get("survey_id")?,
-            channel: row.try_get("channel")?,
-            period: row.try_get("period")?,
-            submitted_at: timestamp(row.try_get("submitted_at")?)?,
-            email: row.try_get("email")?,
-            respondent: row
-                .try_get::<Option<Json<Attributes>>, _>("respondent")?
-                .map(|j| j.0),
-            external_id: row.try_get("external_id")?,
-            answers,
-        }))
     }
 }
 
@@ -511,97 +129,4 @@ fn classify_sql(e: sqlx::Error, url: &str) -> StoreError {
     } else {
         StoreError::Database(e)
     }
-}
-
-fn contact(row: &PgRow) -> Result<Contact, BackendError> {
-    Ok(Contact {
-        email: row.try_get("email")?,
-        first_name: row.try_get("first_name")?,
-        last_name: row.try_get("last_name")?,
-        locale: row.try_get("locale")?,
-        attributes: row.try_get::<Json<Attributes>, _>("attributes")?.0,
-        created_at: timestamp(row.try_get("created_at")?)?,
-        updated_at: timestamp(row.try_get("updated_at")?)?,
-    })
-}
-
-fn suppression(row: &PgRow) -> Result<Suppression, BackendError> {
-    let reason: String = row.try_get("reason")?;
-    Ok(Suppression {
-        email: row.try_get("email")?,
-        reason: reason
-            .parse()
-            .map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
-        detail: row.try_get("detail")?,
-        at: timestamp(row.try_get("at")?)?,
-    })
-}
-
-fn invitation(row: &PgRow) -> Result<Invitation, BackendError> {
-    let state: String = row.try_get("state")?;
-    let next: Option<i64> = row.try_get("next_attempt_at")?;
-    Ok(Invitation {
-        id: row.try_get("id")?,
-        wave_id: row.try_get("wave_id")?,
-        email: row.try_get("email")?,
-        locale: row.try_get("locale")?,
-        contact_data: row
-            .try_get::<Option<Json<Attributes>>, _>("contact_data")?
-            .map(|j| j.0),
-        state: state
-            .parse()
-            .map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
-        attempts: u32::try_from(row.try_get::<i64, _>("attempts")?).unwrap_or(u32::MAX),
-        next_attempt_at: next.map(timestamp).transpose()?,
-        possibly_duplicate: row.try_get("possibly_duplicate")?,
-    })
-}
-
-fn answer(row: &PgRow) -> Result<Answer, BackendError> {
-    Ok(Answer {
-        question_id: row.try_get("question_id")?,
-        ordinal: u32::try_from(row.try_get::<i32, _>("ordinal")?).unwrap_or(0),
-        num_value: row.try_get("num_value")?,
-        choice: row.try_get("choice")?,
-        text_value: row.try_get("text_value")?,
-    })
-}
-
-/// The body of storing one response inside an open transaction: shared by the single and the
-/// batched insert so that everything done per response applies to both.
-async fn insert_response_in(
-    conn: &mut PgConnection,
-    r: &NewResponse,
-    now: i64,
-) -> Result<Option<i64>, BackendError> {
-    let id: Option<i64> = sqlx::query_scalar(sql::INSERT_RESPONSE)
-        .bind(r.invitation_id)
-        .bind(&r.program_id)
-        .bind(&r.survey_id)
-        .bind(r.touchpoint_id.as_deref())
-        .bind(&r.channel)
-        .bind(&r.period)
-        .bind(r.submitted_at.as_second())
-        .bind(r.email.as_deref())
-        .bind(r.respondent.as_ref().map(Json))
-        .bind(r.external_id.as_deref())
-        .bind(now)
-        .fetch_optional(&mut *conn)
-        .await?;
-    if let Some(id) = id {
-        for chunk in r.answers.chunks(ROWS_PER_STATEMENT) {
-            let mut query = QueryBuilder::<Postgres>::new(sql::INSERT_ANSWERS);
-            query.push_values(chunk, |mut row, a| {
-                row.push_bind(id)
-                    .push_bind(a.question_id.as_str())
-                    .push_bind(i32::try_from(a.ordinal).unwrap_or(i32::MAX))
-                    .push_bind(a.num_value)
-                    .push_bind(a.choice.as_deref())
-                    .push_bind(a.text_value.as_deref());
-            });
-            query.build().execute(&mut *conn).await?;
-        }
-        rollups::apply(&mut *conn, id, r).await?;
-    }
-    Ok(id)
 }

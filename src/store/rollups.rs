@@ -13,13 +13,14 @@
 
 use std::collections::BTreeMap;
 
+use serde::Deserialize;
 use serde_json::Value;
 
 use super::model::{Answer, Attributes, NewResponse, StoredResponse};
 use super::{Store, StoreError};
 
 /// The identity of one counter.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
 pub struct RollupKey {
     /// Program id.
     pub program_id: String,
@@ -42,7 +43,7 @@ pub struct RollupKey {
 }
 
 /// One counter and its count.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
 pub struct RollupCount {
     /// Which counter.
     pub key: RollupKey,
@@ -199,11 +200,20 @@ pub(super) const REBUILD_VERBATIM_REFS: &str = "INSERT INTO verbatim_refs \
      WHERE a.text_value IS NOT NULL AND TRIM(a.text_value) <> ''";
 pub(super) const RESPONSES_PAGE: &str = "SELECT id, program_id, survey_id, touchpoint_id, \
      channel, period, respondent FROM responses WHERE id > $1 ORDER BY id LIMIT $2";
-pub(super) const ANSWERS_OF_PAGE: &str = "SELECT response_id, question_id, ordinal, num_value \
-     FROM answers WHERE response_id >= $1 AND response_id <= $2 AND num_value IS NOT NULL";
-/// Start of a counter read; the backend appends the period list.
-pub(super) const SELECT_ROLLUPS: &str = "SELECT program_id, period, segment, segment_value, \
-     survey_id, touchpoint_id, channel, question_id, value, n FROM rollups \
+pub(super) const ANSWERS_OF_PAGE: &str = "SELECT response_id, question_id, ordinal, num_value, \
+     choice, text_value FROM answers WHERE response_id >= $1 AND response_id <= $2 AND num_value IS NOT NULL";
+/// Start of a counter read, on SQLite: the counters of a program, segment and periods as one
+/// JSON array of `[[key fields…], n]`, the layout a [`RollupCount`] deserialises from (sqlx
+/// hands SQLite rows over one at a time between threads, which costs more than the query
+/// itself for a few thousand counters); the backend appends the period list.
+pub(super) const SELECT_ROLLUPS_SQLITE: &str = "SELECT COALESCE(json_group_array(json_array(\
+     json_array(program_id, period, segment, segment_value, survey_id, touchpoint_id, channel, \
+     question_id, value), n)), '[]') FROM rollups \
+     WHERE program_id = $1 AND segment = $2 AND period IN ";
+/// The same read on PostgreSQL, with its JSON functions.
+pub(super) const SELECT_ROLLUPS_POSTGRES: &str = "SELECT COALESCE(json_agg(json_build_array(\
+     json_build_array(program_id, period, segment, segment_value, survey_id, touchpoint_id, \
+     channel, question_id, value), n)), '[]') FROM rollups \
      WHERE program_id = $1 AND segment = $2 AND period IN ";
 pub(super) const SEGMENTS: &str = "SELECT DISTINCT segment FROM rollups \
      WHERE program_id = $1 AND segment <> '' AND period IN ";
@@ -229,6 +239,12 @@ pub(super) const CALL_LIST: &str = "SELECT i.id, i.email, i.locale, i.contact_da
      FROM invitations i JOIN waves w ON w.id = i.wave_id \
      WHERE w.program_id = $1 AND w.survey_id = $2 AND w.channel_id = $3 AND w.period = $4 \
      AND w.wave = $5 ORDER BY i.id";
+
+/// `($first, $first+1, …)` for an `IN` list of `count` values.
+pub(super) fn in_list(first: usize, count: usize) -> String {
+    let params: Vec<String> = (first..first + count).map(|i| format!("${i}")).collect();
+    format!("({})", params.join(", "))
+}
 
 impl Store {
     /// Recomputes every counter from the raw answers, in one transaction that holds new

@@ -1,55 +1,42 @@
 //! The SQLite backend: one file, WAL journal, foreign keys on, a busy timeout, and every write
-//! in `BEGIN IMMEDIATE` so two writers queue on the lock instead of failing half-way.
+//! in `BEGIN IMMEDIATE` so two writers queue on the lock instead of failing half-way. The
+//! operations themselves are in `shared/`; this file keeps opening the file, its pragmas and
+//! locks, error classification and contact-upsert counting.
 
-mod collect;
-mod rollups;
+#[path = "shared/mod.rs"]
+#[allow(
+    clippy::duplicate_mod,
+    reason = "compiled per backend: see `store`'s doc"
+)]
+mod shared;
 
-use std::collections::HashMap;
 use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
 
-use sqlx::migrate::{Migrate, Migration, MigrationType, Migrator};
 use sqlx::sqlite::{
-    Sqlite, SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool,
-    SqlitePoolOptions, SqliteRow, SqliteSynchronous,
+    Sqlite, SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
+    SqliteSynchronous,
 };
-use sqlx::types::Json;
-use sqlx::{AssertSqlSafe, QueryBuilder, Row, SqlSafeStr};
-
-mod outbox;
 
 use super::error::{BackendError, StoreError};
-use super::model::{
-    Answer, Attributes, BackendKind, Contact, ContactInput, ForgetReport, Invitation,
-    MigrationStatus, NewInvitation, NewResponse, StoredResponse, Suppression, SuppressionReason,
-    UpsertCounts, WaveKey, WaveOutcome, WavePlan,
-};
-use super::{ROWS_PER_STATEMENT, StoreOptions, migration_status, sql, timestamp};
+use super::model::{BackendKind, ContactInput, UpsertCounts};
+use super::rollups as r;
+use super::{ROWS_PER_STATEMENT, StoreOptions, outbox, sql};
+
+/// The names `shared/` is written against.
+type Db = Sqlite;
+type BackendStore = SqliteStore;
+const KIND: BackendKind = BackendKind::Sqlite;
 
 /// The SQLite migrations, embedded in the binary.
-const MIGRATIONS: &[(i64, &str, &str)] = &[
-    (
-        1,
-        "initial",
-        include_str!("../../migrations/sqlite/0001_initial.sql"),
-    ),
-    (
-        2,
-        "dispatch",
-        include_str!("../../migrations/sqlite/0002_dispatch.sql"),
-    ),
-    (
-        3,
-        "collect",
-        include_str!("../../migrations/sqlite/0003_collect.sql"),
-    ),
-    (
-        4,
-        "rollups",
-        include_str!("../../migrations/sqlite/0004_rollups.sql"),
-    ),
-];
+const MIGRATIONS: &[(i64, &str, &str)] = embedded_migrations!(
+    "sqlite",
+    (1, "initial", "0001_initial.sql"),
+    (2, "dispatch", "0002_dispatch.sql"),
+    (3, "collect", "0003_collect.sql"),
+    (4, "rollups", "0004_rollups.sql"),
+);
 
 /// SQLite's primary result codes that deserve their own message.
 const SQLITE_BUSY: i32 = 5;
@@ -60,23 +47,14 @@ const SQLITE_NOTADB: i32 = 26;
 
 /// The statement that opens every write transaction: takes the write lock up front.
 const BEGIN_WRITE: &str = "BEGIN IMMEDIATE";
-
-fn migrator() -> Migrator {
-    Migrator::with_migrations(
-        MIGRATIONS
-            .iter()
-            .map(|&(version, description, text)| {
-                Migration::new(
-                    version,
-                    description.into(),
-                    MigrationType::Simple,
-                    text.into_sql_str(),
-                    false,
-                )
-            })
-            .collect(),
-    )
-}
+/// The claim: one writer at a time holds the lock, so no row locking is needed.
+const CLAIM: &str = outbox::CLAIM_SQLITE;
+/// A rebuild already holds the only write lock.
+const REBUILD_LOCK: Option<&str> = None;
+/// The rollup read, as JSON.
+const SELECT_ROLLUPS: &str = r::SELECT_ROLLUPS_SQLITE;
+/// How an upsert merges a contact's attributes.
+const JSON_MERGE: &str = "json_patch(contacts.attributes, excluded.attributes)";
 
 /// An open SQLite database.
 #[derive(Debug, Clone)]
@@ -126,23 +104,11 @@ impl SqliteStore {
         e.classify_with(|e| classify_sql(e, &self.path, self.busy_timeout))
     }
 
-    pub(super) async fn close(&self) {
-        self.pool.close().await;
-    }
-
     pub(super) async fn migrate(&self) -> Result<Vec<i64>, BackendError> {
         let _lock = setup_lock(&self.path).await.map_err(sqlx::Error::Io)?;
         let before = self.status().await?;
-        migrator().run(&self.pool).await?;
+        shared::migrator().run(&self.pool).await?;
         Ok(before.pending.into_iter().map(|m| m.version).collect())
-    }
-
-    pub(super) async fn status(&self) -> Result<MigrationStatus, BackendError> {
-        let migrator = migrator();
-        let mut conn = self.pool.acquire().await?;
-        conn.ensure_migrations_table(&migrator.table_name).await?;
-        let applied = conn.list_applied_migrations(&migrator.table_name).await?;
-        Ok(migration_status(BackendKind::Sqlite, &migrator, &applied))
     }
 
     pub(super) async fn upsert_contacts(
@@ -150,8 +116,6 @@ impl SqliteStore {
         batch: &[ContactInput],
         now: i64,
     ) -> Result<UpsertCounts, BackendError> {
-        let tail =
-            sql::upsert_contacts_tail("json_patch(contacts.attributes, excluded.attributes)");
         let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
         // Counting rows above the previous highest id tells inserts from updates without
         // sending a row back per contact (`RETURNING`), which costs a third of the time.
@@ -159,368 +123,19 @@ impl SqliteStore {
             .fetch_one(&mut *tx)
             .await?;
         for chunk in batch.chunks(ROWS_PER_STATEMENT) {
-            let mut query = QueryBuilder::<Sqlite>::new(sql::INSERT_CONTACTS);
-            query.push_values(chunk, |mut row, c| {
-                row.push_bind(c.email.as_str())
-                    .push_bind(c.first_name.as_deref())
-                    .push_bind(c.last_name.as_deref())
-                    .push_bind(c.locale.as_deref())
-                    .push_bind(Json(&c.attributes))
-                    .push_bind(now)
-                    .push_bind(now);
-            });
-            query.push(&tail);
+            let mut query = shared::upsert_contacts_query(chunk, now);
             query.build().execute(&mut *tx).await?;
         }
-        let inserted: i64 = sqlx::query_scalar(sql::CONTACTS_AFTER)
+        let inserted = sqlx::query_scalar::<_, i64>(sql::CONTACTS_AFTER)
             .bind(before)
             .fetch_one(&mut *tx)
-            .await?;
+            .await?
+            .unsigned_abs();
         tx.commit().await?;
-        let inserted = inserted.unsigned_abs();
         Ok(UpsertCounts {
             inserted,
             updated: (batch.len() as u64).saturating_sub(inserted),
         })
-    }
-
-    pub(super) async fn list_contacts(
-        &self,
-        limit: u32,
-        offset: u64,
-    ) -> Result<Vec<Contact>, BackendError> {
-        let offset = i64::try_from(offset).unwrap_or(i64::MAX);
-        let rows = sqlx::query(sql::LIST_CONTACTS)
-            .bind(i64::from(limit))
-            .bind(offset)
-            .fetch_all(&self.pool)
-            .await?;
-        rows.iter().map(contact).collect()
-    }
-
-    pub(super) async fn all_contacts(&self) -> Result<Vec<Contact>, BackendError> {
-        let rows = sqlx::query(sql::ALL_CONTACTS).fetch_all(&self.pool).await?;
-        rows.iter().map(contact).collect()
-    }
-
-    pub(super) async fn count_contacts(&self) -> Result<u64, BackendError> {
-        let n: i64 = sqlx::query_scalar(sql::COUNT_CONTACTS)
-            .fetch_one(&self.pool)
-            .await?;
-        Ok(n.unsigned_abs())
-    }
-
-    pub(super) async fn get_contact(&self, email: &str) -> Result<Option<Contact>, BackendError> {
-        let row = sqlx::query(sql::GET_CONTACT)
-            .bind(email)
-            .fetch_optional(&self.pool)
-            .await?;
-        row.as_ref().map(contact).transpose()
-    }
-
-    pub(super) async fn suppress(
-        &self,
-        email: &str,
-        reason: SuppressionReason,
-        detail: Option<&str>,
-        now: i64,
-    ) -> Result<bool, BackendError> {
-        let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
-        let done = sqlx::query(sql::SUPPRESS)
-            .bind(email)
-            .bind(reason.as_str())
-            .bind(detail)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        Ok(done.rows_affected() == 1)
-    }
-
-    pub(super) async fn suppressions_for(
-        &self,
-        email: &str,
-    ) -> Result<Vec<Suppression>, BackendError> {
-        let rows = sqlx::query(sql::SUPPRESSIONS_FOR)
-            .bind(email)
-            .fetch_all(&self.pool)
-            .await?;
-        rows.iter().map(suppression).collect()
-    }
-
-    pub(super) async fn list_suppressions(&self) -> Result<Vec<Suppression>, BackendError> {
-        let rows = sqlx::query(sql::LIST_SUPPRESSIONS)
-            .fetch_all(&self.pool)
-            .await?;
-        rows.iter().map(suppression).collect()
-    }
-
-    pub(super) async fn forget(&self, email: &str, now: i64) -> Result<ForgetReport, BackendError> {
-        let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
-        let verbatims = sqlx::query(AssertSqlSafe(sql::forget_verbatims()))
-            .bind(email)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-        let responses = sqlx::query(AssertSqlSafe(sql::forget_responses()))
-            .bind(email)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-        sqlx::query(sql::FORGET_LOG_CANCELLED)
-            .bind(email)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query(sql::FORGET_EVENT_DETAILS)
-            .bind(email)
-            .execute(&mut *tx)
-            .await?;
-        let invitations = sqlx::query(sql::FORGET_INVITATIONS)
-            .bind(email)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-        let contacts = sqlx::query(sql::FORGET_CONTACT)
-            .bind(email)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-        let history = sqlx::query(sql::FORGET_HISTORY)
-            .bind(email)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-        sqlx::query(sql::FORGET_EVENTS)
-            .bind(email)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query(sql::FORGET_SUPPRESSION_DETAILS)
-            .bind(email)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query(sql::SUPPRESS_ERASED)
-            .bind(email)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        Ok(ForgetReport {
-            contacts,
-            invitations,
-            responses,
-            verbatims,
-            history,
-        })
-    }
-
-    pub(super) async fn record_contact(
-        &self,
-        email: &str,
-        program_id: &str,
-        at: i64,
-    ) -> Result<(), BackendError> {
-        let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
-        sqlx::query(sql::RECORD_CONTACT)
-            .bind(email)
-            .bind(program_id)
-            .bind(at)
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
-    pub(super) async fn last_contacted(
-        &self,
-        email: &str,
-    ) -> Result<Option<jiff::Timestamp>, BackendError> {
-        let at: Option<i64> = sqlx::query_scalar(sql::LAST_CONTACTED)
-            .bind(email)
-            .fetch_one(&self.pool)
-            .await?;
-        at.map(timestamp).transpose()
-    }
-
-    pub(super) async fn contacted_since(
-        &self,
-        since: i64,
-    ) -> Result<HashMap<String, jiff::Timestamp>, BackendError> {
-        let rows = sqlx::query(sql::CONTACTED_SINCE)
-            .bind(since)
-            .fetch_all(&self.pool)
-            .await?;
-        rows.iter()
-            .map(|r| Ok((r.try_get(0)?, timestamp(r.try_get(1)?)?)))
-            .collect()
-    }
-
-    pub(super) async fn record_program_version(
-        &self,
-        program_id: &str,
-        sha256: &str,
-        now: i64,
-    ) -> Result<bool, BackendError> {
-        let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
-        let done = sqlx::query(sql::RECORD_PROGRAM_VERSION)
-            .bind(program_id)
-            .bind(sha256)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        Ok(done.rows_affected() == 1)
-    }
-
-    pub(super) async fn materialise_wave(
-        &self,
-        key: &WaveKey,
-        plan: &WavePlan,
-        invitations: &[NewInvitation],
-        now: i64,
-    ) -> Result<WaveOutcome, BackendError> {
-        let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
-        let created: Option<i64> = sqlx::query_scalar(sql::INSERT_WAVE)
-            .bind(&key.program_id)
-            .bind(&key.survey_id)
-            .bind(&key.channel_id)
-            .bind(&key.period)
-            .bind(i64::from(key.wave))
-            .bind(&plan.sample_id)
-            .bind(plan.seed.to_string())
-            .bind(plan.program_sha256.as_deref())
-            .bind(plan.planned_at.as_second())
-            .bind(now)
-            .fetch_optional(&mut *tx)
-            .await?;
-        let wave_id = match created {
-            Some(id) => {
-                for chunk in invitations.chunks(ROWS_PER_STATEMENT) {
-                    let mut query = QueryBuilder::<Sqlite>::new(sql::INSERT_INVITATIONS);
-                    query.push_values(chunk, |mut row, i| {
-                        row.push_bind(id)
-                            .push_bind(i.email.as_str())
-                            .push_bind(i.locale.as_deref())
-                            .push_bind(Json(&i.contact_data))
-                            .push_bind(i.due_at.as_second())
-                            .push_bind(now)
-                            .push_bind(now);
-                    });
-                    query.push(sql::INSERT_INVITATIONS_TAIL);
-                    query.build().execute(&mut *tx).await?;
-                }
-                sqlx::query(sql::LOG_PLANNED)
-                    .bind(id)
-                    .bind(now)
-                    .execute(&mut *tx)
-                    .await?;
-                id
-            }
-            None => {
-                sqlx::query_scalar(sql::FIND_WAVE)
-                    .bind(&key.program_id)
-                    .bind(&key.survey_id)
-                    .bind(&key.channel_id)
-                    .bind(&key.period)
-                    .bind(i64::from(key.wave))
-                    .fetch_one(&mut *tx)
-                    .await?
-            }
-        };
-        let count: i64 = sqlx::query_scalar(sql::COUNT_INVITATIONS)
-            .bind(wave_id)
-            .fetch_one(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        Ok(WaveOutcome {
-            wave_id,
-            created: created.is_some(),
-            invitations: count.unsigned_abs(),
-        })
-    }
-
-    pub(super) async fn wave_invitations(
-        &self,
-        wave_id: i64,
-    ) -> Result<Vec<Invitation>, BackendError> {
-        let rows = sqlx::query(sql::WAVE_INVITATIONS)
-            .bind(wave_id)
-            .fetch_all(&self.pool)
-            .await?;
-        rows.iter().map(invitation).collect()
-    }
-
-    pub(super) async fn set_token_hash(
-        &self,
-        invitation_id: i64,
-        hash: &[u8; 32],
-    ) -> Result<(), BackendError> {
-        sqlx::query(sql::SET_TOKEN_HASH)
-            .bind(invitation_id)
-            .bind(&hash[..])
-            .execute(&self.pool)
-            .await?;
-        Ok(())
-    }
-
-    pub(super) async fn insert_response(
-        &self,
-        r: &NewResponse,
-        now: i64,
-    ) -> Result<Option<i64>, BackendError> {
-        let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
-        let id = insert_response_in(&mut tx, r, now).await?;
-        tx.commit().await?;
-        Ok(id)
-    }
-
-    /// Several responses in one transaction (group commit), each exactly as
-    /// `insert_response` stores it.
-    pub(super) async fn insert_responses(
-        &self,
-        responses: &[NewResponse],
-        now: i64,
-    ) -> Result<Vec<Option<i64>>, BackendError> {
-        let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
-        let mut ids = Vec::with_capacity(responses.len());
-        for r in responses {
-            ids.push(insert_response_in(&mut tx, r, now).await?);
-        }
-        tx.commit().await?;
-        Ok(ids)
-    }
-
-    pub(super) async fn response(&self, id: i64) -> Result<Option<StoredResponse>, BackendError> {
-        let Some(row) = sqlx::query(sql::GET_RESPONSE)
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?
-        else {
-            return Ok(None);
-        };
-        let answers = sqlx::query(sql::GET_ANSWERS)
-            .bind(id)
-            .fetch_all(&self.pool)
-            .await?
-            .iter()
-            .map(answer)
-            .collect::<Result<Vec<_>, BackendError>>()?;
-        Ok(Some(StoredResponse {
-            id: row.try_get("id")?,
-            invitation_id: row.try_get("invitation_id")?,
-            program_id: row.try_get("program_id")?,
-            survey_id: row.try_get("survey_id")?,
-            channel: row.try_get("channel")?,
-            period: row.try_get("period")?,
-            submitted_at: timestamp(row.try_get("submitted_at")?)?,
-            email: row.try_get("email")?,
-            respondent: row
-                .try_get::<Option<Json<Attributes>>, _>("respondent")?
-                .map(|j| j.0),
-            external_id: row.try_get("external_id")?,
-            answers,
-        }))
     }
 }
 
@@ -581,97 +196,4 @@ fn classify_sql(e: sqlx::Error, path: &str, busy_timeout: Duration) -> StoreErro
         Some(SQLITE_NOTADB) => StoreError::NotADatabase { path },
         _ => StoreError::Database(e),
     }
-}
-
-fn contact(row: &SqliteRow) -> Result<Contact, BackendError> {
-    Ok(Contact {
-        email: row.try_get("email")?,
-        first_name: row.try_get("first_name")?,
-        last_name: row.try_get("last_name")?,
-        locale: row.try_get("locale")?,
-        attributes: row.try_get::<Json<Attributes>, _>("attributes")?.0,
-        created_at: timestamp(row.try_get("created_at")?)?,
-        updated_at: timestamp(row.try_get("updated_at")?)?,
-    })
-}
-
-fn suppression(row: &SqliteRow) -> Result<Suppression, BackendError> {
-    let reason: String = row.try_get("reason")?;
-    Ok(Suppression {
-        email: row.try_get("email")?,
-        reason: reason
-            .parse()
-            .map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
-        detail: row.try_get("detail")?,
-        at: timestamp(row.try_get("at")?)?,
-    })
-}
-
-fn invitation(row: &SqliteRow) -> Result<Invitation, BackendError> {
-    let state: String = row.try_get("state")?;
-    let next: Option<i64> = row.try_get("next_attempt_at")?;
-    Ok(Invitation {
-        id: row.try_get("id")?,
-        wave_id: row.try_get("wave_id")?,
-        email: row.try_get("email")?,
-        locale: row.try_get("locale")?,
-        contact_data: row
-            .try_get::<Option<Json<Attributes>>, _>("contact_data")?
-            .map(|j| j.0),
-        state: state
-            .parse()
-            .map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
-        attempts: u32::try_from(row.try_get::<i64, _>("attempts")?).unwrap_or(u32::MAX),
-        next_attempt_at: next.map(timestamp).transpose()?,
-        possibly_duplicate: row.try_get("possibly_duplicate")?,
-    })
-}
-
-fn answer(row: &SqliteRow) -> Result<Answer, BackendError> {
-    Ok(Answer {
-        question_id: row.try_get("question_id")?,
-        ordinal: u32::try_from(row.try_get::<i32, _>("ordinal")?).unwrap_or(0),
-        num_value: row.try_get("num_value")?,
-        choice: row.try_get("choice")?,
-        text_value: row.try_get("text_value")?,
-    })
-}
-
-/// The body of storing one response inside an open transaction: shared by the single and the
-/// batched insert so that everything done per response applies to both.
-async fn insert_response_in(
-    conn: &mut SqliteConnection,
-    r: &NewResponse,
-    now: i64,
-) -> Result<Option<i64>, BackendError> {
-    let id: Option<i64> = sqlx::query_scalar(sql::INSERT_RESPONSE)
-        .bind(r.invitation_id)
-        .bind(&r.program_id)
-        .bind(&r.survey_id)
-        .bind(r.touchpoint_id.as_deref())
-        .bind(&r.channel)
-        .bind(&r.period)
-        .bind(r.submitted_at.as_second())
-        .bind(r.email.as_deref())
-        .bind(r.respondent.as_ref().map(Json))
-        .bind(r.external_id.as_deref())
-        .bind(now)
-        .fetch_optional(&mut *conn)
-        .await?;
-    if let Some(id) = id {
-        for chunk in r.answers.chunks(ROWS_PER_STATEMENT) {
-            let mut query = QueryBuilder::<Sqlite>::new(sql::INSERT_ANSWERS);
-            query.push_values(chunk, |mut row, a| {
-                row.push_bind(id)
-                    .push_bind(a.question_id.as_str())
-                    .push_bind(i32::try_from(a.ordinal).unwrap_or(i32::MAX))
-                    .push_bind(a.num_value)
-                    .push_bind(a.choice.as_deref())
-                    .push_bind(a.text_value.as_deref());
-            });
-            query.build().execute(&mut *conn).await?;
-        }
-        rollups::apply(&mut *conn, id, r).await?;
-    }
-    Ok(id)
 }

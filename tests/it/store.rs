@@ -62,6 +62,7 @@ fn invitation(email: &str) -> NewInvitation {
 both_backends!(
     story,
     migrations_twice_are_a_no_op,
+    a_version_4_database_upgrades_in_place,
     concurrent_materialise_creates_one_wave
 );
 
@@ -367,6 +368,59 @@ async fn migrations_twice_are_a_no_op(db: TestDb) {
         1,
         "upgraded, not recreated"
     );
+}
+
+/// A database left at schema version 4 by an older ecoute, with rows in the columns that
+/// PostgreSQL's migration 5 widens to `BIGINT`, is upgraded in place and keeps those rows.
+async fn a_version_4_database_upgrades_in_place(db: TestDb) {
+    db.at_version(
+        4,
+        "INSERT INTO waves (program_id, survey_id, channel_id, period, wave, sample_id, seed, \
+           planned_at, created_at) VALUES ('p', 's', 'email', '2026-11', 1, 'all', '7', 10, 10); \
+         INSERT INTO invitations (wave_id, email, state, created_at, updated_at) \
+           VALUES (1, 'a@x.fr', 'failed', 10, 10); \
+         INSERT INTO invitation_events (invitation_id, from_state, to_state, reason, smtp_code, at) \
+           VALUES (1, 'sending', 'failed', 'smtp 550', 550, 20); \
+         INSERT INTO responses (program_id, survey_id, channel, period, submitted_at, created_at) \
+           VALUES ('p', 's', 'email', '2026-11', 30, 30); \
+         INSERT INTO answers (response_id, question_id, ordinal, choice) \
+           VALUES (1, 'pourquoi', 2, 'prix'); \
+         INSERT INTO rollups (program_id, period, segment, segment_value, survey_id, \
+           touchpoint_id, channel, question_id, value, n) \
+           VALUES ('p', '2026-11', '', '', 's', '', 'email', 'nps', 9, 3);",
+    )
+    .await;
+    let store = db.open().await;
+    let status = store.status().await.expect("status");
+    assert_eq!(status.current, Some(status.latest));
+
+    let events = store.invitation_events(1).await.expect("events");
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].smtp_code, Some(550));
+    assert_eq!(events[0].reason, "smtp 550");
+    assert_eq!(events[0].at, at(20));
+
+    let response = store.response(1).await.expect("response").expect("kept");
+    assert_eq!(
+        response.answers,
+        vec![Answer {
+            question_id: "pourquoi".to_owned(),
+            ordinal: 2,
+            num_value: None,
+            choice: Some("prix".to_owned()),
+            text_value: None,
+        }]
+    );
+
+    let counts = store
+        .rollups("p", &["2026-11".to_owned()], "")
+        .await
+        .expect("rollups");
+    assert_eq!(counts.len(), 1);
+    assert_eq!(counts[0].key.question_id, "nps");
+    assert_eq!(counts[0].key.value, 9);
+    assert_eq!(counts[0].n, 3);
+    store.close().await;
 }
 
 /// Two stores (two pools, as two daemons) materialise the same waves at the same moment:

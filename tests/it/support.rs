@@ -1,11 +1,15 @@
 //! Fresh databases for tests: an SQLite file in a temporary folder, or a PostgreSQL schema of
 //! its own (dropped at the end) so tests run in parallel against the one test server.
 
+use std::path::Path;
+use std::str::FromStr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use ecoute::store::{Store, StoreOptions};
-use sqlx::{Connection, Executor, PgConnection};
+use sqlx::migrate::Migrator;
+use sqlx::sqlite::SqliteConnectOptions;
+use sqlx::{AssertSqlSafe, Connection, Executor, PgConnection, SqliteConnection};
 use tempfile::TempDir;
 
 /// The PostgreSQL server of the development and CI machines (trust auth).
@@ -59,6 +63,36 @@ impl TestDb {
     /// Opens (and migrates) the store.
     pub async fn open(&self) -> Store {
         Store::open(&self.url).await.expect("open store")
+    }
+
+    /// Leaves the database as an older ecoute would have: its backend's migration files applied
+    /// up to `version`, then `rows` (statements valid on both backends) inserted.
+    pub async fn at_version(&self, version: i64, rows: &str) {
+        let folder = if self.schema.is_some() {
+            "postgres"
+        } else {
+            "sqlite"
+        };
+        let files = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("migrations")
+            .join(folder);
+        let migrator = Migrator::new(files).await.expect("migration files");
+        if self.schema.is_some() {
+            let mut conn = PgConnection::connect(&self.url).await.expect("connect");
+            migrator.run_to(version, &mut conn).await.expect("migrate");
+            conn.execute(AssertSqlSafe(rows))
+                .await
+                .expect("insert rows");
+        } else {
+            let options = SqliteConnectOptions::from_str(&self.url).expect("sqlite URL");
+            let mut conn = SqliteConnection::connect_with(&options.create_if_missing(true))
+                .await
+                .expect("connect");
+            migrator.run_to(version, &mut conn).await.expect("migrate");
+            conn.execute(AssertSqlSafe(rows))
+                .await
+                .expect("insert rows");
+        }
     }
 
     /// Opens the store with options.

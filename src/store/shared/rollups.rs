@@ -1,38 +1,26 @@
-//! PostgreSQL side of the report rollups (see `store::rollups`).
+//! The report rollups' store operations (see `store::rollups`); each backend reads the
+//! counters back its own way.
 
 use std::collections::{BTreeMap, HashMap};
 
-use sqlx::postgres::{PgConnection, PgRow, Postgres};
+use sqlx::query::Query;
 use sqlx::types::Json;
-use sqlx::{AssertSqlSafe, QueryBuilder, Row};
+use sqlx::{AssertSqlSafe, Database, QueryBuilder, Row};
 
-use super::super::error::BackendError;
-use super::super::model::{Answer, Attributes, NewResponse, StoredResponse};
-use super::super::rollups::{
+use super::Result;
+use super::{BEGIN_WRITE, BackendStore, Db, DbConnection, answer, stored_response};
+use crate::store::ROWS_PER_STATEMENT;
+use crate::store::model::{Answer, Attributes, NewResponse, StoredResponse};
+use crate::store::rollups::{
     self as r, CallListEntry, Delivery, RebuildSummary, RollupCount, RollupKey, VerbatimResponse,
+    in_list,
 };
-use super::super::timestamp;
-use super::PgStore;
 
-/// Counter rows per statement: 10 parameters each, well under PostgreSQL's 65,535.
-const ROWS: usize = 1_000;
-/// Holds back other writers of the counters while a rebuild runs.
-const LOCK_ROLLUPS: &str = "LOCK TABLE rollups, verbatim_refs IN EXCLUSIVE MODE";
 /// Responses read at a time by a rebuild.
 const PAGE: i64 = 10_000;
 
-/// `($first, $first+1, …)` for an `IN` list of `count` values.
-fn in_list(first: usize, count: usize) -> String {
-    let params: Vec<String> = (first..first + count).map(|i| format!("${i}")).collect();
-    format!("({})", params.join(", "))
-}
-
 /// Adds one response's counters and verbatim locations inside its own transaction.
-pub(in crate::store) async fn apply(
-    conn: &mut PgConnection,
-    id: i64,
-    response: &NewResponse,
-) -> Result<(), BackendError> {
+pub(crate) async fn apply(conn: &mut DbConnection, id: i64, response: &NewResponse) -> Result<()> {
     insert_counts(conn, &r::counters(response)).await?;
     for answer in response.answers.iter().filter(|a| r::is_verbatim(a)) {
         sqlx::query(r::INSERT_VERBATIM_REF)
@@ -46,12 +34,9 @@ pub(in crate::store) async fn apply(
     Ok(())
 }
 
-async fn insert_counts(
-    conn: &mut PgConnection,
-    counts: &[RollupCount],
-) -> Result<(), BackendError> {
-    for chunk in counts.chunks(ROWS) {
-        let mut query = QueryBuilder::<Postgres>::new(r::INSERT_ROLLUPS);
+async fn insert_counts(conn: &mut DbConnection, counts: &[RollupCount]) -> Result<()> {
+    for chunk in counts.chunks(ROWS_PER_STATEMENT) {
+        let mut query = QueryBuilder::<Db>::new(r::INSERT_ROLLUPS);
         query.push_values(chunk, |mut row, c| {
             let k = &c.key;
             row.push_bind(k.program_id.as_str())
@@ -62,7 +47,7 @@ async fn insert_counts(
                 .push_bind(k.touchpoint_id.as_str())
                 .push_bind(k.channel.as_str())
                 .push_bind(k.question_id.as_str())
-                .push_bind(i32::from(k.value))
+                .push_bind(i64::from(k.value))
                 .push_bind(i64::try_from(c.n).unwrap_or(i64::MAX));
         });
         query.push(r::ADD_TO_ROLLUPS);
@@ -71,39 +56,32 @@ async fn insert_counts(
     Ok(())
 }
 
-fn count(row: &PgRow) -> Result<RollupCount, BackendError> {
-    Ok(RollupCount {
-        key: RollupKey {
-            program_id: row.try_get(0)?,
-            period: row.try_get(1)?,
-            segment: row.try_get(2)?,
-            segment_value: row.try_get(3)?,
-            survey_id: row.try_get(4)?,
-            touchpoint_id: row.try_get(5)?,
-            channel: row.try_get(6)?,
-            question_id: row.try_get(7)?,
-            value: u8::try_from(row.try_get::<i32, _>(8)?).unwrap_or(u8::MAX),
-        },
-        n: row.try_get::<i64, _>(9)?.unsigned_abs(),
-    })
+/// A statement on some periods: `head`, the `IN` list of `periods`, then `tail`, with the
+/// `first` values bound before the periods.
+fn with_periods<'q>(
+    head: &str,
+    tail: &str,
+    first: &[&'q str],
+    periods: &'q [String],
+) -> Query<'q, Db, <Db as Database>::Arguments> {
+    let text = format!("{head}{}{tail}", in_list(first.len() + 1, periods.len()));
+    let mut query = sqlx::query(AssertSqlSafe(text));
+    for value in first
+        .iter()
+        .copied()
+        .chain(periods.iter().map(String::as_str))
+    {
+        query = query.bind(value);
+    }
+    query
 }
 
-fn answer(row: &PgRow, offset: usize) -> Result<Answer, BackendError> {
-    Ok(Answer {
-        question_id: row.try_get(offset)?,
-        ordinal: u32::try_from(row.try_get::<i32, _>(offset + 1)?).unwrap_or(0),
-        num_value: row.try_get(offset + 2)?,
-        choice: row.try_get(offset + 3)?,
-        text_value: row.try_get(offset + 4)?,
-    })
-}
-
-impl PgStore {
-    pub(in crate::store) async fn rebuild_rollups(&self) -> Result<RebuildSummary, BackendError> {
-        let mut tx = self.pool.begin().await?;
-        // Responses committed during the rebuild wait at their own rollup update, then add
-        // to the rebuilt counters: nothing is counted twice or lost.
-        sqlx::query(LOCK_ROLLUPS).execute(&mut *tx).await?;
+impl BackendStore {
+    pub(crate) async fn rebuild_rollups(&self) -> Result<RebuildSummary> {
+        let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
+        if let Some(lock) = super::super::REBUILD_LOCK {
+            sqlx::query(lock).execute(&mut *tx).await?;
+        }
         sqlx::query(r::CLEAR_ROLLUPS).execute(&mut *tx).await?;
         let mut totals: BTreeMap<RollupKey, u64> = BTreeMap::new();
         let mut summary = RebuildSummary::default();
@@ -125,13 +103,10 @@ impl PgStore {
                 .fetch_all(&mut *tx)
                 .await?
             {
-                answers.entry(row.try_get(0)?).or_default().push(Answer {
-                    question_id: row.try_get(1)?,
-                    ordinal: u32::try_from(row.try_get::<i32, _>(2)?).unwrap_or(0),
-                    num_value: row.try_get(3)?,
-                    choice: None,
-                    text_value: None,
-                });
+                answers
+                    .entry(row.try_get(0)?)
+                    .or_default()
+                    .push(answer(&row, 1)?);
             }
             for row in &rows {
                 let id: i64 = row.try_get(0)?;
@@ -159,85 +134,62 @@ impl PgStore {
             .collect();
         summary.counters = counts.len() as u64;
         insert_counts(&mut tx, &counts).await?;
-        sqlx::query(r::CLEAR_VERBATIM_REFS)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query(r::REBUILD_VERBATIM_REFS)
-            .execute(&mut *tx)
-            .await?;
+        for statement in [r::CLEAR_VERBATIM_REFS, r::REBUILD_VERBATIM_REFS] {
+            sqlx::query(statement).execute(&mut *tx).await?;
+        }
         tx.commit().await?;
         Ok(summary)
     }
 
-    pub(in crate::store) async fn add_rollups(
-        &self,
-        counts: &[RollupCount],
-    ) -> Result<(), BackendError> {
-        let mut tx = self.pool.begin().await?;
+    pub(crate) async fn add_rollups(&self, counts: &[RollupCount]) -> Result<()> {
+        let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
         insert_counts(&mut tx, counts).await?;
         tx.commit().await?;
         Ok(())
     }
 
-    pub(in crate::store) async fn rollups(
+    /// Read as one JSON array (see `rollups::SELECT_ROLLUPS_SQLITE`).
+    pub(crate) async fn rollups(
         &self,
         program_id: &str,
         periods: &[String],
         segment: &str,
-    ) -> Result<Vec<RollupCount>, BackendError> {
-        let text = format!("{}{}", r::SELECT_ROLLUPS, in_list(3, periods.len()));
-        let mut query = sqlx::query(AssertSqlSafe(text))
-            .bind(program_id)
-            .bind(segment);
-        for p in periods {
-            query = query.bind(p);
-        }
-        let rows = query.fetch_all(&self.pool).await?;
-        rows.iter().map(count).collect()
+    ) -> Result<Vec<RollupCount>> {
+        let first = [program_id, segment];
+        let row = with_periods(super::super::SELECT_ROLLUPS, "", &first, periods)
+            .fetch_one(&self.pool)
+            .await?;
+        let Json(counts): Json<Vec<RollupCount>> = row.try_get(0)?;
+        Ok(counts)
     }
 
-    pub(in crate::store) async fn segments(
+    pub(crate) async fn segments(
         &self,
         program_id: &str,
         periods: &[String],
-    ) -> Result<Vec<String>, BackendError> {
-        let text = format!(
-            "{}{} ORDER BY segment",
-            r::SEGMENTS,
-            in_list(2, periods.len())
-        );
-        let mut query = sqlx::query_scalar(AssertSqlSafe(text)).bind(program_id);
-        for p in periods {
-            query = query.bind(p);
-        }
-        Ok(query.fetch_all(&self.pool).await?)
+    ) -> Result<Vec<String>> {
+        let rows = with_periods(r::SEGMENTS, " ORDER BY segment", &[program_id], periods)
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows
+            .iter()
+            .map(|row| row.try_get(0))
+            .collect::<sqlx::Result<_>>()?)
     }
 
-    pub(in crate::store) async fn first_period(
-        &self,
-        program_id: &str,
-    ) -> Result<Option<String>, BackendError> {
+    pub(crate) async fn first_period(&self, program_id: &str) -> Result<Option<String>> {
         Ok(sqlx::query_scalar(r::FIRST_PERIOD)
             .bind(program_id)
             .fetch_one(&self.pool)
             .await?)
     }
 
-    pub(in crate::store) async fn deliveries(
+    pub(crate) async fn deliveries(
         &self,
         program_id: &str,
         periods: &[String],
-    ) -> Result<Vec<Delivery>, BackendError> {
-        let text = format!(
-            "{}{}{}",
-            r::DELIVERIES,
-            in_list(2, periods.len()),
-            r::DELIVERIES_TAIL
-        );
-        let mut query = sqlx::query(AssertSqlSafe(text)).bind(program_id);
-        for p in periods {
-            query = query.bind(p);
-        }
+    ) -> Result<Vec<Delivery>> {
+        let query = with_periods(r::DELIVERIES, r::DELIVERIES_TAIL, &[program_id], periods);
         let rows = query.fetch_all(&self.pool).await?;
         rows.iter()
             .map(|row| {
@@ -252,21 +204,17 @@ impl PgStore {
             .collect()
     }
 
-    pub(in crate::store) async fn verbatim_responses(
+    pub(crate) async fn verbatim_responses(
         &self,
         program_id: &str,
         periods: &[String],
-    ) -> Result<Vec<VerbatimResponse>, BackendError> {
-        let text = format!(
-            "{}{}{}",
+    ) -> Result<Vec<VerbatimResponse>> {
+        let query = with_periods(
             r::VERBATIM_RESPONSES,
-            in_list(2, periods.len()),
-            r::VERBATIM_RESPONSES_TAIL
+            r::VERBATIM_RESPONSES_TAIL,
+            &[program_id],
+            periods,
         );
-        let mut query = sqlx::query(AssertSqlSafe(text)).bind(program_id);
-        for p in periods {
-            query = query.bind(p);
-        }
         let mut out: Vec<VerbatimResponse> = Vec::new();
         for row in query.fetch_all(&self.pool).await? {
             let id: i64 = row.try_get(0)?;
@@ -287,11 +235,11 @@ impl PgStore {
         Ok(out)
     }
 
-    pub(in crate::store) async fn survey_responses(
+    pub(crate) async fn survey_responses(
         &self,
         program_id: &str,
         survey_id: &str,
-    ) -> Result<Vec<StoredResponse>, BackendError> {
+    ) -> Result<Vec<StoredResponse>> {
         let mut answers: HashMap<i64, Vec<Answer>> = HashMap::new();
         for row in sqlx::query(r::EXPORT_ANSWERS)
             .bind(program_id)
@@ -310,33 +258,18 @@ impl PgStore {
             .fetch_all(&self.pool)
             .await?;
         rows.iter()
-            .map(|row| {
-                let id: i64 = row.try_get(0)?;
-                Ok(StoredResponse {
-                    id,
-                    invitation_id: row.try_get(1)?,
-                    program_id: row.try_get(2)?,
-                    survey_id: row.try_get(3)?,
-                    channel: row.try_get(4)?,
-                    period: row.try_get(5)?,
-                    submitted_at: timestamp(row.try_get(6)?)?,
-                    email: row.try_get(7)?,
-                    respondent: row.try_get::<Option<Json<Attributes>>, _>(8)?.map(|j| j.0),
-                    external_id: row.try_get(9)?,
-                    answers: answers.remove(&id).unwrap_or_default(),
-                })
-            })
+            .map(|row| stored_response(row, answers.remove(&row.try_get(0)?).unwrap_or_default()))
             .collect()
     }
 
-    pub(in crate::store) async fn call_list(
+    pub(crate) async fn call_list(
         &self,
         program_id: &str,
         survey_id: &str,
         channel: &str,
         period: &str,
         wave: u32,
-    ) -> Result<Vec<CallListEntry>, BackendError> {
+    ) -> Result<Vec<CallListEntry>> {
         let rows = sqlx::query(r::CALL_LIST)
             .bind(program_id)
             .bind(survey_id)

@@ -1,31 +1,30 @@
-//! The outbox on PostgreSQL: a claim is one `UPDATE … RETURNING` over rows locked with
-//! `FOR UPDATE SKIP LOCKED`, so several dispatchers claim disjoint batches at once.
+//! The outbox operations (see `store::outbox`): a claim is one `UPDATE … RETURNING` over the
+//! backend's choice of due rows (`CLAIM`); outcomes are applied in one transaction per batch.
 
 use std::collections::{BTreeMap, HashSet};
 
-use sqlx::postgres::PgRow;
 use sqlx::types::Json;
-use sqlx::{Postgres, QueryBuilder, Row};
+use sqlx::{QueryBuilder, Row};
 
-use super::super::error::BackendError;
-use super::super::model::Attributes;
-use super::super::outbox::{
+use super::Result;
+use super::{BEGIN_WRITE, BackendStore, Db, DbRow};
+use crate::store::model::Attributes;
+use crate::store::outbox::{
     self, ClaimRequest, Claimed, FailureEvent, InvitationEvent, OutboxRow, OutboxWave, Outcome,
     Pending, Recorded, WaveStatus, code, count, small,
 };
-use super::super::{ROWS_PER_STATEMENT, sql, timestamp};
-use super::PgStore;
+use crate::store::{ROWS_PER_STATEMENT, moment, sql, timestamp};
 
-impl PgStore {
-    pub(in crate::store) async fn claim(
+impl BackendStore {
+    pub(crate) async fn claim(
         &self,
         request: &ClaimRequest<'_>,
         token_hash: &(dyn Fn(i64) -> [u8; 32] + Sync),
-    ) -> Result<Vec<Claimed>, BackendError> {
+    ) -> Result<Vec<Claimed>> {
         let now = request.now.as_second();
         let lease = i64::try_from(request.lease.as_secs()).unwrap_or(i64::MAX / 2);
-        let mut tx = self.pool.begin().await?;
-        let rows = sqlx::query(outbox::CLAIM_POSTGRES)
+        let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
+        let rows = sqlx::query(super::super::CLAIM)
             .bind(request.owner)
             .bind(now.saturating_add(lease))
             .bind(now)
@@ -43,7 +42,7 @@ impl PgStore {
             claimed.push(item);
         }
         for chunk in hashes.chunks(ROWS_PER_STATEMENT) {
-            let mut query = QueryBuilder::<Postgres>::new("");
+            let mut query = QueryBuilder::<Db>::new("");
             outbox::push_token_hashes(&mut query, chunk);
             query.build().execute(&mut *tx).await?;
         }
@@ -52,16 +51,12 @@ impl PgStore {
         Ok(claimed)
     }
 
-    pub(in crate::store) async fn record(
-        &self,
-        outcomes: &[Outcome],
-        now: i64,
-    ) -> Result<Recorded, BackendError> {
-        let mut tx = self.pool.begin().await?;
+    pub(crate) async fn record(&self, outcomes: &[Outcome], now: i64) -> Result<Recorded> {
+        let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
         let mut applied_rows: HashSet<(i64, i64)> = HashSet::new();
         for group in outbox::resolution_groups(outcomes) {
             for chunk in group.chunks(ROWS_PER_STATEMENT) {
-                let mut query = QueryBuilder::<Postgres>::new("");
+                let mut query = QueryBuilder::<Db>::new("");
                 outbox::push_resolution(&mut query, chunk, now);
                 for row in query.build().fetch_all(&mut *tx).await? {
                     applied_rows.insert((row.try_get("id")?, row.try_get("fence")?));
@@ -71,15 +66,10 @@ impl PgStore {
         let (applied, fenced): (Vec<&Outcome>, Vec<&Outcome>) = outcomes
             .iter()
             .partition(|o| applied_rows.contains(&(o.invitation_id, o.fence)));
-        for chunk in applied.chunks(ROWS_PER_STATEMENT / 8) {
-            let mut query = QueryBuilder::<Postgres>::new("");
-            outbox::push_events(&mut query, chunk, now);
-            query.build().execute(&mut *tx).await?;
-        }
         let contacts: Vec<&(String, String)> =
             applied.iter().filter_map(|o| o.contact.as_ref()).collect();
         for chunk in contacts.chunks(ROWS_PER_STATEMENT / 3) {
-            let mut query = QueryBuilder::<Postgres>::new(
+            let mut query = QueryBuilder::<Db>::new(
                 "INSERT INTO contact_history (email, program_id, contacted_at) ",
             );
             query.push_values(chunk, |mut row, (email, program)| {
@@ -101,6 +91,7 @@ impl PgStore {
             }
         }
         let mut recorded = Recorded::default();
+        let mut stale = Vec::with_capacity(fenced.len());
         for o in fenced {
             recorded.fenced_out.push(o.invitation_id);
             let delivered =
@@ -110,29 +101,27 @@ impl PgStore {
                 .bind(delivered)
                 .execute(&mut *tx)
                 .await?;
-            sqlx::query(outbox::INSERT_EVENT)
-                .bind(o.invitation_id)
-                .bind(if o.message == 0 { "sending" } else { "sent" })
-                .bind(o.resolution.state_name())
-                .bind("stale lease")
-                .bind(format!(
+            stale.push(Outcome {
+                reason: "stale lease".to_owned(),
+                detail: Some(format!(
                     "not applied: another dispatcher took this message over ({})",
                     o.reason
-                ))
-                .bind(o.smtp_code.map(i64::from))
-                .bind(now)
-                .bind(i64::from(o.message))
-                .execute(&mut *tx)
-                .await?;
+                )),
+                ..o.clone()
+            });
+        }
+        // The events of applied outcomes, then those of fenced-out ones.
+        let events: Vec<&Outcome> = applied.iter().copied().chain(&stale).collect();
+        for chunk in events.chunks(ROWS_PER_STATEMENT / 8) {
+            let mut query = QueryBuilder::<Db>::new("");
+            outbox::push_events(&mut query, chunk, now);
+            query.build().execute(&mut *tx).await?;
         }
         tx.commit().await?;
         Ok(recorded)
     }
 
-    pub(in crate::store) async fn program_waves(
-        &self,
-        program_id: &str,
-    ) -> Result<Vec<OutboxWave>, BackendError> {
+    pub(crate) async fn program_waves(&self, program_id: &str) -> Result<Vec<OutboxWave>> {
         let rows = sqlx::query(outbox::PROGRAM_WAVES)
             .bind(program_id)
             .fetch_all(&self.pool)
@@ -140,52 +129,46 @@ impl PgStore {
         rows.iter().map(wave_row).collect()
     }
 
-    pub(in crate::store) async fn pending(
-        &self,
-        program_id: &str,
-        now: i64,
-    ) -> Result<Pending, BackendError> {
+    pub(crate) async fn pending(&self, program_id: &str, now: i64) -> Result<Pending> {
         let row = sqlx::query(outbox::PENDING)
             .bind(program_id)
             .bind(now)
             .fetch_one(&self.pool)
             .await?;
-        let next: Option<i64> = row.try_get(0)?;
-        let held: i64 = row.try_get(1)?;
         Ok(Pending {
-            next_due: next.map(timestamp).transpose()?,
-            held: u64::try_from(held).unwrap_or(0),
+            next_due: moment(row.try_get(0)?)?,
+            held: count(row.try_get(1)?),
         })
     }
 
-    pub(in crate::store) async fn suppressed_among(
-        &self,
-        emails: &[String],
-    ) -> Result<HashSet<String>, BackendError> {
-        let mut found = HashSet::new();
-        for chunk in emails.chunks(ROWS_PER_STATEMENT) {
-            let mut query = QueryBuilder::<Postgres>::new(outbox::SUPPRESSED_AMONG);
-            let mut list = query.separated(", ");
-            for email in chunk {
-                list.push_bind(email);
-            }
-            query.push(")");
-            for row in query.build().fetch_all(&self.pool).await? {
-                found.insert(row.try_get(0)?);
-            }
-        }
-        Ok(found)
+    pub(crate) async fn suppressed_among(&self, emails: &[String]) -> Result<HashSet<String>> {
+        self.emails_among(emails, || QueryBuilder::new(outbox::SUPPRESSED_AMONG))
+            .await
     }
 
-    pub(in crate::store) async fn contacted_among(
+    pub(crate) async fn contacted_among(
         &self,
         emails: &[String],
         since: i64,
-    ) -> Result<HashSet<String>, BackendError> {
+    ) -> Result<HashSet<String>> {
+        self.emails_among(emails, || {
+            let mut query = QueryBuilder::new(outbox::CONTACTED_AMONG);
+            query.push_bind(since).push(" AND email IN (");
+            query
+        })
+        .await
+    }
+
+    /// Which of `emails` a query returns, run on chunks of the list: `start` opens the query
+    /// up to its `IN (`.
+    async fn emails_among(
+        &self,
+        emails: &[String],
+        start: impl Fn() -> QueryBuilder<Db>,
+    ) -> Result<HashSet<String>> {
         let mut found = HashSet::new();
         for chunk in emails.chunks(ROWS_PER_STATEMENT) {
-            let mut query = QueryBuilder::<Postgres>::new(outbox::CONTACTED_AMONG);
-            query.push_bind(since).push(" AND email IN (");
+            let mut query = start();
             let mut list = query.separated(", ");
             for email in chunk {
                 list.push_bind(email);
@@ -198,11 +181,11 @@ impl PgStore {
         Ok(found)
     }
 
-    pub(in crate::store) async fn outbox_status(
+    pub(crate) async fn outbox_status(
         &self,
         program_id: Option<&str>,
         last_failures: u32,
-    ) -> Result<(Vec<WaveStatus>, Vec<FailureEvent>), BackendError> {
+    ) -> Result<(Vec<WaveStatus>, Vec<FailureEvent>)> {
         let rows = sqlx::query(outbox::STATUS)
             .bind(program_id)
             .fetch_all(&self.pool)
@@ -210,10 +193,6 @@ impl PgStore {
         let mut waves: Vec<WaveStatus> = Vec::new();
         for row in &rows {
             let wave = wave_row(row)?;
-            let state: String = row.try_get("state")?;
-            let n: i64 = row.try_get("n")?;
-            let reminders: Option<i64> = row.try_get("reminders")?;
-            let duplicates: Option<i64> = row.try_get("duplicates")?;
             if waves.last().is_none_or(|w| w.wave.id != wave.id) {
                 waves.push(WaveStatus {
                     program_id: row.try_get("program_id")?,
@@ -224,7 +203,11 @@ impl PgStore {
                 });
             }
             if let Some(current) = waves.last_mut() {
-                current.states.insert(state, count(n));
+                let reminders: Option<i64> = row.try_get("reminders")?;
+                let duplicates: Option<i64> = row.try_get("duplicates")?;
+                current
+                    .states
+                    .insert(row.try_get("state")?, count(row.try_get("n")?));
                 current.reminders_sent += count(reminders.unwrap_or(0));
                 current.possibly_duplicate += count(duplicates.unwrap_or(0));
             }
@@ -243,18 +226,15 @@ impl PgStore {
                     state: row.try_get("to_state")?,
                     reason: row.try_get("reason")?,
                     detail: row.try_get("detail")?,
-                    smtp_code: code(row.try_get::<Option<i32>, _>("smtp_code")?.map(i64::from)),
+                    smtp_code: code(row.try_get("smtp_code")?),
                     at: timestamp(row.try_get("at")?)?,
                 })
             })
-            .collect::<Result<Vec<_>, BackendError>>()?;
+            .collect::<Result<Vec<_>>>()?;
         Ok((waves, failures))
     }
 
-    pub(in crate::store) async fn invitation_events(
-        &self,
-        id: i64,
-    ) -> Result<Vec<InvitationEvent>, BackendError> {
+    pub(crate) async fn invitation_events(&self, id: i64) -> Result<Vec<InvitationEvent>> {
         sqlx::query(outbox::INVITATION_EVENTS)
             .bind(id)
             .fetch_all(&self.pool)
@@ -267,17 +247,14 @@ impl PgStore {
                     to_state: row.try_get("to_state")?,
                     reason: row.try_get("reason")?,
                     detail: row.try_get("detail")?,
-                    smtp_code: code(row.try_get::<Option<i32>, _>("smtp_code")?.map(i64::from)),
+                    smtp_code: code(row.try_get("smtp_code")?),
                     at: timestamp(row.try_get("at")?)?,
                 })
             })
             .collect()
     }
 
-    pub(in crate::store) async fn outbox_row(
-        &self,
-        id: i64,
-    ) -> Result<Option<OutboxRow>, BackendError> {
+    pub(crate) async fn outbox_row(&self, id: i64) -> Result<Option<OutboxRow>> {
         let Some(row) = sqlx::query(outbox::OUTBOX_ROW)
             .bind(id)
             .fetch_optional(&self.pool)
@@ -285,18 +262,15 @@ impl PgStore {
         else {
             return Ok(None);
         };
-        let next_attempt: Option<i64> = row.try_get("next_attempt_at")?;
-        let sent: Option<i64> = row.try_get("sent_at")?;
-        let next_reminder: Option<i64> = row.try_get("next_reminder_at")?;
         Ok(Some(OutboxRow {
             id: row.try_get("id")?,
             email: row.try_get("email")?,
             state: row.try_get("state")?,
             attempts: small(row.try_get("attempts")?),
-            next_attempt_at: next_attempt.map(timestamp).transpose()?,
-            sent_at: sent.map(timestamp).transpose()?,
+            next_attempt_at: moment(row.try_get("next_attempt_at")?)?,
+            sent_at: moment(row.try_get("sent_at")?)?,
             reminders_sent: small(row.try_get("reminders_sent")?),
-            next_reminder_at: next_reminder.map(timestamp).transpose()?,
+            next_reminder_at: moment(row.try_get("next_reminder_at")?)?,
             fence: row.try_get("fence")?,
             possibly_duplicate: row.try_get("possibly_duplicate")?,
             has_token: row.try_get("has_token")?,
@@ -304,10 +278,7 @@ impl PgStore {
         }))
     }
 
-    pub(in crate::store) async fn invitation_by_token_hash(
-        &self,
-        hash: &[u8; 32],
-    ) -> Result<Option<i64>, BackendError> {
+    pub(crate) async fn invitation_by_token_hash(&self, hash: &[u8; 32]) -> Result<Option<i64>> {
         Ok(sqlx::query_scalar(outbox::INVITATION_BY_TOKEN)
             .bind(&hash[..])
             .fetch_optional(&self.pool)
@@ -315,7 +286,7 @@ impl PgStore {
     }
 }
 
-fn claimed_row(row: &PgRow) -> Result<Claimed, BackendError> {
+fn claimed_row(row: &DbRow) -> Result<Claimed> {
     let state: String = row.try_get("state")?;
     let reminder: Option<i64> = row.try_get("reminder_in_flight")?;
     let message = if state == "sent" {
@@ -342,15 +313,12 @@ fn claimed_row(row: &PgRow) -> Result<Claimed, BackendError> {
             .map(|j| j.0)
             .unwrap_or_default(),
         attempts: small(attempts),
-        sent_at: row
-            .try_get::<Option<i64>, _>("sent_at")?
-            .map(timestamp)
-            .transpose()?,
+        sent_at: moment(row.try_get("sent_at")?)?,
         taken_over: row.try_get("taken_over")?,
     })
 }
 
-fn wave_row(row: &PgRow) -> Result<OutboxWave, BackendError> {
+fn wave_row(row: &DbRow) -> Result<OutboxWave> {
     Ok(OutboxWave {
         id: row.try_get("id")?,
         survey_id: row.try_get("survey_id")?,

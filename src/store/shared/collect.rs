@@ -1,19 +1,19 @@
-//! SQLite side of the web server's store operations (see `store::collect`).
+//! The web server's store operations (see `store::collect`).
 
 use sqlx::Row;
 use sqlx::types::Json;
 
-use super::{BEGIN_WRITE, SqliteStore};
+use super::Result;
+use super::{BEGIN_WRITE, BackendStore, by_email, create_or_find_wave, parse};
 use crate::store::collect::{NewEvent, TokenInvitation, Triggered, Unsubscribed, sql};
-use crate::store::error::BackendError;
 use crate::store::model::{Attributes, NewInvitation, WaveKey, WavePlan};
-use crate::store::sql as shared;
+use crate::store::sql::SET_TOKEN_HASH;
 
-impl SqliteStore {
-    pub(in crate::store) async fn token_invitation(
+impl BackendStore {
+    pub(crate) async fn token_invitation(
         &self,
         hash: &[u8; 32],
-    ) -> Result<Option<TokenInvitation>, BackendError> {
+    ) -> Result<Option<TokenInvitation>> {
         let Some(row) = sqlx::query(sql::BY_TOKEN_HASH)
             .bind(&hash[..])
             .fetch_optional(&self.pool)
@@ -21,12 +21,9 @@ impl SqliteStore {
         else {
             return Ok(None);
         };
-        let state: String = row.try_get(1)?;
         Ok(Some(TokenInvitation {
             invitation_id: row.try_get(0)?,
-            state: state
-                .parse()
-                .map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
+            state: parse(row.try_get(1)?)?,
             email: row.try_get(2)?,
             locale: row.try_get(3)?,
             contact_data: row.try_get::<Option<Json<Attributes>>, _>(4)?.map(|j| j.0),
@@ -38,24 +35,15 @@ impl SqliteStore {
         }))
     }
 
-    pub(in crate::store) async fn unsubscribe(
+    pub(crate) async fn unsubscribe(
         &self,
         email: &str,
         detail: Option<&str>,
         now: i64,
-    ) -> Result<Unsubscribed, BackendError> {
+    ) -> Result<Unsubscribed> {
         let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
-        sqlx::query(sql::LOG_UNSUBSCRIBED)
-            .bind(email)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
-        let cancelled = sqlx::query(sql::CANCEL_PENDING)
-            .bind(email)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
+        by_email(&mut tx, sql::LOG_UNSUBSCRIBED, email, Some(now)).await?;
+        let cancelled = by_email(&mut tx, sql::CANCEL_PENDING, email, Some(now)).await?;
         let added = sqlx::query(sql::SUPPRESS_UNSUBSCRIBED)
             .bind(email)
             .bind(detail)
@@ -70,11 +58,7 @@ impl SqliteStore {
         })
     }
 
-    pub(in crate::store) async fn record_event(
-        &self,
-        event: &NewEvent,
-        now: i64,
-    ) -> Result<i64, BackendError> {
+    pub(crate) async fn record_event(&self, event: &NewEvent, now: i64) -> Result<i64> {
         let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
         let id: i64 = sqlx::query_scalar(sql::INSERT_EVENT)
             .bind(&event.program_id)
@@ -89,11 +73,7 @@ impl SqliteStore {
         Ok(id)
     }
 
-    pub(in crate::store) async fn count_events(
-        &self,
-        program_id: &str,
-        event: &str,
-    ) -> Result<u64, BackendError> {
+    pub(crate) async fn count_events(&self, program_id: &str, event: &str) -> Result<u64> {
         let n: i64 = sqlx::query_scalar(sql::COUNT_EVENTS)
             .bind(program_id)
             .bind(event)
@@ -102,20 +82,17 @@ impl SqliteStore {
         Ok(n.unsigned_abs())
     }
 
-    pub(in crate::store) async fn count_responses(&self) -> Result<u64, BackendError> {
+    pub(crate) async fn count_responses(&self) -> Result<u64> {
         let n: i64 = sqlx::query_scalar(sql::COUNT_RESPONSES)
             .fetch_one(&self.pool)
             .await?;
         Ok(n.unsigned_abs())
     }
 
-    pub(in crate::store) async fn set_token_hashes(
-        &self,
-        hashes: &[(i64, [u8; 32])],
-    ) -> Result<(), BackendError> {
+    pub(crate) async fn set_token_hashes(&self, hashes: &[(i64, [u8; 32])]) -> Result<()> {
         let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
         for (id, hash) in hashes {
-            sqlx::query(shared::SET_TOKEN_HASH)
+            sqlx::query(SET_TOKEN_HASH)
                 .bind(id)
                 .bind(&hash[..])
                 .execute(&mut *tx)
@@ -125,41 +102,16 @@ impl SqliteStore {
         Ok(())
     }
 
-    pub(in crate::store) async fn schedule_triggered(
+    pub(crate) async fn schedule_triggered(
         &self,
         key: &WaveKey,
         plan: &WavePlan,
         invitation: &NewInvitation,
         event: &str,
         now: i64,
-    ) -> Result<Triggered, BackendError> {
+    ) -> Result<Triggered> {
         let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
-        let created: Option<i64> = sqlx::query_scalar(shared::INSERT_WAVE)
-            .bind(&key.program_id)
-            .bind(&key.survey_id)
-            .bind(&key.channel_id)
-            .bind(&key.period)
-            .bind(i64::from(key.wave))
-            .bind(&plan.sample_id)
-            .bind(plan.seed.to_string())
-            .bind(plan.program_sha256.as_deref())
-            .bind(plan.planned_at.as_second())
-            .bind(now)
-            .fetch_optional(&mut *tx)
-            .await?;
-        let wave_id: i64 = match created {
-            Some(id) => id,
-            None => {
-                sqlx::query_scalar(shared::FIND_WAVE)
-                    .bind(&key.program_id)
-                    .bind(&key.survey_id)
-                    .bind(&key.channel_id)
-                    .bind(&key.period)
-                    .bind(i64::from(key.wave))
-                    .fetch_one(&mut *tx)
-                    .await?
-            }
-        };
+        let (wave_id, _) = create_or_find_wave(&mut tx, key, plan, now).await?;
         let inserted: Option<i64> = sqlx::query_scalar(sql::INSERT_ONE_INVITATION)
             .bind(wave_id)
             .bind(&invitation.email)
@@ -169,7 +121,7 @@ impl SqliteStore {
             .bind(now)
             .fetch_optional(&mut *tx)
             .await?;
-        let outcome = match inserted {
+        let invitation_id = match inserted {
             Some(id) => {
                 sqlx::query(sql::LOG_ONE_PLANNED)
                     .bind(id)
@@ -177,21 +129,20 @@ impl SqliteStore {
                     .bind(now)
                     .execute(&mut *tx)
                     .await?;
-                Triggered {
-                    invitation_id: id,
-                    created: true,
-                }
+                id
             }
-            None => Triggered {
-                invitation_id: sqlx::query_scalar(sql::FIND_INVITATION)
+            None => {
+                sqlx::query_scalar(sql::FIND_INVITATION)
                     .bind(wave_id)
                     .bind(&invitation.email)
                     .fetch_one(&mut *tx)
-                    .await?,
-                created: false,
-            },
+                    .await?
+            }
         };
         tx.commit().await?;
-        Ok(outcome)
+        Ok(Triggered {
+            invitation_id,
+            created: inserted.is_some(),
+        })
     }
 }
