@@ -14,12 +14,12 @@ use serde::Serialize;
 use crate::contacts::parse::{ContactRows, DecodeReader, sniff};
 use crate::expr::Expr;
 use crate::period::Period;
-use crate::program::Program;
 use crate::program::model::{ChannelType, Sample};
+use crate::program::{CalendarError, Program};
 use crate::sampling::{
     Candidate, Draw, Exclusions, Fatigue, SampleOutcome, SampleScope, SampleSpec, Sampler,
 };
-use crate::schedule::{self, ScheduleError};
+use crate::schedule;
 use crate::store::{Attributes, NewInvitation, Store, StoreError, WaveKey, WaveOutcome, WavePlan};
 
 /// Why a plan could not be made.
@@ -30,7 +30,7 @@ pub enum PlanError {
     Store(#[from] StoreError),
     /// Periods, waves or time zone.
     #[error(transparent)]
-    Schedule(#[from] ScheduleError),
+    Schedule(#[from] CalendarError),
     /// The contacts CSV of a source could not be read.
     #[error("contact source `{source_id}` ({path}): {message}")]
     Source {
@@ -141,7 +141,8 @@ pub async fn build(
     now: Timestamp,
 ) -> Result<Plan, PlanError> {
     let file = &program.file;
-    let zone = schedule::time_zone(file)?;
+    let calendar = program.calendar();
+    let zone = calendar.zone().clone();
     let fatigue_days = file
         .rules
         .fatigue
@@ -193,7 +194,7 @@ pub async fn build(
             message: err.to_string(),
         })?;
         let email_channel = (*channel.kind == ChannelType::Email).then_some(channel);
-        let waves = schedule::waves(file, &period, email_channel)?;
+        let waves = schedule::waves(calendar, &period, email_channel)?;
         let count = u64::try_from(waves.len()).unwrap_or(1).max(1);
         let drawn = u64::try_from(outcome.drawn.len()).unwrap_or(u64::MAX);
         let views = waves
@@ -229,17 +230,18 @@ pub async fn build(
         period: period.to_string(),
         period_start: period
             .start(&zone)
-            .map_err(ScheduleError::from)?
+            .map_err(CalendarError::from)?
             .to_zoned(zone.clone())
             .strftime("%Y-%m-%d %H:%M %Z")
             .to_string(),
         period_end: period
             .end(&zone)
-            .map_err(ScheduleError::from)?
+            .map_err(CalendarError::from)?
             .to_zoned(zone.clone())
             .strftime("%Y-%m-%d %H:%M %Z")
             .to_string(),
-        closes_at: schedule::closes_at(file, &period)?
+        closes_at: calendar
+            .closes_at(&period)?
             .strftime("%Y-%m-%d %H:%M %Z")
             .to_string(),
         surveys,
@@ -286,7 +288,7 @@ pub async fn commit(
         })
         .await
         .map_err(|err| err.into_plan_error(&sample.id))?;
-        let waves = schedule::waves(file, &period, None)?;
+        let waves = schedule::waves(program.calendar(), &period, None)?;
         let count = waves.len().max(1);
         for (index, wave) in waves.iter().enumerate() {
             let invitations: Vec<NewInvitation> = survey_plan

@@ -215,7 +215,9 @@ async fn schedule(
                 continue;
             }
         }
-        let period = crate::schedule::resolve_period(&program.file, None, due)
+        let period = program
+            .calendar()
+            .resolve_period(None, due)
             .map_err(|e| format!("program {}: {e}", program.id()))?
             .to_string();
         let key = WaveKey {
@@ -328,7 +330,7 @@ async fn post_response(
         Err(err) => return unprocessable(format!("invalid email: {err}")),
     };
     let submitted_at = body.submitted_at.unwrap_or_else(Timestamp::now);
-    let period = match crate::schedule::resolve_period(&program.file, None, submitted_at) {
+    let period = match program.calendar().resolve_period(None, submitted_at) {
         Ok(period) => period.to_string(),
         Err(err) => return unprocessable(format!("submitted_at: {err}")),
     };

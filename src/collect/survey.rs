@@ -133,9 +133,10 @@ async fn lookup<'a>(state: &'a AppState, token: &str, ip: ClientIp) -> Lookup<'a
 
 /// True once the period's answers are no longer accepted (or the period is unreadable).
 fn is_closed(program: &Program, period: &str, now: Timestamp) -> bool {
-    let file = &program.file;
-    crate::schedule::resolve_period(file, Some(period), now)
-        .and_then(|period| crate::schedule::closes_at(file, &period))
+    let calendar = program.calendar();
+    calendar
+        .resolve_period(Some(period), now)
+        .and_then(|period| calendar.closes_at(&period))
         .map_or(true, |closes| now >= closes.timestamp())
 }
 
@@ -508,7 +509,7 @@ pub async fn submit_open(
         return too_many(&state, &locale);
     }
     let now = Timestamp::now();
-    let period = match crate::schedule::resolve_period(&program.file, None, now) {
+    let period = match program.calendar().resolve_period(None, now) {
         Ok(period) => period.to_string(),
         Err(_) => return unavailable(&state, ip, &locale),
     };

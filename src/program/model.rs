@@ -334,6 +334,21 @@ pub enum Weekday {
     Sun,
 }
 
+impl From<Weekday> for jiff::civil::Weekday {
+    fn from(day: Weekday) -> Self {
+        use jiff::civil::Weekday as Civil;
+        match day {
+            Weekday::Mon => Civil::Monday,
+            Weekday::Tue => Civil::Tuesday,
+            Weekday::Wed => Civil::Wednesday,
+            Weekday::Thu => Civil::Thursday,
+            Weekday::Fri => Civil::Friday,
+            Weekday::Sat => Civil::Saturday,
+            Weekday::Sun => Civil::Sunday,
+        }
+    }
+}
+
 /// The rhythm of the program.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]

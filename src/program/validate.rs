@@ -7,9 +7,12 @@ use std::path::Path;
 
 use jiff::civil::Date;
 use jiff::tz::TimeZone;
+use lettre::message::Mailbox;
 
+use super::calendar::{Calendar, NamedWindow, inclusive_window};
 use super::diagnostic::{Diagnostic, did_you_mean};
 use super::model::*;
+use super::resolved::{Resolved, ResolvedChannel, SendHours};
 use super::spanned::{At, Position};
 use crate::expr::{Expr, ExprError};
 use crate::period::Period;
@@ -28,17 +31,22 @@ impl Default for CheckContext {
     }
 }
 
-/// Checks a parsed program; returns every problem found.
+/// Checks a parsed program; returns its resolved parts, or every problem found.
 pub fn validate(
     path: &Path,
     source: &str,
     program: &ProgramFile,
     context: &CheckContext,
-) -> Vec<Diagnostic> {
+) -> Result<Resolved, Vec<Diagnostic>> {
     let mut checker = Checker {
         path,
         source,
         problems: Vec::new(),
+        zone: None,
+        sender: None,
+        reply_to: None,
+        channels: BTreeMap::new(),
+        calendar: None,
     };
     checker.header(program);
     checker.touchpoints(program);
@@ -50,19 +58,45 @@ pub fn validate(
     checker.rules(program);
     checker.targets(program);
     checker.themes(program);
-    checker
-        .problems
-        .sort_by_key(|diagnostic| (diagnostic.line, diagnostic.column));
-    checker.problems
+    checker.finish()
 }
 
 struct Checker<'a> {
     path: &'a Path,
     source: &'a str,
     problems: Vec<Diagnostic>,
+    /// The time zone, once it parsed.
+    zone: Option<TimeZone>,
+    /// The sender, once it parsed.
+    sender: Option<Mailbox>,
+    /// The reply-to address, when declared and parsed.
+    reply_to: Option<Mailbox>,
+    /// Each channel's typed settings, as they parse.
+    channels: BTreeMap<String, ResolvedChannel>,
+    /// The calendar, once time zone, cron and periods parsed.
+    calendar: Option<Calendar>,
 }
 
 impl Checker<'_> {
+    /// The resolved program when nothing was reported, else every problem in file order.
+    fn finish(mut self) -> Result<Resolved, Vec<Diagnostic>> {
+        self.problems
+            .sort_by_key(|diagnostic| (diagnostic.line, diagnostic.column));
+        match (self.calendar, self.sender) {
+            (Some(calendar), Some(sender)) if self.problems.is_empty() => Ok(Resolved {
+                calendar,
+                sender,
+                reply_to: self.reply_to,
+                channels: self.channels,
+            }),
+            _ if self.problems.is_empty() => Err(vec![Diagnostic::whole_file(
+                self.path,
+                "the program passed every check but could not be resolved; please report this",
+            )]),
+            _ => Err(self.problems),
+        }
+    }
+
     fn report(&mut self, position: Position, message: impl Into<String>, hint: Option<String>) {
         let mut diagnostic = Diagnostic::at(self.path, self.source, position, message);
         diagnostic.hint = hint;
@@ -72,7 +106,8 @@ impl Checker<'_> {
     fn header(&mut self, program: &ProgramFile) {
         let header = &program.program;
         self.identifier("program id", &header.id);
-        if TimeZone::get(&header.timezone).is_err() {
+        self.zone = TimeZone::get(&header.timezone).ok();
+        if self.zone.is_none() {
             let zones: Vec<String> = jiff::tz::db()
                 .available()
                 .map(|name| name.as_str().to_owned())
@@ -119,13 +154,14 @@ impl Checker<'_> {
             );
         }
         self.localized("title", &header.title, &header.locales);
-        self.mailbox("sender address", &header.sender.from);
+        self.sender = self.mailbox("sender address", &header.sender.from);
         if let Some(reply_to) = &header.sender.reply_to {
-            self.mailbox("reply-to address", reply_to);
+            self.reply_to = self.mailbox("reply-to address", reply_to);
         }
     }
 
-    fn mailbox(&mut self, what: &str, value: &At<String>) {
+    /// The address as the mailer will use it; both our rule and the mailer's must accept it.
+    fn mailbox(&mut self, what: &str, value: &At<String>) -> Option<Mailbox> {
         let address = match (value.rfind('<'), value.rfind('>')) {
             (Some(open), Some(close)) if open < close => &value[open + 1..close],
             _ => value.as_str(),
@@ -137,13 +173,15 @@ impl Checker<'_> {
                 && !domain.ends_with('.')
         }) && !address.contains(char::is_whitespace)
             && !value.contains(['\r', '\n']);
-        if !valid {
+        let parsed = value.parse::<Mailbox>().ok().filter(|_| valid);
+        if parsed.is_none() {
             self.report(
                 value.position(),
                 format!("invalid {what} `{}`", **value),
                 Some("write `Name <address@example.org>` or `address@example.org`".to_owned()),
             );
         }
+        parsed
     }
 
     fn identifier(&mut self, what: &str, id: &At<String>) {
@@ -409,32 +447,25 @@ impl Checker<'_> {
                     }
                     previous = **day;
                 }
-                if let Some(rate) = &channel.rate_per_second
-                    && !(**rate > 0.0 && rate.is_finite())
-                {
-                    self.report(
-                        rate.position(),
-                        "`rate_per_second` must be a positive number",
-                        None,
-                    );
-                }
-                if let Some(window) = &channel.send_window {
-                    let from = self.clock_time(&window.from);
-                    let to = self.clock_time(&window.to);
-                    if let (Some(from), Some(to)) = (from, to)
-                        && from >= to
-                    {
+                let mut resolved = ResolvedChannel::default();
+                if let Some(rate) = &channel.rate_per_second {
+                    if **rate > 0.0 && rate.is_finite() {
+                        resolved.rate_per_second = Some(**rate);
+                    } else {
                         self.report(
-                            window.to.position(),
-                            format!(
-                                "send window closes ({}) before it opens ({})",
-                                *window.to, *window.from
-                            ),
+                            rate.position(),
+                            "`rate_per_second` must be a positive number",
                             None,
                         );
                     }
                 }
+                if let Some(window) = &channel.send_window {
+                    resolved.send_window = self.send_hours(window);
+                }
+                self.channels.insert(channel.id.to_string(), resolved);
             } else {
+                self.channels
+                    .insert(channel.id.to_string(), ResolvedChannel::default());
                 let misplaced = [
                     channel
                         .template
@@ -485,9 +516,34 @@ impl Checker<'_> {
         }
     }
 
+    fn send_hours(&mut self, window: &SendWindow) -> Option<SendHours> {
+        let from = self.clock_time(&window.from);
+        let to = self.clock_time(&window.to);
+        let (from, to) = (from?, to?);
+        if from >= to {
+            self.report(
+                window.to.position(),
+                format!(
+                    "send window closes ({}) before it opens ({})",
+                    *window.to, *window.from
+                ),
+                None,
+            );
+            return None;
+        }
+        Some(SendHours {
+            days: window.days.iter().map(|day| (**day).into()).collect(),
+            from,
+            to,
+        })
+    }
+
+    /// A local time written `HH:MM`, two digits each.
     fn clock_time(&mut self, text: &At<String>) -> Option<jiff::civil::Time> {
+        let two_digits = |part: &str| part.len() == 2 && part.bytes().all(|b| b.is_ascii_digit());
         let parsed = text
             .split_once(':')
+            .filter(|(h, m)| two_digits(h) && two_digits(m))
             .and_then(|(h, m)| Some((h.parse::<i8>().ok()?, m.parse::<i8>().ok()?)))
             .and_then(|(h, m)| jiff::civil::Time::new(h, m, 0, 0).ok());
         if parsed.is_none() {
@@ -687,6 +743,7 @@ impl Checker<'_> {
             }
         };
         let windows = self.windows(periods);
+        let cadence = periods.cadence.as_deref().copied();
         match (
             &periods.cadence,
             windows.is_empty() && periods.windows.is_empty(),
@@ -703,14 +760,16 @@ impl Checker<'_> {
             ),
             _ => {}
         }
-        let (Some(cron), Ok(zone)) = (cron, TimeZone::get(&program.program.timezone)) else {
+        let (Some(cron), Some(zone)) = (cron, self.zone.clone()) else {
             return;
         };
-        self.reminders_before_close(program, &cron, &zone, &windows);
+        let calendar = Calendar::new(zone, cron, cadence, windows, *periods.close_after_days);
+        self.reminders_before_close(program, &calendar);
+        self.calendar = Some(calendar);
     }
 
     /// Parses explicit windows and reports overlaps and holes between consecutive ones.
-    fn windows(&mut self, periods: &Periods) -> Vec<(Date, Date)> {
+    fn windows(&mut self, periods: &Periods) -> Vec<NamedWindow> {
         self.unique("period", periods.windows.iter().map(|w| &w.id));
         let mut parsed = Vec::new();
         for window in &periods.windows {
@@ -724,28 +783,39 @@ impl Checker<'_> {
                         None,
                     );
                 } else {
-                    parsed.push((start, end, window));
+                    match inclusive_window(start, end) {
+                        Ok(period) => parsed.push((period, window)),
+                        Err(err) => self.report(
+                            window.end.position(),
+                            format!("period `{}`: {err}", *window.id),
+                            None,
+                        ),
+                    }
                 }
             }
         }
-        parsed.sort_by_key(|(start, _, _)| *start);
+        parsed.sort_by_key(|(period, _)| period.first_day());
         for pair in parsed.windows(2) {
-            let (_, previous_end, previous) = pair[0];
-            let (start, _, window) = pair[1];
-            if start <= previous_end {
+            let (previous_period, previous) = pair[0];
+            let (period, window) = pair[1];
+            let previous_end = previous_period.end_day();
+            let start = period.first_day();
+            if start < previous_end {
+                let previous_last = previous_end.yesterday().unwrap_or(previous_end);
                 self.report(
                     window.start.position(),
                     format!("period `{}` overlaps period `{}`", *window.id, *previous.id),
                     Some(format!(
-                        "`{}` ends on {previous_end}; start the next one the day after",
+                        "`{}` ends on {previous_last}; start the next one the day after",
                         *previous.id
                     )),
                 );
-            } else if previous_end.tomorrow().is_ok_and(|next| next < start) {
+            } else if previous_end < start {
+                let previous_last = previous_end.yesterday().unwrap_or(previous_end);
                 self.report(
                     window.start.position(),
                     format!(
-                        "there is a hole between period `{}` (ends {previous_end}) and `{}` (starts {start})",
+                        "there is a hole between period `{}` (ends {previous_last}) and `{}` (starts {start})",
                         *previous.id, *window.id
                     ),
                     Some("answers in the gap would belong to no period; make the periods contiguous".into()),
@@ -754,7 +824,10 @@ impl Checker<'_> {
         }
         parsed
             .into_iter()
-            .map(|(start, end, _)| (start, end))
+            .map(|(period, window)| NamedWindow {
+                id: window.id.to_string(),
+                period,
+            })
             .collect()
     }
 
@@ -774,15 +847,9 @@ impl Checker<'_> {
 
     /// A wave's last reminder must leave before its period closes, or it would invite people
     /// to a survey that no longer accepts answers.
-    fn reminders_before_close(
-        &mut self,
-        program: &ProgramFile,
-        cron: &croner::Cron,
-        zone: &TimeZone,
-        windows: &[(Date, Date)],
-    ) {
+    fn reminders_before_close(&mut self, program: &ProgramFile, calendar: &Calendar) {
         let close_after = *program.periods.close_after_days;
-        let sample_periods: Vec<Period> = match program.periods.cadence.as_deref() {
+        let sample_periods: Vec<Period> = match calendar.cadence() {
             Some(Cadence::Weekly) => (1..=8)
                 .filter_map(|week| Period::week(2027, week).ok())
                 .collect(),
@@ -792,11 +859,9 @@ impl Checker<'_> {
             Some(Cadence::Quarterly) => (1..=4)
                 .filter_map(|quarter| Period::quarter(2027, quarter).ok())
                 .collect(),
-            None => windows
-                .iter()
-                .filter_map(|(start, end)| Period::window(*start, end.tomorrow().ok()?).ok())
-                .collect(),
+            None => calendar.windows().iter().map(|w| w.period).collect(),
         };
+        let zone = calendar.zone();
         for channel in &program.channels {
             let Some(last) = channel.reminder_days.iter().map(|d| **d).max() else {
                 continue;
@@ -805,14 +870,14 @@ impl Checker<'_> {
                 let (Ok(start), Ok(period_end), Ok(close)) = (
                     period.start(zone),
                     period.end(zone),
-                    crate::schedule::closes_at(program, period),
+                    calendar.closes_at(period),
                 ) else {
                     continue;
                 };
                 let start = start.to_zoned(zone.clone());
                 let period_end = period_end.to_zoned(zone.clone());
                 let mut latest_wave = None;
-                for wave in cron.iter_from(start, croner::Direction::Forward) {
+                for wave in calendar.cron().iter_from(start, croner::Direction::Forward) {
                     if wave >= period_end {
                         break;
                     }
