@@ -9,7 +9,7 @@ use serde::Serialize;
 use super::texts::{Texts, fill};
 use crate::expr::Expr;
 use crate::metrics::CsatScale;
-use crate::program::model::{Localized, Question, QuestionType, Survey};
+use crate::program::model::{LocalizedText, Question, QuestionType, Survey};
 use crate::store::Answer;
 
 /// Longest text answer when the question sets no `max_length`.
@@ -368,7 +368,7 @@ pub fn view(
                 field: format!("{FIELD_PREFIX}{id}"),
                 kind: kind_name(*question.kind),
                 scale: question.scale.as_deref().map(|s| scale_name(*s)),
-                text: localized(&question.text, locale, default_locale),
+                text: question.text.pick(locale, default_locale).to_owned(),
                 required: question.required,
                 conditional: question.show_if.is_some(),
                 choices,
@@ -434,7 +434,7 @@ fn choices(
             .map(|o| {
                 (
                     o.id.to_string(),
-                    localized(&o.label, locale, default_locale),
+                    o.label.pick(locale, default_locale).to_owned(),
                 )
             })
             .collect(),
@@ -447,15 +447,6 @@ fn yes_no(yes: &str, no: &str) -> Vec<(String, String)> {
         ("1".to_owned(), yes.to_owned()),
         ("0".to_owned(), no.to_owned()),
     ]
-}
-
-/// The text in `locale`, else in the default locale, else any.
-pub fn localized(text: &Localized, locale: &str, default_locale: &str) -> String {
-    text.get(locale)
-        .or_else(|| text.get(default_locale))
-        .or_else(|| text.values().next())
-        .cloned()
-        .unwrap_or_default()
 }
 
 fn kind_name(kind: QuestionType) -> &'static str {

@@ -14,7 +14,7 @@ use super::texts::{language, texts};
 use super::writer::Stored;
 use super::{AppState, IngestError};
 use crate::program::Program;
-use crate::program::model::{ChannelType, Survey};
+use crate::program::model::{ChannelType, LocalizedText, Survey};
 use crate::store::{Attributes, NewResponse, TokenInvitation};
 use crate::token::Token;
 
@@ -154,11 +154,11 @@ fn survey_page<'a>(
     SurveyPage {
         lang: language(locale),
         t,
-        title: form::localized(&survey.title, locale, default),
+        title: survey.title.pick(locale, default).to_owned(),
         intro: survey
             .intro
             .as_ref()
-            .map(|intro| form::localized(intro, locale, default)),
+            .map(|intro| intro.pick(locale, default).to_owned()),
         action,
         form_key,
         questions: form::view(survey, locale, default, t, raw, errors),

@@ -25,7 +25,7 @@ use super::message::{Letter, compose};
 use super::policy::{RetryPolicy, SendWindow, Verdict, judge_network_error, judge_reply};
 use super::transport::{Attempt, MailSettings, Session};
 use crate::period::{Period, PeriodError};
-use crate::program::model::Channel;
+use crate::program::model::{Channel, LocalizedText};
 use crate::program::{CalendarError, Program, ResolvedChannel};
 use crate::store::{ClaimRequest, Claimed, Outcome, Resolution, Store, StoreError};
 use crate::templates::Templates;
@@ -836,11 +836,7 @@ fn render(
         .find(|s| *s.id == wave.survey_id)
         .ok_or_else(|| format!("survey `{}` is no longer in the program", wave.survey_id))?;
     let localized = |texts: &crate::program::model::Localized| {
-        texts
-            .get(&locale)
-            .or_else(|| texts.get(&*file.program.default_locale))
-            .cloned()
-            .unwrap_or_default()
+        texts.pick(&locale, &file.program.default_locale).to_owned()
     };
     let token = shared.dispatch.secret.invitation_token(item.invitation_id);
     let base = shared.dispatch.public_url.trim_end_matches('/');

@@ -14,7 +14,26 @@ pub use crate::metrics::{CsatScale, Kpi};
 pub use crate::period::Cadence;
 
 /// Text in each of the program's locales, e.g. `{ fr: "Livraison", en: "Delivery" }`.
+///
+/// A plain map, so its YAML shape, its spans and its JSON Schema stay those of a map;
+/// [`LocalizedText::pick`] chooses the text to show.
 pub type Localized = BTreeMap<String, String>;
+
+/// The one fallback rule for showing localised text.
+pub trait LocalizedText {
+    /// The text in `wanted`, else in the program's `default` locale, else in any locale
+    /// (empty when there is none).
+    fn pick(&self, wanted: &str, default: &str) -> &str;
+}
+
+impl LocalizedText for Localized {
+    fn pick(&self, wanted: &str, default: &str) -> &str {
+        self.get(wanted)
+            .or_else(|| self.get(default))
+            .or_else(|| self.values().next())
+            .map_or("", String::as_str)
+    }
+}
 
 /// A whole listening program ("programme d'écoute"), one per YAML file.
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -424,4 +443,21 @@ pub struct Target {
     pub touchpoint: Option<At<String>>,
     /// The goal: the KPI should be at least this value (NPS points, percent, or CES mean).
     pub at_least: At<f64>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn localized_text_falls_back_to_the_default_locale_then_any() {
+        let text: Localized = [("de", "Lieferung"), ("fr", "Livraison")]
+            .into_iter()
+            .map(|(locale, text)| (locale.to_owned(), text.to_owned()))
+            .collect();
+        assert_eq!(text.pick("fr", "de"), "Livraison");
+        assert_eq!(text.pick("en", "fr"), "Livraison");
+        assert_eq!(text.pick("en", "it"), "Lieferung");
+        assert_eq!(Localized::new().pick("en", "fr"), "");
+    }
 }
