@@ -217,7 +217,7 @@ pub async fn build(
         surveys.push(SurveyPlan {
             survey: survey.id.to_string(),
             channel: channel.id.to_string(),
-            channel_type: channel_type_name(*channel.kind).to_owned(),
+            channel_type: channel.kind.as_str().to_owned(),
             source,
             source_rejected_rows: rejected,
             sample: outcome,
@@ -351,16 +351,6 @@ fn dispatching_channel<'p>(
         .find(|c| *c.kind == ChannelType::Email)
         .or_else(|| declared.iter().find(|c| *c.kind != ChannelType::Link))
         .copied()
-}
-
-fn channel_type_name(kind: ChannelType) -> &'static str {
-    match kind {
-        ChannelType::Email => "email",
-        ChannelType::Link => "link",
-        ChannelType::Phone => "phone",
-        ChannelType::Interview => "interview",
-        ChannelType::Mail => "mail",
-    }
 }
 
 fn spec(sample: &Sample) -> Result<SampleSpec, PlanError> {

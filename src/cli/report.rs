@@ -16,7 +16,7 @@ use super::store_commands::open;
 use crate::config::Settings;
 use crate::metrics::DEFAULT_ALPHA;
 use crate::period::Period;
-use crate::program::{Calendar, Program};
+use crate::program::Calendar;
 use crate::report::render::{self, Renderer};
 use crate::report::{self, GroupBy, Inputs, ReportPeriod, TREND_PERIODS};
 
@@ -120,18 +120,9 @@ fn rfc3339(ts: Timestamp, tz: &TimeZone) -> String {
 }
 
 /// A period with its bounds and its stored parts, or a clear error.
-fn report_period(
-    calendar: &Calendar,
-    period: Period,
-    program: &Program,
-) -> anyhow::Result<ReportPeriod> {
+fn report_period(calendar: &Calendar, period: Period) -> anyhow::Result<ReportPeriod> {
     let parts = calendar.parts_of(&period).with_context(|| {
-        let cadence = program
-            .file
-            .periods
-            .cadence
-            .as_deref()
-            .map_or("window".to_owned(), |c| format!("{c:?}").to_lowercase());
+        let cadence = calendar.cadence().map_or("window", |c| c.as_str());
         format!(
             "period {period} does not line up with the program's {cadence} periods: \
              ask for one of them or a whole number of them (a quarter of a monthly program)"
@@ -173,7 +164,7 @@ pub async fn run(args: &ReportArgs, settings: &Settings) -> anyhow::Result<ExitC
     let period = calendar
         .resolve_period(args.period.as_deref(), now)
         .map_err(|e| anyhow::anyhow!("--period: {e}"))?;
-    let current = report_period(calendar, period, &program)?;
+    let current = report_period(calendar, period)?;
     let output = create_output(args.output.as_deref())?;
     let store = open(settings).await?;
 
@@ -215,7 +206,7 @@ pub async fn run(args: &ReportArgs, settings: &Settings) -> anyhow::Result<ExitC
         });
         None
     } else {
-        Some(report_period(calendar, vs_period, &program)?)
+        Some(report_period(calendar, vs_period)?)
     };
 
     let people = matches!(format, ReportFormat::Html | ReportFormat::Md);
@@ -223,7 +214,7 @@ pub async fn run(args: &ReportArgs, settings: &Settings) -> anyhow::Result<ExitC
         calendar
             .history(&period, TREND_PERIODS)
             .into_iter()
-            .filter_map(|p| report_period(calendar, p, &program).ok())
+            .filter_map(|p| report_period(calendar, p).ok())
             .collect()
     } else {
         Vec::new()

@@ -389,7 +389,7 @@ async fn status(State(state): State<AppState>) -> Response {
         .collect();
     Json(json!({
         "version": env!("CARGO_PKG_VERSION"),
-        "backend": format!("{:?}", state.0.store.backend()).to_lowercase(),
+        "backend": state.0.store.backend().to_string(),
         "schema": schema,
         "responses": responses,
         "programs": programs,

@@ -366,8 +366,8 @@ pub fn view(
                 .collect();
             QuestionView {
                 field: format!("{FIELD_PREFIX}{id}"),
-                kind: kind_name(*question.kind),
-                scale: question.scale.as_deref().map(|s| scale_name(*s)),
+                kind: question.kind.as_str(),
+                scale: question.scale.as_deref().map(|s| s.as_str()),
                 text: question.text.pick(locale, default_locale).to_owned(),
                 required: question.required,
                 conditional: question.show_if.is_some(),
@@ -447,29 +447,6 @@ fn yes_no(yes: &str, no: &str) -> Vec<(String, String)> {
         ("1".to_owned(), yes.to_owned()),
         ("0".to_owned(), no.to_owned()),
     ]
-}
-
-fn kind_name(kind: QuestionType) -> &'static str {
-    match kind {
-        QuestionType::Nps => "nps",
-        QuestionType::Csat => "csat",
-        QuestionType::Ces => "ces",
-        QuestionType::YesNo => "yes_no",
-        QuestionType::Single => "single",
-        QuestionType::Multi => "multi",
-        QuestionType::Text => "text",
-    }
-}
-
-fn scale_name(scale: CsatScale) -> &'static str {
-    match scale {
-        CsatScale::Stars5 => "stars5",
-        CsatScale::Smileys3 => "smileys3",
-        CsatScale::Smileys5 => "smileys5",
-        CsatScale::Score10 => "score10",
-        CsatScale::YesNo => "yes_no",
-        CsatScale::GreenRed => "green_red",
-    }
 }
 
 #[cfg(test)]

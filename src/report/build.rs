@@ -581,7 +581,7 @@ pub fn build(inputs: &Inputs<'_>) -> Report {
                     .name
                     .pick(lang, &program.file.program.default_locale)
                     .to_owned(),
-                stage: format!("{:?}", t.stage).to_lowercase(),
+                stage: t.stage.as_str().to_owned(),
                 moment_of_truth: t.moment_of_truth,
                 intensity: *t.intensity,
                 kpi,

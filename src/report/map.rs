@@ -18,7 +18,7 @@ fn touchpoints(program: &Program) -> Vec<TouchpointView> {
         .map(|t| TouchpointView {
             id: t.id.to_string(),
             name: t.name.pick(lang, default).to_owned(),
-            stage: format!("{:?}", t.stage).to_lowercase(),
+            stage: t.stage.as_str().to_owned(),
             moment_of_truth: t.moment_of_truth,
             intensity: *t.intensity,
             kpi: None,
