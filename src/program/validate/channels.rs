@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use super::{CheckContext, Checker};
+use super::{CheckContext, Checker, Problem};
 use crate::program::model::{ChannelType, ProgramFile, SendWindow};
 use crate::program::resolved::{ResolvedChannel, SendHours};
 use crate::program::spanned::At;
@@ -88,7 +88,7 @@ impl Checker<'_> {
                 for (key, position) in misplaced.into_iter().flatten() {
                     self.report(
                         position,
-                        format!("`{key}` only applies to email channels"),
+                        Problem::EmailOnly { key },
                         Some(format!("channel `{}` is not an email channel", *channel.id)),
                     );
                 }
@@ -146,7 +146,10 @@ impl Checker<'_> {
         if parsed.is_none() {
             self.report(
                 text.position(),
-                format!("invalid time `{}`", **text),
+                Problem::Invalid {
+                    what: "time",
+                    value: text.to_string(),
+                },
                 Some("write local times as `HH:MM`, e.g. `09:00`".to_owned()),
             );
         }

@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use jiff::tz::TimeZone;
 use lettre::message::Mailbox;
 
-use super::Checker;
+use super::{Checker, Problem};
 use crate::program::diagnostic::did_you_mean;
 use crate::program::model::ProgramFile;
 use crate::program::spanned::At;
@@ -27,7 +27,10 @@ impl Checker<'_> {
             };
             self.report(
                 header.timezone.position(),
-                format!("unknown time zone `{}`", *header.timezone),
+                Problem::Unknown {
+                    what: "time zone",
+                    name: header.timezone.to_string(),
+                },
                 Some(hint),
             );
         }
@@ -43,7 +46,10 @@ impl Checker<'_> {
             if !seen.insert(locale.as_str()) {
                 self.report(
                     header.locales.position(),
-                    format!("locale `{locale}` is listed twice"),
+                    Problem::ListedTwice {
+                        what: "locale",
+                        value: locale.clone(),
+                    },
                     None,
                 );
             }
@@ -69,7 +75,7 @@ impl Checker<'_> {
     }
 
     /// The address as the mailer will use it; both our rule and the mailer's must accept it.
-    pub(super) fn mailbox(&mut self, what: &str, value: &At<String>) -> Option<Mailbox> {
+    pub(super) fn mailbox(&mut self, what: &'static str, value: &At<String>) -> Option<Mailbox> {
         let address = match (value.rfind('<'), value.rfind('>')) {
             (Some(open), Some(close)) if open < close => &value[open + 1..close],
             _ => value.as_str(),
@@ -85,7 +91,10 @@ impl Checker<'_> {
         if parsed.is_none() {
             self.report(
                 value.position(),
-                format!("invalid {what} `{}`", **value),
+                Problem::Invalid {
+                    what,
+                    value: value.to_string(),
+                },
                 Some("write `Name <address@example.org>` or `address@example.org`".to_owned()),
             );
         }

@@ -5,6 +5,7 @@
 mod channels;
 mod header;
 mod periods;
+mod problem;
 mod rules;
 mod samples;
 mod surveys;
@@ -22,6 +23,7 @@ use super::model::{Localized, ProgramFile};
 use super::resolved::{Resolved, ResolvedChannel};
 use super::spanned::{At, Position};
 use crate::expr::{Expr, ExprError};
+use problem::Problem;
 
 /// What validation needs to know beyond the file itself.
 pub struct CheckContext {
@@ -103,13 +105,19 @@ impl Checker<'_> {
         }
     }
 
-    fn report(&mut self, position: Position, message: impl Into<String>, hint: Option<String>) {
-        let mut diagnostic = Diagnostic::at(self.path, self.source, position, message);
+    /// Records a problem: a [`Problem`] kind, or the sentence of a one-off check.
+    fn report(
+        &mut self,
+        position: Position,
+        message: impl std::fmt::Display,
+        hint: Option<String>,
+    ) {
+        let mut diagnostic = Diagnostic::at(self.path, self.source, position, message.to_string());
         diagnostic.hint = hint;
         self.problems.push(diagnostic);
     }
 
-    fn identifier(&mut self, what: &str, id: &At<String>) {
+    fn identifier(&mut self, what: &'static str, id: &At<String>) {
         let valid = !id.is_empty()
             && id.len() <= 64
             && id
@@ -118,7 +126,10 @@ impl Checker<'_> {
         if !valid {
             self.report(
                 id.position(),
-                format!("invalid {what} `{}`", **id),
+                Problem::Invalid {
+                    what,
+                    value: id.to_string(),
+                },
                 Some(
                     "identifiers use lower-case letters without accents, digits, `-` and `_` \
                      (at most 64)"
@@ -128,14 +139,17 @@ impl Checker<'_> {
         }
     }
 
-    fn unique<'p>(&mut self, what: &str, ids: impl IntoIterator<Item = &'p At<String>>) {
+    fn unique<'p>(&mut self, what: &'static str, ids: impl IntoIterator<Item = &'p At<String>>) {
         let mut seen: BTreeMap<&str, Position> = BTreeMap::new();
         for id in ids {
             self.identifier(what, id);
             if let Some(first) = seen.get(id.as_str()) {
                 self.report(
                     id.position(),
-                    format!("duplicate {what} `{}`", **id),
+                    Problem::Duplicate {
+                        what,
+                        id: id.to_string(),
+                    },
                     Some(format!(
                         "it is already defined on line {}; ids must be unique",
                         first.line
@@ -147,7 +161,12 @@ impl Checker<'_> {
         }
     }
 
-    fn reference(&mut self, what: &str, reference: &At<String>, known: &BTreeSet<&str>) -> bool {
+    fn reference(
+        &mut self,
+        what: &'static str,
+        reference: &At<String>,
+        known: &BTreeSet<&str>,
+    ) -> bool {
         if known.contains(reference.as_str()) {
             return true;
         }
@@ -161,7 +180,10 @@ impl Checker<'_> {
         };
         self.report(
             reference.position(),
-            format!("unknown {what} `{}`", **reference),
+            Problem::Unknown {
+                what,
+                name: reference.to_string(),
+            },
             Some(hint),
         );
         false
@@ -172,7 +194,10 @@ impl Checker<'_> {
             if text.get(locale).is_none_or(|value| value.trim().is_empty()) {
                 self.report(
                     text.position(),
-                    format!("{what} has no text in locale `{locale}`"),
+                    Problem::MissingText {
+                        what: what.to_owned(),
+                        locale: locale.clone(),
+                    },
                     Some(format!(
                         "add `{locale}: …` (the program declares this locale)"
                     )),
@@ -187,20 +212,23 @@ impl Checker<'_> {
                 };
                 self.report(
                     text.position(),
-                    format!("{what} has text in `{locale}`, which is not a declared locale"),
+                    Problem::UndeclaredLocale {
+                        what: what.to_owned(),
+                        locale: locale.clone(),
+                    },
                     Some(hint),
                 );
             }
         }
     }
 
-    fn expression(&mut self, what: &str, text: &At<String>) -> Option<Expr> {
+    fn expression(&mut self, what: &'static str, text: &At<String>) -> Option<Expr> {
         match Expr::compile(text) {
             Ok(expr) => Some(expr),
             Err(ExprError::Syntax { message, .. }) => {
                 self.report(
                     text.position(),
-                    format!("invalid {what} expression: {message}"),
+                    Problem::Expression { what, message },
                     Some(
                         "expressions look like `segment == \"pro\" and commandes >= 2` or \
                          `recommandation <= 6`"

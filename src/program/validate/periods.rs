@@ -3,7 +3,7 @@
 
 use jiff::civil::Date;
 
-use super::Checker;
+use super::{Checker, Problem};
 use crate::period::{Cadence, Period};
 use crate::program::calendar::{Calendar, NamedWindow, inclusive_window};
 use crate::program::model::{Periods, ProgramFile};
@@ -122,7 +122,10 @@ impl Checker<'_> {
             Err(_) => {
                 self.report(
                     text.position(),
-                    format!("invalid date `{}`", **text),
+                    Problem::Invalid {
+                        what: "date",
+                        value: text.to_string(),
+                    },
                     Some("write dates as `YYYY-MM-DD`".to_owned()),
                 );
                 None

@@ -3,7 +3,7 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use super::Checker;
+use super::{Checker, Problem};
 use crate::program::model::ProgramFile;
 
 impl Checker<'_> {
@@ -80,7 +80,10 @@ impl Checker<'_> {
                 if !seen.insert(stratum.as_str()) {
                     self.report(
                         stratum.position(),
-                        format!("stratum `{}` is listed twice", **stratum),
+                        Problem::ListedTwice {
+                            what: "stratum",
+                            value: stratum.to_string(),
+                        },
                         None,
                     );
                 }
