@@ -51,7 +51,7 @@ async fn invite(url: &str, program: &Path, count: usize, tokens: &Path) -> anyho
         .surveys
         .first()
         .context("the program has no survey")?;
-    let period = ecoute::schedule::resolve_period(&program.file, None, Timestamp::now())?;
+    let period = program.calendar().resolve_period(None, Timestamp::now())?;
     let store = Store::open(url).await?;
     let key = WaveKey {
         program_id: program.id().to_owned(),

@@ -32,6 +32,17 @@ pub enum Cadence {
     Quarterly,
 }
 
+impl Cadence {
+    /// The name written in program files (`monthly`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Cadence::Weekly => "weekly",
+            Cadence::Monthly => "monthly",
+            Cadence::Quarterly => "quarterly",
+        }
+    }
+}
+
 /// Why a period could not be parsed, built or moved.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PeriodError {

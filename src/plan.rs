@@ -15,12 +15,12 @@ use serde::Serialize;
 use crate::contacts::parse::{ContactRows, DecodeReader, sniff};
 use crate::expr::Expr;
 use crate::period::Period;
-use crate::program::Program;
 use crate::program::model::{ChannelType, Sample, Trigger};
+use crate::program::{CalendarError, Program};
 use crate::sampling::{
     Candidate, Draw, Exclusions, Fatigue, SampleOutcome, SampleScope, SampleSpec, Sampler,
 };
-use crate::schedule::{self, ScheduleError};
+use crate::schedule;
 use crate::store::{
     Attributes, NewEvent, NewInvitation, Store, StoreError, WaveKey, WaveOutcome, WavePlan,
 };
@@ -33,7 +33,7 @@ pub enum PlanError {
     Store(#[from] StoreError),
     /// Periods, waves or time zone.
     #[error(transparent)]
-    Schedule(#[from] ScheduleError),
+    Schedule(#[from] CalendarError),
     /// The contacts CSV of a source could not be read.
     #[error("contact source `{source_id}` ({path}): {message}")]
     Source {
@@ -144,7 +144,8 @@ pub async fn build(
     now: Timestamp,
 ) -> Result<Plan, PlanError> {
     let file = &program.file;
-    let zone = schedule::time_zone(file)?;
+    let calendar = program.calendar();
+    let zone = calendar.zone().clone();
     let fatigue = Fatigue::of(file.rules.fatigue.as_ref(), now);
     let contacted = match fatigue.and_then(|rule| rule.recent_since()) {
         Some(since) => store.contacted_since(since).await?,
@@ -188,7 +189,7 @@ pub async fn build(
             message: err.to_string(),
         })?;
         let email_channel = (*channel.kind == ChannelType::Email).then_some(channel);
-        let waves = schedule::waves(file, &period, email_channel)?;
+        let waves = schedule::waves(calendar, &period, email_channel)?;
         let count = u64::try_from(waves.len()).unwrap_or(1).max(1);
         let drawn = u64::try_from(outcome.drawn.len()).unwrap_or(u64::MAX);
         let views = waves
@@ -211,7 +212,7 @@ pub async fn build(
         surveys.push(SurveyPlan {
             survey: survey.id.to_string(),
             channel: channel.id.to_string(),
-            channel_type: channel_type_name(*channel.kind).to_owned(),
+            channel_type: channel.kind.as_str().to_owned(),
             source,
             source_rejected_rows: rejected,
             sample: outcome,
@@ -224,17 +225,18 @@ pub async fn build(
         period: period.to_string(),
         period_start: period
             .start(&zone)
-            .map_err(ScheduleError::from)?
+            .map_err(CalendarError::from)?
             .to_zoned(zone.clone())
             .strftime("%Y-%m-%d %H:%M %Z")
             .to_string(),
         period_end: period
             .end(&zone)
-            .map_err(ScheduleError::from)?
+            .map_err(CalendarError::from)?
             .to_zoned(zone.clone())
             .strftime("%Y-%m-%d %H:%M %Z")
             .to_string(),
-        closes_at: schedule::closes_at(file, &period)?
+        closes_at: calendar
+            .closes_at(&period)?
             .strftime("%Y-%m-%d %H:%M %Z")
             .to_string(),
         surveys,
@@ -281,7 +283,7 @@ pub async fn commit(
         })
         .await
         .map_err(|err| err.into_plan_error(&sample.id))?;
-        let waves = schedule::waves(file, &period, None)?;
+        let waves = schedule::waves(program.calendar(), &period, None)?;
         let count = waves.len().max(1);
         for (index, wave) in waves.iter().enumerate() {
             let invitations: Vec<NewInvitation> = survey_plan
@@ -344,16 +346,6 @@ fn dispatching_channel<'p>(
         .find(|c| *c.kind == ChannelType::Email)
         .or_else(|| declared.iter().find(|c| *c.kind != ChannelType::Link))
         .copied()
-}
-
-fn channel_type_name(kind: ChannelType) -> &'static str {
-    match kind {
-        ChannelType::Email => "email",
-        ChannelType::Link => "link",
-        ChannelType::Phone => "phone",
-        ChannelType::Interview => "interview",
-        ChannelType::Mail => "mail",
-    }
 }
 
 fn spec(sample: &Sample) -> Result<SampleSpec, PlanError> {
@@ -603,7 +595,7 @@ pub enum TriggerError {
         /// Program id.
         program: String,
         /// Why.
-        source: ScheduleError,
+        source: CalendarError,
     },
 }
 
@@ -698,7 +690,9 @@ pub async fn schedule_triggers(
             outcome.skipped.push(skip("fatigue"));
             continue;
         }
-        let period = schedule::resolve_period(&program.file, None, due)
+        let period = program
+            .calendar()
+            .resolve_period(None, due)
             .map_err(|source| TriggerError::Period {
                 program: program.id().to_owned(),
                 source,

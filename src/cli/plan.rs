@@ -90,7 +90,9 @@ fn program_id_of(path: &Path) -> Option<String> {
 pub async fn run(args: &PlanArgs, settings: &Settings) -> anyhow::Result<ExitCode> {
     let program = find_program(&args.program, settings)?;
     let now = jiff::Timestamp::now();
-    let period = crate::schedule::resolve_period(&program.file, args.period.as_deref(), now)?;
+    let period = program
+        .calendar()
+        .resolve_period(args.period.as_deref(), now)?;
     let store = open(settings).await?;
     let mut plan = plan::build(&store, &program, period, now).await?;
     let committed = if args.commit {

@@ -16,10 +16,9 @@ use super::store_commands::open;
 use crate::config::Settings;
 use crate::metrics::DEFAULT_ALPHA;
 use crate::period::Period;
-use crate::program::Program;
+use crate::program::Calendar;
 use crate::report::render::{self, Renderer};
 use crate::report::{self, GroupBy, Inputs, ReportPeriod, TREND_PERIODS};
-use crate::responses::PeriodRule;
 
 /// Arguments of `ecoute report`.
 #[derive(Debug, Args)]
@@ -121,18 +120,9 @@ fn rfc3339(ts: Timestamp, tz: &TimeZone) -> String {
 }
 
 /// A period with its bounds and its stored parts, or a clear error.
-fn report_period(
-    rule: &PeriodRule,
-    period: Period,
-    program: &Program,
-) -> anyhow::Result<ReportPeriod> {
-    let parts = rule.parts_of(&period).with_context(|| {
-        let cadence = program
-            .file
-            .periods
-            .cadence
-            .as_deref()
-            .map_or("window".to_owned(), |c| format!("{c:?}").to_lowercase());
+fn report_period(calendar: &Calendar, period: Period) -> anyhow::Result<ReportPeriod> {
+    let parts = calendar.parts_of(&period).with_context(|| {
+        let cadence = calendar.cadence().map_or("window", |c| c.as_str());
         format!(
             "period {period} does not line up with the program's {cadence} periods: \
              ask for one of them or a whole number of them (a quarter of a monthly program)"
@@ -140,8 +130,8 @@ fn report_period(
     })?;
     Ok(ReportPeriod {
         key: period.to_string(),
-        start: rfc3339(period.start(rule.zone())?, rule.zone()),
-        end: rfc3339(period.end(rule.zone())?, rule.zone()),
+        start: rfc3339(period.start(calendar.zone())?, calendar.zone()),
+        end: rfc3339(period.end(calendar.zone())?, calendar.zone()),
         parts: parts.iter().map(ToString::to_string).collect(),
     })
 }
@@ -170,22 +160,23 @@ pub async fn run(args: &ReportArgs, settings: &Settings) -> anyhow::Result<ExitC
     });
     let program = find_program(&args.program, settings)?;
     let now = Timestamp::now();
-    let period = crate::schedule::resolve_period(&program.file, args.period.as_deref(), now)
+    let calendar = program.calendar();
+    let period = calendar
+        .resolve_period(args.period.as_deref(), now)
         .map_err(|e| anyhow::anyhow!("--period: {e}"))?;
-    let rule = PeriodRule::of(&program)?;
-    let current = report_period(&rule, period, &program)?;
+    let current = report_period(calendar, period)?;
     let output = create_output(args.output.as_deref())?;
     let store = open(settings).await?;
 
     let explicit_vs = args.vs != "previous";
     let vs_period = match args.vs.as_str() {
         // The program period before (for explicit windows: the window declared before).
-        "previous" => match rule.history(&period, 2).as_slice() {
+        "previous" => match calendar.history(&period, 2).as_slice() {
             [before, _] => *before,
             _ => period.previous()?,
         },
         "year-ago" => period.year_ago()?,
-        other => crate::schedule::resolve_period(&program.file, Some(other), now).map_err(|e| {
+        other => calendar.resolve_period(Some(other), now).map_err(|e| {
             anyhow::anyhow!("--vs {other}: give previous, year-ago or a period; {e}")
         })?,
     };
@@ -215,14 +206,15 @@ pub async fn run(args: &ReportArgs, settings: &Settings) -> anyhow::Result<ExitC
         });
         None
     } else {
-        Some(report_period(&rule, vs_period, &program)?)
+        Some(report_period(calendar, vs_period)?)
     };
 
     let people = matches!(format, ReportFormat::Html | ReportFormat::Md);
     let trend: Vec<ReportPeriod> = if people {
-        rule.history(&period, TREND_PERIODS)
+        calendar
+            .history(&period, TREND_PERIODS)
             .into_iter()
-            .filter_map(|p| report_period(&rule, p, &program).ok())
+            .filter_map(|p| report_period(calendar, p).ok())
             .collect()
     } else {
         Vec::new()
@@ -269,7 +261,7 @@ pub async fn run(args: &ReportArgs, settings: &Settings) -> anyhow::Result<ExitC
     } else {
         Vec::new()
     };
-    let zone = rule.zone().clone();
+    let zone = calendar.zone().clone();
     let built = report::build(&Inputs {
         program: &program,
         group_by,

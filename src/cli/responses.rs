@@ -287,11 +287,9 @@ pub async fn calls(command: &CallsCommand, settings: &Settings) -> anyhow::Resul
             args.channel
         );
     }
-    let period = crate::schedule::resolve_period(
-        &program.file,
-        args.period.as_deref(),
-        jiff::Timestamp::now(),
-    )?;
+    let period = program
+        .calendar()
+        .resolve_period(args.period.as_deref(), jiff::Timestamp::now())?;
     let store = open(settings).await?;
     let entries = store
         .call_list(

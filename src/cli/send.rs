@@ -87,7 +87,9 @@ pub async fn send(args: &SendArgs, settings: &Settings) -> anyhow::Result<ExitCo
     let store = open(settings).await?;
     let now = args.at.unwrap_or_else(jiff::Timestamp::now);
     if !args.no_plan {
-        let period = crate::schedule::resolve_period(&program.file, args.period.as_deref(), now)?;
+        let period = program
+            .calendar()
+            .resolve_period(args.period.as_deref(), now)?;
         let built = plan::build(&store, &program, period, now).await?;
         for wave in plan::commit(&store, &program, period, &built).await? {
             if wave.created {

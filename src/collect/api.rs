@@ -205,7 +205,7 @@ async fn post_response(
         Err(err) => return unprocessable(format!("invalid email: {err}")),
     };
     let submitted_at = body.submitted_at.unwrap_or_else(Timestamp::now);
-    let period = match crate::schedule::resolve_period(&program.file, None, submitted_at) {
+    let period = match program.calendar().resolve_period(None, submitted_at) {
         Ok(period) => period.to_string(),
         Err(err) => return unprocessable(format!("submitted_at: {err}")),
     };
@@ -264,7 +264,7 @@ async fn status(State(state): State<AppState>) -> Response {
         .collect();
     Json(json!({
         "version": env!("CARGO_PKG_VERSION"),
-        "backend": format!("{:?}", state.0.store.backend()).to_lowercase(),
+        "backend": state.0.store.backend().to_string(),
         "schema": schema,
         "responses": responses,
         "programs": programs,

@@ -11,7 +11,7 @@ use super::texts::{Texts, fill};
 use crate::expr::Expr;
 use crate::metrics::CsatScale;
 use crate::program::answers::{self, AnswerError, RawValue};
-use crate::program::model::{Localized, Question, QuestionType, Survey};
+use crate::program::model::{LocalizedText, Question, QuestionType, Survey};
 use crate::store::Answer;
 
 /// The prefix of every answer field in the HTML form (`q.recommandation`), so that answers
@@ -270,9 +270,9 @@ pub fn view(
                 .collect();
             QuestionView {
                 field: format!("{FIELD_PREFIX}{id}"),
-                kind: kind_name(*question.kind),
-                scale: question.scale.as_deref().map(|s| scale_name(*s)),
-                text: localized(&question.text, locale, default_locale),
+                kind: question.kind.as_str(),
+                scale: question.scale.as_deref().map(|s| s.as_str()),
+                text: question.text.pick(locale, default_locale).to_owned(),
                 required: question.required,
                 conditional: question.show_if.is_some(),
                 choices,
@@ -335,7 +335,7 @@ fn choices(
             .map(|o| {
                 (
                     o.id.to_string(),
-                    localized(&o.label, locale, default_locale),
+                    o.label.pick(locale, default_locale).to_owned(),
                 )
             })
             .collect(),
@@ -348,38 +348,6 @@ fn yes_no(yes: &str, no: &str) -> Vec<(String, String)> {
         ("1".to_owned(), yes.to_owned()),
         ("0".to_owned(), no.to_owned()),
     ]
-}
-
-/// The text in `locale`, else in the default locale, else any.
-pub fn localized(text: &Localized, locale: &str, default_locale: &str) -> String {
-    text.get(locale)
-        .or_else(|| text.get(default_locale))
-        .or_else(|| text.values().next())
-        .cloned()
-        .unwrap_or_default()
-}
-
-fn kind_name(kind: QuestionType) -> &'static str {
-    match kind {
-        QuestionType::Nps => "nps",
-        QuestionType::Csat => "csat",
-        QuestionType::Ces => "ces",
-        QuestionType::YesNo => "yes_no",
-        QuestionType::Single => "single",
-        QuestionType::Multi => "multi",
-        QuestionType::Text => "text",
-    }
-}
-
-fn scale_name(scale: CsatScale) -> &'static str {
-    match scale {
-        CsatScale::Stars5 => "stars5",
-        CsatScale::Smileys3 => "smileys3",
-        CsatScale::Smileys5 => "smileys5",
-        CsatScale::Score10 => "score10",
-        CsatScale::YesNo => "yes_no",
-        CsatScale::GreenRed => "green_red",
-    }
 }
 
 #[cfg(test)]

@@ -14,7 +14,7 @@ use super::texts::{language, texts};
 use super::writer::Stored;
 use super::{AppState, IngestError};
 use crate::program::Program;
-use crate::program::model::{ChannelType, Survey};
+use crate::program::model::{ChannelType, LocalizedText, Survey};
 use crate::store::{Attributes, NewResponse, TokenInvitation};
 use crate::token::Token;
 
@@ -133,9 +133,10 @@ async fn lookup<'a>(state: &'a AppState, token: &str, ip: ClientIp) -> Lookup<'a
 
 /// True once the period's answers are no longer accepted (or the period is unreadable).
 fn is_closed(program: &Program, period: &str, now: Timestamp) -> bool {
-    let file = &program.file;
-    crate::schedule::resolve_period(file, Some(period), now)
-        .and_then(|period| crate::schedule::closes_at(file, &period))
+    let calendar = program.calendar();
+    calendar
+        .resolve_period(Some(period), now)
+        .and_then(|period| calendar.closes_at(&period))
         .map_or(true, |closes| now >= closes.timestamp())
 }
 
@@ -153,11 +154,11 @@ fn survey_page<'a>(
     SurveyPage {
         lang: language(locale),
         t,
-        title: form::localized(&survey.title, locale, default),
+        title: survey.title.pick(locale, default).to_owned(),
         intro: survey
             .intro
             .as_ref()
-            .map(|intro| form::localized(intro, locale, default)),
+            .map(|intro| intro.pick(locale, default).to_owned()),
         action,
         form_key,
         questions: form::view(survey, locale, default, t, raw, errors),
@@ -508,7 +509,7 @@ pub async fn submit_open(
         return too_many(&state, &locale);
     }
     let now = Timestamp::now();
-    let period = match crate::schedule::resolve_period(&program.file, None, now) {
+    let period = match program.calendar().resolve_period(None, now) {
         Ok(period) => period.to_string(),
         Err(_) => return unavailable(&state, ip, &locale),
     };

@@ -16,8 +16,8 @@ use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::time::Duration;
 
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
-use jiff::tz::TimeZone;
 use jiff::Timestamp;
+use jiff::tz::TimeZone;
 use lettre::message::Mailbox;
 use tokio::sync::{Mutex, Notify, OwnedSemaphorePermit, Semaphore, mpsc, watch};
 
@@ -25,11 +25,10 @@ use super::decide::{self, ChannelWindow, Facts, JudgeContext, ServerSignal, Wave
 use super::message::Stationery;
 use super::policy::{RetryPolicy, SendWindow};
 use super::transport::{MailSettings, Session};
-use crate::period::Period;
-use crate::program::Program;
-use crate::program::model::{Channel, Weekday as ProgramWeekday};
+use crate::period::{Period, PeriodError};
+use crate::program::model::Channel;
+use crate::program::{CalendarError, Program, ResolvedChannel};
 use crate::sampling::Fatigue;
-use crate::schedule;
 use crate::store::{ClaimRequest, Claimed, Outcome, Resolution, Store, StoreError};
 use crate::templates::Templates;
 use crate::token::LinkSecret;
@@ -40,9 +39,25 @@ pub enum DispatchError {
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
-    /// The program cannot be dispatched as written.
-    #[error("{0}")]
-    Program(String),
+    /// A wave in the store names a period that does not parse.
+    #[error("wave {wave} has period `{period}`: {source}")]
+    WavePeriod {
+        /// The wave's id.
+        wave: i64,
+        /// The period as stored.
+        period: String,
+        /// Why it does not parse.
+        source: PeriodError,
+    },
+    /// A wave's period cannot be placed in time.
+    #[error(transparent)]
+    Calendar(#[from] CalendarError),
+    /// A rate limit that is not a positive number of messages per second.
+    #[error("a rate limit must be a positive number of messages per second, not {0}")]
+    RateLimit(f64),
+    /// A rate limit too high for the pacer to represent.
+    #[error("rate limit too high")]
+    RateTooHigh(f64),
 }
 
 /// Knobs of a run; the defaults suit a production relay.
@@ -445,35 +460,27 @@ async fn commit(shared: &Shared, batch: Vec<Done>, tally: &mut Tally) -> Result<
 }
 
 async fn prepare(dispatch: Dispatch, options: DispatchOptions) -> Result<Shared, DispatchError> {
-    let file = &dispatch.program.file;
-    let zone = schedule::time_zone(file).map_err(|e| DispatchError::Program(e.to_string()))?;
-    let sender: Mailbox = file.program.sender.from.parse().map_err(|e| {
-        DispatchError::Program(format!(
-            "the sender `{}` is not a valid address: {e}",
-            *file.program.sender.from
-        ))
-    })?;
-    let reply_to = match &file.program.sender.reply_to {
-        Some(address) => Some(address.parse::<Mailbox>().map_err(|e| {
-            DispatchError::Program(format!("the reply_to `{}` is not valid: {e}", **address))
-        })?),
-        None => None,
-    };
+    let program = &dispatch.program;
+    let calendar = program.calendar();
+    let zone = calendar.zone().clone();
+    let sender = program.sender().clone();
+    let reply_to = program.reply_to().cloned();
     let mut channels = HashMap::new();
-    for channel in &file.channels {
-        channels.insert(channel.id.to_string(), channel_plan(channel)?);
+    for channel in &program.file.channels {
+        let resolved = program.channel(&channel.id).cloned().unwrap_or_default();
+        channels.insert(channel.id.to_string(), channel_plan(channel, &resolved)?);
     }
     let mut waves = HashMap::new();
-    for wave in dispatch.store.program_waves(dispatch.program.id()).await? {
-        let period: Period = wave.period.parse().map_err(|e| {
-            DispatchError::Program(format!(
-                "wave {} has period `{}`: {e}",
-                wave.id, wave.period
-            ))
-        })?;
-        let closes_at = schedule::closes_at(file, &period)
-            .map_err(|e| DispatchError::Program(e.to_string()))?
-            .timestamp();
+    for wave in dispatch.store.program_waves(program.id()).await? {
+        let period: Period = wave
+            .period
+            .parse()
+            .map_err(|source| DispatchError::WavePeriod {
+                wave: wave.id,
+                period: wave.period.clone(),
+                source,
+            })?;
+        let closes_at = calendar.closes_at(&period)?.timestamp();
         waves.insert(
             wave.id,
             WavePlan {
@@ -502,7 +509,10 @@ async fn prepare(dispatch: Dispatch, options: DispatchOptions) -> Result<Shared,
     })
 }
 
-fn channel_plan(channel: &Channel) -> Result<ChannelPlan, DispatchError> {
+fn channel_plan(
+    channel: &Channel,
+    resolved: &ResolvedChannel,
+) -> Result<ChannelPlan, DispatchError> {
     let template = channel
         .template
         .as_ref()
@@ -513,14 +523,11 @@ fn channel_plan(channel: &Channel) -> Result<ChannelPlan, DispatchError> {
         .as_ref()
         .map(|t| t.to_string())
         .unwrap_or_else(|| template.clone());
-    let window = match &channel.send_window {
-        Some(window) => Some(SendWindow {
-            days: window.days.iter().map(|d| weekday(**d)).collect(),
-            from: parse_time(&window.from)?,
-            to: parse_time(&window.to)?,
-        }),
-        None => None,
-    };
+    let window = resolved.send_window.as_ref().map(|hours| SendWindow {
+        days: hours.days.clone(),
+        from: hours.from,
+        to: hours.to,
+    });
     Ok(ChannelPlan {
         template,
         reminder_template,
@@ -530,43 +537,19 @@ fn channel_plan(channel: &Channel) -> Result<ChannelPlan, DispatchError> {
             .map(|d| i64::from(**d))
             .collect(),
         window,
-        limiter: channel
-            .rate_per_second
-            .as_ref()
-            .map(|r| limiter(**r))
-            .transpose()?,
+        limiter: resolved.rate_per_second.map(limiter).transpose()?,
     })
-}
-
-fn parse_time(text: &str) -> Result<jiff::civil::Time, DispatchError> {
-    text.parse()
-        .map_err(|e| DispatchError::Program(format!("send window time `{text}`: {e}")))
-}
-
-fn weekday(day: ProgramWeekday) -> jiff::civil::Weekday {
-    use jiff::civil::Weekday as W;
-    match day {
-        ProgramWeekday::Mon => W::Monday,
-        ProgramWeekday::Tue => W::Tuesday,
-        ProgramWeekday::Wed => W::Wednesday,
-        ProgramWeekday::Thu => W::Thursday,
-        ProgramWeekday::Fri => W::Friday,
-        ProgramWeekday::Sat => W::Saturday,
-        ProgramWeekday::Sun => W::Sunday,
-    }
 }
 
 /// A smooth pacer at 99 % of `per_second` (no bursts), so network jitter between us and the
 /// server cannot push any one-second window over the limit.
 fn limiter(per_second: f64) -> Result<DefaultDirectRateLimiter, DispatchError> {
     if !(per_second.is_finite() && per_second > 0.0) {
-        return Err(DispatchError::Program(format!(
-            "a rate limit must be a positive number of messages per second, not {per_second}"
-        )));
+        return Err(DispatchError::RateLimit(per_second));
     }
     let period = Duration::from_secs_f64(1.0 / (per_second * 0.99));
     let quota = Quota::with_period(period)
-        .ok_or_else(|| DispatchError::Program("rate limit too high".into()))?
+        .ok_or(DispatchError::RateTooHigh(per_second))?
         .allow_burst(NonZeroU32::MIN);
     Ok(RateLimiter::direct(quota))
 }

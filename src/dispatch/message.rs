@@ -6,8 +6,8 @@ use lettre::message::header::{HeaderName, HeaderValue};
 use lettre::message::{Mailbox, MultiPart};
 
 use super::policy::header_safe;
-use crate::collect::form::localized;
 use crate::program::Program;
+use crate::program::model::LocalizedText;
 use crate::store::Claimed;
 use crate::templates::Templates;
 use crate::token::LinkSecret;
@@ -69,7 +69,7 @@ impl Stationery<'_> {
             .iter()
             .find(|s| *s.id == survey_id)
             .ok_or_else(|| RenderError::SurveyGone(survey_id.to_owned()))?;
-        let program_title = localized(&file.program.title, locale, default_locale);
+        let program_title = file.program.title.pick(locale, default_locale).to_owned();
         let token = self.secret.invitation_token(item.invitation_id);
         let base = self.public_url.trim_end_matches('/');
         let survey_url = format!("{base}/s/{}", token.as_str());
@@ -91,7 +91,7 @@ impl Stationery<'_> {
                 locale => locale,
                 attributes => minijinja::Value::from(minijinja::value::Serde(data)),
             },
-            survey_title => localized(&survey.title, locale, default_locale),
+            survey_title => survey.title.pick(locale, default_locale).to_owned(),
             // Built by us from the configured base and a URL-safe token: safe in HTML as is.
             survey_url => minijinja::Value::from_safe_string(survey_url),
             unsubscribe_url => minijinja::Value::from_safe_string(unsubscribe_url.clone()),

@@ -25,6 +25,18 @@ pub enum CsatScale {
 }
 
 impl CsatScale {
+    /// The name written in program files (`stars5`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CsatScale::Stars5 => "stars5",
+            CsatScale::Smileys3 => "smileys3",
+            CsatScale::Smileys5 => "smileys5",
+            CsatScale::Score10 => "score10",
+            CsatScale::YesNo => "yes_no",
+            CsatScale::GreenRed => "green_red",
+        }
+    }
+
     /// Every scale, so forms, docs and tests can enumerate them.
     pub const ALL: [CsatScale; 6] = [
         CsatScale::Stars5,

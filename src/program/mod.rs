@@ -4,19 +4,25 @@
 //! problems: a wrong file never half-loads.
 
 pub mod answers;
+mod calendar;
 mod diagnostic;
 mod load;
 pub mod model;
+mod resolved;
 mod spanned;
 mod validate;
 
 use std::path::{Path, PathBuf};
 
+use lettre::message::Mailbox;
 use sha2::{Digest, Sha256};
 
+pub use calendar::{Calendar, CalendarError, NamedWindow};
 pub use diagnostic::{Diagnostic, did_you_mean};
 use load::MAX_FILE_BYTES;
 pub use model::ProgramFile;
+use resolved::Resolved;
+pub use resolved::{ResolvedChannel, SendHours};
 pub use spanned::{At, Position};
 pub use validate::CheckContext;
 
@@ -29,12 +35,34 @@ pub struct Program {
     pub sha256: String,
     /// The typed content.
     pub file: ProgramFile,
+    /// What validation parsed out of the content's strings.
+    resolved: Resolved,
 }
 
 impl Program {
     /// The program's identifier.
     pub fn id(&self) -> &str {
         &self.file.program.id
+    }
+
+    /// Time zone, waves, cadence and windows, typed.
+    pub fn calendar(&self) -> &Calendar {
+        &self.resolved.calendar
+    }
+
+    /// The sender of invitations, as the mailer writes it.
+    pub fn sender(&self) -> &Mailbox {
+        &self.resolved.sender
+    }
+
+    /// Where replies go, when not to the sender.
+    pub fn reply_to(&self) -> Option<&Mailbox> {
+        self.resolved.reply_to.as_ref()
+    }
+
+    /// The typed settings of channel `id`, when the program declares it.
+    pub fn channel(&self, id: &str) -> Option<&ResolvedChannel> {
+        self.resolved.channels.get(id)
     }
 }
 
@@ -43,14 +71,12 @@ pub fn load(path: &Path, context: &CheckContext) -> Result<Program, Vec<Diagnost
     let bytes = read_capped(path).map_err(|diagnostic| vec![diagnostic])?;
     let source = load::decode(path, &bytes).map_err(|diagnostic| vec![diagnostic])?;
     let file = load::parse(path, &source).map_err(|diagnostic| vec![diagnostic])?;
-    let problems = validate::validate(path, &source, &file, context);
-    if !problems.is_empty() {
-        return Err(problems);
-    }
+    let resolved = validate::validate(path, &source, &file, context)?;
     Ok(Program {
         path: path.to_path_buf(),
         sha256: hex(&Sha256::digest(&bytes)),
         file,
+        resolved,
     })
 }
 

@@ -7,14 +7,33 @@
 use std::collections::BTreeMap;
 
 use schemars::JsonSchema;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::spanned::At;
 pub use crate::metrics::{CsatScale, Kpi};
 pub use crate::period::Cadence;
 
 /// Text in each of the program's locales, e.g. `{ fr: "Livraison", en: "Delivery" }`.
+///
+/// A plain map, so its YAML shape, its spans and its JSON Schema stay those of a map;
+/// [`LocalizedText::pick`] chooses the text to show.
 pub type Localized = BTreeMap<String, String>;
+
+/// The one fallback rule for showing localised text.
+pub trait LocalizedText {
+    /// The text in `wanted`, else in the program's `default` locale, else in any locale
+    /// (empty when there is none).
+    fn pick(&self, wanted: &str, default: &str) -> &str;
+}
+
+impl LocalizedText for Localized {
+    fn pick(&self, wanted: &str, default: &str) -> &str {
+        self.get(wanted)
+            .or_else(|| self.get(default))
+            .or_else(|| self.values().next())
+            .map_or("", String::as_str)
+    }
+}
 
 /// A whole listening program ("programme d'écoute"), one per YAML file.
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -100,7 +119,9 @@ fn default_intensity() -> At<u8> {
 }
 
 /// The stages of the experience cycle, in the order a customer lives them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize, JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum JourneyStage {
     /// Découverte: the customer learns the company exists.
@@ -117,6 +138,21 @@ pub enum JourneyStage {
     Sav,
     /// Fidélisation: renewal, loyalty, recommendation.
     Fidelisation,
+}
+
+impl JourneyStage {
+    /// The name written in program files and shown on maps (`sav`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JourneyStage::Decouverte => "decouverte",
+            JourneyStage::Consideration => "consideration",
+            JourneyStage::Achat => "achat",
+            JourneyStage::Livraison => "livraison",
+            JourneyStage::Utilisation => "utilisation",
+            JourneyStage::Sav => "sav",
+            JourneyStage::Fidelisation => "fidelisation",
+        }
+    }
 }
 
 /// A questionnaire sent about one touchpoint.
@@ -173,7 +209,7 @@ pub struct Question {
 }
 
 /// The types of question ecoute knows how to ask and measure.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum QuestionType {
     /// Net Promoter Score: likelihood to recommend, 0 to 10.
@@ -193,6 +229,19 @@ pub enum QuestionType {
 }
 
 impl QuestionType {
+    /// The name written in program files (`yes_no`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            QuestionType::Nps => "nps",
+            QuestionType::Csat => "csat",
+            QuestionType::Ces => "ces",
+            QuestionType::YesNo => "yes_no",
+            QuestionType::Single => "single",
+            QuestionType::Multi => "multi",
+            QuestionType::Text => "text",
+        }
+    }
+
     /// The KPI this question type measures, when it measures one by itself.
     pub fn kpi(self) -> Option<Kpi> {
         match self {
@@ -205,11 +254,20 @@ impl QuestionType {
 }
 
 /// KPIs a yes/no question can feed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum QuestionKpi {
     /// First-contact resolution: "was your request resolved at the first contact?"
     Fcr,
+}
+
+impl QuestionKpi {
+    /// The name written in program files (`fcr`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            QuestionKpi::Fcr => "fcr",
+        }
+    }
 }
 
 /// A choice of a `single` or `multi` question.
@@ -292,7 +350,7 @@ pub struct Channel {
 }
 
 /// The kinds of channel.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ChannelType {
     /// Invitations sent by ecoute, with a personal link.
@@ -305,6 +363,19 @@ pub enum ChannelType {
     Interview,
     /// Paper questionnaires; answers imported.
     Mail,
+}
+
+impl ChannelType {
+    /// The name written in program files and plans (`email`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChannelType::Email => "email",
+            ChannelType::Link => "link",
+            ChannelType::Phone => "phone",
+            ChannelType::Interview => "interview",
+            ChannelType::Mail => "mail",
+        }
+    }
 }
 
 /// Days and hours in which email may be sent.
@@ -321,7 +392,7 @@ pub struct SendWindow {
 }
 
 /// Days of the week.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 #[allow(missing_docs)]
 pub enum Weekday {
@@ -332,6 +403,36 @@ pub enum Weekday {
     Fri,
     Sat,
     Sun,
+}
+
+impl Weekday {
+    /// The name written in program files (`mon`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Weekday::Mon => "mon",
+            Weekday::Tue => "tue",
+            Weekday::Wed => "wed",
+            Weekday::Thu => "thu",
+            Weekday::Fri => "fri",
+            Weekday::Sat => "sat",
+            Weekday::Sun => "sun",
+        }
+    }
+}
+
+impl From<Weekday> for jiff::civil::Weekday {
+    fn from(day: Weekday) -> Self {
+        use jiff::civil::Weekday as Civil;
+        match day {
+            Weekday::Mon => Civil::Monday,
+            Weekday::Tue => Civil::Tuesday,
+            Weekday::Wed => Civil::Wednesday,
+            Weekday::Thu => Civil::Thursday,
+            Weekday::Fri => Civil::Friday,
+            Weekday::Sat => Civil::Saturday,
+            Weekday::Sun => Civil::Sunday,
+        }
+    }
 }
 
 /// The rhythm of the program.
@@ -409,4 +510,75 @@ pub struct Target {
     pub touchpoint: Option<At<String>>,
     /// The goal: the KPI should be at least this value (NPS points, percent, or CES mean).
     pub at_least: At<f64>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn localized_text_falls_back_to_the_default_locale_then_any() {
+        let text: Localized = [("de", "Lieferung"), ("fr", "Livraison")]
+            .into_iter()
+            .map(|(locale, text)| (locale.to_owned(), text.to_owned()))
+            .collect();
+        assert_eq!(text.pick("fr", "de"), "Livraison");
+        assert_eq!(text.pick("en", "fr"), "Livraison");
+        assert_eq!(text.pick("en", "it"), "Lieferung");
+        assert_eq!(Localized::new().pick("en", "fr"), "");
+    }
+
+    /// The serde name of a value, as program files and JSON write it.
+    fn serde_name(value: impl Serialize) -> String {
+        match serde_json::to_value(value) {
+            Ok(serde_json::Value::String(name)) => name,
+            other => panic!("not a unit variant: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn every_as_str_is_the_serde_name() {
+        use JourneyStage as J;
+        for stage in [
+            J::Decouverte,
+            J::Consideration,
+            J::Achat,
+            J::Livraison,
+            J::Utilisation,
+            J::Sav,
+            J::Fidelisation,
+        ] {
+            assert_eq!(stage.as_str(), serde_name(stage));
+        }
+        use QuestionType as Q;
+        for kind in [
+            Q::Nps,
+            Q::Csat,
+            Q::Ces,
+            Q::YesNo,
+            Q::Single,
+            Q::Multi,
+            Q::Text,
+        ] {
+            assert_eq!(kind.as_str(), serde_name(kind));
+        }
+        assert_eq!(QuestionKpi::Fcr.as_str(), serde_name(QuestionKpi::Fcr));
+        use ChannelType as C;
+        for kind in [C::Email, C::Link, C::Phone, C::Interview, C::Mail] {
+            assert_eq!(kind.as_str(), serde_name(kind));
+        }
+        use Weekday as W;
+        for day in [W::Mon, W::Tue, W::Wed, W::Thu, W::Fri, W::Sat, W::Sun] {
+            assert_eq!(day.as_str(), serde_name(day));
+        }
+        for cadence in [Cadence::Weekly, Cadence::Monthly, Cadence::Quarterly] {
+            assert_eq!(cadence.as_str(), serde_name(cadence));
+        }
+        for scale in CsatScale::ALL {
+            assert_eq!(scale.as_str(), serde_name(scale));
+        }
+        for kpi in Kpi::ALL {
+            assert_eq!(kpi.as_str(), serde_name(kpi));
+        }
+    }
 }

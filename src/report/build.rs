@@ -15,7 +15,7 @@ use crate::metrics::{
     compare_proportions, fcr, response_rate,
 };
 use crate::program::Program;
-use crate::program::model::{Localized, QuestionKpi, QuestionType};
+use crate::program::model::{LocalizedText, QuestionKpi, QuestionType};
 use crate::store::{Delivery, RollupCount, VerbatimResponse};
 
 /// A period as a report uses it: its name, bounds and the stored period keys it covers.
@@ -284,14 +284,6 @@ pub fn digest<'a>(
         hasher.update(b"\n");
     }
     crate::program::hex(&hasher.finalize())
-}
-
-/// Picks the text of a localised label in `lang`, else the first one.
-pub(super) fn localized(text: &Localized, lang: &str) -> String {
-    text.get(lang)
-        .or_else(|| text.values().next())
-        .cloned()
-        .unwrap_or_default()
 }
 
 /// The report's language: French when the program's default locale is French, else English.
@@ -585,8 +577,11 @@ pub fn build(inputs: &Inputs<'_>) -> Report {
                 .unwrap_or_default();
             TouchpointView {
                 id,
-                name: localized(&t.name, lang),
-                stage: format!("{:?}", t.stage).to_lowercase(),
+                name: t
+                    .name
+                    .pick(lang, &program.file.program.default_locale)
+                    .to_owned(),
+                stage: t.stage.as_str().to_owned(),
                 moment_of_truth: t.moment_of_truth,
                 intensity: *t.intensity,
                 kpi,
@@ -674,7 +669,12 @@ pub fn build(inputs: &Inputs<'_>) -> Report {
     Report {
         stamp,
         rows,
-        title: localized(&program.file.program.title, lang),
+        title: program
+            .file
+            .program
+            .title
+            .pick(lang, &program.file.program.default_locale)
+            .to_owned(),
         lang: lang.to_owned(),
         touchpoints,
         nps,

@@ -2,21 +2,23 @@
 //! or Mermaid (for a wiki or a pull request).
 
 use super::TouchpointView;
-use super::build::{language, localized};
+use super::build::language;
 use super::render::{RenderError, Renderer, journey, labels_for};
 use crate::program::Program;
+use crate::program::model::LocalizedText;
 
 /// The touchpoints in journey order (stable on file order within a stage), without KPIs.
 fn touchpoints(program: &Program) -> Vec<TouchpointView> {
     let lang = language(program);
+    let default = program.file.program.default_locale.as_str();
     let mut ordered: Vec<_> = program.file.touchpoints.iter().collect();
     ordered.sort_by_key(|t| t.stage);
     ordered
         .into_iter()
         .map(|t| TouchpointView {
             id: t.id.to_string(),
-            name: localized(&t.name, lang),
-            stage: format!("{:?}", t.stage).to_lowercase(),
+            name: t.name.pick(lang, default).to_owned(),
+            stage: t.stage.as_str().to_owned(),
             moment_of_truth: t.moment_of_truth,
             intensity: *t.intensity,
             kpi: None,
@@ -30,7 +32,12 @@ fn touchpoints(program: &Program) -> Vec<TouchpointView> {
 pub fn svg(program: &Program, renderer: &Renderer) -> Result<String, RenderError> {
     let lang = language(program);
     let t = labels_for(renderer, lang)?;
-    let title = localized(&program.file.program.title, lang);
+    let title = program
+        .file
+        .program
+        .title
+        .pick(lang, &program.file.program.default_locale)
+        .to_owned();
     let layout = journey(&touchpoints(program), &t, &title);
     renderer.map_svg(&layout, lang)
 }

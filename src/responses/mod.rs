@@ -28,10 +28,9 @@ use serde_json::Value;
 use crate::contacts::normalise_email;
 use crate::contacts::parse::typed_value;
 use crate::expr::Expr;
-use crate::period::Period;
-use crate::program::Program;
 use crate::program::answers::{self, AnswerError, RawValue, TypedAnswer};
 use crate::program::model::{Question, QuestionType, Survey};
+use crate::program::{Calendar, Program};
 use crate::store::{Answer, Attributes, NewResponse};
 
 pub use export::{attribute_names, header, record};
@@ -72,9 +71,6 @@ pub enum ResponsesError {
     /// Two columns with the same name.
     #[error("the column `{0}` appears twice in the header")]
     DuplicateColumn(String),
-    /// The program's time zone or cadence is unusable (`ecoute check` says why).
-    #[error("{0}; run `ecoute check`")]
-    Program(String),
 }
 
 /// What is wrong with one answer or field of a row.
@@ -207,114 +203,20 @@ enum Column {
     Ignored,
 }
 
-/// Where a response's date puts it: the program's time zone and its periods.
-pub struct PeriodRule {
-    zone: TimeZone,
-    cadence: Option<crate::period::Cadence>,
-    windows: Vec<Period>,
-}
-
-impl PeriodRule {
-    /// The rule of `program`: its cadence, or its explicit windows.
-    pub fn of(program: &Program) -> Result<Self, ResponsesError> {
-        let file = &program.file;
-        let zone =
-            crate::schedule::time_zone(file).map_err(|e| ResponsesError::Program(e.to_string()))?;
-        let windows = file
-            .periods
-            .windows
-            .iter()
-            .filter_map(|w| {
-                let start: Date = w.start.parse().ok()?;
-                let end: Date = w.end.parse().ok()?;
-                Period::window(start, end.tomorrow().ok()?).ok()
-            })
-            .collect();
-        Ok(PeriodRule {
-            zone,
-            cadence: file.periods.cadence.as_deref().copied(),
-            windows,
-        })
+/// Parses a `submitted_at` cell; a bare date means that day in `zone`.
+fn parse_time(cell: &str, zone: &TimeZone) -> Result<Timestamp, Problem> {
+    let cell = cell.trim();
+    if cell.is_empty() {
+        return Err(Problem::MissingDate);
     }
-
-    /// The program's time zone.
-    pub fn zone(&self) -> &TimeZone {
-        &self.zone
+    if let Ok(ts) = cell.parse::<Timestamp>() {
+        return Ok(ts);
     }
-
-    /// The period holding `at`: by cadence, else the window that contains it.
-    pub fn period_of(&self, at: Timestamp) -> Option<Period> {
-        match self.cadence {
-            Some(cadence) => Period::containing(cadence, at, &self.zone).ok(),
-            None => self
-                .windows
-                .iter()
-                .find(|w| w.contains(at, &self.zone))
-                .copied(),
-        }
-    }
-
-    /// The stored period keys whose union is `period`, oldest first: `period` itself when it
-    /// is one of the program's periods, its months when a quarter is asked of a monthly
-    /// program, and so on. `None` when `period` does not line up with the program's periods.
-    pub fn parts_of(&self, period: &Period) -> Option<Vec<Period>> {
-        match self.cadence {
-            None => self
-                .windows
-                .iter()
-                .any(|w| w == period)
-                .then(|| vec![*period]),
-            Some(cadence) => {
-                let mut parts = Vec::new();
-                let mut part = Period::of_date(cadence, period.first_day()).ok()?;
-                if part.first_day() != period.first_day() {
-                    return None;
-                }
-                while part.end_day() <= period.end_day() {
-                    parts.push(part);
-                    if part.end_day() == period.end_day() {
-                        return Some(parts);
-                    }
-                    part = Period::of_date(cadence, part.end_day()).ok()?;
-                }
-                None
-            }
-        }
-    }
-
-    /// The `n` program periods ending with `period` (fewer for windows), oldest first.
-    pub fn history(&self, period: &Period, n: usize) -> Vec<Period> {
-        match self.cadence {
-            Some(_) => period.last_n(n).collect(),
-            None => {
-                let mut before: Vec<Period> = self
-                    .windows
-                    .iter()
-                    .filter(|w| w.first_day() <= period.first_day())
-                    .copied()
-                    .collect();
-                before.sort();
-                let skip = before.len().saturating_sub(n);
-                before.into_iter().skip(skip).collect()
-            }
-        }
-    }
-
-    /// Parses a `submitted_at` cell.
-    pub fn parse_time(&self, cell: &str) -> Result<Timestamp, Problem> {
-        let cell = cell.trim();
-        if cell.is_empty() {
-            return Err(Problem::MissingDate);
-        }
-        if let Ok(ts) = cell.parse::<Timestamp>() {
-            return Ok(ts);
-        }
-        cell.parse::<Date>()
-            .ok()
-            .and_then(|d| d.to_zoned(self.zone.clone()).ok())
-            .map(|z| z.timestamp())
-            .ok_or_else(|| Problem::BadDate(cell.to_owned()))
-    }
+    cell.parse::<Date>()
+        .ok()
+        .and_then(|d| d.to_zoned(zone.clone()).ok())
+        .map(|z| z.timestamp())
+        .ok_or_else(|| Problem::BadDate(cell.to_owned()))
 }
 
 /// Finds a survey of the program by id.
@@ -344,7 +246,6 @@ pub fn parse<R: Read>(
     program: &Program,
     survey: &Survey,
 ) -> Result<Parsed, ResponsesError> {
-    let rule = PeriodRule::of(program)?;
     let mut reader = csv::ReaderBuilder::new()
         .delimiter(delimiter)
         .flexible(true)
@@ -352,7 +253,7 @@ pub fn parse<R: Read>(
         .from_reader(input);
     let headers = reader.headers().map_err(ResponsesError::Header)?.clone();
     let columns = columns(&headers, delimiter, survey)?;
-    let mut checker = RowChecker::new(program, survey, &rule, columns);
+    let mut checker = RowChecker::new(program, survey, columns);
     checker.decimal_comma = delimiter != b',';
     let mut parsed = Parsed::default();
     let mut seen: HashMap<String, u64> = HashMap::new();
@@ -435,7 +336,7 @@ fn columns(
 struct RowChecker<'a> {
     program_id: String,
     survey: &'a Survey,
-    rule: &'a PeriodRule,
+    calendar: &'a Calendar,
     columns: Vec<Column>,
     conditions: Vec<Option<Expr>>,
     channels: Vec<String>,
@@ -443,12 +344,7 @@ struct RowChecker<'a> {
 }
 
 impl<'a> RowChecker<'a> {
-    fn new(
-        program: &Program,
-        survey: &'a Survey,
-        rule: &'a PeriodRule,
-        columns: Vec<Column>,
-    ) -> Self {
+    fn new(program: &'a Program, survey: &'a Survey, columns: Vec<Column>) -> Self {
         let conditions = survey
             .questions
             .iter()
@@ -460,7 +356,7 @@ impl<'a> RowChecker<'a> {
         RowChecker {
             program_id: program.id().to_owned(),
             survey,
-            rule,
+            calendar: program.calendar(),
             columns,
             conditions,
             channels,
@@ -496,7 +392,7 @@ impl<'a> RowChecker<'a> {
         for (column, cell) in self.columns.iter().zip(record.iter()) {
             let cell = cell.trim();
             match column {
-                Column::SubmittedAt => match self.rule.parse_time(cell) {
+                Column::SubmittedAt => match parse_time(cell, self.calendar.zone()) {
                     Ok(ts) => submitted_at = Some(ts),
                     Err(p) => problems.push(p),
                 },
@@ -530,7 +426,7 @@ impl<'a> RowChecker<'a> {
         }
         let answers = self.answers(&cells, &mut problems);
         let period = submitted_at.and_then(|ts| {
-            let p = self.rule.period_of(ts);
+            let p = self.calendar.period_of(ts);
             if p.is_none() {
                 problems.push(Problem::NoPeriod(ts.to_string()));
             }

@@ -216,26 +216,3 @@ fn header_problems_fail_the_whole_file() {
         "{err}"
     );
 }
-
-#[test]
-fn periods_split_into_the_program_cadence() {
-    let program = example();
-    let rule = PeriodRule::of(&program).expect("rule");
-    let quarter: Period = "2026-Q3".parse().expect("quarter");
-    let parts: Vec<String> = rule
-        .parts_of(&quarter)
-        .expect("a quarter is three months")
-        .iter()
-        .map(ToString::to_string)
-        .collect();
-    assert_eq!(parts, vec!["2026-07", "2026-08", "2026-09"]);
-    let week: Period = "2026-W45".parse().expect("week");
-    assert_eq!(rule.parts_of(&week), None, "a week is not whole months");
-    let month: Period = "2026-11".parse().expect("month");
-    let history: Vec<String> = rule
-        .history(&month, 3)
-        .iter()
-        .map(ToString::to_string)
-        .collect();
-    assert_eq!(history, vec!["2026-09", "2026-10", "2026-11"]);
-}

@@ -34,7 +34,9 @@ pub fn program() -> Program {
 
 /// The period the example program is in now (open for answers).
 pub fn current_period(program: &Program) -> String {
-    ecoute::schedule::resolve_period(&program.file, None, Timestamp::now())
+    program
+        .calendar()
+        .resolve_period(None, Timestamp::now())
         .expect("current period")
         .to_string()
 }

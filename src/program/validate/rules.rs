@@ -1,0 +1,149 @@
+//! Rules, targets and themes: fatigue, triggers on offered channels, measurable targets in
+//! range, themes with keywords.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::Checker;
+use crate::program::model::{ChannelType, Kpi, ProgramFile, QuestionKpi, Survey};
+
+impl Checker<'_> {
+    pub(super) fn rules(&mut self, program: &ProgramFile) {
+        if let Some(fatigue) = &program.rules.fatigue
+            && *fatigue.min_days_between_contacts > 3660
+        {
+            self.report(
+                fatigue.min_days_between_contacts.position(),
+                "fatigue window longer than ten years",
+                Some("`min_days_between_contacts` is in days, e.g. 90".into()),
+            );
+        }
+        let surveys: BTreeMap<&str, &Survey> =
+            program.surveys.iter().map(|s| (s.id.as_str(), s)).collect();
+        let survey_ids: BTreeSet<&str> = surveys.keys().copied().collect();
+        let channels: BTreeSet<&str> = program.channels.iter().map(|c| c.id.as_str()).collect();
+        for trigger in &program.rules.triggers {
+            self.identifier("event name", &trigger.event);
+            let survey_known = self.reference("survey", &trigger.survey, &survey_ids);
+            let channel_known = self.reference("channel", &trigger.channel, &channels);
+            if survey_known
+                && channel_known
+                && let Some(survey) = surveys.get(trigger.survey.as_str())
+                && !survey
+                    .channels
+                    .iter()
+                    .any(|c| c.as_str() == trigger.channel.as_str())
+            {
+                self.report(
+                    trigger.channel.position(),
+                    format!(
+                        "survey `{}` is not offered on channel `{}`",
+                        *trigger.survey, *trigger.channel
+                    ),
+                    Some(format!(
+                        "add `{}` to the survey's `channels`",
+                        *trigger.channel
+                    )),
+                );
+            }
+        }
+    }
+
+    pub(super) fn targets(&mut self, program: &ProgramFile) {
+        let touchpoints: BTreeSet<&str> =
+            program.touchpoints.iter().map(|t| t.id.as_str()).collect();
+        let channel_kinds: BTreeMap<&str, ChannelType> = program
+            .channels
+            .iter()
+            .map(|c| (c.id.as_str(), *c.kind))
+            .collect();
+        let surveys_placed = program
+            .surveys
+            .iter()
+            .all(|survey| touchpoints.contains(survey.touchpoint.as_str()));
+        for target in &program.targets {
+            let scope = match &target.touchpoint {
+                Some(touchpoint) => {
+                    if !self.reference("touchpoint", touchpoint, &touchpoints) {
+                        continue;
+                    }
+                    Some(touchpoint.as_str())
+                }
+                None => None,
+            };
+            let measured = program
+                .surveys
+                .iter()
+                .filter(|survey| scope.is_none_or(|t| survey.touchpoint.as_str() == t))
+                .any(|survey| match *target.kpi {
+                    Kpi::ResponseRate => survey
+                        .channels
+                        .iter()
+                        .any(|c| channel_kinds.get(c.as_str()) == Some(&ChannelType::Email)),
+                    Kpi::Fcr => survey
+                        .questions
+                        .iter()
+                        .any(|q| q.kpi.as_deref() == Some(&QuestionKpi::Fcr)),
+                    kpi => survey.questions.iter().any(|q| q.kind.kpi() == Some(kpi)),
+                });
+            let kpi_name = kpi_name(*target.kpi);
+            if !measured && surveys_placed {
+                let place = scope
+                    .map(|t| format!("touchpoint `{t}`"))
+                    .unwrap_or_else(|| "this program".to_owned());
+                self.report(
+                    target.kpi.position(),
+                    format!("target on {kpi_name}, but no survey of {place} measures it"),
+                    Some(match *target.kpi {
+                        Kpi::Fcr => {
+                            "add a yes_no question with `kpi: fcr` to a survey of this touchpoint"
+                                .into()
+                        }
+                        Kpi::ResponseRate => {
+                            "response rate needs a survey sent by an email channel".into()
+                        }
+                        _ => format!(
+                            "add a `{}` question to a survey of this touchpoint",
+                            kpi_name.to_lowercase()
+                        ),
+                    }),
+                );
+            }
+            let (low, high) = match *target.kpi {
+                Kpi::Nps => (-100.0, 100.0),
+                Kpi::Ces => (1.0, 7.0),
+                _ => (0.0, 100.0),
+            };
+            if !(low..=high).contains(&*target.at_least) {
+                self.report(
+                    target.at_least.position(),
+                    format!("{kpi_name} target {} is outside {low}…{high}", *target.at_least),
+                    Some("NPS is in points (−100…100), CSAT, FCR and response rate in percent, CES on 1…7".into()),
+                );
+            }
+        }
+    }
+
+    pub(super) fn themes(&mut self, program: &ProgramFile) {
+        for (theme, keywords) in &program.themes {
+            if keywords.iter().all(|k| k.trim().is_empty()) {
+                self.report(
+                    keywords.position(),
+                    format!("theme `{theme}` has no keyword"),
+                    Some(
+                        "list words that signal the theme, e.g. `[délai, retard, attente]`".into(),
+                    ),
+                );
+            }
+        }
+    }
+}
+
+fn kpi_name(kpi: Kpi) -> &'static str {
+    match kpi {
+        Kpi::Nps => "NPS",
+        Kpi::Csat => "CSAT",
+        Kpi::Ces => "CES",
+        Kpi::Fcr => "FCR",
+        Kpi::ResponseRate => "response rate",
+    }
+}
