@@ -1,18 +1,15 @@
-//! `ecoute report` (a period against another, per touchpoint, segment or channel) and
-//! `ecoute map` (the touchpoint map alone).
+//! `ecoute report`: a period against another, per touchpoint, segment or channel.
 
-use std::fs::File;
-use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::process::ExitCode;
+use std::path::Path;
 
 use anyhow::{Context, bail};
 use clap::{Args, ValueEnum};
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
 
-use super::plan::find_program;
-use super::store_commands::open;
+use super::Exit;
+use super::options::{OutputArgs, StoreArgs, TemplatesArgs};
+use super::shared::{create_output, find_program, open, write_output};
 use crate::config::Settings;
 use crate::metrics::DEFAULT_ALPHA;
 use crate::period::Period;
@@ -38,12 +35,15 @@ pub struct ReportArgs {
     /// Output format; default from the -o extension, else Markdown
     #[arg(long, value_enum)]
     format: Option<ReportFormat>,
-    /// Output file (default: standard output)
-    #[arg(short, long)]
-    output: Option<PathBuf>,
+    #[command(flatten)]
+    output: OutputArgs,
     /// Significance level of the tests (two-sided)
     #[arg(long, default_value_t = DEFAULT_ALPHA)]
     alpha: f64,
+    #[command(flatten)]
+    pub store: StoreArgs,
+    #[command(flatten)]
+    pub templates: TemplatesArgs,
 }
 
 /// Output formats of `ecoute report`.
@@ -57,61 +57,6 @@ pub enum ReportFormat {
     Csv,
     /// `{"stamp": …, "rows": […]}`.
     Json,
-}
-
-/// Arguments of `ecoute map`.
-#[derive(Debug, Args)]
-pub struct MapArgs {
-    /// Program id (in programs/) or program file
-    program: String,
-    /// Output format
-    #[arg(long, value_enum, default_value_t = MapFormat::Svg)]
-    format: MapFormat,
-    /// Output file (default: standard output)
-    #[arg(short, long)]
-    output: Option<PathBuf>,
-}
-
-/// Output formats of `ecoute map`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum MapFormat {
-    /// A standalone SVG picture.
-    Svg,
-    /// A Mermaid flowchart.
-    Mermaid,
-}
-
-/// Opens the output now, so an unwritable path fails before any work.
-fn create_output(path: Option<&Path>) -> anyhow::Result<Option<File>> {
-    path.map(|p| {
-        File::create(p).with_context(|| {
-            format!(
-                "cannot write the report to {}: check that the folder exists and is writable",
-                p.display()
-            )
-        })
-    })
-    .transpose()
-}
-
-fn write_output(file: Option<File>, path: Option<&Path>, text: &str) -> anyhow::Result<()> {
-    match file {
-        Some(mut f) => f.write_all(text.as_bytes()).with_context(|| {
-            format!(
-                "cannot write {}",
-                path.map(Path::display)
-                    .map(|d| d.to_string())
-                    .unwrap_or_default()
-            )
-        }),
-        None => {
-            let mut out = std::io::stdout().lock();
-            match out.write_all(text.as_bytes()) {
-                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-                other => other.context("cannot write to standard output"),
-            }
-        }
-    }
 }
 
 fn rfc3339(ts: Timestamp, tz: &TimeZone) -> String {
@@ -147,7 +92,7 @@ fn report_period(
 }
 
 /// Runs `ecoute report`.
-pub async fn run(args: &ReportArgs, settings: &Settings) -> anyhow::Result<ExitCode> {
+pub async fn run(args: &ReportArgs, settings: &Settings) -> anyhow::Result<Exit> {
     if !(args.alpha > 0.0 && args.alpha < 1.0) {
         bail!(
             "--alpha {} is not a significance level: give a number between 0 and 1, such as 0.05",
@@ -157,6 +102,7 @@ pub async fn run(args: &ReportArgs, settings: &Settings) -> anyhow::Result<ExitC
     let group_by: GroupBy = args.by.parse()?;
     let format = args.format.unwrap_or_else(|| {
         match args
+            .output
             .output
             .as_deref()
             .and_then(Path::extension)
@@ -174,7 +120,7 @@ pub async fn run(args: &ReportArgs, settings: &Settings) -> anyhow::Result<ExitC
         .map_err(|e| anyhow::anyhow!("--period: {e}"))?;
     let rule = PeriodRule::of(&program)?;
     let current = report_period(&rule, period, &program)?;
-    let output = create_output(args.output.as_deref())?;
+    let output = create_output(args.output.output.as_deref())?;
     let store = open(settings).await?;
 
     let explicit_vs = args.vs != "previous";
@@ -290,8 +236,8 @@ pub async fn run(args: &ReportArgs, settings: &Settings) -> anyhow::Result<ExitC
         ReportFormat::Html => Renderer::new(settings.templates.as_deref()).html(&built)?,
         ReportFormat::Md => Renderer::new(settings.templates.as_deref()).markdown(&built)?,
     };
-    write_output(output, args.output.as_deref(), &text)?;
-    if let Some(path) = &args.output {
+    write_output(output, args.output.output.as_deref(), &text)?;
+    if let Some(path) = &args.output.output {
         eprintln!(
             "report {} of {} ({} responses) written to {}",
             built.stamp.period,
@@ -300,18 +246,5 @@ pub async fn run(args: &ReportArgs, settings: &Settings) -> anyhow::Result<ExitC
             path.display()
         );
     }
-    Ok(ExitCode::SUCCESS)
-}
-
-/// Runs `ecoute map`.
-pub fn map(args: &MapArgs, settings: &Settings) -> anyhow::Result<ExitCode> {
-    let program = find_program(&args.program, settings)?;
-    let output = create_output(args.output.as_deref())?;
-    let renderer = Renderer::new(settings.templates.as_deref());
-    let text = match args.format {
-        MapFormat::Svg => report::map::svg(&program, &renderer)?,
-        MapFormat::Mermaid => report::map::mermaid(&program, &renderer)?,
-    };
-    write_output(output, args.output.as_deref(), &text)?;
-    Ok(ExitCode::SUCCESS)
+    Ok(Exit::Success)
 }

@@ -151,8 +151,9 @@ impl Scratch {
             .env_remove("ECOUTE_CONFIG")
             .env_remove("ECOUTE_SMTP_USERNAME")
             .env_remove("ECOUTE_SMTP_PASSWORD")
-            .args(["--database-url", &self.db.url, "--mail", mail])
-            .args(["--public-url", "https://avis.example.org"])
+            .env("ECOUTE_DATABASE_URL", &self.db.url)
+            .env("ECOUTE_MAIL", mail)
+            .env("ECOUTE_PUBLIC_URL", "https://avis.example.org")
             .args(args);
         command
     }

@@ -57,17 +57,18 @@ periods:
   close_after_days: 10
 "#;
 
-fn scratch(url: &str) -> Test {
+/// `ecoute ARGS… --database-url URL` in a folder with the test program and contacts.
+fn scratch(url: &str, args: &[&str]) -> Test {
     Test::new()
         .file("programs/essai.yaml", PROGRAM)
         .file("programs/contacts.csv", CONTACTS)
         .file("contacts.csv", CONTACTS)
+        .args(args.iter().copied())
         .args(["--database-url", url])
 }
 
 fn import(url: &str) {
-    scratch(url)
-        .args(["contacts", "import", "contacts.csv"])
+    scratch(url, &["contacts", "import", "contacts.csv"])
         .run()
         .no_panic()
         .status(0)
@@ -75,14 +76,16 @@ fn import(url: &str) {
 }
 
 fn plan_json(url: &str) -> String {
-    scratch(url)
-        .args([
+    scratch(
+        url,
+        &[
             "plan", "essai", "--period", "2026-11", "--list", "--format", "json",
-        ])
-        .run()
-        .no_panic()
-        .status(0)
-        .stdout()
+        ],
+    )
+    .run()
+    .no_panic()
+    .status(0)
+    .stdout()
 }
 
 #[tokio::test]
@@ -127,8 +130,7 @@ async fn the_same_inputs_give_byte_identical_plans_on_sqlite_and_postgres() {
 fn a_missing_filter_attribute_is_counted_and_explained() {
     let db = TestDb::sqlite();
     import(&db.url);
-    scratch(&db.url)
-        .args(["plan", "essai", "--period", "2026-11"])
+    scratch(&db.url, &["plan", "essai", "--period", "2026-11"])
         .run()
         .status(0)
         .stdout_has("2 contacts have no `segment`: treated as not matching the filter")
@@ -139,8 +141,7 @@ fn a_missing_filter_attribute_is_counted_and_explained() {
 fn a_forgotten_person_is_suppressed_in_every_plan() {
     let db = TestDb::sqlite();
     import(&db.url);
-    scratch(&db.url)
-        .args(["contacts", "forget", "e@example.org"])
+    scratch(&db.url, &["contacts", "forget", "e@example.org"])
         .run()
         .status(0);
     let plan: serde_json::Value = serde_json::from_str(&plan_json(&db.url)).expect("JSON");
@@ -156,14 +157,16 @@ async fn two_concurrent_commits_on_postgres_create_one_wave() {
     import(&db.url);
     let commit = |url: String| {
         std::thread::spawn(move || {
-            scratch(&url)
-                .args([
+            scratch(
+                &url,
+                &[
                     "plan", "essai", "--period", "2026-11", "--commit", "--format", "json",
-                ])
-                .run()
-                .no_panic()
-                .status(0)
-                .stdout()
+                ],
+            )
+            .run()
+            .no_panic()
+            .status(0)
+            .stdout()
         })
     };
     let first = commit(db.url.clone());
@@ -204,8 +207,7 @@ async fn two_concurrent_commits_on_postgres_create_one_wave() {
 
 #[test]
 fn a_database_url_typo_is_a_clear_usage_error() {
-    scratch("sqlit://ecoute.db")
-        .args(["contacts", "list"])
+    scratch("sqlit://ecoute.db", &["contacts", "list"])
         .run()
         .no_panic()
         .status(2)
@@ -221,12 +223,12 @@ fn a_semicolon_latin1_export_imports_and_strict_mode_writes_nothing() {
     Test::new()
         .file("export.csv", &latin1)
         .args([
-            "--database-url",
-            &db.url,
             "contacts",
             "import",
             "export.csv",
             "--strict",
+            "--database-url",
+            &db.url,
         ])
         .run()
         .status(1)
@@ -235,17 +237,17 @@ fn a_semicolon_latin1_export_imports_and_strict_mode_writes_nothing() {
     Test::new()
         .file("export.csv", &latin1)
         .args([
-            "--database-url",
-            &db.url,
             "contacts",
             "import",
             "export.csv",
+            "--database-url",
+            &db.url,
         ])
         .run()
         .status(1)
         .stdout_has("(windows-1252, delimiter ';'): 1 imported, 0 updated, 1 rejected");
     Test::new()
-        .args(["--database-url", &db.url, "contacts", "list"])
+        .args(["contacts", "list", "--database-url", &db.url])
         .run()
         .status(0)
         .stdout_has("zoe@example.org")

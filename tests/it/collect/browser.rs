@@ -58,8 +58,8 @@ fn survey_link(scratch: &Path, database_url: &str, public_url: &str) -> String {
         .env_remove("ECOUTE_CONFIG")
         .env_remove("ECOUTE_SMTP_USERNAME")
         .env_remove("ECOUTE_SMTP_PASSWORD")
-        .args(["--database-url", database_url, "--mail", "file://outbox"])
-        .args(["--public-url", public_url, "send", "navigateur"])
+        .args(["send", "navigateur", "--database-url", database_url])
+        .args(["--mail", "file://outbox", "--public-url", public_url])
         .output()
         .expect("run ecoute send");
     assert!(
