@@ -2,21 +2,17 @@
 
 use std::path::Path;
 
-use anyhow::{Context, bail};
+use anyhow::bail;
 use clap::{Args, ValueEnum};
 use jiff::Timestamp;
-use jiff::tz::TimeZone;
 
 use super::Exit;
 use super::options::{OutputArgs, StoreArgs, TemplatesArgs};
 use super::shared::{create_output, find_program, open, write_output};
 use crate::config::Settings;
 use crate::metrics::DEFAULT_ALPHA;
-use crate::period::Period;
-use crate::program::Program;
 use crate::report::render::{self, Renderer};
-use crate::report::{self, GroupBy, Inputs, ReportPeriod, TREND_PERIODS};
-use crate::responses::PeriodRule;
+use crate::report::{Baseline, GroupBy, ReportPlan, ReportRequest};
 
 /// Arguments of `ecoute report`.
 #[derive(Debug, Args)]
@@ -28,7 +24,7 @@ pub struct ReportArgs {
     period: Option<String>,
     /// Comparison: previous (default), year-ago, or a period
     #[arg(long, default_value = "previous")]
-    vs: String,
+    vs: Baseline,
     /// Rows per touchpoint (default), channel, or segment:ATTRIBUTE
     #[arg(long, default_value = "touchpoint")]
     by: String,
@@ -59,38 +55,6 @@ pub enum ReportFormat {
     Json,
 }
 
-fn rfc3339(ts: Timestamp, tz: &TimeZone) -> String {
-    ts.to_zoned(tz.clone())
-        .strftime("%Y-%m-%dT%H:%M:%S%:z")
-        .to_string()
-}
-
-/// A period with its bounds and its stored parts, or a clear error.
-fn report_period(
-    rule: &PeriodRule,
-    period: Period,
-    program: &Program,
-) -> anyhow::Result<ReportPeriod> {
-    let parts = rule.parts_of(&period).with_context(|| {
-        let cadence = program
-            .file
-            .periods
-            .cadence
-            .as_deref()
-            .map_or("window".to_owned(), |c| format!("{c:?}").to_lowercase());
-        format!(
-            "period {period} does not line up with the program's {cadence} periods: \
-             ask for one of them or a whole number of them (a quarter of a monthly program)"
-        )
-    })?;
-    Ok(ReportPeriod {
-        key: period.to_string(),
-        start: rfc3339(period.start(rule.zone())?, rule.zone()),
-        end: rfc3339(period.end(rule.zone())?, rule.zone()),
-        parts: parts.iter().map(ToString::to_string).collect(),
-    })
-}
-
 /// Runs `ecoute report`.
 pub async fn run(args: &ReportArgs, settings: &Settings) -> anyhow::Result<Exit> {
     if !(args.alpha > 0.0 && args.alpha < 1.0) {
@@ -115,121 +79,17 @@ pub async fn run(args: &ReportArgs, settings: &Settings) -> anyhow::Result<Exit>
         }
     });
     let program = find_program(&args.program, settings)?;
-    let now = Timestamp::now();
-    let period = crate::schedule::resolve_period(&program.file, args.period.as_deref(), now)
-        .map_err(|e| anyhow::anyhow!("--period: {e}"))?;
-    let rule = PeriodRule::of(&program)?;
-    let current = report_period(&rule, period, &program)?;
-    let output = create_output(args.output.output.as_deref())?;
-    let store = open(settings).await?;
-
-    let explicit_vs = args.vs != "previous";
-    let vs_period = match args.vs.as_str() {
-        // The program period before (for explicit windows: the window declared before).
-        "previous" => match rule.history(&period, 2).as_slice() {
-            [before, _] => *before,
-            _ => period.previous()?,
-        },
-        "year-ago" => period.year_ago()?,
-        other => crate::schedule::resolve_period(&program.file, Some(other), now).map_err(|e| {
-            anyhow::anyhow!("--vs {other}: give previous, year-ago or a period; {e}")
-        })?,
-    };
-    let first: Option<Period> = store
-        .first_period(program.id())
-        .await?
-        .and_then(|p| p.parse().ok());
-    let mut notes = Vec::new();
-    let fr = program.file.program.default_locale.starts_with("fr");
-    let before_program = first.is_none_or(|f| vs_period.end_day() <= f.first_day());
-    let vs = if before_program {
-        let since = first.map_or_else(
-            || "no responses yet".to_owned(),
-            |f| format!("its first responses are in {f}"),
-        );
-        if explicit_vs {
-            bail!(
-                "cannot compare with {vs_period}: it is before the program `{}` existed ({since}); \
-                 pick a later --vs period",
-                program.id()
-            );
-        }
-        notes.push(if fr {
-            format!("Pas de comparaison : {vs_period} précède les premières réponses du programme.")
-        } else {
-            format!("No comparison: {vs_period} is before the program's first responses.")
-        });
-        None
-    } else {
-        Some(report_period(&rule, vs_period, &program)?)
-    };
-
-    let people = matches!(format, ReportFormat::Html | ReportFormat::Md);
-    let trend: Vec<ReportPeriod> = if people {
-        rule.history(&period, TREND_PERIODS)
-            .into_iter()
-            .filter_map(|p| report_period(&rule, p, &program).ok())
-            .collect()
-    } else {
-        Vec::new()
-    };
-    let mut keys: Vec<String> = current.parts.clone();
-    if let Some(v) = &vs {
-        keys.extend(v.parts.iter().cloned());
-    }
-    let compared = keys.clone();
-    for p in &trend {
-        keys.extend(p.parts.iter().cloned());
-    }
-    keys.sort();
-    keys.dedup();
-    let counters = store.rollups(program.id(), &keys, "").await?;
-    let segment_counters = match &group_by {
-        GroupBy::Segment(attribute) => {
-            let rows = store.rollups(program.id(), &compared, attribute).await?;
-            let any = counters.iter().any(|c| compared.contains(&c.key.period));
-            if rows.is_empty() && any {
-                let seen = store.segments(program.id(), &compared).await?;
-                bail!(
-                    "no respondent in {}{} has the attribute `{attribute}`; attributes seen: {}",
-                    current.key,
-                    vs.as_ref()
-                        .map(|v| format!(" or {}", v.key))
-                        .unwrap_or_default(),
-                    if seen.is_empty() {
-                        "none".to_owned()
-                    } else {
-                        seen.join(", ")
-                    }
-                );
-            }
-            rows
-        }
-        _ => Vec::new(),
-    };
-    let deliveries = store.deliveries(program.id(), &compared).await?;
-    let verbatims = if people {
-        store
-            .verbatim_responses(program.id(), &current.parts)
-            .await?
-    } else {
-        Vec::new()
-    };
-    let zone = rule.zone().clone();
-    let built = report::build(&Inputs {
-        program: &program,
+    let request = ReportRequest {
+        period: args.period.clone(),
+        vs: args.vs.clone(),
         group_by,
         alpha: args.alpha,
-        period: current,
-        vs,
-        counters: &counters,
-        segment_counters: &segment_counters,
-        deliveries: &deliveries,
-        trend,
-        verbatims: &verbatims,
-        generated_at: rfc3339(now, &zone),
-        notes,
-    });
+        details: matches!(format, ReportFormat::Html | ReportFormat::Md),
+    };
+    let plan = ReportPlan::new(&program, request, Timestamp::now())?;
+    let output = create_output(args.output.output.as_deref())?;
+    let store = open(settings).await?;
+    let built = plan.build(&store).await?;
     let text = match format {
         ReportFormat::Json => render::json(&built)?,
         ReportFormat::Csv => render::csv(&built)?,
