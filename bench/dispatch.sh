@@ -79,13 +79,13 @@ filler = "<p>Votre avis nous aide à améliorer chaque étape de la livraison, d
 PY
 cd "$WORK/run"
 export ECOUTE_DATABASE_URL="sqlite://$WORK/run/ecoute.db"
-"$ECOUTE" --templates modeles plan bench --period 2026-11 --commit >/dev/null
+"$ECOUTE" plan bench --period 2026-11 --commit --templates modeles >/dev/null
 # Size of one rendered message, measured on the file transport with a one-contact copy.
 mkdir -p "$WORK/one/programs"
 cp programs/bench.yaml "$WORK/one/programs/"
 head -2 programs/contacts.csv >"$WORK/one/programs/contacts.csv"
-(cd "$WORK/one" && "$ECOUTE" --templates "$WORK/run/modeles" --mail "file://$WORK/one/outbox" \
-  --database-url "sqlite://$WORK/one/e.db" send bench --period 2026-11 --at 2026-11-02T09:00:00Z >/dev/null)
+(cd "$WORK/one" && "$ECOUTE" send bench --templates "$WORK/run/modeles" --mail "file://$WORK/one/outbox" \
+  --database-url "sqlite://$WORK/one/e.db" --period 2026-11 --at 2026-11-02T09:00:00Z >/dev/null)
 SIZE="$(stat -c %s "$WORK"/one/outbox/*.eml)"
 
 echo "messages: $N, message size: ${SIZE:-?} bytes"
@@ -116,7 +116,7 @@ echo "(b) python smtplib, 1 connection: $SMTPLIB_RATE msg/s"
 
 # (c) ecoute send, every transition committed in SQLite (synchronous=FULL, WAL).
 start=$(date +%s.%N)
-"$ECOUTE" --templates modeles --mail "smtp://127.0.0.1:$PORT" send bench --no-plan \
+"$ECOUTE" send bench --templates modeles --mail "smtp://127.0.0.1:$PORT" --no-plan \
   --at 2026-11-02T09:00:00Z --concurrency 512 --connections 16 >"$WORK/ecoute.out"
 end=$(date +%s.%N)
 cat "$WORK/ecoute.out"
@@ -132,7 +132,7 @@ head -2001 "$WORK/run/programs/contacts.csv" >"$WORK/fidelity/programs/contacts.
 sleep 1
 FPORT="$(awk '/PORT/{print $2}' "$WORK/fidelity/port")"
 (cd "$WORK/fidelity" && ECOUTE_DATABASE_URL="sqlite://$WORK/fidelity/e.db" "$ECOUTE" \
-  --mail "smtp://127.0.0.1:$FPORT" send bench --period 2026-11 --at 2026-11-02T09:00:00Z \
+  send bench --mail "smtp://127.0.0.1:$FPORT" --period 2026-11 --at 2026-11-02T09:00:00Z \
   --max-rate 200 --connections 4 >/dev/null)
 python3 - "$WORK/fidelity/mail/received.log" <<'PY'
 import sys, bisect

@@ -7,10 +7,10 @@ use clap::Parser;
 fn main() -> ExitCode {
     let cli = ecoute::cli::Cli::parse();
     match ecoute::cli::run(cli) {
-        Ok(code) => code,
+        Ok(exit) => exit.into(),
         Err(err) => {
             eprintln!("error: {err:#}");
-            ExitCode::from(ecoute::cli::EXIT_USAGE)
+            ecoute::cli::Exit::Usage.into()
         }
     }
 }

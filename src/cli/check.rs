@@ -3,14 +3,14 @@
 use std::collections::BTreeMap;
 use std::io::IsTerminal;
 use std::path::PathBuf;
-use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::Context;
 use clap::Args;
 use serde::Serialize;
 
-use super::{EXIT_PROBLEMS, Format};
+use super::options::TemplatesArgs;
+use super::{Exit, Format};
 use crate::config::Settings;
 use crate::program::{CheckContext, Diagnostic, Program};
 use crate::templates::Templates;
@@ -24,6 +24,8 @@ pub struct CheckArgs {
     /// Output format
     #[arg(long, value_enum, default_value_t)]
     format: Format,
+    #[command(flatten)]
+    pub templates: TemplatesArgs,
 }
 
 #[derive(Serialize)]
@@ -42,7 +44,7 @@ struct Report {
 }
 
 /// Loads every program under the given paths; exits 1 when any has a problem.
-pub fn run(args: &CheckArgs, settings: &Settings) -> anyhow::Result<ExitCode> {
+pub fn run(args: &CheckArgs, settings: &Settings) -> anyhow::Result<Exit> {
     let started = Instant::now();
     let files = crate::program::discover(&args.paths).context("cannot list program files")?;
     if files.is_empty() {
@@ -150,11 +152,7 @@ pub fn run(args: &CheckArgs, settings: &Settings) -> anyhow::Result<ExitCode> {
             );
         }
     }
-    Ok(if ok {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(EXIT_PROBLEMS)
-    })
+    Ok(Exit::problems_if(!ok))
 }
 
 fn summarise(program: &Program) -> String {

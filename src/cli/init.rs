@@ -1,10 +1,11 @@
 //! `ecoute init`: a working starting point for a team that has nothing yet.
 
 use std::path::{Path, PathBuf};
-use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Args;
+
+use super::Exit;
 
 /// Arguments of `ecoute init`.
 #[derive(Debug, Args)]
@@ -45,7 +46,7 @@ email/invitation.fr.html, email/invitation.fr.txt and email/invitation.fr.subjec
 ";
 
 /// Writes the scaffold, skipping (and saying so) every file that already exists.
-pub fn run(args: &InitArgs) -> anyhow::Result<ExitCode> {
+pub fn run(args: &InitArgs) -> anyhow::Result<Exit> {
     let dir = &args.dir;
     let schema = serde_json::to_string_pretty(&schemars::schema_for!(crate::program::ProgramFile))?;
     let files: [(&str, &str); 5] = [
@@ -62,7 +63,7 @@ pub fn run(args: &InitArgs) -> anyhow::Result<ExitCode> {
         "\nNext steps:\n  cd {}\n  ecoute check                      # validate the program\n  ecoute contacts import programs/contacts/clients.csv\n  ecoute plan fidelite-clients      # who would be asked, and why the others are not",
         dir.display()
     );
-    Ok(ExitCode::SUCCESS)
+    Ok(Exit::Success)
 }
 
 fn write_new(path: &Path, content: &str) -> anyhow::Result<()> {

@@ -1,7 +1,7 @@
 //! The command line: one subcommand per job, each a thin layer over the library modules.
 //!
-//! Exit codes: 0 success, 1 the inputs have problems (a program that fails `check`, rows
-//! rejected), 2 usage, configuration or I/O errors.
+//! Exit codes are the [`Exit`] enum; global settings are flag groups in [`options`] that
+//! each subcommand includes as it needs them.
 
 /// Prints a line on stdout; a closed pipe (`ecoute … | head`) ends the process quietly
 /// instead of panicking.
@@ -11,27 +11,32 @@ macro_rules! say {
     };
 }
 
+mod calls;
 mod check;
+mod contacts;
+mod db;
+mod exit;
 mod init;
+mod map;
+mod options;
 mod plan;
 mod report;
 mod responses;
+mod schema;
 mod send;
 mod serve;
-mod store_commands;
+mod shared;
+mod status;
 
-use std::path::PathBuf;
-use std::process::ExitCode;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Parser, Subcommand, ValueEnum};
+
+pub use exit::Exit;
 
 use crate::config::{ConfigLayer, Settings};
-
-/// Exit code when the inputs have problems.
-pub const EXIT_PROBLEMS: u8 = 1;
-/// Exit code for usage, configuration and I/O errors.
-pub const EXIT_USAGE: u8 = 2;
+use options::Overrides;
 
 /// ecoute runs a customer-listening program as code: touchpoints, samples, channels,
 /// periods and questions in YAML; validated, dispatched, collected and reported.
@@ -42,53 +47,17 @@ pub const EXIT_USAGE: u8 = 2;
     after_help = "Examples:\n  ecoute init mon-programme\n  ecoute check programs/\n  ecoute schema > program.schema.json"
 )]
 pub struct Cli {
-    #[command(flatten)]
-    global: GlobalArgs,
+    /// Configuration file (default: ./ecoute.toml when it exists)
+    #[arg(
+        long,
+        global = true,
+        help_heading = options::SETTINGS,
+        env = "ECOUTE_CONFIG",
+        value_name = "FILE"
+    )]
+    config: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
-}
-
-/// Settings shared by every command.
-#[derive(Debug, Args)]
-struct GlobalArgs {
-    /// Configuration file (default: ./ecoute.toml when it exists)
-    #[arg(long, global = true, env = "ECOUTE_CONFIG", value_name = "FILE")]
-    config: Option<PathBuf>,
-    /// Database URL: sqlite://ecoute.db (default) or postgres://user@host/db
-    #[arg(long, global = true, env = "ECOUTE_DATABASE_URL", value_name = "URL")]
-    database_url: Option<String>,
-    /// Mail transport: file://outbox (default) or smtp://host:port
-    #[arg(long, global = true, env = "ECOUTE_MAIL", value_name = "URL")]
-    mail: Option<String>,
-    /// Address the web server listens on (default 127.0.0.1:8080)
-    #[arg(long, global = true, env = "ECOUTE_LISTEN", value_name = "ADDR")]
-    listen: Option<String>,
-    /// Bearer token for the admin API (the API is off without one)
-    #[arg(
-        long,
-        global = true,
-        env = "ECOUTE_ADMIN_TOKEN",
-        value_name = "TOKEN",
-        hide_env_values = true
-    )]
-    admin_token: Option<String>,
-    /// Folder of templates that override the embedded ones
-    #[arg(long, global = true, env = "ECOUTE_TEMPLATES", value_name = "DIR")]
-    templates: Option<PathBuf>,
-    /// Public base URL of the web server, used in survey links
-    #[arg(long, global = true, env = "ECOUTE_PUBLIC_URL", value_name = "URL")]
-    public_url: Option<String>,
-    /// File holding the secret survey links are derived from (default ./ecoute.secret)
-    #[arg(long, global = true, env = "ECOUTE_SECRET_FILE", value_name = "FILE")]
-    secret_file: Option<PathBuf>,
-    /// Header a trusted reverse proxy puts the client address in (e.g. X-Forwarded-For)
-    #[arg(
-        long,
-        global = true,
-        env = "ECOUTE_CLIENT_IP_HEADER",
-        value_name = "HEADER"
-    )]
-    client_ip_header: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -108,7 +77,7 @@ enum Command {
     Init(init::InitArgs),
     /// Import, list and erase contacts
     #[command(subcommand)]
-    Contacts(store_commands::ContactsCommand),
+    Contacts(contacts::ContactsCommand),
     /// Dry-run (or --commit) a period's sample, exclusions, waves and reminders
     #[command(
         after_help = "Examples:\n  ecoute plan fidelite-clients\n  ecoute plan fidelite-clients --period 2026-11 --list --format json\n  ecoute plan programs/fidelite-clients.yaml --commit"
@@ -116,7 +85,7 @@ enum Command {
     Plan(plan::PlanArgs),
     /// Database schema: migrate and status
     #[command(subcommand)]
-    Db(store_commands::DbCommand),
+    Db(db::DbCommand),
     /// Run the web server: survey form, unsubscribe, open links, admin API, /healthz
     #[command(
         after_help = "Examples:\n  ecoute serve\n  ecoute serve --listen 0.0.0.0:8080 --public-url https://avis.example.fr\n  ECOUTE_ADMIN_TOKEN=secret ecoute serve --programs programs/"
@@ -124,20 +93,20 @@ enum Command {
     Serve(serve::ServeArgs),
     /// Plan the period's waves if needed, then send the invitations and reminders that are due
     #[command(
-        after_help = "Examples:\n  ecoute send fidelite-clients\n  ecoute --mail smtp://127.0.0.1:2525 send fidelite-clients --period 2026-11 --max-rate 200\n\nExit codes: 0 done, 2 configuration problem (credentials, sender, outbox folder), 3 mail server unreachable (messages wait as deferred), 130 interrupted."
+        after_help = "Examples:\n  ecoute send fidelite-clients\n  ecoute send fidelite-clients --period 2026-11 --max-rate 200 --mail smtp://127.0.0.1:2525\n\nExit codes: 0 done, 2 configuration problem (credentials, sender, outbox folder), 3 mail server unreachable (messages wait as deferred), 130 interrupted (see `ecoute --help`)."
     )]
     Send(send::SendArgs),
     /// The outbox: invitations per state and wave, reminders, possible duplicates, last errors
     #[command(
         after_help = "Examples:\n  ecoute status\n  ecoute status fidelite-clients --format json"
     )]
-    Status(send::StatusArgs),
+    Status(status::StatusArgs),
     /// Import and export survey responses (phone, interview, mail) as CSV
     #[command(subcommand)]
     Responses(responses::ResponsesCommand),
     /// Call lists for the phone channels
     #[command(subcommand)]
-    Calls(responses::CallsCommand),
+    Calls(calls::CallsCommand),
     /// KPIs of a period against another, per touchpoint, segment or channel
     #[command(
         after_help = "Examples:\n  ecoute report fidelite-clients --period 2026-11 -o rapport-2026-11.html\n  ecoute report fidelite-clients --period 2026-Q3 --vs year-ago --by segment:region --format md\n  ecoute report fidelite-clients --period 2026-11 --format json > kpis.json"
@@ -147,7 +116,7 @@ enum Command {
     #[command(
         after_help = "Examples:\n  ecoute map fidelite-clients -o cartographie.svg\n  ecoute map fidelite-clients --format mermaid"
     )]
-    Map(report::MapArgs),
+    Map(map::MapArgs),
 }
 
 /// Output formats for commands that a script may read.
@@ -160,27 +129,19 @@ pub enum Format {
     Json,
 }
 
-impl GlobalArgs {
-    fn settings(&self) -> anyhow::Result<Settings> {
-        let (path, required) = match &self.config {
-            Some(path) => (path.clone(), true),
-            None => (PathBuf::from("ecoute.toml"), false),
-        };
-        let file = ConfigLayer::read(&path, required)?;
-        Ok(Settings::resolve(
-            ConfigLayer {
-                database_url: self.database_url.clone(),
-                mail: self.mail.clone(),
-                listen: self.listen.clone(),
-                admin_token: self.admin_token.clone(),
-                templates: self.templates.clone(),
-                public_url: self.public_url.clone(),
-                secret_file: self.secret_file.clone(),
-                client_ip_header: self.client_ip_header.clone(),
-            },
-            file,
-        ))
+/// The settings in force: the given groups (flags and `ECOUTE_*` variables) over the
+/// configuration file over the defaults.
+fn settings(config: Option<&Path>, groups: &[&dyn Overrides]) -> anyhow::Result<Settings> {
+    let (path, required) = match config {
+        Some(path) => (path.to_path_buf(), true),
+        None => (PathBuf::from("ecoute.toml"), false),
+    };
+    let file = ConfigLayer::read(&path, required)?;
+    let mut overrides = ConfigLayer::default();
+    for group in groups {
+        group.apply(&mut overrides);
     }
+    Ok(Settings::resolve(overrides, file))
 }
 
 /// Writes one line to stdout for [`say!`].
@@ -195,60 +156,52 @@ pub fn write_line(args: std::fmt::Arguments<'_>) {
     }
 }
 
-/// Runs one command and returns the process exit code.
-pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+/// Runs one command and returns how it ended.
+pub fn run(cli: Cli) -> anyhow::Result<Exit> {
+    let config = cli.config.as_deref();
     match cli.command {
-        Command::Check(args) => {
-            let settings = cli.global.settings()?;
-            check::run(&args, &settings)
-        }
-        Command::Schema => {
-            let schema = schemars::schema_for!(crate::program::ProgramFile);
-            let text = serde_json::to_string_pretty(&schema).context("cannot print the schema")?;
-            say!("{text}");
-            Ok(ExitCode::SUCCESS)
-        }
+        Command::Check(args) => check::run(&args, &settings(config, &[&args.templates])?),
+        Command::Schema => schema::run(),
         Command::Init(args) => init::run(&args),
         Command::Contacts(command) => {
-            let settings = cli.global.settings()?;
-            runtime()?.block_on(store_commands::contacts(&command, &settings))
+            let settings = settings(config, &[command.store()])?;
+            runtime()?.block_on(contacts::run(&command, &settings))
         }
         Command::Plan(args) => {
-            let settings = cli.global.settings()?;
+            let settings = settings(config, &[&args.store, &args.templates])?;
             runtime()?.block_on(plan::run(&args, &settings))
         }
         Command::Db(command) => {
-            let settings = cli.global.settings()?;
-            runtime()?.block_on(store_commands::db(&command, &settings))
+            let settings = settings(config, &[command.store()])?;
+            runtime()?.block_on(db::run(&command, &settings))
         }
         Command::Serve(args) => {
-            let settings = cli.global.settings()?;
+            let settings = settings(config, &[&args.store, &args.templates, &args.web])?;
             runtime()?.block_on(serve::run(&args, &settings))
         }
         Command::Send(args) => {
-            let settings = cli.global.settings()?;
-            runtime()?.block_on(send::send(&args, &settings))
+            let groups: [&dyn Overrides; 4] =
+                [&args.store, &args.templates, &args.mail, &args.links];
+            let settings = settings(config, &groups)?;
+            runtime()?.block_on(send::run(&args, &settings))
         }
         Command::Status(args) => {
-            let settings = cli.global.settings()?;
-            runtime()?.block_on(send::status(&args, &settings))
+            let settings = settings(config, &[&args.store, &args.templates])?;
+            runtime()?.block_on(status::run(&args, &settings))
         }
         Command::Responses(command) => {
-            let settings = cli.global.settings()?;
-            runtime()?.block_on(responses::responses(&command, &settings))
+            let settings = settings(config, &[command.settings()])?;
+            runtime()?.block_on(responses::run(&command, &settings))
         }
         Command::Calls(command) => {
-            let settings = cli.global.settings()?;
-            runtime()?.block_on(responses::calls(&command, &settings))
+            let settings = settings(config, &[command.settings()])?;
+            runtime()?.block_on(calls::run(&command, &settings))
         }
         Command::Report(args) => {
-            let settings = cli.global.settings()?;
+            let settings = settings(config, &[&args.store, &args.templates])?;
             runtime()?.block_on(report::run(&args, &settings))
         }
-        Command::Map(args) => {
-            let settings = cli.global.settings()?;
-            report::map(&args, &settings)
-        }
+        Command::Map(args) => map::run(&args, &settings(config, &[&args.templates])?),
     }
 }
 

@@ -1,17 +1,13 @@
 //! `ecoute plan`: a dry run of who would be asked and why the others are not; `--commit`
 //! materialises the waves.
 
-use std::path::{Path, PathBuf};
-use std::process::ExitCode;
-
-use anyhow::Context;
 use clap::{Args, ValueEnum};
 
-use super::store_commands::open;
+use super::Exit;
+use super::options::{StoreArgs, TemplatesArgs};
+use super::shared::{find_program, open};
 use crate::config::Settings;
 use crate::plan::{self, Plan};
-use crate::program::{CheckContext, Program};
-use crate::templates::Templates;
 
 /// Arguments of `ecoute plan`.
 #[derive(Debug, Args)]
@@ -30,6 +26,10 @@ pub struct PlanArgs {
     /// Materialise the waves and invitations in the store (idempotent)
     #[arg(long)]
     commit: bool,
+    #[command(flatten)]
+    pub store: StoreArgs,
+    #[command(flatten)]
+    pub templates: TemplatesArgs,
 }
 
 /// Output formats of `ecoute plan`.
@@ -42,52 +42,8 @@ pub enum PlanFormat {
     Json,
 }
 
-/// Finds a program by path or by id in `programs/`, and checks it.
-pub fn find_program(spec: &str, settings: &Settings) -> anyhow::Result<Program> {
-    let context = CheckContext {
-        templates: Templates::new(settings.templates.as_deref()),
-    };
-    let direct = PathBuf::from(spec);
-    let path = if direct.is_file() {
-        direct
-    } else {
-        let files = crate::program::discover(&[PathBuf::from("programs")]).unwrap_or_default();
-        files
-            .into_iter()
-            .find(|file| {
-                file.file_stem().and_then(|s| s.to_str()) == Some(spec)
-                    || program_id_of(file).as_deref() == Some(spec)
-            })
-            .with_context(|| {
-                format!("no program `{spec}`: give a program file path, or an id of a program in programs/")
-            })?
-    };
-    crate::program::load(&path, &context).map_err(|problems| {
-        for problem in &problems {
-            eprintln!("{}\n", problem.render(false));
-        }
-        anyhow::anyhow!(
-            "{} has {} problem(s); run `ecoute check {}`",
-            path.display(),
-            problems.len(),
-            path.display()
-        )
-    })
-}
-
-fn program_id_of(path: &Path) -> Option<String> {
-    let text = std::fs::read_to_string(path).ok()?;
-    text.lines()
-        .skip_while(|line| !line.starts_with("program:"))
-        .find_map(|line| {
-            line.trim()
-                .strip_prefix("id:")
-                .map(|id| id.trim().trim_matches('"').to_owned())
-        })
-}
-
 /// Builds (and optionally commits) the plan, then prints it.
-pub async fn run(args: &PlanArgs, settings: &Settings) -> anyhow::Result<ExitCode> {
+pub async fn run(args: &PlanArgs, settings: &Settings) -> anyhow::Result<Exit> {
     let program = find_program(&args.program, settings)?;
     let now = jiff::Timestamp::now();
     let period = program
@@ -135,7 +91,7 @@ pub async fn run(args: &PlanArgs, settings: &Settings) -> anyhow::Result<ExitCod
             }
         }
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(Exit::Success)
 }
 
 fn print_table(plan: &Plan, list: bool) {

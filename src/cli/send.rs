@@ -1,7 +1,5 @@
-//! `ecoute send` (plan the period's waves if needed, then dispatch what is due) and
-//! `ecoute status` (the outbox, per wave, with the last errors).
+//! `ecoute send`: plan the period's waves if needed, then dispatch what is due.
 
-use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -9,9 +7,9 @@ use anyhow::Context;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 
-use super::Format;
-use super::plan::find_program;
-use super::store_commands::open;
+use super::Exit;
+use super::options::{LinkArgs, MailArgs, StoreArgs, TemplatesArgs};
+use super::shared::{find_program, open};
 use crate::config::Settings;
 use crate::dispatch::engine::{self, Dispatch, DispatchOptions, RunReport, Stop, Tally};
 use crate::dispatch::policy::RetryPolicy;
@@ -19,11 +17,6 @@ use crate::dispatch::transport::MailSettings;
 use crate::plan;
 use crate::templates::Templates;
 use crate::token::LinkSecret;
-
-/// Exit code when the mail server could not be reached: nothing is lost, try again later.
-pub const EXIT_TEMPORARY: u8 = 3;
-/// Exit code after Ctrl-C (128 + SIGINT), as shells expect.
-pub const EXIT_INTERRUPTED: u8 = 130;
 
 /// Arguments of `ecoute send`.
 #[derive(Debug, Args)]
@@ -64,23 +57,18 @@ pub struct SendArgs {
     /// reminders; the clock then runs on from there
     #[arg(long, hide = true, value_name = "TIMESTAMP")]
     at: Option<jiff::Timestamp>,
-}
-
-/// Arguments of `ecoute status`.
-#[derive(Debug, Args)]
-pub struct StatusArgs {
-    /// Only this program (default: every program in the store)
-    program: Option<String>,
-    /// Output format
-    #[arg(long, value_enum, default_value_t)]
-    format: Format,
-    /// How many recent errors to show
-    #[arg(long, default_value_t = 10)]
-    errors: u32,
+    #[command(flatten)]
+    pub store: StoreArgs,
+    #[command(flatten)]
+    pub templates: TemplatesArgs,
+    #[command(flatten)]
+    pub mail: MailArgs,
+    #[command(flatten)]
+    pub links: LinkArgs,
 }
 
 /// Plans (unless `--no-plan`), then dispatches until nothing is due.
-pub async fn send(args: &SendArgs, settings: &Settings) -> anyhow::Result<ExitCode> {
+pub async fn run(args: &SendArgs, settings: &Settings) -> anyhow::Result<Exit> {
     let program = find_program(&args.program, settings)?;
     let mail = MailSettings::parse(&settings.mail)?;
     let secret = LinkSecret::load_or_create(&settings.secret_file)?;
@@ -158,10 +146,10 @@ pub async fn send(args: &SendArgs, settings: &Settings) -> anyhow::Result<ExitCo
     let report = report.context("dispatch stopped")?;
     print_report(&report, started.elapsed());
     Ok(match &report.stop {
-        None => ExitCode::SUCCESS,
-        Some(Stop::Interrupted) => ExitCode::from(EXIT_INTERRUPTED),
-        Some(Stop::Unreachable(_)) => ExitCode::from(EXIT_TEMPORARY),
-        Some(Stop::Fatal(_)) => ExitCode::from(super::EXIT_USAGE),
+        None => Exit::Success,
+        Some(Stop::Interrupted) => Exit::Interrupted,
+        Some(Stop::Unreachable(_)) => Exit::Unreachable,
+        Some(Stop::Fatal(_)) => Exit::Usage,
     })
 }
 
@@ -209,93 +197,4 @@ fn print_report(report: &RunReport, elapsed: Duration) {
     if let Some(next) = report.next_due {
         say!("next message due at {next}");
     }
-}
-
-/// Shows the outbox.
-pub async fn status(args: &StatusArgs, settings: &Settings) -> anyhow::Result<ExitCode> {
-    let store = open(settings).await?;
-    let program_id = args.program.as_ref().map(|spec| {
-        find_program(spec, settings)
-            .map(|p| p.id().to_owned())
-            .unwrap_or_else(|_| spec.clone())
-    });
-    let (waves, failures) = store
-        .outbox_status(program_id.as_deref(), args.errors)
-        .await?;
-    store.close().await;
-    match args.format {
-        Format::Json => {
-            let value = serde_json::json!({
-                "waves": waves.iter().map(|w| serde_json::json!({
-                    "program": w.program_id,
-                    "survey": w.wave.survey_id,
-                    "channel": w.wave.channel_id,
-                    "period": w.wave.period,
-                    "wave": w.wave.wave,
-                    "states": w.states,
-                    "reminders_sent": w.reminders_sent,
-                    "possibly_duplicate": w.possibly_duplicate,
-                })).collect::<Vec<_>>(),
-                "last_errors": failures.iter().map(|f| serde_json::json!({
-                    "invitation": f.invitation_id,
-                    "email": f.email,
-                    "message": f.message,
-                    "state": f.state,
-                    "reason": f.reason,
-                    "detail": f.detail,
-                    "smtp_code": f.smtp_code,
-                    "at": f.at.to_string(),
-                })).collect::<Vec<_>>(),
-            });
-            say!("{}", serde_json::to_string_pretty(&value)?);
-        }
-        Format::Human => {
-            if waves.is_empty() {
-                say!(
-                    "The outbox is empty: run `ecoute plan PROGRAM --commit` or `ecoute send PROGRAM`."
-                );
-            }
-            for w in &waves {
-                let states: Vec<String> =
-                    w.states.iter().map(|(s, n)| format!("{s} {n}")).collect();
-                say!(
-                    "{} · {} · {} · {} wave {}: {} · reminders sent {}{}",
-                    w.program_id,
-                    w.wave.survey_id,
-                    w.wave.channel_id,
-                    w.wave.period,
-                    w.wave.wave,
-                    states.join(", "),
-                    w.reminders_sent,
-                    if w.possibly_duplicate > 0 {
-                        format!(" · possibly sent twice {}", w.possibly_duplicate)
-                    } else {
-                        String::new()
-                    }
-                );
-            }
-            if !failures.is_empty() {
-                say!("\nLast errors:");
-                for f in &failures {
-                    say!(
-                        "  {} {} #{} ({}): {}{}",
-                        f.at,
-                        f.email.as_deref().unwrap_or("(erased)"),
-                        f.invitation_id,
-                        if f.message == 0 {
-                            "invitation".to_owned()
-                        } else {
-                            format!("reminder {}", f.message)
-                        },
-                        f.state,
-                        f.detail
-                            .as_deref()
-                            .map(|d| format!(" — {} {d}", f.reason))
-                            .unwrap_or_else(|| format!(" — {}", f.reason))
-                    );
-                }
-            }
-        }
-    }
-    Ok(ExitCode::SUCCESS)
 }

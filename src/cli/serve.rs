@@ -2,11 +2,13 @@
 //! link, admin API, health).
 
 use std::path::PathBuf;
-use std::process::ExitCode;
 
 use anyhow::Context;
 use axum::http::HeaderName;
 use clap::Args;
+
+use super::Exit;
+use super::options::{StoreArgs, TemplatesArgs, WebArgs};
 
 use crate::collect::{AppState, ServerOptions};
 use crate::config::Settings;
@@ -20,6 +22,12 @@ pub struct ServeArgs {
     /// Folder (or file) of the programs whose surveys are served
     #[arg(long, default_value = "programs", value_name = "PATH")]
     programs: PathBuf,
+    #[command(flatten)]
+    pub store: StoreArgs,
+    #[command(flatten)]
+    pub templates: TemplatesArgs,
+    #[command(flatten)]
+    pub web: WebArgs,
 }
 
 /// Loads every program under `path`; one with problems stops the server from starting, so
@@ -57,7 +65,7 @@ pub fn load_programs(path: &PathBuf, settings: &Settings) -> anyhow::Result<Vec<
 }
 
 /// Starts the server and runs until Ctrl-C or SIGTERM.
-pub async fn run(args: &ServeArgs, settings: &Settings) -> anyhow::Result<ExitCode> {
+pub async fn run(args: &ServeArgs, settings: &Settings) -> anyhow::Result<Exit> {
     let programs = load_programs(&args.programs, settings)?;
     // SQLite: one writer and a few readers (each connection is a thread; more only add
     // context switches on small machines). PostgreSQL: readers plus the parallel writers.
@@ -129,7 +137,7 @@ pub async fn run(args: &ServeArgs, settings: &Settings) -> anyhow::Result<ExitCo
         .context("the web server stopped")?;
     store.close().await;
     eprintln!("ecoute serve: stopped");
-    Ok(ExitCode::SUCCESS)
+    Ok(Exit::Success)
 }
 
 async fn shutdown_signal() {

@@ -1,13 +1,16 @@
 //! Period-over-period reports: what the CX director reads.
 //!
-//! Three layers, each ignorant of the next: [`build`] turns rollup counters (read by the CLI
-//! from the store) into a [`Report`] of rows, trends, themes and verbatims — pure, no I/O;
-//! [`render`] writes a report as HTML, Markdown, CSV or JSON through templates; [`map`]
-//! draws a program's touchpoint map on its own.
+//! Layers, each ignorant of the next: [`ReportPlan`] chooses the periods of a
+//! [`ReportRequest`] and reads their counters from the store; [`build`] turns the counters
+//! into a [`Report`] of rows, trends, themes and verbatims — pure, no I/O; [`render`] writes
+//! a report as HTML, Markdown, CSV or JSON through templates; [`map`] draws a program's
+//! touchpoint map on its own.
 
 mod build;
+mod calendar;
 pub mod map;
 pub mod render;
+mod request;
 
 use std::fmt;
 use std::str::FromStr;
@@ -17,6 +20,7 @@ use serde::Serialize;
 use crate::metrics::{Kpi, Significance, TargetStatus};
 
 pub use build::{Inputs, Period as ReportPeriod, build, digest};
+pub use request::{Baseline, ReportError, ReportPlan, ReportRequest};
 
 /// How many periods a trend chart shows, at most.
 pub const TREND_PERIODS: usize = 12;

@@ -399,3 +399,36 @@ fn init_scaffolds_a_program_that_passes_and_never_overwrites() {
         .stdout_has("exists   equipe/ecoute.toml (left untouched)")
         .stdout_has("ecoute check");
 }
+
+#[test]
+fn each_help_lists_only_the_settings_its_command_uses() {
+    let check = Project::new().args(["check", "--help"]).run().status(0);
+    let check_help = check.stdout();
+    assert!(
+        !check_help.contains("--admin-token"),
+        "`check --help` offers a setting check never uses:\n{check_help}"
+    );
+    assert!(check_help.contains("--templates"), "{check_help}");
+    assert!(check_help.contains("--config"), "{check_help}");
+    Project::new()
+        .args(["serve", "--help"])
+        .run()
+        .status(0)
+        .stdout_has("--admin-token")
+        .stdout_has("--listen");
+    Project::new()
+        .args(["send", "--help"])
+        .run()
+        .status(0)
+        .stdout_has("--mail")
+        .stdout_has("--secret-file");
+}
+
+#[test]
+fn a_setting_given_before_the_subcommand_is_a_usage_error() {
+    Project::new()
+        .args(["--admin-token", "x", "check"])
+        .run()
+        .status(2)
+        .stderr_has("--admin-token");
+}

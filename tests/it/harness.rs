@@ -23,7 +23,8 @@ const OUTBOX: &str = "outbox";
 pub struct Project {
     dir: tempfile::TempDir,
     db: Option<TestDb>,
-    settings: Vec<String>,
+    /// `ECOUTE_*` variables every run gets: each subcommand reads only the settings it uses.
+    settings: Vec<(String, String)>,
 }
 
 impl Project {
@@ -69,14 +70,15 @@ impl Project {
     /// Every run uses this database (kept, and dropped, with the project).
     pub fn database(mut self, db: TestDb) -> Self {
         self.settings
-            .extend(["--database-url".to_owned(), db.url.clone()]);
+            .push(("ECOUTE_DATABASE_URL".to_owned(), db.url.clone()));
         self.db = Some(db);
         self
     }
 
     /// Every run sends mail through this transport URL (`smtp://…` or `file://…`).
     pub fn mail(mut self, url: &str) -> Self {
-        self.settings.extend(["--mail".to_owned(), url.to_owned()]);
+        self.settings
+            .push(("ECOUTE_MAIL".to_owned(), url.to_owned()));
         self
     }
 
@@ -88,7 +90,7 @@ impl Project {
     /// Every run builds survey links on this base URL.
     pub fn public_url(mut self, url: &str) -> Self {
         self.settings
-            .extend(["--public-url".to_owned(), url.to_owned()]);
+            .push(("ECOUTE_PUBLIC_URL".to_owned(), url.to_owned()));
         self
     }
 
@@ -194,15 +196,13 @@ impl Run<'_> {
     /// machine: only the project's settings and this run's arguments and variables count.
     pub fn command(self) -> Command {
         let mut command = Command::new(env!("CARGO_BIN_EXE_ecoute"));
-        command
-            .current_dir(self.project.path())
-            .args(&self.project.settings)
-            .args(&self.args);
+        command.current_dir(self.project.path()).args(&self.args);
         for (key, _) in std::env::vars_os() {
             if key.to_string_lossy().starts_with("ECOUTE_") {
                 command.env_remove(key);
             }
         }
+        command.envs(self.project.settings.iter().cloned());
         command.envs(self.env);
         command
     }

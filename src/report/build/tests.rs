@@ -1,12 +1,16 @@
 //! Unit tests of report building: counters in, rows out, every expected figure computed here
 //! from the formulas, never by the code under test.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use statrs::distribution::{ContinuousCDF, Normal, StudentsT};
 
+use super::themes::{QUOTE_CHARS, anonymise};
 use super::*;
+use crate::metrics::{Kpi, Significance, TargetStatus};
 use crate::program::CheckContext;
+use crate::report::Row;
 use crate::store::RollupKey;
 use crate::templates::Templates;
 

@@ -1,16 +1,13 @@
-//! `ecoute contacts …` and `ecoute db …`: the contact directory and the database.
+//! `ecoute contacts …`: the contact directory.
 
-use std::path::PathBuf;
-use std::process::ExitCode;
-
-use anyhow::Context;
 use clap::{Args, Subcommand};
 use serde_json::json;
 
-use super::{EXIT_PROBLEMS, Format};
+use super::options::{CsvImportArgs, StoreArgs};
+use super::shared::open;
+use super::{Exit, Format};
 use crate::config::Settings;
 use crate::contacts::{self, ImportError, ImportOptions};
-use crate::store::{Store, redact_url};
 
 /// `ecoute contacts` subcommands.
 #[derive(Debug, Subcommand)]
@@ -32,104 +29,74 @@ pub enum ContactsCommand {
         /// Output format
         #[arg(long, value_enum, default_value_t)]
         format: Format,
+        #[command(flatten)]
+        store: StoreArgs,
     },
     /// Erase a person everywhere and never contact them again (GDPR erasure)
     #[command(after_help = "Example:\n  ecoute contacts forget camille.martin@example.org")]
     Forget {
         /// The person's email
         email: String,
+        #[command(flatten)]
+        store: StoreArgs,
     },
 }
 
 /// Arguments of `ecoute contacts import`.
 #[derive(Debug, Args)]
 pub struct ImportArgs {
-    /// The CSV file
-    file: PathBuf,
-    /// Encoding (utf-8, windows-1252, latin1…); detected when absent
-    #[arg(long)]
-    encoding: Option<String>,
-    /// Delimiter (`,`, `;`, `tab`); detected from the header when absent
-    #[arg(long)]
-    delimiter: Option<String>,
-    /// Import nothing when any row is bad
-    #[arg(long)]
-    strict: bool,
-    /// Output format
-    #[arg(long, value_enum, default_value_t)]
-    format: Format,
+    #[command(flatten)]
+    csv: CsvImportArgs,
+    #[command(flatten)]
+    store: StoreArgs,
 }
 
-/// `ecoute db` subcommands.
-#[derive(Debug, Subcommand)]
-pub enum DbCommand {
-    /// Apply pending migrations (they also run automatically when a command opens the store)
-    #[command(
-        after_help = "Example:\n  ecoute db migrate --database-url postgres://ecoute@db.internal/ecoute"
-    )]
-    Migrate,
-    /// Show the schema version of the database
-    #[command(after_help = "Example:\n  ecoute db status")]
-    Status,
-    /// Recompute the report rollups from the stored answers (after a restore, or to audit)
-    #[command(after_help = "Example:\n  ecoute db rebuild-rollups")]
-    RebuildRollups,
-}
-
-/// Opens the configured store, with the URL (password hidden) in the error.
-pub async fn open(settings: &Settings) -> anyhow::Result<Store> {
-    Store::open(&settings.database_url).await.with_context(|| {
-        format!(
-            "cannot open the database {}",
-            redact_url(&settings.database_url)
-        )
-    })
+impl ContactsCommand {
+    /// The store flags of whichever subcommand was given.
+    pub fn store(&self) -> &StoreArgs {
+        match self {
+            ContactsCommand::Import(args) => &args.store,
+            ContactsCommand::List { store, .. } | ContactsCommand::Forget { store, .. } => store,
+        }
+    }
 }
 
 /// Runs a `contacts` subcommand.
-pub async fn contacts(command: &ContactsCommand, settings: &Settings) -> anyhow::Result<ExitCode> {
+pub async fn run(command: &ContactsCommand, settings: &Settings) -> anyhow::Result<Exit> {
     let store = open(settings).await?;
     match command {
         ContactsCommand::Import(args) => {
             let options = ImportOptions {
-                encoding: args
-                    .encoding
-                    .as_deref()
-                    .map(contacts::parse::encoding_from_label)
-                    .transpose()?,
-                delimiter: args
-                    .delimiter
-                    .as_deref()
-                    .map(contacts::parse::delimiter_from_arg)
-                    .transpose()?,
-                strict: args.strict,
-                show_progress: args.format == Format::Human,
+                encoding: args.csv.encoding()?,
+                delimiter: args.csv.delimiter()?,
+                strict: args.csv.strict,
+                show_progress: args.csv.format == Format::Human,
                 ..ImportOptions::default()
             };
-            let summary = match contacts::import_file(&store, &args.file, &options).await {
+            let summary = match contacts::import_file(&store, &args.csv.file, &options).await {
                 Ok(summary) => summary,
                 Err(ImportError::Strict(summary)) => {
                     for error in &summary.errors {
-                        eprintln!("{}: {error}", args.file.display());
+                        eprintln!("{}: {error}", args.csv.file.display());
                     }
                     say!(
                         "{} rows read, {} rejected: nothing imported (--strict)",
                         summary.rows,
                         summary.rejected
                     );
-                    return Ok(ExitCode::from(EXIT_PROBLEMS));
+                    return Ok(Exit::Problems);
                 }
                 Err(err) => {
                     return Err(anyhow::Error::new(err)
-                        .context(format!("cannot import {}", args.file.display())));
+                        .context(format!("cannot import {}", args.csv.file.display())));
                 }
             };
             let bad = summary.rejected > 0;
-            match args.format {
+            match args.csv.format {
                 Format::Json => say!(
                     "{}",
                     serde_json::to_string_pretty(&json!({
-                        "file": args.file,
+                        "file": args.csv.file,
                         "encoding": summary.encoding,
                         "delimiter": summary.delimiter.to_string(),
                         "rows": summary.rows,
@@ -137,13 +104,13 @@ pub async fn contacts(command: &ContactsCommand, settings: &Settings) -> anyhow:
                         "updated": summary.updated,
                         "rejected": summary.rejected,
                         "skipped_erased": summary.skipped_erased,
-                        "strict": args.strict,
+                        "strict": args.csv.strict,
                         "errors": summary.errors.iter().map(|e| json!({"line": e.line, "message": e.to_string()})).collect::<Vec<_>>(),
                     }))?
                 ),
                 Format::Human => {
                     for error in &summary.errors {
-                        eprintln!("{}: {error}", args.file.display());
+                        eprintln!("{}: {error}", args.csv.file.display());
                     }
                     {
                         say!(
@@ -163,16 +130,13 @@ pub async fn contacts(command: &ContactsCommand, settings: &Settings) -> anyhow:
                     }
                 }
             }
-            Ok(if bad {
-                ExitCode::from(EXIT_PROBLEMS)
-            } else {
-                ExitCode::SUCCESS
-            })
+            Ok(Exit::problems_if(bad))
         }
         ContactsCommand::List {
             limit,
             offset,
             format,
+            ..
         } => {
             let contacts = store.list_contacts(*limit, *offset).await?;
             let total = store.count_contacts().await?;
@@ -207,9 +171,9 @@ pub async fn contacts(command: &ContactsCommand, settings: &Settings) -> anyhow:
                     say!("{} of {total} contacts", contacts.len());
                 }
             }
-            Ok(ExitCode::SUCCESS)
+            Ok(Exit::Success)
         }
-        ContactsCommand::Forget { email } => {
+        ContactsCommand::Forget { email, .. } => {
             let report = contacts::forget(&store, email).await?;
             say!(
                 "forgot {email}: {} contact, {} invitations, {} responses ({} verbatims) erased; never contacted again",
@@ -218,45 +182,7 @@ pub async fn contacts(command: &ContactsCommand, settings: &Settings) -> anyhow:
                 report.responses,
                 report.verbatims
             );
-            Ok(ExitCode::SUCCESS)
+            Ok(Exit::Success)
         }
     }
-}
-
-/// Runs a `db` subcommand.
-pub async fn db(command: &DbCommand, settings: &Settings) -> anyhow::Result<ExitCode> {
-    let store = open(settings).await?;
-    match command {
-        DbCommand::Migrate => {
-            let applied = store.migrate().await?;
-            if applied.is_empty() {
-                say!("{}: up to date", redact_url(&settings.database_url));
-            } else {
-                say!(
-                    "{}: applied migrations {applied:?}",
-                    redact_url(&settings.database_url)
-                );
-            }
-        }
-        DbCommand::Status => {
-            let status = store.status().await?;
-            say!(
-                "{} ({:?}): schema version {}, latest {}, {} pending",
-                redact_url(&settings.database_url),
-                status.backend,
-                status.current.map_or("none".to_owned(), |v| v.to_string()),
-                status.latest,
-                status.pending.len()
-            );
-        }
-        DbCommand::RebuildRollups => {
-            let summary = store.rebuild_rollups().await?;
-            say!(
-                "rollups rebuilt from {} responses: {} counters",
-                summary.responses,
-                summary.counters
-            );
-        }
-    }
-    Ok(ExitCode::SUCCESS)
 }

@@ -1,0 +1,81 @@
+//! `ecoute db …`: the database schema and the report rollups.
+
+use clap::{Args, Subcommand};
+
+use super::Exit;
+use super::options::StoreArgs;
+use super::shared::open;
+use crate::config::Settings;
+use crate::store::redact_url;
+
+/// `ecoute db` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum DbCommand {
+    /// Apply pending migrations (they also run automatically when a command opens the store)
+    #[command(
+        after_help = "Example:\n  ecoute db migrate --database-url postgres://ecoute@db.internal/ecoute"
+    )]
+    Migrate(DbArgs),
+    /// Show the schema version of the database
+    #[command(after_help = "Example:\n  ecoute db status")]
+    Status(DbArgs),
+    /// Recompute the report rollups from the stored answers (after a restore, or to audit)
+    #[command(after_help = "Example:\n  ecoute db rebuild-rollups")]
+    RebuildRollups(DbArgs),
+}
+
+/// Arguments of every `ecoute db` subcommand.
+#[derive(Debug, Args)]
+pub struct DbArgs {
+    #[command(flatten)]
+    store: StoreArgs,
+}
+
+impl DbCommand {
+    /// The store flags of whichever subcommand was given.
+    pub fn store(&self) -> &StoreArgs {
+        match self {
+            DbCommand::Migrate(args)
+            | DbCommand::Status(args)
+            | DbCommand::RebuildRollups(args) => &args.store,
+        }
+    }
+}
+
+/// Runs a `db` subcommand.
+pub async fn run(command: &DbCommand, settings: &Settings) -> anyhow::Result<Exit> {
+    let store = open(settings).await?;
+    match command {
+        DbCommand::Migrate(_) => {
+            let applied = store.migrate().await?;
+            if applied.is_empty() {
+                say!("{}: up to date", redact_url(&settings.database_url));
+            } else {
+                say!(
+                    "{}: applied migrations {applied:?}",
+                    redact_url(&settings.database_url)
+                );
+            }
+        }
+        DbCommand::Status(_) => {
+            let status = store.status().await?;
+            say!(
+                "{} ({:?}): schema version {}, latest {}, {} pending",
+                redact_url(&settings.database_url),
+                status.backend,
+                status.current.map_or("none".to_owned(), |v| v.to_string()),
+                status.latest,
+                status.pending.len()
+            );
+        }
+        DbCommand::RebuildRollups(_) => {
+            let summary = store.rebuild_rollups().await?;
+            say!(
+                "rollups rebuilt from {} responses: {} counters",
+                summary.responses,
+                summary.counters
+            );
+        }
+    }
+    Ok(Exit::Success)
+}

@@ -1,0 +1,193 @@
+//! Flag groups that subcommands include as they need them, so each `--help` lists only the
+//! flags its command uses. The setting groups keep the `ECOUTE_*` variable names and the
+//! `ecoute.toml` keys of [`crate::config`].
+
+use std::path::PathBuf;
+
+use clap::Args;
+use encoding_rs::Encoding;
+
+use super::Format;
+use crate::config::ConfigLayer;
+use crate::contacts::ImportError;
+use crate::contacts::parse::{delimiter_from_arg, encoding_from_label};
+
+/// The `--help` heading of the settings, apart from the command's own options.
+pub const SETTINGS: &str = "Settings";
+
+/// A group of settings given as flags or `ECOUTE_*` variables, which win over `ecoute.toml`.
+pub trait Overrides {
+    /// Writes the settings of this group into the winning layer.
+    fn apply(&self, layer: &mut ConfigLayer);
+}
+
+/// Where the store lives.
+#[derive(Debug, Args)]
+pub struct StoreArgs {
+    /// Database URL: sqlite://ecoute.db (default) or postgres://user@host/db
+    #[arg(long, help_heading = SETTINGS, env = "ECOUTE_DATABASE_URL", value_name = "URL")]
+    database_url: Option<String>,
+}
+
+impl Overrides for StoreArgs {
+    fn apply(&self, layer: &mut ConfigLayer) {
+        layer.database_url = self.database_url.clone();
+    }
+}
+
+/// Where template overrides live (programs are checked against them).
+#[derive(Debug, Args)]
+pub struct TemplatesArgs {
+    /// Folder of templates that override the embedded ones
+    #[arg(long, help_heading = SETTINGS, env = "ECOUTE_TEMPLATES", value_name = "DIR")]
+    templates: Option<PathBuf>,
+}
+
+impl Overrides for TemplatesArgs {
+    fn apply(&self, layer: &mut ConfigLayer) {
+        layer.templates = self.templates.clone();
+    }
+}
+
+/// Where emails go.
+#[derive(Debug, Args)]
+pub struct MailArgs {
+    /// Mail transport: file://outbox (default) or smtp://host:port
+    #[arg(long, help_heading = SETTINGS, env = "ECOUTE_MAIL", value_name = "URL")]
+    mail: Option<String>,
+}
+
+impl Overrides for MailArgs {
+    fn apply(&self, layer: &mut ConfigLayer) {
+        layer.mail = self.mail.clone();
+    }
+}
+
+/// The base of the links ecoute writes and serves.
+#[derive(Debug, Args)]
+pub struct PublicUrlArgs {
+    /// Public base URL of the web server, used in survey links
+    #[arg(long, help_heading = SETTINGS, env = "ECOUTE_PUBLIC_URL", value_name = "URL")]
+    public_url: Option<String>,
+}
+
+impl Overrides for PublicUrlArgs {
+    fn apply(&self, layer: &mut ConfigLayer) {
+        layer.public_url = self.public_url.clone();
+    }
+}
+
+/// What survey and unsubscribe links in emails are made of.
+#[derive(Debug, Args)]
+pub struct LinkArgs {
+    #[command(flatten)]
+    public_url: PublicUrlArgs,
+    /// File holding the secret survey links are derived from (default ./ecoute.secret)
+    #[arg(long, help_heading = SETTINGS, env = "ECOUTE_SECRET_FILE", value_name = "FILE")]
+    secret_file: Option<PathBuf>,
+}
+
+impl Overrides for LinkArgs {
+    fn apply(&self, layer: &mut ConfigLayer) {
+        self.public_url.apply(layer);
+        layer.secret_file = self.secret_file.clone();
+    }
+}
+
+/// How the web server listens and whom it trusts.
+#[derive(Debug, Args)]
+pub struct WebArgs {
+    /// Address the web server listens on (default 127.0.0.1:8080)
+    #[arg(long, help_heading = SETTINGS, env = "ECOUTE_LISTEN", value_name = "ADDR")]
+    listen: Option<String>,
+    #[command(flatten)]
+    public_url: PublicUrlArgs,
+    /// Bearer token for the admin API (the API is off without one)
+    #[arg(
+        long,
+        help_heading = SETTINGS,
+        env = "ECOUTE_ADMIN_TOKEN",
+        value_name = "TOKEN",
+        hide_env_values = true
+    )]
+    admin_token: Option<String>,
+    /// Header a trusted reverse proxy puts the client address in (e.g. X-Forwarded-For)
+    #[arg(long, help_heading = SETTINGS, env = "ECOUTE_CLIENT_IP_HEADER", value_name = "HEADER")]
+    client_ip_header: Option<String>,
+}
+
+impl Overrides for WebArgs {
+    fn apply(&self, layer: &mut ConfigLayer) {
+        layer.listen = self.listen.clone();
+        self.public_url.apply(layer);
+        layer.admin_token = self.admin_token.clone();
+        layer.client_ip_header = self.client_ip_header.clone();
+    }
+}
+
+/// The CSV file an import reads and how, for every command that imports one.
+#[derive(Debug, Args)]
+pub struct CsvImportArgs {
+    /// The CSV file
+    pub file: PathBuf,
+    /// Encoding (utf-8, windows-1252, latin1…); detected when absent
+    #[arg(long)]
+    encoding: Option<String>,
+    /// Delimiter (`,`, `;`, `tab`); detected from the header when absent
+    #[arg(long)]
+    delimiter: Option<String>,
+    /// Import nothing when any row is bad
+    #[arg(long)]
+    pub strict: bool,
+    /// Output format
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
+}
+
+impl CsvImportArgs {
+    /// The encoding asked for, if any.
+    pub fn encoding(&self) -> Result<Option<&'static Encoding>, ImportError> {
+        self.encoding
+            .as_deref()
+            .map(encoding_from_label)
+            .transpose()
+    }
+
+    /// The delimiter asked for, if any.
+    pub fn delimiter(&self) -> Result<Option<u8>, ImportError> {
+        self.delimiter
+            .as_deref()
+            .map(delimiter_from_arg)
+            .transpose()
+    }
+}
+
+/// The survey of a program an offline-channel command is about, and where both live.
+#[derive(Debug, Args)]
+pub struct SurveyArgs {
+    /// Program id (in programs/) or program file
+    #[arg(long)]
+    pub program: String,
+    /// Survey id
+    #[arg(long)]
+    pub survey: String,
+    #[command(flatten)]
+    store: StoreArgs,
+    #[command(flatten)]
+    templates: TemplatesArgs,
+}
+
+impl Overrides for SurveyArgs {
+    fn apply(&self, layer: &mut ConfigLayer) {
+        self.store.apply(layer);
+        self.templates.apply(layer);
+    }
+}
+
+/// Where a command writes what it produces.
+#[derive(Debug, Args)]
+pub struct OutputArgs {
+    /// Output file (default: standard output)
+    #[arg(short, long)]
+    pub output: Option<PathBuf>,
+}

@@ -1,0 +1,120 @@
+//! What several subcommands need: finding a program, opening the store, writing output.
+
+use std::fs::File;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+
+use crate::config::Settings;
+use crate::program::{CheckContext, Program};
+use crate::store::{Store, redact_url};
+use crate::templates::Templates;
+
+/// Finds a program by path or by id in `programs/`, and checks it.
+pub fn find_program(spec: &str, settings: &Settings) -> anyhow::Result<Program> {
+    let context = CheckContext {
+        templates: Templates::new(settings.templates.as_deref()),
+    };
+    let direct = PathBuf::from(spec);
+    let path = if direct.is_file() {
+        direct
+    } else {
+        let files = crate::program::discover(&[PathBuf::from("programs")]).unwrap_or_default();
+        files
+            .into_iter()
+            .find(|file| {
+                file.file_stem().and_then(|s| s.to_str()) == Some(spec)
+                    || program_id_of(file).as_deref() == Some(spec)
+            })
+            .with_context(|| {
+                format!("no program `{spec}`: give a program file path, or an id of a program in programs/")
+            })?
+    };
+    crate::program::load(&path, &context).map_err(|problems| {
+        for problem in &problems {
+            eprintln!("{}\n", problem.render(false));
+        }
+        anyhow::anyhow!(
+            "{} has {} problem(s); run `ecoute check {}`",
+            path.display(),
+            problems.len(),
+            path.display()
+        )
+    })
+}
+
+fn program_id_of(path: &Path) -> Option<String> {
+    let text = std::fs::read_to_string(path).ok()?;
+    text.lines()
+        .skip_while(|line| !line.starts_with("program:"))
+        .find_map(|line| {
+            line.trim()
+                .strip_prefix("id:")
+                .map(|id| id.trim().trim_matches('"').to_owned())
+        })
+}
+
+/// Opens the configured store, with the URL (password hidden) in the error.
+pub async fn open(settings: &Settings) -> anyhow::Result<Store> {
+    Store::open(&settings.database_url).await.with_context(|| {
+        format!(
+            "cannot open the database {}",
+            redact_url(&settings.database_url)
+        )
+    })
+}
+
+/// Opens the output now, so an unwritable path fails before any work.
+pub fn create_output(path: Option<&Path>) -> anyhow::Result<Option<File>> {
+    path.map(|p| {
+        File::create(p).with_context(|| {
+            format!(
+                "cannot write the report to {}: check that the folder exists and is writable",
+                p.display()
+            )
+        })
+    })
+    .transpose()
+}
+
+/// Writes `text` to the file opened by [`create_output`], else to standard output (a closed
+/// pipe is not an error).
+pub fn write_output(file: Option<File>, path: Option<&Path>, text: &str) -> anyhow::Result<()> {
+    match file {
+        Some(mut f) => f.write_all(text.as_bytes()).with_context(|| {
+            format!(
+                "cannot write {}",
+                path.map(Path::display)
+                    .map(|d| d.to_string())
+                    .unwrap_or_default()
+            )
+        }),
+        None => write_stdout(text.as_bytes()),
+    }
+}
+
+/// Writes CSV records to a file or standard output.
+pub fn write_csv(output: Option<&Path>, records: &[Vec<String>]) -> anyhow::Result<()> {
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    for record in records {
+        writer.write_record(record)?;
+    }
+    let bytes = writer
+        .into_inner()
+        .map_err(|e| anyhow::anyhow!("cannot write CSV: {}", e.error()))?;
+    match output {
+        Some(path) => {
+            std::fs::write(path, bytes).with_context(|| format!("cannot write {}", path.display()))
+        }
+        None => write_stdout(&bytes),
+    }
+}
+
+fn write_stdout(bytes: &[u8]) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(bytes) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => other.context("cannot write to standard output"),
+    }
+}

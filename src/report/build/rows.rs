@@ -1,0 +1,157 @@
+//! KPI rows: one per group and KPI it measures, then the program-wide total; each with its
+//! margin, its change against the comparison period and its target.
+
+use std::collections::BTreeSet;
+
+use super::Inputs;
+use super::counts::{Catalogue, Counts};
+use super::groups::{Aggregates, Groups};
+use crate::metrics::{Kpi, MIN_N_FOR_SIGNIFICANCE, Significance, TargetStatus};
+use crate::program::Program;
+use crate::report::{GroupBy, Row};
+
+/// The rows of every group, in order, for each KPI it defines or measured.
+pub(super) fn group_rows(
+    inputs: &Inputs<'_>,
+    catalogue: &Catalogue,
+    aggregates: &Aggregates,
+    groups: &Groups,
+) -> Vec<Row> {
+    let group_by_label = inputs.group_by.to_string();
+    let mut rows = Vec::new();
+    for g in &groups.order {
+        let now = groups.now.get(g);
+        let was = aggregates.before(&groups.before, g);
+        let defined: BTreeSet<Kpi> = match inputs.group_by {
+            GroupBy::Touchpoint => catalogue
+                .touchpoint_kpis
+                .get(g)
+                .cloned()
+                .unwrap_or_default(),
+            _ => BTreeSet::new(),
+        };
+        for kpi in Kpi::ALL {
+            let measured = |c: Option<&Counts>| c.is_some_and(|c| c.n(kpi) > 0);
+            if !(defined.contains(&kpi)
+                || measured(now)
+                || measured(was.clone().flatten().as_ref()))
+            {
+                continue;
+            }
+            let tgt = match inputs.group_by {
+                GroupBy::Touchpoint => target(inputs.program, kpi, Some(g)),
+                _ => target(inputs.program, kpi, None),
+            };
+            rows.push(row(
+                &group_by_label,
+                g,
+                kpi,
+                now,
+                was.as_ref().map(Option::as_ref),
+                tgt,
+                inputs.alpha,
+            ));
+        }
+    }
+    rows
+}
+
+/// The program-wide rows, for each KPI some touchpoint defines or that was measured.
+pub(super) fn total_rows(
+    inputs: &Inputs<'_>,
+    catalogue: &Catalogue,
+    aggregates: &Aggregates,
+) -> Vec<Row> {
+    let all_kpis: BTreeSet<Kpi> = catalogue
+        .touchpoint_kpis
+        .values()
+        .flatten()
+        .copied()
+        .collect();
+    let (total_now, total_before) = (&aggregates.total_now, &aggregates.total_before);
+    Kpi::ALL
+        .into_iter()
+        .filter(|&kpi| all_kpis.contains(&kpi) || total_now.n(kpi) > 0 || total_before.n(kpi) > 0)
+        .map(|kpi| {
+            row(
+                "all",
+                "all",
+                kpi,
+                Some(total_now),
+                aggregates.has_vs.then_some(Some(total_before)),
+                target(inputs.program, kpi, None),
+                inputs.alpha,
+            )
+        })
+        .collect()
+}
+
+/// One row from the counts of a group in both periods.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn row(
+    group_by: &str,
+    group: &str,
+    kpi: Kpi,
+    now: Option<&Counts>,
+    before: Option<Option<&Counts>>,
+    target: Option<f64>,
+    alpha: f64,
+) -> Row {
+    let empty = Counts::default();
+    let now = now.unwrap_or(&empty);
+    let stat = now.stat(kpi);
+    let (value, moe95) = stat.as_ref().map_or((None, None), |s| {
+        let (v, m) = s.value_and_moe();
+        (Some(v), m)
+    });
+    let n = now.n(kpi);
+    let (prev_n, prev_stat) = match before {
+        None => (None, None),
+        Some(b) => {
+            let b = b.unwrap_or(&empty);
+            (Some(b.n(kpi)), b.stat(kpi))
+        }
+    };
+    let prev_value = prev_stat.as_ref().map(|s| s.value_and_moe().0);
+    let comparison = stat
+        .as_ref()
+        .zip(prev_stat.as_ref())
+        .and_then(|(a, b)| a.compare(b, alpha));
+    let significance = match (&comparison, prev_n) {
+        (Some(c), _) => Some(c.significance),
+        (None, Some(_)) => Some(Significance::TooFew),
+        (None, None) => None,
+    };
+    let target_status = target.zip(value).map(|(t, v)| {
+        if n < MIN_N_FOR_SIGNIFICANCE {
+            TargetStatus::Inconclusive
+        } else {
+            TargetStatus::judge(v, moe95, t)
+        }
+    });
+    Row {
+        group_by: group_by.to_owned(),
+        group: group.to_owned(),
+        kpi,
+        n,
+        value,
+        moe95,
+        prev_n,
+        prev_value,
+        delta: comparison.map(|c| c.delta),
+        p_value: comparison.and_then(|c| c.p_value),
+        significance,
+        target,
+        target_status,
+    }
+}
+
+/// The target of `kpi` for a touchpoint (`Some(id)`) or program-wide (`None`).
+pub(super) fn target(program: &Program, kpi: Kpi, touchpoint: Option<&str>) -> Option<f64> {
+    program
+        .file
+        .targets
+        .iter()
+        .find(|t| *t.kpi == kpi && t.touchpoint.as_deref().map(String::as_str) == touchpoint)
+        .map(|t| *t.at_least)
+}
