@@ -204,7 +204,7 @@ async fn two_concurrent_commits_on_postgres_create_one_wave() {
 #[test]
 fn a_database_url_typo_is_a_clear_usage_error() {
     files()
-        .args(["--database-url", "sqlit://ecoute.db", "contacts", "list"])
+        .args(["contacts", "list", "--database-url", "sqlit://ecoute.db"])
         .run()
         .no_panic()
         .status(2)
