@@ -38,6 +38,17 @@ pub enum MailUrlError {
         /// What is wrong.
         reason: String,
     },
+    /// Credentials would cross the network in clear text: `AUTH` over plain SMTP to a host
+    /// other than this machine.
+    #[error(
+        "refusing to send the SMTP credentials (ECOUTE_SMTP_USERNAME, ECOUTE_SMTP_PASSWORD) in clear text to `{host}`; encrypt the connection with smtp://{host}:{port}?tls=starttls or smtps://{host}[:PORT], or unset the credentials for a relay that needs none (plain smtp:// with credentials is accepted only for localhost, 127.0.0.0/8 and ::1)"
+    )]
+    CleartextCredentials {
+        /// The host named in the setting.
+        host: String,
+        /// The port.
+        port: u16,
+    },
 }
 
 /// Encryption of an SMTP connection.
@@ -126,6 +137,12 @@ impl MailSettings {
             (Ok(user), Ok(password)) if !user.is_empty() => Some((user, password)),
             _ => None,
         };
+        if credentials.is_some() && security == Security::None && !is_loopback(host) {
+            return Err(MailUrlError::CleartextCredentials {
+                host: host.to_owned(),
+                port,
+            });
+        }
         Ok(MailSettings::Smtp(Arc::new(SmtpSettings {
             host: host.to_owned(),
             port,
@@ -143,6 +160,19 @@ impl MailSettings {
             MailSettings::Smtp(s) => format!("smtp {}:{}", s.host, s.port),
         }
     }
+}
+
+/// Whether `host` names this machine (`localhost`, 127.0.0.0/8, `::1`), the only place
+/// plain SMTP may carry credentials: the password never leaves the machine.
+pub fn is_loopback(host: &str) -> bool {
+    let bare = host
+        .strip_prefix('[')
+        .and_then(|h| h.strip_suffix(']'))
+        .unwrap_or(host);
+    bare.eq_ignore_ascii_case("localhost")
+        || bare
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 /// What one attempt at one message gave.
@@ -495,6 +525,30 @@ mod tests {
         ] {
             let error = MailSettings::parse(bad).expect_err(bad).to_string();
             assert!(error.contains("smtp://HOST:PORT"), "{error}");
+        }
+    }
+
+    #[test]
+    fn only_this_machine_counts_as_loopback() {
+        for local in [
+            "localhost",
+            "LocalHost",
+            "127.0.0.1",
+            "127.8.9.10",
+            "::1",
+            "[::1]",
+        ] {
+            assert!(is_loopback(local), "{local}");
+        }
+        for remote in [
+            "mail.example.org",
+            "localhost.example.org",
+            "128.0.0.1",
+            "10.0.0.1",
+            "::2",
+            "0.0.0.0",
+        ] {
+            assert!(!is_loopback(remote), "{remote}");
         }
     }
 }
