@@ -120,10 +120,12 @@ pub struct Committed {
     pub invitations: u64,
 }
 
-/// Suppressions and recent contacts, read once from the store.
+/// Suppressions and recent contacts, read once from the store, and who the plan's earlier
+/// surveys drew.
 struct StoreExclusions {
     suppressed: HashSet<String>,
     contacted: HashMap<String, Timestamp>,
+    drawn: HashMap<String, String>,
 }
 
 impl Exclusions for StoreExclusions {
@@ -134,9 +136,15 @@ impl Exclusions for StoreExclusions {
     fn last_contacted(&self, email: &str) -> Option<Timestamp> {
         self.contacted.get(email).copied()
     }
+
+    fn drawn_by(&self, email: &str) -> Option<&str> {
+        self.drawn.get(email).map(String::as_str)
+    }
 }
 
-/// Builds the plan of `program` for `period`; reads, never writes.
+/// Builds the plan of `program` for `period`; reads, never writes. Surveys are drawn in the
+/// order of the program file; under a fatigue rule a person drawn by one is left out of the
+/// later ones (see `sampling`), so a plan never invites anybody twice.
 pub async fn build(
     store: &Store,
     program: &Program,
@@ -151,7 +159,7 @@ pub async fn build(
         Some(since) => store.contacted_since(since).await?,
         None => HashMap::new(),
     };
-    let exclusions = StoreExclusions {
+    let mut exclusions = StoreExclusions {
         suppressed: store
             .list_suppressions()
             .await?
@@ -159,6 +167,7 @@ pub async fn build(
             .map(|s| s.email)
             .collect(),
         contacted,
+        drawn: HashMap::new(),
     };
     let mut surveys = Vec::new();
     for survey in &file.surveys {
@@ -188,6 +197,12 @@ pub async fn build(
             sample: sample.id.to_string(),
             message: err.to_string(),
         })?;
+        for drawn in &outcome.drawn {
+            exclusions
+                .drawn
+                .entry(drawn.email.clone())
+                .or_insert_with(|| survey.id.to_string());
+        }
         let email_channel = (*channel.kind == ChannelType::Email).then_some(channel);
         let waves = schedule::waves(calendar, &period, email_channel)?;
         let count = u64::try_from(waves.len()).unwrap_or(1).max(1);

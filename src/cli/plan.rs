@@ -135,6 +135,12 @@ fn print_table(plan: &Plan, list: bool) {
             "    contacted within the fatigue window         {:>8}",
             sample.excluded_fatigue
         );
+        for (earlier, count) in &sample.excluded_drawn_earlier {
+            say!(
+                "    {:<44}{count:>8}",
+                format!("drawn by survey `{earlier}`")
+            );
+        }
         say!(
             "    filtered out                                {:>8}",
             sample.excluded_filter
@@ -181,6 +187,12 @@ fn print_table(plan: &Plan, list: bool) {
         }
         if survey.waves.is_empty() {
             say!("  no wave falls in this period (cron of `periods.waves`)");
+        }
+        if !sample.excluded_drawn_earlier.is_empty() {
+            say!(
+                "  surveys are planned in file order: under the fatigue rule, nobody an \
+                 earlier survey drew is asked again"
+            );
         }
         for warning in &sample.warnings {
             say!("  ! {warning}");

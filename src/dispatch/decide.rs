@@ -44,7 +44,8 @@ pub struct Facts<'a> {
     pub channel: ChannelWindow<'a>,
     /// The address is on the suppression list (unsubscribed, bounced, erased).
     pub suppressed: bool,
-    /// The address was contacted by a survey within the fatigue window.
+    /// The store refused the invitation its person's contact: contacted, or held by another
+    /// invitation, within the fatigue window (`Claimed::fatigued`).
     pub contacted_recently: bool,
 }
 
@@ -390,6 +391,7 @@ mod tests {
             attempts: 0,
             sent_at: None,
             taken_over: false,
+            fatigued: false,
         }
     }
 

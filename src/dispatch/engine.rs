@@ -296,12 +296,14 @@ async fn claim_loop(
             permit.merge(more);
         }
         let now = shared.now();
+        let fatigue = Fatigue::of(shared.dispatch.program.file.rules.fatigue.as_ref(), now);
         let request = ClaimRequest {
             owner: &shared.options.owner,
             program_id: &program_id,
             now,
             lease: shared.options.lease,
             limit: u32::try_from(permit.num_permits()).unwrap_or(u32::MAX),
+            fatigue_since: fatigue.and_then(|rule| rule.recent_since()),
         };
         let claimed = shared.dispatch.store.claim(&request, &token_hash).await?;
         if claimed.is_empty() {
@@ -555,28 +557,16 @@ fn limiter(per_second: f64) -> Result<DefaultDirectRateLimiter, DispatchError> {
 }
 
 /// Settles what can be without sending (the period closed, the person suppressed or
-/// fatigued, the send window shut): fetches the suppression and fatigue facts of the batch
-/// once, then screens each message. `None` means "send it".
+/// fatigued, the send window shut): fetches the suppression facts of the batch once (the
+/// claim already decided fatigue, atomically across senders), then screens each message.
+/// `None` means "send it".
 async fn screen(
     shared: &Shared,
     claimed: Vec<Claimed>,
     now: Timestamp,
 ) -> Result<Vec<(Claimed, Option<Outcome>)>, DispatchError> {
-    let store = &shared.dispatch.store;
     let emails: Vec<String> = claimed.iter().map(|c| c.email.clone()).collect();
-    let suppressed = store.suppressed_among(&emails).await?;
-    let fatigue = Fatigue::of(shared.dispatch.program.file.rules.fatigue.as_ref(), now);
-    let fatigued = match fatigue.and_then(|rule| rule.recent_since()) {
-        Some(since) => {
-            let first: Vec<String> = claimed
-                .iter()
-                .filter(|c| c.message == 0)
-                .map(|c| c.email.clone())
-                .collect();
-            store.contacted_among(&first, since).await?
-        }
-        None => Default::default(),
-    };
+    let suppressed = shared.dispatch.store.suppressed_among(&emails).await?;
     let screened = claimed
         .into_iter()
         .map(|item| {
@@ -593,7 +583,7 @@ async fn screen(
                 wave,
                 channel,
                 suppressed: suppressed.contains(&item.email),
-                contacted_recently: fatigued.contains(&item.email),
+                contacted_recently: item.fatigued,
             };
             let verdict = decide::screen(&item, &facts, &shared.zone, now).outcome(&item);
             (item, verdict)

@@ -6,8 +6,16 @@
 //!
 //! # Exclusions
 //! Applied in this order, each candidate counted under the first rule that leaves it out:
-//! suppressed → contacted within the fatigue window → filtered out → not drawn. A suppressed
-//! contact that would also fail the filter counts only as suppressed.
+//! suppressed → contacted within the fatigue window → drawn by an earlier survey of the same
+//! plan → filtered out → not drawn. A suppressed contact that would also fail the filter
+//! counts only as suppressed.
+//!
+//! # One invitation per person and plan
+//! With a fatigue rule, a plan invites nobody twice: its surveys are drawn one after the
+//! other in the order of the program file, and a person an earlier survey drew is left out
+//! of the later ones ([`Exclusions::drawn_by`]), counted per earlier survey in
+//! [`SampleOutcome::excluded_drawn_earlier`]. Without a fatigue rule (or with 0 days),
+//! surveys draw independently.
 //!
 //! # A filter reading an attribute the contact lacks
 //! Decision: the contact is **treated as not matching** (never an error, never a panic) and
@@ -137,6 +145,11 @@ pub trait Exclusions {
     fn is_suppressed(&self, email: &str) -> bool;
     /// When any program last contacted this person, for the fatigue rule.
     fn last_contacted(&self, email: &str) -> Option<Timestamp>;
+    /// The survey of the same plan that already drew this person, if an earlier one did:
+    /// under a fatigue rule they are not drawn again. None by default (a single draw).
+    fn drawn_by(&self, _email: &str) -> Option<&str> {
+        None
+    }
 }
 
 /// The contact-fatigue rule: nobody is surveyed twice within the window, across programs.
@@ -251,6 +264,7 @@ pub struct Sampler<'a, E: Exclusions + ?Sized> {
     population: u64,
     excluded_suppressed: u64,
     excluded_fatigue: u64,
+    excluded_drawn_earlier: BTreeMap<String, u64>,
     excluded_filter: u64,
     filter_missing_attribute: BTreeMap<String, u64>,
     strata: BTreeMap<Vec<String>, Stratum>,
@@ -327,6 +341,7 @@ impl<'a, E: Exclusions + ?Sized> Sampler<'a, E> {
             population: 0,
             excluded_suppressed: 0,
             excluded_fatigue: 0,
+            excluded_drawn_earlier: BTreeMap::new(),
             excluded_filter: 0,
             filter_missing_attribute: BTreeMap::new(),
             strata: BTreeMap::new(),
@@ -349,6 +364,17 @@ impl<'a, E: Exclusions + ?Sized> Sampler<'a, E> {
                 .is_some_and(|last| fatigue.excludes(last))
         {
             self.excluded_fatigue += 1;
+            return Ok(());
+        }
+        if self.fatigue.is_some_and(|f| f.recent_since().is_some())
+            && let Some(survey) = self.exclusions.drawn_by(&candidate.email)
+        {
+            match self.excluded_drawn_earlier.get_mut(survey) {
+                Some(count) => *count += 1,
+                None => {
+                    self.excluded_drawn_earlier.insert(survey.to_owned(), 1);
+                }
+            }
             return Ok(());
         }
         if !self.matches_filter(candidate)? {
@@ -527,6 +553,7 @@ impl<'a, E: Exclusions + ?Sized> Sampler<'a, E> {
             population: self.population,
             excluded_suppressed: self.excluded_suppressed,
             excluded_fatigue: self.excluded_fatigue,
+            excluded_drawn_earlier: self.excluded_drawn_earlier,
             excluded_filter: self.excluded_filter,
             filter_missing_attribute: self.filter_missing_attribute,
             eligible,

@@ -11,8 +11,9 @@ use serde::Serialize;
 use super::Draw;
 
 /// The result of drawing one sample: counts per exclusion rule, per stratum, and the list of
-/// drawn contacts. `population = excluded_suppressed + excluded_fatigue + excluded_filter +
-/// eligible` and `eligible = drawn.len() + not_drawn`, so a plan can account for everyone.
+/// drawn contacts. `population = excluded_suppressed + excluded_fatigue + Σ
+/// excluded_drawn_earlier + excluded_filter + eligible` and `eligible = drawn.len() +
+/// not_drawn`, so a plan can account for everyone.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct SampleOutcome {
     /// The sample's id in the program, so a plan listing several samples stays readable.
@@ -31,7 +32,10 @@ pub struct SampleOutcome {
     pub excluded_suppressed: u64,
     /// Left out second: contacted by any program within the fatigue window.
     pub excluded_fatigue: u64,
-    /// Left out third: the filter is false for them (including those lacking an attribute
+    /// Left out third, under a fatigue rule: drawn by an earlier survey of the same plan
+    /// (surveys are planned in file order), counted per earlier survey id.
+    pub excluded_drawn_earlier: BTreeMap<String, u64>,
+    /// Left out fourth: the filter is false for them (including those lacking an attribute
     /// the filter reads).
     pub excluded_filter: u64,
     /// Per attribute the filter reads, how many candidates lack it (treated as not

@@ -15,6 +15,7 @@ use super::*;
 struct History {
     suppressed: BTreeSet<String>,
     last_contacted: BTreeMap<String, Timestamp>,
+    drawn_by: BTreeMap<String, String>,
 }
 
 impl Exclusions for History {
@@ -24,6 +25,10 @@ impl Exclusions for History {
 
     fn last_contacted(&self, email: &str) -> Option<Timestamp> {
         self.last_contacted.get(email).copied()
+    }
+
+    fn drawn_by(&self, email: &str) -> Option<&str> {
+        self.drawn_by.get(email).map(String::as_str)
     }
 }
 
@@ -336,6 +341,7 @@ fn exclusions_apply_in_order_and_count_once() {
                 now - days30 + SignedDuration::from_secs(1),
             ),
         ]),
+        ..History::default()
     };
     let fatigue = Fatigue {
         min_days_between_contacts: 30,
@@ -512,7 +518,8 @@ fn outcome_json_has_a_stable_shape() {
         concat!(
             r#"{"sample":"clients","scope":"fidelite/livraison/2026-11","seed":20261101,"#,
             r#""draw":{"size":1},"strata":["segment"],"population":1,"excluded_suppressed":0,"#,
-            r#""excluded_fatigue":0,"excluded_filter":0,"filter_missing_attribute":{},"#,
+            r#""excluded_fatigue":0,"excluded_drawn_earlier":{},"excluded_filter":0,"#,
+            r#""filter_missing_attribute":{},"#,
             r#""eligible":1,"not_drawn":0,"per_stratum":[{"values":["B2B"],"eligible":1,"#,
             r#""allocated":1,"drawn":1}],"drawn":[{"email":"a@example.fr","locale":null,"#,
             r#""stratum":["B2B"]}],"warnings":[]}"#
@@ -597,4 +604,54 @@ fn the_fatigue_cut_off_is_the_first_second_after_the_window() {
     assert_eq!(off.recent_since(), None);
     assert!(!off.excludes(at));
     assert_eq!(Fatigue::of(None, at), None);
+}
+
+#[test]
+fn under_a_fatigue_rule_people_an_earlier_survey_drew_are_left_out_before_the_filter() {
+    let mut filtered = spec(Draw::Rate(1.0));
+    filtered.filter = Some(Expr::compile(r#"segment == "B2B""#).expect("valid"));
+    let candidates = vec![
+        // Contacted recently and drawn earlier: counted under fatigue only.
+        candidate("a@example.fr", json!({"segment": "B2B"})),
+        // Drawn earlier and failing the filter: counted as drawn earlier.
+        candidate("b@example.fr", json!({"segment": "B2C"})),
+        candidate("c@example.fr", json!({"segment": "B2B"})),
+        candidate("d@example.fr", json!({"segment": "B2B"})),
+        candidate("e@example.fr", json!({"segment": "B2C"})),
+    ];
+    let now = plan_time();
+    let history = History {
+        last_contacted: BTreeMap::from([("a@example.fr".to_owned(), now)]),
+        drawn_by: BTreeMap::from([
+            ("a@example.fr".to_owned(), "livraison".to_owned()),
+            ("b@example.fr".to_owned(), "livraison".to_owned()),
+            ("c@example.fr".to_owned(), "sav".to_owned()),
+        ]),
+        ..History::default()
+    };
+    let fatigue = Fatigue {
+        min_days_between_contacts: 90,
+        plan_time: now,
+    };
+    let outcome = sample(&filtered, &scope(), Some(fatigue), &history, &candidates).expect("draws");
+    assert_eq!(outcome.excluded_fatigue, 1);
+    assert_eq!(
+        outcome.excluded_drawn_earlier,
+        BTreeMap::from([("livraison".to_owned(), 1), ("sav".to_owned(), 1)])
+    );
+    assert_eq!((outcome.excluded_filter, outcome.eligible), (1, 1));
+    assert_eq!(emails(&outcome), vec!["d@example.fr"]);
+    // A rule of 0 days, like no rule, lets every survey draw independently.
+    let off = Fatigue {
+        min_days_between_contacts: 0,
+        plan_time: now,
+    };
+    for rule in [Some(off), None] {
+        let outcome = sample(&filtered, &scope(), rule, &history, &candidates).expect("draws");
+        assert!(outcome.excluded_drawn_earlier.is_empty());
+        assert_eq!(
+            emails(&outcome),
+            vec!["a@example.fr", "c@example.fr", "d@example.fr"]
+        );
+    }
 }

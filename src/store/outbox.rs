@@ -30,6 +30,12 @@ pub struct ClaimRequest<'a> {
     pub lease: Duration,
     /// At most this many messages.
     pub limit: u32,
+    /// The first instant of the program's fatigue window at `now`: a claimed invitation whose
+    /// person was contacted since then, or whose contact another invitation has held since
+    /// then, comes back [`Claimed::fatigued`]. `None` when the program has no fatigue rule:
+    /// its invitations still take their person's contact (so other programs see them) and
+    /// are never held back.
+    pub fatigue_since: Option<Timestamp>,
 }
 
 /// One message claimed for sending: an invitation (`message == 0`) or its n-th reminder.
@@ -56,6 +62,11 @@ pub struct Claimed {
     /// True when a previous claim was never resolved (a crashed or paused dispatcher), so
     /// the server may already hold this message.
     pub taken_over: bool,
+    /// An invitation the store did not give its person's contact to, decided in the claim's
+    /// transaction: the person was contacted within the fatigue window, or another
+    /// invitation (another survey, program or sender) holds their contact within it. Never
+    /// set on reminders, which are no new contact.
+    pub fatigued: bool,
 }
 
 /// What became of a claimed message.
@@ -86,6 +97,15 @@ pub enum Resolution {
 }
 
 impl Resolution {
+    /// Whether the message will never leave (failed, suppressed or expired): an invitation
+    /// that ends so gives its person's contact back for other surveys.
+    pub fn never_sent(self) -> bool {
+        matches!(
+            self,
+            Resolution::Failed | Resolution::Suppressed | Resolution::Expired
+        )
+    }
+
     /// The state name the message moves to, as recorded in its events.
     pub fn state_name(self) -> &'static str {
         match self {
@@ -487,9 +507,45 @@ pub(super) const LAST_FAILURES: &str = "SELECT e.invitation_id, i.email, e.messa
        AND e.to_state IN ('deferred', 'failed') \
      ORDER BY e.id DESC LIMIT $2";
 
+/// Start of "which invitation holds the contact of these emails"; the backend appends the
+/// list.
+pub(super) const GUARD_HOLDERS: &str =
+    "SELECT email, invitation_id FROM contact_guard WHERE email IN (";
+/// Start of "these invitations give their person's contact back".
+pub(super) const RELEASE_GUARD: &str = "DELETE FROM contact_guard WHERE invitation_id IN (";
+
+/// Builds the conditional upsert that gives each `(email, invitation)` the person's
+/// contact at `now`, unless another invitation has held it since `since`; returns the
+/// invitations that got it. An invitation that already holds it keeps it (a takeover after
+/// a crash). The emails must be distinct: one statement may not update a row twice.
+pub(super) fn push_take_guard<DB: Database>(
+    query: &mut QueryBuilder<DB>,
+    rows: &[(&str, i64)],
+    now: i64,
+    since: i64,
+) where
+    i64: for<'t> Encode<'t, DB> + Type<DB>,
+    String: for<'t> Encode<'t, DB> + Type<DB>,
+{
+    query.push("INSERT INTO contact_guard (email, invitation_id, contacted_at) ");
+    query.push_values(rows, |mut row, (email, id)| {
+        row.push_bind((*email).to_owned())
+            .push_bind(*id)
+            .push_bind(now);
+    });
+    query.push(
+        " ON CONFLICT (email) DO UPDATE SET invitation_id = excluded.invitation_id, \
+         contacted_at = excluded.contacted_at \
+         WHERE contact_guard.invitation_id = excluded.invitation_id \
+         OR contact_guard.contacted_at < ",
+    );
+    query.push_bind(since);
+    query.push(" RETURNING invitation_id");
+}
+
 /// Start of "which of these emails are suppressed"; the backend appends the list.
 pub(super) const SUPPRESSED_AMONG: &str = "SELECT DISTINCT email FROM suppression WHERE email IN (";
-/// Start of "which of these were contacted since $since"; the backend binds the time and
+/// Start of "which of these were contacted since $since"; the claim binds the time and
 /// appends the list.
 pub(super) const CONTACTED_AMONG: &str =
     "SELECT DISTINCT email FROM contact_history WHERE contacted_at >= ";
@@ -574,15 +630,6 @@ impl Store {
     /// Which of `emails` are suppressed for any reason.
     pub async fn suppressed_among(&self, emails: &[String]) -> Result<HashSet<String>, StoreError> {
         dispatch!(self, b => b.suppressed_among(emails))
-    }
-
-    /// Which of `emails` were first contacted (any program) at or after `since`.
-    pub async fn contacted_among(
-        &self,
-        emails: &[String],
-        since: Timestamp,
-    ) -> Result<HashSet<String>, StoreError> {
-        dispatch!(self, b => b.contacted_among(emails, since.as_second()))
     }
 
     /// Per-wave counts and the last failures, for one program or all.

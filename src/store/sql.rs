@@ -62,6 +62,7 @@ pub(super) const FORGET_INVITATIONS: &str = "UPDATE invitations SET \
      email = NULL, contact_data = NULL, last_error = NULL, updated_at = $2 WHERE email = $1";
 pub(super) const FORGET_CONTACT: &str = "DELETE FROM contacts WHERE email = $1";
 pub(super) const FORGET_HISTORY: &str = "DELETE FROM contact_history WHERE email = $1";
+pub(super) const FORGET_GUARD: &str = "DELETE FROM contact_guard WHERE email = $1";
 /// Events posted by the API keep their name and time (for audits) but lose the person.
 pub(super) const FORGET_EVENTS: &str =
     "UPDATE events SET email = NULL, attributes = '{}' WHERE email = $1";

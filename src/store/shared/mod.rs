@@ -129,6 +129,7 @@ impl BackendStore {
         let invitations = by_email(&mut tx, sql::FORGET_INVITATIONS, email, Some(now)).await?;
         let contacts = by_email(&mut tx, sql::FORGET_CONTACT, email, None).await?;
         let history = by_email(&mut tx, sql::FORGET_HISTORY, email, None).await?;
+        by_email(&mut tx, sql::FORGET_GUARD, email, None).await?;
         by_email(&mut tx, sql::FORGET_EVENTS, email, None).await?;
         by_email(&mut tx, sql::FORGET_SUPPRESSION_DETAILS, email, None).await?;
         by_email(&mut tx, sql::SUPPRESS_ERASED, email, Some(now)).await?;

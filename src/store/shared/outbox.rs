@@ -1,13 +1,14 @@
 //! The outbox operations (see `store::outbox`): a claim is one `UPDATE … RETURNING` over the
 //! backend's choice of due rows (`CLAIM`); outcomes are applied in one transaction per batch.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::btree_map::Entry;
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use sqlx::types::Json;
 use sqlx::{QueryBuilder, Row};
 
 use super::Result;
-use super::{BEGIN_WRITE, BackendStore, Db, DbRow};
+use super::{BEGIN_WRITE, BackendStore, Db, DbConnection, DbRow};
 use crate::store::model::Attributes;
 use crate::store::outbox::{
     self, ClaimRequest, Claimed, FailureEvent, InvitationEvent, OutboxRow, OutboxWave, Outcome,
@@ -46,8 +47,10 @@ impl BackendStore {
             outbox::push_token_hashes(&mut query, chunk);
             query.build().execute(&mut *tx).await?;
         }
-        tx.commit().await?;
         claimed.sort_by_key(|c| c.invitation_id);
+        let since = request.fatigue_since.map(|t| t.as_second());
+        take_guards(&mut tx, &mut claimed, since, now).await?;
+        tx.commit().await?;
         Ok(claimed)
     }
 
@@ -117,6 +120,23 @@ impl BackendStore {
             outbox::push_events(&mut query, chunk, now);
             query.build().execute(&mut *tx).await?;
         }
+        // Invitations that will never leave give their person's contact back. Last, so this
+        // transaction locks guard rows only after every invitation row (claims lock them the
+        // other way round, and skip locked invitations): the two never wait on each other.
+        let released: Vec<i64> = applied
+            .iter()
+            .filter(|o| o.message == 0 && o.resolution.never_sent())
+            .map(|o| o.invitation_id)
+            .collect();
+        for chunk in released.chunks(ROWS_PER_STATEMENT) {
+            let mut query = QueryBuilder::<Db>::new(outbox::RELEASE_GUARD);
+            let mut ids = query.separated(", ");
+            for id in chunk {
+                ids.push_bind(*id);
+            }
+            query.push(")");
+            query.build().execute(&mut *tx).await?;
+        }
         tx.commit().await?;
         Ok(recorded)
     }
@@ -142,43 +162,13 @@ impl BackendStore {
     }
 
     pub(crate) async fn suppressed_among(&self, emails: &[String]) -> Result<HashSet<String>> {
-        self.emails_among(emails, || QueryBuilder::new(outbox::SUPPRESSED_AMONG))
-            .await
-    }
-
-    pub(crate) async fn contacted_among(
-        &self,
-        emails: &[String],
-        since: i64,
-    ) -> Result<HashSet<String>> {
-        self.emails_among(emails, || {
-            let mut query = QueryBuilder::new(outbox::CONTACTED_AMONG);
-            query.push_bind(since).push(" AND email IN (");
-            query
-        })
-        .await
-    }
-
-    /// Which of `emails` a query returns, run on chunks of the list: `start` opens the query
-    /// up to its `IN (`.
-    async fn emails_among(
-        &self,
-        emails: &[String],
-        start: impl Fn() -> QueryBuilder<Db>,
-    ) -> Result<HashSet<String>> {
-        let mut found = HashSet::new();
-        for chunk in emails.chunks(ROWS_PER_STATEMENT) {
-            let mut query = start();
-            let mut list = query.separated(", ");
-            for email in chunk {
-                list.push_bind(email);
-            }
-            query.push(")");
-            for row in query.build().fetch_all(&self.pool).await? {
-                found.insert(row.try_get(0)?);
-            }
-        }
-        Ok(found)
+        let mut conn = self.pool.acquire().await?;
+        email_set(
+            &among(&mut conn, emails, || {
+                QueryBuilder::new(outbox::SUPPRESSED_AMONG)
+            })
+            .await?,
+        )
     }
 
     pub(crate) async fn outbox_status(
@@ -286,6 +276,99 @@ impl BackendStore {
     }
 }
 
+/// The rows a query returns about `emails`, run on chunks of the list: `start` opens the
+/// query up to its `IN (`.
+async fn among(
+    conn: &mut DbConnection,
+    emails: &[String],
+    start: impl Fn() -> QueryBuilder<Db>,
+) -> Result<Vec<DbRow>> {
+    let mut found = Vec::new();
+    for chunk in emails.chunks(ROWS_PER_STATEMENT) {
+        let mut query = start();
+        let mut list = query.separated(", ");
+        for email in chunk {
+            list.push_bind(email);
+        }
+        query.push(")");
+        found.extend(query.build().fetch_all(&mut *conn).await?);
+    }
+    Ok(found)
+}
+
+/// The first column of `rows`, as a set of emails.
+fn email_set(rows: &[DbRow]) -> Result<HashSet<String>> {
+    rows.iter().map(|row| Ok(row.try_get(0)?)).collect()
+}
+
+/// Gives each claimed invitation its person's contact, or marks it `fatigued` (see
+/// `ClaimRequest::fatigue_since`), inside the claim's transaction so that no other claim
+/// takes the same person in between. Of several invitations to one person in the batch,
+/// the one already holding the contact (taken over after a crash) is tried, else the
+/// oldest; the others are fatigued, unless the program has no fatigue rule. One upsert takes them all in email order, the lock
+/// order of every claim, so two claims never deadlock on PostgreSQL.
+async fn take_guards(
+    conn: &mut DbConnection,
+    claimed: &mut [Claimed],
+    since: Option<i64>,
+    now: i64,
+) -> Result<()> {
+    let emails: Vec<String> = claimed
+        .iter()
+        .filter(|c| c.message == 0)
+        .map(|c| c.email.clone())
+        .collect();
+    if emails.is_empty() {
+        return Ok(());
+    }
+    let recent = match since {
+        Some(since) => email_set(
+            &among(conn, &emails, || {
+                let mut query = QueryBuilder::new(outbox::CONTACTED_AMONG);
+                query.push_bind(since).push(" AND email IN (");
+                query
+            })
+            .await?,
+        )?,
+        None => HashSet::new(),
+    };
+    let holders = among(conn, &emails, || QueryBuilder::new(outbox::GUARD_HOLDERS))
+        .await?
+        .iter()
+        .map(|row| Ok((row.try_get(0)?, row.try_get(1)?)))
+        .collect::<Result<HashMap<String, i64>>>()?;
+    let mut chosen: BTreeMap<&str, i64> = BTreeMap::new();
+    for item in claimed.iter().filter(|c| c.message == 0) {
+        if recent.contains(&item.email) {
+            continue;
+        }
+        let holds = holders.get(&item.email) == Some(&item.invitation_id);
+        match chosen.entry(item.email.as_str()) {
+            Entry::Vacant(slot) => {
+                slot.insert(item.invitation_id);
+            }
+            Entry::Occupied(mut slot) if holds => {
+                slot.insert(item.invitation_id);
+            }
+            Entry::Occupied(_) => {}
+        }
+    }
+    let rows: Vec<(&str, i64)> = chosen.into_iter().collect();
+    let mut taken = HashSet::new();
+    for chunk in rows.chunks(ROWS_PER_STATEMENT / 3) {
+        let mut query = QueryBuilder::<Db>::new("");
+        outbox::push_take_guard(&mut query, chunk, now, since.unwrap_or(i64::MAX));
+        for row in query.build().fetch_all(&mut *conn).await? {
+            taken.insert(row.try_get::<i64, _>(0)?);
+        }
+    }
+    for item in claimed.iter_mut() {
+        item.fatigued =
+            since.is_some() && item.message == 0 && !taken.contains(&item.invitation_id);
+    }
+    Ok(())
+}
+
 fn claimed_row(row: &DbRow) -> Result<Claimed> {
     let state: String = row.try_get("state")?;
     let reminder: Option<i64> = row.try_get("reminder_in_flight")?;
@@ -315,6 +398,7 @@ fn claimed_row(row: &DbRow) -> Result<Claimed> {
         attempts: small(attempts),
         sent_at: moment(row.try_get("sent_at")?)?,
         taken_over: row.try_get("taken_over")?,
+        fatigued: false,
     })
 }
 
