@@ -42,11 +42,12 @@ pub struct Band {
 /// The journey map's geometry.
 #[derive(Debug, Serialize)]
 pub struct Journey {
-    width: f64,
+    /// Width in pixels (an intrinsic size for slides; the report scales it down).
+    width: u32,
     /// Height of the drawing (bands and nodes).
-    height: f64,
+    height: u32,
     /// Height of the whole picture: the drawing and its legend.
-    total_height: f64,
+    total_height: u32,
     nodes: Vec<Node>,
     bands: Vec<Band>,
     path: String,
@@ -61,12 +62,11 @@ fn intensity_y(intensity: f64) -> f64 {
 /// Lays the touchpoints out along the experience cycle: one column each in stage order,
 /// higher on the curve for a higher emotional intensity, bands per stage.
 pub fn journey(touchpoints: &[TouchpointView], t: &serde_json::Value, title: &str) -> Journey {
-    let width = 1100.0;
-    let height = 300.0;
+    let (width, height) = (1100, 300);
     let margin = 30.0;
     let lang = t.get("lang").and_then(|v| v.as_str()).unwrap_or("en");
     let count = touchpoints.len().max(1) as f64;
-    let step = (width - 2.0 * margin) / count;
+    let step = (f64::from(width) - 2.0 * margin) / count;
     let nodes: Vec<Node> = touchpoints
         .iter()
         .enumerate()
@@ -141,7 +141,7 @@ pub fn journey(touchpoints: &[TouchpointView], t: &serde_json::Value, title: &st
     Journey {
         width,
         height,
-        total_height: height + 28.0,
+        total_height: height + 28,
         nodes,
         bands,
         path,
