@@ -41,5 +41,8 @@ pub fn run(args: &MapArgs, settings: &Settings) -> anyhow::Result<Exit> {
         MapFormat::Mermaid => report::map::mermaid(&program, &renderer)?,
     };
     write_output(output, args.output.output.as_deref(), &text)?;
+    if let Some(path) = &args.output.output {
+        eprintln!("map of {} written to {}", program.id(), path.display());
+    }
     Ok(Exit::Success)
 }

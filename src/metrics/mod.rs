@@ -10,6 +10,7 @@
 //! - an empty sample (n = 0) gives `None`, never NaN and never a panic.
 
 mod ces;
+pub mod display;
 mod histogram;
 mod nps;
 mod proportion;

@@ -205,6 +205,9 @@ pub struct ThemeView {
     pub passives: u64,
     /// Among promoters' verbatims.
     pub promoters: u64,
+    /// Among verbatims of responses without an NPS score (a survey without NPS, or the
+    /// question left blank), so the split adds up to the count.
+    pub no_score: u64,
 }
 
 /// A quoted verbatim: its text (emails masked), where it comes from, no respondent data.

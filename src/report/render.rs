@@ -9,8 +9,15 @@ use minijinja::value::Serde;
 use minijinja::{AutoEscape, Environment, UndefinedBehavior, context};
 use serde::Serialize;
 
-use super::{Report, Row, TouchpointView};
-use crate::metrics::{Kpi, Significance, TargetStatus};
+mod charts;
+mod palette;
+
+use super::{Report, Row};
+use crate::metrics::display::fixed;
+use crate::metrics::{Kpi, MIN_N_FOR_SIGNIFICANCE, Significance, TargetStatus};
+pub use charts::{Journey, journey};
+use charts::{Trend, trends};
+pub use palette::{PALETTE, Palette, TREND_BAND_OPACITY};
 
 /// The default report templates.
 const EMBEDDED: &[(&str, &str)] = &[
@@ -196,30 +203,49 @@ impl Renderer {
 
     fn people(&self, report: &Report, template: &str) -> Result<String, RenderError> {
         let t = self.labels(&report.lang)?;
+        let lang = report.lang.as_str();
         let view = View::of(report, &t);
         let template = self.environment.get_template(template)?;
-        Ok(template.render(context! {
+        let mut text = template.render(context! {
             report => Serde(report),
             stamp => Serde(&report.stamp),
             t => Serde(&t),
-            lang => &report.lang,
+            lang => lang,
+            colour => Serde(&PALETTE),
+            band_opacity => TREND_BAND_OPACITY,
+            alpha => localise(report.stamp.alpha.to_string(), lang),
+            responses => count(report.stamp.responses, "response", &t, lang),
+            prev_responses => report.stamp.prev_responses.map(|n| count(n, "response", &t, lang)),
+            verbatims => count(report.verbatims, "verbatim", &t, lang),
             rows => Serde(&view.rows),
             journey => Serde(&view.journey),
             trends => Serde(&view.trends),
-            nps => Serde(&report.nps),
-            themes => Serde(&report.themes),
+            nps => Serde(&view.nps),
+            themes => Serde(&view.themes),
             quotes => Serde(&report.quotes),
-            verbatims => report.verbatims,
             standalone => false,
-        })?)
+        })?;
+        // A text file ends with a newline, whatever the template's last line.
+        if !text.ends_with('\n') {
+            text.push('\n');
+        }
+        Ok(text)
     }
 
     /// The touchpoint map alone, as SVG.
     pub fn map_svg(&self, journey: &Journey, lang: &str) -> Result<String, RenderError> {
         let t = self.labels(lang)?;
         let template = self.environment.get_template("report/journey.svg")?;
-        Ok(template
-            .render(context! { journey => Serde(journey), t => Serde(&t), standalone => true })?)
+        let mut text = template.render(context! {
+            journey => Serde(journey),
+            t => Serde(&t),
+            colour => Serde(&PALETTE),
+            standalone => true,
+        })?;
+        if !text.ends_with('\n') {
+            text.push('\n');
+        }
+        Ok(text)
     }
 }
 
@@ -262,11 +288,36 @@ struct PeopleRow {
     status_label: String,
 }
 
+/// An NPS split as people read it: bar widths unrounded, texts rounded.
+#[derive(Debug, Serialize)]
+struct SplitView {
+    group: String,
+    label: String,
+    n: u64,
+    widths: [f64; 3],
+    texts: [String; 3],
+}
+
+/// A theme's line as people read it.
+#[derive(Debug, Serialize)]
+struct ThemeRow {
+    theme: String,
+    count: u64,
+    share: String,
+    width: f64,
+    detractors: u64,
+    passives: u64,
+    promoters: u64,
+    no_score: u64,
+}
+
 /// What the templates draw, computed once.
 struct View {
     rows: Vec<PeopleRow>,
     journey: Journey,
     trends: Vec<Trend>,
+    nps: Vec<SplitView>,
+    themes: Vec<ThemeRow>,
 }
 
 fn label(t: &serde_json::Value, key: &str) -> String {
@@ -276,41 +327,72 @@ fn label(t: &serde_json::Value, key: &str) -> String {
         .to_owned()
 }
 
-/// Formats a KPI value for people: NPS as a signed integer, shares as percent, CES with
-/// one decimal; French uses a decimal comma.
-fn people_value(kpi: Kpi, v: f64, lang: &str) -> String {
-    let text = match kpi {
-        Kpi::Nps => format!("{:+.0}", v),
-        Kpi::Ces => format!("{v:.1}"),
-        _ => format!("{v:.0} %"),
-    };
-    let text = if text == "-0" || text == "+0" {
-        "0".to_owned()
-    } else {
-        text
-    };
+/// `n` and its noun (`1 réponse`, `0 réponse`, `2 réponses`; `0 responses` in English):
+/// labels `NOUN_one` and `NOUN_other`.
+fn count(n: u64, noun: &str, t: &serde_json::Value, lang: &str) -> String {
+    let one = if lang == "fr" { n <= 1 } else { n == 1 };
+    let key = format!("{noun}_{}", if one { "one" } else { "other" });
+    format!("{n} {}", label(t, &key))
+}
+
+/// A decimal comma in French.
+fn localise(text: String, lang: &str) -> String {
     if lang == "fr" {
         text.replace('.', ",")
     } else {
-        text.replace(" %", "%")
+        text
     }
 }
 
-fn people_delta(kpi: Kpi, d: f64, lang: &str) -> String {
-    let text = match kpi {
-        Kpi::Ces => format!("{d:+.1}"),
-        _ => format!("{d:+.0}"),
-    };
-    let text = if text == "-0" || text == "+0" || text == "-0.0" || text == "+0.0" {
-        "=".to_owned()
-    } else {
-        text
-    };
+/// A percentage for people: `38 %` in French, `38%` in English.
+fn percent(v: f64, lang: &str) -> String {
     if lang == "fr" {
-        text.replace('.', ",")
+        format!("{} %", fixed(v, 0))
     } else {
-        text
+        format!("{}%", fixed(v, 0))
     }
+}
+
+/// `+` before a positive rounded number; a zero stays unsigned.
+fn signed(text: String) -> String {
+    if text.starts_with('-') || !text.bytes().any(|b| (b'1'..=b'9').contains(&b)) {
+        text
+    } else {
+        format!("+{text}")
+    }
+}
+
+/// Formats a KPI value for people, rounded half away from zero: NPS as a signed integer,
+/// shares as percent, CES with one decimal; French uses a decimal comma.
+fn people_value(kpi: Kpi, v: f64, lang: &str) -> String {
+    match kpi {
+        Kpi::Nps => signed(fixed(v, 0)),
+        Kpi::Ces => localise(fixed(v, 1), lang),
+        _ => percent(v, lang),
+    }
+}
+
+/// A change for people: signed, `=` when it rounds to zero.
+fn people_delta(kpi: Kpi, d: f64, lang: &str) -> String {
+    let text = signed(fixed(d, if kpi == Kpi::Ces { 1 } else { 0 }));
+    if text.bytes().any(|b| (b'1'..=b'9').contains(&b)) {
+        localise(text, lang)
+    } else {
+        "=".to_owned()
+    }
+}
+
+/// The margin for people; below [`MIN_N_FOR_SIGNIFICANCE`] answers a normal-approximation
+/// margin means little (it is ±0 for 2 answers out of 2), so the row says "few answers".
+fn people_moe(r: &Row, t: &serde_json::Value, lang: &str) -> String {
+    let Some(m) = r.moe95.filter(|_| r.value.is_some()) else {
+        return String::new();
+    };
+    if r.n < MIN_N_FOR_SIGNIFICANCE {
+        return label(t, "few_answers");
+    }
+    let decimals = if r.kpi == Kpi::Ces { 1 } else { 0 };
+    format!("±{}", localise(fixed(m, decimals), lang))
 }
 
 fn people_rows(report: &Report, t: &serde_json::Value) -> Vec<PeopleRow> {
@@ -348,18 +430,7 @@ fn people_rows(report: &Report, t: &serde_json::Value) -> Vec<PeopleRow> {
                     .value
                     .map(|v| people_value(r.kpi, v, lang))
                     .unwrap_or_else(|| "–".to_owned()),
-                moe: r
-                    .moe95
-                    .filter(|_| r.value.is_some())
-                    .map(|m| {
-                        let m = if r.kpi == Kpi::Ces {
-                            format!("±{m:.1}")
-                        } else {
-                            format!("±{m:.0}")
-                        };
-                        if lang == "fr" { m.replace('.', ",") } else { m }
-                    })
-                    .unwrap_or_default(),
+                moe: people_moe(r, t, lang),
                 prev: r
                     .prev_value
                     .map(|v| people_value(r.kpi, v, lang))
@@ -377,12 +448,11 @@ fn people_rows(report: &Report, t: &serde_json::Value) -> Vec<PeopleRow> {
                 p_value: r
                     .p_value
                     .map(|p| {
-                        let s = if p < 0.001 {
-                            "< 0.001".to_owned()
+                        if p < 0.001 {
+                            localise("< 0.001".to_owned(), lang)
                         } else {
-                            format!("{p:.3}")
-                        };
-                        if lang == "fr" { s.replace('.', ",") } else { s }
+                            localise(fixed(p, 3), lang)
+                        }
                     })
                     .unwrap_or_default(),
                 significance,
@@ -402,230 +472,38 @@ fn people_rows(report: &Report, t: &serde_json::Value) -> Vec<PeopleRow> {
         .collect()
 }
 
-/// One touchpoint on the journey map.
-#[derive(Debug, Serialize)]
-pub struct Node {
-    id: String,
-    name: String,
-    x: f64,
-    y: f64,
-    r: f64,
-    moment_of_truth: bool,
-    status: &'static str,
-    value: String,
-    kpi_label: String,
-}
-
-/// A journey stage's band on the map.
-#[derive(Debug, Serialize)]
-pub struct Band {
-    label: String,
-    x: f64,
-    width: f64,
-}
-
-/// The journey map's geometry.
-#[derive(Debug, Serialize)]
-pub struct Journey {
-    width: f64,
-    height: f64,
-    nodes: Vec<Node>,
-    bands: Vec<Band>,
-    path: String,
-    title: String,
-}
-
-/// Lays the touchpoints out along the experience cycle: one column each in stage order,
-/// higher on the curve for a higher emotional intensity, bands per stage.
-pub fn journey(touchpoints: &[TouchpointView], t: &serde_json::Value, title: &str) -> Journey {
-    let width = 1100.0;
-    let height = 300.0;
-    let margin = 30.0;
-    let count = touchpoints.len().max(1) as f64;
-    let step = (width - 2.0 * margin) / count;
-    let nodes: Vec<Node> = touchpoints
-        .iter()
-        .enumerate()
-        .map(|(i, tp)| {
-            let intensity = f64::from(tp.intensity.clamp(1, 5));
-            let status = tp.row.as_ref().and_then(|r| r.target_status).map_or(
-                if tp.row.as_ref().and_then(|r| r.value).is_some() {
-                    "none"
-                } else {
-                    "nodata"
-                },
-                status_name,
-            );
-            Node {
-                id: tp.id.clone(),
-                name: tp.name.clone(),
-                x: margin + step * (i as f64 + 0.5),
-                y: 215.0 - intensity * 26.0,
-                r: 16.0 + intensity * 3.0,
-                moment_of_truth: tp.moment_of_truth,
-                status,
-                value: tp
-                    .row
-                    .as_ref()
-                    .and_then(|r| r.value.map(|v| people_value(r.kpi, v, lang_of(t))))
-                    .unwrap_or_default(),
-                kpi_label: tp.kpi.map(|k| label(t, k.as_str())).unwrap_or_default(),
-            }
-        })
-        .collect();
-    let mut bands: Vec<Band> = Vec::new();
-    let mut last_stage: Option<&str> = None;
-    for (i, tp) in touchpoints.iter().enumerate() {
-        let x = margin + step * i as f64;
-        if last_stage == Some(tp.stage.as_str()) {
-            if let Some(b) = bands.last_mut() {
-                b.width += step;
-            }
-        } else {
-            bands.push(Band {
-                label: label(t, &format!("stage_{}", tp.stage)),
-                x,
-                width: step,
-            });
-        }
-        last_stage = Some(tp.stage.as_str());
-    }
-    let path = nodes
-        .iter()
-        .enumerate()
-        .map(|(i, n)| format!("{}{:.1},{:.1}", if i == 0 { "M" } else { " L" }, n.x, n.y))
-        .collect();
-    Journey {
-        width,
-        height,
-        nodes,
-        bands,
-        path,
-        title: title.to_owned(),
-    }
-}
-
-fn lang_of(t: &serde_json::Value) -> &str {
-    t.get("lang").and_then(|v| v.as_str()).unwrap_or("en")
-}
-
-/// A trend chart's geometry for one touchpoint.
-#[derive(Debug, Serialize)]
-struct Trend {
-    name: String,
-    kpi_label: String,
-    width: f64,
-    height: f64,
-    line: String,
-    band: String,
-    points: Vec<(f64, f64, String)>,
-    labels: Vec<(f64, String)>,
-    target_y: Option<f64>,
-    target_label: String,
-    axis: Vec<(f64, String)>,
-}
-
-fn trends(report: &Report, t: &serde_json::Value) -> Vec<Trend> {
-    let lang = report.lang.as_str();
-    report
-        .touchpoints
-        .iter()
-        .filter_map(|tp| {
-            let kpi = tp.kpi?;
-            let points: Vec<(usize, f64, f64)> = tp
-                .trend
-                .iter()
-                .enumerate()
-                .filter_map(|(i, p)| p.value.map(|v| (i, v, p.moe95.unwrap_or(0.0))))
-                .collect();
-            if points.is_empty() {
-                return None;
-            }
-            let target = tp.row.as_ref().and_then(|r| r.target);
-            let (mut lo, mut hi) = points.iter().fold((f64::MAX, f64::MIN), |(lo, hi), p| {
-                (lo.min(p.1 - p.2), hi.max(p.1 + p.2))
-            });
-            if let Some(tg) = target {
-                lo = lo.min(tg);
-                hi = hi.max(tg);
-            }
-            let (min, max) = match kpi {
-                Kpi::Nps => (-100.0, 100.0),
-                Kpi::Ces => (1.0, 7.0),
-                _ => (0.0, 100.0),
-            };
-            // Round the axis to whole tens (halves of a point for CES) around the data.
-            let step = if kpi == Kpi::Ces { 0.5 } else { 10.0 };
-            let lo = ((lo / step).floor() * step).max(min);
-            let hi = ((hi / step).ceil() * step).min(max);
-            let hi = if hi - lo < step {
-                (lo + step).min(max)
-            } else {
-                hi
-            };
-            let (width, height, left, top, bottom) = (340.0, 150.0, 40.0, 14.0, 28.0);
-            let slots = tp.trend.len().max(2) as f64 - 1.0;
-            let x = |i: usize| left + 8.0 + (width - left - 36.0) * i as f64 / slots;
-            let y = |v: f64| top + (height - top - bottom) * (hi - v) / (hi - lo).max(1e-9);
-            let line = points
-                .iter()
-                .enumerate()
-                .map(|(k, p)| {
-                    format!(
-                        "{}{:.1},{:.1}",
-                        if k == 0 { "M" } else { " L" },
-                        x(p.0),
-                        y(p.1)
-                    )
-                })
-                .collect();
-            let upper = points
-                .iter()
-                .map(|p| format!("{:.1},{:.1}", x(p.0), y((p.1 + p.2).min(max))));
-            let lower = points
-                .iter()
-                .rev()
-                .map(|p| format!("{:.1},{:.1}", x(p.0), y((p.1 - p.2).max(min))));
-            let band = upper.chain(lower).collect::<Vec<_>>().join(" ");
-            let labels = tp
-                .trend
-                .iter()
-                .enumerate()
-                .filter(|(i, _)| tp.trend.len() <= 6 || i % 2 == (tp.trend.len() - 1) % 2)
-                .map(|(i, p)| (x(i), p.period.clone()))
-                .collect();
-            let axis = [lo, (lo + hi) / 2.0, hi]
-                .into_iter()
-                .map(|v| (y(v), people_value(kpi, v, lang)))
-                .collect();
-            Some(Trend {
-                name: tp.name.clone(),
-                kpi_label: label(t, kpi.as_str()),
-                width,
-                height,
-                line,
-                band,
-                points: points
-                    .iter()
-                    .map(|p| (x(p.0), y(p.1), people_value(kpi, p.1, lang)))
-                    .collect(),
-                labels,
-                target_y: target.map(y),
-                target_label: target
-                    .map(|v| people_value(kpi, v, lang))
-                    .unwrap_or_default(),
-                axis,
-            })
-        })
-        .collect()
-}
-
 impl View {
     fn of(report: &Report, t: &serde_json::Value) -> View {
+        let lang = report.lang.as_str();
         View {
             rows: people_rows(report, t),
             journey: journey(&report.touchpoints, t, &report.title),
             trends: trends(report, t),
+            nps: report
+                .nps
+                .iter()
+                .map(|s| SplitView {
+                    group: s.group.clone(),
+                    label: s.label.clone(),
+                    n: s.n,
+                    widths: [s.detractors, s.passives, s.promoters],
+                    texts: [s.detractors, s.passives, s.promoters].map(|v| percent(v, lang)),
+                })
+                .collect(),
+            themes: report
+                .themes
+                .iter()
+                .map(|th| ThemeRow {
+                    theme: th.theme.clone(),
+                    count: th.count,
+                    share: percent(th.share, lang),
+                    width: th.share,
+                    detractors: th.detractors,
+                    passives: th.passives,
+                    promoters: th.promoters,
+                    no_score: th.no_score,
+                })
+                .collect(),
         }
     }
 }

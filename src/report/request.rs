@@ -190,7 +190,7 @@ impl<'a> ReportPlan<'a> {
     }
 
     /// The comparison period, unless it ends before the program's first responses: then
-    /// none (with a note) when it was the default, an error when it was asked for.
+    /// none (with a note) for `previous` or `year-ago`, an error for an explicit period.
     async fn comparison(
         &self,
         store: &Store,
@@ -204,7 +204,9 @@ impl<'a> ReportPlan<'a> {
         if first.is_some_and(|f| vs_period.end_day() > f.first_day()) {
             return Ok(Some(self.calendar.report_period(vs_period)?));
         }
-        if self.request.vs != Baseline::Previous {
+        // An explicit period is a mistake to point out; `previous` and `year-ago` are
+        // relative, and in a program's first period or year they simply have no data yet.
+        if let Baseline::Period(_) = self.request.vs {
             return Err(ReportError::BeforeProgram {
                 vs: vs_period,
                 program: self.program.id().to_owned(),
@@ -215,7 +217,9 @@ impl<'a> ReportPlan<'a> {
             });
         }
         notes.push(if language(self.program) == "fr" {
-            format!("Pas de comparaison : {vs_period} précède les premières réponses du programme.")
+            format!(
+                "Pas de comparaison\u{a0}: {vs_period} précède les premières réponses du programme."
+            )
         } else {
             format!("No comparison: {vs_period} is before the program's first responses.")
         });

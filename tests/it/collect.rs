@@ -1,7 +1,7 @@
 //! The web server (`ecoute serve`), driven in-process with `tower::ServiceExt::oneshot`:
 //! every route and every bad input of the collection issue, on SQLite and PostgreSQL.
 
-mod browser;
+pub(crate) mod browser;
 
 use std::net::SocketAddr;
 use std::time::Duration;

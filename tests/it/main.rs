@@ -11,6 +11,7 @@ mod contacts;
 mod dispatch;
 mod harness;
 mod plan;
+mod report_display;
 mod reports;
 mod safety_dispatch;
 mod store;

@@ -13,14 +13,14 @@ use crate::harness::{Project, Run, repo_path};
 use crate::support::{TestDb, both_backends};
 
 /// `ecoute report` of the example program for `period`, with `extra` arguments.
-fn run_report<'p>(project: &'p Project, period: &str, extra: &[&str]) -> Run<'p> {
+pub(crate) fn run_report<'p>(project: &'p Project, period: &str, extra: &[&str]) -> Run<'p> {
     project
         .args(["report", "fidelite-clients", "--period", period])
         .args(extra)
 }
 
 /// The JSON report of `period` (with `extra` arguments), which must succeed.
-fn report_json(project: &Project, period: &str, extra: &[&str]) -> Value {
+pub(crate) fn report_json(project: &Project, period: &str, extra: &[&str]) -> Value {
     run_report(project, period, extra)
         .args(["--format", "json"])
         .success()
@@ -28,7 +28,7 @@ fn report_json(project: &Project, period: &str, extra: &[&str]) -> Value {
 }
 
 /// `ecoute responses import` of a CSV file into `survey` of the example program.
-fn import<'p>(project: &'p Project, survey: &str, file: &str) -> Run<'p> {
+pub(crate) fn import<'p>(project: &'p Project, survey: &str, file: &str) -> Run<'p> {
     project.args([
         "responses",
         "import",
@@ -98,7 +98,7 @@ fn contact_centre_csv() -> String {
     csv
 }
 
-fn row<'a>(report: &'a Value, group: &str, kpi: &str) -> &'a Value {
+pub(crate) fn row<'a>(report: &'a Value, group: &str, kpi: &str) -> &'a Value {
     report["rows"]
         .as_array()
         .and_then(|rows| rows.iter().find(|r| r["group"] == group && r["kpi"] == kpi))

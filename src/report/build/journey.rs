@@ -36,7 +36,7 @@ pub(super) fn touchpoints(
         .iter()
         .map(|t| {
             let id = t.id.to_string();
-            let kpi = main_kpi(catalogue, aggregates, &id);
+            let kpi = main_kpi(inputs, catalogue, aggregates, &id);
             let row = kpi.map(|k| {
                 row(
                     "touchpoint",
@@ -71,17 +71,26 @@ pub(super) fn touchpoints(
         .collect()
 }
 
-/// The first of NPS, CSAT, CES, FCR the touchpoint measures, preferring one answered now.
-fn main_kpi(catalogue: &Catalogue, aggregates: &Aggregates, id: &str) -> Option<Kpi> {
+/// The KPI the map colours a touchpoint by: among NPS, CSAT, CES, FCR (in that order) the
+/// touchpoint measures, the first with a target of its own that was answered now, else the
+/// first answered now, else the first with a target, else the first.
+fn main_kpi(
+    inputs: &Inputs<'_>,
+    catalogue: &Catalogue,
+    aggregates: &Aggregates,
+    id: &str,
+) -> Option<Kpi> {
     let kpis = catalogue.touchpoint_kpis.get(id);
     let defined: Vec<Kpi> = [Kpi::Nps, Kpi::Csat, Kpi::Ces, Kpi::Fcr]
         .into_iter()
         .filter(|k| kpis.is_some_and(|set| set.contains(k)))
         .collect();
-    defined
-        .iter()
-        .copied()
-        .find(|k| aggregates.tp_now.get(id).is_some_and(|c| c.n(*k) > 0))
+    let answered = |k: Kpi| aggregates.tp_now.get(id).is_some_and(|c| c.n(k) > 0);
+    let targeted = |k: Kpi| target(inputs.program, k, Some(id)).is_some();
+    let first = |keep: &dyn Fn(Kpi) -> bool| defined.iter().copied().find(|&k| keep(k));
+    first(&|k| targeted(k) && answered(k))
+        .or_else(|| first(&answered))
+        .or_else(|| first(&targeted))
         .or_else(|| defined.first().copied())
 }
 

@@ -17,7 +17,7 @@ pub(super) fn stamp(inputs: &Inputs<'_>, aggregates: &Aggregates, lang: &str) ->
     if responses == 0 {
         notes.push(if lang == "fr" {
             format!(
-                "Aucune réponse sur la période {} : les indicateurs et les écarts sont vides.",
+                "Aucune réponse sur la période {}\u{a0}: les indicateurs et les écarts sont vides.",
                 inputs.period.key
             )
         } else {

@@ -83,6 +83,9 @@ pub(super) fn themes_and_quotes(
             detractors: t.by_category.detractors,
             passives: t.by_category.passives,
             promoters: t.by_category.promoters,
+            no_score: t.count.saturating_sub(
+                t.by_category.detractors + t.by_category.passives + t.by_category.promoters,
+            ),
         })
         .collect();
     (themes, counter.verbatims(), quotes)

@@ -63,15 +63,15 @@ fn survey_link(project: &Project, public_url: &str) -> String {
         .to_owned()
 }
 
-/// chromedriver on a free port, killed when dropped.
-struct Driver {
+/// chromedriver on a free port, killed when dropped (the report's browser test uses it too).
+pub(crate) struct Driver {
     child: Child,
     url: String,
-    _profile: tempfile::TempDir,
+    profile: tempfile::TempDir,
 }
 
 impl Driver {
-    fn start() -> Driver {
+    pub(crate) fn start() -> Driver {
         let port = StdListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
             .expect("a free port")
@@ -95,8 +95,44 @@ impl Driver {
         Driver {
             child,
             url: format!("http://127.0.0.1:{port}"),
-            _profile: tempfile::tempdir().expect("profile folder"),
+            profile: tempfile::tempdir().expect("profile folder"),
         }
+    }
+}
+
+impl Driver {
+    /// A headless Chromium session; `options` adds to its `goog:chromeOptions` (more
+    /// `args`, `mobileEmulation`…).
+    pub(crate) async fn session(&self, options: serde_json::Value) -> fantoccini::Client {
+        let mut chrome = json!({
+            "args": [
+                "--headless=new",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-dev-shm-usage",
+                format!("--user-data-dir={}", self.profile.path().display()),
+            ]
+        });
+        if let (Some(chrome), Some(extra)) = (chrome.as_object_mut(), options.as_object()) {
+            for (key, value) in extra {
+                match (
+                    chrome.get_mut(key).and_then(|v| v.as_array_mut()),
+                    value.as_array(),
+                ) {
+                    (Some(args), Some(more)) => args.extend(more.iter().cloned()),
+                    _ => {
+                        chrome.insert(key.clone(), value.clone());
+                    }
+                }
+            }
+        }
+        let mut capabilities = serde_json::Map::new();
+        capabilities.insert("goog:chromeOptions".to_owned(), chrome);
+        ClientBuilder::new(HttpConnector::new())
+            .capabilities(capabilities)
+            .connect(&self.url)
+            .await
+            .expect("a WebDriver session in headless Chromium")
     }
 }
 
@@ -135,25 +171,9 @@ async fn a_respondent_answers_with_clicks_in_chromium() {
     }));
 
     let driver = Driver::start();
-    let mut capabilities = serde_json::Map::new();
-    capabilities.insert(
-        "goog:chromeOptions".to_owned(),
-        json!({
-            "args": [
-                "--headless=new",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-dev-shm-usage",
-                "--window-size=412,915",
-                format!("--user-data-dir={}", driver._profile.path().display()),
-            ]
-        }),
-    );
-    let client = ClientBuilder::new(HttpConnector::new())
-        .capabilities(capabilities)
-        .connect(&driver.url)
-        .await
-        .expect("a WebDriver session in headless Chromium");
+    let client = driver
+        .session(json!({ "args": ["--window-size=412,915"] }))
+        .await;
 
     client.goto(&link).await.expect("open the survey link");
     let title = client
