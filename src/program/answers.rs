@@ -7,6 +7,7 @@
 //! - yes/no questions (and CSAT on the `yes_no` scale) take `oui`/`non`, `yes`/`no`,
 //!   `true`/`false` or `1`/`0`, trimmed and case-insensitive; the `green_red` scale takes
 //!   `vert`/`rouge`, `green`/`red` or `1`/`0`; in JSON, `true`/`false` or the numbers 1/0;
+//! - in JSON, an array answers a `multi` question only (`[3]` for an NPS is refused);
 //! - numbers are whole numbers on the question's scale, written plainly: digits only, no sign,
 //!   no leading zero (`03` and `+3` are refused, ` 3 ` is trimmed to 3); in JSON they are
 //!   JSON numbers (the string `"6"` is refused);
@@ -165,9 +166,8 @@ fn csat_scale(question: &Question) -> CsatScale {
 /// was given (empty values and JSON `null` are no answer), else the answer or the first
 /// reason it is refused.
 pub fn parse(question: &Question, values: &[RawValue]) -> Result<Option<TypedAnswer>, AnswerError> {
-    let values: Vec<RawValue> = values
-        .iter()
-        .copied()
+    let values: Vec<RawValue> = spread(question, values)?
+        .into_iter()
         .filter(|value| !is_blank(*value))
         .collect();
     let Some(first) = values.first().copied() else {
@@ -266,6 +266,31 @@ pub fn clean(text: &str) -> String {
             c => !c.is_control(),
         })
         .collect()
+}
+
+/// The values with a JSON array spread into its items: an array answers a `multi` question
+/// only.
+fn spread<'a>(
+    question: &Question,
+    values: &[RawValue<'a>],
+) -> Result<Vec<RawValue<'a>>, AnswerError> {
+    let mut spread = Vec::with_capacity(values.len());
+    for value in values {
+        match value {
+            RawValue::Json(Value::Array(items)) if *question.kind == QuestionType::Multi => {
+                spread.extend(items.iter().map(RawValue::Json));
+            }
+            RawValue::Json(array @ Value::Array(_)) => {
+                return Err(AnswerError::JsonType {
+                    given: array.to_string(),
+                    expected: "one value, not an array (arrays answer `multi` questions)"
+                        .to_owned(),
+                });
+            }
+            other => spread.push(*other),
+        }
+    }
+    Ok(spread)
 }
 
 fn is_blank(value: RawValue) -> bool {
@@ -613,6 +638,24 @@ mod tests {
             "the limit counts what is kept"
         );
         assert_eq!(clean("é\u{200F}\u{202E}x"), "é\u{200F}x");
+    }
+
+    #[test]
+    fn arrays_answer_multi_questions_only() {
+        let nps = question("type: nps");
+        assert!(matches!(
+            json(&nps, json!([3])),
+            Err(AnswerError::JsonType { .. })
+        ));
+        let multi = question("type: multi\noptions:\n  - { id: a, label: { fr: A } }");
+        assert_eq!(
+            json(&multi, json!(["a"])),
+            Ok(Some(TypedAnswer::Choices(vec!["a".into()])))
+        );
+        assert!(matches!(
+            json(&multi, json!([["a"]])),
+            Err(AnswerError::JsonType { .. })
+        ));
     }
 
     #[test]

@@ -1030,7 +1030,7 @@ async fn api_responses_are_validated_and_idempotent(db: TestDb) {
     let good = json!({
         "program": PROGRAM,
         "survey": "centre-contacts",
-        "channel": "phone",
+        "channel": "relance-telephone",
         "submitted_at": "2026-11-10T14:00:00Z",
         "external_id": "crm-123",
         "respondent": {"segment": "pro"},
@@ -1042,7 +1042,7 @@ async fn api_responses_are_validated_and_idempotent(db: TestDb) {
     assert_eq!(body["period"], "2026-11");
     let id = body["id"].as_i64().expect("id");
     let stored = store.response(id).await.expect("read").expect("stored");
-    assert_eq!(stored.channel, "phone");
+    assert_eq!(stored.channel, "relance-telephone");
     assert_eq!(stored.external_id.as_deref(), Some("crm-123"));
     let resolu = stored
         .answers
