@@ -12,6 +12,7 @@ pub mod texts;
 
 mod api;
 mod limit;
+mod media;
 mod pages;
 mod survey;
 mod writer;
@@ -30,7 +31,7 @@ use sha2::{Digest, Sha256};
 use tower_http::set_header::SetResponseHeaderLayer;
 
 pub use limit::{ClientIp, LimitSettings, client_address};
-pub use survey::form_key;
+pub use survey::{form_key, open_form_key};
 pub use writer::{Ingest, IngestError, Stored};
 
 use crate::program::Program;

@@ -2,11 +2,15 @@
 //! (media types, `Retry-After`, every form's `form_key`, timeouts and a connection cap),
 //! answers cleaned of invisible characters, and `ecoute serve`'s own edges.
 
-use axum::http::StatusCode;
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use ecoute::collect::LimitSettings;
 use jiff::{SignedDuration, Timestamp};
 use serde_json::json;
 
-use crate::collect::{Reply, api_post, app, generous, json_of, send};
+use crate::collect::{Reply, api_post, app, encode, form_post, generous, json_of, send};
 use crate::support::{TestDb, both_backends};
 
 const PROGRAM: &str = "fidelite-clients";
@@ -171,4 +175,209 @@ async fn the_api_takes_only_what_readme_says(db: TestDb) {
     }))
     .await;
     assert_eq!(reply.status, StatusCode::ACCEPTED, "{}", reply.body);
+}
+
+both_backends!(
+    form_media_types_are_parsed,
+    open_link_forms_carry_a_form_key,
+    answers_lose_invisible_characters,
+);
+
+const MAGASIN: &str = "/l/fidelite-clients/magasin";
+
+async fn get(app: &axum::Router, uri: &str) -> Reply {
+    send(app, Request::get(uri).body(Body::empty()).expect("request")).await
+}
+
+/// The `form_key` hidden field of a rendered form, if it has one.
+fn form_key_of(page: &str) -> Option<String> {
+    let marker = "name=\"form_key\" value=\"";
+    let start = page.find(marker)? + marker.len();
+    page[start..].split('"').next().map(str::to_owned)
+}
+
+/// A POST of `body` with this `Content-Type` (none when `None`).
+fn post(uri: &str, content_type: Option<&str>, body: String) -> Request<Body> {
+    let mut request = Request::post(uri);
+    if let Some(content_type) = content_type {
+        request = request.header(header::CONTENT_TYPE, content_type);
+    }
+    request.body(Body::from(body)).expect("request")
+}
+
+/// The open-link answers of the store survey with the key its page carries.
+async fn magasin_answers(app: &axum::Router, extra: &[(&str, &str)]) -> String {
+    let page = get(app, MAGASIN).await;
+    let key = form_key_of(&page.body).expect("the open-link form has a form_key");
+    let mut pairs = vec![
+        ("form_key", key.as_str()),
+        ("q.satisfaction", "5"),
+        ("q.motif", "conseil"),
+    ];
+    pairs.extend_from_slice(extra);
+    encode(&pairs)
+}
+
+async fn form_media_types_are_parsed(db: TestDb) {
+    let store = db.open().await;
+    let app = app(&store, Some(ADMIN_TOKEN), generous());
+    let body = magasin_answers(&app, &[]).await;
+    for refused in [
+        Some("application/x-www-form-urlencodedXYZ"),
+        Some("application/x-www-form-urlencoded-evil"),
+        Some("text/plain"),
+        Some("multipart/form-data; boundary=x"),
+        Some("application/json"),
+        None,
+    ] {
+        let reply = send(&app, post(MAGASIN, refused, body.clone())).await;
+        assert_eq!(
+            reply.status,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "{refused:?}"
+        );
+    }
+    assert_eq!(store.count_responses().await.expect("count"), 0);
+    for (index, accepted) in [
+        "application/x-www-form-urlencoded",
+        "Application/X-WWW-Form-URLEncoded",
+        "APPLICATION/X-WWW-FORM-URLENCODED; charset=UTF-8",
+        "application/x-www-form-urlencoded ;charset=utf-8",
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let reply = send(&app, post(MAGASIN, Some(accepted), body.clone())).await;
+        assert_eq!(reply.status, StatusCode::OK, "{accepted}: {}", reply.body);
+        assert_eq!(
+            store.count_responses().await.expect("count"),
+            u64::try_from(index + 1).expect("count")
+        );
+    }
+    let api = |content_type: &str, id: &str| {
+        let mut request = api_post(
+            "/api/v1/responses",
+            Some(ADMIN_TOKEN),
+            json!({"program": PROGRAM, "survey": "centre-contacts", "external_id": id,
+                   "answers": {"resolu": true, "effort": 6}}),
+        );
+        request
+            .headers_mut()
+            .insert(header::CONTENT_TYPE, content_type.parse().expect("header"));
+        send(&app, request)
+    };
+    assert_eq!(
+        api("APPLICATION/JSON", "a").await.status,
+        StatusCode::CREATED
+    );
+    assert_eq!(
+        api("application/json; charset=UTF-8", "b").await.status,
+        StatusCode::CREATED
+    );
+    assert_eq!(
+        api("application/jsonXYZ", "c").await.status,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE
+    );
+}
+
+async fn open_link_forms_carry_a_form_key(db: TestDb) {
+    let store = db.open().await;
+    let app = app(&store, None, generous());
+    let magasin = get(&app, MAGASIN).await;
+    let key = form_key_of(&magasin.body).expect("form_key");
+    let other = get(&app, "/l/fidelite-clients/espace-client").await;
+    let other_key = form_key_of(&other.body).expect("form_key");
+    assert_ne!(key, other_key, "each link has its own key");
+    assert_eq!(
+        Some(key.clone()),
+        form_key_of(&get(&app, MAGASIN).await.body),
+        "stable: a page opened earlier still posts"
+    );
+    let answers = |key: Option<&str>| {
+        let mut pairs = vec![("q.satisfaction", "5"), ("q.motif", "conseil")];
+        if let Some(key) = key {
+            pairs.push(("form_key", key));
+        }
+        form_post(MAGASIN, encode(&pairs))
+    };
+    for bad in [None, Some(other_key.as_str()), Some("0123")] {
+        let reply = send(&app, answers(bad)).await;
+        assert_eq!(reply.status, StatusCode::FORBIDDEN, "{bad:?}");
+    }
+    assert_eq!(store.count_responses().await.expect("count"), 0);
+    // A refused answer re-shows the form with its key.
+    let invalid = send(
+        &app,
+        form_post(
+            MAGASIN,
+            encode(&[("form_key", &key), ("q.satisfaction", "9")]),
+        ),
+    )
+    .await;
+    assert_eq!(invalid.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(form_key_of(&invalid.body), Some(key.clone()));
+    let reply = send(&app, answers(Some(&key))).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    assert_eq!(store.count_responses().await.expect("count"), 1);
+}
+
+async fn answers_lose_invisible_characters(db: TestDb) {
+    let store = db.open().await;
+    let app = app(&store, Some(ADMIN_TOKEN), generous());
+    let hostile = "\u{0}Bon\u{202E}ne\u{2066} affaire\u{1b}[2J\r\n\tmerci\u{7f}";
+    let kept = "Bonne affaire[2J\n\tmerci";
+
+    let body = magasin_answers(&app, &[("q.commentaire", hostile)]).await;
+    let reply = send(&app, form_post(MAGASIN, body)).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    let api = send(
+        &app,
+        api_post(
+            "/api/v1/responses",
+            Some(ADMIN_TOKEN),
+            json!({"program": PROGRAM, "survey": "centre-contacts", "external_id": "x",
+                   "answers": {"resolu": true, "effort": 6, "commentaire": hostile}}),
+        ),
+    )
+    .await;
+    assert_eq!(api.status, StatusCode::CREATED, "{}", api.body);
+    for id in [1, 2] {
+        let stored = store.response(id).await.expect("read").expect("stored");
+        let text = stored
+            .answers
+            .iter()
+            .find_map(|a| a.text_value.clone())
+            .expect("a text answer");
+        assert_eq!(text, kept);
+    }
+}
+
+/// 429's `Retry-After` is the time until the limiter lets the address try again.
+#[tokio::test]
+async fn retry_after_says_the_true_wait() {
+    let db = TestDb::sqlite();
+    let store = db.open().await;
+    for (period, lowest, highest) in [(6, 5, 6), (100, 99, 100)] {
+        let app = app(
+            &store,
+            None,
+            LimitSettings {
+                bad_links_burst: 1,
+                bad_links_period: Duration::from_secs(period),
+                ..generous()
+            },
+        );
+        assert_eq!(get(&app, "/s/nope").await.status, StatusCode::NOT_FOUND);
+        let limited = get(&app, "/s/nope").await;
+        assert_eq!(limited.status, StatusCode::TOO_MANY_REQUESTS);
+        let seconds: u64 = limited.headers[header::RETRY_AFTER]
+            .to_str()
+            .expect("ascii")
+            .parse()
+            .expect("a number of seconds");
+        assert!(
+            (lowest..=highest).contains(&seconds),
+            "period {period} s: Retry-After {seconds}"
+        );
+    }
 }
