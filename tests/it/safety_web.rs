@@ -6,9 +6,12 @@ use std::time::Duration;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
-use ecoute::collect::LimitSettings;
+use ecoute::collect::{AppState, ConnectionLimits, LimitSettings, ServerOptions};
+use ecoute::templates::Templates;
 use jiff::{SignedDuration, Timestamp};
 use serde_json::json;
+use tokio::io::AsyncWriteExt;
+use tokio::net::TcpStream;
 
 use crate::collect::{Reply, api_post, app, encode, form_post, generous, json_of, send};
 use crate::support::{TestDb, both_backends};
@@ -379,5 +382,130 @@ async fn retry_after_says_the_true_wait() {
             (lowest..=highest).contains(&seconds),
             "period {period} s: Retry-After {seconds}"
         );
+    }
+}
+
+/// An in-process server with these connection limits, on a free port.
+async fn served(
+    limits: ConnectionLimits,
+) -> (std::net::SocketAddr, tokio::sync::oneshot::Sender<()>) {
+    let db = TestDb::sqlite();
+    let store = db.open().await;
+    let state = AppState::new(
+        store,
+        vec![crate::collect::program()],
+        Templates::new(None),
+        &ServerOptions {
+            connections: limits,
+            ..ServerOptions::default()
+        },
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let address = listener.local_addr().expect("address");
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(async move {
+        let _db = db;
+        ecoute::collect::serve(listener, state, async move {
+            let _ = stopped.await;
+        })
+        .await
+    });
+    (address, stop)
+}
+
+/// Reads until the server closes the connection (or `limit` passes); what came, and
+/// whether it was closed.
+async fn read_until_closed(stream: &mut tokio::net::TcpStream, limit: Duration) -> (String, bool) {
+    use tokio::io::AsyncReadExt;
+    let mut received = Vec::new();
+    let mut buffer = [0u8; 4096];
+    let deadline = tokio::time::Instant::now() + limit;
+    loop {
+        match tokio::time::timeout_at(deadline, stream.read(&mut buffer)).await {
+            Ok(Ok(0)) | Ok(Err(_)) => return (String::from_utf8_lossy(&received).into(), true),
+            Ok(Ok(n)) => received.extend_from_slice(&buffer[..n]),
+            Err(_) => return (String::from_utf8_lossy(&received).into(), false),
+        }
+    }
+}
+
+/// Idle connections, half-sent request heads and bodies that never finish are cut off.
+#[tokio::test]
+async fn serve_closes_idle_and_slow_connections() {
+    let (address, _stop) = served(ConnectionLimits {
+        header_read_timeout: Duration::from_millis(400),
+        request_timeout: Duration::from_millis(800),
+        max_connections: 1_000,
+    })
+    .await;
+
+    // Silent after connecting; half a request head; idle after a kept-alive reply.
+    let mut silent = TcpStream::connect(address).await.expect("connect");
+    let mut half = TcpStream::connect(address).await.expect("connect");
+    half.write_all(b"GET /healthz HTTP/1.1\r\nHost: t\r\n")
+        .await
+        .expect("write");
+    let mut kept = TcpStream::connect(address).await.expect("connect");
+    kept.write_all(b"GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n")
+        .await
+        .expect("write");
+    for stream in [&mut silent, &mut half, &mut kept] {
+        let (_, closed) = read_until_closed(stream, Duration::from_secs(3)).await;
+        assert!(closed, "the connection is closed after the header timeout");
+    }
+
+    // A body that never finishes: 408, then closed.
+    let mut slow = TcpStream::connect(address).await.expect("connect");
+    slow.write_all(
+        b"POST /l/fidelite-clients/magasin HTTP/1.1\r\nHost: t\r\n\
+          Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\nq.sat",
+    )
+    .await
+    .expect("write");
+    let (reply, closed) = read_until_closed(&mut slow, Duration::from_secs(3)).await;
+    assert!(closed, "a slow body is cut off");
+    assert!(reply.starts_with("HTTP/1.1 408"), "{reply:?}");
+}
+
+/// No more than the cap of connections is served at once; the next waits for a free slot.
+#[tokio::test]
+async fn serve_serves_at_most_the_cap_of_connections() {
+    let (address, _stop) = served(ConnectionLimits {
+        header_read_timeout: Duration::from_secs(30),
+        request_timeout: Duration::from_secs(30),
+        max_connections: 2,
+    })
+    .await;
+    let first = TcpStream::connect(address).await.expect("connect");
+    let second = TcpStream::connect(address).await.expect("connect");
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let mut third = TcpStream::connect(address).await.expect("connect");
+    third
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+        .await
+        .expect("write");
+    let (reply, _) = read_until_closed(&mut third, Duration::from_millis(700)).await;
+    assert_eq!(reply, "", "a third connection waits while two are open");
+    drop(first);
+    let (reply, closed) = read_until_closed(&mut third, Duration::from_secs(3)).await;
+    assert!(closed && reply.starts_with("HTTP/1.1 200"), "{reply:?}");
+    drop(second);
+}
+
+/// `ecoute serve` handles SIGTERM as soon as it printed its banner: a supervisor (or a test)
+/// that stops it right away gets a clean exit, never death by signal.
+#[test]
+fn serve_stops_cleanly_on_sigterm_right_after_its_banner() {
+    let project = crate::harness::Project::new().repo_file("programs/support-quality.yaml");
+    for attempt in 0..20 {
+        let (status, rest) = project.serve().stop();
+        assert_eq!(
+            status.code(),
+            Some(0),
+            "attempt {attempt}: {status:?}\n{rest}"
+        );
+        assert!(rest.contains("stopped"), "attempt {attempt}: {rest}");
     }
 }
