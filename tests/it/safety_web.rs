@@ -509,3 +509,42 @@ fn serve_stops_cleanly_on_sigterm_right_after_its_banner() {
         assert!(rest.contains("stopped"), "attempt {attempt}: {rest}");
     }
 }
+
+/// `check` says what is wrong with a path that is not a regular file, and names the
+/// current folder `.`, never "``".
+#[test]
+fn check_names_devices_folders_and_the_current_folder() {
+    let example =
+        std::fs::read_to_string(crate::harness::repo_path("programs/fidelite-clients.yaml"))
+            .expect("example");
+    let project = crate::harness::Project::new()
+        .file("fidelite-clients.yaml", &example)
+        .file("programs/fidelite-clients.yaml", &example)
+        .file("programs/contacts/clients.csv/keep", "a folder, not a file");
+
+    project
+        .args(["check", "/dev/zero"])
+        .run()
+        .status(1)
+        .no_panic()
+        .stderr_has("/dev/zero is not a regular file")
+        .stderr_lacks("does not exist")
+        .stderr_lacks("MiB");
+
+    project
+        .args(["check", "fidelite-clients.yaml"])
+        .run()
+        .status(1)
+        .no_panic()
+        .stderr_has("contact file `contacts/clients.csv` does not exist")
+        .stderr_has("folder `.`")
+        .stderr_lacks("``");
+
+    project
+        .args(["check", "programs/fidelite-clients.yaml"])
+        .run()
+        .status(1)
+        .no_panic()
+        .stderr_has("contact file `contacts/clients.csv` is not a regular file")
+        .stderr_has("folder `programs`");
+}
