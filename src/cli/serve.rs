@@ -115,6 +115,9 @@ pub async fn run(args: &ServeArgs, settings: &Settings) -> anyhow::Result<Exit> 
     let address = listener
         .local_addr()
         .context("cannot read the listening address")?;
+    // The handlers are in place before the banner: whoever reads it may stop the server at
+    // once and gets a graceful stop, not death by signal.
+    let shutdown = shutdown_signal().context("cannot install the SIGINT/SIGTERM handlers")?;
     let ids: Vec<&str> = programs.iter().map(Program::id).collect();
     eprintln!(
         "ecoute serve: listening on http://{address} (public URL {}), programs: {}, admin API {}",
@@ -132,7 +135,7 @@ pub async fn run(args: &ServeArgs, settings: &Settings) -> anyhow::Result<Exit> 
     );
     let templates = Templates::new(settings.templates.as_deref());
     let state = AppState::new(store.clone(), programs, templates, &options);
-    crate::collect::serve(listener, state, shutdown_signal())
+    crate::collect::serve(listener, state, shutdown)
         .await
         .context("the web server stopped")?;
     store.close().await;
@@ -140,25 +143,26 @@ pub async fn run(args: &ServeArgs, settings: &Settings) -> anyhow::Result<Exit> 
     Ok(Exit::Success)
 }
 
-async fn shutdown_signal() {
-    let interrupt = tokio::signal::ctrl_c();
-    #[cfg(unix)]
-    {
-        let mut terminate =
-            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(signal) => signal,
-                Err(_) => {
-                    let _ = interrupt.await;
-                    return;
-                }
-            };
+/// Installs the Ctrl-C (SIGINT) and SIGTERM handlers now, and returns the future that
+/// completes on the first of them.
+#[cfg(unix)]
+fn shutdown_signal() -> std::io::Result<impl std::future::Future<Output = ()> + Send + 'static> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut interrupt = signal(SignalKind::interrupt())?;
+    let mut terminate = signal(SignalKind::terminate())?;
+    Ok(async move {
         tokio::select! {
-            _ = interrupt => {}
+            _ = interrupt.recv() => {}
             _ = terminate.recv() => {}
         }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = interrupt.await;
-    }
+    })
+}
+
+/// Installs the Ctrl-C handler now, and returns the future that completes on it.
+#[cfg(not(unix))]
+fn shutdown_signal() -> std::io::Result<impl std::future::Future<Output = ()> + Send + 'static> {
+    let mut interrupt = tokio::signal::windows::ctrl_c()?;
+    Ok(async move {
+        let _ = interrupt.recv().await;
+    })
 }

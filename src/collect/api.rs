@@ -8,7 +8,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use jiff::Timestamp;
+use jiff::{SignedDuration, Timestamp};
 use serde::Deserialize;
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -29,6 +29,49 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/responses", post(post_response))
         .route("/status", get(status))
         .route_layer(axum::middleware::from_fn_with_state(state, require_token))
+}
+
+/// How far back `submitted_at` and `occurred_at` may go: a year and a month, enough for a
+/// late import of last year's comparison period, not enough to create periods and waves
+/// from before the program existed (`1900-01-01`, the Unix epoch of an unset field).
+pub const MAX_AGE_DAYS: i64 = 400;
+
+/// How far ahead of the server's clock a date may be: clock skew between machines, not
+/// answers from the future.
+pub const MAX_AHEAD_MINUTES: i64 = 5;
+
+/// The longest `external_id` accepted, in characters: ids of CRMs and call-centre tools
+/// are far shorter, and the id is stored, indexed and exported.
+pub const MAX_EXTERNAL_ID_CHARS: usize = 200;
+
+/// The channels a response posted to the API may carry besides the survey's own: the API's
+/// default and the import's default, so an export of either can be posted back.
+const API_CHANNELS: [&str; 2] = ["api", "import"];
+
+/// Checks that a date sent to the API lies in the accepted window around `now`.
+fn within_window(field: &str, at: Timestamp, now: Timestamp) -> Result<(), String> {
+    let earliest = now - SignedDuration::from_hours(MAX_AGE_DAYS * 24);
+    let latest = now + SignedDuration::from_mins(MAX_AHEAD_MINUTES);
+    if at < earliest || at > latest {
+        return Err(format!(
+            "`{field}` {at} is outside the accepted window: from {MAX_AGE_DAYS} days before \
+             now ({}) to {MAX_AHEAD_MINUTES} minutes after now ({}); send the real date, \
+             in RFC 3339",
+            earliest.round(jiff::Unit::Second).unwrap_or(earliest),
+            latest.round(jiff::Unit::Second).unwrap_or(latest),
+        ));
+    }
+    Ok(())
+}
+
+/// A value received from a client, shortened for an error message.
+fn excerpt(value: &str) -> String {
+    const SHOWN: usize = 40;
+    if value.chars().count() <= SHOWN {
+        value.to_owned()
+    } else {
+        format!("{}…", value.chars().take(SHOWN).collect::<String>())
+    }
 }
 
 fn error(status: StatusCode, message: impl Into<String>) -> Response {
@@ -106,6 +149,10 @@ async fn post_event(
             );
         }
     };
+    let occurred_at = body.occurred_at.unwrap_or_else(Timestamp::now);
+    if let Err(message) = within_window("occurred_at", occurred_at, Timestamp::now()) {
+        return error(StatusCode::UNPROCESSABLE_ENTITY, message);
+    }
     let programs: Vec<&Program> = state.0.programs.values().collect();
     let event = TriggerEvent {
         event: &body.event,
@@ -113,7 +160,7 @@ async fn post_event(
         program: body.program.as_deref(),
         attributes: &body.attributes,
         locale: body.locale.as_deref(),
-        occurred_at: body.occurred_at.unwrap_or_else(Timestamp::now),
+        occurred_at,
     };
     match plan::schedule_triggers(&state.0.store, &programs, &event).await {
         Ok(outcome) => (StatusCode::ACCEPTED, Json(outcome)).into_response(),
@@ -139,17 +186,19 @@ fn loaded(state: &AppState) -> String {
 struct ResponseBody {
     program: String,
     survey: String,
-    /// Default `api`.
+    /// One of the survey's channels, `api` (the default) or `import`.
     #[serde(default)]
     channel: Option<String>,
-    /// RFC 3339; default now. The response counts in the period that contains it.
+    /// RFC 3339; default now; within [`MAX_AGE_DAYS`] before now and [`MAX_AHEAD_MINUTES`]
+    /// after. The response counts in the period that contains it.
     #[serde(default)]
     submitted_at: Option<Timestamp>,
     #[serde(default)]
     email: Option<String>,
     #[serde(default)]
     respondent: Option<Attributes>,
-    /// The sender's id: posting the same one twice stores one response.
+    /// The sender's id: posting the same one twice stores one response. At most
+    /// [`MAX_EXTERNAL_ID_CHARS`] characters.
     #[serde(default)]
     external_id: Option<String>,
     /// `{question_id: value}`.
@@ -178,6 +227,30 @@ async fn post_response(
             body.program, body.survey
         ));
     };
+    let channel = body.channel.clone().unwrap_or_else(|| "api".to_owned());
+    let channels: Vec<&str> = survey.channels.iter().map(|c| c.as_str()).collect();
+    if !channels.contains(&channel.as_str()) && !API_CHANNELS.contains(&channel.as_str()) {
+        return unprocessable(format!(
+            "channel `{}` is not a channel of survey `{}`: send one of {}, or `api` (the \
+             default) or `import`",
+            excerpt(&channel),
+            body.survey,
+            channels.join(", ")
+        ));
+    }
+    if let Some(id) = &body.external_id {
+        let length = id.chars().count();
+        if length > MAX_EXTERNAL_ID_CHARS {
+            return unprocessable(format!(
+                "`external_id` has {length} characters; at most {MAX_EXTERNAL_ID_CHARS} characters are \
+                 accepted (send your system's id, not a document)"
+            ));
+        }
+    }
+    let submitted_at = body.submitted_at.unwrap_or_else(Timestamp::now);
+    if let Err(message) = within_window("submitted_at", submitted_at, Timestamp::now()) {
+        return unprocessable(message);
+    }
     let known: Vec<&str> = survey.questions.iter().map(|q| q.id.as_str()).collect();
     if let Some(unknown) = body.answers.keys().find(|k| !known.contains(&k.as_str())) {
         return unprocessable(format!(
@@ -204,7 +277,6 @@ async fn post_response(
         Ok(email) => email,
         Err(err) => return unprocessable(format!("invalid email: {err}")),
     };
-    let submitted_at = body.submitted_at.unwrap_or_else(Timestamp::now);
     let period = match program.calendar().resolve_period(None, submitted_at) {
         Ok(period) => period.to_string(),
         Err(err) => return unprocessable(format!("submitted_at: {err}")),
@@ -214,7 +286,7 @@ async fn post_response(
         program_id: body.program.clone(),
         survey_id: body.survey.clone(),
         touchpoint_id: Some(survey.touchpoint.to_string()),
-        channel: body.channel.clone().unwrap_or_else(|| "api".to_owned()),
+        channel,
         period: period.clone(),
         submitted_at,
         email,

@@ -59,19 +59,12 @@ impl RawAnswers {
     }
 
     /// Reads a JSON object `{question_id: value}`: a value is a JSON number, a boolean
-    /// (yes/no), a string (a choice or a text) or an array (multiple choice); the rule book
-    /// judges the types.
+    /// (yes/no), a string (a choice or a text) or an array (multiple choice), kept whole:
+    /// the rule book judges the types, arrays included.
     pub fn from_json(object: &serde_json::Map<String, serde_json::Value>) -> Self {
-        use serde_json::Value;
         let map = object
             .iter()
-            .map(|(id, value)| {
-                let values = match value {
-                    Value::Array(items) => items.iter().cloned().map(Received::Json).collect(),
-                    other => vec![Received::Json(other.clone())],
-                };
-                (id.clone(), values)
-            })
+            .map(|(id, value)| (id.clone(), vec![Received::Json(value.clone())]))
             .collect();
         RawAnswers(map)
     }

@@ -9,7 +9,8 @@ use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderMap, HeaderName};
 use axum::middleware::Next;
 use axum::response::Response;
-use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use governor::clock::{Clock, DefaultClock};
+use governor::{DefaultKeyedRateLimiter, NotUntil, Quota, RateLimiter};
 
 /// The client address of a request, as decided by [`client_address`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -61,20 +62,38 @@ impl Limiters {
         }
     }
 
-    /// Counts one unknown, malformed or closed link from `ip`; false once it tried too many.
-    pub fn bad_link(&self, ip: IpAddr) -> bool {
-        self.bad_links.check_key(&ip).is_ok()
+    /// Counts one unknown, malformed or closed link from `ip`; once it tried too many, the
+    /// wait until it may try again.
+    pub fn bad_link(&self, ip: IpAddr) -> Result<(), Duration> {
+        self.bad_links.check_key(&ip).map_err(|no| wait(&no))
     }
 
-    /// Counts one open-link answer from `ip`; false once it posted too many.
-    pub fn open_link(&self, ip: IpAddr) -> bool {
-        self.open_link.check_key(&ip).is_ok()
+    /// Counts one open-link answer from `ip`; once it posted too many, the wait until it may
+    /// post again.
+    pub fn open_link(&self, ip: IpAddr) -> Result<(), Duration> {
+        self.open_link.check_key(&ip).map_err(|no| wait(&no))
     }
 
     /// Forgets addresses whose budget is full again, so memory does not grow forever.
     pub fn forget_idle(&self) {
         self.bad_links.retain_recent();
         self.open_link.retain_recent();
+    }
+}
+
+/// How long until a refused address is let through again.
+fn wait(refusal: &NotUntil<<DefaultClock as Clock>::Instant>) -> Duration {
+    refusal.wait_time_from(DefaultClock::default().now())
+}
+
+/// The `Retry-After` value for a wait: whole seconds, rounded up, so a client that waits
+/// that long is let through.
+pub fn retry_after_seconds(wait: Duration) -> u64 {
+    let whole = wait.as_secs();
+    if wait.subsec_nanos() > 0 {
+        whole + 1
+    } else {
+        whole.max(1)
     }
 }
 
@@ -153,9 +172,17 @@ mod tests {
         });
         let a = IpAddr::from([192, 0, 2, 1]);
         let b = IpAddr::from([192, 0, 2, 2]);
-        assert!(limiters.bad_link(a));
-        assert!(limiters.bad_link(a));
-        assert!(!limiters.bad_link(a));
-        assert!(limiters.bad_link(b));
+        assert!(limiters.bad_link(a).is_ok());
+        assert!(limiters.bad_link(a).is_ok());
+        let wait = limiters.bad_link(a).expect_err("limited");
+        assert!(wait > Duration::from_secs(3590) && wait <= Duration::from_secs(3600));
+        assert!(limiters.bad_link(b).is_ok());
+    }
+
+    #[test]
+    fn retry_after_rounds_up() {
+        assert_eq!(retry_after_seconds(Duration::from_millis(5_001)), 6);
+        assert_eq!(retry_after_seconds(Duration::from_secs(6)), 6);
+        assert_eq!(retry_after_seconds(Duration::ZERO), 1);
     }
 }

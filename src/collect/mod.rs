@@ -12,25 +12,33 @@ pub mod texts;
 
 mod api;
 mod limit;
+mod media;
 mod pages;
 mod survey;
 mod writer;
 
 use std::collections::BTreeMap;
+use std::convert::Infallible;
 use std::future::Future;
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::DefaultBodyLimit;
-use axum::http::{HeaderName, HeaderValue, header};
+use axum::extract::{ConnectInfo, DefaultBodyLimit};
+use axum::http::{HeaderName, HeaderValue, StatusCode, header};
+use axum::response::IntoResponse;
 use axum::routing::get;
-use axum::serve::ListenerExt;
+use hyper::server::conn::http1;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
 use sha2::{Digest, Sha256};
+use tokio::sync::Semaphore;
+use tower::ServiceExt;
 use tower_http::set_header::SetResponseHeaderLayer;
 
 pub use limit::{ClientIp, LimitSettings, client_address};
-pub use survey::form_key;
+pub use survey::{form_key, open_form_key};
 pub use writer::{Ingest, IngestError, Stored};
 
 use crate::program::Program;
@@ -58,6 +66,34 @@ pub struct ServerOptions {
     pub limits: LimitSettings,
     /// Mark cookies `Secure` (the public URL is https).
     pub secure_cookies: bool,
+    /// Timeouts and the connection cap of [`serve`].
+    pub connections: ConnectionLimits,
+}
+
+/// How long and how many connections [`serve`] keeps, so that idle, slow or half-open
+/// clients cannot hold the server's memory and sockets.
+#[derive(Debug, Clone, Copy)]
+pub struct ConnectionLimits {
+    /// Longest wait for a request's head (request line and headers), counted from the
+    /// connection's start or the end of the previous reply: it is also the idle timeout of
+    /// kept-alive connections.
+    pub header_read_timeout: Duration,
+    /// Longest time for a whole request once its head arrived (reading the body and
+    /// answering); past it the client gets 408 and the connection is closed.
+    pub request_timeout: Duration,
+    /// Most connections open at once; more clients wait in the listen queue until one
+    /// closes.
+    pub max_connections: usize,
+}
+
+impl Default for ConnectionLimits {
+    fn default() -> Self {
+        ConnectionLimits {
+            header_read_timeout: Duration::from_secs(10),
+            request_timeout: Duration::from_secs(30),
+            max_connections: 1_024,
+        }
+    }
 }
 
 /// Everything the handlers share; cheap to clone.
@@ -73,6 +109,7 @@ struct Inner {
     limiters: limit::Limiters,
     secure_cookies: bool,
     client_ip_header: Option<HeaderName>,
+    connections: ConnectionLimits,
 }
 
 impl AppState {
@@ -98,6 +135,7 @@ impl AppState {
             limiters: limit::Limiters::new(&options.limits),
             secure_cookies: options.secure_cookies,
             client_ip_header: options.client_ip_header.clone(),
+            connections: options.connections,
         }))
     }
 
@@ -151,12 +189,16 @@ pub fn router(state: AppState) -> Router {
 }
 
 /// Serves `router` on `listener` until `shutdown` completes, then finishes the requests in
-/// flight. Client addresses come from the socket (see [`ServerOptions::client_ip_header`]).
+/// flight (at most [`ConnectionLimits::request_timeout`] more). Client addresses come from
+/// the socket (see [`ServerOptions::client_ip_header`]). Each connection is HTTP/1.1 with
+/// the [`ConnectionLimits`] of the options: a header-read (and idle) timeout, a timeout per
+/// request, and at most `max_connections` at once.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    let limits = state.0.connections;
     let limiters_state = state.clone();
     let sweeper = tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(60));
@@ -165,14 +207,77 @@ pub async fn serve(
             limiters_state.0.limiters.forget_idle();
         }
     });
-    let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
-    // Small replies must leave at once, not wait for Nagle's algorithm.
-    let listener = listener.tap_io(|tcp| {
+    let app = router(state);
+    let slots = Arc::new(Semaphore::new(limits.max_connections.max(1)));
+    let graceful = GracefulShutdown::new();
+    let mut http = http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(limits.header_read_timeout)
+        .keep_alive(true);
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        // A free slot first: while every slot is taken, new clients wait in the listen queue.
+        let slot = tokio::select! {
+            slot = slots.clone().acquire_owned() => match slot {
+                Ok(slot) => slot,
+                Err(_) => break,
+            },
+            () = &mut shutdown => break,
+        };
+        let (tcp, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(err) => {
+                    // Out of file descriptors and the like: wait instead of spinning.
+                    eprintln!("ecoute serve: cannot accept a connection: {err}");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        // Small replies must leave at once, not wait for Nagle's algorithm.
         let _ = tcp.set_nodelay(true);
-    });
-    let served = axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await;
+        let service = connection_service(app.clone(), peer, limits.request_timeout);
+        let connection = graceful.watch(http.serve_connection(TokioIo::new(tcp), service));
+        tokio::spawn(async move {
+            // A client that hangs up or times out ends only its own connection.
+            let _ = connection.await;
+            drop(slot);
+        });
+    }
+    drop(listener);
+    let _ = tokio::time::timeout(limits.request_timeout, graceful.shutdown()).await;
     sweeper.abort();
-    served
+    Ok(())
+}
+
+/// The application as one connection's hyper service: the peer address recorded for
+/// [`client_address`], and each request bounded by `request_timeout` (408 past it).
+fn connection_service(
+    app: Router,
+    peer: SocketAddr,
+    request_timeout: Duration,
+) -> impl hyper::service::Service<
+    hyper::Request<hyper::body::Incoming>,
+    Response = axum::response::Response,
+    Error = Infallible,
+    Future = impl Future<Output = Result<axum::response::Response, Infallible>> + Send,
+> + Clone {
+    hyper::service::service_fn(move |mut request: hyper::Request<hyper::body::Incoming>| {
+        request.extensions_mut().insert(ConnectInfo(peer));
+        let app = app.clone();
+        async move {
+            match tokio::time::timeout(request_timeout, app.oneshot(request)).await {
+                Ok(response) => response,
+                Err(_) => {
+                    let mut response = StatusCode::REQUEST_TIMEOUT.into_response();
+                    response
+                        .headers_mut()
+                        .insert(header::CONNECTION, HeaderValue::from_static("close"));
+                    Ok(response)
+                }
+            }
+        }
+    })
 }

@@ -1,7 +1,6 @@
 //! The respondents' routes: the survey behind a personal link, unsubscribe, and the open link.
 
-use axum::extract::rejection::FormRejection;
-use axum::extract::{Extension, Form, Path, State};
+use axum::extract::{Extension, Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use jiff::Timestamp;
@@ -9,6 +8,7 @@ use sha2::{Digest, Sha256};
 
 use super::form::{self, RawAnswers};
 use super::limit::ClientIp;
+use super::media::{FormFields, FormRefused};
 use super::pages::{self, Message, SurveyPage};
 use super::texts::{language, texts};
 use super::writer::Stored;
@@ -40,6 +40,13 @@ pub fn form_key(token: &str) -> String {
     crate::program::hex(&digest[..16])
 }
 
+/// The key of an open-link form: derived from the link's program and survey, so a form can
+/// only be posted to the link that served it, as with personal links.
+pub fn open_form_key(program: &str, survey: &str) -> String {
+    let digest = Sha256::digest(format!("ecoute/open-form/v1/{program}/{survey}").as_bytes());
+    crate::program::hex(&digest[..16])
+}
+
 /// The locale of the form: the contact's, when the program speaks it, else the program's
 /// default.
 fn form_locale(program: &Program, wanted: Option<&str>) -> String {
@@ -52,20 +59,20 @@ fn form_locale(program: &Program, wanted: Option<&str>) -> String {
 
 /// The page for a bad link, or 429 once this address tried too many.
 fn unavailable(state: &AppState, ip: ClientIp, locale: &str) -> Response {
-    if state.0.limiters.bad_link(ip.0) {
-        pages::message(
+    match state.0.limiters.bad_link(ip.0) {
+        Ok(()) => pages::message(
             state,
             StatusCode::NOT_FOUND,
             locale,
             Message::Unavailable,
             None,
-        )
-    } else {
-        too_many(state, locale)
+        ),
+        Err(wait) => too_many(state, locale, wait),
     }
 }
 
-fn too_many(state: &AppState, locale: &str) -> Response {
+/// 429, with the true number of seconds until the address may try again.
+fn too_many(state: &AppState, locale: &str, wait: std::time::Duration) -> Response {
     let mut response = pages::message(
         state,
         StatusCode::TOO_MANY_REQUESTS,
@@ -73,9 +80,10 @@ fn too_many(state: &AppState, locale: &str) -> Response {
         Message::TooMany,
         None,
     );
-    response
-        .headers_mut()
-        .insert(header::RETRY_AFTER, header::HeaderValue::from_static("60"));
+    response.headers_mut().insert(
+        header::RETRY_AFTER,
+        header::HeaderValue::from(super::limit::retry_after_seconds(wait)),
+    );
     response
 }
 
@@ -211,17 +219,17 @@ pub async fn submit_invited(
     Path(token): Path<String>,
     Extension(ip): Extension<ClientIp>,
     headers: HeaderMap,
-    body: Result<Form<Vec<(String, String)>>, FormRejection>,
+    body: Result<FormFields, FormRefused>,
 ) -> Response {
     let invited = match lookup(&state, &token, ip).await {
         Lookup::Open(invited) => invited,
         Lookup::Unavailable(response) => return response,
     };
     let locale = invited.locale.as_str();
-    let Form(pairs) = match body {
+    let FormFields(pairs) = match body {
         Ok(body) => body,
-        Err(rejection) => {
-            return pages::message(&state, rejection.status(), locale, Message::Refused, None);
+        Err(FormRefused(status)) => {
+            return pages::message(&state, status, locale, Message::Refused, None);
         }
     };
     let key = pairs
@@ -452,7 +460,7 @@ pub async fn show_open(
         survey,
         &locale,
         &action,
-        None,
+        Some(open_form_key(&program_id, &survey_id)),
         &RawAnswers::default(),
         &form::FieldErrors::new(),
     );
@@ -466,19 +474,24 @@ pub async fn submit_open(
     Path((program_id, survey_id)): Path<(String, String)>,
     Extension(ip): Extension<ClientIp>,
     headers: HeaderMap,
-    body: Result<Form<Vec<(String, String)>>, FormRejection>,
+    body: Result<FormFields, FormRefused>,
 ) -> Response {
     let Some((program, survey, channel)) = open_survey(&state, &program_id, &survey_id) else {
         return unavailable(&state, ip, "fr");
     };
     let locale = browser_locale(program, &headers);
-    let Form(pairs) = match body {
+    let FormFields(pairs) = match body {
         Ok(body) => body,
-        Err(rejection) => {
-            return pages::message(&state, rejection.status(), &locale, Message::Refused, None);
+        Err(FormRefused(status)) => {
+            return pages::message(&state, status, &locale, Message::Refused, None);
         }
     };
-    if cross_site(&headers) {
+    let key = pairs
+        .iter()
+        .find(|(name, _)| name == "form_key")
+        .map(|(_, v)| v.as_str());
+    let expected = open_form_key(&program_id, &survey_id);
+    if cross_site(&headers) || key != Some(expected.as_str()) {
         return pages::message(
             &state,
             StatusCode::FORBIDDEN,
@@ -501,12 +514,20 @@ pub async fn submit_open(
         Ok(answers) => answers,
         Err(errors) => {
             let action = format!("/l/{program_id}/{survey_id}");
-            let page = survey_page(program, survey, &locale, &action, None, &raw, &errors);
+            let page = survey_page(
+                program,
+                survey,
+                &locale,
+                &action,
+                Some(expected),
+                &raw,
+                &errors,
+            );
             return pages::survey(&state, StatusCode::UNPROCESSABLE_ENTITY, &page);
         }
     };
-    if !state.0.limiters.open_link(ip.0) {
-        return too_many(&state, &locale);
+    if let Err(wait) = state.0.limiters.open_link(ip.0) {
+        return too_many(&state, &locale, wait);
     }
     let now = Timestamp::now();
     let period = match program.calendar().resolve_period(None, now) {

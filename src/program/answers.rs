@@ -7,10 +7,14 @@
 //! - yes/no questions (and CSAT on the `yes_no` scale) take `oui`/`non`, `yes`/`no`,
 //!   `true`/`false` or `1`/`0`, trimmed and case-insensitive; the `green_red` scale takes
 //!   `vert`/`rouge`, `green`/`red` or `1`/`0`; in JSON, `true`/`false` or the numbers 1/0;
-//! - numbers are whole numbers on the question's scale; in JSON they are JSON numbers (the
-//!   string `"6"` is refused);
+//! - in JSON, an array answers a `multi` question only (`[3]` for an NPS is refused);
+//! - numbers are whole numbers on the question's scale, written plainly: digits only, no sign,
+//!   no leading zero (`03` and `+3` are refused, ` 3 ` is trimmed to 3); in JSON they are
+//!   JSON numbers (the string `"6"` is refused);
 //! - a choice is an option id; a `multi` question refuses the same option given twice;
-//! - a text is trimmed, its line ends (CRLF or CR) become LF, and it is at most
+//! - a text is trimmed, its line ends (CRLF or CR) become LF, control characters other
+//!   than LF and tab (NUL, escape, C1…) and the bidirectional overrides and isolates
+//!   (U+202A–U+202E, U+2066–U+2069) are removed ([`clean`]), and what is left is at most
 //!   `max_length` characters ([`DEFAULT_MAX_LENGTH`] when the question sets none);
 //! - an empty value (or JSON `null`) is no answer.
 
@@ -162,9 +166,8 @@ fn csat_scale(question: &Question) -> CsatScale {
 /// was given (empty values and JSON `null` are no answer), else the answer or the first
 /// reason it is refused.
 pub fn parse(question: &Question, values: &[RawValue]) -> Result<Option<TypedAnswer>, AnswerError> {
-    let values: Vec<RawValue> = values
-        .iter()
-        .copied()
+    let values: Vec<RawValue> = spread(question, values)?
+        .into_iter()
         .filter(|value| !is_blank(*value))
         .collect();
     let Some(first) = values.first().copied() else {
@@ -250,9 +253,49 @@ impl<'a> RawValue<'a> {
     }
 }
 
+/// Removes what must never reach a report, a CSV cell or a terminal from a respondent's
+/// text: control characters except LF and tab (line ends are normalised to LF first by
+/// the callers that keep lines), and the bidirectional embeddings, overrides and isolates
+/// (U+202A–U+202E, U+2066–U+2069) that can make text display in another order than it
+/// reads.
+pub fn clean(text: &str) -> String {
+    text.chars()
+        .filter(|&c| match c {
+            '\n' | '\t' => true,
+            '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' => false,
+            c => !c.is_control(),
+        })
+        .collect()
+}
+
+/// The values with a JSON array spread into its items: an array answers a `multi` question
+/// only.
+fn spread<'a>(
+    question: &Question,
+    values: &[RawValue<'a>],
+) -> Result<Vec<RawValue<'a>>, AnswerError> {
+    let mut spread = Vec::with_capacity(values.len());
+    for value in values {
+        match value {
+            RawValue::Json(Value::Array(items)) if *question.kind == QuestionType::Multi => {
+                spread.extend(items.iter().map(RawValue::Json));
+            }
+            RawValue::Json(array @ Value::Array(_)) => {
+                return Err(AnswerError::JsonType {
+                    given: array.to_string(),
+                    expected: "one value, not an array (arrays answer `multi` questions)"
+                        .to_owned(),
+                });
+            }
+            other => spread.push(*other),
+        }
+    }
+    Ok(spread)
+}
+
 fn is_blank(value: RawValue) -> bool {
     match (value, value.as_text()) {
-        (_, Some(text)) => text.trim().is_empty(),
+        (_, Some(text)) => clean(text).trim().is_empty(),
         (RawValue::Json(json), None) => json.is_null(),
         (RawValue::Text(_), None) => false,
     }
@@ -313,9 +356,11 @@ fn number(value: RawValue, min: u8, max: u8) -> Result<u8, AnswerError> {
             });
         }
     };
-    given
-        .parse::<u8>()
-        .ok()
+    let plain =
+        given.bytes().all(|b| b.is_ascii_digit()) && !(given.starts_with('0') && given.len() > 1);
+    plain
+        .then(|| given.parse::<u8>().ok())
+        .flatten()
         .filter(|n| (min..=max).contains(n))
         .ok_or(AnswerError::OutOfScale { given, min, max })
 }
@@ -365,9 +410,10 @@ fn choices(question: &Question, values: &[RawValue]) -> Result<TypedAnswer, Answ
 }
 
 fn text(question: &Question, value: RawValue) -> Result<String, AnswerError> {
-    let text = text_of(value, "the text as a JSON string")?
+    let lines = text_of(value, "the text as a JSON string")?
         .replace("\r\n", "\n")
         .replace('\r', "\n");
+    let text = clean(&lines).trim().to_owned();
     let max = max_length(question);
     let length = text.chars().count();
     if length > max as usize {
@@ -540,6 +586,74 @@ mod tests {
         );
         assert!(matches!(
             json(&default, json!(42)),
+            Err(AnswerError::JsonType { .. })
+        ));
+    }
+
+    #[test]
+    fn scale_numbers_are_written_plainly() {
+        let nps = question("type: nps");
+        assert_eq!(text(&nps, &[" 3"]), Ok(Some(TypedAnswer::Number(3))));
+        assert_eq!(text(&nps, &["3 "]), Ok(Some(TypedAnswer::Number(3))));
+        assert_eq!(text(&nps, &["0"]), Ok(Some(TypedAnswer::Number(0))));
+        for refused in ["03", "+3", "00", "010", "-0", "3\u{0}", "\u{202E}3"] {
+            assert!(
+                matches!(text(&nps, &[refused]), Err(AnswerError::OutOfScale { .. })),
+                "{refused:?}"
+            );
+        }
+        assert!(matches!(
+            json(&nps, json!(3.0)),
+            Err(AnswerError::OutOfScale { .. })
+        ));
+    }
+
+    #[test]
+    fn texts_lose_control_and_bidi_characters_but_keep_lines_and_tabs() {
+        let q = question("type: text\nmax_length: 12");
+        assert_eq!(
+            text(&q, &["a\u{0}b\u{7}c\u{1b}[31m\td\r\ne\u{7f}"]),
+            Ok(Some(TypedAnswer::Text("abc[31m\td\ne".into())))
+        );
+        let bidi: String = ('\u{202A}'..='\u{202E}')
+            .chain('\u{2066}'..='\u{2069}')
+            .collect();
+        assert_eq!(
+            json(&q, json!(format!("gpj.{bidi}exe"))),
+            Ok(Some(TypedAnswer::Text("gpj.exe".into())))
+        );
+        assert_eq!(
+            text(&q, &["\u{85}\u{9f}ok"]),
+            Ok(Some(TypedAnswer::Text("ok".into()))),
+            "C1 controls too"
+        );
+        assert_eq!(
+            text(&q, &["\u{0}\u{202E} "]),
+            Ok(None),
+            "nothing left: no answer"
+        );
+        assert_eq!(
+            text(&q, &[&format!("{}abcdefghijkl", "\u{0}".repeat(20))]),
+            Ok(Some(TypedAnswer::Text("abcdefghijkl".into()))),
+            "the limit counts what is kept"
+        );
+        assert_eq!(clean("é\u{200F}\u{202E}x"), "é\u{200F}x");
+    }
+
+    #[test]
+    fn arrays_answer_multi_questions_only() {
+        let nps = question("type: nps");
+        assert!(matches!(
+            json(&nps, json!([3])),
+            Err(AnswerError::JsonType { .. })
+        ));
+        let multi = question("type: multi\noptions:\n  - { id: a, label: { fr: A } }");
+        assert_eq!(
+            json(&multi, json!(["a"])),
+            Ok(Some(TypedAnswer::Choices(vec!["a".into()])))
+        );
+        assert!(matches!(
+            json(&multi, json!([["a"]])),
             Err(AnswerError::JsonType { .. })
         ));
     }

@@ -19,6 +19,28 @@ const MAX_DEPTH: usize = 32;
 /// Most aliases (`*name`) accepted; they are rare in program files and the usual bomb vector.
 const MAX_ALIASES: usize = 256;
 
+/// The folder a program's relative paths start from: its file's folder, `.` for a file
+/// named without one (so messages never show an empty name).
+pub fn folder_of(path: &Path) -> &Path {
+    match path.parent() {
+        Some(folder) if !folder.as_os_str().is_empty() => folder,
+        _ => Path::new("."),
+    }
+}
+
+/// What keeps `path` (symlinks followed) from being read as a file, in words that follow
+/// its name in a message; `None` for a regular file. A device such as `/dev/zero` or a
+/// pipe would otherwise be read forever or reported as missing.
+pub fn not_a_regular_file(path: &Path) -> Option<&'static str> {
+    match std::fs::metadata(path) {
+        Ok(meta) if meta.is_file() => None,
+        Ok(meta) if meta.is_dir() => Some("is not a regular file but a folder"),
+        Ok(_) => Some("is not a regular file (a device, a pipe or a socket)"),
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => Some("does not exist"),
+        Err(_) => Some("cannot be read (check its permissions)"),
+    }
+}
+
 /// Checks the bytes of a file (already capped at [`MAX_FILE_BYTES`] when read) and returns
 /// its text, or the reason it cannot be a program.
 pub fn decode(path: &Path, bytes: &[u8]) -> Result<String, Diagnostic> {

@@ -83,6 +83,12 @@ pub fn load(path: &Path, context: &CheckContext) -> Result<Program, Vec<Diagnost
 /// Reads at most one byte more than the limit, so a huge file costs no memory.
 fn read_capped(path: &Path) -> Result<Vec<u8>, Diagnostic> {
     use std::io::Read;
+    if let Some(why) = load::not_a_regular_file(path) {
+        return Err(
+            Diagnostic::whole_file(path, format!("{} {why}", path.display()))
+                .with_hint("give program files (*.yaml) or folders of them"),
+        );
+    }
     let file = std::fs::File::open(path)
         .map_err(|err| Diagnostic::whole_file(path, format!("cannot read file: {err}")))?;
     let mut bytes = Vec::new();

@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 use axum::Router;
 use axum::extract::connect_info::MockConnectInfo;
 use axum::http::StatusCode;
-use ecoute::collect::{AppState, ServerOptions, router};
+use ecoute::collect::{AppState, ServerOptions, open_form_key, router};
 use ecoute::program::CheckContext;
 use ecoute::store::{Answer, Store};
 use ecoute::templates::Templates;
@@ -236,7 +236,9 @@ async fn the_three_entry_points_agree(db: TestDb) {
     let mut form = Vec::new();
     for case in &cases {
         let field = format!("q.{}", case.question);
-        let pairs: Vec<(&str, &str)> = case.typed.iter().map(|v| (field.as_str(), *v)).collect();
+        let key = open_form_key(PROGRAM, SURVEY);
+        let mut pairs: Vec<(&str, &str)> = vec![("form_key", &key)];
+        pairs.extend(case.typed.iter().map(|v| (field.as_str(), *v)));
         let reply = send(
             &app,
             form_post(&format!("/l/{PROGRAM}/{SURVEY}"), encode(&pairs)),

@@ -10,7 +10,7 @@ use axum::Router;
 use axum::body::Body;
 use axum::extract::connect_info::MockConnectInfo;
 use axum::http::{Request, StatusCode, header};
-use ecoute::collect::{AppState, LimitSettings, ServerOptions, router};
+use ecoute::collect::{AppState, LimitSettings, ServerOptions, open_form_key, router};
 use ecoute::program::Program;
 use ecoute::store::{
     Attributes, InvitationState, NewInvitation, Store, SuppressionReason, WaveKey, WavePlan,
@@ -742,7 +742,8 @@ async fn open_link_once_per_browser(db: TestDb) {
     let page = get(&app, "/l/fidelite-clients/magasin").await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.body.contains("Votre visite en magasin"));
-    assert!(!page.body.contains("form_key"));
+    let key = open_form_key(PROGRAM, "magasin");
+    assert!(page.body.contains(&key), "every form carries its form_key");
     assert_eq!(
         get(&app, "/l/fidelite-clients/nope").await.status,
         StatusCode::NOT_FOUND
@@ -762,7 +763,11 @@ async fn open_link_once_per_browser(db: TestDb) {
     );
     assert!(send(&app, english).await.body.contains("Your store visit"));
 
-    let answers = encode(&[("q.satisfaction", "5"), ("q.motif", "conseil")]);
+    let answers = encode(&[
+        ("form_key", &key),
+        ("q.satisfaction", "5"),
+        ("q.motif", "conseil"),
+    ]);
     let first = send(
         &app,
         form_post("/l/fidelite-clients/magasin", answers.clone()),
@@ -804,7 +809,7 @@ async fn open_link_once_per_browser(db: TestDb) {
         &app,
         form_post(
             "/l/fidelite-clients/magasin",
-            encode(&[("q.satisfaction", "9")]),
+            encode(&[("form_key", &key), ("q.satisfaction", "9")]),
         ),
     )
     .await;
@@ -1030,7 +1035,7 @@ async fn api_responses_are_validated_and_idempotent(db: TestDb) {
     let good = json!({
         "program": PROGRAM,
         "survey": "centre-contacts",
-        "channel": "phone",
+        "channel": "relance-telephone",
         "submitted_at": "2026-11-10T14:00:00Z",
         "external_id": "crm-123",
         "respondent": {"segment": "pro"},
@@ -1042,7 +1047,7 @@ async fn api_responses_are_validated_and_idempotent(db: TestDb) {
     assert_eq!(body["period"], "2026-11");
     let id = body["id"].as_i64().expect("id");
     let stored = store.response(id).await.expect("read").expect("stored");
-    assert_eq!(stored.channel, "phone");
+    assert_eq!(stored.channel, "relance-telephone");
     assert_eq!(stored.external_id.as_deref(), Some("crm-123"));
     let resolu = stored
         .answers

@@ -14,5 +14,6 @@ mod plan;
 mod report_display;
 mod reports;
 mod safety_dispatch;
+mod safety_web;
 mod store;
 mod support;

@@ -1,10 +1,9 @@
 //! Contact sources and samples: exactly one source each, sizes, rates, strata, filters.
 
-use std::collections::BTreeSet;
-use std::path::Path;
-
 use super::{Checker, Problem};
+use crate::program::load;
 use crate::program::model::ProgramFile;
+use std::collections::BTreeSet;
 
 impl Checker<'_> {
     pub(super) fn contacts(&mut self, program: &ProgramFile) {
@@ -24,11 +23,11 @@ impl Checker<'_> {
                     ),
                 ),
                 (Some(csv), None) => {
-                    let base = self.path.parent().unwrap_or(Path::new("."));
-                    if !base.join(csv.as_str()).is_file() {
+                    let base = load::folder_of(self.path);
+                    if let Some(why) = load::not_a_regular_file(&base.join(csv.as_str())) {
                         self.report(
                             csv.position(),
-                            format!("contact file `{}` does not exist", **csv),
+                            format!("contact file `{}` {why}", **csv),
                             Some(format!(
                                 "paths are relative to the program file's folder `{}`",
                                 base.display()
