@@ -28,7 +28,7 @@ pub const PASSWORD_ENV: &str = "ECOUTE_SMTP_PASSWORD";
 /// Why the `mail` setting cannot be used.
 #[derive(Debug, thiserror::Error)]
 pub enum MailUrlError {
-    /// Unknown scheme or missing host.
+    /// Unknown scheme or missing host; the URL is shown with its password masked.
     #[error(
         "cannot use mail transport `{url}`: {reason}; write file://FOLDER, smtp://HOST:PORT (plain), smtp://HOST:PORT?tls=starttls, or smtps://HOST:PORT (implicit TLS)"
     )]
@@ -82,7 +82,7 @@ impl MailSettings {
     /// credentials come from the environment.
     pub fn parse(url: &str) -> Result<MailSettings, MailUrlError> {
         let invalid = |reason: &str| MailUrlError::Invalid {
-            url: url.to_owned(),
+            url: crate::store::redact_url(url),
             reason: reason.to_owned(),
         };
         if let Some(dir) = url.strip_prefix("file://") {
