@@ -424,6 +424,40 @@ fn reply_text(err: &lettre::transport::smtp::Error) -> String {
     text.trim().to_owned()
 }
 
+/// Deletes the emails of these invitations from the file outbox `dir` (and any temporary
+/// file a crash left behind), for `ecoute contacts forget`: they hold the person's name and
+/// working links. Files are named after the Message-ID, `ecoute.<invitation>.<message>.…`,
+/// so the invitation ids find every invitation and reminder of the person exactly, whatever
+/// the address looked like. Returns how many were deleted; a missing folder has none.
+pub fn remove_emails_of(dir: &Path, invitation_ids: &[i64]) -> std::io::Result<usize> {
+    if invitation_ids.is_empty() {
+        return Ok(0);
+    }
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+        Err(err) => return Err(err),
+    };
+    let prefixes: Vec<String> = invitation_ids
+        .iter()
+        .map(|id| format!("ecoute.{id}."))
+        .collect();
+    let mut removed = 0;
+    for entry in entries {
+        let entry = entry?;
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        let bare = name.strip_prefix('.').unwrap_or(&name);
+        let theirs = (bare.ends_with(".eml") || bare.ends_with(".eml.tmp"))
+            && prefixes.iter().any(|p| bare.starts_with(p.as_str()));
+        if theirs {
+            std::fs::remove_file(entry.path())?;
+            removed += 1;
+        }
+    }
+    Ok(removed)
+}
+
 /// Writes the message to `DIR/<message id>.eml`, atomically (a temporary file renamed into
 /// place), so a repeat overwrites the same file and a reader never sees half a message.
 async fn write_file(dir: &Path, message: &Outgoing) -> Attempt {

@@ -207,10 +207,14 @@ impl Store {
     }
 
     /// Erases a person's personal data everywhere, in one transaction: the contact row is
-    /// deleted; their invitations lose email and contact data (pending ones become
-    /// `suppressed`); their responses lose respondent attributes, email and text verbatims
+    /// deleted; their invitations lose email, contact data and link token hash (pending ones
+    /// become `suppressed`; their links then find nothing); their responses lose respondent
+    /// attributes, email and text verbatims, and their attribute counters leave the rollups
     /// (numeric and choice answers stay as anonymous aggregates); their contact history is
-    /// deleted; and the email is suppressed as `erased` so it is never contacted again.
+    /// deleted; and the email is suppressed as `erased` so it is never contacted again. On
+    /// SQLite (`secure_delete` on) the write-ahead log is then emptied, so the erased values
+    /// are in neither file. The report names the invitations, whose outbox files the caller
+    /// deletes.
     pub async fn forget(&self, email: &str) -> Result<ForgetReport, StoreError> {
         let now = Timestamp::now().as_second();
         dispatch!(self, b => b.forget(email, now))

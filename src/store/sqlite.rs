@@ -1,4 +1,4 @@
-//! The SQLite backend: one file, WAL journal, foreign keys on, a busy timeout, and every write
+//! The SQLite backend: one file, WAL journal, foreign keys on, `secure_delete`, a busy timeout, and every write
 //! in `BEGIN IMMEDIATE` so two writers queue on the lock instead of failing half-way. The
 //! operations themselves are in `shared/`; this file keeps opening the file, its pragmas and
 //! locks, error classification and contact-upsert counting.
@@ -51,6 +51,10 @@ const BEGIN_WRITE: &str = "BEGIN IMMEDIATE";
 const CLAIM: &str = outbox::CLAIM_SQLITE;
 /// A rebuild already holds the only write lock.
 const REBUILD_LOCK: Option<&str> = None;
+/// Run after `forget` commits: copies the zeroed pages into the database file and empties
+/// the write-ahead log, whose older frames still hold the erased values. Its first column is
+/// 1 when a reader kept the log from being emptied.
+const AFTER_ERASE: Option<&str> = Some("PRAGMA wal_checkpoint(TRUNCATE)");
 /// The rollup read, as JSON.
 const SELECT_ROLLUPS: &str = r::SELECT_ROLLUPS_SQLITE;
 /// How an upsert merges a contact's attributes.
@@ -76,6 +80,9 @@ impl SqliteStore {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
+            // Deleted and overwritten content is zeroed on disk, not just unlinked, so what
+            // `forget` erases cannot be read back from the file.
+            .pragma("secure_delete", "ON")
             // 64 MiB of page cache per connection: a wave's outbox updates touch pages all
             // over the invitations table, and re-reading them from disk dominated dispatch.
             .pragma("cache_size", "-65536")
