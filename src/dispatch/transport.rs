@@ -458,8 +458,31 @@ pub fn remove_emails_of(dir: &Path, invitation_ids: &[i64]) -> std::io::Result<u
     Ok(removed)
 }
 
+/// Writes `bytes` to `temp` then renames it to `path`, in `dir`. The folder (and missing
+/// parents) is created 0700 and the file 0600, whatever the umask: emails hold names and
+/// working survey and unsubscribe links. An existing folder keeps its mode.
+fn write_private(dir: &Path, temp: &Path, path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let mut folder = std::fs::DirBuilder::new();
+    folder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut folder, 0o700);
+    folder.create(dir)?;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(temp)?;
+    // A temporary file left by a crash keeps its old mode when reopened: set it again.
+    #[cfg(unix)]
+    file.set_permissions(std::os::unix::fs::PermissionsExt::from_mode(0o600))?;
+    std::io::Write::write_all(&mut file, bytes)?;
+    drop(file);
+    std::fs::rename(temp, path)
+}
+
 /// Writes the message to `DIR/<message id>.eml`, atomically (a temporary file renamed into
-/// place), so a repeat overwrites the same file and a reader never sees half a message.
+/// place), so a repeat overwrites the same file and a reader never sees half a message. The
+/// file is created 0600, whatever the umask.
 async fn write_file(dir: &Path, message: &Outgoing) -> Attempt {
     let name: String = message
         .message_id
@@ -474,12 +497,11 @@ async fn write_file(dir: &Path, message: &Outgoing) -> Attempt {
         .collect();
     let path = dir.join(format!("{name}.eml"));
     let temp = dir.join(format!(".{name}.eml.tmp"));
-    let written = async {
-        tokio::fs::create_dir_all(dir).await?;
-        tokio::fs::write(&temp, &message.bytes).await?;
-        tokio::fs::rename(&temp, &path).await
-    }
-    .await;
+    let (folder, target, bytes) = (dir.to_path_buf(), path.clone(), message.bytes.clone());
+    let written =
+        tokio::task::spawn_blocking(move || write_private(&folder, &temp, &target, &bytes))
+            .await
+            .unwrap_or_else(|e| Err(std::io::Error::other(e)));
     match written {
         Ok(()) => Attempt::Accepted {
             code: 250,

@@ -89,6 +89,7 @@ impl SqliteStore {
             .busy_timeout(options.busy_timeout);
         let path = connect.get_filename().display().to_string();
         refuse_read_only(connect.get_filename())?;
+        create_private(connect.get_filename());
         let _lock = setup_lock(&path)
             .await
             .map_err(|e| StoreError::CannotOpen {
@@ -162,6 +163,20 @@ fn refuse_read_only(path: &Path) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// Creates a new database file readable by its owner only (0600), whatever the umask: it
+/// holds personal data, and SQLite gives its `-wal` and `-shm` files the database file's
+/// mode. An existing file keeps its mode; any error is left for SQLite to report.
+fn create_private(path: &Path) {
+    if path.as_os_str().is_empty() || path == Path::new(":memory:") || path.exists() {
+        return;
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    drop(options.open(path));
+}
+
 /// SQLite has no lock for setting a file up: two processes opening a new file at once race
 /// on switching it to WAL and on creating the tables, and the loser gets `SQLITE_BUSY` at
 /// once, without waiting. An OS lock on a file beside the database serialises the first
@@ -171,11 +186,11 @@ fn refuse_read_only(path: &Path) -> Result<(), StoreError> {
 async fn setup_lock(path: &str) -> std::io::Result<std::fs::File> {
     let lock_path = format!("{path}.setup-lock");
     tokio::task::spawn_blocking(move || {
-        let file = std::fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&lock_path)?;
+        let mut options = std::fs::OpenOptions::new();
+        options.create(true).truncate(false).write(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let file = options.open(&lock_path)?;
         file.lock()?;
         Ok(file)
     })

@@ -272,3 +272,108 @@ async fn forget_erases_the_person_from_rows_files_links_and_outbox(db: TestDb) {
 }
 
 both_backends!(forget_erases_the_person_from_rows_files_links_and_outbox);
+
+/// The ecoute binary run in `project` by `sh` after `umask 022`, as an operator's shell
+/// would run it: new files would be world-readable unless ecoute chooses their mode.
+#[cfg(unix)]
+fn with_umask_022(project: &Project, args: &[&str]) -> std::process::Command {
+    let mut command = std::process::Command::new("/bin/sh");
+    command
+        .current_dir(project.path())
+        .args([
+            "-c",
+            "umask 022; exec \"$@\"",
+            "sh",
+            env!("CARGO_BIN_EXE_ecoute"),
+        ])
+        .args(args);
+    for (key, _) in std::env::vars_os() {
+        if key.to_string_lossy().starts_with("ECOUTE_") {
+            command.env_remove(key);
+        }
+    }
+    command
+}
+
+#[cfg(unix)]
+fn mode(project: &Project, relative: &str) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    let metadata =
+        std::fs::metadata(project.join(relative)).unwrap_or_else(|e| panic!("{relative}: {e}"));
+    metadata.permissions().mode() & 0o777
+}
+
+/// With umask 022, the database and its `-wal`/`-shm`, the outbox folder and its emails are
+/// still private; an existing world-readable link secret gets a warning.
+#[test]
+#[cfg(unix)]
+fn files_with_personal_data_are_private_whatever_the_umask() {
+    use std::io::BufRead;
+    let project = Project::new()
+        .program("essai", crate::dispatch::PROGRAM)
+        .contacts("email,first_name\nana@example.org,Ana\nbob@example.org,Bob\n");
+
+    // A server opens (and creates) the database and keeps it open: its log files exist.
+    let mut server = with_umask_022(&project, &["serve", "--listen", "127.0.0.1:0"])
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start ecoute serve");
+    let mut banner = String::new();
+    std::io::BufReader::new(server.stderr.take().expect("stderr"))
+        .read_line(&mut banner)
+        .expect("banner");
+    let modes: Vec<(&str, u32)> = ["ecoute.db", "ecoute.db-wal", "ecoute.db-shm"]
+        .into_iter()
+        .map(|file| (file, mode(&project, file)))
+        .collect();
+    let _ = server.kill();
+    let _ = server.wait();
+    assert_eq!(
+        modes,
+        [
+            ("ecoute.db", 0o600),
+            ("ecoute.db-wal", 0o600),
+            ("ecoute.db-shm", 0o600)
+        ],
+        "{banner}"
+    );
+
+    // `send` writes the emails: folder 0700, files 0600; the secret it creates is 0600.
+    let sent = with_umask_022(&project, &["send", "essai", "--period", "2026-11"])
+        .args(["--at", "2026-11-02T09:00:00Z"])
+        .output()
+        .expect("run send");
+    let sent = crate::harness::Ran::from(sent).status(0).no_panic();
+    sent.stderr_lacks("warning");
+    assert_eq!(project.emails().len(), 2);
+    assert_eq!(mode(&project, "outbox"), 0o700);
+    for email in project.emails() {
+        let relative = email.strip_prefix(project.path()).expect("in the project");
+        assert_eq!(
+            mode(&project, &relative.to_string_lossy()),
+            0o600,
+            "{email:?}"
+        );
+    }
+    assert_eq!(mode(&project, "ecoute.secret"), 0o600);
+
+    // A secret someone made world-readable is used, with a warning that says what to do.
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(
+            project.join("ecoute.secret"),
+            std::fs::Permissions::from_mode(0o644),
+        )
+        .expect("chmod");
+    }
+    let again = with_umask_022(&project, &["send", "essai", "--period", "2026-11"])
+        .args(["--at", "2026-11-02T09:00:00Z"])
+        .output()
+        .expect("run send");
+    crate::harness::Ran::from(again)
+        .status(0)
+        .no_panic()
+        .stderr_has("warning")
+        .stderr_has("ecoute.secret")
+        .stderr_has("chmod 600");
+}
