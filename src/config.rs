@@ -79,9 +79,59 @@ impl ConfigLayer {
         };
         toml::from_str(&text).map_err(|err| ConfigError::Parse {
             path: path.to_path_buf(),
-            message: err.to_string(),
+            message: parse_message(&text, &err),
         })
     }
+}
+
+/// What the TOML parser said, at its line and column, with the offending line shown with
+/// secret values masked: the parser's own snippet would print `admin_token = …` or a
+/// database password to the terminal and into logs.
+fn parse_message(text: &str, err: &toml::de::Error) -> String {
+    let Some(start) = err.span().map(|span| span.start.min(text.len())) else {
+        return err.message().trim().to_owned();
+    };
+    let before = text.get(..start).unwrap_or_default();
+    let line = before.matches('\n').count() + 1;
+    let column = before
+        .rsplit('\n')
+        .next()
+        .map_or(0, |start_of_line| start_of_line.chars().count())
+        + 1;
+    let source = text.lines().nth(line - 1).unwrap_or_default();
+    let (shown, secret) = mask_line(source);
+    let mut message = err.message().trim().to_owned();
+    if let Some(secret) = secret.filter(|s| !s.is_empty()) {
+        message = message.replace(secret, "***");
+    }
+    format!("line {line}, column {column}: {message}\n  {line} | {shown}")
+}
+
+/// A configuration line fit to show: the value of a secret key replaced by `***` (and
+/// returned, to be masked elsewhere too), a password inside a URL value masked.
+fn mask_line(line: &str) -> (String, Option<&str>) {
+    let Some((key, value)) = line.split_once('=') else {
+        return (line.to_owned(), None);
+    };
+    if is_secret_key(key) {
+        let raw = value.trim().trim_matches(['"', '\'']);
+        return (format!("{}= ***", key), Some(raw));
+    }
+    let raw = value.trim_start().trim_start_matches(['"', '\'']);
+    let masked = crate::store::redact_url(raw);
+    if masked == raw {
+        return (line.to_owned(), None);
+    }
+    (format!("{key}= \"{masked}"), None)
+}
+
+/// Keys whose values are credentials: the admin token and anything named like a password,
+/// a secret or a token.
+fn is_secret_key(key: &str) -> bool {
+    let key = key.trim().trim_matches(['"', '\'']).to_ascii_lowercase();
+    ["token", "password", "passwd", "secret", "credential"]
+        .iter()
+        .any(|word| key.contains(word))
 }
 
 /// The settings in force for this run.

@@ -63,7 +63,10 @@ impl LinkSecret {
             source,
         };
         match std::fs::read_to_string(path) {
-            Ok(text) => return Self::parse(text.trim(), path),
+            Ok(text) => {
+                warn_if_readable_by_others(path);
+                return Self::parse(text.trim(), path);
+            }
             Err(err) if err.kind() != std::io::ErrorKind::NotFound => return Err(io(err)),
             Err(_) => {}
         }
@@ -121,6 +124,28 @@ impl LinkSecret {
         mac.update(&invitation_id.to_be_bytes());
         Token(URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes()))
     }
+}
+
+/// Warns on stderr when the secret file can be read by other users (ecoute creates it 0600,
+/// but a copy or a restore may widen it): anyone who reads it can forge every survey and
+/// unsubscribe link. A warning, not a refusal, so that sending does not stop over it.
+fn warn_if_readable_by_others(path: &Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        if let Ok(metadata) = std::fs::metadata(path)
+            && metadata.permissions().mode() & 0o077 != 0
+        {
+            eprintln!(
+                "warning: the link secret {} can be read by other users (mode {:o}); anyone who reads it can forge survey links: run `chmod 600 {}`",
+                path.display(),
+                metadata.permissions().mode() & 0o777,
+                path.display()
+            );
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
 }
 
 fn hex(bytes: &[u8]) -> String {

@@ -1,13 +1,16 @@
 //! `ecoute contacts …`: the contact directory.
 
+use anyhow::Context;
 use clap::{Args, Subcommand};
 use serde_json::json;
 
-use super::options::{CsvImportArgs, StoreArgs};
+use super::options::{CsvImportArgs, MailArgs, Overrides, StoreArgs};
 use super::shared::open;
 use super::{Exit, Format};
-use crate::config::Settings;
+use crate::config::{ConfigLayer, Settings};
 use crate::contacts::{self, ImportError, ImportOptions};
+use crate::dispatch::transport::{MailSettings, remove_emails_of};
+use crate::store::Store;
 
 /// `ecoute contacts` subcommands.
 #[derive(Debug, Subcommand)]
@@ -34,12 +37,26 @@ pub enum ContactsCommand {
     },
     /// Erase a person everywhere and never contact them again (GDPR erasure)
     #[command(after_help = "Example:\n  ecoute contacts forget camille.martin@example.org")]
-    Forget {
-        /// The person's email
-        email: String,
-        #[command(flatten)]
-        store: StoreArgs,
-    },
+    Forget(ForgetArgs),
+}
+
+/// Arguments of `ecoute contacts forget`: the mail setting says where the file outbox keeps
+/// the person's emails, which are deleted too.
+#[derive(Debug, Args)]
+pub struct ForgetArgs {
+    /// The person's email
+    email: String,
+    #[command(flatten)]
+    store: StoreArgs,
+    #[command(flatten)]
+    mail: MailArgs,
+}
+
+impl Overrides for ForgetArgs {
+    fn apply(&self, layer: &mut ConfigLayer) {
+        self.store.apply(layer);
+        self.mail.apply(layer);
+    }
 }
 
 /// Arguments of `ecoute contacts import`.
@@ -52,11 +69,12 @@ pub struct ImportArgs {
 }
 
 impl ContactsCommand {
-    /// The store flags of whichever subcommand was given.
-    pub fn store(&self) -> &StoreArgs {
+    /// The setting flags of whichever subcommand was given.
+    pub fn settings(&self) -> &dyn Overrides {
         match self {
             ContactsCommand::Import(args) => &args.store,
-            ContactsCommand::List { store, .. } | ContactsCommand::Forget { store, .. } => store,
+            ContactsCommand::List { store, .. } => store,
+            ContactsCommand::Forget(args) => args,
         }
     }
 }
@@ -173,16 +191,37 @@ pub async fn run(command: &ContactsCommand, settings: &Settings) -> anyhow::Resu
             }
             Ok(Exit::Success)
         }
-        ContactsCommand::Forget { email, .. } => {
-            let report = contacts::forget(&store, email).await?;
-            say!(
-                "forgot {email}: {} contact, {} invitations, {} responses ({} verbatims) erased; never contacted again",
-                report.contacts,
-                report.invitations,
-                report.responses,
-                report.verbatims
-            );
-            Ok(Exit::Success)
-        }
+        ContactsCommand::Forget(args) => forget(&store, args, settings).await,
     }
+}
+
+/// Erases the person in the store, then their emails in the file outbox.
+async fn forget(store: &Store, args: &ForgetArgs, settings: &Settings) -> anyhow::Result<Exit> {
+    let email = &args.email;
+    let mail = MailSettings::parse(&settings.mail)?;
+    let report = contacts::forget(store, email).await?;
+    let removed = match &mail {
+        MailSettings::Files(dir) => remove_emails_of(dir, &report.invitation_ids)
+            .with_context(|| {
+                format!(
+                    "{email} was erased from the database, but their emails in {} could not all be deleted; delete the files ecoute.<id>.* for invitations {:?} by hand",
+                    dir.display(),
+                    report.invitation_ids
+                )
+            })?,
+        MailSettings::Smtp(_) => 0,
+    };
+    say!(
+        "forgot {email}: {} contact, {} invitations, {} responses ({} verbatims), {removed} outbox emails erased; never contacted again",
+        report.contacts,
+        report.invitations,
+        report.responses,
+        report.verbatims
+    );
+    if report.wal_pending {
+        eprintln!(
+            "warning: another process is reading the database, so its write-ahead log (-wal file) still holds the erased values until the next checkpoint; run `ecoute contacts forget {email}` again once it has stopped"
+        );
+    }
+    Ok(Exit::Success)
 }

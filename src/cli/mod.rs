@@ -164,7 +164,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
         Command::Schema => schema::run(),
         Command::Init(args) => init::run(&args),
         Command::Contacts(command) => {
-            let settings = settings(config, &[command.store()])?;
+            let settings = settings(config, &[command.settings()])?;
             runtime()?.block_on(contacts::run(&command, &settings))
         }
         Command::Plan(args) => {

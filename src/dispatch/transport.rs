@@ -28,7 +28,7 @@ pub const PASSWORD_ENV: &str = "ECOUTE_SMTP_PASSWORD";
 /// Why the `mail` setting cannot be used.
 #[derive(Debug, thiserror::Error)]
 pub enum MailUrlError {
-    /// Unknown scheme or missing host.
+    /// Unknown scheme or missing host; the URL is shown with its password masked.
     #[error(
         "cannot use mail transport `{url}`: {reason}; write file://FOLDER, smtp://HOST:PORT (plain), smtp://HOST:PORT?tls=starttls, or smtps://HOST:PORT (implicit TLS)"
     )]
@@ -93,7 +93,7 @@ impl MailSettings {
     /// credentials come from the environment.
     pub fn parse(url: &str) -> Result<MailSettings, MailUrlError> {
         let invalid = |reason: &str| MailUrlError::Invalid {
-            url: url.to_owned(),
+            url: crate::store::redact_url(url),
             reason: reason.to_owned(),
         };
         if let Some(dir) = url.strip_prefix("file://") {
@@ -454,8 +454,65 @@ fn reply_text(err: &lettre::transport::smtp::Error) -> String {
     text.trim().to_owned()
 }
 
+/// Deletes the emails of these invitations from the file outbox `dir` (and any temporary
+/// file a crash left behind), for `ecoute contacts forget`: they hold the person's name and
+/// working links. Files are named after the Message-ID, `ecoute.<invitation>.<message>.…`,
+/// so the invitation ids find every invitation and reminder of the person exactly, whatever
+/// the address looked like. Returns how many were deleted; a missing folder has none.
+pub fn remove_emails_of(dir: &Path, invitation_ids: &[i64]) -> std::io::Result<usize> {
+    if invitation_ids.is_empty() {
+        return Ok(0);
+    }
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+        Err(err) => return Err(err),
+    };
+    let prefixes: Vec<String> = invitation_ids
+        .iter()
+        .map(|id| format!("ecoute.{id}."))
+        .collect();
+    let mut removed = 0;
+    for entry in entries {
+        let entry = entry?;
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        let bare = name.strip_prefix('.').unwrap_or(&name);
+        let theirs = (bare.ends_with(".eml") || bare.ends_with(".eml.tmp"))
+            && prefixes.iter().any(|p| bare.starts_with(p.as_str()));
+        if theirs {
+            std::fs::remove_file(entry.path())?;
+            removed += 1;
+        }
+    }
+    Ok(removed)
+}
+
+/// Writes `bytes` to `temp` then renames it to `path`, in `dir`. The folder (and missing
+/// parents) is created 0700 and the file 0600, whatever the umask: emails hold names and
+/// working survey and unsubscribe links. An existing folder keeps its mode.
+fn write_private(dir: &Path, temp: &Path, path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let mut folder = std::fs::DirBuilder::new();
+    folder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut folder, 0o700);
+    folder.create(dir)?;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(temp)?;
+    // A temporary file left by a crash keeps its old mode when reopened: set it again.
+    #[cfg(unix)]
+    file.set_permissions(std::os::unix::fs::PermissionsExt::from_mode(0o600))?;
+    std::io::Write::write_all(&mut file, bytes)?;
+    drop(file);
+    std::fs::rename(temp, path)
+}
+
 /// Writes the message to `DIR/<message id>.eml`, atomically (a temporary file renamed into
-/// place), so a repeat overwrites the same file and a reader never sees half a message.
+/// place), so a repeat overwrites the same file and a reader never sees half a message. The
+/// file is created 0600, whatever the umask.
 async fn write_file(dir: &Path, message: &Outgoing) -> Attempt {
     let name: String = message
         .message_id
@@ -470,12 +527,11 @@ async fn write_file(dir: &Path, message: &Outgoing) -> Attempt {
         .collect();
     let path = dir.join(format!("{name}.eml"));
     let temp = dir.join(format!(".{name}.eml.tmp"));
-    let written = async {
-        tokio::fs::create_dir_all(dir).await?;
-        tokio::fs::write(&temp, &message.bytes).await?;
-        tokio::fs::rename(&temp, &path).await
-    }
-    .await;
+    let (folder, target, bytes) = (dir.to_path_buf(), path.clone(), message.bytes.clone());
+    let written =
+        tokio::task::spawn_blocking(move || write_private(&folder, &temp, &target, &bytes))
+            .await
+            .unwrap_or_else(|e| Err(std::io::Error::other(e)));
     match written {
         Ok(()) => Attempt::Accepted {
             code: 250,

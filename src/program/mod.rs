@@ -118,12 +118,15 @@ pub fn hex(bytes: &[u8]) -> String {
 }
 
 /// Program files under `paths`: files as given, directories searched recursively for
-/// `*.yaml` and `*.yml` (hidden entries skipped), sorted for stable output.
+/// `*.yaml` and `*.yml` (hidden entries skipped), sorted for stable output. Symbolic links
+/// to folders are followed, but each folder is read once (by its resolved path), so a link
+/// loop such as `programs/x -> .` ends the walk instead of repeating it forever.
 pub fn discover(paths: &[PathBuf]) -> std::io::Result<Vec<PathBuf>> {
     let mut found = Vec::new();
+    let mut seen = std::collections::HashSet::new();
     for path in paths {
         if path.is_dir() {
-            walk(path, &mut found)?;
+            walk(path, &mut seen, &mut found)?;
         } else if path.exists() {
             found.push(path.clone());
         } else {
@@ -136,7 +139,14 @@ pub fn discover(paths: &[PathBuf]) -> std::io::Result<Vec<PathBuf>> {
     Ok(found)
 }
 
-fn walk(dir: &Path, found: &mut Vec<PathBuf>) -> std::io::Result<()> {
+fn walk(
+    dir: &Path,
+    seen: &mut std::collections::HashSet<PathBuf>,
+    found: &mut Vec<PathBuf>,
+) -> std::io::Result<()> {
+    if !seen.insert(std::fs::canonicalize(dir)?) {
+        return Ok(());
+    }
     let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)?
         .map(|entry| entry.map(|e| e.path()))
         .collect::<Result<_, _>>()?;
@@ -150,7 +160,7 @@ fn walk(dir: &Path, found: &mut Vec<PathBuf>) -> std::io::Result<()> {
             continue;
         }
         if entry.is_dir() {
-            walk(&entry, found)?;
+            walk(&entry, seen, found)?;
         } else if entry
             .extension()
             .and_then(|e| e.to_str())

@@ -207,10 +207,14 @@ impl Store {
     }
 
     /// Erases a person's personal data everywhere, in one transaction: the contact row is
-    /// deleted; their invitations lose email and contact data (pending ones become
-    /// `suppressed`); their responses lose respondent attributes, email and text verbatims
+    /// deleted; their invitations lose email, contact data and link token hash (pending ones
+    /// become `suppressed`; their links then find nothing); their responses lose respondent
+    /// attributes, email and text verbatims, and their attribute counters leave the rollups
     /// (numeric and choice answers stay as anonymous aggregates); their contact history is
-    /// deleted; and the email is suppressed as `erased` so it is never contacted again.
+    /// deleted; and the email is suppressed as `erased` so it is never contacted again. On
+    /// SQLite (`secure_delete` on) the write-ahead log is then emptied, so the erased values
+    /// are in neither file. The report names the invitations, whose outbox files the caller
+    /// deletes.
     pub async fn forget(&self, email: &str) -> Result<ForgetReport, StoreError> {
         let now = Timestamp::now().as_second();
         dispatch!(self, b => b.forget(email, now))
@@ -329,19 +333,24 @@ impl BackendKind {
     }
 }
 
-/// Hides the password of a URL before it appears in a message or a log.
+/// Hides the password of a URL (`scheme://user:password@host…` becomes
+/// `scheme://user:***@host…`) before it appears in a message, a banner or a log. The one
+/// place database and mail URLs are masked. The credentials end at the last `@` before the
+/// query, so a password holding `/`, `:` or `@` is masked whole.
 pub fn redact_url(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
         return url.to_owned();
     };
-    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
-    let (authority, tail) = rest.split_at(authority_end);
-    match authority.rsplit_once('@') {
-        Some((userinfo, host)) => match userinfo.split_once(':') {
-            Some((user, _password)) => format!("{scheme}://{user}:***@{host}{tail}"),
-            None => url.to_owned(),
-        },
-        None => url.to_owned(),
+    let head = &rest[..rest.find('?').unwrap_or(rest.len())];
+    let Some(at) = head.rfind('@') else {
+        return url.to_owned();
+    };
+    let (userinfo, host) = rest.split_at(at);
+    match userinfo.split_once(':') {
+        Some((user, _password)) if !user.contains('/') => {
+            format!("{scheme}://{user}:***{host}")
+        }
+        _ => url.to_owned(),
     }
 }
 
@@ -426,5 +435,10 @@ mod tests {
             redact_url("postgres://u:p@h:5432/db?x=1"),
             "postgres://u:***@h:5432/db?x=1"
         );
+        assert_eq!(
+            redact_url("smtp://bob:p/ss@w:rd@mail.example.org:587"),
+            "smtp://bob:***@mail.example.org:587"
+        );
+        assert_eq!(redact_url("sqlite://a/b@c.db"), "sqlite://a/b@c.db");
     }
 }

@@ -334,7 +334,7 @@ pub struct StoredResponse {
 }
 
 /// What `forget` erased, so the CLI can confirm it to the operator.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ForgetReport {
     /// Contact rows deleted (0 or 1).
     pub contacts: u64,
@@ -346,6 +346,12 @@ pub struct ForgetReport {
     pub verbatims: u64,
     /// Contact-history rows deleted.
     pub history: u64,
+    /// The ids of the person's invitations, whose emails the file outbox names after them
+    /// (`ecoute.<id>.<message>.<program>@…`), so the caller can delete those files too.
+    pub invitation_ids: Vec<i64>,
+    /// True when SQLite could not empty its write-ahead log because another process was
+    /// reading: the erased values stay in the `-wal` file until its next checkpoint.
+    pub wal_pending: bool,
 }
 
 /// A migration this binary knows but the database has not applied yet.

@@ -40,6 +40,9 @@ const MIGRATIONS: &[(i64, &str, &str)] = embedded_migrations!(
 const BEGIN_WRITE: &str = "BEGIN";
 /// The claim, skipping rows another dispatcher is claiming right now.
 const CLAIM: &str = outbox::CLAIM_POSTGRES;
+/// Nothing to do after `forget`: PostgreSQL's own VACUUM reclaims the erased rows' old
+/// versions.
+const AFTER_ERASE: Option<&str> = None;
 /// Holds back other writers of the counters while a rebuild runs: responses committed during
 /// the rebuild wait at their own rollup update, then add to the rebuilt counters, so nothing
 /// is counted twice or lost.

@@ -192,6 +192,8 @@ pub(super) const INSERT_VERBATIM_REF: &str = "INSERT INTO verbatim_refs \
      (program_id, period, response_id, question_id) VALUES ($1, $2, $3, $4) \
      ON CONFLICT DO NOTHING";
 pub(super) const CLEAR_ROLLUPS: &str = "DELETE FROM rollups";
+/// Drops the counters nobody is counted in any more.
+pub(super) const DROP_EMPTY_ROLLUPS: &str = "DELETE FROM rollups WHERE n <= 0";
 pub(super) const CLEAR_VERBATIM_REFS: &str = "DELETE FROM verbatim_refs";
 pub(super) const REBUILD_VERBATIM_REFS: &str = "INSERT INTO verbatim_refs \
      (program_id, period, response_id, question_id) \

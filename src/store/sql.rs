@@ -48,6 +48,20 @@ pub(super) fn forget_verbatims() -> String {
          WHERE text_value IS NOT NULL AND response_id IN ({THEIR_RESPONSES})"
     )
 }
+/// The person's responses as `store::rollups::RESPONSES_PAGE` reads them, for their counters.
+pub(super) fn forget_counted_responses() -> String {
+    format!(
+        "SELECT id, program_id, survey_id, touchpoint_id, channel, period, respondent \
+         FROM responses WHERE id IN ({THEIR_RESPONSES})"
+    )
+}
+/// The counted answers of the person's responses, as `ANSWERS_OF_PAGE` reads them.
+pub(super) fn forget_counted_answers() -> String {
+    format!(
+        "SELECT response_id, question_id, ordinal, num_value, choice, text_value FROM answers \
+         WHERE num_value IS NOT NULL AND response_id IN ({THEIR_RESPONSES})"
+    )
+}
 pub(super) fn forget_responses() -> String {
     format!("UPDATE responses SET email = NULL, respondent = NULL WHERE id IN ({THEIR_RESPONSES})")
 }
@@ -57,9 +71,15 @@ pub(super) const FORGET_LOG_CANCELLED: &str = "INSERT INTO invitation_events \
      WHERE email = $1 AND state IN ('planned', 'deferred')";
 pub(super) const FORGET_EVENT_DETAILS: &str = "UPDATE invitation_events SET detail = NULL \
      WHERE invitation_id IN (SELECT id FROM invitations WHERE email = $1)";
+/// The person's invitations, whose `.eml` files the file outbox names after them.
+pub(super) const FORGET_INVITATION_IDS: &str =
+    "SELECT id FROM invitations WHERE email = $1 ORDER BY id";
+/// Blanks the person's invitations; without its token hash, their link finds nothing and
+/// answers the same 404 as a link that never existed.
 pub(super) const FORGET_INVITATIONS: &str = "UPDATE invitations SET \
      state = CASE WHEN state IN ('planned', 'deferred') THEN 'suppressed' ELSE state END, \
-     email = NULL, contact_data = NULL, last_error = NULL, updated_at = $2 WHERE email = $1";
+     email = NULL, contact_data = NULL, last_error = NULL, token_hash = NULL, updated_at = $2 \
+     WHERE email = $1";
 pub(super) const FORGET_CONTACT: &str = "DELETE FROM contacts WHERE email = $1";
 pub(super) const FORGET_HISTORY: &str = "DELETE FROM contact_history WHERE email = $1";
 pub(super) const FORGET_GUARD: &str = "DELETE FROM contact_guard WHERE email = $1";

@@ -1,4 +1,4 @@
-//! The SQLite backend: one file, WAL journal, foreign keys on, a busy timeout, and every write
+//! The SQLite backend: one file, WAL journal, foreign keys on, `secure_delete`, a busy timeout, and every write
 //! in `BEGIN IMMEDIATE` so two writers queue on the lock instead of failing half-way. The
 //! operations themselves are in `shared/`; this file keeps opening the file, its pragmas and
 //! locks, error classification and contact-upsert counting.
@@ -52,6 +52,10 @@ const BEGIN_WRITE: &str = "BEGIN IMMEDIATE";
 const CLAIM: &str = outbox::CLAIM_SQLITE;
 /// A rebuild already holds the only write lock.
 const REBUILD_LOCK: Option<&str> = None;
+/// Run after `forget` commits: copies the zeroed pages into the database file and empties
+/// the write-ahead log, whose older frames still hold the erased values. Its first column is
+/// 1 when a reader kept the log from being emptied.
+const AFTER_ERASE: Option<&str> = Some("PRAGMA wal_checkpoint(TRUNCATE)");
 /// The rollup read, as JSON.
 const SELECT_ROLLUPS: &str = r::SELECT_ROLLUPS_SQLITE;
 /// How an upsert merges a contact's attributes.
@@ -77,12 +81,16 @@ impl SqliteStore {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
+            // Deleted and overwritten content is zeroed on disk, not just unlinked, so what
+            // `forget` erases cannot be read back from the file.
+            .pragma("secure_delete", "ON")
             // 64 MiB of page cache per connection: a wave's outbox updates touch pages all
             // over the invitations table, and re-reading them from disk dominated dispatch.
             .pragma("cache_size", "-65536")
             .busy_timeout(options.busy_timeout);
         let path = connect.get_filename().display().to_string();
         refuse_read_only(connect.get_filename())?;
+        create_private(connect.get_filename());
         let _lock = setup_lock(&path)
             .await
             .map_err(|e| StoreError::CannotOpen {
@@ -156,6 +164,20 @@ fn refuse_read_only(path: &Path) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// Creates a new database file readable by its owner only (0600), whatever the umask: it
+/// holds personal data, and SQLite gives its `-wal` and `-shm` files the database file's
+/// mode. An existing file keeps its mode; any error is left for SQLite to report.
+fn create_private(path: &Path) {
+    if path.as_os_str().is_empty() || path == Path::new(":memory:") || path.exists() {
+        return;
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    drop(options.open(path));
+}
+
 /// SQLite has no lock for setting a file up: two processes opening a new file at once race
 /// on switching it to WAL and on creating the tables, and the loser gets `SQLITE_BUSY` at
 /// once, without waiting. An OS lock on a file beside the database serialises the first
@@ -165,11 +187,11 @@ fn refuse_read_only(path: &Path) -> Result<(), StoreError> {
 async fn setup_lock(path: &str) -> std::io::Result<std::fs::File> {
     let lock_path = format!("{path}.setup-lock");
     tokio::task::spawn_blocking(move || {
-        let file = std::fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&lock_path)?;
+        let mut options = std::fs::OpenOptions::new();
+        options.create(true).truncate(false).write(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let file = options.open(&lock_path)?;
         file.lock()?;
         Ok(file)
     })

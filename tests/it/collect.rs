@@ -201,7 +201,7 @@ pub async fn send(app: &Router, request: Request<Body>) -> Reply {
     }
 }
 
-async fn get(app: &Router, uri: &str) -> Reply {
+pub async fn get(app: &Router, uri: &str) -> Reply {
     send(app, Request::get(uri).body(Body::empty()).expect("request")).await
 }
 
@@ -239,7 +239,7 @@ fn urlencode(text: &str) -> String {
 }
 
 /// Opens the form of `token` and posts `answers` with its form key.
-async fn answer(app: &Router, token: &str, answers: &[(&str, &str)]) -> Reply {
+pub async fn answer(app: &Router, token: &str, answers: &[(&str, &str)]) -> Reply {
     let page = get(app, &format!("/s/{token}")).await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
     let key = form_key(&page.body);

@@ -13,7 +13,7 @@ use ecoute::token::Token;
 use crate::harness::{Project, Ran, SmtpServer, finished, parse_email, signal};
 use crate::support::{TestDb, both_backends};
 
-const PROGRAM: &str = r#"program:
+pub const PROGRAM: &str = r#"program:
   id: essai
   title: { fr: Programme essai }
   timezone: Europe/Paris

@@ -13,6 +13,7 @@ mod harness;
 mod plan;
 mod report_display;
 mod reports;
+mod safety_data;
 mod safety_dispatch;
 mod safety_web;
 mod store;

@@ -120,6 +120,11 @@ impl BackendStore {
 
     pub(crate) async fn forget(&self, email: &str, now: i64) -> Result<ForgetReport> {
         let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
+        let invitation_ids: Vec<i64> = sqlx::query_scalar(sql::FORGET_INVITATION_IDS)
+            .bind(email)
+            .fetch_all(&mut *tx)
+            .await?;
+        rollups::forget_segments(&mut tx, email).await?;
         let verbatims =
             by_email(&mut tx, AssertSqlSafe(sql::forget_verbatims()), email, None).await?;
         let responses =
@@ -134,12 +139,21 @@ impl BackendStore {
         by_email(&mut tx, sql::FORGET_SUPPRESSION_DETAILS, email, None).await?;
         by_email(&mut tx, sql::SUPPRESS_ERASED, email, Some(now)).await?;
         tx.commit().await?;
+        let wal_pending = match super::AFTER_ERASE {
+            Some(statement) => {
+                let busy: i64 = sqlx::query_scalar(statement).fetch_one(&self.pool).await?;
+                busy != 0
+            }
+            None => false,
+        };
         Ok(ForgetReport {
             contacts,
             invitations,
             responses,
             verbatims,
             history,
+            invitation_ids,
+            wal_pending,
         })
     }
 

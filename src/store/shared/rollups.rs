@@ -34,11 +34,83 @@ pub(crate) async fn apply(conn: &mut DbConnection, id: i64, response: &NewRespon
     Ok(())
 }
 
+/// Takes the attribute counters of a forgotten person's responses back out of the rollups
+/// (their "all respondents" counters stay): the counters are then what a rebuild gives, and a
+/// group label only that person had is deleted with its last count.
+pub(crate) async fn forget_segments(conn: &mut DbConnection, email: &str) -> Result<()> {
+    let responses_sql = crate::store::sql::forget_counted_responses();
+    let answers_sql = crate::store::sql::forget_counted_answers();
+    let mut answers = by_response(
+        sqlx::query(AssertSqlSafe(answers_sql))
+            .bind(email)
+            .fetch_all(&mut *conn)
+            .await?,
+    )?;
+    let mut totals: BTreeMap<RollupKey, u64> = BTreeMap::new();
+    for row in sqlx::query(AssertSqlSafe(responses_sql))
+        .bind(email)
+        .fetch_all(&mut *conn)
+        .await?
+    {
+        let id: i64 = row.try_get(0)?;
+        let response = counted(&row, answers.remove(&id).unwrap_or_default())?;
+        r::accumulate(&mut totals, r::counters(&response));
+    }
+    let taken_back: Vec<(&RollupKey, i64)> = totals
+        .iter()
+        .filter(|(k, _)| !k.segment.is_empty())
+        .map(|(k, n)| (k, -i64::try_from(*n).unwrap_or(i64::MAX)))
+        .collect();
+    add_counts(conn, &taken_back).await?;
+    sqlx::query(r::DROP_EMPTY_ROLLUPS)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// Answers read as `response_id` then the answer's columns, grouped by response.
+fn by_response(rows: Vec<super::DbRow>) -> Result<HashMap<i64, Vec<Answer>>> {
+    let mut answers: HashMap<i64, Vec<Answer>> = HashMap::new();
+    for row in rows {
+        answers
+            .entry(row.try_get(0)?)
+            .or_default()
+            .push(answer(&row, 1)?);
+    }
+    Ok(answers)
+}
+
+/// A response as its counters need it, from the columns `id, program_id, survey_id,
+/// touchpoint_id, channel, period, respondent`.
+fn counted(row: &super::DbRow, answers: Vec<Answer>) -> Result<NewResponse> {
+    Ok(NewResponse {
+        invitation_id: None,
+        program_id: row.try_get(1)?,
+        survey_id: row.try_get(2)?,
+        touchpoint_id: row.try_get(3)?,
+        channel: row.try_get(4)?,
+        period: row.try_get(5)?,
+        submitted_at: jiff::Timestamp::UNIX_EPOCH,
+        email: None,
+        respondent: row.try_get::<Option<Json<Attributes>>, _>(6)?.map(|j| j.0),
+        external_id: None,
+        answers,
+    })
+}
+
 async fn insert_counts(conn: &mut DbConnection, counts: &[RollupCount]) -> Result<()> {
+    let rows: Vec<(&RollupKey, i64)> = counts
+        .iter()
+        .map(|c| (&c.key, i64::try_from(c.n).unwrap_or(i64::MAX)))
+        .collect();
+    add_counts(conn, &rows).await
+}
+
+/// Adds `n` (negative to take back) to each counter, creating the missing ones.
+async fn add_counts(conn: &mut DbConnection, counts: &[(&RollupKey, i64)]) -> Result<()> {
     for chunk in counts.chunks(ROWS_PER_STATEMENT) {
         let mut query = QueryBuilder::<Db>::new(r::INSERT_ROLLUPS);
-        query.push_values(chunk, |mut row, c| {
-            let k = &c.key;
+        query.push_values(chunk, |mut row, (k, n)| {
             row.push_bind(k.program_id.as_str())
                 .push_bind(k.period.as_str())
                 .push_bind(k.segment.as_str())
@@ -48,7 +120,7 @@ async fn insert_counts(conn: &mut DbConnection, counts: &[RollupCount]) -> Resul
                 .push_bind(k.channel.as_str())
                 .push_bind(k.question_id.as_str())
                 .push_bind(i64::from(k.value))
-                .push_bind(i64::try_from(c.n).unwrap_or(i64::MAX));
+                .push_bind(*n);
         });
         query.push(r::ADD_TO_ROLLUPS);
         query.build().execute(&mut *conn).await?;
@@ -96,33 +168,16 @@ impl BackendStore {
                 break;
             };
             let (first, end): (i64, i64) = (first.try_get(0)?, end.try_get(0)?);
-            let mut answers: HashMap<i64, Vec<Answer>> = HashMap::new();
-            for row in sqlx::query(r::ANSWERS_OF_PAGE)
-                .bind(first)
-                .bind(end)
-                .fetch_all(&mut *tx)
-                .await?
-            {
-                answers
-                    .entry(row.try_get(0)?)
-                    .or_default()
-                    .push(answer(&row, 1)?);
-            }
+            let mut answers = by_response(
+                sqlx::query(r::ANSWERS_OF_PAGE)
+                    .bind(first)
+                    .bind(end)
+                    .fetch_all(&mut *tx)
+                    .await?,
+            )?;
             for row in &rows {
                 let id: i64 = row.try_get(0)?;
-                let response = NewResponse {
-                    invitation_id: None,
-                    program_id: row.try_get(1)?,
-                    survey_id: row.try_get(2)?,
-                    touchpoint_id: row.try_get(3)?,
-                    channel: row.try_get(4)?,
-                    period: row.try_get(5)?,
-                    submitted_at: jiff::Timestamp::UNIX_EPOCH,
-                    email: None,
-                    respondent: row.try_get::<Option<Json<Attributes>>, _>(6)?.map(|j| j.0),
-                    external_id: None,
-                    answers: answers.remove(&id).unwrap_or_default(),
-                };
+                let response = counted(row, answers.remove(&id).unwrap_or_default())?;
                 r::accumulate(&mut totals, r::counters(&response));
                 summary.responses += 1;
             }
