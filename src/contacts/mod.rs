@@ -16,6 +16,7 @@
 
 mod email;
 pub mod parse;
+mod source;
 
 use std::collections::HashSet;
 use std::fs::File;
@@ -29,7 +30,8 @@ use indicatif::{ProgressBar, ProgressStyle};
 use tokio::sync::mpsc;
 
 pub use email::{EmailError, normalise_email};
-pub use parse::{RowError, RowProblem};
+pub use parse::{HeaderColumns, RowError, RowProblem};
+pub use source::{SourcePathError, confined_source};
 
 use crate::store::{
     ContactInput, ForgetReport, Store, StoreError, SuppressionReason, UpsertCounts,
@@ -111,20 +113,17 @@ pub enum ImportError {
     Header(#[source] csv::Error),
     /// The header has no `email` column.
     #[error(
-        "no `email` column in the header (columns read with `{delimiter}` as separator: {}); \
-         name the column of addresses `email`, or pass --delimiter if the separator is wrong",
-        found.join(", ")
+        "no `email` column in the header ({found}); name the column of addresses `email`, \
+         or pass --delimiter if the separator is wrong"
     )]
     NoEmailColumn {
-        /// The header's columns.
-        found: Vec<String>,
-        /// The separator used.
-        delimiter: char,
+        /// The header's columns, as far as they may be shown.
+        found: HeaderColumns,
     },
     /// Two columns with the same name.
     #[error("the column `{name}` appears twice in the header (columns {first} and {second})")]
     DuplicateColumn {
-        /// Its name.
+        /// Its name, as far as it may be shown.
         name: String,
         /// First position, from 1.
         first: usize,

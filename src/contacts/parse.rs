@@ -428,13 +428,13 @@ fn columns(headers: &csv::StringRecord, delimiter: u8) -> Result<Vec<Column>, Im
     let mut columns = Vec::with_capacity(headers.len());
     let mut positions: HashMap<String, usize> = HashMap::new();
     for (index, raw) in headers.iter().enumerate() {
-        let name = raw.trim().trim_start_matches('\u{feff}').trim();
+        let name = header_name(raw);
         let key = name.to_lowercase();
         if !name.is_empty()
             && let Some(first) = positions.insert(key.clone(), index + 1)
         {
             return Err(ImportError::DuplicateColumn {
-                name: name.to_owned(),
+                name: shown_name(name),
                 first,
                 second: index + 1,
             });
@@ -450,11 +450,91 @@ fn columns(headers: &csv::StringRecord, delimiter: u8) -> Result<Vec<Column>, Im
     }
     if !columns.contains(&Column::Email) {
         return Err(ImportError::NoEmailColumn {
-            found: headers.iter().map(|h| h.trim().to_owned()).collect(),
-            delimiter: char::from(delimiter),
+            found: HeaderColumns::of(headers, delimiter),
         });
     }
     Ok(columns)
+}
+
+/// Column names listed in an error at most.
+const MAX_SHOWN_COLUMNS: usize = 30;
+/// Longest column name an error shows, in bytes.
+const MAX_SHOWN_NAME: usize = 64;
+
+/// A header's columns as an error may show them: the names when every one looks like a
+/// column name (short, letters, digits, spaces and a little punctuation), else only how many
+/// there are. A file that is not a CSV (`/proc/self/environ`, `/etc/passwd`, a binary) is
+/// then never printed, yet a real header's names still help fix it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HeaderColumns {
+    names: Option<Vec<String>>,
+    count: usize,
+    delimiter: char,
+}
+
+impl HeaderColumns {
+    /// The columns of `headers`, read with `delimiter`.
+    pub fn of(headers: &csv::StringRecord, delimiter: u8) -> Self {
+        let names: Vec<&str> = headers.iter().map(header_name).collect();
+        HeaderColumns {
+            names: names.iter().all(|n| plausible_name(n)).then(|| {
+                names
+                    .iter()
+                    .take(MAX_SHOWN_COLUMNS)
+                    .map(|n| (*n).to_owned())
+                    .collect()
+            }),
+            count: names.len(),
+            delimiter: char::from(delimiter),
+        }
+    }
+}
+
+impl fmt::Display for HeaderColumns {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let d = self.delimiter;
+        match &self.names {
+            Some(names) => {
+                write!(
+                    f,
+                    "columns read with `{d}` as separator: {}",
+                    names.join(", ")
+                )?;
+                if self.count > names.len() {
+                    write!(f, " and {} more", self.count - names.len())?;
+                }
+                Ok(())
+            }
+            None => write!(
+                f,
+                "its first line, read with `{d}` as separator, does not look like column names, \
+                 so it is not shown: is this a CSV file?"
+            ),
+        }
+    }
+}
+
+/// A header cell without spaces around it or a byte-order mark.
+fn header_name(raw: &str) -> &str {
+    raw.trim().trim_start_matches('\u{feff}').trim()
+}
+
+/// Whether a header cell looks like a column name an error may repeat.
+fn plausible_name(name: &str) -> bool {
+    name.len() <= MAX_SHOWN_NAME
+        && name
+            .chars()
+            .all(|c| c.is_alphanumeric() || " _-.'()#%&+/°?!*".contains(c))
+}
+
+/// A column name as an error may show it (see [`HeaderColumns`]).
+pub fn shown_name(name: &str) -> String {
+    let name = header_name(name);
+    if plausible_name(name) {
+        name.to_owned()
+    } else {
+        "(a name that does not look like one, not shown)".to_owned()
+    }
 }
 
 /// A 128-bit digest of an email, so duplicate detection over a million rows keeps 16 bytes
@@ -546,6 +626,31 @@ mod tests {
         assert_eq!(
             typed_value("99999999999999999999", false),
             Some(json!("99999999999999999999"))
+        );
+    }
+
+    #[test]
+    fn headers_are_shown_only_when_they_look_like_column_names() {
+        let shown = |line: &str, d: u8| {
+            let record = csv::StringRecord::from(line.split(char::from(d)).collect::<Vec<_>>());
+            HeaderColumns::of(&record, d).to_string()
+        };
+        assert_eq!(
+            shown("\u{feff}nom;prénom;N° client", b';'),
+            "columns read with `;` as separator: nom, prénom, N° client"
+        );
+        for secret in [
+            "root:x:0:0:root:/root:/bin/bash",
+            "SECRET=abc\0PATH=/usr/bin",
+            &"a".repeat(65),
+        ] {
+            let text = shown(secret, b',');
+            assert!(text.contains("not shown"), "{text}");
+            assert!(!text.contains("root") && !text.contains("abc"), "{text}");
+        }
+        assert_eq!(
+            shown_name("x=1"),
+            "(a name that does not look like one, not shown)"
         );
     }
 

@@ -31,7 +31,7 @@ use jiff::tz::TimeZone;
 use serde_json::Value;
 
 use crate::contacts::normalise_email;
-use crate::contacts::parse::typed_value;
+use crate::contacts::parse::{HeaderColumns, shown_name, typed_value};
 use crate::expr::Expr;
 use crate::program::answers::{self, AnswerError, RawValue, TypedAnswer};
 use crate::program::model::{Question, QuestionType, Survey};
@@ -64,15 +64,12 @@ pub enum ResponsesError {
     Header(#[source] csv::Error),
     /// The header has no `submitted_at` column.
     #[error(
-        "no `submitted_at` column in the header (columns read with `{delimiter}` as separator: {}); \
-         add the date of each answer, or pass --delimiter if the separator is wrong",
-        found.join(", ")
+        "no `submitted_at` column in the header ({found}); add the date of each answer, \
+         or pass --delimiter if the separator is wrong"
     )]
     NoSubmittedAt {
-        /// The header's columns.
-        found: Vec<String>,
-        /// The separator used.
-        delimiter: char,
+        /// The header's columns, as far as they may be shown.
+        found: HeaderColumns,
     },
     /// Two columns with the same name.
     #[error("the column `{0}` appears twice in the header")]
@@ -315,7 +312,7 @@ fn columns(
         let name = raw.trim().trim_start_matches('\u{feff}').trim();
         let key = name.to_lowercase();
         if !name.is_empty() && names.contains(&key) {
-            return Err(ResponsesError::DuplicateColumn(name.to_owned()));
+            return Err(ResponsesError::DuplicateColumn(shown_name(name)));
         }
         names.push(key.clone());
         let question = survey.questions.iter().position(|q| *q.id == name);
@@ -331,8 +328,7 @@ fn columns(
     }
     if !columns.iter().any(|c| matches!(c, Column::SubmittedAt)) {
         return Err(ResponsesError::NoSubmittedAt {
-            found: headers.iter().map(|h| h.trim().to_owned()).collect(),
-            delimiter: char::from(delimiter),
+            found: HeaderColumns::of(headers, delimiter),
         });
     }
     Ok(columns)

@@ -9,7 +9,7 @@ use ecoute::store::{
 use jiff::Timestamp;
 use serde_json::{Value, json};
 
-use crate::harness::Project;
+use crate::harness::{Project, Ran};
 use crate::support::{TestDb, both_backends};
 
 /// The first characters a spreadsheet reads as the start of a formula (OWASP).
@@ -319,4 +319,147 @@ async fn call_lists_neutralise_formulas_and_import_back_unchanged(db: TestDb) {
         stored[0].respondent.clone().map(Value::Object),
         Some(contact_data)
     );
+}
+
+/// A small program whose contact source is `csv`.
+fn program_reading(csv: &str) -> String {
+    format!(
+        r#"program:
+  id: essai
+  title: {{ fr: Essai }}
+  timezone: Europe/Paris
+  default_locale: fr
+  locales: [fr]
+  sender: {{ from: "CX <cx@example.org>" }}
+touchpoints:
+  - {{ id: livraison, name: {{ fr: Livraison }}, stage: livraison }}
+surveys:
+  - id: tous
+    touchpoint: livraison
+    sample: tous
+    channels: [email]
+    title: {{ fr: Livraison }}
+    questions:
+      - {{ id: recommandation, type: nps, text: {{ fr: Recommanderiez-vous ? }} }}
+contacts:
+  - id: fichier
+    csv: {csv}
+samples:
+  - {{ id: tous, contacts: fichier, size: 40, seed: 1 }}
+channels:
+  - {{ id: email, type: email, template: invitation, reminder_days: [4] }}
+periods:
+  cadence: monthly
+  waves: "0 10 2 * *"
+  close_after_days: 10
+"#
+    )
+}
+
+/// The line of `csv:` in [`program_reading`].
+const CSV_LINE: &str = "programs/p.yaml:20:10";
+
+/// A secret in the environment of the run, that no error may print.
+const SECRET: &str = "Sup3rS3cretPW-environ";
+
+fn check(project: &Project) -> Ran {
+    project
+        .args(["check"])
+        .env("ECOUTE_SMTP_PASSWORD", SECRET)
+        .run()
+        .no_panic()
+}
+
+fn assert_confined(ran: Ran) {
+    let ran = ran
+        .status(1)
+        .stderr_has(CSV_LINE)
+        .stderr_has("outside the program's folder")
+        .stderr_lacks(SECRET)
+        .stderr_lacks("root:");
+    assert!(!ran.stdout().contains(SECRET) && !ran.stdout().contains("root:"));
+}
+
+#[test]
+fn contact_files_outside_the_program_folder_fail_check_at_their_line() {
+    for path in [
+        "/proc/self/environ",
+        "/etc/passwd",
+        "../../etc/passwd",
+        "../../../../../../../../../../../../../../etc/passwd",
+    ] {
+        let project = Project::new().file("programs/p.yaml", program_reading(path));
+        assert_confined(check(&project));
+    }
+}
+
+/// A program whose `contacts/clients.csv` is a symbolic link to `target` (in the project).
+fn linked_to(target: &str) -> Project {
+    let project = Project::new()
+        .file("programs/p.yaml", program_reading("contacts/clients.csv"))
+        .file(target, "email,token\na@example.org,hunter2\n");
+    std::fs::create_dir_all(project.join("programs/contacts")).expect("folder");
+    std::os::unix::fs::symlink(
+        project.join(target),
+        project.join("programs/contacts/clients.csv"),
+    )
+    .expect("symlink");
+    project
+}
+
+#[test]
+fn a_symbolic_link_out_of_the_program_folder_fails_check() {
+    assert_confined(check(&linked_to("secret.csv")));
+    // A link that stays inside the folder is fine.
+    check(&linked_to("programs/data/real.csv")).status(0);
+}
+
+#[test]
+fn plan_never_prints_the_environment_of_proc() {
+    let project = Project::new().file("programs/p.yaml", program_reading("/proc/self/environ"));
+    let ran = project
+        .args(["plan", "essai", "--period", "2026-11"])
+        .env("ECOUTE_SMTP_PASSWORD", SECRET)
+        .run()
+        .no_panic()
+        .stderr_lacks(SECRET)
+        .stderr_has("outside the program's folder");
+    assert!(!ran.stdout().contains(SECRET));
+}
+
+/// Garbage and non-CSV text inside the folder: the error says what is wrong, never what the
+/// file holds.
+#[test]
+fn errors_about_an_unreadable_header_never_print_the_file() {
+    let garbage: &[u8] = b"SECRET_TOKEN=abc123\x00PATH=/usr/bin\x00\x01\x02\xff\xfe\n";
+    let passwd: &[u8] =
+        b"root:x:0:0:root:/root:/bin/bash\ndaemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin\n";
+    for (content, leaked) in [(garbage, "SECRET_TOKEN"), (passwd, "root:x")] {
+        let project = Project::new()
+            .file("programs/p.yaml", program_reading("contacts.csv"))
+            .file("programs/contacts.csv", content)
+            .file("contacts.csv", content);
+        let ran = project
+            .args(["plan", "essai", "--period", "2026-11"])
+            .run()
+            .no_panic()
+            .stderr_lacks(leaked)
+            .stderr_lacks("abc123");
+        assert!(!ran.stdout().contains(leaked));
+        project
+            .args(["contacts", "import", "contacts.csv"])
+            .run()
+            .no_panic()
+            .status(2)
+            .stderr_lacks(leaked)
+            .stderr_lacks("abc123")
+            .stderr_lacks("/bin/bash");
+    }
+    // A plausible header still lists its columns, to help fix it.
+    let project = Project::new().file("clients.csv", "nom;prénom;mail\nDupont;Jean;j@x.fr\n");
+    project
+        .args(["contacts", "import", "clients.csv"])
+        .run()
+        .status(2)
+        .stderr_has("nom, prénom, mail");
 }

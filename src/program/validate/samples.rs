@@ -1,9 +1,11 @@
-//! Contact sources and samples: exactly one source each, sizes, rates, strata, filters.
+//! Contact sources and samples: exactly one source each, a contact file inside the program's
+//! folder, sizes, rates, strata, filters.
 
 use std::collections::BTreeSet;
 use std::path::Path;
 
 use super::{Checker, Problem};
+use crate::contacts::confined_source;
 use crate::program::model::ProgramFile;
 
 impl Checker<'_> {
@@ -24,16 +26,9 @@ impl Checker<'_> {
                     ),
                 ),
                 (Some(csv), None) => {
-                    let base = self.path.parent().unwrap_or(Path::new("."));
-                    if !base.join(csv.as_str()).is_file() {
-                        self.report(
-                            csv.position(),
-                            format!("contact file `{}` does not exist", **csv),
-                            Some(format!(
-                                "paths are relative to the program file's folder `{}`",
-                                base.display()
-                            )),
-                        );
+                    let folder = self.path.parent().unwrap_or(Path::new("."));
+                    if let Err(problem) = confined_source(folder, csv.as_str()) {
+                        self.report(csv.position(), &problem, Some(problem.hint()));
                     }
                 }
                 (None, Some(store)) if !**store => self.report(
