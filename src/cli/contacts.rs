@@ -1,12 +1,14 @@
 //! `ecoute contacts …`: the contact directory.
 
 use clap::{Args, Subcommand};
+use encoding_rs::WINDOWS_1252;
 use serde_json::json;
 
 use super::options::{CsvImportArgs, StoreArgs};
 use super::shared::open;
 use super::{Exit, Format};
 use crate::config::Settings;
+use crate::contacts::parse::LEGACY_ENCODING_NOTE;
 use crate::contacts::{self, ImportError, ImportOptions};
 
 /// `ecoute contacts` subcommands.
@@ -109,6 +111,9 @@ pub async fn run(command: &ContactsCommand, settings: &Settings) -> anyhow::Resu
                     }))?
                 ),
                 Format::Human => {
+                    if options.encoding.is_none() && summary.encoding == WINDOWS_1252.name() {
+                        eprintln!("{} {LEGACY_ENCODING_NOTE}", args.csv.file.display());
+                    }
                     for error in &summary.errors {
                         eprintln!("{}: {error}", args.csv.file.display());
                     }

@@ -130,6 +130,39 @@ pub enum ImportError {
         /// Second position.
         second: usize,
     },
+    /// A line is not UTF-8 although another one is: two encodings in one file.
+    #[error(
+        "{}the file mixes two encodings (often rows pasted from another export), so it cannot \
+         be read without garbling one of them; re-save it as UTF-8 after fixing line {line}, or \
+         pass --encoding utf-8 or --encoding windows-1252 to read every line one way",
+        mixed_lines(*line, *utf8_line)
+    )]
+    MixedEncodings {
+        /// The first line that is not UTF-8.
+        line: u64,
+        /// The first line with UTF-8 accents.
+        utf8_line: u64,
+    },
+    /// A byte that neither UTF-8 nor Windows-1252 reads as a character.
+    #[error(
+        "line {line} holds the byte 0x{byte:02X}, which is neither UTF-8 nor Windows-1252 text; \
+         re-save the file as UTF-8 CSV, or pass --encoding with its real encoding"
+    )]
+    NotText {
+        /// Its line.
+        line: u64,
+        /// The byte.
+        byte: u8,
+    },
+    /// A NUL byte: a binary file, or UTF-16 without a byte-order mark.
+    #[error(
+        "line {line} holds a NUL byte: this is not a text CSV file (UTF-16 without a \
+         byte-order mark? then pass --encoding utf-16le)"
+    )]
+    NulByte {
+        /// Its line.
+        line: u64,
+    },
     /// `--encoding` names no known encoding.
     #[error(
         "unknown encoding `{0}`: try utf-8, windows-1252 (also for latin1), iso-8859-15 or utf-16le"
@@ -155,6 +188,15 @@ pub enum ImportError {
         /// Why.
         error: EmailError,
     },
+}
+
+/// The start of [`ImportError::MixedEncodings`]'s message.
+fn mixed_lines(line: u64, utf8_line: u64) -> String {
+    if line == utf8_line {
+        format!("line {line} has both UTF-8 text and bytes that are not UTF-8: ")
+    } else {
+        format!("line {line} is not valid UTF-8, but line {utf8_line} is UTF-8 text: ")
+    }
 }
 
 /// Imports the CSV file at `path` into the store.

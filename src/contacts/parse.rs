@@ -41,10 +41,16 @@ pub fn delimiter_from_arg(arg: &str) -> Result<u8, ImportError> {
     }
 }
 
+/// Said when a file was read as Windows-1252 because it is not UTF-8 (after the file name).
+pub const LEGACY_ENCODING_NOTE: &str = "is not UTF-8: read as Windows-1252 (Excel's Western \
+    European encoding, which includes Latin-1); pass --encoding if that is wrong";
+
 /// Guesses what was not given: the encoding (a BOM decides; else UTF-8 when the whole file
-/// is valid UTF-8, Windows-1252 otherwise, which also reads Latin-1) and the delimiter (the
-/// most frequent of `,` `;` tab in the header line outside quotes, `,` when none). Reads the
-/// whole input once when the encoding must be guessed, then rewinds it.
+/// is valid UTF-8, Windows-1252 when no line is UTF-8 and every byte is a Windows-1252
+/// character; a file mixing both, or holding a NUL byte, is refused with the first offending
+/// line, see [`EncodingScan`]) and the delimiter (the most frequent of `,` `;` tab in the
+/// header line outside quotes, `,` when none). Reads the whole input once when the encoding
+/// must be guessed, then rewinds it.
 pub fn sniff<R: Read + Seek>(
     input: &mut R,
     encoding: Option<&'static Encoding>,
@@ -62,11 +68,7 @@ pub fn sniff<R: Read + Seek>(
             Some((e, _)) => e,
             None => {
                 input.seek(SeekFrom::Start(0)).map_err(ImportError::Read)?;
-                if is_utf8(input).map_err(ImportError::Read)? {
-                    UTF_8
-                } else {
-                    WINDOWS_1252
-                }
+                EncodingScan::of(input)?.verdict()?
             }
         },
     };
@@ -82,25 +84,123 @@ pub fn sniff<R: Read + Seek>(
     })
 }
 
-/// Checks a whole stream for UTF-8 validity without holding it in memory.
-fn is_utf8<R: Read>(input: &mut R) -> io::Result<bool> {
-    let mut buf = vec![0; CHUNK];
-    let mut carry = 0;
-    loop {
-        let n = input.read(&mut buf[carry..])?;
-        if n == 0 {
-            return Ok(carry == 0);
-        }
-        let filled = carry + n;
-        match std::str::from_utf8(&buf[..filled]) {
-            Ok(_) => carry = 0,
-            Err(e) if e.error_len().is_none() => {
-                let valid = e.valid_up_to();
-                buf.copy_within(valid..filled, 0);
-                carry = filled - valid;
+/// Bytes that Windows-1252 leaves without a character.
+const UNMAPPED_IN_1252: [u8; 5] = [0x81, 0x8d, 0x8f, 0x90, 0x9d];
+
+/// One pass over a file without a BOM, line by line, to choose between UTF-8 and
+/// Windows-1252 without guessing wrong silently: a line with valid multi-byte UTF-8 proves the
+/// file is UTF-8, so a line that is not UTF-8 in such a file (one row pasted from a Latin-1
+/// export) is an error, not a reason to read all 20,000 rows as mojibake.
+#[derive(Debug, Default)]
+struct EncodingScan {
+    /// The line being read, from 1.
+    line: u64,
+    /// Continuation bytes the current UTF-8 sequence still needs.
+    pending: u8,
+    /// The range the next continuation byte must fall in (tighter after some lead bytes).
+    next: (u8, u8),
+    /// The current line has a byte that is not UTF-8.
+    line_invalid: bool,
+    /// The current line has a whole multi-byte UTF-8 character.
+    line_utf8: bool,
+    first_invalid: Option<u64>,
+    first_utf8: Option<u64>,
+    first_unmapped: Option<(u64, u8)>,
+    first_nul: Option<u64>,
+}
+
+impl EncodingScan {
+    /// Scans `input` to its end, 64 KiB at a time.
+    fn of<R: Read>(input: &mut R) -> Result<Self, ImportError> {
+        let mut scan = EncodingScan {
+            line: 1,
+            ..EncodingScan::default()
+        };
+        let mut buf = vec![0; CHUNK];
+        loop {
+            let n = input.read(&mut buf).map_err(ImportError::Read)?;
+            if n == 0 {
+                break;
             }
-            Err(_) => return Ok(false),
+            buf[..n].iter().for_each(|&b| scan.byte(b));
         }
+        scan.end_line();
+        Ok(scan)
+    }
+
+    fn byte(&mut self, b: u8) {
+        if self.pending > 0 {
+            let (low, high) = std::mem::replace(&mut self.next, (0x80, 0xbf));
+            if (low..=high).contains(&b) {
+                self.pending -= 1;
+                self.line_utf8 |= self.pending == 0;
+                return;
+            }
+            self.pending = 0;
+            self.line_invalid = true;
+        }
+        let (pending, next) = match b {
+            b'\n' => {
+                self.end_line();
+                self.line += 1;
+                return;
+            }
+            0 => {
+                self.first_nul.get_or_insert(self.line);
+                return;
+            }
+            0x01..=0x7f => return,
+            // C2 80–9F would be C1 control characters: never text, so no proof of UTF-8.
+            0xc2 => (1, (0xa0, 0xbf)),
+            0xc3..=0xdf => (1, (0x80, 0xbf)),
+            0xe0 => (2, (0xa0, 0xbf)),
+            0xed => (2, (0x80, 0x9f)),
+            0xe1..=0xef => (2, (0x80, 0xbf)),
+            0xf0 => (3, (0x90, 0xbf)),
+            0xf1..=0xf3 => (3, (0x80, 0xbf)),
+            0xf4 => (3, (0x80, 0x8f)),
+            _ => {
+                self.line_invalid = true;
+                if UNMAPPED_IN_1252.contains(&b) {
+                    self.first_unmapped.get_or_insert((self.line, b));
+                }
+                return;
+            }
+        };
+        self.pending = pending;
+        self.next = next;
+    }
+
+    fn end_line(&mut self) {
+        if self.pending > 0 {
+            self.pending = 0;
+            self.line_invalid = true;
+        }
+        if self.line_invalid {
+            self.first_invalid.get_or_insert(self.line);
+        }
+        if self.line_utf8 {
+            self.first_utf8.get_or_insert(self.line);
+        }
+        self.line_invalid = false;
+        self.line_utf8 = false;
+    }
+
+    /// The encoding to read the file with, or why it cannot be chosen.
+    fn verdict(&self) -> Result<&'static Encoding, ImportError> {
+        if let Some(line) = self.first_nul {
+            return Err(ImportError::NulByte { line });
+        }
+        let Some(line) = self.first_invalid else {
+            return Ok(UTF_8);
+        };
+        if let Some(utf8_line) = self.first_utf8 {
+            return Err(ImportError::MixedEncodings { line, utf8_line });
+        }
+        if let Some((line, byte)) = self.first_unmapped {
+            return Err(ImportError::NotText { line, byte });
+        }
+        Ok(WINDOWS_1252)
     }
 }
 
@@ -652,6 +752,45 @@ mod tests {
             shown_name("x=1"),
             "(a name that does not look like one, not shown)"
         );
+    }
+
+    fn verdict(bytes: &[u8]) -> Result<&'static str, String> {
+        EncodingScan::of(&mut Cursor::new(bytes.to_vec()))
+            .and_then(|scan| scan.verdict())
+            .map(|e| e.name())
+            .map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn one_encoding_per_file_or_an_error_naming_the_line() {
+        assert_eq!(verdict("email\nléa@x.fr\n".as_bytes()), Ok("UTF-8"));
+        assert_eq!(verdict(b"email\nl\xe9a@x.fr\n"), Ok("windows-1252"));
+        assert_eq!(verdict(b"plain ascii"), Ok("UTF-8"));
+        // One Latin-1 row in a UTF-8 file, and the reverse.
+        let mixed = verdict(&["a\nLéa\nZoé\n".as_bytes(), b"L\xe9a\n"].concat());
+        assert!(
+            mixed.as_ref().is_err_and(
+                |m| m.starts_with("line 4 is not valid UTF-8, but line 2 is UTF-8 text")
+            ),
+            "{mixed:?}"
+        );
+        let reverse = verdict(b"a\nL\xe9a\nL\xc3\xa9a\n");
+        assert!(
+            reverse
+                .as_ref()
+                .is_err_and(|m| m.starts_with("line 2 is not valid UTF-8, but line 3")),
+            "{reverse:?}"
+        );
+        // A byte Windows-1252 has no character for, and a NUL.
+        assert!(
+            verdict(b"a\nb\nc\x81\n").is_err_and(|m| m.starts_with("line 3 holds the byte 0x81"))
+        );
+        assert!(verdict(b"a\nb\x00c\n").is_err_and(|m| m.starts_with("line 2 holds a NUL byte")));
+        // A sequence cut by the end of the file, or by a line end.
+        assert_eq!(verdict(b"a\xc3"), Ok("windows-1252"));
+        assert_eq!(verdict(b"a\xe2\x82\nb"), Ok("windows-1252"));
+        // Overlong and surrogate forms are not UTF-8.
+        assert_eq!(verdict(b"\xe0\x80\xaf\xed\xa0\x80"), Ok("windows-1252"));
     }
 
     #[test]

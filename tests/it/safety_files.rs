@@ -4,7 +4,8 @@
 //! and contact fields have size limits. Expected values are written here by hand.
 
 use ecoute::store::{
-    Answer, Attributes, NewInvitation, NewResponse, StoredResponse, WaveKey, WavePlan,
+    Answer, Attributes, Contact, NewInvitation, NewResponse, Store, StoredResponse, WaveKey,
+    WavePlan,
 };
 use jiff::Timestamp;
 use serde_json::{Value, json};
@@ -462,4 +463,102 @@ fn errors_about_an_unreadable_header_never_print_the_file() {
         .run()
         .status(2)
         .stderr_has("nom, prénom, mail");
+}
+
+/// `rows` UTF-8 contact lines with accents, one of them (`latin_row`, from 0) in Latin-1.
+fn mixed_file(rows: usize, latin_row: usize) -> Vec<u8> {
+    let mut bytes = b"email,first_name,ville\n".to_vec();
+    for i in 0..rows {
+        if i == latin_row {
+            bytes.extend_from_slice(format!("p{i}@example.org,L").as_bytes());
+            bytes.extend_from_slice(b"\xe9a,Besan\xe7on\n");
+        } else {
+            bytes.extend_from_slice(format!("p{i}@example.org,Léa,Besançon\n").as_bytes());
+        }
+    }
+    bytes
+}
+
+/// The stored contact of `email`, which must exist.
+async fn contact(store: &Store, email: &str) -> Contact {
+    let found = store.get_contact(email).await.expect("get");
+    found.unwrap_or_else(|| panic!("no contact {email}"))
+}
+
+both_backends!(a_utf8_file_with_one_latin1_row_is_refused_at_that_line);
+
+async fn a_utf8_file_with_one_latin1_row_is_refused_at_that_line(db: TestDb) {
+    let project = Project::new()
+        .database(db)
+        .file("clients.csv", mixed_file(20_000, 12_344));
+    // Row 12,344 from 0 is on line 12,346: the header is line 1.
+    project
+        .args(["contacts", "import", "clients.csv"])
+        .run()
+        .no_panic()
+        .status(2)
+        .stderr_has("line 12346")
+        .stderr_has("--encoding");
+    let store = project.store().await;
+    assert_eq!(store.count_contacts().await.expect("count"), 0);
+
+    // Told the encoding, the user gets what they asked for.
+    project
+        .args(["contacts", "import", "clients.csv", "--encoding", "utf-8"])
+        .success()
+        .stdout_has("20000 imported");
+    let lea = contact(&store, "p0@example.org").await;
+    assert_eq!(lea.first_name.as_deref(), Some("Léa"));
+}
+
+both_backends!(a_clean_windows_1252_file_is_read_as_such_and_says_so);
+
+async fn a_clean_windows_1252_file_is_read_as_such_and_says_so(db: TestDb) {
+    let project = Project::new().database(db).file(
+        "clients.csv",
+        b"email;first_name;ville\r\nh\xe9l\xe8ne@x.fr;H\xe9l\xe8ne;Besan\xe7on\r\nzoe@x.fr;Zo\xe9;\x80uro\r\n"
+            .as_slice(),
+    );
+    project
+        .args(["contacts", "import", "clients.csv"])
+        .success()
+        .stdout_has("windows-1252")
+        .stderr_has("not UTF-8");
+    let store = project.store().await;
+    let helene = contact(&store, "hélène@x.fr").await;
+    assert_eq!(helene.first_name.as_deref(), Some("Hélène"));
+    assert_eq!(helene.attributes.get("ville"), Some(&json!("Besançon")));
+    let zoe = contact(&store, "zoe@x.fr").await;
+    assert_eq!(zoe.attributes.get("ville"), Some(&json!("€uro")));
+}
+
+#[test]
+fn a_file_neither_utf8_nor_windows_1252_is_refused_with_its_line() {
+    // 0x81 has no character in Windows-1252.
+    let project = Project::new().file(
+        "clients.csv",
+        b"email,first_name\na@x.fr,A\nb@x.fr,B\x81\n".as_slice(),
+    );
+    project
+        .args(["contacts", "import", "clients.csv"])
+        .run()
+        .no_panic()
+        .status(2)
+        .stderr_has("line 3");
+    // The same rule protects `responses import` and the program's contact source.
+    let responses = Project::example().file("mixte.csv", {
+        let mut bytes =
+            "submitted_at,recommandation,satisfaction,pourquoi\n2026-11-02,9,5,Très bien\n"
+                .as_bytes()
+                .to_vec();
+        bytes.extend_from_slice(b"2026-11-03,3,2,Tr\xe8s lent\n");
+        bytes
+    });
+    responses
+        .args(["responses", "import", "--program", "fidelite-clients"])
+        .args(["--survey", "livraison", "mixte.csv"])
+        .run()
+        .no_panic()
+        .status(2)
+        .stderr_has("line 3");
 }
