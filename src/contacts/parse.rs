@@ -17,6 +17,16 @@ use crate::store::{Attributes, ContactInput};
 /// Bytes read at a time while sniffing and decoding.
 const CHUNK: usize = 64 * 1024;
 
+/// Longest email cell, in bytes (RFC 5321's 64 + 1 + 255; a valid address is at most 254).
+pub const MAX_EMAIL_BYTES: usize = 320;
+/// Longest `first_name`, `last_name` or `locale`, in bytes.
+pub const MAX_NAME_BYTES: usize = 1024;
+/// Longest attribute value, in bytes.
+pub const MAX_ATTRIBUTE_BYTES: usize = 4 * 1024;
+/// Longest row (all its cells together), in bytes: a contact lands in every invitation's
+/// snapshot and email, so a 50 MB cell must not reach them.
+pub const MAX_ROW_BYTES: usize = 64 * 1024;
+
 /// The shape of a file, guessed from its bytes or given by the user.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Dialect {
@@ -360,6 +370,20 @@ pub enum RowProblem {
     },
     /// The CSV reader could not read the row.
     Malformed(String),
+    /// A cell longer than its limit.
+    TooLong {
+        /// The column.
+        field: String,
+        /// Its length in bytes.
+        bytes: usize,
+        /// The limit for that column.
+        limit: usize,
+    },
+    /// All the cells together are longer than [`MAX_ROW_BYTES`].
+    RowTooLong {
+        /// The row's length in bytes.
+        bytes: usize,
+    },
 }
 
 /// A rejected row: its line number in the file (1 is the header) and why.
@@ -388,6 +412,20 @@ impl fmt::Display for RowError {
                 "{found} fields, but the header has {expected} (a missing or extra separator?)"
             ),
             RowProblem::Malformed(message) => write!(f, "unreadable row: {message}"),
+            RowProblem::TooLong {
+                field,
+                bytes,
+                limit,
+            } => write!(
+                f,
+                "`{field}` is {bytes} bytes long; the limit is {limit} (see README, Limits on \
+                 contact fields)"
+            ),
+            RowProblem::RowTooLong { bytes } => write!(
+                f,
+                "the row is {bytes} bytes long; the limit is {MAX_ROW_BYTES} (64 KiB) for all \
+                 its cells together"
+            ),
         }
     }
 }
@@ -487,6 +525,7 @@ impl<R: Read> ContactRows<R> {
         };
         for (column, cell) in self.columns.iter().zip(self.record.iter()) {
             let cell = cell.trim();
+            check_length(column, cell)?;
             let text = || (!cell.is_empty()).then(|| cell.to_owned());
             match column {
                 Column::Email => contact.email = cell.to_owned(),
@@ -500,6 +539,10 @@ impl<R: Read> ContactRows<R> {
                 }
                 Column::Ignored => {}
             }
+        }
+        let bytes = self.record.as_slice().len();
+        if bytes > MAX_ROW_BYTES {
+            return Err(RowProblem::RowTooLong { bytes });
         }
         if contact.email.is_empty() {
             return Err(RowProblem::MissingEmail);
@@ -521,6 +564,26 @@ impl<R: Read> ContactRows<R> {
         self.seen.insert(fingerprint(&contact.email), line);
         Ok(contact)
     }
+}
+
+/// Refuses a cell longer than its column's limit.
+fn check_length(column: &Column, cell: &str) -> Result<(), RowProblem> {
+    let (field, limit) = match column {
+        Column::Email => ("email", MAX_EMAIL_BYTES),
+        Column::FirstName => ("first_name", MAX_NAME_BYTES),
+        Column::LastName => ("last_name", MAX_NAME_BYTES),
+        Column::Locale => ("locale", MAX_NAME_BYTES),
+        Column::Attribute(name) => (name.as_str(), MAX_ATTRIBUTE_BYTES),
+        Column::Ignored => return Ok(()),
+    };
+    if cell.len() > limit {
+        return Err(RowProblem::TooLong {
+            field: field.to_owned(),
+            bytes: cell.len(),
+            limit,
+        });
+    }
+    Ok(())
 }
 
 /// Maps header names to meanings; `email` is required, names compare case-insensitively.

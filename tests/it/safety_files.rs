@@ -562,3 +562,90 @@ fn a_file_neither_utf8_nor_windows_1252_is_refused_with_its_line() {
         .status(2)
         .stderr_has("line 3");
 }
+
+both_backends!(oversized_contact_fields_are_rejected_with_their_line);
+
+/// A 2 MB first name, a 321-byte email, a 5 KiB attribute and a 70 KiB row are rejected with
+/// their lines; the other rows are imported (the importer's policy for bad rows; with
+/// `--strict` nothing would be).
+async fn oversized_contact_fields_are_rejected_with_their_line(db: TestDb) {
+    let mut csv = String::from("email,first_name,locale,notes");
+    for i in 0..20 {
+        csv.push_str(&format!(",a{i}"));
+    }
+    csv.push('\n');
+    let row = |email: &str, first: &str, locale: &str, notes: &str, extra: &str| {
+        let mut line = format!("{email},{first},{locale},{notes}");
+        for _ in 0..20 {
+            line.push(',');
+            line.push_str(extra);
+        }
+        line.push('\n');
+        line
+    };
+    csv.push_str(&row("ok1@example.org", "Anne", "fr", "", "")); // line 2
+    csv.push_str(&row(
+        "big@example.org",
+        &"x".repeat(2_000_000),
+        "fr",
+        "",
+        "",
+    )); // line 3
+    csv.push_str(&row(
+        &format!("{}@example.org", "l".repeat(400)),
+        "B",
+        "fr",
+        "",
+        "",
+    )); // line 4
+    csv.push_str(&row("ok2@example.org", "Carl", &"f".repeat(1025), "", "")); // line 5
+    csv.push_str(&row("attr@example.org", "D", "fr", &"n".repeat(4097), "")); // line 6
+    csv.push_str(&row("wide@example.org", "E", "fr", "", &"w".repeat(3500))); // line 7
+    csv.push_str(&row(
+        "ok3@example.org",
+        "Farid",
+        "fr",
+        &"n".repeat(4096),
+        "",
+    )); // line 8
+    let project = Project::new().database(db).file("clients.csv", &csv);
+    project
+        .args(["contacts", "import", "clients.csv"])
+        .run()
+        .no_panic()
+        .status(1)
+        .stderr_has("clients.csv: line 3: `first_name` is 2000000 bytes long; the limit is 1024")
+        .stderr_has("clients.csv: line 4: `email` is")
+        .stderr_has("clients.csv: line 5: `locale` is 1025 bytes long; the limit is 1024")
+        .stderr_has("clients.csv: line 6: `notes` is 4097 bytes long; the limit is 4096")
+        .stderr_has("clients.csv: line 7: the row is")
+        .stdout_has("7 rows read (UTF-8, delimiter ','): 2 imported, 0 updated, 5 rejected");
+    let store = project.store().await;
+    assert_eq!(store.count_contacts().await.expect("count"), 2);
+    assert!(
+        store
+            .get_contact("big@example.org")
+            .await
+            .expect("get")
+            .is_none()
+    );
+
+    // The program's own CSV source obeys the same limits: the big row is not drawn.
+    let project = Project::new()
+        .file("programs/p.yaml", program_reading("contacts.csv"))
+        .file("programs/contacts.csv", &csv);
+    let plan = project
+        .args([
+            "plan", "essai", "--period", "2026-11", "--list", "--format", "json",
+        ])
+        .success()
+        .json();
+    let mut drawn: Vec<&str> = plan["surveys"][0]["sample"]["drawn"]
+        .as_array()
+        .expect("drawn")
+        .iter()
+        .filter_map(|d| d["email"].as_str())
+        .collect();
+    drawn.sort_unstable();
+    assert_eq!(drawn, ["ok1@example.org", "ok3@example.org"]);
+}
