@@ -121,22 +121,13 @@ pub async fn run(command: &CallsCommand, settings: &Settings) -> anyhow::Result<
         let mut record = vec![
             format!("call-{}", e.invitation_id),
             String::new(),
-            e.email.clone().unwrap_or_default(),
+            responses::protect_cell(e.email.as_deref().unwrap_or_default()).into_owned(),
             args.channel.clone(),
         ];
         record.extend(survey.questions.iter().map(|_| String::new()));
         for f in &fields {
-            let value = e
-                .contact_data
-                .as_ref()
-                .and_then(|d| d.get(f))
-                .map(|v| match v {
-                    serde_json::Value::String(s) => s.clone(),
-                    serde_json::Value::Null => String::new(),
-                    other => other.to_string(),
-                })
-                .unwrap_or_default();
-            record.push(value);
+            let value = e.contact_data.as_ref().and_then(|d| d.get(f));
+            record.push(value.map(responses::attribute_cell).unwrap_or_default());
         }
         records.push(record);
     }

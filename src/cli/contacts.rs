@@ -2,12 +2,14 @@
 
 use anyhow::Context;
 use clap::{Args, Subcommand};
+use encoding_rs::WINDOWS_1252;
 use serde_json::json;
 
 use super::options::{CsvImportArgs, MailArgs, Overrides, StoreArgs};
 use super::shared::open;
 use super::{Exit, Format};
 use crate::config::{ConfigLayer, Settings};
+use crate::contacts::parse::LEGACY_ENCODING_NOTE;
 use crate::contacts::{self, ImportError, ImportOptions};
 use crate::dispatch::transport::{MailSettings, remove_emails_of};
 use crate::store::Store;
@@ -127,6 +129,9 @@ pub async fn run(command: &ContactsCommand, settings: &Settings) -> anyhow::Resu
                     }))?
                 ),
                 Format::Human => {
+                    if options.encoding.is_none() && summary.encoding == WINDOWS_1252.name() {
+                        eprintln!("{} {LEGACY_ENCODING_NOTE}", args.csv.file.display());
+                    }
                     for error in &summary.errors {
                         eprintln!("{}: {error}", args.csv.file.display());
                     }

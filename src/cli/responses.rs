@@ -6,13 +6,14 @@ use std::io::BufReader;
 
 use anyhow::Context;
 use clap::{Args, Subcommand};
+use encoding_rs::WINDOWS_1252;
 use serde_json::json;
 
 use super::options::{CsvImportArgs, OutputArgs, SurveyArgs};
 use super::shared::{find_program, open, write_csv};
 use super::{Exit, Format};
 use crate::config::Settings;
-use crate::contacts::parse::{DecodeReader, sniff};
+use crate::contacts::parse::{DecodeReader, LEGACY_ENCODING_NOTE, sniff};
 use crate::responses::{self, Parsed};
 
 /// `ecoute responses` subcommands.
@@ -74,8 +75,12 @@ fn read(args: &ImportArgs, program: &crate::program::Program) -> anyhow::Result<
     let file = File::open(&args.csv.file)
         .with_context(|| format!("cannot open {}", args.csv.file.display()))?;
     let mut input = BufReader::new(file);
-    let dialect = sniff(&mut input, args.csv.encoding()?, args.csv.delimiter()?)
+    let forced = args.csv.encoding()?;
+    let dialect = sniff(&mut input, forced, args.csv.delimiter()?)
         .with_context(|| format!("cannot read {}", args.csv.file.display()))?;
+    if forced.is_none() && dialect.encoding == WINDOWS_1252 {
+        eprintln!("{} {LEGACY_ENCODING_NOTE}", args.csv.file.display());
+    }
     let parsed = responses::parse(
         DecodeReader::new(input, dialect.encoding),
         dialect.delimiter,

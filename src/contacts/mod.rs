@@ -16,6 +16,7 @@
 
 mod email;
 pub mod parse;
+mod source;
 
 use std::collections::HashSet;
 use std::fs::File;
@@ -29,7 +30,8 @@ use indicatif::{ProgressBar, ProgressStyle};
 use tokio::sync::mpsc;
 
 pub use email::{EmailError, normalise_email};
-pub use parse::{RowError, RowProblem};
+pub use parse::{HeaderColumns, RowError, RowProblem};
+pub use source::{SourcePathError, confined_source};
 
 use crate::store::{
     ContactInput, ForgetReport, Store, StoreError, SuppressionReason, UpsertCounts,
@@ -111,25 +113,55 @@ pub enum ImportError {
     Header(#[source] csv::Error),
     /// The header has no `email` column.
     #[error(
-        "no `email` column in the header (columns read with `{delimiter}` as separator: {}); \
-         name the column of addresses `email`, or pass --delimiter if the separator is wrong",
-        found.join(", ")
+        "no `email` column in the header ({found}); name the column of addresses `email`, \
+         or pass --delimiter if the separator is wrong"
     )]
     NoEmailColumn {
-        /// The header's columns.
-        found: Vec<String>,
-        /// The separator used.
-        delimiter: char,
+        /// The header's columns, as far as they may be shown.
+        found: HeaderColumns,
     },
     /// Two columns with the same name.
     #[error("the column `{name}` appears twice in the header (columns {first} and {second})")]
     DuplicateColumn {
-        /// Its name.
+        /// Its name, as far as it may be shown.
         name: String,
         /// First position, from 1.
         first: usize,
         /// Second position.
         second: usize,
+    },
+    /// A line is not UTF-8 although another one is: two encodings in one file.
+    #[error(
+        "{}the file mixes two encodings (often rows pasted from another export), so it cannot \
+         be read without garbling one of them; re-save it as UTF-8 after fixing line {line}, or \
+         pass --encoding utf-8 or --encoding windows-1252 to read every line one way",
+        mixed_lines(*line, *utf8_line)
+    )]
+    MixedEncodings {
+        /// The first line that is not UTF-8.
+        line: u64,
+        /// The first line with UTF-8 accents.
+        utf8_line: u64,
+    },
+    /// A byte that neither UTF-8 nor Windows-1252 reads as a character.
+    #[error(
+        "line {line} holds the byte 0x{byte:02X}, which is neither UTF-8 nor Windows-1252 text; \
+         re-save the file as UTF-8 CSV, or pass --encoding with its real encoding"
+    )]
+    NotText {
+        /// Its line.
+        line: u64,
+        /// The byte.
+        byte: u8,
+    },
+    /// A NUL byte: a binary file, or UTF-16 without a byte-order mark.
+    #[error(
+        "line {line} holds a NUL byte: this is not a text CSV file (UTF-16 without a \
+         byte-order mark? then pass --encoding utf-16le)"
+    )]
+    NulByte {
+        /// Its line.
+        line: u64,
     },
     /// `--encoding` names no known encoding.
     #[error(
@@ -156,6 +188,15 @@ pub enum ImportError {
         /// Why.
         error: EmailError,
     },
+}
+
+/// The start of [`ImportError::MixedEncodings`]'s message.
+fn mixed_lines(line: u64, utf8_line: u64) -> String {
+    if line == utf8_line {
+        format!("line {line} has both UTF-8 text and bytes that are not UTF-8: ")
+    } else {
+        format!("line {line} is not valid UTF-8, but line {utf8_line} is UTF-8 text: ")
+    }
 }
 
 /// Imports the CSV file at `path` into the store.

@@ -17,6 +17,16 @@ use crate::store::{Attributes, ContactInput};
 /// Bytes read at a time while sniffing and decoding.
 const CHUNK: usize = 64 * 1024;
 
+/// Longest email cell, in bytes (RFC 5321's 64 + 1 + 255; a valid address is at most 254).
+pub const MAX_EMAIL_BYTES: usize = 320;
+/// Longest `first_name`, `last_name` or `locale`, in bytes.
+pub const MAX_NAME_BYTES: usize = 1024;
+/// Longest attribute value, in bytes.
+pub const MAX_ATTRIBUTE_BYTES: usize = 4 * 1024;
+/// Longest row (all its cells together), in bytes: a contact lands in every invitation's
+/// snapshot and email, so a 50 MB cell must not reach them.
+pub const MAX_ROW_BYTES: usize = 64 * 1024;
+
 /// The shape of a file, guessed from its bytes or given by the user.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Dialect {
@@ -41,10 +51,16 @@ pub fn delimiter_from_arg(arg: &str) -> Result<u8, ImportError> {
     }
 }
 
+/// Said when a file was read as Windows-1252 because it is not UTF-8 (after the file name).
+pub const LEGACY_ENCODING_NOTE: &str = "is not UTF-8: read as Windows-1252 (Excel's Western \
+    European encoding, which includes Latin-1); pass --encoding if that is wrong";
+
 /// Guesses what was not given: the encoding (a BOM decides; else UTF-8 when the whole file
-/// is valid UTF-8, Windows-1252 otherwise, which also reads Latin-1) and the delimiter (the
-/// most frequent of `,` `;` tab in the header line outside quotes, `,` when none). Reads the
-/// whole input once when the encoding must be guessed, then rewinds it.
+/// is valid UTF-8, Windows-1252 when no line is UTF-8 and every byte is a Windows-1252
+/// character; a file mixing both, or holding a NUL byte, is refused with the first offending
+/// line, see [`EncodingScan`]) and the delimiter (the most frequent of `,` `;` tab in the
+/// header line outside quotes, `,` when none). Reads the whole input once when the encoding
+/// must be guessed, then rewinds it.
 pub fn sniff<R: Read + Seek>(
     input: &mut R,
     encoding: Option<&'static Encoding>,
@@ -62,11 +78,7 @@ pub fn sniff<R: Read + Seek>(
             Some((e, _)) => e,
             None => {
                 input.seek(SeekFrom::Start(0)).map_err(ImportError::Read)?;
-                if is_utf8(input).map_err(ImportError::Read)? {
-                    UTF_8
-                } else {
-                    WINDOWS_1252
-                }
+                EncodingScan::of(input)?.verdict()?
             }
         },
     };
@@ -82,25 +94,123 @@ pub fn sniff<R: Read + Seek>(
     })
 }
 
-/// Checks a whole stream for UTF-8 validity without holding it in memory.
-fn is_utf8<R: Read>(input: &mut R) -> io::Result<bool> {
-    let mut buf = vec![0; CHUNK];
-    let mut carry = 0;
-    loop {
-        let n = input.read(&mut buf[carry..])?;
-        if n == 0 {
-            return Ok(carry == 0);
-        }
-        let filled = carry + n;
-        match std::str::from_utf8(&buf[..filled]) {
-            Ok(_) => carry = 0,
-            Err(e) if e.error_len().is_none() => {
-                let valid = e.valid_up_to();
-                buf.copy_within(valid..filled, 0);
-                carry = filled - valid;
+/// Bytes that Windows-1252 leaves without a character.
+const UNMAPPED_IN_1252: [u8; 5] = [0x81, 0x8d, 0x8f, 0x90, 0x9d];
+
+/// One pass over a file without a BOM, line by line, to choose between UTF-8 and
+/// Windows-1252 without guessing wrong silently: a line with valid multi-byte UTF-8 proves the
+/// file is UTF-8, so a line that is not UTF-8 in such a file (one row pasted from a Latin-1
+/// export) is an error, not a reason to read all 20,000 rows as mojibake.
+#[derive(Debug, Default)]
+struct EncodingScan {
+    /// The line being read, from 1.
+    line: u64,
+    /// Continuation bytes the current UTF-8 sequence still needs.
+    pending: u8,
+    /// The range the next continuation byte must fall in (tighter after some lead bytes).
+    next: (u8, u8),
+    /// The current line has a byte that is not UTF-8.
+    line_invalid: bool,
+    /// The current line has a whole multi-byte UTF-8 character.
+    line_utf8: bool,
+    first_invalid: Option<u64>,
+    first_utf8: Option<u64>,
+    first_unmapped: Option<(u64, u8)>,
+    first_nul: Option<u64>,
+}
+
+impl EncodingScan {
+    /// Scans `input` to its end, 64 KiB at a time.
+    fn of<R: Read>(input: &mut R) -> Result<Self, ImportError> {
+        let mut scan = EncodingScan {
+            line: 1,
+            ..EncodingScan::default()
+        };
+        let mut buf = vec![0; CHUNK];
+        loop {
+            let n = input.read(&mut buf).map_err(ImportError::Read)?;
+            if n == 0 {
+                break;
             }
-            Err(_) => return Ok(false),
+            buf[..n].iter().for_each(|&b| scan.byte(b));
         }
+        scan.end_line();
+        Ok(scan)
+    }
+
+    fn byte(&mut self, b: u8) {
+        if self.pending > 0 {
+            let (low, high) = std::mem::replace(&mut self.next, (0x80, 0xbf));
+            if (low..=high).contains(&b) {
+                self.pending -= 1;
+                self.line_utf8 |= self.pending == 0;
+                return;
+            }
+            self.pending = 0;
+            self.line_invalid = true;
+        }
+        let (pending, next) = match b {
+            b'\n' => {
+                self.end_line();
+                self.line += 1;
+                return;
+            }
+            0 => {
+                self.first_nul.get_or_insert(self.line);
+                return;
+            }
+            0x01..=0x7f => return,
+            // C2 80–9F would be C1 control characters: never text, so no proof of UTF-8.
+            0xc2 => (1, (0xa0, 0xbf)),
+            0xc3..=0xdf => (1, (0x80, 0xbf)),
+            0xe0 => (2, (0xa0, 0xbf)),
+            0xed => (2, (0x80, 0x9f)),
+            0xe1..=0xef => (2, (0x80, 0xbf)),
+            0xf0 => (3, (0x90, 0xbf)),
+            0xf1..=0xf3 => (3, (0x80, 0xbf)),
+            0xf4 => (3, (0x80, 0x8f)),
+            _ => {
+                self.line_invalid = true;
+                if UNMAPPED_IN_1252.contains(&b) {
+                    self.first_unmapped.get_or_insert((self.line, b));
+                }
+                return;
+            }
+        };
+        self.pending = pending;
+        self.next = next;
+    }
+
+    fn end_line(&mut self) {
+        if self.pending > 0 {
+            self.pending = 0;
+            self.line_invalid = true;
+        }
+        if self.line_invalid {
+            self.first_invalid.get_or_insert(self.line);
+        }
+        if self.line_utf8 {
+            self.first_utf8.get_or_insert(self.line);
+        }
+        self.line_invalid = false;
+        self.line_utf8 = false;
+    }
+
+    /// The encoding to read the file with, or why it cannot be chosen.
+    fn verdict(&self) -> Result<&'static Encoding, ImportError> {
+        if let Some(line) = self.first_nul {
+            return Err(ImportError::NulByte { line });
+        }
+        let Some(line) = self.first_invalid else {
+            return Ok(UTF_8);
+        };
+        if let Some(utf8_line) = self.first_utf8 {
+            return Err(ImportError::MixedEncodings { line, utf8_line });
+        }
+        if let Some((line, byte)) = self.first_unmapped {
+            return Err(ImportError::NotText { line, byte });
+        }
+        Ok(WINDOWS_1252)
     }
 }
 
@@ -260,6 +370,20 @@ pub enum RowProblem {
     },
     /// The CSV reader could not read the row.
     Malformed(String),
+    /// A cell longer than its limit.
+    TooLong {
+        /// The column.
+        field: String,
+        /// Its length in bytes.
+        bytes: usize,
+        /// The limit for that column.
+        limit: usize,
+    },
+    /// All the cells together are longer than [`MAX_ROW_BYTES`].
+    RowTooLong {
+        /// The row's length in bytes.
+        bytes: usize,
+    },
 }
 
 /// A rejected row: its line number in the file (1 is the header) and why.
@@ -288,6 +412,20 @@ impl fmt::Display for RowError {
                 "{found} fields, but the header has {expected} (a missing or extra separator?)"
             ),
             RowProblem::Malformed(message) => write!(f, "unreadable row: {message}"),
+            RowProblem::TooLong {
+                field,
+                bytes,
+                limit,
+            } => write!(
+                f,
+                "`{field}` is {bytes} bytes long; the limit is {limit} (see README, Limits on \
+                 contact fields)"
+            ),
+            RowProblem::RowTooLong { bytes } => write!(
+                f,
+                "the row is {bytes} bytes long; the limit is {MAX_ROW_BYTES} (64 KiB) for all \
+                 its cells together"
+            ),
         }
     }
 }
@@ -387,6 +525,7 @@ impl<R: Read> ContactRows<R> {
         };
         for (column, cell) in self.columns.iter().zip(self.record.iter()) {
             let cell = cell.trim();
+            check_length(column, cell)?;
             let text = || (!cell.is_empty()).then(|| cell.to_owned());
             match column {
                 Column::Email => contact.email = cell.to_owned(),
@@ -400,6 +539,10 @@ impl<R: Read> ContactRows<R> {
                 }
                 Column::Ignored => {}
             }
+        }
+        let bytes = self.record.as_slice().len();
+        if bytes > MAX_ROW_BYTES {
+            return Err(RowProblem::RowTooLong { bytes });
         }
         if contact.email.is_empty() {
             return Err(RowProblem::MissingEmail);
@@ -423,18 +566,38 @@ impl<R: Read> ContactRows<R> {
     }
 }
 
+/// Refuses a cell longer than its column's limit.
+fn check_length(column: &Column, cell: &str) -> Result<(), RowProblem> {
+    let (field, limit) = match column {
+        Column::Email => ("email", MAX_EMAIL_BYTES),
+        Column::FirstName => ("first_name", MAX_NAME_BYTES),
+        Column::LastName => ("last_name", MAX_NAME_BYTES),
+        Column::Locale => ("locale", MAX_NAME_BYTES),
+        Column::Attribute(name) => (name.as_str(), MAX_ATTRIBUTE_BYTES),
+        Column::Ignored => return Ok(()),
+    };
+    if cell.len() > limit {
+        return Err(RowProblem::TooLong {
+            field: field.to_owned(),
+            bytes: cell.len(),
+            limit,
+        });
+    }
+    Ok(())
+}
+
 /// Maps header names to meanings; `email` is required, names compare case-insensitively.
 fn columns(headers: &csv::StringRecord, delimiter: u8) -> Result<Vec<Column>, ImportError> {
     let mut columns = Vec::with_capacity(headers.len());
     let mut positions: HashMap<String, usize> = HashMap::new();
     for (index, raw) in headers.iter().enumerate() {
-        let name = raw.trim().trim_start_matches('\u{feff}').trim();
+        let name = header_name(raw);
         let key = name.to_lowercase();
         if !name.is_empty()
             && let Some(first) = positions.insert(key.clone(), index + 1)
         {
             return Err(ImportError::DuplicateColumn {
-                name: name.to_owned(),
+                name: shown_name(name),
                 first,
                 second: index + 1,
             });
@@ -450,11 +613,91 @@ fn columns(headers: &csv::StringRecord, delimiter: u8) -> Result<Vec<Column>, Im
     }
     if !columns.contains(&Column::Email) {
         return Err(ImportError::NoEmailColumn {
-            found: headers.iter().map(|h| h.trim().to_owned()).collect(),
-            delimiter: char::from(delimiter),
+            found: HeaderColumns::of(headers, delimiter),
         });
     }
     Ok(columns)
+}
+
+/// Column names listed in an error at most.
+const MAX_SHOWN_COLUMNS: usize = 30;
+/// Longest column name an error shows, in bytes.
+const MAX_SHOWN_NAME: usize = 64;
+
+/// A header's columns as an error may show them: the names when every one looks like a
+/// column name (short, letters, digits, spaces and a little punctuation), else only how many
+/// there are. A file that is not a CSV (`/proc/self/environ`, `/etc/passwd`, a binary) is
+/// then never printed, yet a real header's names still help fix it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HeaderColumns {
+    names: Option<Vec<String>>,
+    count: usize,
+    delimiter: char,
+}
+
+impl HeaderColumns {
+    /// The columns of `headers`, read with `delimiter`.
+    pub fn of(headers: &csv::StringRecord, delimiter: u8) -> Self {
+        let names: Vec<&str> = headers.iter().map(header_name).collect();
+        HeaderColumns {
+            names: names.iter().all(|n| plausible_name(n)).then(|| {
+                names
+                    .iter()
+                    .take(MAX_SHOWN_COLUMNS)
+                    .map(|n| (*n).to_owned())
+                    .collect()
+            }),
+            count: names.len(),
+            delimiter: char::from(delimiter),
+        }
+    }
+}
+
+impl fmt::Display for HeaderColumns {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let d = self.delimiter;
+        match &self.names {
+            Some(names) => {
+                write!(
+                    f,
+                    "columns read with `{d}` as separator: {}",
+                    names.join(", ")
+                )?;
+                if self.count > names.len() {
+                    write!(f, " and {} more", self.count - names.len())?;
+                }
+                Ok(())
+            }
+            None => write!(
+                f,
+                "its first line, read with `{d}` as separator, does not look like column names, \
+                 so it is not shown: is this a CSV file?"
+            ),
+        }
+    }
+}
+
+/// A header cell without spaces around it or a byte-order mark.
+fn header_name(raw: &str) -> &str {
+    raw.trim().trim_start_matches('\u{feff}').trim()
+}
+
+/// Whether a header cell looks like a column name an error may repeat.
+fn plausible_name(name: &str) -> bool {
+    name.len() <= MAX_SHOWN_NAME
+        && name
+            .chars()
+            .all(|c| c.is_alphanumeric() || " _-.'()#%&+/°?!*".contains(c))
+}
+
+/// A column name as an error may show it (see [`HeaderColumns`]).
+pub fn shown_name(name: &str) -> String {
+    let name = header_name(name);
+    if plausible_name(name) {
+        name.to_owned()
+    } else {
+        "(a name that does not look like one, not shown)".to_owned()
+    }
 }
 
 /// A 128-bit digest of an email, so duplicate detection over a million rows keeps 16 bytes
@@ -547,6 +790,70 @@ mod tests {
             typed_value("99999999999999999999", false),
             Some(json!("99999999999999999999"))
         );
+    }
+
+    #[test]
+    fn headers_are_shown_only_when_they_look_like_column_names() {
+        let shown = |line: &str, d: u8| {
+            let record = csv::StringRecord::from(line.split(char::from(d)).collect::<Vec<_>>());
+            HeaderColumns::of(&record, d).to_string()
+        };
+        assert_eq!(
+            shown("\u{feff}nom;prénom;N° client", b';'),
+            "columns read with `;` as separator: nom, prénom, N° client"
+        );
+        for secret in [
+            "root:x:0:0:root:/root:/bin/bash",
+            "SECRET=abc\0PATH=/usr/bin",
+            &"a".repeat(65),
+        ] {
+            let text = shown(secret, b',');
+            assert!(text.contains("not shown"), "{text}");
+            assert!(!text.contains("root") && !text.contains("abc"), "{text}");
+        }
+        assert_eq!(
+            shown_name("x=1"),
+            "(a name that does not look like one, not shown)"
+        );
+    }
+
+    fn verdict(bytes: &[u8]) -> Result<&'static str, String> {
+        EncodingScan::of(&mut Cursor::new(bytes.to_vec()))
+            .and_then(|scan| scan.verdict())
+            .map(|e| e.name())
+            .map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn one_encoding_per_file_or_an_error_naming_the_line() {
+        assert_eq!(verdict("email\nléa@x.fr\n".as_bytes()), Ok("UTF-8"));
+        assert_eq!(verdict(b"email\nl\xe9a@x.fr\n"), Ok("windows-1252"));
+        assert_eq!(verdict(b"plain ascii"), Ok("UTF-8"));
+        // One Latin-1 row in a UTF-8 file, and the reverse.
+        let mixed = verdict(&["a\nLéa\nZoé\n".as_bytes(), b"L\xe9a\n"].concat());
+        assert!(
+            mixed.as_ref().is_err_and(
+                |m| m.starts_with("line 4 is not valid UTF-8, but line 2 is UTF-8 text")
+            ),
+            "{mixed:?}"
+        );
+        let reverse = verdict(b"a\nL\xe9a\nL\xc3\xa9a\n");
+        assert!(
+            reverse
+                .as_ref()
+                .is_err_and(|m| m.starts_with("line 2 is not valid UTF-8, but line 3")),
+            "{reverse:?}"
+        );
+        // A byte Windows-1252 has no character for, and a NUL.
+        assert!(
+            verdict(b"a\nb\nc\x81\n").is_err_and(|m| m.starts_with("line 3 holds the byte 0x81"))
+        );
+        assert!(verdict(b"a\nb\x00c\n").is_err_and(|m| m.starts_with("line 2 holds a NUL byte")));
+        // A sequence cut by the end of the file, or by a line end.
+        assert_eq!(verdict(b"a\xc3"), Ok("windows-1252"));
+        assert_eq!(verdict(b"a\xe2\x82\nb"), Ok("windows-1252"));
+        // Overlong and surrogate forms are not UTF-8.
+        assert_eq!(verdict(b"\xe0\x80\xaf\xed\xa0\x80"), Ok("windows-1252"));
     }
 
     #[test]

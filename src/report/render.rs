@@ -15,6 +15,7 @@ mod palette;
 use super::{Report, Row};
 use crate::metrics::display::fixed;
 use crate::metrics::{Kpi, MIN_N_FOR_SIGNIFICANCE, Significance, TargetStatus};
+use crate::responses::protect_cell;
 pub use charts::{Journey, journey};
 use charts::{Trend, trends};
 pub use palette::{PALETTE, Palette, TREND_BAND_OPACITY};
@@ -86,15 +87,16 @@ pub fn json(report: &Report) -> Result<String, RenderError> {
     })?)
 }
 
-/// The long-form CSV: one line per (group, KPI), numbers unrounded, empty when unknown.
+/// The long-form CSV: one line per (group, KPI), numbers unrounded, empty when unknown;
+/// group names are respondents' text, made spreadsheet-safe.
 pub fn csv(report: &Report) -> Result<String, RenderError> {
     let mut writer = csv::Writer::from_writer(Vec::new());
     writer.write_record(CSV_COLUMNS)?;
     let opt = |v: Option<f64>| v.map(|v| v.to_string()).unwrap_or_default();
     for r in &report.rows {
         writer.write_record([
-            r.group_by.clone(),
-            r.group.clone(),
+            protect_cell(&r.group_by).into_owned(),
+            protect_cell(&r.group).into_owned(),
             r.kpi.as_str().to_owned(),
             r.n.to_string(),
             opt(r.value),

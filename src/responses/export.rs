@@ -1,8 +1,10 @@
 //! Responses back out as CSV, in the shape `ecoute responses import` reads, so a file can
-//! travel to a spreadsheet and back.
+//! travel to a spreadsheet and back. Text cells are made spreadsheet-safe
+//! ([`protect_cell`]); numbers are written as they are.
 
 use std::collections::BTreeSet;
 
+use super::cell::protect_cell;
 use crate::program::model::Survey;
 use crate::store::StoredResponse;
 
@@ -30,43 +32,50 @@ pub fn header(survey: &Survey, attributes: &[String]) -> Vec<String> {
 /// One response as a CSV record matching [`header`]. Responses without an external id get
 /// `ecoute-{id}`, so re-importing an export is idempotent too.
 pub fn record(survey: &Survey, attributes: &[String], response: &StoredResponse) -> Vec<String> {
+    let text = |t: &str| protect_cell(t).into_owned();
     let mut cells = vec![
         response
             .external_id
-            .clone()
-            .unwrap_or_else(|| format!("ecoute-{}", response.id)),
+            .as_deref()
+            .map_or_else(|| format!("ecoute-{}", response.id), text),
         response.submitted_at.to_string(),
-        response.email.clone().unwrap_or_default(),
-        response.channel.clone(),
+        text(response.email.as_deref().unwrap_or_default()),
+        text(&response.channel),
     ];
     for question in &survey.questions {
-        let values: Vec<String> = response
+        let mut values = Vec::new();
+        let mut any_text = false;
+        for answer in response
             .answers
             .iter()
             .filter(|a| a.question_id == *question.id)
-            .filter_map(|a| match (&a.num_value, &a.choice, &a.text_value) {
-                (Some(n), _, _) => Some(format_number(*n)),
-                (None, Some(c), _) => Some(c.clone()),
-                (None, None, Some(t)) => Some(t.clone()),
-                _ => None,
-            })
-            .collect();
-        cells.push(values.join(&super::MULTI_SEPARATOR.to_string()));
+        {
+            match (&answer.num_value, &answer.choice, &answer.text_value) {
+                (Some(n), _, _) => values.push(format_number(*n)),
+                (None, Some(t), _) | (None, None, Some(t)) => {
+                    any_text = true;
+                    values.push(t.clone());
+                }
+                _ => {}
+            }
+        }
+        let joined = values.join(&super::MULTI_SEPARATOR.to_string());
+        cells.push(if any_text { text(&joined) } else { joined });
     }
     for name in attributes {
-        let value = response
-            .respondent
-            .as_ref()
-            .and_then(|a| a.get(name))
-            .map(|v| match v {
-                serde_json::Value::String(s) => s.clone(),
-                serde_json::Value::Null => String::new(),
-                other => other.to_string(),
-            })
-            .unwrap_or_default();
-        cells.push(value);
+        let value = response.respondent.as_ref().and_then(|a| a.get(name));
+        cells.push(value.map(attribute_cell).unwrap_or_default());
     }
     cells
+}
+
+/// An attribute as a cell: text made spreadsheet-safe, numbers and booleans as they are.
+pub fn attribute_cell(value: &serde_json::Value) -> String {
+    match value {
+        serde_json::Value::String(s) => protect_cell(s).into_owned(),
+        serde_json::Value::Null => String::new(),
+        other => other.to_string(),
+    }
 }
 
 /// Whole numbers without a decimal point, as they were typed.

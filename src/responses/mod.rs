@@ -13,7 +13,12 @@
 //!   NPS 0–10, CSAT on its scale, CES 1–7, `yes_no` as oui/non, yes/no, true/false or 1/0,
 //!   choices by option id (`a|b` for several, each once), text;
 //! - any other column becomes a respondent attribute (segment, region…) for reports.
+//!
+//! A cell whose first character is `'` (the spreadsheet's text marker, which ecoute's exports
+//! put before any text that could start a formula: see [`protect_cell`]) loses that one `'`
+//! and is read as text, never as a number.
 
+mod cell;
 mod export;
 
 use std::collections::{BTreeMap, HashMap};
@@ -26,14 +31,15 @@ use jiff::tz::TimeZone;
 use serde_json::Value;
 
 use crate::contacts::normalise_email;
-use crate::contacts::parse::typed_value;
+use crate::contacts::parse::{HeaderColumns, shown_name, typed_value};
 use crate::expr::Expr;
 use crate::program::answers::{self, AnswerError, RawValue, TypedAnswer};
 use crate::program::model::{Question, QuestionType, Survey};
 use crate::program::{Calendar, Program};
 use crate::store::{Answer, Attributes, NewResponse};
 
-pub use export::{attribute_names, header, record};
+pub use cell::{TEXT_MARKER, protect_cell, unprotect_cell};
+pub use export::{attribute_cell, attribute_names, header, record};
 
 /// The channel of imported rows that name none.
 pub const DEFAULT_CHANNEL: &str = "import";
@@ -58,15 +64,12 @@ pub enum ResponsesError {
     Header(#[source] csv::Error),
     /// The header has no `submitted_at` column.
     #[error(
-        "no `submitted_at` column in the header (columns read with `{delimiter}` as separator: {}); \
-         add the date of each answer, or pass --delimiter if the separator is wrong",
-        found.join(", ")
+        "no `submitted_at` column in the header ({found}); add the date of each answer, \
+         or pass --delimiter if the separator is wrong"
     )]
     NoSubmittedAt {
-        /// The header's columns.
-        found: Vec<String>,
-        /// The separator used.
-        delimiter: char,
+        /// The header's columns, as far as they may be shown.
+        found: HeaderColumns,
     },
     /// Two columns with the same name.
     #[error("the column `{0}` appears twice in the header")]
@@ -309,7 +312,7 @@ fn columns(
         let name = raw.trim().trim_start_matches('\u{feff}').trim();
         let key = name.to_lowercase();
         if !name.is_empty() && names.contains(&key) {
-            return Err(ResponsesError::DuplicateColumn(name.to_owned()));
+            return Err(ResponsesError::DuplicateColumn(shown_name(name)));
         }
         names.push(key.clone());
         let question = survey.questions.iter().position(|q| *q.id == name);
@@ -325,8 +328,7 @@ fn columns(
     }
     if !columns.iter().any(|c| matches!(c, Column::SubmittedAt)) {
         return Err(ResponsesError::NoSubmittedAt {
-            found: headers.iter().map(|h| h.trim().to_owned()).collect(),
-            delimiter: char::from(delimiter),
+            found: HeaderColumns::of(headers, delimiter),
         });
     }
     Ok(columns)
@@ -390,7 +392,8 @@ impl<'a> RowChecker<'a> {
         let mut cells: Vec<Option<&str>> = vec![None; self.survey.questions.len()];
         let mut respondent = Attributes::new();
         for (column, cell) in self.columns.iter().zip(record.iter()) {
-            let cell = cell.trim();
+            let marked = unprotect_cell(cell);
+            let cell = marked.unwrap_or_else(|| cell.trim());
             match column {
                 Column::SubmittedAt => match parse_time(cell, self.calendar.zone()) {
                     Ok(ts) => submitted_at = Some(ts),
@@ -415,6 +418,9 @@ impl<'a> RowChecker<'a> {
                     if let Some(slot) = cells.get_mut(*i) {
                         *slot = Some(cell);
                     }
+                }
+                Column::Attribute(name) if marked.is_some() => {
+                    respondent.insert(name.clone(), Value::String(cell.to_owned()));
                 }
                 Column::Attribute(name) => {
                     if let Some(v) = typed_value(cell, self.decimal_comma) {

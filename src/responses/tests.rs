@@ -216,3 +216,19 @@ fn header_problems_fail_the_whole_file() {
         "{err}"
     );
 }
+
+#[test]
+fn a_marked_cell_loses_one_marker_and_stays_text() {
+    let header = "submitted_at,response_id,recommandation,satisfaction,pourquoi,solde,code,note";
+    let row = "2026-11-04,'=r1,'3,2,'=1+2,-3,'-3,''déjà";
+    let parsed = read(&example(), "livraison", &format!("{header}\n{row}\n"));
+    assert!(parsed.errors.is_empty(), "{:?}", messages(&parsed));
+    let response = &parsed.rows[0].response;
+    assert_eq!(response.external_id.as_deref(), Some("=r1"));
+    assert_eq!(response.answers[0].num_value, Some(3.0));
+    assert_eq!(response.answers[2].text_value.as_deref(), Some("=1+2"));
+    let respondent = response.respondent.as_ref().expect("attributes");
+    assert_eq!(respondent.get("solde"), Some(&Value::from(-3)));
+    assert_eq!(respondent.get("code"), Some(&Value::from("-3")));
+    assert_eq!(respondent.get("note"), Some(&Value::from("'déjà")));
+}

@@ -15,6 +15,7 @@ mod report_display;
 mod reports;
 mod safety_data;
 mod safety_dispatch;
+mod safety_files;
 mod safety_web;
 mod store;
 mod support;

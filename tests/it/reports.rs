@@ -524,7 +524,8 @@ fn the_html_report_opens_in_chromium() {
     .expect("keep the HTML next to its screenshot");
 }
 
-fn response(email: &str, region: &str, nps: u8, text: Option<&str>) -> NewResponse {
+/// A `livraison` response of November 2026 (also the base of other areas' test responses).
+pub(crate) fn response(email: &str, region: &str, nps: u8, text: Option<&str>) -> NewResponse {
     let mut respondent = Attributes::new();
     respondent.insert("region".into(), region.into());
     let mut answers = vec![Answer {

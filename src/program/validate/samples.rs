@@ -1,9 +1,12 @@
-//! Contact sources and samples: exactly one source each, sizes, rates, strata, filters.
+//! Contact sources and samples: exactly one source each, a contact file inside the program's
+//! folder, sizes, rates, strata, filters.
+
+use std::collections::BTreeSet;
 
 use super::{Checker, Problem};
+use crate::contacts::confined_source;
 use crate::program::load;
 use crate::program::model::ProgramFile;
-use std::collections::BTreeSet;
 
 impl Checker<'_> {
     pub(super) fn contacts(&mut self, program: &ProgramFile) {
@@ -23,16 +26,9 @@ impl Checker<'_> {
                     ),
                 ),
                 (Some(csv), None) => {
-                    let base = load::folder_of(self.path);
-                    if let Some(why) = load::not_a_regular_file(&base.join(csv.as_str())) {
-                        self.report(
-                            csv.position(),
-                            format!("contact file `{}` {why}", **csv),
-                            Some(format!(
-                                "paths are relative to the program file's folder `{}`",
-                                base.display()
-                            )),
-                        );
+                    let folder = load::folder_of(self.path);
+                    if let Err(problem) = confined_source(folder, csv.as_str()) {
+                        self.report(csv.position(), &problem, Some(problem.hint(folder)));
                     }
                 }
                 (None, Some(store)) if !**store => self.report(
