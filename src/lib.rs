@@ -16,3 +16,4 @@ pub mod schedule;
 pub mod store;
 pub mod templates;
 pub mod token;
+pub mod typography;
