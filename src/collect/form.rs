@@ -205,8 +205,12 @@ pub struct QuestionView {
     pub text: String,
     /// Must be answered (when shown).
     pub required: bool,
-    /// Shown only after some answers (`show_if`); the server decides.
+    /// Shown only after some answers (`show_if`) that the stylesheet cannot follow: the
+    /// question stays visible with a hint, and the server decides.
     pub conditional: bool,
+    /// The stylesheet's slot (`reveal-1`…) that hides this conditional question until a
+    /// choice marked with the same slot is checked; the server still decides.
+    pub reveal: Option<usize>,
     /// The answers to pick from (radio buttons or checkboxes), with the submitted ones
     /// checked.
     pub choices: Vec<ChoiceView>,
@@ -231,6 +235,10 @@ pub struct ChoiceView {
     pub label: String,
     /// Selected in the previous submission.
     pub checked: bool,
+    /// The reveal slots (`r1 r3`) of the later questions this choice makes visible.
+    pub reveals: String,
+    /// For smileys: the face's mood, from -2 (very unhappy) to 2 (very happy).
+    pub mood: Option<i8>,
 }
 
 /// The questions of `survey` ready to draw in `locale`, with earlier values and errors.
@@ -242,21 +250,37 @@ pub fn view(
     raw: &RawAnswers,
     errors: &FieldErrors,
 ) -> Vec<QuestionView> {
+    let reveals = reveal_slots(survey, locale, default_locale, t);
     survey
         .questions
         .iter()
-        .map(|question| {
+        .enumerate()
+        .map(|(index, question)| {
             let id = question.id.to_string();
             let given = raw.texts(&id);
+            let reveal = reveals
+                .iter()
+                .position(|(target, _)| *target == index)
+                .map(|slot| slot + 1);
             let (low_label, high_label) = match *question.kind {
                 QuestionType::Nps => (Some(t.nps_low), Some(t.nps_high)),
                 QuestionType::Ces => (Some(t.ces_low), Some(t.ces_high)),
                 _ => (None, None),
             };
+            let moods = moods(question);
             let choices = choices(question, locale, default_locale, t)
                 .into_iter()
-                .map(|(value, label)| ChoiceView {
+                .enumerate()
+                .map(|(n, (value, label))| ChoiceView {
                     checked: given.iter().any(|g| g.trim() == value),
+                    reveals: reveals
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, (_, by))| by.contains(&(index, value.clone())))
+                        .map(|(slot, _)| format!("r{}", slot + 1))
+                        .collect::<Vec<_>>()
+                        .join(" "),
+                    mood: moods.get(n).copied(),
                     value,
                     label,
                 })
@@ -267,7 +291,8 @@ pub fn view(
                 scale: question.scale.as_deref().map(|s| s.as_str()),
                 text: question.text.pick(locale, default_locale).to_owned(),
                 required: question.required,
-                conditional: question.show_if.is_some(),
+                conditional: question.show_if.is_some() && reveal.is_none(),
+                reveal,
                 choices,
                 low_label,
                 high_label,
@@ -333,6 +358,70 @@ fn choices(
             })
             .collect(),
         QuestionType::Text => Vec::new(),
+    }
+}
+
+/// How many conditional questions of one survey the stylesheet can show and hide (the
+/// `reveal-N` rules of `form.css`); later ones keep the visible hint.
+pub const REVEAL_SLOTS: usize = 12;
+
+/// The conditional questions the stylesheet can follow, as (question index, the (controlling
+/// question index, choice value) pairs that make it visible). Only a `show_if` over a single
+/// earlier, unconditional question answered by one choice qualifies: each of its choices is
+/// judged by the same rule book and expression as on submission, so the page and the server
+/// agree.
+fn reveal_slots(
+    survey: &Survey,
+    locale: &str,
+    default_locale: &str,
+    t: &Texts,
+) -> Vec<(usize, Vec<(usize, String)>)> {
+    survey
+        .questions
+        .iter()
+        .enumerate()
+        .filter_map(|(index, question)| {
+            let expr = Expr::compile(question.show_if.as_deref()?).ok()?;
+            let mut names = expr.variables().iter();
+            let (Some(name), None) = (names.next(), names.next()) else {
+                return None;
+            };
+            let (by, controller) = survey.questions[..index]
+                .iter()
+                .enumerate()
+                .find(|(_, q)| q.id.as_str() == name)?;
+            if controller.show_if.is_some()
+                || matches!(*controller.kind, QuestionType::Multi | QuestionType::Text)
+            {
+                return None;
+            }
+            let shown = choices(controller, locale, default_locale, t)
+                .into_iter()
+                .filter(|(value, _)| {
+                    let Ok(Some(typed)) =
+                        answers::parse(controller, &[RawValue::Text(value.as_str())])
+                    else {
+                        return false;
+                    };
+                    let mut context = serde_json::Map::new();
+                    context.insert(name.clone(), typed.show_if_value());
+                    let context = minijinja::Value::from(minijinja::value::Serde(context));
+                    expr.eval_bool(context).unwrap_or(false)
+                })
+                .map(|(value, _)| (by, value))
+                .collect();
+            Some((index, shown))
+        })
+        .take(REVEAL_SLOTS)
+        .collect()
+}
+
+/// The faces drawn beside smiley choices, in the order of [`choices`].
+fn moods(question: &Question) -> Vec<i8> {
+    match question.scale.as_deref().copied() {
+        Some(CsatScale::Smileys5) if *question.kind == QuestionType::Csat => vec![-2, -1, 0, 1, 2],
+        Some(CsatScale::Smileys3) if *question.kind == QuestionType::Csat => vec![-1, 0, 1],
+        _ => Vec::new(),
     }
 }
 
@@ -539,7 +628,16 @@ questions:
             Some("Merci de répondre à cette question.")
         );
         assert!(view[1].choices[0].checked && view[1].choices[0].label == "Oui");
-        assert!(view[2].conditional);
+        // `recommandation <= 6` is followed by the stylesheet: 0 to 6 reveal the question.
+        assert!(!view[2].conditional);
+        assert_eq!(view[2].reveal, Some(1));
+        let revealing: Vec<&str> = view[0]
+            .choices
+            .iter()
+            .filter(|c| c.reveals == "r1")
+            .map(|c| c.value.as_str())
+            .collect();
+        assert_eq!(revealing, ["0", "1", "2", "3", "4", "5", "6"]);
         assert_eq!(view[3].value, "lent");
         assert_eq!(view[3].max_length, Some(5));
     }

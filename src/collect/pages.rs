@@ -7,8 +7,9 @@ use axum::response::{Html, IntoResponse, Response};
 use serde::Serialize;
 
 use super::AppState;
-use super::form::QuestionView;
+use super::form::{QuestionView, REVEAL_SLOTS};
 use super::texts::{Texts, texts};
+use crate::typography;
 
 /// The short pages respondents may see.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,15 +57,16 @@ pub fn message(
 ) -> Response {
     let t = texts(locale);
     let (title, text) = message.words(t);
-    let context = minijinja::context! {
-        lang => super::texts::language(locale),
-        t => minijinja::value::Serde(t),
-        title => title,
-        text => text,
-        button => (message == Message::ConfirmUnsubscribe).then_some(t.unsubscribe_button),
-        action => action,
-    };
-    render(state, status, "form/message.html", context)
+    let lang = super::texts::language(locale);
+    let context = serde_json::json!({
+        "lang": lang,
+        "t": t,
+        "title": title,
+        "text": text,
+        "button": (message == Message::ConfirmUnsubscribe).then_some(t.unsubscribe_button),
+        "action": action,
+    });
+    render(state, status, "form/message.html", typeset(&lang, context))
 }
 
 /// What the survey template needs.
@@ -90,12 +92,41 @@ pub struct SurveyPage<'a> {
 
 /// Renders the survey form.
 pub fn survey(state: &AppState, status: StatusCode, page: &SurveyPage<'_>) -> Response {
-    render(
-        state,
-        status,
-        "form/survey.html",
-        minijinja::Value::from(minijinja::value::Serde(page)),
-    )
+    match serde_json::to_value(page) {
+        Ok(context) => render(
+            state,
+            status,
+            "form/survey.html",
+            typeset(&page.lang, context),
+        ),
+        Err(err) => {
+            eprintln!("error: the survey page cannot be prepared: {err}");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+    }
+}
+
+/// Fields that carry data rather than prose: values sent back, links, ids, and the
+/// respondent's own text, which is never retouched.
+const NOT_PROSE: [&str; 9] = [
+    "value", "action", "form_key", "field", "id", "kind", "scale", "lang", "reveals",
+];
+
+/// The page's words with the typography of its language ([`crate::typography`]).
+fn typeset(lang: &str, mut context: serde_json::Value) -> minijinja::Value {
+    fn walk(lang: &str, value: &mut serde_json::Value) {
+        match value {
+            serde_json::Value::String(text) => *text = typography::for_language(lang, text),
+            serde_json::Value::Array(items) => items.iter_mut().for_each(|v| walk(lang, v)),
+            serde_json::Value::Object(map) => map
+                .iter_mut()
+                .filter(|(key, _)| !NOT_PROSE.contains(&key.as_str()))
+                .for_each(|(_, v)| walk(lang, v)),
+            _ => {}
+        }
+    }
+    walk(lang, &mut context);
+    minijinja::Value::from(minijinja::value::Serde(context))
 }
 
 fn render(state: &AppState, status: StatusCode, name: &str, context: minijinja::Value) -> Response {
@@ -121,11 +152,8 @@ fn no_store() -> [(header::HeaderName, &'static str); 1] {
 
 /// `GET /assets/form.css`.
 pub async fn stylesheet(State(state): State<AppState>) -> Response {
-    match state
-        .0
-        .templates
-        .render("form/form.css", minijinja::Value::UNDEFINED)
-    {
+    let context = minijinja::context! { reveal_slots => REVEAL_SLOTS };
+    match state.0.templates.render("form/form.css", context) {
         Ok(css) => (
             [
                 (header::CONTENT_TYPE, "text/css; charset=utf-8"),

@@ -37,6 +37,10 @@ pub struct Texts {
     pub smileys5: [&'static str; 5],
     /// The three smileys, from unhappy to happy.
     pub smileys3: [&'static str; 3],
+    /// The page title's prefix when one answer needs fixing.
+    pub errors_one: &'static str,
+    /// The page title's prefix when several answers need fixing, `{n}` replaced.
+    pub errors_many: &'static str,
     /// Summary above the form when answers need fixing.
     pub fix_errors: &'static str,
     /// Characters limit hint, `{n}` replaced.
@@ -101,13 +105,15 @@ const FR: Texts = Texts {
     red: "Rouge",
     stars: "{n} sur 5",
     smileys5: [
-        "😞 Très mécontent",
-        "🙁 Mécontent",
-        "😐 Neutre",
-        "🙂 Content",
-        "😀 Très content",
+        "Très mécontent",
+        "Mécontent",
+        "Neutre",
+        "Content",
+        "Très content",
     ],
-    smileys3: ["🙁 Mécontent", "😐 Neutre", "🙂 Content"],
+    smileys3: ["Mécontent", "Neutre", "Content"],
+    errors_one: "1 réponse à corriger",
+    errors_many: "{n} réponses à corriger",
     fix_errors: "Il manque quelque chose : merci de vérifier les questions signalées.",
     max_chars: "{n} caractères au maximum",
     err_required: "Merci de répondre à cette question.",
@@ -147,14 +153,10 @@ const EN: Texts = Texts {
     green: "Green",
     red: "Red",
     stars: "{n} out of 5",
-    smileys5: [
-        "😞 Very unhappy",
-        "🙁 Unhappy",
-        "😐 Neutral",
-        "🙂 Happy",
-        "😀 Very happy",
-    ],
-    smileys3: ["🙁 Unhappy", "😐 Neutral", "🙂 Happy"],
+    smileys5: ["Very unhappy", "Unhappy", "Neutral", "Happy", "Very happy"],
+    smileys3: ["Unhappy", "Neutral", "Happy"],
+    errors_one: "1 answer to fix",
+    errors_many: "{n} answers to fix",
     fix_errors: "Something is missing: please check the questions marked below.",
     max_chars: "{n} characters at most",
     err_required: "Please answer this question.",

@@ -223,7 +223,7 @@ async fn a_respondent_answers_with_clicks_in_chromium() {
         .for_element(Locator::XPath("//h1[contains(., 'Merci')]"))
         .await
         .expect("the thank-you page");
-    assert_eq!(thanks.text().await.expect("text"), "Merci !");
+    assert_eq!(thanks.text().await.expect("text"), "Merci\u{202f}!");
     client.close().await.expect("close the browser");
 
     let stored = store
