@@ -8,6 +8,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use ecoute::collect::{AppState, ServerOptions};
+use ecoute::store::Store;
 use ecoute::templates::Templates;
 use fantoccini::{ClientBuilder, Locator};
 use hyper_util::client::legacy::connect::HttpConnector;
@@ -18,7 +19,7 @@ use crate::support::TestDb;
 
 /// A program whose only wave leaves at the first minute of each month, so that `ecoute
 /// send` run now always finds it due, in the period that is open now.
-const PROGRAM: &str = r#"program:
+pub(crate) const PROGRAM: &str = r#"program:
   id: navigateur
   title: { fr: Programme navigateur }
   timezone: Europe/Paris
@@ -51,7 +52,7 @@ periods:
 
 /// The survey link, read out of the invitation email that `ecoute send` wrote to the
 /// project's mail folder (parsed by Python's own email package, an independent parser).
-fn survey_link(project: &Project, public_url: &str) -> String {
+pub(crate) fn survey_link(project: &Project, public_url: &str) -> String {
     project.args(["send", "navigateur"]).run().status(0);
     let emails = project.emails();
     assert_eq!(emails.len(), 1, "one invitation email");
@@ -61,6 +62,30 @@ fn survey_link(project: &Project, public_url: &str) -> String {
         .find(|word| word.starts_with(&format!("{public_url}/s/")))
         .unwrap_or_else(|| panic!("no survey link in the email:\n{text}"))
         .to_owned()
+}
+
+/// The survey server for the project's `navigateur` program on `listener`, in a task that
+/// stops when the returned sender is used.
+pub(crate) fn serve_navigateur(
+    project: &Project,
+    listener: tokio::net::TcpListener,
+    store: Store,
+) -> (
+    tokio::sync::oneshot::Sender<()>,
+    tokio::task::JoinHandle<std::io::Result<()>>,
+) {
+    let program = load_program(&project.join("programs/navigateur.yaml"));
+    let state = AppState::new(
+        store,
+        vec![program],
+        Templates::new(None),
+        &ServerOptions::default(),
+    );
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(ecoute::collect::serve(listener, state, async move {
+        let _ = stopped.await;
+    }));
+    (stop, server)
 }
 
 /// chromedriver on a free port, killed when dropped (the report's browser test uses it too).
@@ -157,18 +182,8 @@ async fn a_respondent_answers_with_clicks_in_chromium() {
         .public_url(&public_url);
     let link = survey_link(&project, &public_url);
 
-    let program = load_program(&project.join("programs/navigateur.yaml"));
     let store = project.store().await;
-    let state = AppState::new(
-        store.clone(),
-        vec![program],
-        Templates::new(None),
-        &ServerOptions::default(),
-    );
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(ecoute::collect::serve(listener, state, async move {
-        let _ = stopped.await;
-    }));
+    let (stop, server) = serve_navigateur(&project, listener, store.clone());
 
     let driver = Driver::start();
     let client = driver
