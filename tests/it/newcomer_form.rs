@@ -10,6 +10,7 @@ use serde_json::{Value, json};
 
 use crate::collect::browser::{Driver, PROGRAM, serve_navigateur, survey_link};
 use crate::harness::{Project, repo_path};
+use crate::reports::{imported, run_report};
 use crate::support::TestDb;
 
 /// NPS, CES and five smileys, and a question only for detractors and passives (`<= 6`):
@@ -94,38 +95,8 @@ impl Phone {
         std::fs::write(artefacts.join(name), png).expect("keep the screenshot");
     }
 
-    /// The page's serious and critical axe-core violations, one line each.
     async fn axe(&self, page: &str) -> Vec<String> {
-        let path = repo_path("target/axe/node_modules/axe-core/axe.min.js");
-        let source = std::fs::read_to_string(&path).unwrap_or_else(|_| {
-            panic!(
-                "axe-core is not installed at {}: run `npm install --prefix target/axe axe-core@4` (as .ci/run does)",
-                path.display()
-            )
-        });
-        self.client
-            .execute(&format!("{source};\nreturn true;"), vec![])
-            .await
-            .expect("inject axe-core");
-        let found = self
-            .client
-            .execute_async(
-                r#"const done = arguments[arguments.length - 1];
-axe.run(document, { resultTypes: ["violations"] })
-  .then(r => done(r.violations
-    .filter(v => v.impact === "serious" || v.impact === "critical")
-    .map(v => v.id + " (" + v.impact + "): " + v.help + " at "
-      + v.nodes.map(n => n.target.join(" ")).join(", "))))
-  .catch(e => done(["axe-core failed: " + e]));"#,
-                vec![],
-            )
-            .await
-            .expect("run axe-core");
-        serde_json::from_value::<Vec<String>>(found)
-            .expect("a list of violations")
-            .into_iter()
-            .map(|v| format!("{page}: {v}"))
-            .collect()
+        axe(&self.client, page).await
     }
 
     /// Waits for the page that has `xpath`.
@@ -143,6 +114,39 @@ axe.run(document, { resultTypes: ["violations"] })
         let _ = self.stop.send(());
         self.server.await.expect("server task").expect("server");
     }
+}
+
+/// The page's serious and critical axe-core violations, one line each.
+async fn axe(client: &Client, page: &str) -> Vec<String> {
+    let path = repo_path("target/axe/node_modules/axe-core/axe.min.js");
+    let source = std::fs::read_to_string(&path).unwrap_or_else(|_| {
+        panic!(
+            "axe-core is not installed at {}: run `npm install --prefix target/axe axe-core@4` (as .ci/run does)",
+            path.display()
+        )
+    });
+    client
+        .execute(&format!("{source};\nreturn true;"), vec![])
+        .await
+        .expect("inject axe-core");
+    let found = client
+        .execute_async(
+            r#"const done = arguments[arguments.length - 1];
+axe.run(document, { resultTypes: ["violations"] })
+  .then(r => done(r.violations
+.filter(v => v.impact === "serious" || v.impact === "critical")
+.map(v => v.id + " (" + v.impact + "): " + v.help + " at "
+  + v.nodes.map(n => n.target.join(" ")).join(", "))))
+  .catch(e => done(["axe-core failed: " + e]));"#,
+            vec![],
+        )
+        .await
+        .expect("run axe-core");
+    serde_json::from_value::<Vec<String>>(found)
+        .expect("a list of violations")
+        .into_iter()
+        .map(|v| format!("{page}: {v}"))
+        .collect()
 }
 
 /// The bounding box of the first element matching `css`: [left, top, width, height].
@@ -313,5 +317,29 @@ async fn every_page_passes_axe_core_and_the_422_page_guides_to_the_errors() {
     phone.wait_for("//h1[starts-with(., 'C')]").await;
     violations.extend(phone.axe("unsubscribed page").await);
     phone.close().await;
+    assert!(violations.is_empty(), "{}", violations.join("\n"));
+}
+
+/// The HTML report a director forwards, opened as a file at 360 px: no serious or critical
+/// axe-core violation either.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_html_report_passes_axe_core() {
+    let s = Project::example();
+    imported(&s);
+    run_report(&s, "2026-11", &["-o", "rapport.html"]).success();
+    let driver = Driver::start();
+    let client = driver
+        .session(json!({
+            "mobileEmulation": {
+                "deviceMetrics": { "width": 360, "height": 1800, "pixelRatio": 1.0 }
+            }
+        }))
+        .await;
+    client
+        .goto(&format!("file://{}", s.join("rapport.html").display()))
+        .await
+        .expect("open the report");
+    let violations = axe(&client, "HTML report").await;
+    client.close().await.expect("close the browser");
     assert!(violations.is_empty(), "{}", violations.join("\n"));
 }

@@ -113,7 +113,7 @@ fn close(v: &Value, expected: f64) {
     assert!((num(v) - expected).abs() < 1e-9, "{v} is not {expected}");
 }
 
-fn imported(s: &Project) {
+pub(crate) fn imported(s: &Project) {
     s.write("livraison.csv", delivery_csv());
     s.write("appels.csv", contact_centre_csv());
     import(s, "livraison", "livraison.csv")
