@@ -53,13 +53,7 @@ impl Phone {
         let link = survey_link(&project, &public_url);
         let (stop, server) = serve_navigateur(&project, listener, project.store().await);
         let driver = Driver::start();
-        let client = driver
-            .session(json!({
-                "mobileEmulation": {
-                    "deviceMetrics": { "width": 360, "height": 1800, "pixelRatio": 1.0 }
-                }
-            }))
-            .await;
+        let client = phone_session(&driver).await;
         client.goto(&link).await.expect("open the survey link");
         Phone {
             link,
@@ -147,6 +141,17 @@ axe.run(document, { resultTypes: ["violations"] })
         .into_iter()
         .map(|v| format!("{page}: {v}"))
         .collect()
+}
+
+/// A headless Chromium session with a 360 px phone screen.
+async fn phone_session(driver: &Driver) -> Client {
+    driver
+        .session(json!({
+            "mobileEmulation": {
+                "deviceMetrics": { "width": 360, "height": 1800, "pixelRatio": 1.0 }
+            }
+        }))
+        .await
 }
 
 /// The bounding box of the first element matching `css`: [left, top, width, height].
@@ -328,13 +333,7 @@ async fn the_html_report_passes_axe_core() {
     imported(&s);
     run_report(&s, "2026-11", &["-o", "rapport.html"]).success();
     let driver = Driver::start();
-    let client = driver
-        .session(json!({
-            "mobileEmulation": {
-                "deviceMetrics": { "width": 360, "height": 1800, "pixelRatio": 1.0 }
-            }
-        }))
-        .await;
+    let client = phone_session(&driver).await;
     client
         .goto(&format!("file://{}", s.join("rapport.html").display()))
         .await
