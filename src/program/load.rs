@@ -115,10 +115,61 @@ fn yaml_diagnostic(path: &Path, source: &str, err: &serde_saphyr::Error) -> Diag
     let line_text = diagnostic.snippet.clone().unwrap_or_default();
     if line_text.starts_with('\t') || line_text.trim_start_matches(' ').starts_with('\t') {
         diagnostic = diagnostic.with_hint("YAML indentation must use spaces, not tabs");
+    } else if let Some((message, hint)) = unknown_value(&message, &line_text, position.column) {
+        diagnostic.message = message;
+        diagnostic.hint = hint;
     } else if let Some(hint) = hint_for(&message) {
         diagnostic = diagnostic.with_hint(hint);
     }
     diagnostic
+}
+
+/// Rewrites serde's "unknown variant `x`, expected one of …" for a value outside a fixed
+/// list (question or channel type, stage, scale, cadence, KPI, weekday) into words that name
+/// what the value is, with a suggestion that also ignores case (`CSAT` → `csat`).
+fn unknown_value(message: &str, line: &str, column: usize) -> Option<(String, Option<String>)> {
+    let rest = message.strip_prefix("unknown variant `")?;
+    let (value, rest) = rest.split_once('`')?;
+    let list = rest.split_once("expected ")?.1;
+    let list = list.strip_prefix("one of ").unwrap_or(list);
+    let allowed: Vec<&str> = list
+        .split(", ")
+        .flat_map(|part| part.split(" or "))
+        .map(|name| name.trim().trim_matches('`'))
+        .filter(|name| !name.is_empty())
+        .collect();
+    let before: String = line.chars().take(column.saturating_sub(1)).collect();
+    let key = before
+        .rfind(':')
+        .map(|colon| {
+            before[..colon]
+                .rsplit(|c: char| c.is_whitespace() || c == '{' || c == ',' || c == '-')
+                .next()
+                .unwrap_or_default()
+        })
+        .unwrap_or_default();
+    let noun = match key {
+        "type" if allowed.contains(&"nps") => "question type".to_owned(),
+        "type" if allowed.contains(&"email") => "channel type".to_owned(),
+        "stage" => "journey stage".to_owned(),
+        "kpi" => "KPI".to_owned(),
+        "days" => "day".to_owned(),
+        "" => "value".to_owned(),
+        other => other.replace('_', " "),
+    };
+    let lower = value.to_lowercase();
+    let close = allowed
+        .iter()
+        .copied()
+        .find(|name| *name == lower)
+        .or_else(|| super::diagnostic::did_you_mean(&lower, allowed.iter().copied()));
+    Some((
+        format!(
+            "unknown {noun} `{value}`: expected one of {}",
+            allowed.join(", ")
+        ),
+        close.map(|close| format!("did you mean `{close}`?")),
+    ))
 }
 
 /// The message without the location suffix that the parser appends.
@@ -160,4 +211,32 @@ fn hint_for(message: &str) -> Option<String> {
         ));
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unknown_value_is_named_after_its_key() {
+        let (message, hint) = unknown_value(
+            "unknown variant `Tue`, expected one of mon, tue, wed",
+            "      days: [mon, Tue]",
+            19,
+        )
+        .expect("rewritten");
+        assert_eq!(message, "unknown day `Tue`: expected one of mon, tue, wed");
+        assert_eq!(hint.as_deref(), Some("did you mean `tue`?"));
+        let (message, hint) = unknown_value(
+            "unknown variant `livrason`, expected `livraison` or `achat`",
+            "    stage: livrason",
+            12,
+        )
+        .expect("rewritten");
+        assert_eq!(
+            message,
+            "unknown journey stage `livrason`: expected one of livraison, achat"
+        );
+        assert_eq!(hint.as_deref(), Some("did you mean `livraison`?"));
+    }
 }
