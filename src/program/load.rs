@@ -107,21 +107,53 @@ fn yaml_diagnostic(path: &Path, source: &str, err: &serde_saphyr::Error) -> Diag
             column: usize::try_from(location.column()).unwrap_or(0),
         })
         .unwrap_or_default();
+    if let Some(tab) = indenting_tab(source, position.line) {
+        let mut diagnostic = Diagnostic::at(path, source, tab, "tab character in the indentation")
+            .with_hint("YAML indentation must use spaces, not tabs");
+        diagnostic.width = 1;
+        return diagnostic;
+    }
     let mut diagnostic = if position.line > 0 {
         Diagnostic::at(path, source, position, message.clone())
     } else {
         Diagnostic::whole_file(path, message.clone())
     };
     let line_text = diagnostic.snippet.clone().unwrap_or_default();
-    if line_text.starts_with('\t') || line_text.trim_start_matches(' ').starts_with('\t') {
-        diagnostic = diagnostic.with_hint("YAML indentation must use spaces, not tabs");
-    } else if let Some((message, hint)) = unknown_value(&message, &line_text, position.column) {
+    if let Some((message, hint)) = unknown_value(&message, &line_text, position.column) {
         diagnostic.message = message;
         diagnostic.hint = hint;
     } else if let Some(hint) = hint_for(&message) {
         diagnostic = diagnostic.with_hint(hint);
     }
     diagnostic
+}
+
+/// The tab that indents a line, nearest before a parse error at `error_line` (or just after
+/// it: the parser reports a tab at the end of the line before). Tabs inside block text are
+/// content, so this is asked only once the parse failed.
+fn indenting_tab(source: &str, error_line: usize) -> Option<Position> {
+    let last = if error_line == 0 {
+        usize::MAX
+    } else {
+        error_line + 1
+    };
+    source
+        .lines()
+        .enumerate()
+        .take(last)
+        .filter_map(|(index, line)| {
+            let indent = line
+                .chars()
+                .take_while(|c| *c == ' ' || *c == '\t')
+                .collect::<Vec<_>>();
+            let column = indent.iter().position(|c| *c == '\t')?;
+            let rest = line.trim_start_matches([' ', '\t']);
+            (!rest.is_empty() && !rest.starts_with('#')).then_some(Position {
+                line: index + 1,
+                column: column + 1,
+            })
+        })
+        .last()
 }
 
 /// Rewrites serde's "unknown variant `x`, expected one of …" for a value outside a fixed
