@@ -71,16 +71,83 @@ pub fn decode(path: &Path, bytes: &[u8]) -> Result<String, Diagnostic> {
     }
 }
 
-/// Parses YAML text into the typed model, with limits on depth and aliases.
-pub fn parse(path: &Path, source: &str) -> Result<ProgramFile, Diagnostic> {
+/// Most unknown keys set aside in one file before parsing gives up (a file of typos is
+/// better fixed from the first ones).
+const MAX_UNKNOWN_KEYS: usize = 50;
+
+/// Parses YAML text into the typed model. An unknown key is reported and set aside, so the
+/// rest of the file is still parsed and checked: the model comes back with those reports,
+/// which make the file fail. Any other parse error ends the parse with every report so far.
+pub fn parse(path: &Path, source: &str) -> Result<(ProgramFile, Vec<Diagnostic>), Vec<Diagnostic>> {
+    let mut text = source.to_owned();
+    let mut reports = Vec::new();
+    loop {
+        match parse_once(path, &text) {
+            Ok(file) => return Ok((file, reports)),
+            Err(Failure::Diagnostic(diagnostic)) => {
+                reports.push(*diagnostic);
+                return Err(reports);
+            }
+            Err(Failure::Yaml(err)) => {
+                let diagnostic = yaml_diagnostic(path, source, &err);
+                let set_aside = diagnostic.message.starts_with("unknown field `")
+                    && reports.len() < MAX_UNKNOWN_KEYS
+                    && set_aside_key(&mut text, diagnostic.line, diagnostic.column);
+                reports.push(diagnostic);
+                if !set_aside {
+                    return Err(reports);
+                }
+            }
+        }
+    }
+}
+
+/// Why one parse attempt failed.
+enum Failure {
+    /// Refused before YAML parsing.
+    Diagnostic(Box<Diagnostic>),
+    /// The YAML parser's or serde's error.
+    Yaml(serde_saphyr::Error),
+}
+
+/// Blanks the key at `line`:`column` and the lines indented under it, keeping the line
+/// count so later positions stay right. False when the key is inside a flow mapping
+/// (`{ a: 1, b: 2 }`), which cannot be cut this way.
+fn set_aside_key(text: &mut String, line: usize, column: usize) -> bool {
+    let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
+    let Some(first) = line.checked_sub(1).and_then(|index| lines.get(index)) else {
+        return false;
+    };
+    let prefix: String = first.chars().take(column.saturating_sub(1)).collect();
+    if prefix.contains(['{', ',', '[']) || prefix.chars().count() + 1 != column {
+        return false;
+    }
+    let indent = column - 1;
+    lines[line - 1] = prefix;
+    for next in lines.iter_mut().skip(line) {
+        let content = next.trim_start_matches(' ');
+        let deeper = next.len() - content.len() > indent;
+        if !(content.is_empty() || content.starts_with('#') || deeper) {
+            break;
+        }
+        next.clear();
+    }
+    *text = lines.join("\n");
+    true
+}
+
+/// One parse of the text into the typed model, with limits on depth and aliases.
+fn parse_once(path: &Path, source: &str) -> Result<ProgramFile, Failure> {
     let meaningful = source
         .lines()
         .any(|line| !line.trim().is_empty() && !line.trim_start().starts_with('#'));
     if !meaningful {
-        return Err(Diagnostic::whole_file(path, "file is empty").with_hint(
-            "a program needs at least `program`, `touchpoints`, `surveys`, `channels` and \
+        return Err(Failure::Diagnostic(Box::new(
+            Diagnostic::whole_file(path, "file is empty").with_hint(
+                "a program needs at least `program`, `touchpoints`, `surveys`, `channels` and \
              `periods`; run `ecoute init` for a commented example",
-        ));
+            ),
+        )));
     }
     let mut budget = Budget::default();
     budget.max_depth = MAX_DEPTH;
@@ -90,8 +157,7 @@ pub fn parse(path: &Path, source: &str) -> Result<ProgramFile, Diagnostic> {
     budget.max_nodes = 100_000;
     let mut options = Options::default();
     options.budget = Some(budget);
-    serde_saphyr::from_str_with_options::<ProgramFile>(source, options)
-        .map_err(|err| yaml_diagnostic(path, source, &err))
+    serde_saphyr::from_str_with_options::<ProgramFile>(source, options).map_err(Failure::Yaml)
 }
 
 /// Turns a YAML or serde error into a diagnostic at its position, with a hint where we
@@ -248,6 +314,15 @@ fn hint_for(message: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_unknown_key_is_set_aside_with_its_block_and_lines_kept() {
+        let mut text = "a:\n  - show_if:\n      x: 1\n    # note\n    id: b\nc: 2".to_owned();
+        assert!(set_aside_key(&mut text, 2, 5));
+        assert_eq!(text, "a:\n  - \n\n\n    id: b\nc: 2");
+        let mut flow = "a: { id: b, show_if: c }".to_owned();
+        assert!(!set_aside_key(&mut flow, 1, 13));
+    }
 
     #[test]
     fn an_unknown_value_is_named_after_its_key() {
