@@ -130,52 +130,12 @@ fn init_names_the_smtp_variable_writes_a_gitignore_and_leads_to_the_report() {
     }
 }
 
-/// A valid program with one of everything.
-const ONE_OF_EACH: &str = r#"program:
-  id: test
-  title: { fr: Test }
-  timezone: Europe/Paris
-  default_locale: fr
-  locales: [fr]
-  sender:
-    from: "CX <cx@example.org>"
-touchpoints:
-  - id: livraison
-    name: { fr: Livraison }
-    stage: livraison
-surveys:
-  - id: livraison
-    touchpoint: livraison
-    sample: tous
-    channels: [email]
-    title: { fr: Livraison }
-    questions:
-      - id: recommandation
-        type: nps
-        text: { fr: Recommanderiez-vous ? }
-contacts:
-  - id: base
-    store: true
-samples:
-  - id: tous
-    contacts: base
-    size: 100
-channels:
-  - id: email
-    type: email
-    template: invitation
-periods:
-  cadence: monthly
-  waves: "0 10 2 * *"
-  close_after_days: 10
-"#;
-
 #[test]
 fn counts_agree_with_their_noun() {
     Project::new()
-        .file("programs/p.yaml", ONE_OF_EACH)
+        .file("programs/p.yaml", crate::check::MINIMAL)
         .args(["check"])
         .success()
-        .stdout_has("test: 1 touchpoint, 1 survey, 1 question, 1 channel\n")
+        .stdout_has("test: 2 touchpoints, 1 survey, 2 questions, 1 channel\n")
         .stdout_has("1 file checked, 0 problems");
 }
