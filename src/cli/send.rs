@@ -178,8 +178,8 @@ fn print_report(report: &RunReport, elapsed: Duration) {
     }
     if t.fenced_out > 0 {
         say!(
-            "{} outcome(s) were not recorded: another sender had taken those messages over",
-            t.fenced_out
+            "{} not recorded: another sender had taken those messages over",
+            count(t.fenced_out, "outcome")
         );
     }
     match &report.stop {
@@ -194,8 +194,8 @@ fn print_report(report: &RunReport, elapsed: Duration) {
     }
     if report.held > 0 {
         say!(
-            "{} message(s) are held by another sender right now",
-            report.held
+            "{} held by another sender right now",
+            count(report.held, "message")
         );
     }
     if let Some(next) = report.next_due {

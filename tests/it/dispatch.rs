@@ -518,7 +518,7 @@ async fn a_paused_dispatcher_cannot_overwrite_what_another_took_over() {
         .stdout_has("sent 4 invitations");
     let fences: Vec<i64> = rows(&store, 4).await.iter().map(|r| r.fence).collect();
     signal(&first, "-CONT");
-    finished(first).stdout_has("4 outcome(s) were not recorded");
+    finished(first).stdout_has("4 outcomes not recorded");
     let after = rows(&store, 4).await;
     for (row, fence) in after.iter().zip(&fences) {
         assert_eq!(row.state, "sent");
