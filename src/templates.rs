@@ -141,7 +141,7 @@ impl Templates {
 
     /// Renders every part of an email template in a locale with sample data, so syntax
     /// errors and unknown variables are found by `ecoute check`, not in the middle of a wave.
-    pub fn check_email(&self, name: &str, locale: &str) -> Result<(), String> {
+    pub fn check_email(&self, name: &str, locale: &str) -> Result<(), Box<TemplateError>> {
         let sample = minijinja::context! {
             contact => minijinja::context! { email => "camille.martin@example.org", first_name => "Camille", last_name => "Martin", locale => locale, attributes => minijinja::context! {} },
             survey_title => "Votre livraison",
@@ -152,24 +152,116 @@ impl Templates {
         };
         for part in EMAIL_PARTS {
             let path = format!("email/{name}.{locale}.{part}");
-            self.render(&path, sample.clone()).map_err(|err| {
-                let detail = err
-                    .detail()
-                    .map(str::to_owned)
-                    .unwrap_or_else(|| err.to_string());
-                match err.kind() {
-                    minijinja::ErrorKind::TemplateNotFound => {
-                        format!("template file `{path}` is missing")
-                    }
-                    _ => match err.line() {
-                        Some(line) => format!("template `{path}` line {line}: {detail}"),
-                        None => format!("template `{path}`: {detail}"),
-                    },
-                }
-            })?;
+            self.render(&path, sample.clone())
+                .map_err(|err| Box::new(self.template_error(&path, &sample, &err)))?;
         }
         Ok(())
     }
+
+    /// Where a template error is, in the team's file (or the embedded default), with the
+    /// undefined variable named and the closest known one suggested.
+    fn template_error(
+        &self,
+        path: &str,
+        sample: &minijinja::Value,
+        err: &minijinja::Error,
+    ) -> TemplateError {
+        let file = self
+            .override_dir
+            .as_ref()
+            .map(|dir| dir.join(path))
+            .filter(|file| file.is_file())
+            .unwrap_or_else(|| PathBuf::from(format!("(embedded) {path}")));
+        let mut error = TemplateError {
+            template: path.to_owned(),
+            file,
+            line: 0,
+            column: 0,
+            text: None,
+            message: String::new(),
+            hint: None,
+        };
+        if err.kind() == minijinja::ErrorKind::TemplateNotFound {
+            error.message = format!("template file `{path}` is missing");
+            return error;
+        }
+        let detail = err
+            .detail()
+            .map(str::to_owned)
+            .unwrap_or_else(|| err.to_string());
+        error.message = detail.clone();
+        error.text = self
+            .environment
+            .get_template(path)
+            .ok()
+            .map(|template| template.source().to_owned());
+        error.line = err.line().unwrap_or(0);
+        let text = error
+            .text
+            .as_deref()
+            .and_then(|source| source.lines().nth(error.line.saturating_sub(1)))
+            .unwrap_or_default();
+        error.column = 1;
+        if let Some(variable) = undefined_variable(&detail) {
+            if let Some(offset) = text.find(variable) {
+                error.column = text[..offset].chars().count() + 1;
+            }
+            error.message = format!("unknown variable `{variable}`");
+            let known = variable_names(sample);
+            error.hint = Some(
+                match crate::program::did_you_mean(variable, known.iter().map(String::as_str)) {
+                    Some(close) => format!("did you mean `{close}`?"),
+                    None => format!("variables: {}", known.join(", ")),
+                },
+            );
+        }
+        error
+    }
+}
+
+/// A template that does not render: which one, where, and why.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("template `{template}` line {line}: {message}")]
+pub struct TemplateError {
+    /// The template's path, such as `email/invitation.fr.txt`.
+    pub template: String,
+    /// The file to fix: the override on disk, or a name for the embedded default.
+    pub file: PathBuf,
+    /// 1-based line in the template (0 when unknown, as for a missing file).
+    pub line: usize,
+    /// 1-based column of the offending text.
+    pub column: usize,
+    /// The template's text, for the caret.
+    pub text: Option<String>,
+    /// What is wrong.
+    pub message: String,
+    /// What to do about it.
+    pub hint: Option<String>,
+}
+
+/// The expression minijinja names in "`survey_titel` is undefined".
+fn undefined_variable(detail: &str) -> Option<&str> {
+    let before = &detail[..detail.find("` is undefined")?];
+    Some(&before[before.rfind('`')? + 1..])
+}
+
+/// Every variable of the sample context, nested ones dotted (`contact.first_name`).
+fn variable_names(sample: &minijinja::Value) -> Vec<String> {
+    let mut names = Vec::new();
+    for key in sample.try_iter().into_iter().flatten() {
+        let Some(name) = key.as_str() else { continue };
+        names.push(name.to_owned());
+        if let Ok(value) = sample.get_item(&key)
+            && value.kind() == minijinja::value::ValueKind::Map
+        {
+            for inner in value.try_iter().into_iter().flatten() {
+                if let Some(inner) = inner.as_str() {
+                    names.push(format!("{name}.{inner}"));
+                }
+            }
+        }
+    }
+    names
 }
 
 fn email_name(path: &str) -> Option<String> {
@@ -205,7 +297,12 @@ mod tests {
         let error = templates
             .check_email("invitation", "fr")
             .expect_err("must fail");
-        assert!(error.contains("email/invitation.fr.subject.txt"), "{error}");
+        assert_eq!(
+            error.file,
+            dir.path().join("email/invitation.fr.subject.txt")
+        );
+        assert_eq!((error.line, error.column), (1, 12));
+        assert_eq!(error.message, "unknown variable `contact.prenom`");
         assert!(templates.check_email("invitation", "en").is_ok());
     }
 }

@@ -9,6 +9,7 @@ use anyhow::Context;
 use clap::Args;
 use serde::Serialize;
 
+use super::count::count;
 use super::options::TemplatesArgs;
 use super::{Exit, Format};
 use crate::config::Settings;
@@ -133,21 +134,17 @@ pub fn run(args: &CheckArgs, settings: &Settings) -> anyhow::Result<Exit> {
                         .unwrap_or_default();
                     say!("ok      {}  {summary}", report.file.display());
                 } else {
-                    let plural = if report.problems == 1 { "" } else { "s" };
                     say!(
-                        "FAILED  {}  {} problem{plural}",
+                        "FAILED  {}  {}",
                         report.file.display(),
-                        report.problems
+                        count(report.problems, "problem")
                     );
                 }
             }
-            let total = diagnostics.len();
             say!(
-                "{} file{} checked, {} problem{} ({} ms)",
-                reports.len(),
-                if reports.len() == 1 { "" } else { "s" },
-                total,
-                if total == 1 { "" } else { "s" },
+                "{} checked, {} ({} ms)",
+                count(reports.len(), "file"),
+                count(diagnostics.len(), "problem"),
                 started.elapsed().as_millis()
             );
         }
@@ -159,11 +156,11 @@ fn summarise(program: &Program) -> String {
     let file = &program.file;
     let questions: usize = file.surveys.iter().map(|s| s.questions.len()).sum();
     format!(
-        "{}: {} touchpoints, {} surveys, {} questions, {} channels",
+        "{}: {}, {}, {}, {}",
         program.id(),
-        file.touchpoints.len(),
-        file.surveys.len(),
-        questions,
-        file.channels.len()
+        count(file.touchpoints.len(), "touchpoint"),
+        count(file.surveys.len(), "survey"),
+        count(questions, "question"),
+        count(file.channels.len(), "channel")
     )
 }

@@ -5,6 +5,7 @@ use clap::{Args, Subcommand};
 use encoding_rs::WINDOWS_1252;
 use serde_json::json;
 
+use super::count::count;
 use super::options::{CsvImportArgs, MailArgs, Overrides, StoreArgs};
 use super::shared::open;
 use super::{Exit, Format};
@@ -100,8 +101,8 @@ pub async fn run(command: &ContactsCommand, settings: &Settings) -> anyhow::Resu
                         eprintln!("{}: {error}", args.csv.file.display());
                     }
                     say!(
-                        "{} rows read, {} rejected: nothing imported (--strict)",
-                        summary.rows,
+                        "{} read, {} rejected: nothing imported (--strict)",
+                        count(summary.rows, "row"),
                         summary.rejected
                     );
                     return Ok(Exit::Problems);
@@ -137,8 +138,8 @@ pub async fn run(command: &ContactsCommand, settings: &Settings) -> anyhow::Resu
                     }
                     {
                         say!(
-                            "{} rows read ({}, delimiter {:?}): {} imported, {} updated, {} rejected{}",
-                            summary.rows,
+                            "{} read ({}, delimiter {:?}): {} imported, {} updated, {} rejected{}",
+                            count(summary.rows, "row"),
                             summary.encoding,
                             summary.delimiter,
                             summary.inserted,
@@ -191,7 +192,7 @@ pub async fn run(command: &ContactsCommand, settings: &Settings) -> anyhow::Resu
                             serde_json::Value::Object(c.attributes.clone())
                         );
                     }
-                    say!("{} of {total} contacts", contacts.len());
+                    say!("{} of {}", contacts.len(), count(total, "contact"));
                 }
             }
             Ok(Exit::Success)
@@ -217,11 +218,12 @@ async fn forget(store: &Store, args: &ForgetArgs, settings: &Settings) -> anyhow
         MailSettings::Smtp(_) => 0,
     };
     say!(
-        "forgot {email}: {} contact, {} invitations, {} responses ({} verbatims), {removed} outbox emails erased; never contacted again",
-        report.contacts,
-        report.invitations,
-        report.responses,
-        report.verbatims
+        "forgot {email}: {}, {}, {} ({}), {} erased; never contacted again",
+        count(report.contacts, "contact"),
+        count(report.invitations, "invitation"),
+        count(report.responses, "response"),
+        count(report.verbatims, "verbatim"),
+        count(removed, "outbox email")
     );
     if report.wal_pending {
         eprintln!(

@@ -3,6 +3,7 @@
 use clap::{Args, Subcommand};
 
 use super::Exit;
+use super::count::count;
 use super::options::StoreArgs;
 use super::shared::open;
 use crate::config::Settings;
@@ -71,9 +72,9 @@ pub async fn run(command: &DbCommand, settings: &Settings) -> anyhow::Result<Exi
         DbCommand::RebuildRollups(_) => {
             let summary = store.rebuild_rollups().await?;
             say!(
-                "rollups rebuilt from {} responses: {} counters",
-                summary.responses,
-                summary.counters
+                "rollups rebuilt from {}: {}",
+                count(summary.responses, "response"),
+                count(summary.counters, "counter")
             );
         }
     }

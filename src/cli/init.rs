@@ -25,8 +25,8 @@ const EXAMPLE_CONFIG: &str = "\
 database_url = \"sqlite://ecoute.db\"
 
 # Where emails go: .eml files in a folder (to look at them before going live),
-# or an SMTP server: smtp://smtp.example.org:587 (credentials in ECOUTE_SMTP_USER
-# and ECOUTE_SMTP_PASSWORD).
+# or an SMTP server: smtp://smtp.example.org:587?tls=starttls (credentials in
+# ECOUTE_SMTP_USERNAME and ECOUTE_SMTP_PASSWORD, never in this file).
 mail = \"file://outbox\"
 
 # The survey web form.
@@ -39,6 +39,14 @@ templates = \"templates\"
 # The admin API is off until a token is set (better: ECOUTE_ADMIN_TOKEN).
 # admin_token = \"change-me\"
 ";
+/// Keeps the store, the secret and the generated files out of git, where the programs go.
+const GITIGNORE: &str = "\
+# Written by `ecoute init`: programs and templates belong in git, these do not.
+ecoute.db*
+ecoute.secret
+outbox/
+reports/
+";
 const TEMPLATES_README: &str = "\
 Put a file here to override an embedded template of the same path, for example
 email/invitation.fr.html, email/invitation.fr.txt and email/invitation.fr.subject.txt.
@@ -49,18 +57,19 @@ email/invitation.fr.html, email/invitation.fr.txt and email/invitation.fr.subjec
 pub fn run(args: &InitArgs) -> anyhow::Result<Exit> {
     let dir = &args.dir;
     let schema = serde_json::to_string_pretty(&schemars::schema_for!(crate::program::ProgramFile))?;
-    let files: [(&str, &str); 5] = [
+    let files: [(&str, &str); 6] = [
         ("programs/fidelite-clients.yaml", EXAMPLE_PROGRAM),
         ("programs/contacts/clients.csv", EXAMPLE_CONTACTS),
         ("schema/program.schema.json", &schema),
         ("ecoute.toml", EXAMPLE_CONFIG),
         ("templates/README.txt", TEMPLATES_README),
+        (".gitignore", GITIGNORE),
     ];
     for (relative, content) in files {
         write_new(&dir.join(relative), content)?;
     }
     say!(
-        "\nNext steps:\n  cd {}\n  ecoute check                      # validate the program\n  ecoute contacts import programs/contacts/clients.csv\n  ecoute plan fidelite-clients      # who would be asked, and why the others are not",
+        "\nNext steps:\n  cd {}\n  ecoute check                      # validate the program\n  ecoute contacts import programs/contacts/clients.csv\n  ecoute plan fidelite-clients      # who would be asked, and why the others are not\n  ecoute send fidelite-clients      # emails go to outbox/ until `mail` names an SMTP server\n  ecoute serve                      # the survey form the links open\n  ecoute report fidelite-clients    # the results, once answers come in",
         dir.display()
     );
     Ok(Exit::Success)

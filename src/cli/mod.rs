@@ -14,6 +14,7 @@ macro_rules! say {
 mod calls;
 mod check;
 mod contacts;
+mod count;
 mod db;
 mod exit;
 mod init;

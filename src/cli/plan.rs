@@ -4,6 +4,7 @@
 use clap::{Args, ValueEnum};
 
 use super::Exit;
+use super::count::count;
 use super::options::{StoreArgs, TemplatesArgs};
 use super::shared::{find_program, open};
 use crate::config::Settings;
@@ -75,7 +76,7 @@ pub async fn run(args: &PlanArgs, settings: &Settings) -> anyhow::Result<Exit> {
                 Some(waves) => {
                     for wave in waves {
                         say!(
-                            "committed {} wave {}: {} ({} invitations)",
+                            "committed {} wave {}: {} ({})",
                             wave.survey,
                             wave.wave,
                             if wave.created {
@@ -83,7 +84,7 @@ pub async fn run(args: &PlanArgs, settings: &Settings) -> anyhow::Result<Exit> {
                             } else {
                                 "already existed, unchanged"
                             },
-                            wave.invitations
+                            count(wave.invitations, "invitation")
                         );
                     }
                 }
@@ -117,9 +118,9 @@ fn print_table(plan: &Plan, list: bool) {
             sample.sample
         );
         say!(
-            "  source {}: {} contacts{}",
+            "  source {}: {}{}",
             survey.source,
-            sample.population,
+            count(sample.population, "contact"),
             if survey.source_rejected_rows > 0 {
                 format!(" ({} unreadable rows skipped)", survey.source_rejected_rows)
             } else {
@@ -179,10 +180,10 @@ fn print_table(plan: &Plan, list: bool) {
                 format!("; reminders {}", wave.reminders.join(", "))
             };
             say!(
-                "  wave {} at {}: {} invitations{reminders}",
+                "  wave {} at {}: {}{reminders}",
                 wave.wave,
                 wave.at,
-                wave.invitations
+                count(wave.invitations, "invitation")
             );
         }
         if survey.waves.is_empty() {

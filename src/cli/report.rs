@@ -7,6 +7,7 @@ use clap::{Args, ValueEnum};
 use jiff::Timestamp;
 
 use super::Exit;
+use super::count::count;
 use super::options::{OutputArgs, StoreArgs, TemplatesArgs};
 use super::shared::{create_output, find_program, open, write_output};
 use crate::config::Settings;
@@ -99,10 +100,10 @@ pub async fn run(args: &ReportArgs, settings: &Settings) -> anyhow::Result<Exit>
     write_output(output, args.output.output.as_deref(), &text)?;
     if let Some(path) = &args.output.output {
         eprintln!(
-            "report {} of {} ({} responses) written to {}",
+            "report {} of {} ({}) written to {}",
             built.stamp.period,
             program.id(),
-            built.stamp.responses,
+            count(built.stamp.responses, "response"),
             path.display()
         );
     }

@@ -9,6 +9,7 @@ use clap::{Args, Subcommand};
 use encoding_rs::WINDOWS_1252;
 use serde_json::json;
 
+use super::count::count;
 use super::options::{CsvImportArgs, OutputArgs, SurveyArgs};
 use super::shared::{find_program, open, write_csv};
 use super::{Exit, Format};
@@ -110,7 +111,10 @@ async fn import(args: &ImportArgs, settings: &Settings) -> anyhow::Result<Exit> 
                 }))?
             ),
             Format::Human => {
-                say!("{rows} rows read, {rejected} rejected: nothing imported (--strict)")
+                say!(
+                    "{} read, {rejected} rejected: nothing imported (--strict)",
+                    count(rows, "row")
+                )
             }
         }
         return Ok(Exit::Problems);
@@ -141,9 +145,14 @@ async fn import(args: &ImportArgs, settings: &Settings) -> anyhow::Result<Exit> 
             }))?
         ),
         Format::Human => say!(
-            "{rows} rows read: {imported} responses imported, {duplicates} already imported, {rejected} rejected{}",
+            "{} read: {} imported, {duplicates} already imported, {rejected} rejected{}",
+            count(rows, "row"),
+            count(imported, "response"),
             if parsed.blank > 0 {
-                format!(", {} blank rows skipped (no date, no answer)", parsed.blank)
+                format!(
+                    ", {} skipped (no date, no answer)",
+                    count(parsed.blank, "blank row")
+                )
             } else {
                 String::new()
             }
@@ -166,7 +175,11 @@ async fn export(args: &ExportArgs, settings: &Settings) -> anyhow::Result<Exit> 
     );
     write_csv(args.output.output.as_deref(), &records)?;
     if let Some(path) = &args.output.output {
-        eprintln!("{} responses written to {}", stored.len(), path.display());
+        eprintln!(
+            "{} written to {}",
+            count(stored.len(), "response"),
+            path.display()
+        );
     }
     Ok(Exit::Success)
 }

@@ -8,6 +8,7 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::Exit;
+use super::count::count;
 use super::options::{LinkArgs, MailArgs, StoreArgs, TemplatesArgs};
 use super::shared::{find_program, open};
 use crate::config::Settings;
@@ -82,8 +83,11 @@ pub async fn run(args: &SendArgs, settings: &Settings) -> anyhow::Result<Exit> {
         for wave in plan::commit(&store, &program, period, &built).await? {
             if wave.created {
                 eprintln!(
-                    "planned {} wave {} of {}: {} invitations",
-                    wave.survey, wave.wave, period, wave.invitations
+                    "planned {} wave {} of {}: {}",
+                    wave.survey,
+                    wave.wave,
+                    period,
+                    count(wave.invitations, "invitation")
                 );
             }
         }
@@ -156,9 +160,9 @@ pub async fn run(args: &SendArgs, settings: &Settings) -> anyhow::Result<Exit> {
 fn print_report(report: &RunReport, elapsed: Duration) {
     let t = &report.tally;
     say!(
-        "sent {} invitations and {} reminders in {:.1} s; deferred {}, failed {}, suppressed {}, expired {}, postponed {}",
-        t.sent,
-        t.reminders,
+        "sent {} and {} in {:.1} s; deferred {}, failed {}, suppressed {}, expired {}, postponed {}",
+        count(t.sent, "invitation"),
+        count(t.reminders, "reminder"),
         elapsed.as_secs_f64(),
         t.deferred,
         t.failed,
@@ -168,14 +172,14 @@ fn print_report(report: &RunReport, elapsed: Duration) {
     );
     if t.possibly_duplicate > 0 {
         say!(
-            "{} message(s) may have reached their recipient twice (taken over after a crash or a dropped connection); they are flagged in `ecoute status`",
-            t.possibly_duplicate
+            "{} may have reached their recipient twice (taken over after a crash or a dropped connection); they are flagged in `ecoute status`",
+            count(t.possibly_duplicate, "message")
         );
     }
     if t.fenced_out > 0 {
         say!(
-            "{} outcome(s) were not recorded: another sender had taken those messages over",
-            t.fenced_out
+            "{} not recorded: another sender had taken those messages over",
+            count(t.fenced_out, "outcome")
         );
     }
     match &report.stop {
@@ -190,8 +194,8 @@ fn print_report(report: &RunReport, elapsed: Duration) {
     }
     if report.held > 0 {
         say!(
-            "{} message(s) are held by another sender right now",
-            report.held
+            "{} held by another sender right now",
+            count(report.held, "message")
         );
     }
     if let Some(next) = report.next_due {

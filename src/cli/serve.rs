@@ -8,6 +8,7 @@ use axum::http::HeaderName;
 use clap::Args;
 
 use super::Exit;
+use super::count::count;
 use super::options::{StoreArgs, TemplatesArgs, WebArgs};
 
 use crate::collect::{AppState, ServerOptions};
@@ -57,7 +58,8 @@ pub fn load_programs(path: &PathBuf, settings: &Settings) -> anyhow::Result<Vec<
     }
     if failed > 0 {
         anyhow::bail!(
-            "{failed} program file(s) have problems; run `ecoute check {}` and fix them before serving",
+            "{} with problems; run `ecoute check {}` and fix them before serving",
+            count(failed, "program file"),
             path.display()
         );
     }

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 
+use super::count::count;
 use crate::config::Settings;
 use crate::program::{CheckContext, Program};
 use crate::store::{Store, redact_url};
@@ -36,9 +37,9 @@ pub fn find_program(spec: &str, settings: &Settings) -> anyhow::Result<Program> 
             eprintln!("{}\n", problem.render(false));
         }
         anyhow::anyhow!(
-            "{} has {} problem(s); run `ecoute check {}`",
+            "{} has {}; run `ecoute check {}`",
             path.display(),
-            problems.len(),
+            count(problems.len(), "problem"),
             path.display()
         )
     })

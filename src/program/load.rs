@@ -71,16 +71,83 @@ pub fn decode(path: &Path, bytes: &[u8]) -> Result<String, Diagnostic> {
     }
 }
 
-/// Parses YAML text into the typed model, with limits on depth and aliases.
-pub fn parse(path: &Path, source: &str) -> Result<ProgramFile, Diagnostic> {
+/// Most unknown keys set aside in one file before parsing gives up (a file of typos is
+/// better fixed from the first ones).
+const MAX_UNKNOWN_KEYS: usize = 50;
+
+/// Parses YAML text into the typed model. An unknown key is reported and set aside, so the
+/// rest of the file is still parsed and checked: the model comes back with those reports,
+/// which make the file fail. Any other parse error ends the parse with every report so far.
+pub fn parse(path: &Path, source: &str) -> Result<(ProgramFile, Vec<Diagnostic>), Vec<Diagnostic>> {
+    let mut text = source.to_owned();
+    let mut reports = Vec::new();
+    loop {
+        match parse_once(path, &text) {
+            Ok(file) => return Ok((file, reports)),
+            Err(Failure::Diagnostic(diagnostic)) => {
+                reports.push(*diagnostic);
+                return Err(reports);
+            }
+            Err(Failure::Yaml(err)) => {
+                let diagnostic = yaml_diagnostic(path, source, &err);
+                let set_aside = diagnostic.message.starts_with("unknown field `")
+                    && reports.len() < MAX_UNKNOWN_KEYS
+                    && set_aside_key(&mut text, diagnostic.line, diagnostic.column);
+                reports.push(diagnostic);
+                if !set_aside {
+                    return Err(reports);
+                }
+            }
+        }
+    }
+}
+
+/// Why one parse attempt failed.
+enum Failure {
+    /// Refused before YAML parsing.
+    Diagnostic(Box<Diagnostic>),
+    /// The YAML parser's or serde's error.
+    Yaml(serde_saphyr::Error),
+}
+
+/// Blanks the key at `line`:`column` and the lines indented under it, keeping the line
+/// count so later positions stay right. False when the key is inside a flow mapping
+/// (`{ a: 1, b: 2 }`), which cannot be cut this way.
+fn set_aside_key(text: &mut String, line: usize, column: usize) -> bool {
+    let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
+    let Some(first) = line.checked_sub(1).and_then(|index| lines.get(index)) else {
+        return false;
+    };
+    let prefix: String = first.chars().take(column.saturating_sub(1)).collect();
+    if prefix.contains(['{', ',', '[']) || prefix.chars().count() + 1 != column {
+        return false;
+    }
+    let indent = column - 1;
+    lines[line - 1] = prefix;
+    for next in lines.iter_mut().skip(line) {
+        let content = next.trim_start_matches(' ');
+        let deeper = next.len() - content.len() > indent;
+        if !(content.is_empty() || content.starts_with('#') || deeper) {
+            break;
+        }
+        next.clear();
+    }
+    *text = lines.join("\n");
+    true
+}
+
+/// One parse of the text into the typed model, with limits on depth and aliases.
+fn parse_once(path: &Path, source: &str) -> Result<ProgramFile, Failure> {
     let meaningful = source
         .lines()
         .any(|line| !line.trim().is_empty() && !line.trim_start().starts_with('#'));
     if !meaningful {
-        return Err(Diagnostic::whole_file(path, "file is empty").with_hint(
-            "a program needs at least `program`, `touchpoints`, `surveys`, `channels` and \
+        return Err(Failure::Diagnostic(Box::new(
+            Diagnostic::whole_file(path, "file is empty").with_hint(
+                "a program needs at least `program`, `touchpoints`, `surveys`, `channels` and \
              `periods`; run `ecoute init` for a commented example",
-        ));
+            ),
+        )));
     }
     let mut budget = Budget::default();
     budget.max_depth = MAX_DEPTH;
@@ -90,8 +157,7 @@ pub fn parse(path: &Path, source: &str) -> Result<ProgramFile, Diagnostic> {
     budget.max_nodes = 100_000;
     let mut options = Options::default();
     options.budget = Some(budget);
-    serde_saphyr::from_str_with_options::<ProgramFile>(source, options)
-        .map_err(|err| yaml_diagnostic(path, source, &err))
+    serde_saphyr::from_str_with_options::<ProgramFile>(source, options).map_err(Failure::Yaml)
 }
 
 /// Turns a YAML or serde error into a diagnostic at its position, with a hint where we
@@ -107,18 +173,101 @@ fn yaml_diagnostic(path: &Path, source: &str, err: &serde_saphyr::Error) -> Diag
             column: usize::try_from(location.column()).unwrap_or(0),
         })
         .unwrap_or_default();
+    if let Some(tab) = indenting_tab(source, position.line) {
+        let mut diagnostic = Diagnostic::at(path, source, tab, "tab character in the indentation")
+            .with_hint("YAML indentation must use spaces, not tabs");
+        diagnostic.width = 1;
+        return diagnostic;
+    }
     let mut diagnostic = if position.line > 0 {
         Diagnostic::at(path, source, position, message.clone())
     } else {
         Diagnostic::whole_file(path, message.clone())
     };
     let line_text = diagnostic.snippet.clone().unwrap_or_default();
-    if line_text.starts_with('\t') || line_text.trim_start_matches(' ').starts_with('\t') {
-        diagnostic = diagnostic.with_hint("YAML indentation must use spaces, not tabs");
+    if let Some((message, hint)) = unknown_value(&message, &line_text, position.column) {
+        diagnostic.message = message;
+        diagnostic.hint = hint;
     } else if let Some(hint) = hint_for(&message) {
         diagnostic = diagnostic.with_hint(hint);
     }
     diagnostic
+}
+
+/// The tab that indents a line, nearest before a parse error at `error_line` (or just after
+/// it: the parser reports a tab at the end of the line before). Tabs inside block text are
+/// content, so this is asked only once the parse failed.
+fn indenting_tab(source: &str, error_line: usize) -> Option<Position> {
+    let last = if error_line == 0 {
+        usize::MAX
+    } else {
+        error_line + 1
+    };
+    source
+        .lines()
+        .enumerate()
+        .take(last)
+        .filter_map(|(index, line)| {
+            let indent = line
+                .chars()
+                .take_while(|c| *c == ' ' || *c == '\t')
+                .collect::<Vec<_>>();
+            let column = indent.iter().position(|c| *c == '\t')?;
+            let rest = line.trim_start_matches([' ', '\t']);
+            (!rest.is_empty() && !rest.starts_with('#')).then_some(Position {
+                line: index + 1,
+                column: column + 1,
+            })
+        })
+        .last()
+}
+
+/// Rewrites serde's "unknown variant `x`, expected one of …" for a value outside a fixed
+/// list (question or channel type, stage, scale, cadence, KPI, weekday) into words that name
+/// what the value is, with a suggestion that also ignores case (`CSAT` → `csat`).
+fn unknown_value(message: &str, line: &str, column: usize) -> Option<(String, Option<String>)> {
+    let rest = message.strip_prefix("unknown variant `")?;
+    let (value, rest) = rest.split_once('`')?;
+    let list = rest.split_once("expected ")?.1;
+    let list = list.strip_prefix("one of ").unwrap_or(list);
+    let allowed: Vec<&str> = list
+        .split(", ")
+        .flat_map(|part| part.split(" or "))
+        .map(|name| name.trim().trim_matches('`'))
+        .filter(|name| !name.is_empty())
+        .collect();
+    let before: String = line.chars().take(column.saturating_sub(1)).collect();
+    let key = before
+        .rfind(':')
+        .map(|colon| {
+            before[..colon]
+                .rsplit(|c: char| c.is_whitespace() || c == '{' || c == ',' || c == '-')
+                .next()
+                .unwrap_or_default()
+        })
+        .unwrap_or_default();
+    let noun = match key {
+        "type" if allowed.contains(&"nps") => "question type".to_owned(),
+        "type" if allowed.contains(&"email") => "channel type".to_owned(),
+        "stage" => "journey stage".to_owned(),
+        "kpi" => "KPI".to_owned(),
+        "days" => "day".to_owned(),
+        "" => "value".to_owned(),
+        other => other.replace('_', " "),
+    };
+    let lower = value.to_lowercase();
+    let close = allowed
+        .iter()
+        .copied()
+        .find(|name| *name == lower)
+        .or_else(|| super::diagnostic::did_you_mean(&lower, allowed.iter().copied()));
+    Some((
+        format!(
+            "unknown {noun} `{value}`: expected one of {}",
+            allowed.join(", ")
+        ),
+        close.map(|close| format!("did you mean `{close}`?")),
+    ))
 }
 
 /// The message without the location suffix that the parser appends.
@@ -160,4 +309,41 @@ fn hint_for(message: &str) -> Option<String> {
         ));
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unknown_key_is_set_aside_with_its_block_and_lines_kept() {
+        let mut text = "a:\n  - show_if:\n      x: 1\n    # note\n    id: b\nc: 2".to_owned();
+        assert!(set_aside_key(&mut text, 2, 5));
+        assert_eq!(text, "a:\n  - \n\n\n    id: b\nc: 2");
+        let mut flow = "a: { id: b, show_if: c }".to_owned();
+        assert!(!set_aside_key(&mut flow, 1, 13));
+    }
+
+    #[test]
+    fn an_unknown_value_is_named_after_its_key() {
+        let (message, hint) = unknown_value(
+            "unknown variant `Tue`, expected one of mon, tue, wed",
+            "      days: [mon, Tue]",
+            19,
+        )
+        .expect("rewritten");
+        assert_eq!(message, "unknown day `Tue`: expected one of mon, tue, wed");
+        assert_eq!(hint.as_deref(), Some("did you mean `tue`?"));
+        let (message, hint) = unknown_value(
+            "unknown variant `livrason`, expected `livraison` or `achat`",
+            "    stage: livrason",
+            12,
+        )
+        .expect("rewritten");
+        assert_eq!(
+            message,
+            "unknown journey stage `livrason`: expected one of livraison, achat"
+        );
+        assert_eq!(hint.as_deref(), Some("did you mean `livraison`?"));
+    }
 }

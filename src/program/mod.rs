@@ -70,8 +70,16 @@ impl Program {
 pub fn load(path: &Path, context: &CheckContext) -> Result<Program, Vec<Diagnostic>> {
     let bytes = read_capped(path).map_err(|diagnostic| vec![diagnostic])?;
     let source = load::decode(path, &bytes).map_err(|diagnostic| vec![diagnostic])?;
-    let file = load::parse(path, &source).map_err(|diagnostic| vec![diagnostic])?;
-    let resolved = validate::validate(path, &source, &file, context)?;
+    let (file, mut unknown_keys) = load::parse(path, &source)?;
+    let resolved = match validate::validate(path, &source, &file, context) {
+        Ok(resolved) if unknown_keys.is_empty() => resolved,
+        Ok(_) => return Err(unknown_keys),
+        Err(problems) => {
+            unknown_keys.extend(problems);
+            unknown_keys.sort_by_key(|diagnostic| (diagnostic.line, diagnostic.column));
+            return Err(unknown_keys);
+        }
+    };
     Ok(Program {
         path: path.to_path_buf(),
         sha256: hex(&Sha256::digest(&bytes)),

@@ -3,7 +3,7 @@
 use crate::harness::{Project, repo_path};
 
 /// A small valid program; tests break one thing at a time with `replace`.
-const MINIMAL: &str = r#"program:
+pub(crate) const MINIMAL: &str = r#"program:
   id: test
   title: { fr: Test, en: Test }
   timezone: Europe/Paris

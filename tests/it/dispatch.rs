@@ -198,7 +198,7 @@ async fn a_450_is_deferred_with_backoff_then_sent_on_a_later_run() {
 
     // Not due yet one second later; due two minutes later.
     send(&project, "2026-11-02T09:00:01Z", &[]).stdout_has("sent 0 invitations");
-    send(&project, "2026-11-02T09:02:00Z", &[]).stdout_has("sent 1 invitations");
+    send(&project, "2026-11-02T09:02:00Z", &[]).stdout_has("sent 1 invitation");
     let row = store
         .outbox_row(deferred.id)
         .await
@@ -245,7 +245,7 @@ async fn a_connection_dropped_after_the_body_is_retried_and_flagged_possibly_sen
     let smtp = SmtpServer::start(&[]);
     let project = project(TestDb::sqlite(), &smtp.url(), 1, &["drop-once@example.org"]);
     send(&project, WAVE_TIME, &[]).stdout_has("deferred 1");
-    send(&project, "2026-11-02T09:05:00Z", &[]).stdout_has("sent 1 invitations");
+    send(&project, "2026-11-02T09:05:00Z", &[]).stdout_has("sent 1 invitation");
     let store = project.store().await;
     let dropped = rows(&store, 2)
         .await
@@ -518,7 +518,7 @@ async fn a_paused_dispatcher_cannot_overwrite_what_another_took_over() {
         .stdout_has("sent 4 invitations");
     let fences: Vec<i64> = rows(&store, 4).await.iter().map(|r| r.fence).collect();
     signal(&first, "-CONT");
-    finished(first).stdout_has("4 outcome(s) were not recorded");
+    finished(first).stdout_has("4 outcomes not recorded");
     let after = rows(&store, 4).await;
     for (row, fence) in after.iter().zip(&fences) {
         assert_eq!(row.state, "sent");
@@ -637,8 +637,8 @@ async fn reminders_go_to_those_who_did_not_answer_and_stop_at_the_close() {
         .await
         .expect("suppress");
     send(&project, "2026-11-05T09:00:00Z", &[]).stdout_has("0 reminders");
-    send(&project, "2026-11-06T09:00:00Z", &[]).stdout_has("1 reminders");
-    send(&project, "2026-11-12T09:00:00Z", &[]).stdout_has("1 reminders");
+    send(&project, "2026-11-06T09:00:00Z", &[]).stdout_has("1 reminder");
+    send(&project, "2026-11-12T09:00:00Z", &[]).stdout_has("1 reminder");
     // Two at most.
     send(&project, "2026-11-30T09:00:00Z", &[]).stdout_has("0 reminders");
     let reminded: Vec<String> = smtp
@@ -771,7 +771,7 @@ async fn the_one_click_unsubscribe_of_an_email_cancels_its_reminders() {
     assert!(reply.starts_with("HTTP/1.1 200"), "{reply}");
 
     // Four days later, only the other person is reminded.
-    send(&project, "2026-11-06T09:00:00Z", &[]).stdout_has("1 reminders");
+    send(&project, "2026-11-06T09:00:00Z", &[]).stdout_has("1 reminder");
     let reminded: Vec<String> = smtp
         .received()
         .into_iter()

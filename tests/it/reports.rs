@@ -325,7 +325,7 @@ fn import_errors_name_their_lines_and_strict_imports_nothing() {
         .run()
         .status(1)
         .no_panic()
-        .stdout_has("6 rows read: 1 responses imported, 0 already imported, 5 rejected");
+        .stdout_has("6 rows read: 1 response imported, 0 already imported, 5 rejected");
     import(&s, "livraison", "bad.csv")
         .run()
         .status(1)

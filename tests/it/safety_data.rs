@@ -191,7 +191,7 @@ async fn forget_erases_the_person_from_rows_files_links_and_outbox(db: TestDb) {
     project
         .args(["contacts", "forget", ERASED_EMAIL])
         .success()
-        .stdout_has("1 outbox emails");
+        .stdout_has("1 outbox email");
 
     // The rows: nothing of the person, on either backend.
     assert_eq!(

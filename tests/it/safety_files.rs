@@ -308,7 +308,7 @@ async fn call_lists_neutralise_formulas_and_import_back_unchanged(db: TestDb) {
         .args(["responses", "import", "--program", "fidelite-clients"])
         .args(["--survey", "centre-contacts", "rempli.csv"])
         .success()
-        .stdout_has("1 responses imported");
+        .stdout_has("1 response imported");
     let stored = store
         .survey_responses("fidelite-clients", "centre-contacts")
         .await

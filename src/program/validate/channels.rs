@@ -4,9 +4,11 @@
 use std::collections::BTreeSet;
 
 use super::{CheckContext, Checker, Problem};
+use crate::program::diagnostic::Diagnostic;
 use crate::program::model::{ChannelType, ProgramFile, SendWindow};
 use crate::program::resolved::{ResolvedChannel, SendHours};
-use crate::program::spanned::At;
+use crate::program::spanned::{At, Position};
+use crate::templates::TemplateError;
 
 impl Checker<'_> {
     pub(super) fn channels(&mut self, program: &ProgramFile, context: &CheckContext) {
@@ -104,12 +106,42 @@ impl Checker<'_> {
     ) {
         for locale in locales {
             if let Err(problem) = context.templates.check_email(template, locale) {
-                self.report(
-                    template.position(),
-                    format!("email template `{}` does not render: {problem}", **template),
-                    Some("fix the template in your templates folder; variables: contact, survey_title, survey_url, unsubscribe_url, sender_name, program_title".into()),
-                );
+                self.template_problem(template, &problem);
             }
+        }
+    }
+
+    /// A template that does not render, shown in the template's own file and line when it
+    /// has one, else at the program's `template:` line.
+    fn template_problem(&mut self, template: &At<String>, problem: &TemplateError) {
+        let message = format!(
+            "email template `{}` does not render: {}",
+            **template, problem.message
+        );
+        let used_at = format!(
+            "used by `template: {}` at {}:{}",
+            **template,
+            self.path.display(),
+            template.position().line
+        );
+        match &problem.text {
+            Some(source) if problem.line > 0 => {
+                let position = Position {
+                    line: problem.line,
+                    column: problem.column,
+                };
+                let mut diagnostic = Diagnostic::at(&problem.file, source, position, message);
+                diagnostic.hint = Some(match &problem.hint {
+                    Some(hint) => format!("{hint} ({used_at})"),
+                    None => used_at,
+                });
+                self.problems.push(diagnostic);
+            }
+            _ => self.report(
+                template.position(),
+                format!("{message} ({})", problem.template),
+                problem.hint.clone(),
+            ),
         }
     }
 
