@@ -132,6 +132,12 @@ impl Stationery<'_> {
     }
 }
 
+/// Whether `url` is an https link, the only kind RFC 8058 allows as a one-click target.
+pub fn is_https(url: &str) -> bool {
+    url.get(..8)
+        .is_some_and(|scheme| scheme.eq_ignore_ascii_case("https://"))
+}
+
 /// The recipient's display name from their first and last names, whichever they have.
 fn display_name(first_name: Option<String>, last_name: Option<String>) -> Option<String> {
     match (first_name, last_name) {
@@ -227,13 +233,16 @@ pub fn compose(letter: &Letter<'_>) -> Result<Outgoing, ComposeError> {
             ),
         ))
         .raw_header(HeaderValue::new(
-            HeaderName::new_from_ascii_str("List-Unsubscribe-Post"),
-            "List-Unsubscribe=One-Click".to_owned(),
-        ))
-        .raw_header(HeaderValue::new(
             HeaderName::new_from_ascii_str("Auto-Submitted"),
             "auto-generated".to_owned(),
         ));
+    // RFC 8058 one-click unsubscribe requires an https target.
+    if is_https(letter.unsubscribe_url) {
+        builder = builder.raw_header(HeaderValue::new(
+            HeaderName::new_from_ascii_str("List-Unsubscribe-Post"),
+            "List-Unsubscribe=One-Click".to_owned(),
+        ));
+    }
     if let Some(reply_to) = letter.reply_to {
         builder = builder.reply_to(reply_to.clone());
     }
@@ -247,8 +256,52 @@ pub fn compose(letter: &Letter<'_>) -> Result<Outgoing, ComposeError> {
         message_id: letter.message_id.clone(),
         from: letter.from.email.to_string(),
         to: to.email.to_string(),
-        bytes: message.formatted(),
+        bytes: fold_head(&message.formatted()),
     })
+}
+
+/// Longest header line RFC 5322 recommends (the hard limit is 998).
+const FOLD_AT: usize = 78;
+
+/// Folds every header line longer than [`FOLD_AT`] characters at its last whitespace that
+/// fits (lettre folds only the words it encodes, not addresses or raw headers). A single
+/// token longer than the limit (a long URL) stays whole, as RFC 5322 allows.
+fn fold_head(bytes: &[u8]) -> Vec<u8> {
+    let split = bytes
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .unwrap_or(bytes.len());
+    let (head, body) = bytes.split_at(split);
+    let mut out = Vec::with_capacity(bytes.len() + 16);
+    for (index, line) in head.split(|b| *b == b'\n').enumerate() {
+        if index > 0 {
+            out.push(b'\n');
+        }
+        let mut rest = line.strip_suffix(b"\r").unwrap_or(line);
+        while rest.len() > FOLD_AT {
+            // Never break at the leading space of a continuation line.
+            let cut = rest[1..=FOLD_AT]
+                .iter()
+                .rposition(|b| *b == b' ' || *b == b'\t')
+                .map(|at| at + 1)
+                .or_else(|| {
+                    rest[FOLD_AT + 1..]
+                        .iter()
+                        .position(|b| *b == b' ' || *b == b'\t')
+                        .map(|at| at + FOLD_AT + 1)
+                });
+            let Some(cut) = cut else { break };
+            out.extend_from_slice(&rest[..cut]);
+            out.extend_from_slice(b"\r\n");
+            rest = &rest[cut..];
+        }
+        out.extend_from_slice(rest);
+        if line.ends_with(b"\r") {
+            out.push(b'\r');
+        }
+    }
+    out.extend_from_slice(body);
+    out
 }
 
 #[cfg(test)]
@@ -303,6 +356,65 @@ mod tests {
         }));
         assert_eq!(out.to, "camille@example.org");
         assert_eq!(out.from, "avis@example.org");
+    }
+
+    #[test]
+    fn one_click_unsubscribe_only_with_an_https_link() {
+        let from: Mailbox = "avis@example.org".parse().expect("mailbox");
+        let mut plain = letter(&from, "camille@example.org", "Camille", "Votre avis");
+        plain.unsubscribe_url = "http://127.0.0.1:8080/u/TOKEN";
+        let head = headers(&compose(&plain).expect("compose").bytes);
+        assert!(
+            !head.iter().any(|h| h.starts_with("List-Unsubscribe-Post")),
+            "{head:?}"
+        );
+        assert!(
+            head.iter()
+                .any(|h| h.starts_with("List-Unsubscribe: <http://127.0.0.1:8080/u/TOKEN>")),
+            "{head:?}"
+        );
+    }
+
+    #[test]
+    fn long_header_lines_are_folded_at_78_characters() {
+        let from: Mailbox =
+            "Maison Dupont — Service relation clientèle et qualité <ecoute-satisfaction@service-clients.maison-dupont.fr>"
+                .parse()
+                .expect("mailbox");
+        let mut long = letter(&from, "camille@example.org", "Camille", "Votre avis");
+        // A real token is 43 characters (HMAC-SHA256, base64url).
+        let token = "T".repeat(43);
+        let url = format!("https://avis.maison-dupont.fr/u/{token}");
+        long.unsubscribe_url = &url;
+        long.unsubscribe_mailto =
+            format!("mailto:ecoute@maison-dupont.fr?subject=unsubscribe%20{token}");
+        let bytes = compose(&long).expect("compose").bytes;
+        let text = String::from_utf8_lossy(&bytes);
+        let head = text.split("\r\n\r\n").next().unwrap_or_default();
+        for line in head.split("\r\n") {
+            // Only a single token longer than the limit may stay whole.
+            let unbreakable = !line.trim_start().contains([' ', '\t']);
+            assert!(
+                line.len() <= 78 || unbreakable,
+                "{} characters: {line}",
+                line.len()
+            );
+        }
+        assert!(
+            head.contains("\r\n <mailto:ecoute@maison-dupont.fr"),
+            "{head}"
+        );
+        assert!(
+            head.contains("\r\n <ecoute-satisfaction@service-clients.maison-dupont.fr>"),
+            "{head}"
+        );
+        // Unfolded, the headers still carry the whole values.
+        let unfolded = headers(&bytes);
+        let unsubscribe = unfolded
+            .iter()
+            .find(|h| h.starts_with("List-Unsubscribe:"))
+            .expect("List-Unsubscribe");
+        assert!(unsubscribe.replace(' ', "").contains(&url), "{unsubscribe}");
     }
 
     #[test]
