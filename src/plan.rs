@@ -728,6 +728,9 @@ pub async fn schedule_triggers(
         };
         let mut contact_data = event.attributes.clone();
         contact_data.insert("email".into(), event.email.into());
+        contact_data
+            .entry(crate::dispatch::message::EVENT_TIME_KEY.to_owned())
+            .or_insert_with(|| event.occurred_at.to_string().into());
         let invitation = NewInvitation {
             email: event.email.to_owned(),
             locale: event.locale.map(str::to_owned),

@@ -609,17 +609,21 @@ async fn deliver(shared: &Shared, item: Claimed) -> Outcome {
     } else {
         &channel.reminder_template
     };
-    let outgoing = match shared.stationery().render(&item, &wave.survey_id, template) {
-        Ok(outgoing) => outgoing,
-        Err(error) => {
-            return decide::outcome(
-                &item,
-                Resolution::Failed,
-                "cannot build the email",
-                Some(error.to_string()),
-            );
-        }
-    };
+    let outgoing =
+        match shared
+            .stationery()
+            .render(&item, &wave.survey_id, template, wave.closes_at)
+        {
+            Ok(outgoing) => outgoing,
+            Err(error) => {
+                return decide::outcome(
+                    &item,
+                    Resolution::Failed,
+                    "cannot build the email",
+                    Some(error.to_string()),
+                );
+            }
+        };
     let Ok(_slot) = shared.connection_slots.acquire().await else {
         return untried(&item, now);
     };

@@ -1,6 +1,7 @@
 //! Turns one invitation or reminder into the bytes of an email: personalised from the
 //! templates, with a stable `Message-ID` and the one-click unsubscribe headers of RFC 8058.
 
+use jiff::Timestamp;
 use lettre::Message;
 use lettre::message::header::{HeaderName, HeaderValue};
 use lettre::message::{Mailbox, MultiPart};
@@ -51,11 +52,13 @@ pub enum RenderError {
 impl Stationery<'_> {
     /// Renders message `item` of survey `survey_id` with email template `template`, in the
     /// contact's locale when the program has it, else the program's default locale.
+    /// `closes_at` is when the wave's period stops taking answers.
     pub fn render(
         &self,
         item: &Claimed,
         survey_id: &str,
         template: &str,
+        closes_at: Timestamp,
     ) -> Result<Outgoing, RenderError> {
         let file = &self.program.file;
         let default_locale = &*file.program.default_locale;
@@ -70,6 +73,24 @@ impl Stationery<'_> {
             .find(|s| *s.id == survey_id)
             .ok_or_else(|| RenderError::SurveyGone(survey_id.to_owned()))?;
         let program_title = file.program.title.pick(locale, default_locale).to_owned();
+        let touchpoint_name = file
+            .touchpoints
+            .iter()
+            .find(|t| *t.id == *survey.touchpoint)
+            .map(|t| t.name.pick(locale, default_locale).to_owned());
+        let zone = self.program.calendar().zone();
+        let event_date = item
+            .contact_data
+            .get(EVENT_TIME_KEY)
+            .and_then(|v| v.as_str())
+            .and_then(|text| text.parse::<Timestamp>().ok())
+            .map(|at| long_date(at.to_zoned(zone.clone()).date(), locale));
+        // The period closes at an instant (often midnight); the last day to answer is the
+        // day before it.
+        let last_moment = closes_at
+            .checked_sub(jiff::SignedDuration::from_secs(1))
+            .unwrap_or(closes_at);
+        let closes_on = long_date(last_moment.to_zoned(zone.clone()).date(), locale);
         let token = self.secret.invitation_token(item.invitation_id);
         let base = self.public_url.trim_end_matches('/');
         let survey_url = format!("{base}/s/{}", token.as_str());
@@ -92,6 +113,10 @@ impl Stationery<'_> {
                 attributes => minijinja::Value::from(minijinja::value::Serde(data)),
             },
             survey_title => survey.title.pick(locale, default_locale).to_owned(),
+            touchpoint_name => touchpoint_name,
+            question_count => survey.questions.len(),
+            event_date => event_date,
+            closes_on => closes_on,
             // Built by us from the configured base and a URL-safe token: safe in HTML as is.
             survey_url => minijinja::Value::from_safe_string(survey_url),
             unsubscribe_url => minijinja::Value::from_safe_string(unsubscribe_url.clone()),
@@ -129,6 +154,39 @@ impl Stationery<'_> {
                 token.as_str()
             ),
         })?)
+    }
+}
+
+/// The contact-data key under which a trigger keeps the time of its event (RFC 3339), so
+/// the email can name the day of the experience.
+pub const EVENT_TIME_KEY: &str = "occurred_at";
+
+/// A date as a French or English reader writes it: "4 décembre 2026", "4 December 2026".
+pub fn long_date(date: jiff::civil::Date, locale: &str) -> String {
+    const FR: [&str; 12] = [
+        "janvier",
+        "février",
+        "mars",
+        "avril",
+        "mai",
+        "juin",
+        "juillet",
+        "août",
+        "septembre",
+        "octobre",
+        "novembre",
+        "décembre",
+    ];
+    let month = usize::try_from(date.month() - 1).unwrap_or(0);
+    if locale.starts_with("fr") {
+        let day = if date.day() == 1 {
+            "1er".to_owned()
+        } else {
+            date.day().to_string()
+        };
+        format!("{day} {} {}", FR.get(month).unwrap_or(&""), date.year())
+    } else {
+        date.strftime("%-d %B %Y").to_string()
     }
 }
 
@@ -415,6 +473,55 @@ mod tests {
             .find(|h| h.starts_with("List-Unsubscribe:"))
             .expect("List-Unsubscribe");
         assert!(unsubscribe.replace(' ', "").contains(&url), "{unsubscribe}");
+    }
+
+    /// WCAG 2 relative luminance of `#rrggbb`.
+    fn luminance(hex: &str) -> f64 {
+        let channel = |at: usize| {
+            let value = f64::from(u8::from_str_radix(&hex[at..at + 2], 16).expect("hex")) / 255.0;
+            if value <= 0.03928 {
+                value / 12.92
+            } else {
+                ((value + 0.055) / 1.055).powf(2.4)
+            }
+        };
+        0.2126 * channel(1) + 0.7152 * channel(3) + 0.0722 * channel(5)
+    }
+
+    fn contrast(a: &str, b: &str) -> f64 {
+        let (x, y) = (luminance(a), luminance(b));
+        (x.max(y) + 0.05) / (x.min(y) + 0.05)
+    }
+
+    /// The value of CSS property `property` in the first `style` after `marker`.
+    fn style_after<'t>(html: &'t str, marker: &str, property: &str) -> &'t str {
+        let from = html.find(marker).expect("marker") + marker.len();
+        let rest = &html[from..];
+        let at = rest.find(&format!("{property}:")).expect("property") + property.len() + 1;
+        &rest[at..at + 7]
+    }
+
+    #[test]
+    fn the_wcag_formula_matches_known_ratios() {
+        assert!((contrast("#000000", "#ffffff") - 21.0).abs() < 1e-9);
+        // The measure of the old unsubscribe link: 4.39:1.
+        assert!((contrast("#6b7280", "#f4f4f5") - 4.39).abs() < 0.01);
+    }
+
+    #[test]
+    fn the_unsubscribe_link_reaches_wcag_aa_contrast() {
+        let templates = [
+            include_str!("../../templates/email/invitation.fr.html"),
+            include_str!("../../templates/email/invitation.en.html"),
+            include_str!("../../templates/email/reminder.fr.html"),
+            include_str!("../../templates/email/reminder.en.html"),
+        ];
+        for html in templates {
+            let background = style_after(html, "<body", "background");
+            let link = style_after(html, "href=\"{{ unsubscribe_url }}\"", "color");
+            let ratio = contrast(link, background);
+            assert!(ratio >= 4.5, "{link} on {background}: {ratio:.2}:1");
+        }
     }
 
     #[test]
