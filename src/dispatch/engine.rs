@@ -573,6 +573,11 @@ async fn screen(
             let wave = shared.waves.get(&item.wave_id);
             let channel = match wave.and_then(|w| shared.channels.get(&w.channel_id)) {
                 None => ChannelWindow::Gone,
+                // Files never leave this machine: the send window, which spares
+                // recipients' evenings, does not hold them back (see README, `send`).
+                Some(_) if matches!(shared.dispatch.mail, MailSettings::Files(_)) => {
+                    ChannelWindow::Anytime
+                }
                 Some(ChannelPlan {
                     window: Some(window),
                     ..
