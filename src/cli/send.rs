@@ -234,11 +234,17 @@ fn print_report(report: &RunReport, elapsed: Duration, zone: &jiff::tz::TimeZone
         );
     }
     if let Some(next) = report.next_due {
-        say!(
-            "next message due at {}",
-            next.to_zoned(zone.clone())
-                .strftime("%Y-%m-%d %H:%M %Z (%a)")
-        );
+        let next = next
+            .to_zoned(zone.clone())
+            .strftime("%Y-%m-%d %H:%M %Z (%a)");
+        if t.postponed > 0 {
+            say!(
+                "{} message(s) wait outside their channel's `send_window`, which spares customers' evenings and weekends; they leave from {next}: run `ecoute send` again then (or keep it running with --wait)",
+                t.postponed
+            );
+        } else {
+            say!("next message due at {next}");
+        }
     }
 }
 

@@ -1,7 +1,7 @@
 //! What a newcomer sees from `ecoute send`: emails in `outbox/` at any hour, an email that
 //! names the experience, and times in the program's time zone.
 
-use crate::harness::{Project, parse_email};
+use crate::harness::{Project, SmtpServer, parse_email};
 use crate::support::{TestDb, both_backends};
 
 /// Saturday 28 November 2026, 21:00 in Paris: outside the example's Monday–Friday
@@ -26,6 +26,13 @@ async fn the_first_command_writes_emails_on_a_saturday_evening(db: TestDb) {
         ran.stderr().contains("ignores send windows"),
         "{}",
         ran.stderr()
+    );
+    // The first reminder, 4 days after the invitation, told in Paris time.
+    assert!(
+        ran.stdout()
+            .contains("next message due at 2026-12-02 21:00 CET (Wed)"),
+        "{}",
+        ran.stdout()
     );
     let emails = project.emails();
     assert!(!emails.is_empty(), "no .eml in outbox/: {}", ran.stdout());
@@ -61,4 +68,40 @@ async fn the_first_command_writes_emails_on_a_saturday_evening(db: TestDb) {
             "{unsubscribe}"
         );
     }
+}
+
+both_backends!(over_smtp_a_saturday_evening_says_when_and_why_and_warns_about_links);
+
+async fn over_smtp_a_saturday_evening_says_when_and_why_and_warns_about_links(db: TestDb) {
+    let server = SmtpServer::start(&[]);
+    let project = Project::example().database(db).mail(&server.url());
+    let ran = project
+        .args([
+            "send",
+            "fidelite-clients",
+            "--period",
+            "2026-11",
+            "--at",
+            SATURDAY_EVENING,
+        ])
+        .success();
+    let stderr = ran.stderr();
+    // The example's links default to http://127.0.0.1:8080.
+    assert!(
+        stderr.contains("WARNING: survey links point to http://127.0.0.1:8080, this machine"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("WARNING: `public_url` http://127.0.0.1:8080 is not https"),
+        "{stderr}"
+    );
+    // Monday 30 November 2026, 09:00 in Paris: the window's next opening.
+    assert!(
+        ran.stdout().contains(
+            "10 message(s) wait outside their channel's `send_window`, which spares customers' evenings and weekends; they leave from 2026-11-30 09:00 CET (Mon)"
+        ),
+        "{}",
+        ran.stdout()
+    );
+    assert!(server.received().is_empty());
 }
