@@ -13,6 +13,7 @@ use jiff::{Timestamp, ToSpan};
 use serde::Serialize;
 
 use crate::contacts::parse::{ContactRows, DecodeReader, sniff};
+use crate::dispatch::policy::SendWindow;
 use crate::expr::Expr;
 use crate::period::Period;
 use crate::program::model::{ChannelType, Sample, Trigger};
@@ -90,6 +91,9 @@ pub struct SurveyPlan {
     pub sample: SampleOutcome,
     /// Dispatch waves in the period.
     pub waves: Vec<WavePlanView>,
+    /// What the operator should know before sending: an empty contact source, a wave whose
+    /// time falls outside its channel's send window.
+    pub notices: Vec<String>,
 }
 
 /// One wave as shown in a plan.
@@ -224,6 +228,21 @@ pub async fn build(
                 }
             })
             .collect();
+        let mut notices = Vec::new();
+        if outcome.population == 0 {
+            notices.push(empty_source_notice(program, &sample.contacts));
+        }
+        let window = program
+            .channel(&channel.id)
+            .and_then(|c| c.send_window.as_ref())
+            .map(SendWindow::from);
+        if let Some(window) = &window {
+            notices.extend(
+                waves
+                    .iter()
+                    .filter_map(|wave| outside_window_notice(wave, window, &channel.id, &zone)),
+            );
+        }
         surveys.push(SurveyPlan {
             survey: survey.id.to_string(),
             channel: channel.id.to_string(),
@@ -232,6 +251,7 @@ pub async fn build(
             source_rejected_rows: rejected,
             sample: outcome,
             waves: views,
+            notices,
         });
     }
     Ok(Plan {
@@ -255,6 +275,46 @@ pub async fn build(
             .strftime("%Y-%m-%d %H:%M %Z")
             .to_string(),
         surveys,
+    })
+}
+
+/// Says that contact source `source_id` gave nobody, and how to fill it.
+fn empty_source_notice(program: &Program, source_id: &str) -> String {
+    let csv = program
+        .file
+        .contacts
+        .iter()
+        .find(|c| *c.id == source_id)
+        .and_then(|c| c.csv.as_ref());
+    match csv {
+        Some(csv) => format!(
+            "contact source `{source_id}` is empty: {} has no contacts; add one per line under a header row with an `email` column",
+            csv.as_str()
+        ),
+        None => format!(
+            "contact source `{source_id}` is empty: no contacts are imported yet; import them with `ecoute contacts import FILE.csv` (a header row with an `email` column), then plan again"
+        ),
+    }
+}
+
+/// Warns when `wave` starts outside its channel's send window: over SMTP its messages
+/// wait until the window opens (told in the program's time zone).
+fn outside_window_notice(
+    wave: &schedule::Wave,
+    window: &SendWindow,
+    channel: &str,
+    zone: &jiff::tz::TimeZone,
+) -> Option<String> {
+    let at = wave.at.timestamp();
+    let opening = window.next_opening(at, zone);
+    (opening != at).then(|| {
+        let format = "%Y-%m-%d %H:%M %Z (%a)";
+        format!(
+            "wave {} at {} falls outside the send window of channel `{channel}`: over SMTP its messages wait until {}",
+            wave.number,
+            wave.at.strftime(format),
+            opening.to_zoned(zone.clone()).strftime(format)
+        )
     })
 }
 

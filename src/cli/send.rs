@@ -80,6 +80,11 @@ pub async fn run(args: &SendArgs, settings: &Settings) -> anyhow::Result<Exit> {
             .calendar()
             .resolve_period(args.period.as_deref(), now)?;
         let built = plan::build(&store, &program, period, now).await?;
+        for survey in &built.surveys {
+            for notice in &survey.notices {
+                eprintln!("warning: survey {}: {notice}", survey.survey);
+            }
+        }
         for wave in plan::commit(&store, &program, period, &built).await? {
             if wave.created {
                 eprintln!(

@@ -525,11 +525,7 @@ fn channel_plan(
         .as_ref()
         .map(|t| t.to_string())
         .unwrap_or_else(|| template.clone());
-    let window = resolved.send_window.as_ref().map(|hours| SendWindow {
-        days: hours.days.clone(),
-        from: hours.from,
-        to: hours.to,
-    });
+    let window = resolved.send_window.as_ref().map(SendWindow::from);
     Ok(ChannelPlan {
         template,
         reminder_template,

@@ -105,3 +105,78 @@ async fn over_smtp_a_saturday_evening_says_when_and_why_and_warns_about_links(db
     );
     assert!(server.received().is_empty());
 }
+
+/// A program drawing 300 contacts from the store, which nobody has filled yet.
+const STORE_PROGRAM: &str = r#"
+program:
+  id: essai
+  title: { fr: Essai }
+  timezone: Europe/Paris
+  default_locale: fr
+  locales: [fr]
+  sender: { from: "Service clients <avis@example.org>" }
+touchpoints:
+  - { id: livraison, name: { fr: Livraison }, stage: livraison }
+surveys:
+  - id: livraison
+    touchpoint: livraison
+    sample: mensuel
+    channels: [email]
+    title: { fr: Votre livraison }
+    questions:
+      - { id: recommandation, type: nps, text: { fr: Recommanderiez-vous ? } }
+contacts:
+  - { id: base, store: true }
+samples:
+  - { id: mensuel, contacts: base, size: 300, seed: 1 }
+channels:
+  - { id: email, type: email, template: invitation }
+periods:
+  cadence: monthly
+  waves: "0 10 2 * *"
+  close_after_days: 10
+"#;
+
+both_backends!(an_empty_store_says_so_and_how_to_import_contacts);
+
+async fn an_empty_store_says_so_and_how_to_import_contacts(db: TestDb) {
+    let project = Project::new().program("essai", STORE_PROGRAM).database(db);
+    let ran = project
+        .args(["plan", "essai", "--period", "2026-11"])
+        .success();
+    let stdout = ran.stdout();
+    assert!(
+        stdout.contains(
+            "! contact source `base` is empty: no contacts are imported yet; import them with `ecoute contacts import FILE.csv`"
+        ),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("only 0 eligible"), "{stdout}");
+}
+
+both_backends!(a_wave_outside_the_send_window_is_warned_with_the_opening);
+
+async fn a_wave_outside_the_send_window_is_warned_with_the_opening(db: TestDb) {
+    // The example's wave of January 2027 is on Saturday the 2nd at 10:00; its window is
+    // Monday to Friday from 09:00, so it opens on Monday the 4th.
+    let project = Project::example().database(db);
+    let ran = project
+        .args(["plan", "fidelite-clients", "--period", "2027-01"])
+        .success();
+    assert!(
+        ran.stdout().contains(
+            "! wave 1 at 2027-01-02 10:00 CET (Sat) falls outside the send window of channel `email`: over SMTP its messages wait until 2027-01-04 09:00 CET (Mon)"
+        ),
+        "{}",
+        ran.stdout()
+    );
+    // November 2026's wave (Monday the 2nd at 10:00) is inside the window.
+    let ran = project
+        .args(["plan", "fidelite-clients", "--period", "2026-11"])
+        .success();
+    assert!(
+        !ran.stdout().contains("outside the send window"),
+        "{}",
+        ran.stdout()
+    );
+}
