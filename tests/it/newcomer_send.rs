@@ -1,18 +1,16 @@
 //! What a newcomer sees from `ecoute send`: emails in `outbox/` at any hour, an email that
 //! names the experience, and times in the program's time zone.
 
-use crate::harness::{Project, SmtpServer, parse_email};
+use crate::harness::{Project, Ran, SmtpServer, parse_email, repo_path};
 use crate::support::{TestDb, both_backends};
 
 /// Saturday 28 November 2026, 21:00 in Paris: outside the example's Monday–Friday
 /// 09:00–19:00 send window.
 const SATURDAY_EVENING: &str = "2026-11-28T20:00:00Z";
 
-both_backends!(the_first_command_writes_emails_on_a_saturday_evening);
-
-async fn the_first_command_writes_emails_on_a_saturday_evening(db: TestDb) {
-    let project = Project::example().database(db).mail_folder();
-    let ran = project
+/// The README's first command, run on that Saturday evening.
+fn send_on_saturday_evening(project: &Project) -> Ran {
+    project
         .args([
             "send",
             "fidelite-clients",
@@ -21,7 +19,14 @@ async fn the_first_command_writes_emails_on_a_saturday_evening(db: TestDb) {
             "--at",
             SATURDAY_EVENING,
         ])
-        .success();
+        .success()
+}
+
+both_backends!(the_first_command_writes_emails_on_a_saturday_evening);
+
+async fn the_first_command_writes_emails_on_a_saturday_evening(db: TestDb) {
+    let project = Project::example().database(db).mail_folder();
+    let ran = send_on_saturday_evening(&project);
     assert!(
         ran.stderr().contains("ignores send windows"),
         "{}",
@@ -75,16 +80,7 @@ both_backends!(over_smtp_a_saturday_evening_says_when_and_why_and_warns_about_li
 async fn over_smtp_a_saturday_evening_says_when_and_why_and_warns_about_links(db: TestDb) {
     let server = SmtpServer::start(&[]);
     let project = Project::example().database(db).mail(&server.url());
-    let ran = project
-        .args([
-            "send",
-            "fidelite-clients",
-            "--period",
-            "2026-11",
-            "--at",
-            SATURDAY_EVENING,
-        ])
-        .success();
+    let ran = send_on_saturday_evening(&project);
     let stderr = ran.stderr();
     // The example's links default to http://127.0.0.1:8080.
     assert!(
@@ -106,48 +102,24 @@ async fn over_smtp_a_saturday_evening_says_when_and_why_and_warns_about_links(db
     assert!(server.received().is_empty());
 }
 
-/// A program drawing 300 contacts from the store, which nobody has filled yet.
-const STORE_PROGRAM: &str = r#"
-program:
-  id: essai
-  title: { fr: Essai }
-  timezone: Europe/Paris
-  default_locale: fr
-  locales: [fr]
-  sender: { from: "Service clients <avis@example.org>" }
-touchpoints:
-  - { id: livraison, name: { fr: Livraison }, stage: livraison }
-surveys:
-  - id: livraison
-    touchpoint: livraison
-    sample: mensuel
-    channels: [email]
-    title: { fr: Votre livraison }
-    questions:
-      - { id: recommandation, type: nps, text: { fr: Recommanderiez-vous ? } }
-contacts:
-  - { id: base, store: true }
-samples:
-  - { id: mensuel, contacts: base, size: 300, seed: 1 }
-channels:
-  - { id: email, type: email, template: invitation }
-periods:
-  cadence: monthly
-  waves: "0 10 2 * *"
-  close_after_days: 10
-"#;
-
 both_backends!(an_empty_store_says_so_and_how_to_import_contacts);
 
 async fn an_empty_store_says_so_and_how_to_import_contacts(db: TestDb) {
-    let project = Project::new().program("essai", STORE_PROGRAM).database(db);
+    // The example's samples drawn from its store source, `annuaire`, which nobody filled.
+    let yaml = std::fs::read_to_string(repo_path("programs/fidelite-clients.yaml"))
+        .expect("the example program")
+        .replace("contacts: clients", "contacts: annuaire");
+    let project = Project::new()
+        .program("fidelite-clients", &yaml)
+        .repo_file("programs/contacts/clients.csv")
+        .database(db);
     let ran = project
-        .args(["plan", "essai", "--period", "2026-11"])
+        .args(["plan", "fidelite-clients", "--period", "2026-11"])
         .success();
     let stdout = ran.stdout();
     assert!(
         stdout.contains(
-            "! contact source `base` is empty: no contacts are imported yet; import them with `ecoute contacts import FILE.csv`"
+            "! contact source `annuaire` is empty: no contacts are imported yet; import them with `ecoute contacts import FILE.csv`"
         ),
         "{stdout}"
     );
