@@ -305,17 +305,60 @@ fn outside_window_notice(
     channel: &str,
     zone: &jiff::tz::TimeZone,
 ) -> Option<String> {
-    let at = wave.at.timestamp();
-    let opening = window.next_opening(at, zone);
-    (opening != at).then(|| {
-        let format = "%Y-%m-%d %H:%M %Z (%a)";
+    outside_window(&wave.at, window, zone).map(|(at, opening)| {
         format!(
-            "wave {} at {} falls outside the send window of channel `{channel}`: over SMTP its messages wait until {}",
-            wave.number,
-            wave.at.strftime(format),
-            opening.to_zoned(zone.clone()).strftime(format)
+            "wave {} at {at} falls outside the send window of channel `{channel}`: over SMTP its messages wait until {opening}",
+            wave.number
         )
     })
+}
+
+/// When `at` is outside `window`: `at` and the window's next opening, written in `zone`.
+fn outside_window(
+    at: &jiff::Zoned,
+    window: &SendWindow,
+    zone: &jiff::tz::TimeZone,
+) -> Option<(String, String)> {
+    let opening = window.next_opening(at.timestamp(), zone);
+    let format = "%Y-%m-%d %H:%M %Z (%a)";
+    (opening != at.timestamp()).then(|| {
+        (
+            at.strftime(format).to_string(),
+            opening.to_zoned(zone.clone()).strftime(format).to_string(),
+        )
+    })
+}
+
+/// Waves checked ahead by [`send_window_warnings`]: a year of monthly waves.
+const WAVES_AHEAD: usize = 12;
+
+/// For `ecoute check`: per email channel with a send window, the first of the next
+/// [`WAVES_AHEAD`] waves after `now` that falls outside it, and how many do.
+pub fn send_window_warnings(program: &Program, now: Timestamp) -> Vec<String> {
+    let calendar = program.calendar();
+    let zone = calendar.zone();
+    let start = now.to_zoned(zone.clone());
+    program
+        .file
+        .channels
+        .iter()
+        .filter(|c| *c.kind == ChannelType::Email)
+        .filter_map(|channel| {
+            let window = SendWindow::from(program.channel(&channel.id)?.send_window.as_ref()?);
+            let outside: Vec<(String, String)> = calendar
+                .cron()
+                .iter_from(start.clone(), croner::Direction::Forward)
+                .take(WAVES_AHEAD)
+                .filter_map(|at| outside_window(&at, &window, zone))
+                .collect();
+            let (at, opening) = outside.first()?;
+            Some(format!(
+                "{} of the next {WAVES_AHEAD} waves fall outside the send window of channel `{}`; the first, at {at}, waits until {opening} over SMTP",
+                outside.len(),
+                *channel.id
+            ))
+        })
+        .collect()
 }
 
 /// Materialises the plan's waves and invitations; safe to run twice or concurrently.
@@ -811,4 +854,28 @@ pub async fn schedule_triggers(
         });
     }
     Ok(outcome)
+}
+
+#[cfg(test)]
+mod window_tests {
+    use super::*;
+
+    #[test]
+    fn check_counts_the_waves_of_the_next_year_outside_the_window() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("programs/fidelite-clients.yaml");
+        let program = crate::program::load(&path, &crate::program::CheckContext::default())
+            .expect("the example program is valid");
+        let now: Timestamp = "2026-11-30T12:00:00Z".parse().expect("timestamp");
+        // The 2nd of December 2026 … November 2027 falls on a weekend in January (Sat),
+        // May (Sun) and October (Sat).
+        assert_eq!(
+            send_window_warnings(&program, now),
+            vec![
+                "3 of the next 12 waves fall outside the send window of channel `email`; the \
+                 first, at 2027-01-02 10:00 CET (Sat), waits until 2027-01-04 09:00 CET (Mon) \
+                 over SMTP"
+                    .to_owned()
+            ]
+        );
+    }
 }

@@ -152,3 +152,17 @@ async fn a_wave_outside_the_send_window_is_warned_with_the_opening(db: TestDb) {
         ran.stdout()
     );
 }
+
+#[test]
+fn check_warns_about_waves_outside_the_send_window() {
+    // Whatever today is, a year of waves on the 2nd at 10:00 has some on a weekend, outside
+    // the example's Monday–Friday window; a warning, not a problem.
+    let ran = Project::example().args(["check", "programs"]).success();
+    assert!(
+        ran.stderr().contains(
+            "of the next 12 waves fall outside the send window of channel `email`; the first, at "
+        ),
+        "{}",
+        ran.stderr()
+    );
+}
