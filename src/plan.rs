@@ -13,6 +13,7 @@ use jiff::{Timestamp, ToSpan};
 use serde::Serialize;
 
 use crate::contacts::parse::{ContactRows, DecodeReader, sniff};
+use crate::dispatch::policy::SendWindow;
 use crate::expr::Expr;
 use crate::period::Period;
 use crate::program::model::{ChannelType, Sample, Trigger};
@@ -90,6 +91,9 @@ pub struct SurveyPlan {
     pub sample: SampleOutcome,
     /// Dispatch waves in the period.
     pub waves: Vec<WavePlanView>,
+    /// What the operator should know before sending: an empty contact source, a wave whose
+    /// time falls outside its channel's send window.
+    pub notices: Vec<String>,
 }
 
 /// One wave as shown in a plan.
@@ -224,6 +228,21 @@ pub async fn build(
                 }
             })
             .collect();
+        let mut notices = Vec::new();
+        if outcome.population == 0 {
+            notices.push(empty_source_notice(program, &sample.contacts));
+        }
+        let window = program
+            .channel(&channel.id)
+            .and_then(|c| c.send_window.as_ref())
+            .map(SendWindow::from);
+        if let Some(window) = &window {
+            notices.extend(
+                waves
+                    .iter()
+                    .filter_map(|wave| outside_window_notice(wave, window, &channel.id, &zone)),
+            );
+        }
         surveys.push(SurveyPlan {
             survey: survey.id.to_string(),
             channel: channel.id.to_string(),
@@ -232,6 +251,7 @@ pub async fn build(
             source_rejected_rows: rejected,
             sample: outcome,
             waves: views,
+            notices,
         });
     }
     Ok(Plan {
@@ -256,6 +276,89 @@ pub async fn build(
             .to_string(),
         surveys,
     })
+}
+
+/// Says that contact source `source_id` gave nobody, and how to fill it.
+fn empty_source_notice(program: &Program, source_id: &str) -> String {
+    let csv = program
+        .file
+        .contacts
+        .iter()
+        .find(|c| *c.id == source_id)
+        .and_then(|c| c.csv.as_ref());
+    match csv {
+        Some(csv) => format!(
+            "contact source `{source_id}` is empty: {} has no contacts; add one per line under a header row with an `email` column",
+            csv.as_str()
+        ),
+        None => format!(
+            "contact source `{source_id}` is empty: no contacts are imported yet; import them with `ecoute contacts import FILE.csv` (a header row with an `email` column), then plan again"
+        ),
+    }
+}
+
+/// Warns when `wave` starts outside its channel's send window: over SMTP its messages
+/// wait until the window opens (told in the program's time zone).
+fn outside_window_notice(
+    wave: &schedule::Wave,
+    window: &SendWindow,
+    channel: &str,
+    zone: &jiff::tz::TimeZone,
+) -> Option<String> {
+    outside_window(&wave.at, window, zone).map(|(at, opening)| {
+        format!(
+            "wave {} at {at} falls outside the send window of channel `{channel}`: over SMTP its messages wait until {opening}",
+            wave.number
+        )
+    })
+}
+
+/// When `at` is outside `window`: `at` and the window's next opening, written in `zone`.
+fn outside_window(
+    at: &jiff::Zoned,
+    window: &SendWindow,
+    zone: &jiff::tz::TimeZone,
+) -> Option<(String, String)> {
+    let opening = window.next_opening(at.timestamp(), zone);
+    let format = "%Y-%m-%d %H:%M %Z (%a)";
+    (opening != at.timestamp()).then(|| {
+        (
+            at.strftime(format).to_string(),
+            opening.to_zoned(zone.clone()).strftime(format).to_string(),
+        )
+    })
+}
+
+/// Waves checked ahead by [`send_window_warnings`]: a year of monthly waves.
+const WAVES_AHEAD: usize = 12;
+
+/// For `ecoute check`: per email channel with a send window, the first of the next
+/// [`WAVES_AHEAD`] waves after `now` that falls outside it, and how many do.
+pub fn send_window_warnings(program: &Program, now: Timestamp) -> Vec<String> {
+    let calendar = program.calendar();
+    let zone = calendar.zone();
+    let start = now.to_zoned(zone.clone());
+    program
+        .file
+        .channels
+        .iter()
+        .filter(|c| *c.kind == ChannelType::Email)
+        .filter_map(|channel| {
+            let window = SendWindow::from(program.channel(&channel.id)?.send_window.as_ref()?);
+            let outside: Vec<(String, String)> = calendar
+                .cron()
+                .iter_from(start.clone(), croner::Direction::Forward)
+                .take(WAVES_AHEAD)
+                .filter_map(|at| outside_window(&at, &window, zone))
+                .collect();
+            let (at, opening) = outside.first()?;
+            Some(format!(
+                "{} of the next {WAVES_AHEAD} waves fall outside the send window of channel `{}`; the first, at {at}, waits until {opening} over SMTP",
+                outside.len(),
+                *channel.id
+            ))
+        })
+        .collect()
 }
 
 /// Materialises the plan's waves and invitations; safe to run twice or concurrently.
@@ -728,6 +831,9 @@ pub async fn schedule_triggers(
         };
         let mut contact_data = event.attributes.clone();
         contact_data.insert("email".into(), event.email.into());
+        contact_data
+            .entry(crate::dispatch::message::EVENT_TIME_KEY.to_owned())
+            .or_insert_with(|| event.occurred_at.to_string().into());
         let invitation = NewInvitation {
             email: event.email.to_owned(),
             locale: event.locale.map(str::to_owned),
@@ -748,4 +854,28 @@ pub async fn schedule_triggers(
         });
     }
     Ok(outcome)
+}
+
+#[cfg(test)]
+mod window_tests {
+    use super::*;
+
+    #[test]
+    fn check_counts_the_waves_of_the_next_year_outside_the_window() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("programs/fidelite-clients.yaml");
+        let program = crate::program::load(&path, &crate::program::CheckContext::default())
+            .expect("the example program is valid");
+        let now: Timestamp = "2026-11-30T12:00:00Z".parse().expect("timestamp");
+        // The 2nd of December 2026 … November 2027 falls on a weekend in January (Sat),
+        // May (Sun) and October (Sat).
+        assert_eq!(
+            send_window_warnings(&program, now),
+            vec![
+                "3 of the next 12 waves fall outside the send window of channel `email`; the \
+                 first, at 2027-01-02 10:00 CET (Sat), waits until 2027-01-04 09:00 CET (Mon) \
+                 over SMTP"
+                    .to_owned()
+            ]
+        );
+    }
 }

@@ -145,6 +145,10 @@ impl Templates {
         let sample = minijinja::context! {
             contact => minijinja::context! { email => "camille.martin@example.org", first_name => "Camille", last_name => "Martin", locale => locale, attributes => minijinja::context! {} },
             survey_title => "Votre livraison",
+            touchpoint_name => "Livraison",
+            question_count => 3,
+            event_date => "4 décembre 2026",
+            closes_on => "31 décembre 2026",
             survey_url => "https://ecoute.example.org/s/SAMPLE",
             unsubscribe_url => "https://ecoute.example.org/u/SAMPLE",
             sender_name => "Service clients",

@@ -133,6 +133,12 @@ pub fn run(args: &CheckArgs, settings: &Settings) -> anyhow::Result<Exit> {
                         .map(summarise)
                         .unwrap_or_default();
                     say!("ok      {}  {summary}", report.file.display());
+                    let program = report.program.as_ref().and_then(|id| programs.get(id));
+                    for warning in program.map_or_else(Vec::new, |p| {
+                        crate::plan::send_window_warnings(p, jiff::Timestamp::now())
+                    }) {
+                        eprintln!("warning: {warning}");
+                    }
                 } else {
                     say!(
                         "FAILED  {}  {}",

@@ -9,6 +9,7 @@ use super::options::{StoreArgs, TemplatesArgs};
 use super::shared::{find_program, open};
 use crate::config::Settings;
 use crate::plan::{self, Plan};
+use crate::sampling::Warning;
 
 /// Arguments of `ecoute plan`.
 #[derive(Debug, Args)]
@@ -195,7 +196,15 @@ fn print_table(plan: &Plan, list: bool) {
                  earlier survey drew is asked again"
             );
         }
-        for warning in &sample.warnings {
+        for notice in &survey.notices {
+            say!("  ! {notice}");
+        }
+        // With an empty source, "asked for N, only 0 eligible" only repeats the notice.
+        for warning in sample
+            .warnings
+            .iter()
+            .filter(|w| sample.population > 0 || !matches!(w, Warning::Shortfall { .. }))
+        {
             say!("  ! {warning}");
         }
         if list {

@@ -13,8 +13,9 @@ use super::options::{LinkArgs, MailArgs, StoreArgs, TemplatesArgs};
 use super::shared::{find_program, open};
 use crate::config::Settings;
 use crate::dispatch::engine::{self, Dispatch, DispatchOptions, RunReport, Stop, Tally};
+use crate::dispatch::message::is_https;
 use crate::dispatch::policy::RetryPolicy;
-use crate::dispatch::transport::MailSettings;
+use crate::dispatch::transport::{MailSettings, is_loopback};
 use crate::plan;
 use crate::templates::Templates;
 use crate::token::LinkSecret;
@@ -80,6 +81,11 @@ pub async fn run(args: &SendArgs, settings: &Settings) -> anyhow::Result<Exit> {
             .calendar()
             .resolve_period(args.period.as_deref(), now)?;
         let built = plan::build(&store, &program, period, now).await?;
+        for survey in &built.surveys {
+            for notice in &survey.notices {
+                eprintln!("warning: survey {}: {notice}", survey.survey);
+            }
+        }
         for wave in plan::commit(&store, &program, period, &built).await? {
             if wave.created {
                 eprintln!(
@@ -115,6 +121,16 @@ pub async fn run(args: &SendArgs, settings: &Settings) -> anyhow::Result<Exit> {
         ..DispatchOptions::default()
     };
     eprintln!("sending {} via {}", program.id(), mail.describe());
+    if matches!(mail, MailSettings::Smtp(_)) {
+        for warning in link_warnings(&settings.public_url) {
+            eprintln!("{warning}");
+        }
+    } else {
+        eprintln!(
+            "note: the file outbox ignores send windows (nothing leaves this machine); over SMTP, messages wait for their channel's `send_window`"
+        );
+    }
+    let zone = program.calendar().zone().clone();
     let dispatch = Dispatch {
         store: store.clone(),
         program: Arc::new(program),
@@ -148,7 +164,7 @@ pub async fn run(args: &SendArgs, settings: &Settings) -> anyhow::Result<Exit> {
     bar.finish_and_clear();
     store.close().await;
     let report = report.context("dispatch stopped")?;
-    print_report(&report, started.elapsed());
+    print_report(&report, started.elapsed(), &zone);
     Ok(match &report.stop {
         None => Exit::Success,
         Some(Stop::Interrupted) => Exit::Interrupted,
@@ -157,7 +173,35 @@ pub async fn run(args: &SendArgs, settings: &Settings) -> anyhow::Result<Exit> {
     })
 }
 
-fn print_report(report: &RunReport, elapsed: Duration) {
+/// What is wrong with the survey links for emails that leave this machine: a loopback
+/// base is useless to a customer, and without https the one-click unsubscribe header of
+/// RFC 8058 is left out.
+fn link_warnings(public_url: &str) -> Vec<String> {
+    let mut warnings = Vec::new();
+    let host = public_url
+        .split_once("://")
+        .map_or(public_url, |(_, rest)| rest)
+        .split(['/', '?', '#'])
+        .next()
+        .unwrap_or_default();
+    let host = match host.rsplit_once(':') {
+        Some((name, port)) if port.chars().all(|c| c.is_ascii_digit()) => name,
+        _ => host,
+    };
+    if is_loopback(host) {
+        warnings.push(format!(
+            "WARNING: survey links point to {public_url}, this machine: customers cannot open them. Set `public_url` in ecoute.toml (or ECOUTE_PUBLIC_URL) to the address where `ecoute serve` is reachable, e.g. https://avis.example.fr"
+        ));
+    }
+    if !is_https(public_url) {
+        warnings.push(format!(
+            "WARNING: `public_url` {public_url} is not https: survey answers cross the network in clear text and the one-click unsubscribe header (List-Unsubscribe-Post, RFC 8058) is left out, which large mailbox providers require of bulk senders"
+        ));
+    }
+    warnings
+}
+
+fn print_report(report: &RunReport, elapsed: Duration, zone: &jiff::tz::TimeZone) {
     let t = &report.tally;
     say!(
         "sent {} and {} in {:.1} s; deferred {}, failed {}, suppressed {}, expired {}, postponed {}",
@@ -199,6 +243,34 @@ fn print_report(report: &RunReport, elapsed: Duration) {
         );
     }
     if let Some(next) = report.next_due {
-        say!("next message due at {next}");
+        let next = next
+            .to_zoned(zone.clone())
+            .strftime("%Y-%m-%d %H:%M %Z (%a)");
+        if t.postponed > 0 {
+            say!(
+                "{} message(s) wait outside their channel's `send_window`, which spares customers' evenings and weekends; they leave from {next}: run `ecoute send` again then (or keep it running with --wait)",
+                t.postponed
+            );
+        } else {
+            say!("next message due at {next}");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_loopback_or_plain_http_public_url_is_warned_about() {
+        let loopback = link_warnings("http://127.0.0.1:8080");
+        assert_eq!(loopback.len(), 2, "{loopback:?}");
+        assert!(loopback[0].contains("customers cannot open them"));
+        assert!(loopback[1].contains("not https"));
+        assert_eq!(link_warnings("http://localhost/").len(), 2);
+        assert_eq!(link_warnings("https://[::1]:8443").len(), 1);
+        let plain = link_warnings("http://avis.example.fr");
+        assert_eq!(plain.len(), 1, "{plain:?}");
+        assert!(link_warnings("https://avis.example.fr").is_empty());
     }
 }

@@ -525,11 +525,7 @@ fn channel_plan(
         .as_ref()
         .map(|t| t.to_string())
         .unwrap_or_else(|| template.clone());
-    let window = resolved.send_window.as_ref().map(|hours| SendWindow {
-        days: hours.days.clone(),
-        from: hours.from,
-        to: hours.to,
-    });
+    let window = resolved.send_window.as_ref().map(SendWindow::from);
     Ok(ChannelPlan {
         template,
         reminder_template,
@@ -573,6 +569,11 @@ async fn screen(
             let wave = shared.waves.get(&item.wave_id);
             let channel = match wave.and_then(|w| shared.channels.get(&w.channel_id)) {
                 None => ChannelWindow::Gone,
+                // Files never leave this machine: the send window, which spares
+                // recipients' evenings, does not hold them back (see README, `send`).
+                Some(_) if matches!(shared.dispatch.mail, MailSettings::Files(_)) => {
+                    ChannelWindow::Anytime
+                }
                 Some(ChannelPlan {
                     window: Some(window),
                     ..
@@ -609,17 +610,21 @@ async fn deliver(shared: &Shared, item: Claimed) -> Outcome {
     } else {
         &channel.reminder_template
     };
-    let outgoing = match shared.stationery().render(&item, &wave.survey_id, template) {
-        Ok(outgoing) => outgoing,
-        Err(error) => {
-            return decide::outcome(
-                &item,
-                Resolution::Failed,
-                "cannot build the email",
-                Some(error.to_string()),
-            );
-        }
-    };
+    let outgoing =
+        match shared
+            .stationery()
+            .render(&item, &wave.survey_id, template, wave.closes_at)
+        {
+            Ok(outgoing) => outgoing,
+            Err(error) => {
+                return decide::outcome(
+                    &item,
+                    Resolution::Failed,
+                    "cannot build the email",
+                    Some(error.to_string()),
+                );
+            }
+        };
     let Ok(_slot) = shared.connection_slots.acquire().await else {
         return untried(&item, now);
     };

@@ -1,6 +1,7 @@
 //! Turns one invitation or reminder into the bytes of an email: personalised from the
 //! templates, with a stable `Message-ID` and the one-click unsubscribe headers of RFC 8058.
 
+use jiff::Timestamp;
 use lettre::Message;
 use lettre::message::header::{HeaderName, HeaderValue};
 use lettre::message::{Mailbox, MultiPart};
@@ -51,11 +52,13 @@ pub enum RenderError {
 impl Stationery<'_> {
     /// Renders message `item` of survey `survey_id` with email template `template`, in the
     /// contact's locale when the program has it, else the program's default locale.
+    /// `closes_at` is when the wave's period stops taking answers.
     pub fn render(
         &self,
         item: &Claimed,
         survey_id: &str,
         template: &str,
+        closes_at: Timestamp,
     ) -> Result<Outgoing, RenderError> {
         let file = &self.program.file;
         let default_locale = &*file.program.default_locale;
@@ -70,6 +73,24 @@ impl Stationery<'_> {
             .find(|s| *s.id == survey_id)
             .ok_or_else(|| RenderError::SurveyGone(survey_id.to_owned()))?;
         let program_title = file.program.title.pick(locale, default_locale).to_owned();
+        let touchpoint_name = file
+            .touchpoints
+            .iter()
+            .find(|t| *t.id == *survey.touchpoint)
+            .map(|t| t.name.pick(locale, default_locale).to_owned());
+        let zone = self.program.calendar().zone();
+        let event_date = item
+            .contact_data
+            .get(EVENT_TIME_KEY)
+            .and_then(|v| v.as_str())
+            .and_then(|text| text.parse::<Timestamp>().ok())
+            .map(|at| long_date(at.to_zoned(zone.clone()).date(), locale));
+        // The period closes at an instant (often midnight); the last day to answer is the
+        // day before it.
+        let last_moment = closes_at
+            .checked_sub(jiff::SignedDuration::from_secs(1))
+            .unwrap_or(closes_at);
+        let closes_on = long_date(last_moment.to_zoned(zone.clone()).date(), locale);
         let token = self.secret.invitation_token(item.invitation_id);
         let base = self.public_url.trim_end_matches('/');
         let survey_url = format!("{base}/s/{}", token.as_str());
@@ -92,6 +113,10 @@ impl Stationery<'_> {
                 attributes => minijinja::Value::from(minijinja::value::Serde(data)),
             },
             survey_title => survey.title.pick(locale, default_locale).to_owned(),
+            touchpoint_name => touchpoint_name,
+            question_count => survey.questions.len(),
+            event_date => event_date,
+            closes_on => closes_on,
             // Built by us from the configured base and a URL-safe token: safe in HTML as is.
             survey_url => minijinja::Value::from_safe_string(survey_url),
             unsubscribe_url => minijinja::Value::from_safe_string(unsubscribe_url.clone()),
@@ -130,6 +155,45 @@ impl Stationery<'_> {
             ),
         })?)
     }
+}
+
+/// The contact-data key under which a trigger keeps the time of its event (RFC 3339), so
+/// the email can name the day of the experience.
+pub const EVENT_TIME_KEY: &str = "occurred_at";
+
+/// A date as a French or English reader writes it: "4 décembre 2026", "4 December 2026".
+pub fn long_date(date: jiff::civil::Date, locale: &str) -> String {
+    const FR: [&str; 12] = [
+        "janvier",
+        "février",
+        "mars",
+        "avril",
+        "mai",
+        "juin",
+        "juillet",
+        "août",
+        "septembre",
+        "octobre",
+        "novembre",
+        "décembre",
+    ];
+    let month = usize::try_from(date.month() - 1).unwrap_or(0);
+    if locale.starts_with("fr") {
+        let day = if date.day() == 1 {
+            "1er".to_owned()
+        } else {
+            date.day().to_string()
+        };
+        format!("{day} {} {}", FR.get(month).unwrap_or(&""), date.year())
+    } else {
+        date.strftime("%-d %B %Y").to_string()
+    }
+}
+
+/// Whether `url` is an https link, the only kind RFC 8058 allows as a one-click target.
+pub fn is_https(url: &str) -> bool {
+    url.get(..8)
+        .is_some_and(|scheme| scheme.eq_ignore_ascii_case("https://"))
 }
 
 /// The recipient's display name from their first and last names, whichever they have.
@@ -227,13 +291,16 @@ pub fn compose(letter: &Letter<'_>) -> Result<Outgoing, ComposeError> {
             ),
         ))
         .raw_header(HeaderValue::new(
-            HeaderName::new_from_ascii_str("List-Unsubscribe-Post"),
-            "List-Unsubscribe=One-Click".to_owned(),
-        ))
-        .raw_header(HeaderValue::new(
             HeaderName::new_from_ascii_str("Auto-Submitted"),
             "auto-generated".to_owned(),
         ));
+    // RFC 8058 one-click unsubscribe requires an https target.
+    if is_https(letter.unsubscribe_url) {
+        builder = builder.raw_header(HeaderValue::new(
+            HeaderName::new_from_ascii_str("List-Unsubscribe-Post"),
+            "List-Unsubscribe=One-Click".to_owned(),
+        ));
+    }
     if let Some(reply_to) = letter.reply_to {
         builder = builder.reply_to(reply_to.clone());
     }
@@ -247,8 +314,52 @@ pub fn compose(letter: &Letter<'_>) -> Result<Outgoing, ComposeError> {
         message_id: letter.message_id.clone(),
         from: letter.from.email.to_string(),
         to: to.email.to_string(),
-        bytes: message.formatted(),
+        bytes: fold_head(&message.formatted()),
     })
+}
+
+/// Longest header line RFC 5322 recommends (the hard limit is 998).
+const FOLD_AT: usize = 78;
+
+/// Folds every header line longer than [`FOLD_AT`] characters at its last whitespace that
+/// fits (lettre folds only the words it encodes, not addresses or raw headers). A single
+/// token longer than the limit (a long URL) stays whole, as RFC 5322 allows.
+fn fold_head(bytes: &[u8]) -> Vec<u8> {
+    let split = bytes
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .unwrap_or(bytes.len());
+    let (head, body) = bytes.split_at(split);
+    let mut out = Vec::with_capacity(bytes.len() + 16);
+    for (index, line) in head.split(|b| *b == b'\n').enumerate() {
+        if index > 0 {
+            out.push(b'\n');
+        }
+        let mut rest = line.strip_suffix(b"\r").unwrap_or(line);
+        while rest.len() > FOLD_AT {
+            // Never break at the leading space of a continuation line.
+            let cut = rest[1..=FOLD_AT]
+                .iter()
+                .rposition(|b| *b == b' ' || *b == b'\t')
+                .map(|at| at + 1)
+                .or_else(|| {
+                    rest[FOLD_AT + 1..]
+                        .iter()
+                        .position(|b| *b == b' ' || *b == b'\t')
+                        .map(|at| at + FOLD_AT + 1)
+                });
+            let Some(cut) = cut else { break };
+            out.extend_from_slice(&rest[..cut]);
+            out.extend_from_slice(b"\r\n");
+            rest = &rest[cut..];
+        }
+        out.extend_from_slice(rest);
+        if line.ends_with(b"\r") {
+            out.push(b'\r');
+        }
+    }
+    out.extend_from_slice(body);
+    out
 }
 
 #[cfg(test)]
@@ -303,6 +414,114 @@ mod tests {
         }));
         assert_eq!(out.to, "camille@example.org");
         assert_eq!(out.from, "avis@example.org");
+    }
+
+    #[test]
+    fn one_click_unsubscribe_only_with_an_https_link() {
+        let from: Mailbox = "avis@example.org".parse().expect("mailbox");
+        let mut plain = letter(&from, "camille@example.org", "Camille", "Votre avis");
+        plain.unsubscribe_url = "http://127.0.0.1:8080/u/TOKEN";
+        let head = headers(&compose(&plain).expect("compose").bytes);
+        assert!(
+            !head.iter().any(|h| h.starts_with("List-Unsubscribe-Post")),
+            "{head:?}"
+        );
+        assert!(
+            head.iter()
+                .any(|h| h.starts_with("List-Unsubscribe: <http://127.0.0.1:8080/u/TOKEN>")),
+            "{head:?}"
+        );
+    }
+
+    #[test]
+    fn long_header_lines_are_folded_at_78_characters() {
+        let from: Mailbox =
+            "Maison Dupont — Service relation clientèle et qualité <ecoute-satisfaction@service-clients.maison-dupont.fr>"
+                .parse()
+                .expect("mailbox");
+        let mut long = letter(&from, "camille@example.org", "Camille", "Votre avis");
+        // A real token is 43 characters (HMAC-SHA256, base64url).
+        let token = "T".repeat(43);
+        let url = format!("https://avis.maison-dupont.fr/u/{token}");
+        long.unsubscribe_url = &url;
+        long.unsubscribe_mailto =
+            format!("mailto:ecoute@maison-dupont.fr?subject=unsubscribe%20{token}");
+        let bytes = compose(&long).expect("compose").bytes;
+        let text = String::from_utf8_lossy(&bytes);
+        let head = text.split("\r\n\r\n").next().unwrap_or_default();
+        for line in head.split("\r\n") {
+            // Only a single token longer than the limit may stay whole.
+            let unbreakable = !line.trim_start().contains([' ', '\t']);
+            assert!(
+                line.len() <= 78 || unbreakable,
+                "{} characters: {line}",
+                line.len()
+            );
+        }
+        assert!(
+            head.contains("\r\n <mailto:ecoute@maison-dupont.fr"),
+            "{head}"
+        );
+        assert!(
+            head.contains("\r\n <ecoute-satisfaction@service-clients.maison-dupont.fr>"),
+            "{head}"
+        );
+        // Unfolded, the headers still carry the whole values.
+        let unfolded = headers(&bytes);
+        let unsubscribe = unfolded
+            .iter()
+            .find(|h| h.starts_with("List-Unsubscribe:"))
+            .expect("List-Unsubscribe");
+        assert!(unsubscribe.replace(' ', "").contains(&url), "{unsubscribe}");
+    }
+
+    /// WCAG 2 relative luminance of `#rrggbb`.
+    fn luminance(hex: &str) -> f64 {
+        let channel = |at: usize| {
+            let value = f64::from(u8::from_str_radix(&hex[at..at + 2], 16).expect("hex")) / 255.0;
+            if value <= 0.03928 {
+                value / 12.92
+            } else {
+                ((value + 0.055) / 1.055).powf(2.4)
+            }
+        };
+        0.2126 * channel(1) + 0.7152 * channel(3) + 0.0722 * channel(5)
+    }
+
+    fn contrast(a: &str, b: &str) -> f64 {
+        let (x, y) = (luminance(a), luminance(b));
+        (x.max(y) + 0.05) / (x.min(y) + 0.05)
+    }
+
+    /// The value of CSS property `property` in the first `style` after `marker`.
+    fn style_after<'t>(html: &'t str, marker: &str, property: &str) -> &'t str {
+        let from = html.find(marker).expect("marker") + marker.len();
+        let rest = &html[from..];
+        let at = rest.find(&format!("{property}:")).expect("property") + property.len() + 1;
+        &rest[at..at + 7]
+    }
+
+    #[test]
+    fn the_wcag_formula_matches_known_ratios() {
+        assert!((contrast("#000000", "#ffffff") - 21.0).abs() < 1e-9);
+        // The issue's measure of the old unsubscribe link: 4.39:1.
+        assert!((contrast("#6b7280", "#f4f4f5") - 4.39).abs() < 0.01);
+    }
+
+    #[test]
+    fn the_unsubscribe_link_reaches_wcag_aa_contrast() {
+        let templates = [
+            include_str!("../../templates/email/invitation.fr.html"),
+            include_str!("../../templates/email/invitation.en.html"),
+            include_str!("../../templates/email/reminder.fr.html"),
+            include_str!("../../templates/email/reminder.en.html"),
+        ];
+        for html in templates {
+            let background = style_after(html, "<body", "background");
+            let link = style_after(html, "href=\"{{ unsubscribe_url }}\"", "color");
+            let ratio = contrast(link, background);
+            assert!(ratio >= 4.5, "{link} on {background}: {ratio:.2}:1");
+        }
     }
 
     #[test]

@@ -114,6 +114,16 @@ pub struct SendWindow {
     pub to: Time,
 }
 
+impl From<&crate::program::SendHours> for SendWindow {
+    fn from(hours: &crate::program::SendHours) -> Self {
+        SendWindow {
+            days: hours.days.clone(),
+            from: hours.from,
+            to: hours.to,
+        }
+    }
+}
+
 impl SendWindow {
     /// The first instant at or after `now` when a message may leave in time zone `zone`:
     /// `now` itself inside the window, else the next opening (DST-correct).
