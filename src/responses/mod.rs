@@ -20,6 +20,7 @@
 
 mod cell;
 mod export;
+mod lines;
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
@@ -37,6 +38,7 @@ use crate::program::answers::{self, AnswerError, RawValue, TypedAnswer};
 use crate::program::model::{Question, QuestionType, Survey};
 use crate::program::{Calendar, Program};
 use crate::store::{Answer, Attributes, NewResponse};
+use lines::Lines;
 
 pub use cell::{TEXT_MARKER, protect_cell, unprotect_cell};
 pub use export::{attribute_cell, attribute_names, header, record};
@@ -253,7 +255,7 @@ pub fn parse<R: Read>(
         .delimiter(delimiter)
         .flexible(true)
         .has_headers(true)
-        .from_reader(input);
+        .from_reader(Lines::new(input));
     let headers = reader.headers().map_err(ResponsesError::Header)?.clone();
     let columns = columns(&headers, delimiter, survey)?;
     let mut checker = RowChecker::new(program, survey, columns);
@@ -263,7 +265,7 @@ pub fn parse<R: Read>(
     let mut record = csv::StringRecord::new();
     loop {
         let result = reader.read_record(&mut record);
-        let line = record.position().map_or(0, |p| p.line());
+        let line = line_of(&mut reader, record.position());
         match result {
             Ok(false) => break,
             Ok(true) if checker.is_blank(&record) => parsed.blank += 1,
@@ -287,7 +289,10 @@ pub fn parse<R: Read>(
                 Err(problems) => parsed.errors.push(RowError { line, problems }),
             },
             Err(e) => {
-                let line = e.position().map_or(line, |p| p.line());
+                let line = match e.position() {
+                    Some(p) => line_of(&mut reader, Some(p)),
+                    None => line,
+                };
                 parsed.errors.push(RowError {
                     line,
                     problems: vec![Problem::Malformed(e.to_string())],
@@ -299,6 +304,16 @@ pub fn parse<R: Read>(
         }
     }
     Ok(parsed)
+}
+
+/// The editor's line of a record csv placed at `position`.
+fn line_of<R: Read>(reader: &mut csv::Reader<Lines<R>>, position: Option<&csv::Position>) -> u64 {
+    position.map_or(0, |p| {
+        reader
+            .get_mut()
+            .line_at(p.byte())
+            .unwrap_or_else(|| p.line())
+    })
 }
 
 fn columns(

@@ -232,3 +232,20 @@ fn a_marked_cell_loses_one_marker_and_stays_text() {
     assert_eq!(respondent.get("code"), Some(&Value::from("-3")));
     assert_eq!(respondent.get("note"), Some(&Value::from("'déjà")));
 }
+
+#[test]
+fn crlf_files_report_rejected_rows_on_their_own_line() {
+    let program = example();
+    let lf = "submitted_at,recommandation,satisfaction\n\
+              2026-11-04,10,5\n\
+              2026-11-04,11,5\n\
+              \n\
+              2026-11-04,10,9\n";
+    let crlf = lf.replace('\n', "\r\n");
+    for text in [lf, crlf.as_str()] {
+        let parsed = read(&program, "livraison", text);
+        let lines: Vec<u64> = parsed.errors.iter().map(|e| e.line).collect();
+        assert_eq!(lines, vec![3, 5], "{text:?}");
+        assert_eq!(parsed.rows[0].line, 2, "{text:?}");
+    }
+}
