@@ -10,6 +10,7 @@ mod collect;
 mod contacts;
 mod dispatch;
 mod harness;
+mod newcomer_ops;
 mod plan;
 mod report_display;
 mod reports;

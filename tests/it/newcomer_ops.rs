@@ -1,0 +1,57 @@
+//! Issue 13, "status, import, serve, backups" and the JSON Schema: what a newcomer operating
+//! ecoute day to day trips on.
+
+use serde_json::Value;
+
+use crate::harness::{Project, repo_path};
+
+/// The example program as JSON, the shape an editor validates.
+fn example_program() -> Value {
+    let text = std::fs::read_to_string(repo_path("programs/fidelite-clients.yaml"))
+        .expect("read the example");
+    serde_saphyr::from_str(&text).expect("the example is YAML")
+}
+
+#[test]
+fn the_schema_bounds_intensity_requires_a_csat_scale_and_lists_question_types() {
+    let ran = Project::new().args(["schema"]).run().status(0);
+    let schema: Value = serde_json::from_str(&ran.stdout()).expect("schema is JSON");
+    assert_eq!(
+        schema["$defs"]["QuestionType"]["enum"],
+        serde_json::json!(["nps", "csat", "ces", "yes_no", "single", "multi", "text"])
+    );
+    let validator = jsonschema::validator_for(&schema).expect("a valid JSON Schema");
+    let example = example_program();
+    assert!(validator.is_valid(&example), "the example is valid");
+
+    let mut intense = example.clone();
+    intense["touchpoints"][0]["intensity"] = 9.into();
+    assert!(!validator.is_valid(&intense), "intensity 9 must be refused");
+    intense["touchpoints"][0]["intensity"] = 5.into();
+    assert!(validator.is_valid(&intense), "intensity 5 is allowed");
+
+    let mut unscaled = example.clone();
+    let questions = unscaled["surveys"][0]["questions"]
+        .as_array_mut()
+        .expect("questions");
+    let csat = questions
+        .iter_mut()
+        .find(|q| q["type"] == "csat")
+        .expect("the example has a csat question");
+    csat.as_object_mut().expect("a question").remove("scale");
+    assert!(
+        !validator.is_valid(&unscaled),
+        "a csat question without scale must be refused"
+    );
+
+    let mut rating = example;
+    rating["surveys"][0]["questions"][0]["type"] = "rating".into();
+    let messages: Vec<String> = validator
+        .iter_errors(&rating)
+        .map(|e| e.to_string())
+        .collect();
+    assert!(
+        messages.iter().any(|m| m.contains("is not one of \"nps\"")),
+        "the message names the allowed types: {messages:?}"
+    );
+}
