@@ -1,9 +1,12 @@
 //! Issue 13, "status, import, serve, backups" and the JSON Schema: what a newcomer operating
 //! ecoute day to day trips on.
 
+use ecoute::store::Store;
 use serde_json::Value;
 
-use crate::harness::{Project, repo_path};
+use crate::harness::{Project, answer_values, repo_path};
+use crate::reports::response;
+use crate::support::TestDb;
 
 /// The example program as JSON, the shape an editor validates.
 fn example_program() -> Value {
@@ -54,4 +57,58 @@ fn the_schema_bounds_intensity_requires_a_csat_scale_and_lists_question_types() 
         messages.iter().any(|m| m.contains("is not one of \"nps\"")),
         "the message names the allowed types: {messages:?}"
     );
+}
+
+#[tokio::test]
+async fn a_backup_taken_while_answers_sit_in_the_wal_contains_them() {
+    let db = TestDb::sqlite();
+    let folder = db.dir.as_ref().expect("an SQLite folder").path().to_owned();
+    let store = Store::open(&db.url).await.expect("open the store");
+    let id = store
+        .insert_response(&response("camille@example.fr", "IDF", 9, Some("Rapide")))
+        .await
+        .expect("store an answer")
+        .expect("a new answer");
+    let wal = std::fs::metadata(folder.join("ecoute.db-wal")).map_or(0, |m| m.len());
+    assert!(
+        wal > 0,
+        "test setup: the answer is still in the write-ahead log"
+    );
+
+    let project = Project::new().database(db);
+    project
+        .args(["db", "backup", "copie.db"])
+        .run()
+        .status(0)
+        .stdout_has("copie.db");
+    let copy = format!("sqlite://{}", project.join("copie.db").display());
+    let restored = Store::open(&copy).await.expect("open the backup");
+    let answer = restored
+        .response(id)
+        .await
+        .expect("read the backup")
+        .expect("the answer from the WAL is in the backup");
+    assert!(
+        answer_values(&answer).contains(&("recommandation".to_owned(), Some(9.0), None)),
+        "{:?}",
+        answer_values(&answer)
+    );
+    drop(store);
+
+    project
+        .args(["db", "backup", "copie.db"])
+        .run()
+        .status(2)
+        .stderr_has("already exists");
+}
+
+#[tokio::test]
+async fn a_postgres_backup_points_to_pg_dump() {
+    Project::new()
+        .database(TestDb::postgres().await)
+        .args(["db", "backup", "copie.db"])
+        .run()
+        .status(2)
+        .stderr_has("pg_dump")
+        .no_panic();
 }
