@@ -1,12 +1,13 @@
 //! Issue 13, "status, import, serve, backups" and the JSON Schema: what a newcomer operating
 //! ecoute day to day trips on.
 
-use ecoute::store::Store;
+use ecoute::store::{NewResponse, Store, SuppressionReason};
 use serde_json::Value;
 
-use crate::harness::{Project, answer_values, repo_path};
+use crate::dispatch;
+use crate::harness::{Project, SmtpServer, answer_values, repo_path};
 use crate::reports::response;
-use crate::support::TestDb;
+use crate::support::{TestDb, both_backends};
 
 /// The example program as JSON, the shape an editor validates.
 fn example_program() -> Value {
@@ -112,3 +113,63 @@ async fn a_postgres_backup_points_to_pg_dump() {
         .stderr_has("pg_dump")
         .no_panic();
 }
+
+/// The one response of an invitation, with no answers (status counts responses only).
+fn answered(invitation_id: i64) -> NewResponse {
+    NewResponse {
+        invitation_id: Some(invitation_id),
+        program_id: "essai".into(),
+        survey_id: "livraison".into(),
+        touchpoint_id: Some("livraison".into()),
+        channel: "email".into(),
+        period: "2026-11".into(),
+        submitted_at: "2026-11-03T09:00:00Z".parse().expect("time"),
+        email: None,
+        respondent: None,
+        external_id: None,
+        answers: vec![],
+    }
+}
+
+async fn status_shows_responses_rate_unsubscribes_and_bounces(db: TestDb) {
+    let smtp = SmtpServer::start(&[]);
+    let project = dispatch::project(db, &smtp.url(), 5, &[]);
+    dispatch::send(&project, dispatch::WAVE_TIME, &[]).status(0);
+    let store = project.store().await;
+    let all = dispatch::rows(&store, 5).await;
+    for row in &all[..2] {
+        store
+            .insert_response(&answered(row.id))
+            .await
+            .expect("response");
+    }
+    for (row, reason) in [
+        (&all[2], SuppressionReason::Unsubscribed),
+        (&all[3], SuppressionReason::Bounced),
+    ] {
+        store
+            .suppress(row.email.as_deref().expect("email"), reason, None)
+            .await
+            .expect("suppress");
+    }
+    store.close().await;
+
+    // 5 sent, 2 answered: 40 %.
+    project
+        .args(["status", "essai"])
+        .run()
+        .status(0)
+        .stdout_has("responses 2 (40 % of sent) · unsubscribed 1 · bounced 1");
+    let json = project
+        .args(["status", "essai", "--format", "json"])
+        .run()
+        .json();
+    let wave = &json["waves"][0];
+    assert_eq!(wave["sent"], 5, "{json}");
+    assert_eq!(wave["responses"], 2, "{json}");
+    assert_eq!(wave["response_rate"], 0.4, "{json}");
+    assert_eq!(wave["unsubscribed"], 1, "{json}");
+    assert_eq!(wave["bounced"], 1, "{json}");
+}
+
+both_backends!(status_shows_responses_rate_unsubscribes_and_bounces);
