@@ -114,20 +114,12 @@ async fn a_postgres_backup_points_to_pg_dump() {
         .no_panic();
 }
 
-/// The one response of an invitation, with no answers (status counts responses only).
+/// A response of the `essai` test program through the link of one invitation.
 fn answered(invitation_id: i64) -> NewResponse {
     NewResponse {
         invitation_id: Some(invitation_id),
         program_id: "essai".into(),
-        survey_id: "livraison".into(),
-        touchpoint_id: Some("livraison".into()),
-        channel: "email".into(),
-        period: "2026-11".into(),
-        submitted_at: "2026-11-03T09:00:00Z".parse().expect("time"),
-        email: None,
-        respondent: None,
-        external_id: None,
-        answers: vec![],
+        ..response("client@example.org", "IDF", 9, None)
     }
 }
 
