@@ -292,24 +292,19 @@ fn date_format_forces_one_form() {
     let program = example();
     let survey = find_survey(&program, "livraison").expect("survey");
     let csv = "submitted_at,recommandation,satisfaction\n05/10/2026,10,5\n2026-11-04,10,5\n";
-    let iso = parse(
-        csv.as_bytes(),
-        b',',
-        &program,
-        survey,
-        Some(DateFormat::Iso),
-    )
-    .expect("header is fine");
-    assert_eq!(iso.rows.len(), 1);
-    assert!(messages(&iso)[0].contains("not in the --date-format iso form"));
-    let day_first = parse(
-        csv.as_bytes(),
-        b',',
-        &program,
-        survey,
-        Some(DateFormat::DayMonthYear),
-    )
-    .expect("header is fine");
-    assert_eq!(day_first.rows.len(), 1);
-    assert!(messages(&day_first)[0].contains("not in the --date-format dd/mm/yyyy form"));
+    for (forced, refused) in [
+        (
+            DateFormat::Iso,
+            "line 2: `submitted_at` `05/10/2026` is not in the --date-format iso form",
+        ),
+        (
+            DateFormat::DayMonthYear,
+            "line 3: `submitted_at` `2026-11-04` is not in the --date-format dd/mm/yyyy form",
+        ),
+    ] {
+        let parsed =
+            parse(csv.as_bytes(), b',', &program, survey, Some(forced)).expect("header is fine");
+        assert_eq!(parsed.rows.len(), 1);
+        assert_eq!(messages(&parsed), vec![refused.to_owned()]);
+    }
 }
