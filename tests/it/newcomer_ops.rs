@@ -165,3 +165,22 @@ async fn status_shows_responses_rate_unsubscribes_and_bounces(db: TestDb) {
 }
 
 both_backends!(status_shows_responses_rate_unsubscribes_and_bounces);
+
+#[test]
+fn serve_logs_each_request_with_its_token_masked() {
+    let served = Project::example().serve();
+    let reply =
+        served.request("GET /s/jeton-secret-123 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    assert!(reply.starts_with("HTTP/1.1 "), "{reply}");
+    let status = reply
+        .split_whitespace()
+        .nth(1)
+        .expect("a status")
+        .to_owned();
+    served.request("GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    let (_, log) = served.stop();
+    assert!(!log.contains("jeton-secret-123"), "{log}");
+    assert!(log.contains(&format!("GET /s/*** {status} ")), "{log}");
+    assert!(log.contains("GET /healthz 200 "), "{log}");
+    assert!(log.contains(" ms"), "{log}");
+}
