@@ -1,5 +1,8 @@
 //! `ecoute db …`: the database schema and the report rollups.
 
+use std::path::PathBuf;
+
+use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
 
 use super::Exit;
@@ -23,6 +26,22 @@ pub enum DbCommand {
     /// Recompute the report rollups from the stored answers (after a restore, or to audit)
     #[command(after_help = "Example:\n  ecoute db rebuild-rollups")]
     RebuildRollups(DbArgs),
+    /// Copy the SQLite database into a new file while `serve` and `send` keep running
+    #[command(
+        after_help = "Copying ecoute.db by hand while `serve` runs misses the answers still in \
+                      ecoute.db-wal; this copy includes them. For PostgreSQL, use pg_dump.\n\n\
+                      Example:\n  ecoute db backup sauvegardes/ecoute-2026-11-30.db"
+    )]
+    Backup(BackupArgs),
+}
+
+/// Arguments of `ecoute db backup`.
+#[derive(Debug, Args)]
+pub struct BackupArgs {
+    /// The new file to write (must not exist)
+    file: PathBuf,
+    #[command(flatten)]
+    store: StoreArgs,
 }
 
 /// Arguments of every `ecoute db` subcommand.
@@ -39,6 +58,7 @@ impl DbCommand {
             DbCommand::Migrate(args)
             | DbCommand::Status(args)
             | DbCommand::RebuildRollups(args) => &args.store,
+            DbCommand::Backup(args) => &args.store,
         }
     }
 }
@@ -67,6 +87,27 @@ pub async fn run(command: &DbCommand, settings: &Settings) -> anyhow::Result<Exi
                 status.current.map_or("none".to_owned(), |v| v.to_string()),
                 status.latest,
                 status.pending.len()
+            );
+        }
+        DbCommand::Backup(args) => {
+            if args.file.exists() {
+                bail!(
+                    "{} already exists: name a new file (the backup never overwrites one)",
+                    args.file.display()
+                );
+            }
+            let target = args
+                .file
+                .to_str()
+                .with_context(|| format!("{} is not a UTF-8 path", args.file.display()))?;
+            store
+                .backup(target)
+                .await
+                .with_context(|| format!("cannot write the backup {}", args.file.display()))?;
+            say!(
+                "{} copied to {}",
+                redact_url(&settings.database_url),
+                args.file.display()
             );
         }
         DbCommand::RebuildRollups(_) => {

@@ -15,14 +15,15 @@ use super::shared::{find_program, open, write_csv};
 use super::{Exit, Format};
 use crate::config::Settings;
 use crate::contacts::parse::{DecodeReader, LEGACY_ENCODING_NOTE, sniff};
-use crate::responses::{self, Parsed};
+use crate::responses::{self, DateFormat, Parsed};
 
 /// `ecoute responses` subcommands.
 #[derive(Debug, Subcommand)]
 pub enum ResponsesCommand {
     /// Import answers taken by phone, interview or mail (one row per response)
     #[command(
-        after_help = "Columns: submitted_at (2026-11-04 or RFC 3339), optional email, channel \
+        after_help = "Columns: submitted_at (2026-11-04 or RFC 3339; 04/11/2026 or 04/11/2026 10:30 \
+                      when the program's default locale is French, or with --date-format), optional email, channel \
                       (default import), response_id (makes re-imports harmless), one column \
                       per question id; any other column is a respondent attribute.\n\n\
                       Examples:\n  ecoute responses import --program fidelite-clients --survey centre-contacts appels-novembre.csv\n  ecoute responses import --program fidelite-clients --survey livraison enquete.csv --strict --format json"
@@ -42,6 +43,11 @@ pub struct ImportArgs {
     survey: SurveyArgs,
     #[command(flatten)]
     csv: CsvImportArgs,
+    /// Form of `submitted_at`: `iso` (2026-11-04) or `dd/mm/yyyy` (04/11/2026, with an
+    /// optional ` hh:mm`); default: ISO, plus dd/mm/yyyy when the program's default locale
+    /// is French
+    #[arg(long, value_parser = ["iso", "dd/mm/yyyy"])]
+    date_format: Option<String>,
 }
 
 /// Arguments of `ecoute responses export`.
@@ -87,6 +93,10 @@ fn read(args: &ImportArgs, program: &crate::program::Program) -> anyhow::Result<
         dialect.delimiter,
         program,
         survey,
+        args.date_format.as_deref().map(|f| match f {
+            "iso" => DateFormat::Iso,
+            _ => DateFormat::DayMonthYear,
+        }),
     )
     .with_context(|| format!("cannot import {}", args.csv.file.display()))?;
     Ok(parsed)

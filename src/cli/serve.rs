@@ -121,6 +121,11 @@ pub async fn run(args: &ServeArgs, settings: &Settings) -> anyhow::Result<Exit> 
     // once and gets a graceful stop, not death by signal.
     let shutdown = shutdown_signal().context("cannot install the SIGINT/SIGTERM handlers")?;
     let ids: Vec<&str> = programs.iter().map(Program::id).collect();
+    // A subscriber set earlier (by an embedding program) keeps its own output.
+    let _ = tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .try_init();
     eprintln!(
         "ecoute serve: listening on http://{address} (public URL {}), programs: {}, admin API {}",
         settings.public_url,

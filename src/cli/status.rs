@@ -48,6 +48,11 @@ pub async fn run(args: &StatusArgs, settings: &Settings) -> anyhow::Result<Exit>
                     "states": w.states,
                     "reminders_sent": w.reminders_sent,
                     "possibly_duplicate": w.possibly_duplicate,
+                    "sent": w.sent,
+                    "responses": w.responses,
+                    "response_rate": w.response_rate(),
+                    "unsubscribed": w.unsubscribed,
+                    "bounced": w.bounced,
                 })).collect::<Vec<_>>(),
                 "last_errors": failures.iter().map(|f| serde_json::json!({
                     "invitation": f.invitation_id,
@@ -72,13 +77,21 @@ pub async fn run(args: &StatusArgs, settings: &Settings) -> anyhow::Result<Exit>
                 let states: Vec<String> =
                     w.states.iter().map(|(s, n)| format!("{s} {n}")).collect();
                 say!(
-                    "{} · {} · {} · {} wave {}: {} · reminders sent {}{}",
+                    "{} · {} · {} · {} wave {}: {} · responses {} ({}) · unsubscribed {} · bounced {} · reminders sent {}{}",
                     w.program_id,
                     w.wave.survey_id,
                     w.wave.channel_id,
                     w.wave.period,
                     w.wave.wave,
                     states.join(", "),
+                    w.responses,
+                    w.response_rate()
+                        .map_or("no invitation sent yet".to_owned(), |r| format!(
+                            "{} % of sent",
+                            (r * 100.0).round()
+                        )),
+                    w.unsubscribed,
+                    w.bounced,
                     w.reminders_sent,
                     if w.possibly_duplicate > 0 {
                         format!(" · possibly sent twice {}", w.possibly_duplicate)

@@ -186,6 +186,34 @@ pub fn router(state: AppState) -> Router {
             header::X_FRAME_OPTIONS,
             HeaderValue::from_static("DENY"),
         ))
+        .layer(axum::middleware::from_fn(log_request))
+}
+
+/// Logs one line per request through `tracing` (method, path with its token masked, status,
+/// duration), so an operator sees the traffic without the links that open someone's form.
+async fn log_request(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let method = request.method().clone();
+    let path = masked_path(request.uri().path());
+    let started = std::time::Instant::now();
+    let response = next.run(request).await;
+    tracing::info!(
+        "{method} {path} {} {} ms",
+        response.status().as_u16(),
+        started.elapsed().as_millis()
+    );
+    response
+}
+
+/// The path with the personal token of `/s/…` and `/u/…` links replaced by `***`.
+fn masked_path(path: &str) -> String {
+    let mut parts = path.splitn(3, '/');
+    match (parts.next(), parts.next(), parts.next()) {
+        (Some(""), Some(prefix @ ("s" | "u")), Some(_)) => format!("/{prefix}/***"),
+        _ => path.to_owned(),
+    }
 }
 
 /// Serves `router` on `listener` until `shutdown` completes, then finishes the requests in

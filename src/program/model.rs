@@ -111,6 +111,7 @@ pub struct Touchpoint {
     pub moment_of_truth: bool,
     /// Emotional intensity for the customer, 1 (low) to 5 (high).
     #[serde(default = "default_intensity")]
+    #[schemars(range(min = 1, max = 5))]
     pub intensity: At<u8>,
 }
 
@@ -180,6 +181,10 @@ pub struct Survey {
 /// One question of a survey.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(extend(
+    "if" = { "properties": { "type": { "const": "csat" } }, "required": ["type"] },
+    "then" = { "required": ["scale"] }
+))]
 pub struct Question {
     /// Stable identifier, used by `show_if`, imports and reports.
     pub id: At<String>,
@@ -211,6 +216,7 @@ pub struct Question {
 /// The types of question ecoute knows how to ask and measure.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
+#[schemars(transform = one_enum)]
 pub enum QuestionType {
     /// Net Promoter Score: likelihood to recommend, 0 to 10.
     Nps,
@@ -251,6 +257,38 @@ impl QuestionType {
             _ => None,
         }
     }
+}
+
+/// Turns schemars' `oneOf` of one `const` per variant into one `enum`, so an editor's
+/// message names every allowed value; the variants' meanings join the description.
+fn one_enum(schema: &mut schemars::Schema) {
+    let Some(variants) = schema.remove("oneOf") else {
+        return;
+    };
+    let variants = variants.as_array().cloned().unwrap_or_default();
+    let values: Vec<serde_json::Value> = variants
+        .iter()
+        .filter_map(|v| v.get("const").cloned())
+        .collect();
+    let meanings: Vec<String> = variants
+        .iter()
+        .filter_map(|v| {
+            let value = v.get("const")?.as_str()?;
+            let meaning = v.get("description")?.as_str()?;
+            Some(format!("`{value}`: {meaning}"))
+        })
+        .collect();
+    let description = schema
+        .get("description")
+        .and_then(|d| d.as_str())
+        .unwrap_or_default()
+        .to_owned();
+    schema.insert(
+        "description".to_owned(),
+        format!("{description}\n{}", meanings.join("\n")).into(),
+    );
+    schema.insert("type".to_owned(), "string".into());
+    schema.insert("enum".to_owned(), values.into());
 }
 
 /// KPIs a yes/no question can feed.

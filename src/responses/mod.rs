@@ -20,6 +20,7 @@
 
 mod cell;
 mod export;
+mod lines;
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
@@ -37,6 +38,7 @@ use crate::program::answers::{self, AnswerError, RawValue, TypedAnswer};
 use crate::program::model::{Question, QuestionType, Survey};
 use crate::program::{Calendar, Program};
 use crate::store::{Answer, Attributes, NewResponse};
+use lines::Lines;
 
 pub use cell::{TEXT_MARKER, protect_cell, unprotect_cell};
 pub use export::{attribute_cell, attribute_names, header, record};
@@ -83,6 +85,24 @@ pub enum Problem {
     MissingDate,
     /// `submitted_at` is neither RFC 3339 nor a date.
     BadDate(String),
+    /// A day-first date in a program whose default locale is not French.
+    DayFirstDate(String),
+    /// A date in another form than `--date-format`.
+    ForcedDate {
+        /// As written.
+        text: String,
+        /// The form asked for.
+        forced: DateFormat,
+    },
+    /// A date in another form than the file's first date.
+    MixedDates {
+        /// As written.
+        text: String,
+        /// The form of the first date.
+        first: DateFormat,
+        /// Its line.
+        first_line: u64,
+    },
     /// The date falls in no period of the program (explicit windows only).
     NoPeriod(String),
     /// The email is not an address.
@@ -127,7 +147,29 @@ impl fmt::Display for Problem {
             Problem::MissingDate => write!(f, "`submitted_at` is empty"),
             Problem::BadDate(text) => write!(
                 f,
-                "`submitted_at` `{text}` is not a date: write 2026-11-04 or 2026-11-04T10:30:00+01:00"
+                "`submitted_at` `{text}` is not a date: write 2026-11-04 or \
+                 2026-11-04T10:30:00+01:00 (or 04/11/2026 and 04/11/2026 10:30 in a program \
+                 whose default locale is French)"
+            ),
+            Problem::DayFirstDate(text) => write!(
+                f,
+                "`submitted_at` `{text}` is day first, which is read only when the program's \
+                 default locale is French: write 2026-11-04, or pass --date-format dd/mm/yyyy"
+            ),
+            Problem::ForcedDate { text, forced } => write!(
+                f,
+                "`submitted_at` `{text}` is not in the --date-format {} form",
+                forced.as_str()
+            ),
+            Problem::MixedDates {
+                text,
+                first,
+                first_line,
+            } => write!(
+                f,
+                "`submitted_at` `{text}` mixes date forms: line {first_line} is {}; write \
+                 every date of the file in one form",
+                first.as_str()
             ),
             Problem::NoPeriod(text) => write!(
                 f,
@@ -206,20 +248,102 @@ enum Column {
     Ignored,
 }
 
-/// Parses a `submitted_at` cell; a bare date means that day in `zone`.
-fn parse_time(cell: &str, zone: &TimeZone) -> Result<Timestamp, Problem> {
-    let cell = cell.trim();
-    if cell.is_empty() {
-        return Err(Problem::MissingDate);
+/// The ways a `submitted_at` cell may be written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DateFormat {
+    /// `2026-11-04` or RFC 3339 (`2026-11-04T10:30:00+01:00`).
+    Iso,
+    /// `04/11/2026` or `04/11/2026 10:30`, day first, in the program's time zone.
+    DayMonthYear,
+}
+
+impl DateFormat {
+    /// The form a cell is written in: a `/` means day first, as no ISO form has one.
+    fn of(cell: &str) -> DateFormat {
+        if cell.contains('/') {
+            DateFormat::DayMonthYear
+        } else {
+            DateFormat::Iso
+        }
     }
-    if let Ok(ts) = cell.parse::<Timestamp>() {
-        return Ok(ts);
+
+    /// As shown in messages and given to `--date-format`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DateFormat::Iso => "iso",
+            DateFormat::DayMonthYear => "dd/mm/yyyy",
+        }
     }
-    cell.parse::<Date>()
-        .ok()
-        .and_then(|d| d.to_zoned(zone.clone()).ok())
-        .map(|z| z.timestamp())
-        .ok_or_else(|| Problem::BadDate(cell.to_owned()))
+}
+
+/// Which date forms a file may use: the forced one, or ISO plus `dd/mm/yyyy` when the
+/// program speaks French; the first dated row fixes the form of the file.
+#[derive(Debug)]
+struct DateRule {
+    forced: Option<DateFormat>,
+    day_first: bool,
+    first: std::cell::Cell<Option<(DateFormat, u64)>>,
+}
+
+impl DateRule {
+    fn new(forced: Option<DateFormat>, program: &Program) -> Self {
+        let default = program.file.program.default_locale.as_str();
+        DateRule {
+            forced,
+            day_first: forced == Some(DateFormat::DayMonthYear)
+                || (forced.is_none() && (default == "fr" || default.starts_with("fr-"))),
+            first: std::cell::Cell::new(None),
+        }
+    }
+
+    /// Parses a `submitted_at` cell of `line`; a bare date means that day in `zone`.
+    fn parse(&self, cell: &str, line: u64, zone: &TimeZone) -> Result<Timestamp, Problem> {
+        let cell = cell.trim();
+        if cell.is_empty() {
+            return Err(Problem::MissingDate);
+        }
+        let form = DateFormat::of(cell);
+        match (form, self.forced) {
+            (form, Some(forced)) if form != forced => {
+                return Err(Problem::ForcedDate {
+                    text: cell.to_owned(),
+                    forced,
+                });
+            }
+            (DateFormat::DayMonthYear, _) if !self.day_first => {
+                return Err(Problem::DayFirstDate(cell.to_owned()));
+            }
+            _ => {}
+        }
+        match self.first.get() {
+            Some((first, first_line)) if first != form => {
+                return Err(Problem::MixedDates {
+                    text: cell.to_owned(),
+                    first,
+                    first_line,
+                });
+            }
+            Some(_) => {}
+            None => self.first.set(Some((form, line))),
+        }
+        let parsed = match form {
+            DateFormat::Iso => cell.parse::<Timestamp>().ok().or_else(|| {
+                cell.parse::<Date>()
+                    .ok()
+                    .and_then(|d| d.to_zoned(zone.clone()).ok())
+                    .map(|z| z.timestamp())
+            }),
+            DateFormat::DayMonthYear => jiff::civil::DateTime::strptime("%d/%m/%Y %H:%M", cell)
+                .or_else(|_| {
+                    Date::strptime("%d/%m/%Y", cell)
+                        .map(|d| d.to_datetime(jiff::civil::Time::midnight()))
+                })
+                .ok()
+                .and_then(|dt| dt.to_zoned(zone.clone()).ok())
+                .map(|z| z.timestamp()),
+        };
+        parsed.ok_or_else(|| Problem::BadDate(cell.to_owned()))
+    }
 }
 
 /// Finds a survey of the program by id.
@@ -248,26 +372,28 @@ pub fn parse<R: Read>(
     delimiter: u8,
     program: &Program,
     survey: &Survey,
+    date_format: Option<DateFormat>,
 ) -> Result<Parsed, ResponsesError> {
     let mut reader = csv::ReaderBuilder::new()
         .delimiter(delimiter)
         .flexible(true)
         .has_headers(true)
-        .from_reader(input);
+        .from_reader(Lines::new(input));
     let headers = reader.headers().map_err(ResponsesError::Header)?.clone();
     let columns = columns(&headers, delimiter, survey)?;
     let mut checker = RowChecker::new(program, survey, columns);
+    checker.dates = DateRule::new(date_format, program);
     checker.decimal_comma = delimiter != b',';
     let mut parsed = Parsed::default();
     let mut seen: HashMap<String, u64> = HashMap::new();
     let mut record = csv::StringRecord::new();
     loop {
         let result = reader.read_record(&mut record);
-        let line = record.position().map_or(0, |p| p.line());
+        let line = line_of(&mut reader, record.position());
         match result {
             Ok(false) => break,
             Ok(true) if checker.is_blank(&record) => parsed.blank += 1,
-            Ok(true) => match checker.row(&record) {
+            Ok(true) => match checker.row(&record, line) {
                 Ok(response) => {
                     if let Some(id) = &response.external_id {
                         if let Some(&first_line) = seen.get(id) {
@@ -287,7 +413,10 @@ pub fn parse<R: Read>(
                 Err(problems) => parsed.errors.push(RowError { line, problems }),
             },
             Err(e) => {
-                let line = e.position().map_or(line, |p| p.line());
+                let line = match e.position() {
+                    Some(p) => line_of(&mut reader, Some(p)),
+                    None => line,
+                };
                 parsed.errors.push(RowError {
                     line,
                     problems: vec![Problem::Malformed(e.to_string())],
@@ -299,6 +428,16 @@ pub fn parse<R: Read>(
         }
     }
     Ok(parsed)
+}
+
+/// The editor's line of a record csv placed at `position`.
+fn line_of<R: Read>(reader: &mut csv::Reader<Lines<R>>, position: Option<&csv::Position>) -> u64 {
+    position.map_or(0, |p| {
+        reader
+            .get_mut()
+            .line_at(p.byte())
+            .unwrap_or_else(|| p.line())
+    })
 }
 
 fn columns(
@@ -343,6 +482,7 @@ struct RowChecker<'a> {
     conditions: Vec<Option<Expr>>,
     channels: Vec<String>,
     decimal_comma: bool,
+    dates: DateRule,
 }
 
 impl<'a> RowChecker<'a> {
@@ -363,6 +503,7 @@ impl<'a> RowChecker<'a> {
             conditions,
             channels,
             decimal_comma: false,
+            dates: DateRule::new(None, program),
         }
     }
 
@@ -377,7 +518,7 @@ impl<'a> RowChecker<'a> {
             })
     }
 
-    fn row(&self, record: &csv::StringRecord) -> Result<NewResponse, Vec<Problem>> {
+    fn row(&self, record: &csv::StringRecord, line: u64) -> Result<NewResponse, Vec<Problem>> {
         if record.len() != self.columns.len() {
             return Err(vec![Problem::FieldCount {
                 found: record.len(),
@@ -395,7 +536,7 @@ impl<'a> RowChecker<'a> {
             let marked = unprotect_cell(cell);
             let cell = marked.unwrap_or_else(|| cell.trim());
             match column {
-                Column::SubmittedAt => match parse_time(cell, self.calendar.zone()) {
+                Column::SubmittedAt => match self.dates.parse(cell, line, self.calendar.zone()) {
                     Ok(ts) => submitted_at = Some(ts),
                     Err(p) => problems.push(p),
                 },

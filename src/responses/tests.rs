@@ -19,7 +19,7 @@ fn example() -> Program {
 
 fn read(program: &Program, survey: &str, csv: &str) -> Parsed {
     let survey = find_survey(program, survey).expect("survey exists");
-    parse(csv.as_bytes(), b',', program, survey).expect("header is fine")
+    parse(csv.as_bytes(), b',', program, survey, None).expect("header is fine")
 }
 
 fn messages(parsed: &Parsed) -> Vec<String> {
@@ -104,7 +104,8 @@ fn every_problem_of_a_row_is_listed() {
     assert_eq!(
         messages(&parsed),
         vec![
-            "line 2: `submitted_at` `hier` is not a date: write 2026-11-04 or 2026-11-04T10:30:00+01:00; \
+            "line 2: `submitted_at` `hier` is not a date: write 2026-11-04 or 2026-11-04T10:30:00+01:00 \
+             (or 04/11/2026 and 04/11/2026 10:30 in a program whose default locale is French); \
              `pas-un-email` is not a valid email; unknown channel `fax`; use one of: import, email; \
              required question `recommandation` has no answer; required question `satisfaction` has no answer"
         ]
@@ -202,10 +203,16 @@ fn duplicate_ids_blank_rows_and_field_counts() {
 fn header_problems_fail_the_whole_file() {
     let program = example();
     let survey = find_survey(&program, "livraison").expect("survey");
-    let err = parse("date,recommandation\n".as_bytes(), b',', &program, survey)
-        .err()
-        .map(|e| e.to_string())
-        .unwrap_or_default();
+    let err = parse(
+        "date,recommandation\n".as_bytes(),
+        b',',
+        &program,
+        survey,
+        None,
+    )
+    .err()
+    .map(|e| e.to_string())
+    .unwrap_or_default();
     assert!(err.contains("no `submitted_at` column"), "{err}");
     let err = find_survey(&program, "livrasion")
         .err()
@@ -231,4 +238,73 @@ fn a_marked_cell_loses_one_marker_and_stays_text() {
     assert_eq!(respondent.get("solde"), Some(&Value::from(-3)));
     assert_eq!(respondent.get("code"), Some(&Value::from("-3")));
     assert_eq!(respondent.get("note"), Some(&Value::from("'déjà")));
+}
+
+#[test]
+fn crlf_files_report_rejected_rows_on_their_own_line() {
+    let program = example();
+    let lf = "submitted_at,recommandation,satisfaction\n\
+              2026-11-04,10,5\n\
+              2026-11-04,11,5\n\
+              \n\
+              2026-11-04,10,9\n";
+    let crlf = lf.replace('\n', "\r\n");
+    for text in [lf, crlf.as_str()] {
+        let parsed = read(&program, "livraison", text);
+        let lines: Vec<u64> = parsed.errors.iter().map(|e| e.line).collect();
+        assert_eq!(lines, vec![3, 5], "{text:?}");
+        assert_eq!(parsed.rows[0].line, 2, "{text:?}");
+    }
+}
+
+#[test]
+fn french_programs_read_day_first_dates_and_never_mix_forms() {
+    let program = example();
+    let parsed = read(
+        &program,
+        "livraison",
+        "submitted_at,recommandation,satisfaction\n\
+         05/10/2026,10,5\n\
+         04/11/2026 10:30,10,5\n\
+         2026-11-04,10,5\n\
+         31/02/2026,10,5\n",
+    );
+    // 5 October 2026 at midnight in Paris (UTC+2), 4 November 10:30 in Paris (UTC+1).
+    let times: Vec<i64> = parsed
+        .rows
+        .iter()
+        .map(|r| r.response.submitted_at.as_second())
+        .collect();
+    assert_eq!(times, vec![1_791_151_200, 1_793_784_600]);
+    assert_eq!(parsed.rows[0].response.period, "2026-10");
+    let errors = messages(&parsed);
+    assert_eq!(errors.len(), 2, "{errors:?}");
+    assert!(
+        errors[0].starts_with("line 4: ")
+            && errors[0].contains("mixes date forms: line 2 is dd/mm/yyyy"),
+        "{errors:?}"
+    );
+    assert!(errors[1].starts_with("line 5: ") && errors[1].contains("is not a date"));
+}
+
+#[test]
+fn date_format_forces_one_form() {
+    let program = example();
+    let survey = find_survey(&program, "livraison").expect("survey");
+    let csv = "submitted_at,recommandation,satisfaction\n05/10/2026,10,5\n2026-11-04,10,5\n";
+    for (forced, refused) in [
+        (
+            DateFormat::Iso,
+            "line 2: `submitted_at` `05/10/2026` is not in the --date-format iso form",
+        ),
+        (
+            DateFormat::DayMonthYear,
+            "line 3: `submitted_at` `2026-11-04` is not in the --date-format dd/mm/yyyy form",
+        ),
+    ] {
+        let parsed =
+            parse(csv.as_bytes(), b',', &program, survey, Some(forced)).expect("header is fine");
+        assert_eq!(parsed.rows.len(), 1);
+        assert_eq!(messages(&parsed), vec![refused.to_owned()]);
+    }
 }

@@ -81,6 +81,13 @@ pub enum StoreError {
     /// Any other database error.
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
+    /// `db backup` on a backend whose backups are made by its own tools.
+    #[error(
+        "ecoute cannot back up a PostgreSQL database itself: use `pg_dump` (for example \
+         `pg_dump --format=custom --file=ecoute.dump DATABASE_URL`), which copies it \
+         consistently while `serve` runs"
+    )]
+    NoBackup,
 }
 
 /// The errors a backend method produces, before they are classified into [`StoreError`].

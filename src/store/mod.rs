@@ -148,6 +148,16 @@ impl Store {
         dispatch!(self, b => b.migrate())
     }
 
+    /// Copies the live database into the new file `target`, answers still in SQLite's
+    /// write-ahead log included, while other processes keep writing.
+    pub async fn backup(&self, target: &str) -> Result<(), StoreError> {
+        if dispatch!(self, b => b.backup(target))? {
+            Ok(())
+        } else {
+            Err(StoreError::NoBackup)
+        }
+    }
+
     /// The schema version and the migrations this binary would still apply.
     pub async fn status(&self) -> Result<MigrationStatus, StoreError> {
         dispatch!(self, b => b.status())

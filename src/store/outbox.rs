@@ -190,6 +190,21 @@ pub struct WaveStatus {
     pub reminders_sent: u64,
     /// Invitations flagged as possibly sent twice.
     pub possibly_duplicate: u64,
+    /// Invitations that reached their recipient's mail server (a `sent_at`).
+    pub sent: u64,
+    /// Invitations answered (a response through their link).
+    pub responses: u64,
+    /// Invitations whose recipient is now unsubscribed.
+    pub unsubscribed: u64,
+    /// Invitations whose recipient's address bounced.
+    pub bounced: u64,
+}
+
+impl WaveStatus {
+    /// Responses per invitation sent, from 0 to 1; `None` before any was sent.
+    pub fn response_rate(&self) -> Option<f64> {
+        (self.sent > 0).then(|| self.responses as f64 / self.sent as f64)
+    }
 }
 
 /// A recent failure or deferral, for `ecoute status`.
@@ -499,6 +514,17 @@ pub(super) const STATUS: &str = "SELECT w.program_id, w.id, w.survey_id, w.chann
      WHERE CAST($1 AS TEXT) IS NULL OR w.program_id = $1 \
      GROUP BY w.program_id, w.id, w.survey_id, w.channel_id, w.period, w.wave, i.state \
      ORDER BY w.program_id, w.id, i.state";
+
+/// Per wave: invitations sent, answered, and whose recipient unsubscribed or bounced (one
+/// row each at most: one response per invitation, one suppression per email and reason).
+pub(super) const OUTCOMES: &str = "SELECT w.id, COUNT(i.sent_at) AS sent, COUNT(r.id) AS responses, \
+     COUNT(u.email) AS unsubscribed, COUNT(b.email) AS bounced \
+     FROM waves w JOIN invitations i ON i.wave_id = w.id \
+     LEFT JOIN responses r ON r.invitation_id = i.id \
+     LEFT JOIN suppression u ON u.email = i.email AND u.reason = 'unsubscribed' \
+     LEFT JOIN suppression b ON b.email = i.email AND b.reason = 'bounced' \
+     WHERE CAST($1 AS TEXT) IS NULL OR w.program_id = $1 \
+     GROUP BY w.id";
 
 pub(super) const LAST_FAILURES: &str = "SELECT e.invitation_id, i.email, e.message, e.to_state, \
      e.reason, e.detail, e.smtp_code, e.at FROM invitation_events e \

@@ -43,6 +43,8 @@ const CLAIM: &str = outbox::CLAIM_POSTGRES;
 /// Nothing to do after `forget`: PostgreSQL's own VACUUM reclaims the erased rows' old
 /// versions.
 const AFTER_ERASE: Option<&str> = None;
+/// No backup statement: `pg_dump` is the tool for a PostgreSQL database.
+const BACKUP: Option<&str> = None;
 /// Holds back other writers of the counters while a rebuild runs: responses committed during
 /// the rebuild wait at their own rollup update, then add to the rebuilt counters, so nothing
 /// is counted twice or lost.

@@ -56,6 +56,8 @@ const REBUILD_LOCK: Option<&str> = None;
 /// the write-ahead log, whose older frames still hold the erased values. Its first column is
 /// 1 when a reader kept the log from being emptied.
 const AFTER_ERASE: Option<&str> = Some("PRAGMA wal_checkpoint(TRUNCATE)");
+/// A consistent copy of the live database, answers still in the write-ahead log included.
+const BACKUP: Option<&str> = Some("VACUUM INTO ?1");
 /// The rollup read, as JSON.
 const SELECT_ROLLUPS: &str = r::SELECT_ROLLUPS_SQLITE;
 /// How an upsert merges a contact's attributes.

@@ -43,11 +43,11 @@ periods:
 "#;
 
 /// Wave of 2026-11 goes out on 2 November at 10:00 Paris; the period closes 10 December.
-const WAVE_TIME: &str = "2026-11-02T09:00:00Z";
+pub(crate) const WAVE_TIME: &str = "2026-11-02T09:00:00Z";
 
 /// A project with the test program, `n` ordinary contacts plus `special` addresses, mail
 /// through `mail` and survey links on `https://avis.example.org`.
-fn project(db: TestDb, mail: &str, n: usize, special: &[&str]) -> Project {
+pub(crate) fn project(db: TestDb, mail: &str, n: usize, special: &[&str]) -> Project {
     let mut csv = String::from("email,first_name\n");
     for address in special {
         csv.push_str(&format!("{address},Spécial\n"));
@@ -64,7 +64,7 @@ fn project(db: TestDb, mail: &str, n: usize, special: &[&str]) -> Project {
 }
 
 /// `ecoute send` of the 2026-11 wave at the rehearsal time `at`, which must not panic.
-fn send(project: &Project, at: &str, extra: &[&str]) -> Ran {
+pub(crate) fn send(project: &Project, at: &str, extra: &[&str]) -> Ran {
     project
         .args(["send", "essai", "--period", "2026-11", "--at", at])
         .args(extra)
@@ -72,7 +72,7 @@ fn send(project: &Project, at: &str, extra: &[&str]) -> Ran {
         .no_panic()
 }
 
-async fn rows(store: &Store, count: i64) -> Vec<OutboxRow> {
+pub(crate) async fn rows(store: &Store, count: i64) -> Vec<OutboxRow> {
     let mut rows = Vec::new();
     for id in 1..=count {
         if let Some(row) = store.outbox_row(id).await.expect("row") {

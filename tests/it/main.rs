@@ -12,6 +12,7 @@ mod dispatch;
 mod harness;
 mod newcomer_check;
 mod newcomer_form;
+mod newcomer_ops;
 mod newcomer_send;
 mod plan;
 mod report_display;

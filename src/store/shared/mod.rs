@@ -157,6 +157,19 @@ impl BackendStore {
         })
     }
 
+    /// Writes a consistent copy of the database to `target`; `false` when the backend has
+    /// no backup statement.
+    pub(crate) async fn backup(&self, target: &str) -> Result<bool> {
+        let Some(statement) = super::BACKUP else {
+            return Ok(false);
+        };
+        sqlx::query(statement)
+            .bind(target)
+            .execute(&self.pool)
+            .await?;
+        Ok(true)
+    }
+
     pub(crate) async fn record_contact(
         &self,
         email: &str,

@@ -190,6 +190,10 @@ impl BackendStore {
                     states: BTreeMap::new(),
                     reminders_sent: 0,
                     possibly_duplicate: 0,
+                    sent: 0,
+                    responses: 0,
+                    unsubscribed: 0,
+                    bounced: 0,
                 });
             }
             if let Some(current) = waves.last_mut() {
@@ -200,6 +204,19 @@ impl BackendStore {
                     .insert(row.try_get("state")?, count(row.try_get("n")?));
                 current.reminders_sent += count(reminders.unwrap_or(0));
                 current.possibly_duplicate += count(duplicates.unwrap_or(0));
+            }
+        }
+        let outcomes = sqlx::query(outbox::OUTCOMES)
+            .bind(program_id)
+            .fetch_all(&self.pool)
+            .await?;
+        for row in &outcomes {
+            let id: i64 = row.try_get("id")?;
+            if let Some(wave) = waves.iter_mut().find(|w| w.wave.id == id) {
+                wave.sent = count(row.try_get("sent")?);
+                wave.responses = count(row.try_get("responses")?);
+                wave.unsubscribed = count(row.try_get("unsubscribed")?);
+                wave.bounced = count(row.try_get("bounced")?);
             }
         }
         let failures = sqlx::query(outbox::LAST_FAILURES)
