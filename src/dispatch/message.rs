@@ -336,22 +336,24 @@ fn fold_head(bytes: &[u8]) -> Vec<u8> {
             out.push(b'\n');
         }
         let mut rest = line.strip_suffix(b"\r").unwrap_or(line);
+        let mut floor = value_start(rest);
         while rest.len() > FOLD_AT {
-            // Never break at the leading space of a continuation line.
-            let cut = rest[1..=FOLD_AT]
-                .iter()
-                .rposition(|b| *b == b' ' || *b == b'\t')
-                .map(|at| at + 1)
+            let is_space = |b: &u8| *b == b' ' || *b == b'\t';
+            let cut = rest
+                .get(floor..=FOLD_AT)
+                .and_then(|window| window.iter().rposition(is_space))
+                .map(|at| at + floor)
                 .or_else(|| {
-                    rest[FOLD_AT + 1..]
-                        .iter()
-                        .position(|b| *b == b' ' || *b == b'\t')
-                        .map(|at| at + FOLD_AT + 1)
+                    let from = floor.max(FOLD_AT + 1);
+                    rest.get(from..)
+                        .and_then(|tail| tail.iter().position(is_space))
+                        .map(|at| at + from)
                 });
             let Some(cut) = cut else { break };
             out.extend_from_slice(&rest[..cut]);
             out.extend_from_slice(b"\r\n");
             rest = &rest[cut..];
+            floor = 1;
         }
         out.extend_from_slice(rest);
         if line.ends_with(b"\r") {
@@ -360,6 +362,23 @@ fn fold_head(bytes: &[u8]) -> Vec<u8> {
     }
     out.extend_from_slice(body);
     out
+}
+
+/// Where a header line may first be broken: never before the first character of its value
+/// (a break right after `Name:` leaves parsers a value that starts with a space), and never
+/// at the leading space of a continuation line.
+fn value_start(line: &[u8]) -> usize {
+    if line.first().is_some_and(|b| *b == b' ' || *b == b'\t') {
+        return 1;
+    }
+    let Some(colon) = line.iter().position(|b| *b == b':') else {
+        return 1;
+    };
+    let spaces = line[colon + 1..]
+        .iter()
+        .take_while(|b| **b == b' ' || **b == b'\t')
+        .count();
+    colon + 1 + spaces + 1
 }
 
 #[cfg(test)]
@@ -450,8 +469,10 @@ mod tests {
         let text = String::from_utf8_lossy(&bytes);
         let head = text.split("\r\n\r\n").next().unwrap_or_default();
         for line in head.split("\r\n") {
-            // Only a single token longer than the limit may stay whole.
-            let unbreakable = !line.trim_start().contains([' ', '\t']);
+            // Only a single token longer than the limit (after the header's name) may stay
+            // whole.
+            let value = line.split_once(": ").map_or(line, |(_, value)| value);
+            let unbreakable = !value.trim_start().contains([' ', '\t']);
             assert!(
                 line.len() <= 78 || unbreakable,
                 "{} characters: {line}",
@@ -473,6 +494,13 @@ mod tests {
             .find(|h| h.starts_with("List-Unsubscribe:"))
             .expect("List-Unsubscribe");
         assert!(unsubscribe.replace(' ', "").contains(&url), "{unsubscribe}");
+        // No header is broken before its value starts: a parser would keep a leading space.
+        for line in head.split("\r\n") {
+            assert!(
+                !line.trim_end().ends_with(':'),
+                "a header line with its name alone: {head}"
+            );
+        }
     }
 
     /// WCAG 2 relative luminance of `#rrggbb`.
