@@ -166,3 +166,29 @@ fn check_warns_about_waves_outside_the_send_window() {
         ran.stderr()
     );
 }
+
+/// Issue 13 point 13: French email texts keep `? ! : ;` on the line of their word — a
+/// no-break space (U+00A0 before `:`, U+202F before the others), never a plain one.
+#[test]
+fn french_email_templates_use_no_break_spaces_before_double_punctuation() {
+    let folder = repo_path("templates/email");
+    let mut checked = 0;
+    for entry in std::fs::read_dir(&folder).expect("templates/email") {
+        let path = entry.expect("entry").path();
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
+        if !name.is_some_and(|n| n.contains(".fr.")) {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).expect("template");
+        for mark in [" ?", " !", " ;", " :"] {
+            assert!(
+                !text.contains(mark),
+                "{} has a plain space before `{}`",
+                path.display(),
+                mark.trim()
+            );
+        }
+        checked += 1;
+    }
+    assert_eq!(checked, 6, "three French parts of two emails");
+}
