@@ -118,7 +118,7 @@ fn mask_line(line: &str) -> (String, Option<&str>) {
         return (format!("{}= ***", key), Some(raw));
     }
     let raw = value.trim_start().trim_start_matches(['"', '\'']);
-    let masked = crate::store::redact_url(raw);
+    let masked = crate::redact::redact_url(raw);
     if masked == raw {
         return (line.to_owned(), None);
     }

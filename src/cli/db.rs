@@ -10,7 +10,7 @@ use super::count::count;
 use super::options::StoreArgs;
 use super::shared::open;
 use crate::config::Settings;
-use crate::store::redact_url;
+use crate::redact::redact_url;
 
 /// `ecoute db` subcommands.
 #[derive(Debug, Subcommand)]

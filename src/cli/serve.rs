@@ -14,7 +14,8 @@ use super::options::{StoreArgs, TemplatesArgs, WebArgs};
 use crate::collect::{AppState, ServerOptions};
 use crate::config::Settings;
 use crate::program::{CheckContext, Program};
-use crate::store::{BackendKind, Store, StoreOptions, redact_url};
+use crate::redact::redact_url;
+use crate::store::{BackendKind, Store, StoreOptions};
 use crate::templates::Templates;
 
 /// Arguments of `ecoute serve`.

@@ -9,7 +9,8 @@ use anyhow::Context;
 use super::count::count;
 use crate::config::Settings;
 use crate::program::{CheckContext, Program};
-use crate::store::{Store, redact_url};
+use crate::redact::redact_url;
+use crate::store::Store;
 use crate::templates::Templates;
 
 /// Finds a program by path or by id in `programs/`, and checks it.

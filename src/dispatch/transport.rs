@@ -93,7 +93,7 @@ impl MailSettings {
     /// credentials come from the environment.
     pub fn parse(url: &str) -> Result<MailSettings, MailUrlError> {
         let invalid = |reason: &str| MailUrlError::Invalid {
-            url: crate::store::redact_url(url),
+            url: crate::redact::redact_url(url),
             reason: reason.to_owned(),
         };
         if let Some(dir) = url.strip_prefix("file://") {

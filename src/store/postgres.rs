@@ -18,7 +18,8 @@ use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions, Post
 use super::error::{BackendError, StoreError};
 use super::model::{BackendKind, ContactInput, UpsertCounts};
 use super::rollups as r;
-use super::{ROWS_PER_STATEMENT, StoreOptions, outbox, redact_url};
+use super::{ROWS_PER_STATEMENT, StoreOptions, outbox};
+use crate::redact::redact_url;
 
 /// The names `shared/` is written against.
 type Db = Postgres;

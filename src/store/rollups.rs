@@ -2,55 +2,13 @@
 //! value) counters, updated in the same transaction as each response (see
 //! `insert_response`), from which every KPI, margin and test of a report is exact.
 //!
-//! The counters a response adds are computed here, once, by [`counters`]: the incremental
-//! path and `ecoute db rebuild-rollups` both use it, so they cannot disagree.
-//!
-//! What is counted: every answer whose value is a whole number 0–10 (NPS, CSAT, CES,
-//! yes/no), once for "all respondents" (`segment` = "") and once per respondent attribute
-//! (`segment` = attribute name, `segment_value` = its value as text); plus one response
-//! count per segment (`question_id` = "", value 0). Verbatim locations (not their text) go
-//! to `verbatim_refs` so a report reads only its period's texts.
+//! The counters a response adds come from [`crate::rollup::counters`], the one pure rule
+//! shared by the incremental path and `ecoute db rebuild-rollups`. Verbatim locations (not
+//! their text) go to `verbatim_refs` so a report reads only its period's texts.
 
-use std::collections::BTreeMap;
-
-use serde::Deserialize;
-use serde_json::Value;
-
-use super::model::{Answer, Attributes, NewResponse, StoredResponse};
+use super::model::{Answer, Attributes, StoredResponse};
 use super::{Store, StoreError};
-
-/// The identity of one counter.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
-pub struct RollupKey {
-    /// Program id.
-    pub program_id: String,
-    /// Period key (`2026-11`…).
-    pub period: String,
-    /// Respondent attribute name, or "" for all respondents.
-    pub segment: String,
-    /// The attribute's value as text, "" for all respondents.
-    pub segment_value: String,
-    /// Survey id.
-    pub survey_id: String,
-    /// Touchpoint id, "" when the response has none.
-    pub touchpoint_id: String,
-    /// Channel of the response.
-    pub channel: String,
-    /// Question id, or "" for the response count.
-    pub question_id: String,
-    /// The answer value 0–10 (0 for the response count).
-    pub value: u8,
-}
-
-/// One counter and its count.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
-pub struct RollupCount {
-    /// Which counter.
-    pub key: RollupKey,
-    /// How many.
-    pub n: u64,
-}
-
+pub use crate::rollup::{RollupCount, RollupKey, accumulate, counters, segment_value};
 /// What a rebuild found, for the operator.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct RebuildSummary {
@@ -108,77 +66,12 @@ pub struct CallListEntry {
     pub state: String,
 }
 
-/// A respondent attribute's value as the text a segment is keyed by; `None` for values that
-/// make no segment (null, lists, objects).
-pub fn segment_value(value: &Value) -> Option<String> {
-    match value {
-        Value::String(s) => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
-        Value::Bool(b) => Some(b.to_string()),
-        _ => None,
-    }
-}
-
-/// The answer value a counter holds: a whole number 0–10, else nothing.
-fn counted_value(answer: &Answer) -> Option<u8> {
-    let v = answer.num_value?;
-    (v.fract() == 0.0 && (0.0..=10.0).contains(&v)).then_some(v as u8)
-}
-
 /// Whether an answer is a verbatim worth a `verbatim_refs` row.
 pub(super) fn is_verbatim(answer: &Answer) -> bool {
     answer
         .text_value
         .as_deref()
         .is_some_and(|t| !t.trim().is_empty())
-}
-
-/// The counters one response adds, merged and sorted by key (so concurrent transactions
-/// lock rows in the same order and never deadlock).
-pub fn counters(r: &NewResponse) -> Vec<RollupCount> {
-    let mut segments: Vec<(String, String)> = vec![(String::new(), String::new())];
-    if let Some(attributes) = &r.respondent {
-        segments.extend(
-            attributes
-                .iter()
-                .filter(|(name, _)| !name.is_empty())
-                .filter_map(|(name, v)| segment_value(v).map(|v| (name.clone(), v))),
-        );
-    }
-    let mut values: Vec<(&str, u8)> = vec![("", 0)];
-    values.extend(
-        r.answers
-            .iter()
-            .filter_map(|a| counted_value(a).map(|v| (a.question_id.as_str(), v))),
-    );
-    let mut merged: BTreeMap<RollupKey, u64> = BTreeMap::new();
-    for (segment, segment_value) in &segments {
-        for (question_id, value) in &values {
-            let key = RollupKey {
-                program_id: r.program_id.clone(),
-                period: r.period.clone(),
-                segment: segment.clone(),
-                segment_value: segment_value.clone(),
-                survey_id: r.survey_id.clone(),
-                touchpoint_id: r.touchpoint_id.clone().unwrap_or_default(),
-                channel: r.channel.clone(),
-                question_id: (*question_id).to_owned(),
-                value: *value,
-            };
-            *merged.entry(key).or_default() += 1;
-        }
-    }
-    merged
-        .into_iter()
-        .map(|(key, n)| RollupCount { key, n })
-        .collect()
-}
-
-/// Adds `more` into `totals`, for a rebuild or a bulk load.
-pub fn accumulate(totals: &mut BTreeMap<RollupKey, u64>, more: Vec<RollupCount>) {
-    for c in more {
-        *totals.entry(c.key).or_default() += c.n;
-    }
 }
 
 /// Columns of a counter row, in insert order.
@@ -334,80 +227,5 @@ impl Store {
         wave: u32,
     ) -> Result<Vec<CallListEntry>, StoreError> {
         dispatch!(self, b => b.call_list(program_id, survey_id, channel, period, wave))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use jiff::Timestamp;
-    use serde_json::json;
-
-    fn answer(q: &str, v: Option<f64>, text: Option<&str>) -> Answer {
-        Answer {
-            question_id: q.to_owned(),
-            ordinal: 0,
-            num_value: v,
-            choice: None,
-            text_value: text.map(str::to_owned),
-        }
-    }
-
-    fn response(respondent: Option<Attributes>) -> NewResponse {
-        NewResponse {
-            invitation_id: None,
-            program_id: "p".into(),
-            survey_id: "s".into(),
-            touchpoint_id: Some("t".into()),
-            channel: "import".into(),
-            period: "2026-11".into(),
-            submitted_at: Timestamp::UNIX_EPOCH,
-            email: None,
-            respondent,
-            external_id: None,
-            answers: vec![
-                answer("nps", Some(9.0), None),
-                answer("ces", Some(4.5), None),
-                answer("why", None, Some("trop long")),
-            ],
-        }
-    }
-
-    #[test]
-    fn one_response_without_attributes_counts_once_plus_its_answers() {
-        let c = counters(&response(None));
-        let summary: Vec<(&str, &str, u8, u64)> = c
-            .iter()
-            .map(|c| {
-                (
-                    c.key.segment.as_str(),
-                    c.key.question_id.as_str(),
-                    c.key.value,
-                    c.n,
-                )
-            })
-            .collect();
-        // The response count and the NPS 9; CES 4.5 is not a whole number; text is not counted.
-        assert_eq!(summary, vec![("", "", 0, 1), ("", "nps", 9, 1)]);
-    }
-
-    #[test]
-    fn each_attribute_is_a_segment_and_odd_values_are_skipped() {
-        let attributes = json!({"segment": "pro", "vip": true, "age": 42, "tags": ["a"], "": "x"});
-        let Value::Object(attributes) = attributes else {
-            unreachable!("literal object")
-        };
-        let c = counters(&response(Some(attributes)));
-        let segments: Vec<(&str, &str)> = c
-            .iter()
-            .filter(|c| c.key.question_id == "nps")
-            .map(|c| (c.key.segment.as_str(), c.key.segment_value.as_str()))
-            .collect();
-        assert_eq!(
-            segments,
-            vec![("", ""), ("age", "42"), ("segment", "pro"), ("vip", "true")]
-        );
-        assert_eq!(c.len(), 8);
-        assert!(c.windows(2).all(|w| w[0].key < w[1].key), "sorted");
     }
 }
