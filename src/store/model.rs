@@ -1,29 +1,18 @@
 //! The values that go in and out of the store, independent of the backend.
 
-use std::fmt;
-use std::str::FromStr;
-
 use jiff::Timestamp;
 
 /// Free-form contact or respondent attributes (segment, region, last purchase…); keys sorted.
 pub type Attributes = serde_json::Map<String, serde_json::Value>;
 
 /// Which database a store runs on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::Display)]
+#[strum(serialize_all = "snake_case")]
 pub enum BackendKind {
     /// A local file: the embedded default.
     Sqlite,
     /// A server shared by several daemons.
     Postgres,
-}
-
-impl fmt::Display for BackendKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            BackendKind::Sqlite => "sqlite",
-            BackendKind::Postgres => "postgres",
-        })
-    }
 }
 
 /// A contact to insert or update, as read from a CSV file or an API call.
@@ -69,8 +58,21 @@ pub struct UpsertCounts {
     pub updated: u64,
 }
 
-/// Why an email must not be contacted.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+/// Why an email must not be contacted; the names are the `reason` column's values.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::Display,
+)]
+#[strum(serialize_all = "snake_case")]
 pub enum SuppressionReason {
     /// The person clicked unsubscribe.
     Unsubscribed,
@@ -83,40 +85,7 @@ pub enum SuppressionReason {
 impl SuppressionReason {
     /// The value stored in the `reason` column.
     pub fn as_str(self) -> &'static str {
-        match self {
-            SuppressionReason::Unsubscribed => "unsubscribed",
-            SuppressionReason::Bounced => "bounced",
-            SuppressionReason::Erased => "erased",
-        }
-    }
-}
-
-impl fmt::Display for SuppressionReason {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// Error for a reason or state name the store does not know.
-#[derive(Debug, thiserror::Error)]
-#[error("unknown {what} `{value}`")]
-pub struct UnknownName {
-    what: &'static str,
-    value: String,
-}
-
-impl FromStr for SuppressionReason {
-    type Err = UnknownName;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "unsubscribed" => Ok(SuppressionReason::Unsubscribed),
-            "bounced" => Ok(SuppressionReason::Bounced),
-            "erased" => Ok(SuppressionReason::Erased),
-            _ => Err(UnknownName {
-                what: "suppression reason",
-                value: s.to_owned(),
-            }),
-        }
+        self.into()
     }
 }
 
@@ -185,8 +154,9 @@ pub struct WaveOutcome {
     pub invitations: u64,
 }
 
-/// The life of an invitation in the outbox.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// The life of an invitation in the outbox; the names are the `state` column's values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, strum::IntoStaticStr, strum::EnumString)]
+#[strum(serialize_all = "snake_case")]
 pub enum InvitationState {
     /// Waiting to be sent.
     Planned,
@@ -207,36 +177,7 @@ pub enum InvitationState {
 impl InvitationState {
     /// The value stored in the `state` column.
     pub fn as_str(self) -> &'static str {
-        match self {
-            InvitationState::Planned => "planned",
-            InvitationState::Sending => "sending",
-            InvitationState::Sent => "sent",
-            InvitationState::Failed => "failed",
-            InvitationState::Deferred => "deferred",
-            InvitationState::Suppressed => "suppressed",
-            InvitationState::Expired => "expired",
-        }
-    }
-}
-
-impl FromStr for InvitationState {
-    type Err = UnknownName;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Ok(match s {
-            "planned" => InvitationState::Planned,
-            "sending" => InvitationState::Sending,
-            "sent" => InvitationState::Sent,
-            "failed" => InvitationState::Failed,
-            "deferred" => InvitationState::Deferred,
-            "suppressed" => InvitationState::Suppressed,
-            "expired" => InvitationState::Expired,
-            _ => {
-                return Err(UnknownName {
-                    what: "invitation state",
-                    value: s.to_owned(),
-                });
-            }
-        })
+        self.into()
     }
 }
 

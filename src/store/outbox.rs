@@ -12,7 +12,6 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::Duration;
 
 use jiff::Timestamp;
-use sqlx::{Database, Encode, QueryBuilder, Type};
 
 use super::model::Attributes;
 use super::{Store, StoreError};
@@ -326,34 +325,9 @@ pub(super) const CLAIM_POSTGRES: &str = claim_sql!(
        ORDER BY i.id LIMIT $5 FOR UPDATE OF i SKIP LOCKED"
 );
 
-/// Builds one statement storing the token hashes of newly claimed invitations; an existing
-/// hash is never replaced.
-pub(super) fn push_token_hashes<DB: Database>(
-    query: &mut QueryBuilder<DB>,
-    hashes: &[(i64, [u8; 32])],
-) where
-    i64: for<'t> Encode<'t, DB> + Type<DB>,
-    Vec<u8>: for<'t> Encode<'t, DB> + Type<DB>,
-{
-    query.push("UPDATE invitations SET token_hash = CASE id");
-    for (id, hash) in hashes {
-        query
-            .push(" WHEN ")
-            .push_bind(*id)
-            .push(" THEN ")
-            .push_bind(hash.to_vec());
-    }
-    query.push(" END WHERE token_hash IS NULL AND id IN (");
-    let mut ids = query.separated(", ");
-    for (id, _) in hashes {
-        ids.push_bind(*id);
-    }
-    query.push(")");
-}
-
 /// What a resolution sets, by the message it is about; `{now}` and `{time}` (the next
 /// attempt or reminder, or NULL) are bound by [`push_resolution`].
-fn resolution_set(resolution: Resolution, message: u32) -> &'static str {
+pub(super) fn resolution_set(resolution: Resolution, message: u32) -> &'static str {
     match (resolution, message) {
         (Resolution::Sent { .. }, 0) => {
             "state = 'sent', sent_at = {now}, attempts = attempts + 1, next_attempt_at = NULL, \
@@ -408,89 +382,6 @@ pub(super) fn resolution_groups(outcomes: &[Outcome]) -> Vec<Vec<&Outcome>> {
     groups
 }
 
-/// Builds `UPDATE invitations SET … WHERE id IN (…) AND (id, fence) IN (VALUES …)
-/// RETURNING id, fence` for one group: a row whose fence moved on (another dispatcher took
-/// it over) is not returned.
-pub(super) fn push_resolution<DB: Database>(
-    query: &mut QueryBuilder<DB>,
-    group: &[&Outcome],
-    now: i64,
-) where
-    i64: for<'t> Encode<'t, DB> + Type<DB>,
-    Option<i64>: for<'t> Encode<'t, DB> + Type<DB>,
-    bool: for<'t> Encode<'t, DB> + Type<DB>,
-    Option<String>: for<'t> Encode<'t, DB> + Type<DB>,
-{
-    let Some(first) = group.first() else {
-        return;
-    };
-    let template = format!(
-        "UPDATE invitations SET {}, possibly_duplicate = (possibly_duplicate OR {{dup}}), \
-         last_error = {{err}}, lease_owner = NULL, lease_expires_at = NULL, updated_at = {{now}} \
-         WHERE id IN (",
-        resolution_set(first.resolution, first.message)
-    );
-    let mut rest = template.as_str();
-    while let Some(start) = rest.find('{') {
-        query.push(&rest[..start]);
-        let end = rest[start..]
-            .find('}')
-            .map_or(rest.len(), |e| start + e + 1);
-        match &rest[start..end] {
-            "{now}" => query.push_bind(now),
-            "{time}" => query.push_bind(resolution_time(first.resolution)),
-            "{dup}" => query.push_bind(first.maybe_delivered),
-            _ => query.push_bind(error_text(first)),
-        };
-        rest = &rest[end..];
-    }
-    query.push(rest);
-    // `id IN (…)` lets SQLite find the rows by primary key; the row-value test alone made
-    // it scan the whole table.
-    let mut ids = query.separated(", ");
-    for outcome in group {
-        ids.push_bind(outcome.invitation_id);
-    }
-    query.push(") AND (id, fence) IN (VALUES ");
-    let mut rows = query.separated(", ");
-    for outcome in group {
-        rows.push("(");
-        rows.push_bind_unseparated(outcome.invitation_id);
-        rows.push_unseparated(", ");
-        rows.push_bind_unseparated(outcome.fence);
-        rows.push_unseparated(")");
-    }
-    query.push(") RETURNING id, fence");
-}
-
-/// Builds one multi-row insert of the events of applied outcomes.
-pub(super) fn push_events<DB: Database>(
-    query: &mut QueryBuilder<DB>,
-    applied: &[&Outcome],
-    now: i64,
-) where
-    i64: for<'t> Encode<'t, DB> + Type<DB>,
-    Option<i64>: for<'t> Encode<'t, DB> + Type<DB>,
-    String: for<'t> Encode<'t, DB> + Type<DB>,
-    Option<String>: for<'t> Encode<'t, DB> + Type<DB>,
-    &'static str: for<'t> Encode<'t, DB> + Type<DB>,
-{
-    query.push(
-        "INSERT INTO invitation_events (invitation_id, from_state, to_state, reason, detail, \
-         smtp_code, at, message) ",
-    );
-    query.push_values(applied, |mut row, o| {
-        row.push_bind(o.invitation_id)
-            .push_bind(if o.message == 0 { "sending" } else { "sent" })
-            .push_bind(o.resolution.state_name())
-            .push_bind(o.reason.clone())
-            .push_bind(o.detail.clone())
-            .push_bind(o.smtp_code.map(i64::from))
-            .push_bind(now)
-            .push_bind(i64::from(o.message));
-    });
-}
-
 /// Flags a message a fenced-out dispatcher may have delivered as well.
 pub(super) const FLAG_STALE: &str = "UPDATE invitations SET possibly_duplicate = \
      (possibly_duplicate OR $2) WHERE id = $1";
@@ -539,35 +430,6 @@ pub(super) const GUARD_HOLDERS: &str =
     "SELECT email, invitation_id FROM contact_guard WHERE email IN (";
 /// Start of "these invitations give their person's contact back".
 pub(super) const RELEASE_GUARD: &str = "DELETE FROM contact_guard WHERE invitation_id IN (";
-
-/// Builds the conditional upsert that gives each `(email, invitation)` the person's
-/// contact at `now`, unless another invitation has held it since `since`; returns the
-/// invitations that got it. An invitation that already holds it keeps it (a takeover after
-/// a crash). The emails must be distinct: one statement may not update a row twice.
-pub(super) fn push_take_guard<DB: Database>(
-    query: &mut QueryBuilder<DB>,
-    rows: &[(&str, i64)],
-    now: i64,
-    since: i64,
-) where
-    i64: for<'t> Encode<'t, DB> + Type<DB>,
-    String: for<'t> Encode<'t, DB> + Type<DB>,
-{
-    query.push("INSERT INTO contact_guard (email, invitation_id, contacted_at) ");
-    query.push_values(rows, |mut row, (email, id)| {
-        row.push_bind((*email).to_owned())
-            .push_bind(*id)
-            .push_bind(now);
-    });
-    query.push(
-        " ON CONFLICT (email) DO UPDATE SET invitation_id = excluded.invitation_id, \
-         contacted_at = excluded.contacted_at \
-         WHERE contact_guard.invitation_id = excluded.invitation_id \
-         OR contact_guard.contacted_at < ",
-    );
-    query.push_bind(since);
-    query.push(" RETURNING invitation_id");
-}
 
 /// Start of "which of these emails are suppressed"; the backend appends the list.
 pub(super) const SUPPRESSED_AMONG: &str = "SELECT DISTINCT email FROM suppression WHERE email IN (";

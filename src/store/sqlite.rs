@@ -1,5 +1,6 @@
-//! The SQLite backend: one file, WAL journal, foreign keys on, `secure_delete`, a busy timeout, and every write
-//! in `BEGIN IMMEDIATE` so two writers queue on the lock instead of failing half-way. The
+//! The SQLite backend: one file, WAL journal, foreign keys on, `secure_delete`, a busy
+//! timeout, and every write transaction in `BEGIN IMMEDIATE` so two writers queue on the lock
+//! instead of failing half-way (a lone write statement takes that lock as it starts). The
 //! operations themselves are in `shared/`; this file keeps opening the file, its pragmas and
 //! locks, error classification and contact-upsert counting.
 

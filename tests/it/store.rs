@@ -482,6 +482,18 @@ async fn two_stores_opening_a_new_sqlite_file_at_once_both_work() {
     }
 }
 
+#[test]
+fn every_accepted_url_form_picks_its_backend() {
+    for (url, kind) in [
+        ("sqlite://a.db", BackendKind::Sqlite),
+        ("sqlite:a.db", BackendKind::Sqlite),
+        ("postgres://u@h/db", BackendKind::Postgres),
+        ("PostgreSQL://u@h/db", BackendKind::Postgres),
+    ] {
+        assert_eq!(BackendKind::from_url(url).ok(), Some(kind), "{url}");
+    }
+}
+
 #[tokio::test]
 async fn a_url_typo_names_the_accepted_schemes() {
     for (url, suggestion) in [
@@ -491,6 +503,7 @@ async fn a_url_typo_names_the_accepted_schemes() {
             "did you mean `postgres:`?",
         ),
         ("mysql://localhost/db", ""),
+        ("ecoute.db", "did you mean `sqlite://ecoute.db`?"),
     ] {
         let err = Store::open(url).await.expect_err("refused");
         assert!(matches!(err, StoreError::UnsupportedUrl { .. }), "{err:?}");

@@ -91,15 +91,13 @@ impl BackendStore {
         detail: Option<&str>,
         now: i64,
     ) -> Result<bool> {
-        let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
         let done = sqlx::query(sql::SUPPRESS)
             .bind(email)
             .bind(reason.as_str())
             .bind(detail)
             .bind(now)
-            .execute(&mut *tx)
+            .execute(&self.pool)
             .await?;
-        tx.commit().await?;
         Ok(done.rows_affected() == 1)
     }
 
@@ -176,14 +174,12 @@ impl BackendStore {
         program_id: &str,
         at: i64,
     ) -> Result<()> {
-        let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
         sqlx::query(sql::RECORD_CONTACT)
             .bind(email)
             .bind(program_id)
             .bind(at)
-            .execute(&mut *tx)
+            .execute(&self.pool)
             .await?;
-        tx.commit().await?;
         Ok(())
     }
 
@@ -214,14 +210,12 @@ impl BackendStore {
         sha256: &str,
         now: i64,
     ) -> Result<bool> {
-        let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
         let done = sqlx::query(sql::RECORD_PROGRAM_VERSION)
             .bind(program_id)
             .bind(sha256)
             .bind(now)
-            .execute(&mut *tx)
+            .execute(&self.pool)
             .await?;
-        tx.commit().await?;
         Ok(done.rows_affected() == 1)
     }
 

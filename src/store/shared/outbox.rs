@@ -12,7 +12,7 @@ use super::{BEGIN_WRITE, BackendStore, Db, DbConnection, DbRow};
 use crate::store::model::Attributes;
 use crate::store::outbox::{
     self, ClaimRequest, Claimed, FailureEvent, InvitationEvent, OutboxRow, OutboxWave, Outcome,
-    Pending, Recorded, WaveStatus, code, count, small,
+    Pending, Recorded, WaveStatus, code, count, error_text, resolution_set, resolution_time, small,
 };
 use crate::store::{ROWS_PER_STATEMENT, moment, sql, timestamp};
 
@@ -44,7 +44,7 @@ impl BackendStore {
         }
         for chunk in hashes.chunks(ROWS_PER_STATEMENT) {
             let mut query = QueryBuilder::<Db>::new("");
-            outbox::push_token_hashes(&mut query, chunk);
+            push_token_hashes(&mut query, chunk);
             query.build().execute(&mut *tx).await?;
         }
         claimed.sort_by_key(|c| c.invitation_id);
@@ -60,7 +60,7 @@ impl BackendStore {
         for group in outbox::resolution_groups(outcomes) {
             for chunk in group.chunks(ROWS_PER_STATEMENT) {
                 let mut query = QueryBuilder::<Db>::new("");
-                outbox::push_resolution(&mut query, chunk, now);
+                push_resolution(&mut query, chunk, now);
                 for row in query.build().fetch_all(&mut *tx).await? {
                     applied_rows.insert((row.try_get("id")?, row.try_get("fence")?));
                 }
@@ -117,7 +117,7 @@ impl BackendStore {
         let events: Vec<&Outcome> = applied.iter().copied().chain(&stale).collect();
         for chunk in events.chunks(ROWS_PER_STATEMENT / 8) {
             let mut query = QueryBuilder::<Db>::new("");
-            outbox::push_events(&mut query, chunk, now);
+            push_events(&mut query, chunk, now);
             query.build().execute(&mut *tx).await?;
         }
         // Invitations that will never leave give their person's contact back. Last, so this
@@ -374,7 +374,7 @@ async fn take_guards(
     let mut taken = HashSet::new();
     for chunk in rows.chunks(ROWS_PER_STATEMENT / 3) {
         let mut query = QueryBuilder::<Db>::new("");
-        outbox::push_take_guard(&mut query, chunk, now, since.unwrap_or(i64::MAX));
+        push_take_guard(&mut query, chunk, now, since.unwrap_or(i64::MAX));
         for row in query.build().fetch_all(&mut *conn).await? {
             taken.insert(row.try_get::<i64, _>(0)?);
         }
@@ -427,4 +427,108 @@ fn wave_row(row: &DbRow) -> Result<OutboxWave> {
         period: row.try_get("period")?,
         wave: small(row.try_get("wave")?),
     })
+}
+
+/// Builds one statement storing the token hashes of newly claimed invitations; an existing
+/// hash is never replaced.
+fn push_token_hashes(query: &mut QueryBuilder<Db>, hashes: &[(i64, [u8; 32])]) {
+    query.push("UPDATE invitations SET token_hash = CASE id");
+    for (id, hash) in hashes {
+        query
+            .push(" WHEN ")
+            .push_bind(*id)
+            .push(" THEN ")
+            .push_bind(hash.to_vec());
+    }
+    query.push(" END WHERE token_hash IS NULL AND id IN (");
+    let mut ids = query.separated(", ");
+    for (id, _) in hashes {
+        ids.push_bind(*id);
+    }
+    query.push(")");
+}
+
+/// Builds `UPDATE invitations SET … WHERE id IN (…) AND (id, fence) IN (VALUES …)
+/// RETURNING id, fence` for one group: a row whose fence moved on (another dispatcher took
+/// it over) is not returned.
+fn push_resolution(query: &mut QueryBuilder<Db>, group: &[&Outcome], now: i64) {
+    let Some(first) = group.first() else {
+        return;
+    };
+    let template = format!(
+        "UPDATE invitations SET {}, possibly_duplicate = (possibly_duplicate OR {{dup}}), \
+         last_error = {{err}}, lease_owner = NULL, lease_expires_at = NULL, updated_at = {{now}} \
+         WHERE id IN (",
+        resolution_set(first.resolution, first.message)
+    );
+    let mut rest = template.as_str();
+    while let Some(start) = rest.find('{') {
+        query.push(&rest[..start]);
+        let end = rest[start..]
+            .find('}')
+            .map_or(rest.len(), |e| start + e + 1);
+        match &rest[start..end] {
+            "{now}" => query.push_bind(now),
+            "{time}" => query.push_bind(resolution_time(first.resolution)),
+            "{dup}" => query.push_bind(first.maybe_delivered),
+            _ => query.push_bind(error_text(first)),
+        };
+        rest = &rest[end..];
+    }
+    query.push(rest);
+    // `id IN (…)` lets SQLite find the rows by primary key; the row-value test alone made
+    // it scan the whole table.
+    let mut ids = query.separated(", ");
+    for outcome in group {
+        ids.push_bind(outcome.invitation_id);
+    }
+    query.push(") AND (id, fence) IN (VALUES ");
+    let mut rows = query.separated(", ");
+    for outcome in group {
+        rows.push("(");
+        rows.push_bind_unseparated(outcome.invitation_id);
+        rows.push_unseparated(", ");
+        rows.push_bind_unseparated(outcome.fence);
+        rows.push_unseparated(")");
+    }
+    query.push(") RETURNING id, fence");
+}
+
+/// Builds one multi-row insert of the events of applied outcomes.
+fn push_events(query: &mut QueryBuilder<Db>, applied: &[&Outcome], now: i64) {
+    query.push(
+        "INSERT INTO invitation_events (invitation_id, from_state, to_state, reason, detail, \
+         smtp_code, at, message) ",
+    );
+    query.push_values(applied, |mut row, o| {
+        row.push_bind(o.invitation_id)
+            .push_bind(if o.message == 0 { "sending" } else { "sent" })
+            .push_bind(o.resolution.state_name())
+            .push_bind(o.reason.clone())
+            .push_bind(o.detail.clone())
+            .push_bind(o.smtp_code.map(i64::from))
+            .push_bind(now)
+            .push_bind(i64::from(o.message));
+    });
+}
+
+/// Builds the conditional upsert that gives each `(email, invitation)` the person's
+/// contact at `now`, unless another invitation has held it since `since`; returns the
+/// invitations that got it. An invitation that already holds it keeps it (a takeover after
+/// a crash). The emails must be distinct: one statement may not update a row twice.
+fn push_take_guard(query: &mut QueryBuilder<Db>, rows: &[(&str, i64)], now: i64, since: i64) {
+    query.push("INSERT INTO contact_guard (email, invitation_id, contacted_at) ");
+    query.push_values(rows, |mut row, (email, id)| {
+        row.push_bind((*email).to_owned())
+            .push_bind(*id)
+            .push_bind(now);
+    });
+    query.push(
+        " ON CONFLICT (email) DO UPDATE SET invitation_id = excluded.invitation_id, \
+         contacted_at = excluded.contacted_at \
+         WHERE contact_guard.invitation_id = excluded.invitation_id \
+         OR contact_guard.contacted_at < ",
+    );
+    query.push_bind(since);
+    query.push(" RETURNING invitation_id");
 }
