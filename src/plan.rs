@@ -451,7 +451,7 @@ pub async fn commit(
 
 /// The channel whose invitations a plan materialises: the survey's first email channel,
 /// else its first offline channel (a call list); open links need no plan.
-fn dispatching_channel<'p>(
+pub fn dispatching_channel<'p>(
     program: &'p Program,
     channels: &[crate::program::At<String>],
 ) -> Option<&'p crate::program::model::Channel> {

@@ -11,6 +11,7 @@ macro_rules! say {
     };
 }
 
+mod calendar;
 mod calls;
 mod check;
 mod contacts;
@@ -76,6 +77,11 @@ enum Command {
         after_help = "Example:\n  ecoute init mon-programme && cd mon-programme && ecoute check"
     )]
     Init(init::InitArgs),
+    /// Upcoming waves, reminders and period closes of every program, with planned samples
+    #[command(
+        after_help = "Examples:\n  ecoute calendar\n  ecoute calendar fidelite-clients --from 2026-12-01 --to 2027-02-28\n  ecoute calendar --format ics > ecoute.ics"
+    )]
+    Calendar(calendar::CalendarArgs),
     /// Import, list and erase contacts
     #[command(subcommand)]
     Contacts(contacts::ContactsCommand),
@@ -164,6 +170,10 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
         Command::Check(args) => check::run(&args, &settings(config, &[&args.templates])?),
         Command::Schema => schema::run(),
         Command::Init(args) => init::run(&args),
+        Command::Calendar(args) => {
+            let settings = settings(config, &[&args.store, &args.templates])?;
+            runtime()?.block_on(calendar::run(&args, &settings))
+        }
         Command::Contacts(command) => {
             let settings = settings(config, &[command.settings()])?;
             runtime()?.block_on(contacts::run(&command, &settings))

@@ -59,7 +59,7 @@ pub fn load_programs(path: &PathBuf, settings: &Settings) -> anyhow::Result<Vec<
     }
     if failed > 0 {
         anyhow::bail!(
-            "{} with problems; run `ecoute check {}` and fix them before serving",
+            "{} with problems; run `ecoute check {}` and fix them first",
             count(failed, "program file"),
             path.display()
         );

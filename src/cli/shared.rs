@@ -8,7 +8,7 @@ use anyhow::Context;
 
 use super::count::count;
 use crate::config::Settings;
-use crate::program::{CheckContext, Program};
+use crate::program::{CheckContext, Program, did_you_mean};
 use crate::redact::redact_url;
 use crate::store::Store;
 use crate::templates::Templates;
@@ -23,15 +23,32 @@ pub fn find_program(spec: &str, settings: &Settings) -> anyhow::Result<Program> 
         direct
     } else {
         let files = crate::program::discover(&[PathBuf::from("programs")]).unwrap_or_default();
-        files
+        let names: Vec<(PathBuf, Option<String>, Option<String>)> = files
             .into_iter()
-            .find(|file| {
-                file.file_stem().and_then(|s| s.to_str()) == Some(spec)
-                    || program_id_of(file).as_deref() == Some(spec)
+            .map(|file| {
+                let stem = file.file_stem().and_then(|s| s.to_str()).map(str::to_owned);
+                let id = program_id_of(&file);
+                (file, stem, id)
             })
-            .with_context(|| {
-                format!("no program `{spec}`: give a program file path, or an id of a program in programs/")
-            })?
+            .collect();
+        let found = names
+            .iter()
+            .find(|(_, stem, id)| stem.as_deref() == Some(spec) || id.as_deref() == Some(spec));
+        match found {
+            Some((file, _, _)) => file.clone(),
+            None => {
+                let known = names
+                    .iter()
+                    .flat_map(|(_, stem, id)| [stem.as_deref(), id.as_deref()])
+                    .flatten();
+                let hint = did_you_mean(spec, known)
+                    .map(|close| format!("did you mean `{close}`? "))
+                    .unwrap_or_default();
+                anyhow::bail!(
+                    "no program `{spec}`: {hint}give a program file path, or an id of a program in programs/"
+                );
+            }
+        }
     };
     crate::program::load(&path, &context).map_err(|problems| {
         for problem in &problems {

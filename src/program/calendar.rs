@@ -94,6 +94,29 @@ impl Calendar {
         &self.windows
     }
 
+    /// The program's periods that share at least one day with `[first, end)`, oldest first:
+    /// every period of the cadence from the one holding `first`, or the overlapping windows.
+    pub fn periods_between(&self, first: Date, end: Date) -> Result<Vec<Period>, CalendarError> {
+        let Some(cadence) = self.cadence else {
+            let mut overlapping: Vec<Period> = self
+                .windows
+                .iter()
+                .map(|w| w.period)
+                .filter(|p| p.first_day() < end && first < p.end_day())
+                .collect();
+            overlapping.sort();
+            return Ok(overlapping);
+        };
+        let mut periods = Vec::new();
+        let mut period = Period::of_date(cadence, first)?;
+        while period.first_day() < end {
+            let next = Period::of_date(cadence, period.end_day())?;
+            periods.push(period);
+            period = next;
+        }
+        Ok(periods)
+    }
+
     /// The period holding `at`: by cadence, else the window that contains it.
     pub fn period_of(&self, at: Timestamp) -> Option<Period> {
         match self.cadence {
@@ -264,6 +287,32 @@ mod tests {
             .map(ToString::to_string)
             .collect();
         assert_eq!(history, vec!["2026-09", "2026-10", "2026-11"]);
+    }
+
+    #[test]
+    fn the_periods_between_two_days_are_those_sharing_a_day_with_them() {
+        let day = |text: &str| text.parse::<Date>().expect("date");
+        let months: Vec<String> = monthly()
+            .periods_between(day("2026-11-30"), day("2027-01-01"))
+            .expect("months")
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(months, ["2026-11", "2026-12"]);
+        let windows: Vec<String> = seasons()
+            .periods_between(day("2027-02-28"), day("2027-03-02"))
+            .expect("windows")
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(
+            windows,
+            ["2026-12-01..2027-03-01", "2027-03-01..2027-06-01"]
+        );
+        let none = seasons()
+            .periods_between(day("2027-06-01"), day("2027-07-01"))
+            .expect("no window");
+        assert!(none.is_empty());
     }
 
     #[test]

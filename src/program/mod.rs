@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use lettre::message::Mailbox;
 use sha2::{Digest, Sha256};
 
-pub use calendar::{Calendar, CalendarError, NamedWindow};
+pub use calendar::{Calendar, CalendarError, NamedWindow, inclusive_window};
 pub use diagnostic::{Diagnostic, did_you_mean};
 use load::MAX_FILE_BYTES;
 pub use model::ProgramFile;
