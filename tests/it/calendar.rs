@@ -604,6 +604,14 @@ fn an_unknown_program_id_suggests_the_closest() {
         .stderr_has("no program `fidelite-client`: did you mean `fidelite-clients`?");
     assert!(ran.stdout().is_empty());
     no_database(&project);
+    let empty = Project::new();
+    empty
+        .args(["calendar"])
+        .run()
+        .status(1)
+        .no_panic()
+        .stderr_has("no programs/ folder here");
+    no_database(&empty);
 }
 
 #[test]
