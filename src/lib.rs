@@ -1,4 +1,5 @@
 //! ecoute: a customer-listening program as code.
+pub mod cases;
 pub mod cli;
 pub mod collect;
 pub mod config;

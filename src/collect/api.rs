@@ -281,7 +281,7 @@ async fn post_response(
         Ok(period) => period.to_string(),
         Err(err) => return unprocessable(format!("submitted_at: {err}")),
     };
-    let response = NewResponse {
+    let mut response = NewResponse {
         invitation_id: None,
         program_id: body.program.clone(),
         survey_id: body.survey.clone(),
@@ -293,7 +293,9 @@ async fn post_response(
         respondent: body.respondent.clone(),
         external_id: body.external_id.clone(),
         answers,
+        cases: Vec::new(),
     };
+    response.cases = crate::cases::open(program, &response);
     match state.0.ingest.submit(response).await {
         Ok(Stored::New(id)) => (
             StatusCode::CREATED,

@@ -271,7 +271,7 @@ pub async fn submit_invited(
             return pages::survey(&state, StatusCode::UNPROCESSABLE_ENTITY, &page);
         }
     };
-    let response = NewResponse {
+    let mut response = NewResponse {
         invitation_id: Some(invited.invitation.invitation_id),
         program_id: invited.invitation.program_id.clone(),
         survey_id: invited.invitation.survey_id.clone(),
@@ -283,7 +283,9 @@ pub async fn submit_invited(
         respondent: invited.invitation.contact_data.as_ref().map(respondent),
         external_id: None,
         answers,
+        cases: Vec::new(),
     };
+    response.cases = crate::cases::open(invited.program, &response);
     store(&state, locale, response).await
 }
 
@@ -534,7 +536,7 @@ pub async fn submit_open(
         Ok(period) => period.to_string(),
         Err(_) => return unavailable(&state, ip, &locale),
     };
-    let response = NewResponse {
+    let mut response = NewResponse {
         invitation_id: None,
         program_id: program_id.clone(),
         survey_id: survey_id.clone(),
@@ -546,7 +548,9 @@ pub async fn submit_open(
         respondent: None,
         external_id: None,
         answers,
+        cases: Vec::new(),
     };
+    response.cases = crate::cases::open(program, &response);
     let mut reply = store(&state, &locale, response).await;
     if reply.status() == StatusCode::OK {
         let secure = if state.0.secure_cookies {
