@@ -227,6 +227,32 @@ pub fn shown_answers(
     (shown, verbatims)
 }
 
+/// A case as `ecoute cases --format json` and `GET /api/v1/cases` show it, with whether it
+/// is overdue at `now`.
+pub fn case_json(case: &crate::store::Case, now: Timestamp) -> serde_json::Value {
+    serde_json::json!({
+        "id": case.id,
+        "program": case.program_id,
+        "survey": case.survey_id,
+        "touchpoint": case.touchpoint_id,
+        "period": case.period,
+        "rule": case.rule_id,
+        "status": case.status,
+        "overdue": is_overdue(case.status, case.due_at, now),
+        "note": case.note,
+        "opened_at": case.opened_at.to_string(),
+        "due_at": case.due_at.to_string(),
+        "contacted_at": case.contacted_at.map(|t| t.to_string()),
+        "resolved_at": case.resolved_at.map(|t| t.to_string()),
+        "not_reachable_at": case.unreachable_at.map(|t| t.to_string()),
+        "respondent": {
+            "email": case.respondent_email,
+            "name": case.respondent_name,
+        },
+        "response_id": case.response_id,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -58,7 +58,7 @@ fn form_locale(program: &Program, wanted: Option<&str>) -> String {
 }
 
 /// The page for a bad link, or 429 once this address tried too many.
-fn unavailable(state: &AppState, ip: ClientIp, locale: &str) -> Response {
+pub(super) fn unavailable(state: &AppState, ip: ClientIp, locale: &str) -> Response {
     match state.0.limiters.bad_link(ip.0) {
         Ok(()) => pages::message(
             state,
@@ -87,7 +87,7 @@ fn too_many(state: &AppState, locale: &str, wait: std::time::Duration) -> Respon
     response
 }
 
-fn server_error(state: &AppState, locale: &str, err: &dyn std::fmt::Display) -> Response {
+pub(super) fn server_error(state: &AppState, locale: &str, err: &dyn std::fmt::Display) -> Response {
     eprintln!("error: {err}");
     pages::message(
         state,
@@ -207,7 +207,7 @@ pub async fn show_invited(
 }
 
 /// Refuses requests a browser marks as coming from another site.
-fn cross_site(headers: &HeaderMap) -> bool {
+pub(super) fn cross_site(headers: &HeaderMap) -> bool {
     headers
         .get("sec-fetch-site")
         .is_some_and(|v| v.as_bytes() == b"cross-site")
