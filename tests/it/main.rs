@@ -5,6 +5,7 @@
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
 mod answers;
+mod cases;
 mod check;
 mod collect;
 mod contacts;

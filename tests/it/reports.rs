@@ -558,7 +558,6 @@ pub(crate) fn response(email: &str, region: &str, nps: u8, text: Option<&str>) -
         answers,
         cases: Vec::new(),
     }
-    cases: Vec::new(),
 }
 
 async fn counters(store: &Store, segment: &str) -> Vec<(String, String, u8, u64)> {

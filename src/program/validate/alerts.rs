@@ -10,6 +10,7 @@ use crate::contacts::{confined_source, parse::attribute_columns};
 use crate::program::diagnostic::did_you_mean;
 use crate::program::load;
 use crate::program::model::{AlertRule, ProgramFile, Recipient};
+use crate::program::spanned::Position;
 
 impl Checker<'_> {
     pub(super) fn alerts(&mut self, program: &ProgramFile, context: &CheckContext) {
@@ -32,7 +33,7 @@ impl Checker<'_> {
                 );
             }
             for recipient in rule.notify.iter() {
-                self.recipient(recipient, attributes.as_ref());
+                self.recipient(recipient, rule.notify.position(), attributes.as_ref());
             }
             if let Some(template) = &rule.template
                 && self.reference("email template", template, &templates)
@@ -91,12 +92,20 @@ impl Checker<'_> {
         }
     }
 
-    fn recipient(&mut self, recipient: &Recipient, attributes: Option<&BTreeSet<String>>) {
+    /// One recipient; `list` is where the `notify` list starts, the place to point at when
+    /// the recipient's own position is unknown (an untagged YAML value keeps none).
+    fn recipient(
+        &mut self,
+        recipient: &Recipient,
+        list: Position,
+        attributes: Option<&BTreeSet<String>>,
+    ) {
+        let at = |position: Position| if position.line == 0 { list } else { position };
         match recipient {
             Recipient::Address(address) => {
                 if address.parse::<Mailbox>().is_err() {
                     self.report(
-                        address.position(),
+                        at(address.position()),
                         Problem::Invalid {
                             what: "alert address",
                             value: address.to_string(),
@@ -113,7 +122,7 @@ impl Checker<'_> {
                         None => "add a column of that name to a contact file".to_owned(),
                     };
                     self.report(
-                        attribute.position(),
+                        at(attribute.position()),
                         format!("no contact source has an attribute `{}`", **attribute),
                         Some(hint),
                     );
