@@ -115,7 +115,8 @@ pub fn open(program: &Program, response: &NewResponse) -> Vec<NewCase> {
         .iter()
         .filter(|rule| *rule.survey == response.survey_id)
         .filter(|rule| {
-            Expr::compile(&rule.when).is_ok_and(|expr| expr.eval_bool(context.clone()).unwrap_or(false))
+            Expr::compile(&rule.when)
+                .is_ok_and(|expr| expr.eval_bool(context.clone()).unwrap_or(false))
         })
         .map(|rule| NewCase {
             rule_id: rule.id.to_string(),
@@ -132,7 +133,9 @@ pub fn open(program: &Program, response: &NewResponse) -> Vec<NewCase> {
 /// One recipient's alert: the address (its email part when it parses, else as written, so
 /// sending fails with the parser's reason), or why there is none.
 fn alert(recipient: &Recipient, response: &NewResponse, template: Option<&String>) -> NewAlert {
-    let template = template.map_or(DEFAULT_ALERT_TEMPLATE, String::as_str).to_owned();
+    let template = template
+        .map_or(DEFAULT_ALERT_TEMPLATE, String::as_str)
+        .to_owned();
     let (written, problem) = match recipient {
         Recipient::Address(address) => (address.trim().to_owned(), None),
         Recipient::Attribute { attribute } => match response
@@ -184,7 +187,10 @@ pub fn shown_answers(
     use crate::program::model::{LocalizedText, QuestionType};
     let (mut shown, mut verbatims) = (Vec::new(), Vec::new());
     for question in &survey.questions {
-        let rows: Vec<_> = answers.iter().filter(|a| a.question_id == *question.id).collect();
+        let rows: Vec<_> = answers
+            .iter()
+            .filter(|a| a.question_id == *question.id)
+            .collect();
         if rows.is_empty() {
             continue;
         }
@@ -193,7 +199,9 @@ pub fn shown_answers(
                 .options
                 .as_ref()
                 .and_then(|options| options.iter().find(|o| *o.id == choice))
-                .map_or(choice.to_owned(), |o| o.label.pick(locale, default).to_owned())
+                .map_or(choice.to_owned(), |o| {
+                    o.label.pick(locale, default).to_owned()
+                })
         };
         let yes_no = |n: f64| match (n > 0.5, locale.starts_with("fr")) {
             (true, true) => "oui",

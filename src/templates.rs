@@ -80,7 +80,10 @@ const EMBEDDED: &[(&str, &str)] = &[
         "email/alert.en.html",
         include_str!("../templates/email/alert.en.html"),
     ),
-    ("case/case.html", include_str!("../templates/case/case.html")),
+    (
+        "case/case.html",
+        include_str!("../templates/case/case.html"),
+    ),
     (
         "form/layout.html",
         include_str!("../templates/form/layout.html"),

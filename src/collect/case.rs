@@ -13,7 +13,7 @@ use super::AppState;
 use super::limit::ClientIp;
 use super::media::{FormFields, FormRefused};
 use super::pages::{self, Message};
-use super::survey::{cross_site, form_key, server_error, unavailable};
+use super::survey::{foreign_post, form_key, server_error, unavailable};
 use crate::cases::{self, CaseStatus, shown_answers};
 use crate::program::Program;
 use crate::program::model::LocalizedText;
@@ -47,7 +47,13 @@ pub async fn update(
     };
     let locale = program.file.program.default_locale.as_str();
     let Ok(FormFields(pairs)) = body else {
-        return pages::message(&state, StatusCode::BAD_REQUEST, locale, Message::Refused, None);
+        return pages::message(
+            &state,
+            StatusCode::BAD_REQUEST,
+            locale,
+            Message::Refused,
+            None,
+        );
     };
     let field = |name: &str| {
         pairs
@@ -55,8 +61,8 @@ pub async fn update(
             .find(|(key, _)| key == name)
             .map(|(_, value)| value.as_str())
     };
-    if cross_site(&headers) || field("form_key") != Some(form_key(&token).as_str()) {
-        return pages::message(&state, StatusCode::FORBIDDEN, locale, Message::Refused, None);
+    if let Some(refused) = foreign_post(&state, &headers, &token, field("form_key"), locale) {
+        return refused;
     }
     let note = field("note").map(str::trim).filter(|n| !n.is_empty());
     let now = Timestamp::now();
@@ -75,12 +81,19 @@ pub async fn update(
                     .store
                     .move_case(case.id, case.status, to, note, now)
                     .await
-                    .map(|moved| (!moved).then(|| "the case changed meanwhile; here it is now".to_owned())),
+                    .map(|moved| {
+                        (!moved).then(|| "the case changed meanwhile; here it is now".to_owned())
+                    }),
                 Err(refused) => Ok(Some(refused)),
             }
         }
         None => match note {
-            Some(note) => state.0.store.note_case(case.id, note, now).await.map(|_| None),
+            Some(note) => state
+                .0
+                .store
+                .note_case(case.id, note, now)
+                .await
+                .map(|_| None),
             None => Ok(None),
         },
     };
@@ -95,7 +108,15 @@ pub async fn update(
                 Ok(Some(current)) => current,
                 _ => case,
             };
-            page(&state, StatusCode::CONFLICT, &token, &current, program, Some(refused)).await
+            page(
+                &state,
+                StatusCode::CONFLICT,
+                &token,
+                &current,
+                program,
+                Some(refused),
+            )
+            .await
         }
         Err(err) => server_error(&state, locale, &err),
     }
@@ -140,7 +161,11 @@ async fn page(
         _ => (Vec::new(), Vec::new()),
     };
     let zone = program.calendar().zone();
-    let when = |at: Timestamp| at.to_zoned(zone.clone()).strftime("%Y-%m-%d %H:%M").to_string();
+    let when = |at: Timestamp| {
+        at.to_zoned(zone.clone())
+            .strftime("%Y-%m-%d %H:%M")
+            .to_string()
+    };
     let steps: Vec<_> = [
         (CaseStatus::Open, Some(case.opened_at)),
         (CaseStatus::Contacted, case.contacted_at),

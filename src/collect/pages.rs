@@ -71,7 +71,12 @@ pub fn message(
 
 /// Renders the case page (`templates/case/case.html`) from its context, with the
 /// typography of its language.
-pub fn case(state: &AppState, status: StatusCode, lang: &str, context: serde_json::Value) -> Response {
+pub fn case(
+    state: &AppState,
+    status: StatusCode,
+    lang: &str,
+    context: serde_json::Value,
+) -> Response {
     render(state, status, "case/case.html", typeset(lang, context))
 }
 

@@ -87,7 +87,11 @@ fn too_many(state: &AppState, locale: &str, wait: std::time::Duration) -> Respon
     response
 }
 
-pub(super) fn server_error(state: &AppState, locale: &str, err: &dyn std::fmt::Display) -> Response {
+pub(super) fn server_error(
+    state: &AppState,
+    locale: &str,
+    err: &dyn std::fmt::Display,
+) -> Response {
     eprintln!("error: {err}");
     pages::message(
         state,
@@ -207,7 +211,21 @@ pub async fn show_invited(
 }
 
 /// Refuses requests a browser marks as coming from another site.
-pub(super) fn cross_site(headers: &HeaderMap) -> bool {
+/// The 403 page for a post to a personal link (`/s/…`, `/c/…`) from another site, or
+/// without the `form_key` of the page that link served; `None` when the post is the link's
+/// own.
+pub(super) fn foreign_post(
+    state: &AppState,
+    headers: &HeaderMap,
+    token: &str,
+    key: Option<&str>,
+    locale: &str,
+) -> Option<Response> {
+    (cross_site(headers) || key != Some(form_key(token).as_str()))
+        .then(|| pages::message(state, StatusCode::FORBIDDEN, locale, Message::Refused, None))
+}
+
+fn cross_site(headers: &HeaderMap) -> bool {
     headers
         .get("sec-fetch-site")
         .is_some_and(|v| v.as_bytes() == b"cross-site")
@@ -236,14 +254,8 @@ pub async fn submit_invited(
         .iter()
         .find(|(name, _)| name == "form_key")
         .map(|(_, v)| v.as_str());
-    if cross_site(&headers) || key != Some(form_key(&token).as_str()) {
-        return pages::message(
-            &state,
-            StatusCode::FORBIDDEN,
-            locale,
-            Message::Refused,
-            None,
-        );
+    if let Some(refused) = foreign_post(&state, &headers, &token, key, locale) {
+        return refused;
     }
     if invited.invitation.answered {
         return pages::message(

@@ -29,9 +29,7 @@ use crate::period::{Period, PeriodError};
 use crate::program::model::Channel;
 use crate::program::{CalendarError, Program, ResolvedChannel};
 use crate::sampling::Fatigue;
-use crate::store::{
-    ALERT_CHANNEL, ClaimRequest, Claimed, Outcome, Resolution, Store, StoreError,
-};
+use crate::store::{ALERT_CHANNEL, ClaimRequest, Claimed, Outcome, Resolution, Store, StoreError};
 use crate::templates::Templates;
 use crate::token::LinkSecret;
 

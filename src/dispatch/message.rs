@@ -7,9 +7,9 @@ use lettre::message::header::{HeaderName, HeaderValue};
 use lettre::message::{Mailbox, MultiPart};
 
 use super::policy::header_safe;
+use crate::cases::{DEFAULT_ALERT_TEMPLATE, shown_answers};
 use crate::program::Program;
 use crate::program::model::LocalizedText;
-use crate::cases::{DEFAULT_ALERT_TEMPLATE, shown_answers};
 use crate::store::{Case, Claimed, StoredResponse};
 use crate::templates::Templates;
 use crate::token::LinkSecret;
@@ -190,20 +190,32 @@ impl Stationery<'_> {
         let zone = self.program.calendar().zone();
         let due = case.due_at.to_zoned(zone.clone());
         let due_text = if locale.starts_with("fr") {
-            format!("{} à {}", long_date(due.date(), locale), due.strftime("%H:%M"))
+            format!(
+                "{} à {}",
+                long_date(due.date(), locale),
+                due.strftime("%H:%M")
+            )
         } else {
-            format!("{} at {}", long_date(due.date(), locale), due.strftime("%H:%M"))
+            format!(
+                "{} at {}",
+                long_date(due.date(), locale),
+                due.strftime("%H:%M")
+            )
         };
         let hours = case.opened_at.duration_until(case.due_at).as_hours();
-        let respondent = (case.respondent_email.is_some() || case.respondent_name.is_some())
-            .then(|| {
+        let respondent =
+            (case.respondent_email.is_some() || case.respondent_name.is_some()).then(|| {
                 minijinja::context! {
                     name => case.respondent_name.clone().unwrap_or_default(),
                     email => case.respondent_email.clone(),
                 }
             });
         let token = self.secret.invitation_token(item.invitation_id);
-        let case_url = format!("{}/c/{}", self.public_url.trim_end_matches('/'), token.as_str());
+        let case_url = format!(
+            "{}/c/{}",
+            self.public_url.trim_end_matches('/'),
+            token.as_str()
+        );
         let context = minijinja::context! {
             rule => case.rule_id.clone(),
             survey_title => survey.title.pick(locale, locale).to_owned(),

@@ -120,7 +120,9 @@ pub(super) mod sql {
          i.contact_data FROM cases c JOIN responses r ON r.id = c.response_id \
          LEFT JOIN invitations i ON i.id = r.invitation_id ";
     pub(in crate::store) fn by_token() -> String {
-        format!("{COLUMNS} WHERE c.id = (SELECT case_id FROM invitations WHERE token_hash = $1 AND case_id IS NOT NULL)")
+        format!(
+            "{COLUMNS} WHERE c.id = (SELECT case_id FROM invitations WHERE token_hash = $1 AND case_id IS NOT NULL)"
+        )
     }
     pub(in crate::store) fn by_id() -> String {
         format!("{COLUMNS} WHERE c.id = $1")
@@ -140,8 +142,10 @@ pub(super) mod sql {
     /// The person's cases lose their note, and their alert links stop working.
     pub(in crate::store) fn forget_cases(their_responses: &str) -> [String; 2] {
         [
-            format!("UPDATE invitations SET token_hash = NULL WHERE case_id IN \
-                 (SELECT id FROM cases WHERE response_id IN ({their_responses}))"),
+            format!(
+                "UPDATE invitations SET token_hash = NULL WHERE case_id IN \
+                 (SELECT id FROM cases WHERE response_id IN ({their_responses}))"
+            ),
             format!("UPDATE cases SET note = NULL WHERE response_id IN ({their_responses})"),
         ]
     }

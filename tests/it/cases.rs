@@ -52,18 +52,44 @@ async fn a_detractor_opens_a_case_that_moves_through_its_states(db: TestDb) {
     let store = project.store().await;
     let period = current_period(&program());
     let secret = LinkSecret::from_bytes([42; 32]);
-    let (_, links) = invite(&store, &secret, &period, 1, &[(DETRACTOR, "fr"), (PROMOTER, "fr")]).await;
-    let token_of = |email: &str| links.iter().find(|l| l.0 == email).expect("invited").2.clone();
+    let (_, links) = invite(
+        &store,
+        &secret,
+        &period,
+        1,
+        &[(DETRACTOR, "fr"), (PROMOTER, "fr")],
+    )
+    .await;
+    let token_of = |email: &str| {
+        links
+            .iter()
+            .find(|l| l.0 == email)
+            .expect("invited")
+            .2
+            .clone()
+    };
     let app = crate::collect::app(&store, Some("admin-secret"), generous());
 
-    let promoter = answer(&app, &token_of(PROMOTER), &[("q.recommandation", "10"), ("q.satisfaction", "5")]).await;
+    let promoter = answer(
+        &app,
+        &token_of(PROMOTER),
+        &[("q.recommandation", "10"), ("q.satisfaction", "5")],
+    )
+    .await;
     assert_eq!(promoter.status, StatusCode::OK);
-    assert!(store.cases(None).await.expect("cases").is_empty(), "a promoter opens no case");
+    assert!(
+        store.cases(None).await.expect("cases").is_empty(),
+        "a promoter opens no case"
+    );
 
     let detractor = answer(
         &app,
         &token_of(DETRACTOR),
-        &[("q.recommandation", "3"), ("q.satisfaction", "2"), ("q.pourquoi", "Livreur en retard de deux jours")],
+        &[
+            ("q.recommandation", "3"),
+            ("q.satisfaction", "2"),
+            ("q.pourquoi", "Livreur en retard de deux jours"),
+        ],
     )
     .await;
     assert_eq!(detractor.status, StatusCode::OK);
@@ -73,11 +99,17 @@ async fn a_detractor_opens_a_case_that_moves_through_its_states(db: TestDb) {
     assert_eq!(case.rule_id, "detracteur-livraison");
     assert_eq!(case.status, CaseStatus::Open);
     assert_eq!(case.respondent_email.as_deref(), Some(DETRACTOR));
-    assert_eq!(case.due_at.as_second() - case.opened_at.as_second(), 48 * 3600);
+    assert_eq!(
+        case.due_at.as_second() - case.opened_at.as_second(),
+        48 * 3600
+    );
 
     // Two runs of the sender: the alert leaves once.
     for _ in 0..2 {
-        project.args(["send", "fidelite-clients", "--no-plan"]).run().status(0);
+        project
+            .args(["send", "fidelite-clients", "--no-plan"])
+            .run()
+            .status(0);
     }
     let received = alerts(&smtp);
     assert_eq!(received.len(), 1, "the alert reaches the server once");
@@ -101,11 +133,20 @@ async fn a_detractor_opens_a_case_that_moves_through_its_states(db: TestDb) {
         &app,
         form_post(
             &format!("/c/{token}"),
-            encode(&[("form_key", &key), ("status", "contacted"), ("note", "Rappelée, nouveau créneau")]),
+            encode(&[
+                ("form_key", &key),
+                ("status", "contacted"),
+                ("note", "Rappelée, nouveau créneau"),
+            ]),
         ),
     )
     .await;
-    assert_eq!(contacted.status, StatusCode::SEE_OTHER, "{}", contacted.body);
+    assert_eq!(
+        contacted.status,
+        StatusCode::SEE_OTHER,
+        "{}",
+        contacted.body
+    );
     let now = store.case(case.id).await.expect("read").expect("case");
     assert_eq!(now.status, CaseStatus::Contacted);
     assert!(now.contacted_at.is_some());
@@ -113,14 +154,29 @@ async fn a_detractor_opens_a_case_that_moves_through_its_states(db: TestDb) {
 
     let backwards = send(
         &app,
-        form_post(&format!("/c/{token}"), encode(&[("form_key", &key), ("status", "open")])),
+        form_post(
+            &format!("/c/{token}"),
+            encode(&[("form_key", &key), ("status", "open")]),
+        ),
     )
     .await;
     assert_eq!(backwards.status, StatusCode::CONFLICT);
-    assert!(backwards.body.contains("it may go to"), "{}", backwards.body);
-    assert!(backwards.body.contains("resolved, not_reachable"), "{}", backwards.body);
+    assert!(
+        backwards.body.contains("it may go to"),
+        "{}",
+        backwards.body
+    );
+    assert!(
+        backwards.body.contains("resolved, not_reachable"),
+        "{}",
+        backwards.body
+    );
     let unchanged = store.case(case.id).await.expect("read").expect("case");
-    assert_eq!(unchanged.status, CaseStatus::Contacted, "a refused change changes nothing");
+    assert_eq!(
+        unchanged.status,
+        CaseStatus::Contacted,
+        "a refused change changes nothing"
+    );
 
     // The CLI takes it from there.
     let id = case.id.to_string();
@@ -134,7 +190,11 @@ async fn a_detractor_opens_a_case_that_moves_through_its_states(db: TestDb) {
         .run()
         .status(1)
         .stderr_has("`resolved` is final");
-    let listed = project.args(["cases", "list", "--format", "json"]).run().status(0).json();
+    let listed = project
+        .args(["cases", "list", "--format", "json"])
+        .run()
+        .status(0)
+        .json();
     assert_eq!(listed["cases"][0]["status"], "resolved");
     assert_eq!(listed["cases"][0]["note"], "Rappelée, nouveau créneau");
     let api = send(
@@ -151,13 +211,24 @@ async fn a_detractor_opens_a_case_that_moves_through_its_states(db: TestDb) {
     assert!(api["cases"][0]["resolved_at"].is_string());
 
     // Once the person is erased, their case page is the 404 of bad links.
-    let unknown = get(&app, &format!("/c/{}", "A".repeat(ecoute::token::TOKEN_LEN))).await;
+    let unknown = get(
+        &app,
+        &format!("/c/{}", "A".repeat(ecoute::token::TOKEN_LEN)),
+    )
+    .await;
     assert_eq!(unknown.status, StatusCode::NOT_FOUND);
-    project.args(["contacts", "forget", DETRACTOR]).run().status(0);
+    project
+        .args(["contacts", "forget", DETRACTOR])
+        .run()
+        .status(0);
     let erased = get(&app, &format!("/c/{token}")).await;
     assert_eq!(erased.status, StatusCode::NOT_FOUND);
     assert_eq!(erased.body, unknown.body);
-    let kept = store.case(case.id).await.expect("read").expect("the case stays, anonymous");
+    let kept = store
+        .case(case.id)
+        .await
+        .expect("read")
+        .expect("the case stays, anonymous");
     assert_eq!(kept.respondent_email, None);
     assert_eq!(kept.note, None);
 }
@@ -182,15 +253,30 @@ async fn an_address_that_cannot_be_parsed_fails_alone_and_shows_in_status() {
         store.clone(),
         vec![program],
         ecoute::templates::Templates::new(None),
-        &ecoute::collect::ServerOptions { limits: generous(), ..Default::default() },
+        &ecoute::collect::ServerOptions {
+            limits: generous(),
+            ..Default::default()
+        },
     );
     let app = ecoute::collect::router(state).layer(axum::extract::connect_info::MockConnectInfo(
         std::net::SocketAddr::from(([192, 0, 2, 10], 5000)),
     ));
-    let reply = answer(&app, &links[0].2, &[("q.recommandation", "0"), ("q.satisfaction", "1")]).await;
+    let reply = answer(
+        &app,
+        &links[0].2,
+        &[("q.recommandation", "0"), ("q.satisfaction", "1")],
+    )
+    .await;
     assert_eq!(reply.status, StatusCode::OK);
-    assert_eq!(store.cases(None).await.expect("cases").len(), 1, "the case opens");
-    project.args(["send", "fidelite-clients", "--no-plan"]).run().status(0);
+    assert_eq!(
+        store.cases(None).await.expect("cases").len(),
+        1,
+        "the case opens"
+    );
+    project
+        .args(["send", "fidelite-clients", "--no-plan"])
+        .run()
+        .status(0);
     assert_eq!(alerts(&smtp).len(), 1, "the manager's alert still leaves");
     project
         .args(["status", "fidelite-clients"])
@@ -201,11 +287,20 @@ async fn an_address_that_cannot_be_parsed_fails_alone_and_shows_in_status() {
 
 #[test]
 fn bad_alert_rules_fail_check_at_their_line() {
-    let example = std::fs::read_to_string(crate::harness::repo_path("programs/fidelite-clients.yaml"))
-        .expect("example");
+    let example =
+        std::fs::read_to_string(crate::harness::repo_path("programs/fidelite-clients.yaml"))
+            .expect("example");
     let cases = [
-        ("when: recommandation <= 6", "when: recomandation <= 6", "unknown question `recomandation`"),
-        ("when: recommandation <= 6", "when: effort <= 3", "a question of survey `centre-contacts`"),
+        (
+            "when: recommandation <= 6",
+            "when: recomandation <= 6",
+            "unknown question `recomandation`",
+        ),
+        (
+            "when: recommandation <= 6",
+            "when: effort <= 3",
+            "a question of survey `centre-contacts`",
+        ),
         (
             "      - \"Responsable logistique <logistique@maison-dupont.example>\"",
             "      - \"logistique@@maison\"",
@@ -214,7 +309,11 @@ fn bad_alert_rules_fail_check_at_their_line() {
     ];
     for (from, to, expected) in cases {
         let yaml = example.replace(from, to);
-        let line = yaml.lines().position(|l| l.contains(to.trim())).expect("edited line") + 1;
+        let line = yaml
+            .lines()
+            .position(|l| l.contains(to.trim()))
+            .expect("edited line")
+            + 1;
         Project::example()
             .file("programs/fidelite-clients.yaml", yaml)
             .args(["check", "programs/fidelite-clients.yaml"])

@@ -79,7 +79,9 @@ impl Checker<'_> {
                     "`{name}` is a question of survey `{}`; a rule reads only the answers of its own survey",
                     *other.id
                 ),
-                (None, None) => format!("questions of `{}`: {}", *rule.survey, questions.join(", ")),
+                (None, None) => {
+                    format!("questions of `{}`: {}", *rule.survey, questions.join(", "))
+                }
             };
             self.report(
                 rule.when.position(),

@@ -355,7 +355,10 @@ async fn take_guards(
         .map(|row| Ok((row.try_get(0)?, row.try_get(1)?)))
         .collect::<Result<HashMap<String, i64>>>()?;
     let mut chosen: BTreeMap<&str, i64> = BTreeMap::new();
-    for item in claimed.iter().filter(|c| c.message == 0 && c.case_id.is_none()) {
+    for item in claimed
+        .iter()
+        .filter(|c| c.message == 0 && c.case_id.is_none())
+    {
         if recent.contains(&item.email) {
             continue;
         }
