@@ -98,6 +98,7 @@ async fn main() -> anyhow::Result<()> {
                         text_value: None,
                     })
                     .collect(),
+                cases: Vec::new(),
             };
             store.insert_response(&response).await?;
             continue;
@@ -134,6 +135,7 @@ async fn main() -> anyhow::Result<()> {
         )])),
         external_id: None,
         answers: Vec::new(),
+        cases: Vec::new(),
     });
     anyhow::ensure!(
         probe.len() == 2,

@@ -147,6 +147,7 @@ mod tests {
                 answer("ces", Some(4.5), None),
                 answer("why", None, Some("trop long")),
             ],
+            cases: Vec::new(),
         }
     }
 

@@ -57,6 +57,34 @@ const EMBEDDED: &[(&str, &str)] = &[
         include_str!("../templates/email/reminder.en.html"),
     ),
     (
+        "email/alert.fr.subject.txt",
+        include_str!("../templates/email/alert.fr.subject.txt"),
+    ),
+    (
+        "email/alert.fr.txt",
+        include_str!("../templates/email/alert.fr.txt"),
+    ),
+    (
+        "email/alert.fr.html",
+        include_str!("../templates/email/alert.fr.html"),
+    ),
+    (
+        "email/alert.en.subject.txt",
+        include_str!("../templates/email/alert.en.subject.txt"),
+    ),
+    (
+        "email/alert.en.txt",
+        include_str!("../templates/email/alert.en.txt"),
+    ),
+    (
+        "email/alert.en.html",
+        include_str!("../templates/email/alert.en.html"),
+    ),
+    (
+        "case/case.html",
+        include_str!("../templates/case/case.html"),
+    ),
+    (
         "form/layout.html",
         include_str!("../templates/form/layout.html"),
     ),
@@ -154,10 +182,38 @@ impl Templates {
             sender_name => "Service clients",
             program_title => "Programme d'écoute",
         };
+        self.check_parts(name, locale, &sample)
+    }
+
+    /// Renders every part of an alert email template (see `dispatch::message`) in a locale
+    /// with sample data, as [`Templates::check_email`] does for invitations.
+    pub fn check_alert_email(&self, name: &str, locale: &str) -> Result<(), Box<TemplateError>> {
+        let sample = minijinja::context! {
+            rule => "detracteur-livraison",
+            survey_title => "Votre livraison",
+            touchpoint_name => "Livraison",
+            program_title => "Programme d'écoute",
+            sender_name => "Service clients",
+            respond_within_hours => 48,
+            due => "6 décembre 2026 à 14:00",
+            respondent => minijinja::context! { name => "Camille Martin", email => "camille.martin@example.org" },
+            answers => vec![minijinja::context! { question => "Recommanderiez-vous ?", value => "3" }],
+            verbatims => vec![minijinja::context! { question => "Pourquoi ?", text => "Livreur en retard" }],
+            case_url => "https://ecoute.example.org/c/SAMPLE",
+        };
+        self.check_parts(name, locale, &sample)
+    }
+
+    fn check_parts(
+        &self,
+        name: &str,
+        locale: &str,
+        sample: &minijinja::Value,
+    ) -> Result<(), Box<TemplateError>> {
         for part in EMAIL_PARTS {
             let path = format!("email/{name}.{locale}.{part}");
             self.render(&path, sample.clone())
-                .map_err(|err| Box::new(self.template_error(&path, &sample, &err)))?;
+                .map_err(|err| Box::new(self.template_error(&path, sample, &err)))?;
         }
         Ok(())
     }

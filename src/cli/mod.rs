@@ -13,6 +13,7 @@ macro_rules! say {
 
 mod calendar;
 mod calls;
+mod cases;
 mod check;
 mod contacts;
 mod count;
@@ -111,6 +112,9 @@ enum Command {
     /// Import and export survey responses (phone, interview, mail) as CSV
     #[command(subcommand)]
     Responses(responses::ResponsesCommand),
+    /// Follow-up cases opened by alerts: list, show, move to their next status
+    #[command(subcommand)]
+    Cases(cases::CasesCommand),
     /// Call lists for the phone channels
     #[command(subcommand)]
     Calls(calls::CallsCommand),
@@ -203,6 +207,10 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
         Command::Responses(command) => {
             let settings = settings(config, &[command.settings()])?;
             runtime()?.block_on(responses::run(&command, &settings))
+        }
+        Command::Cases(command) => {
+            let settings = settings(config, &[command.store()])?;
+            runtime()?.block_on(cases::run(&command, &settings))
         }
         Command::Calls(command) => {
             let settings = settings(config, &[command.settings()])?;

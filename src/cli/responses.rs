@@ -48,6 +48,9 @@ pub struct ImportArgs {
     /// is French
     #[arg(long, value_parser = ["iso", "dd/mm/yyyy"])]
     date_format: Option<String>,
+    /// Open no case and send no alert for these answers (a backfill of old answers)
+    #[arg(long)]
+    no_alerts: bool,
 }
 
 /// Arguments of `ecoute responses export`.
@@ -132,7 +135,11 @@ async fn import(args: &ImportArgs, settings: &Settings) -> anyhow::Result<Exit> 
     let store = open(settings).await?;
     let (mut imported, mut duplicates) = (0u64, 0u64);
     for row in &parsed.rows {
-        let stored = store.insert_response(&row.response).await.with_context(|| {
+        let mut response = row.response.clone();
+        if !args.no_alerts {
+            response.cases = crate::cases::open(&program, &response);
+        }
+        let stored = store.insert_response(&response).await.with_context(|| {
             format!(
                 "cannot store line {} of {} ({imported} responses stored before it stay stored; \
                  run the import again: rows with a response_id are not stored twice)",

@@ -28,7 +28,45 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/events", post(post_event))
         .route("/responses", post(post_response))
         .route("/status", get(status))
+        .route("/cases", get(list_cases))
         .route_layer(axum::middleware::from_fn_with_state(state, require_token))
+}
+
+/// What `GET /api/v1/cases` may be asked.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CasesQuery {
+    /// Only this program's cases.
+    program: Option<String>,
+    /// Only the open cases past their promised call-back.
+    #[serde(default)]
+    overdue: bool,
+}
+
+/// `GET /api/v1/cases[?program=ID][&overdue=true]`: the follow-up cases, oldest first, for
+/// a CRM or a team's tooling.
+async fn list_cases(
+    State(state): State<AppState>,
+    query: Result<axum::extract::Query<CasesQuery>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    let Ok(axum::extract::Query(query)) = query else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "unknown query; use `program=ID` and `overdue=true`",
+        );
+    };
+    match state.0.store.cases(query.program.as_deref()).await {
+        Ok(cases) => {
+            let now = Timestamp::now();
+            let shown: Vec<_> = cases
+                .iter()
+                .filter(|c| !query.overdue || crate::cases::is_overdue(c.status, c.due_at, now))
+                .map(|c| crate::cases::case_json(c, now))
+                .collect();
+            Json(json!({ "cases": shown })).into_response()
+        }
+        Err(err) => error(StatusCode::SERVICE_UNAVAILABLE, err.to_string()),
+    }
 }
 
 /// How far back `submitted_at` and `occurred_at` may go: a year and a month, enough for a
@@ -281,7 +319,7 @@ async fn post_response(
         Ok(period) => period.to_string(),
         Err(err) => return unprocessable(format!("submitted_at: {err}")),
     };
-    let response = NewResponse {
+    let mut response = NewResponse {
         invitation_id: None,
         program_id: body.program.clone(),
         survey_id: body.survey.clone(),
@@ -293,7 +331,9 @@ async fn post_response(
         respondent: body.respondent.clone(),
         external_id: body.external_id.clone(),
         answers,
+        cases: Vec::new(),
     };
+    response.cases = crate::cases::open(program, &response);
     match state.0.ingest.submit(response).await {
         Ok(Stored::New(id)) => (
             StatusCode::CREATED,

@@ -11,6 +11,7 @@ pub mod form;
 pub mod texts;
 
 mod api;
+mod case;
 mod limit;
 mod media;
 mod pages;
@@ -158,6 +159,7 @@ pub fn router(state: AppState) -> Router {
             "/u/{token}",
             get(survey::confirm_unsubscribe).post(survey::unsubscribe),
         )
+        .route("/c/{token}", get(case::show).post(case::update))
         .route(
             "/l/{program}/{survey}",
             get(survey::show_open).post(survey::submit_open),
@@ -207,11 +209,11 @@ async fn log_request(
     response
 }
 
-/// The path with the personal token of `/s/…` and `/u/…` links replaced by `***`.
+/// The path with the personal token of `/s/…`, `/u/…` and `/c/…` links replaced by `***`.
 fn masked_path(path: &str) -> String {
     let mut parts = path.splitn(3, '/');
     match (parts.next(), parts.next(), parts.next()) {
-        (Some(""), Some(prefix @ ("s" | "u")), Some(_)) => format!("/{prefix}/***"),
+        (Some(""), Some(prefix @ ("s" | "u" | "c")), Some(_)) => format!("/{prefix}/***"),
         _ => path.to_owned(),
     }
 }

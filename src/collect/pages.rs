@@ -69,6 +69,17 @@ pub fn message(
     render(state, status, "form/message.html", typeset(&lang, context))
 }
 
+/// Renders the case page (`templates/case/case.html`) from its context, with the
+/// typography of its language.
+pub fn case(
+    state: &AppState,
+    status: StatusCode,
+    lang: &str,
+    context: serde_json::Value,
+) -> Response {
+    render(state, status, "case/case.html", typeset(lang, context))
+}
+
 /// What the survey template needs.
 #[derive(Debug, Serialize)]
 pub struct SurveyPage<'a> {
@@ -108,8 +119,8 @@ pub fn survey(state: &AppState, status: StatusCode, page: &SurveyPage<'_>) -> Re
 
 /// Fields that carry data rather than prose: values sent back, links, ids, and the
 /// respondent's own text, which is never retouched.
-const NOT_PROSE: [&str; 9] = [
-    "value", "action", "form_key", "field", "id", "kind", "scale", "lang", "reveals",
+const NOT_PROSE: [&str; 10] = [
+    "value", "action", "form_key", "field", "id", "kind", "scale", "lang", "reveals", "case",
 ];
 
 /// The page's words with the typography of its language ([`crate::typography`]).

@@ -58,7 +58,7 @@ fn form_locale(program: &Program, wanted: Option<&str>) -> String {
 }
 
 /// The page for a bad link, or 429 once this address tried too many.
-fn unavailable(state: &AppState, ip: ClientIp, locale: &str) -> Response {
+pub(super) fn unavailable(state: &AppState, ip: ClientIp, locale: &str) -> Response {
     match state.0.limiters.bad_link(ip.0) {
         Ok(()) => pages::message(
             state,
@@ -87,7 +87,11 @@ fn too_many(state: &AppState, locale: &str, wait: std::time::Duration) -> Respon
     response
 }
 
-fn server_error(state: &AppState, locale: &str, err: &dyn std::fmt::Display) -> Response {
+pub(super) fn server_error(
+    state: &AppState,
+    locale: &str,
+    err: &dyn std::fmt::Display,
+) -> Response {
     eprintln!("error: {err}");
     pages::message(
         state,
@@ -207,6 +211,20 @@ pub async fn show_invited(
 }
 
 /// Refuses requests a browser marks as coming from another site.
+/// The 403 page for a post to a personal link (`/s/…`, `/c/…`) from another site, or
+/// without the `form_key` of the page that link served; `None` when the post is the link's
+/// own.
+pub(super) fn foreign_post(
+    state: &AppState,
+    headers: &HeaderMap,
+    token: &str,
+    key: Option<&str>,
+    locale: &str,
+) -> Option<Response> {
+    (cross_site(headers) || key != Some(form_key(token).as_str()))
+        .then(|| pages::message(state, StatusCode::FORBIDDEN, locale, Message::Refused, None))
+}
+
 fn cross_site(headers: &HeaderMap) -> bool {
     headers
         .get("sec-fetch-site")
@@ -236,14 +254,8 @@ pub async fn submit_invited(
         .iter()
         .find(|(name, _)| name == "form_key")
         .map(|(_, v)| v.as_str());
-    if cross_site(&headers) || key != Some(form_key(&token).as_str()) {
-        return pages::message(
-            &state,
-            StatusCode::FORBIDDEN,
-            locale,
-            Message::Refused,
-            None,
-        );
+    if let Some(refused) = foreign_post(&state, &headers, &token, key, locale) {
+        return refused;
     }
     if invited.invitation.answered {
         return pages::message(
@@ -271,7 +283,7 @@ pub async fn submit_invited(
             return pages::survey(&state, StatusCode::UNPROCESSABLE_ENTITY, &page);
         }
     };
-    let response = NewResponse {
+    let mut response = NewResponse {
         invitation_id: Some(invited.invitation.invitation_id),
         program_id: invited.invitation.program_id.clone(),
         survey_id: invited.invitation.survey_id.clone(),
@@ -283,7 +295,9 @@ pub async fn submit_invited(
         respondent: invited.invitation.contact_data.as_ref().map(respondent),
         external_id: None,
         answers,
+        cases: Vec::new(),
     };
+    response.cases = crate::cases::open(invited.program, &response);
     store(&state, locale, response).await
 }
 
@@ -534,7 +548,7 @@ pub async fn submit_open(
         Ok(period) => period.to_string(),
         Err(_) => return unavailable(&state, ip, &locale),
     };
-    let response = NewResponse {
+    let mut response = NewResponse {
         invitation_id: None,
         program_id: program_id.clone(),
         survey_id: survey_id.clone(),
@@ -546,7 +560,9 @@ pub async fn submit_open(
         respondent: None,
         external_id: None,
         answers,
+        cases: Vec::new(),
     };
+    response.cases = crate::cases::open(program, &response);
     let mut reply = store(&state, &locale, response).await;
     if reply.status() == StatusCode::OK {
         let secure = if state.0.secure_cookies {

@@ -587,6 +587,25 @@ fn check_length(column: &Column, cell: &str) -> Result<(), RowProblem> {
 }
 
 /// Maps header names to meanings; `email` is required, names compare case-insensitively.
+/// The attribute names a contact file declares in its header (every column but `email`,
+/// `first_name`, `last_name` and `locale`), so `check` can verify the names a program uses.
+pub fn attribute_columns(path: &std::path::Path) -> Result<Vec<String>, ImportError> {
+    let mut file = std::fs::File::open(path).map_err(|source| ImportError::Open {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let dialect = sniff(&mut file, None, None)?;
+    let rows = ContactRows::new(DecodeReader::new(file, dialect.encoding), dialect.delimiter)?;
+    Ok(rows
+        .columns
+        .into_iter()
+        .filter_map(|column| match column {
+            Column::Attribute(name) => Some(name),
+            _ => None,
+        })
+        .collect())
+}
+
 fn columns(headers: &csv::StringRecord, delimiter: u8) -> Result<Vec<Column>, ImportError> {
     let mut columns = Vec::with_capacity(headers.len());
     let mut positions: HashMap<String, usize> = HashMap::new();

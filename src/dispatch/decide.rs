@@ -167,6 +167,19 @@ impl Screening {
     }
 }
 
+/// Decides whether a claimed alert email may leave: at once, unless the case opened
+/// without an address for it (its row says why), which fails it alone. Alerts go to the
+/// program's own staff: no period, fatigue, suppression or send window holds them back.
+pub fn screen_alert(item: &Claimed) -> Option<Outcome> {
+    let problem = item.contact_data.get("problem").and_then(|p| p.as_str())?;
+    Some(outcome(
+        item,
+        Resolution::Failed,
+        "no recipient",
+        Some(problem.to_owned()),
+    ))
+}
+
 /// The recipient's own time zone (their `timezone` attribute, when it names a known zone),
 /// else the program's.
 pub fn recipient_zone(item: &Claimed, program_zone: &TimeZone) -> TimeZone {
@@ -392,6 +405,7 @@ mod tests {
             sent_at: None,
             taken_over: false,
             fatigued: false,
+            case_id: None,
         }
     }
 

@@ -29,7 +29,7 @@ use crate::period::{Period, PeriodError};
 use crate::program::model::Channel;
 use crate::program::{CalendarError, Program, ResolvedChannel};
 use crate::sampling::Fatigue;
-use crate::store::{ClaimRequest, Claimed, Outcome, Resolution, Store, StoreError};
+use crate::store::{ALERT_CHANNEL, ClaimRequest, Claimed, Outcome, Resolution, Store, StoreError};
 use crate::templates::Templates;
 use crate::token::LinkSecret;
 
@@ -474,6 +474,9 @@ async fn prepare(dispatch: Dispatch, options: DispatchOptions) -> Result<Shared,
     }
     let mut waves = HashMap::new();
     for wave in dispatch.store.program_waves(program.id()).await? {
+        if wave.channel_id == ALERT_CHANNEL {
+            continue;
+        }
         let period: Period = wave
             .period
             .parse()
@@ -586,7 +589,10 @@ async fn screen(
                 suppressed: suppressed.contains(&item.email),
                 contacted_recently: item.fatigued,
             };
-            let verdict = decide::screen(&item, &facts, &shared.zone, now).outcome(&item);
+            let verdict = match item.case_id {
+                Some(_) => decide::screen_alert(&item),
+                None => decide::screen(&item, &facts, &shared.zone, now).outcome(&item),
+            };
             (item, verdict)
         })
         .collect();
@@ -599,32 +605,32 @@ async fn deliver(shared: &Shared, item: Claimed) -> Outcome {
     if shared.stopping.load(Ordering::SeqCst) {
         return untried(&item, now);
     }
-    let Some(wave) = shared.waves.get(&item.wave_id) else {
-        return untried(&item, now);
-    };
-    let Some(channel) = shared.channels.get(&wave.channel_id) else {
-        return untried(&item, now);
-    };
-    let template = if item.message == 0 {
-        &channel.template
-    } else {
-        &channel.reminder_template
-    };
-    let outgoing =
-        match shared
-            .stationery()
-            .render(&item, &wave.survey_id, template, wave.closes_at)
-        {
-            Ok(outgoing) => outgoing,
-            Err(error) => {
-                return decide::outcome(
-                    &item,
-                    Resolution::Failed,
-                    "cannot build the email",
-                    Some(error.to_string()),
-                );
+    let (outgoing, channel, closes_at) = match item.case_id {
+        Some(case_id) => match alert_email(shared, &item, case_id).await {
+            Ok(outgoing) => (outgoing, None, Timestamp::MAX),
+            Err(outcome) => return *outcome,
+        },
+        None => {
+            let Some(wave) = shared.waves.get(&item.wave_id) else {
+                return untried(&item, now);
+            };
+            let Some(channel) = shared.channels.get(&wave.channel_id) else {
+                return untried(&item, now);
+            };
+            let template = if item.message == 0 {
+                &channel.template
+            } else {
+                &channel.reminder_template
+            };
+            match shared
+                .stationery()
+                .render(&item, &wave.survey_id, template, wave.closes_at)
+            {
+                Ok(outgoing) => (outgoing, Some(channel), wave.closes_at),
+                Err(error) => return cannot_build(&item, &error),
             }
-        };
+        }
+    };
     let Ok(_slot) = shared.connection_slots.acquire().await else {
         return untried(&item, now);
     };
@@ -633,7 +639,7 @@ async fn deliver(shared: &Shared, item: Claimed) -> Outcome {
     if let Some(limiter) = &shared.global {
         limiter.until_ready().await;
     }
-    if let Some(limiter) = &channel.limiter {
+    if let Some(limiter) = channel.and_then(|c| c.limiter.as_ref()) {
         limiter.until_ready().await;
     }
     if shared.stopping.load(Ordering::SeqCst) {
@@ -647,19 +653,23 @@ async fn deliver(shared: &Shared, item: Claimed) -> Outcome {
         .unwrap_or_else(|| Session::new(shared.dispatch.mail.clone()));
     let attempt = session.send(&outgoing).await;
     shared.sessions.lock().await.push(session);
-    let judgement = decide::judge(
+    let mut judgement = decide::judge(
         &item,
         attempt,
         &JudgeContext {
             now: shared.now(),
-            closes_at: wave.closes_at,
+            closes_at,
             retry: &shared.options.retry,
             jitter: rand::random(),
-            reminder_days: &channel.reminder_days,
+            reminder_days: channel.map_or(&[], |c| c.reminder_days.as_slice()),
             zone: &shared.zone,
             program_id: shared.dispatch.program.id(),
         },
     );
+    if item.case_id.is_some() {
+        // An alert is no contact of the customer's: the fatigue rule never counts it.
+        judgement.outcome.contact = None;
+    }
     match judgement.signal {
         ServerSignal::Accepted => shared.connect_failures.store(0, Ordering::SeqCst),
         ServerSignal::Unreachable(error) => {
@@ -672,6 +682,42 @@ async fn deliver(shared: &Shared, item: Claimed) -> Outcome {
         ServerSignal::Quiet => {}
     }
     judgement.outcome
+}
+
+/// Renders an alert email from its case and response, read now so that it shows what the
+/// store holds (nothing personal once the respondent was erased); the outcome to record
+/// when it cannot be built.
+async fn alert_email(
+    shared: &Shared,
+    item: &Claimed,
+    case_id: i64,
+) -> Result<super::message::Outgoing, Box<Outcome>> {
+    let store = &shared.dispatch.store;
+    let now = shared.now();
+    let case = match store.case(case_id).await {
+        Ok(Some(case)) => case,
+        Ok(None) => return Err(Box::new(untried(item, now))),
+        Err(error) => return Err(Box::new(cannot_build(item, &error))),
+    };
+    let response = match store.response(case.response_id).await {
+        Ok(Some(response)) => response,
+        Ok(None) => return Err(Box::new(untried(item, now))),
+        Err(error) => return Err(Box::new(cannot_build(item, &error))),
+    };
+    shared
+        .stationery()
+        .render_alert(item, &case, &response)
+        .map_err(|error| Box::new(cannot_build(item, &error)))
+}
+
+/// The outcome of a message that could not be built: it fails alone, with the reason.
+fn cannot_build(item: &Claimed, error: &dyn std::error::Error) -> Outcome {
+    decide::outcome(
+        item,
+        Resolution::Failed,
+        "cannot build the email",
+        Some(error.to_string()),
+    )
 }
 
 #[cfg(test)]

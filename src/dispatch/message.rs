@@ -7,9 +7,10 @@ use lettre::message::header::{HeaderName, HeaderValue};
 use lettre::message::{Mailbox, MultiPart};
 
 use super::policy::header_safe;
+use crate::cases::{DEFAULT_ALERT_TEMPLATE, shown_answers};
 use crate::program::Program;
 use crate::program::model::LocalizedText;
-use crate::store::Claimed;
+use crate::store::{Case, Claimed, StoredResponse};
 use crate::templates::Templates;
 use crate::token::LinkSecret;
 
@@ -157,6 +158,105 @@ impl Stationery<'_> {
     }
 }
 
+impl Stationery<'_> {
+    /// Renders the alert email `item` about `case` (opened by `response`) with the alert
+    /// template its row names, in the program's default locale: the answers, the verbatims,
+    /// the respondent unless anonymous, the promised delay and the recipient's personal link
+    /// to the case page (`/c/{token}`, the token of the alert row, as survey links are).
+    pub fn render_alert(
+        &self,
+        item: &Claimed,
+        case: &Case,
+        response: &StoredResponse,
+    ) -> Result<Outgoing, RenderError> {
+        let file = &self.program.file;
+        let locale = &*file.program.default_locale;
+        let survey = file
+            .surveys
+            .iter()
+            .find(|s| *s.id == case.survey_id)
+            .ok_or_else(|| RenderError::SurveyGone(case.survey_id.clone()))?;
+        let template = item
+            .contact_data
+            .get("template")
+            .and_then(|v| v.as_str())
+            .unwrap_or(DEFAULT_ALERT_TEMPLATE);
+        let (answers, verbatims) = shown_answers(survey, &response.answers, locale, locale);
+        let verbatims: Vec<_> = verbatims
+            .into_iter()
+            .map(|v| minijinja::context! { question => v.question, text => v.value })
+            .collect();
+        let program_title = file.program.title.pick(locale, locale).to_owned();
+        let zone = self.program.calendar().zone();
+        let due = case.due_at.to_zoned(zone.clone());
+        let due_text = if locale.starts_with("fr") {
+            format!(
+                "{} à {}",
+                long_date(due.date(), locale),
+                due.strftime("%H:%M")
+            )
+        } else {
+            format!(
+                "{} at {}",
+                long_date(due.date(), locale),
+                due.strftime("%H:%M")
+            )
+        };
+        let hours = case.opened_at.duration_until(case.due_at).as_hours();
+        let respondent =
+            (case.respondent_email.is_some() || case.respondent_name.is_some()).then(|| {
+                minijinja::context! {
+                    name => case.respondent_name.clone().unwrap_or_default(),
+                    email => case.respondent_email.clone(),
+                }
+            });
+        let token = self.secret.invitation_token(item.invitation_id);
+        let case_url = format!(
+            "{}/c/{}",
+            self.public_url.trim_end_matches('/'),
+            token.as_str()
+        );
+        let context = minijinja::context! {
+            rule => case.rule_id.clone(),
+            survey_title => survey.title.pick(locale, locale).to_owned(),
+            touchpoint_name => file.touchpoints.iter().find(|t| *t.id == *survey.touchpoint)
+                .map(|t| t.name.pick(locale, locale).to_owned()),
+            program_title => program_title.clone(),
+            sender_name => self.sender.name.clone().unwrap_or(program_title),
+            respond_within_hours => hours,
+            due => due_text,
+            respondent => respondent,
+            answers => minijinja::Value::from(minijinja::value::Serde(answers)),
+            verbatims => verbatims,
+            case_url => minijinja::Value::from_safe_string(case_url),
+        };
+        let part = |suffix: &str| {
+            let name = format!("email/{template}.{locale}.{suffix}");
+            self.templates
+                .render(&name, context.clone())
+                .map_err(|source| RenderError::Template { name, source })
+        };
+        let subject = part("subject.txt")?;
+        Ok(compose(&Letter {
+            from: self.sender,
+            reply_to: self.reply_to,
+            to_email: &item.email,
+            to_name: None,
+            subject: subject.trim(),
+            text: part("txt")?,
+            html: part("html")?,
+            message_id: format!(
+                "ecoute.{}.alert.{}@{}",
+                item.invitation_id,
+                self.program.id(),
+                self.sender.email.domain()
+            ),
+            unsubscribe_url: "",
+            unsubscribe_mailto: String::new(),
+        })?)
+    }
+}
+
 /// The contact-data key under which a trigger keeps the time of its event (RFC 3339), so
 /// the email can name the day of the experience.
 pub const EVENT_TIME_KEY: &str = "occurred_at";
@@ -225,7 +325,8 @@ pub struct Letter<'a> {
     /// The same for every attempt of the same message, so a receiving server or the file
     /// outbox can recognise a repeat.
     pub message_id: String,
-    /// The https unsubscribe link (also the RFC 8058 one-click target).
+    /// The https unsubscribe link (also the RFC 8058 one-click target); empty for alerts,
+    /// which go to the program's own staff, so they carry no unsubscribe headers.
     pub unsubscribe_url: &'a str,
     /// The `mailto:` alternative for List-Unsubscribe.
     pub unsubscribe_mailto: String,
@@ -284,16 +385,18 @@ pub fn compose(letter: &Letter<'_>) -> Result<Outgoing, ComposeError> {
         .subject(header_safe(letter.subject))
         .message_id(Some(format!("<{}>", letter.message_id)))
         .raw_header(HeaderValue::new(
+            HeaderName::new_from_ascii_str("Auto-Submitted"),
+            "auto-generated".to_owned(),
+        ));
+    if !letter.unsubscribe_url.is_empty() {
+        builder = builder.raw_header(HeaderValue::new(
             HeaderName::new_from_ascii_str("List-Unsubscribe"),
             format!(
                 "<{}>, <{}>",
                 letter.unsubscribe_url, letter.unsubscribe_mailto
             ),
-        ))
-        .raw_header(HeaderValue::new(
-            HeaderName::new_from_ascii_str("Auto-Submitted"),
-            "auto-generated".to_owned(),
         ));
+    }
     // RFC 8058 one-click unsubscribe requires an https target.
     if is_https(letter.unsubscribe_url) {
         builder = builder.raw_header(HeaderValue::new(

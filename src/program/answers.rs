@@ -20,7 +20,7 @@
 
 use serde_json::Value;
 
-use super::model::{CsatScale, Question, QuestionType};
+use super::model::{CsatScale, Question, QuestionType, Survey};
 use crate::store::Answer;
 
 /// Longest text answer when the question sets no `max_length`.
@@ -240,6 +240,40 @@ impl TypedAnswer {
             TypedAnswer::Choices(choices) => Value::from(choices.clone()),
         }
     }
+}
+
+/// What an expression over a whole response (an alert's `when`) sees of its stored answers
+/// to `survey`: a number, a choice id, the list of a multi question's choice ids, or the
+/// text, by question id, as `show_if` sees the same answers on the form.
+pub fn expression_context(survey: &Survey, answers: &[Answer]) -> serde_json::Map<String, Value> {
+    let mut context = serde_json::Map::new();
+    for question in &survey.questions {
+        let id = question.id.as_str();
+        let mut rows = answers.iter().filter(|a| a.question_id == id).peekable();
+        if rows.peek().is_none() {
+            continue;
+        }
+        let value = if *question.kind == QuestionType::Multi {
+            Value::from(rows.filter_map(|a| a.choice.clone()).collect::<Vec<_>>())
+        } else {
+            match rows.next() {
+                Some(Answer {
+                    num_value: Some(number),
+                    ..
+                }) => Value::from(number.round() as i64),
+                Some(Answer {
+                    choice: Some(text), ..
+                })
+                | Some(Answer {
+                    text_value: Some(text),
+                    ..
+                }) => Value::from(text.as_str()),
+                _ => continue,
+            }
+        };
+        context.insert(id.to_owned(), value);
+    }
+    context
 }
 
 impl<'a> RawValue<'a> {

@@ -65,6 +65,9 @@ pub struct ProgramFile {
     /// Keyword lists that tag open answers (délai, prix, accueil…).
     #[serde(default)]
     pub themes: BTreeMap<String, At<Vec<String>>>,
+    /// Alerts on unhappy answers: each match opens a follow-up case and tells its owner.
+    #[serde(default)]
+    pub alerts: Vec<AlertRule>,
 }
 
 /// Identity of the program.
@@ -548,6 +551,39 @@ pub struct Target {
     pub touchpoint: Option<At<String>>,
     /// The goal: the KPI should be at least this value (NPS points, percent, or CES mean).
     pub at_least: At<f64>,
+}
+
+/// An alert rule: an answer matching `when` opens a case and emails `notify` at once.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AlertRule {
+    /// Stable identifier, shown on cases and in reports.
+    pub id: At<String>,
+    /// The survey whose answers it watches.
+    pub survey: At<String>,
+    /// Expression over that survey's answers, e.g. `recommandation <= 6`.
+    pub when: At<String>,
+    /// Who is told: addresses, or `{ attribute: store_manager }` naming the respondent's
+    /// contact attribute that holds the owner's address.
+    pub notify: At<Vec<Recipient>>,
+    /// The email template of the alert (`templates/email/<name>.<locale>.*`).
+    #[serde(default)]
+    pub template: Option<At<String>>,
+    /// The promised call-back delay: a case still open after it is overdue.
+    pub respond_within_hours: At<u32>,
+}
+
+/// One recipient of an alert.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum Recipient {
+    /// A fixed address, `Name <address>` or bare.
+    Address(At<String>),
+    /// The respondent's contact attribute holding the owner's address.
+    Attribute {
+        /// The attribute's name, e.g. `store_manager`.
+        attribute: At<String>,
+    },
 }
 
 #[cfg(test)]

@@ -592,6 +592,7 @@ impl<'a> RowChecker<'a> {
                 respondent: (!respondent.is_empty()).then_some(respondent),
                 external_id,
                 answers,
+                cases: Vec::new(),
             }),
             _ => Err(problems),
         }

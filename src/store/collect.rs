@@ -71,7 +71,8 @@ pub(super) mod sql {
     pub(in crate::store) const BY_TOKEN_HASH: &str = "SELECT i.id, i.state, i.email, i.locale, \
          i.contact_data, w.program_id, w.survey_id, w.channel_id, w.period, \
          EXISTS (SELECT 1 FROM responses r WHERE r.invitation_id = i.id) AS answered \
-         FROM invitations i JOIN waves w ON w.id = i.wave_id WHERE i.token_hash = $1";
+         FROM invitations i JOIN waves w ON w.id = i.wave_id \
+         WHERE i.token_hash = $1 AND i.case_id IS NULL";
     pub(in crate::store) const LOG_UNSUBSCRIBED: &str = "INSERT INTO invitation_events \
          (invitation_id, from_state, to_state, reason, at) \
          SELECT id, state, 'suppressed', 'unsubscribed', CAST($2 AS BIGINT) FROM invitations \

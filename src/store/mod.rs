@@ -41,6 +41,7 @@ macro_rules! embedded_migrations {
     };
 }
 
+mod cases;
 mod collect;
 mod error;
 mod model;
@@ -56,6 +57,7 @@ use std::time::Duration;
 use jiff::Timestamp;
 use sqlx::migrate::{AppliedMigration, Migrator};
 
+pub use cases::{ALERT_CHANNEL, Case, NewAlert, NewCase};
 pub use collect::{NewEvent, TokenInvitation, Triggered, Unsubscribed};
 pub use error::StoreError;
 pub use model::{

@@ -245,6 +245,8 @@ pub struct NewResponse {
     pub external_id: Option<String>,
     /// The answers.
     pub answers: Vec<Answer>,
+    /// The cases it opens (alert rules it matched), in its transaction.
+    pub cases: Vec<super::NewCase>,
 }
 
 /// A response as stored, with its answers ordered by question then ordinal.

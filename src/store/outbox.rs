@@ -66,6 +66,9 @@ pub struct Claimed {
     /// invitation (another survey, program or sender) holds their contact within it. Never
     /// set on reminders, which are no new contact.
     pub fatigued: bool,
+    /// The case of an alert email (an outbox row of its own kind: no fatigue, no period,
+    /// no reminder, no unsubscribe link); `None` for invitations.
+    pub case_id: Option<i64>,
 }
 
 /// What became of a claimed message.
@@ -288,7 +291,7 @@ macro_rules! claim_sql {
              WHERE id IN (",
             $rows,
             ") RETURNING id, wave_id, fence, state, reminder_in_flight, email, locale, \
-               contact_data, attempts, reminder_attempts, sent_at, taken_over, \
+               contact_data, attempts, reminder_attempts, sent_at, taken_over, case_id, \
                (token_hash IS NULL) AS needs_token"
         )
     };

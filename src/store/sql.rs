@@ -39,7 +39,7 @@ pub(super) const LIST_SUPPRESSIONS: &str =
     "SELECT email, reason, detail, at FROM suppression ORDER BY email, reason";
 
 /// The person's responses: given with their email, or answering one of their invitations.
-const THEIR_RESPONSES: &str = "SELECT id FROM responses WHERE email = $1 \
+pub(super) const THEIR_RESPONSES: &str = "SELECT id FROM responses WHERE email = $1 \
      OR invitation_id IN (SELECT id FROM invitations WHERE email = $1)";
 
 pub(super) fn forget_verbatims() -> String {

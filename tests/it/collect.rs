@@ -214,7 +214,7 @@ pub fn form_post(uri: &str, body: String) -> Request<Body> {
 }
 
 /// The `form_key` hidden field of a rendered form.
-fn form_key(page: &str) -> String {
+pub fn form_key(page: &str) -> String {
     let marker = "name=\"form_key\" value=\"";
     let start = page.find(marker).expect("form_key field") + marker.len();
     page[start..].split('"').next().expect("value").to_owned()

@@ -6,6 +6,7 @@
 
 mod answers;
 mod calendar;
+mod cases;
 mod check;
 mod collect;
 mod contacts;

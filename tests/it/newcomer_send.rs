@@ -190,5 +190,8 @@ fn french_email_templates_use_no_break_spaces_before_double_punctuation() {
         }
         checked += 1;
     }
-    assert_eq!(checked, 6, "three French parts of two emails");
+    assert_eq!(
+        checked, 9,
+        "three French parts of three emails (invitation, reminder, alert)"
+    );
 }

@@ -113,7 +113,7 @@ impl Checker<'_> {
 
     /// A template that does not render, shown in the template's own file and line when it
     /// has one, else at the program's `template:` line.
-    fn template_problem(&mut self, template: &At<String>, problem: &TemplateError) {
+    pub(super) fn template_problem(&mut self, template: &At<String>, problem: &TemplateError) {
         let message = format!(
             "email template `{}` does not render: {}",
             **template, problem.message

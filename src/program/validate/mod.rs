@@ -2,6 +2,7 @@
 //! zones, cron, expressions, locales, scales, targets and the calendar. All problems are
 //! collected, none stops the others. One file per section of the program.
 
+mod alerts;
 mod channels;
 mod header;
 mod periods;
@@ -66,6 +67,7 @@ pub fn validate(
     checker.rules(program);
     checker.targets(program);
     checker.themes(program);
+    checker.alerts(program, context);
     checker.finish()
 }
 

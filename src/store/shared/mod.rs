@@ -1,6 +1,7 @@
 //! The store operations, written once and compiled per backend (see `store`'s documentation)
 //! against the names the including backend defines: `Db`, `BackendStore`, and what differs.
 
+mod cases;
 mod collect;
 mod outbox;
 mod rollups;
@@ -123,6 +124,9 @@ impl BackendStore {
             .fetch_all(&mut *tx)
             .await?;
         rollups::forget_segments(&mut tx, email).await?;
+        for statement in crate::store::cases::sql::forget_cases(sql::THEIR_RESPONSES) {
+            by_email(&mut tx, AssertSqlSafe(statement), email, None).await?;
+        }
         let verbatims =
             by_email(&mut tx, AssertSqlSafe(sql::forget_verbatims()), email, None).await?;
         let responses =
@@ -435,6 +439,7 @@ async fn insert_response_in(
             query.build().execute(&mut *conn).await?;
         }
         rollups::apply(&mut *conn, id, r).await?;
+        cases::open_cases(&mut *conn, id, r, now).await?;
     }
     Ok(id)
 }

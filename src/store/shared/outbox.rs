@@ -332,7 +332,7 @@ async fn take_guards(
 ) -> Result<()> {
     let emails: Vec<String> = claimed
         .iter()
-        .filter(|c| c.message == 0)
+        .filter(|c| c.message == 0 && c.case_id.is_none())
         .map(|c| c.email.clone())
         .collect();
     if emails.is_empty() {
@@ -355,7 +355,10 @@ async fn take_guards(
         .map(|row| Ok((row.try_get(0)?, row.try_get(1)?)))
         .collect::<Result<HashMap<String, i64>>>()?;
     let mut chosen: BTreeMap<&str, i64> = BTreeMap::new();
-    for item in claimed.iter().filter(|c| c.message == 0) {
+    for item in claimed
+        .iter()
+        .filter(|c| c.message == 0 && c.case_id.is_none())
+    {
         if recent.contains(&item.email) {
             continue;
         }
@@ -380,8 +383,10 @@ async fn take_guards(
         }
     }
     for item in claimed.iter_mut() {
-        item.fatigued =
-            since.is_some() && item.message == 0 && !taken.contains(&item.invitation_id);
+        item.fatigued = since.is_some()
+            && item.message == 0
+            && item.case_id.is_none()
+            && !taken.contains(&item.invitation_id);
     }
     Ok(())
 }
@@ -416,6 +421,7 @@ fn claimed_row(row: &DbRow) -> Result<Claimed> {
         sent_at: moment(row.try_get("sent_at")?)?,
         taken_over: row.try_get("taken_over")?,
         fatigued: false,
+        case_id: row.try_get("case_id")?,
     })
 }
 

@@ -95,6 +95,7 @@ fn counted(row: &super::DbRow, answers: Vec<Answer>) -> Result<NewResponse> {
         respondent: row.try_get::<Option<Json<Attributes>>, _>(6)?.map(|j| j.0),
         external_id: None,
         answers,
+        cases: Vec::new(),
     })
 }
 
