@@ -1,9 +1,6 @@
 //! ecoute: a customer-listening program as code.
-<<<<<<< HEAD
 pub mod agenda;
-=======
 pub mod cases;
->>>>>>> loop
 pub mod cli;
 pub mod collect;
 pub mod config;
