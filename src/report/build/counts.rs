@@ -4,8 +4,8 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use crate::metrics::{
-    Ces, Comparison, CsatScale, Histogram, Kpi, Mean, Nps, Proportion, compare_means, compare_nps,
-    compare_proportions, fcr, response_rate,
+    Ces, Comparison, Confidence, CsatScale, Estimate, Histogram, Kpi, Mean, Nps, Proportion,
+    compare_means, compare_nps, compare_proportions, fcr, response_rate,
 };
 use crate::program::Program;
 use crate::program::model::{QuestionKpi, QuestionType};
@@ -53,11 +53,12 @@ pub(super) enum Stat {
 }
 
 impl Stat {
-    pub(super) fn value_and_moe(&self) -> (f64, Option<f64>) {
+    /// Value and interval: Wilson for shares, adjusted-Wald for NPS, Student's t for CES.
+    pub(super) fn estimate(&self, confidence: Confidence) -> Estimate {
         match self {
-            Stat::Nps(s) => (s.score, Some(s.moe95)),
-            Stat::Share(p) => (p.percent, Some(p.moe95)),
-            Stat::Mean(m) => (m.mean, m.moe95),
+            Stat::Nps(s) => s.estimate(confidence),
+            Stat::Share(p) => p.estimate(confidence),
+            Stat::Mean(m) => m.estimate(confidence),
         }
     }
 
