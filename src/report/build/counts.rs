@@ -8,7 +8,6 @@ use crate::metrics::{
     compare_means, compare_nps, compare_proportions, fcr, response_rate,
 };
 use crate::program::Program;
-use crate::program::model::{QuestionKpi, QuestionType};
 use crate::store::{Delivery, RollupCount};
 
 /// What a question feeds.
@@ -131,17 +130,15 @@ impl Catalogue {
         for survey in &program.file.surveys {
             survey_touchpoint.insert(survey.id.to_string(), survey.touchpoint.to_string());
             for q in &survey.questions {
-                let f = match *q.kind {
-                    QuestionType::Nps => Some(Feeds::Nps),
-                    QuestionType::Ces => Some(Feeds::Ces),
-                    QuestionType::Csat => Some(Feeds::Csat(
+                let f = q.measures().and_then(|kpi| match kpi {
+                    Kpi::Nps => Some(Feeds::Nps),
+                    Kpi::Ces => Some(Feeds::Ces),
+                    Kpi::Csat => Some(Feeds::Csat(
                         q.scale.as_deref().copied().unwrap_or(CsatScale::Stars5),
                     )),
-                    QuestionType::YesNo if q.kpi.as_deref().copied() == Some(QuestionKpi::Fcr) => {
-                        Some(Feeds::Fcr)
-                    }
-                    _ => None,
-                };
+                    Kpi::Fcr => Some(Feeds::Fcr),
+                    Kpi::ResponseRate => None,
+                });
                 if let Some(f) = f {
                     feeds.insert((survey.id.to_string(), q.id.to_string()), f);
                     touchpoint_kpis

@@ -152,10 +152,5 @@ pub(super) fn row(
 
 /// The target of `kpi` for a touchpoint (`Some(id)`) or program-wide (`None`).
 pub(super) fn target(program: &Program, kpi: Kpi, touchpoint: Option<&str>) -> Option<f64> {
-    program
-        .file
-        .targets
-        .iter()
-        .find(|t| *t.kpi == kpi && t.touchpoint.as_deref().map(String::as_str) == touchpoint)
-        .map(|t| *t.at_least)
+    program.target(kpi, touchpoint)
 }
