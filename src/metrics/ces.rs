@@ -113,7 +113,10 @@ mod tests {
         let s = ces.mean.std_dev.expect("n > 1");
         assert!(close(s, 1.726888, 1e-6), "{s}");
         let i = ces.mean.interval(Confidence::NINETY_FIVE).expect("n > 1");
-        assert!(close(i.low, 3.681286, 1e-5) && close(i.high, 6.568714, 1e-5), "{i:?}");
+        assert!(
+            close(i.low, 3.681286, 1e-5) && close(i.high, 6.568714, 1e-5),
+            "{i:?}"
+        );
         assert_eq!(ces.mean.scale, (1, 7));
         assert_eq!(ces.low_effort.successes, 5);
         assert!(close(ces.low_effort.percent, 62.5, 1e-12));

@@ -134,7 +134,10 @@ mod tests {
         assert_eq!(nps.score.round(), 39.0);
         assert!(close(nps.variance, 0.6025684, 1e-6), "{}", nps.variance);
         let i = nps.interval(Confidence::NINETY_FIVE).expect("answers");
-        assert!(close(i.low, 29.3336, 1e-3) && close(i.high, 47.1169, 1e-3), "{i:?}");
+        assert!(
+            close(i.low, 29.3336, 1e-3) && close(i.high, 47.1169, 1e-3),
+            "{i:?}"
+        );
     }
 
     #[test]
@@ -177,7 +180,10 @@ mod tests {
         assert_eq!(nps.n, 1);
         assert_eq!(nps.score, -100.0);
         let i = nps.interval(Confidence::NINETY_FIVE).expect("answers");
-        assert!(close(i.low, -98.4986, 1e-3) && close(i.high, 48.4986, 1e-3), "{i:?}");
+        assert!(
+            close(i.low, -98.4986, 1e-3) && close(i.high, 48.4986, 1e-3),
+            "{i:?}"
+        );
     }
 
     #[test]
@@ -192,7 +198,10 @@ mod tests {
         assert_eq!(nps.score, 0.0);
         assert!(close(nps.variance, 1.0, 1e-12));
         let i = nps.interval(Confidence::NINETY_FIVE).expect("answers");
-        assert!(close(i.high, 19.1710, 1e-3) && close(i.low, -i.high, 1e-9), "{i:?}");
+        assert!(
+            close(i.high, 19.1710, 1e-3) && close(i.low, -i.high, 1e-9),
+            "{i:?}"
+        );
     }
 
     #[test]

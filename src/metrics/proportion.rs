@@ -113,7 +113,10 @@ mod tests {
         let p = Proportion::new(80, 200).expect("share");
         assert!(close(p.percent, 40.0, 1e-12));
         let i = p.interval(C95).expect("share");
-        assert!(close(i.low, 33.4606, 1e-3) && close(i.high, 46.9163, 1e-3), "{i:?}");
+        assert!(
+            close(i.low, 33.4606, 1e-3) && close(i.high, 46.9163, 1e-3),
+            "{i:?}"
+        );
         assert!(close(p.fraction(), 0.4, 1e-12));
     }
 
@@ -156,7 +159,10 @@ mod tests {
         assert!(close(csat.satisfied.percent, 90.0, 1e-12));
         assert!(close(csat.mean, 4.33, 1e-12));
         let i = csat.satisfied.interval(C95).expect("answers");
-        assert!(close(i.low, 82.5634, 1e-3) && close(i.high, 94.4771, 1e-3), "{i:?}");
+        assert!(
+            close(i.low, 82.5634, 1e-3) && close(i.high, 94.4771, 1e-3),
+            "{i:?}"
+        );
         assert_eq!(csat.estimate(C95).value, csat.satisfied.percent);
     }
 
@@ -215,7 +221,10 @@ mod tests {
         assert_eq!((f.successes, f.n), (3, 4));
         assert!(close(f.percent, 75.0, 1e-12));
         let i = f.interval(C95).expect("answers");
-        assert!(close(i.low, 30.0642, 1e-3) && close(i.high, 95.4414, 1e-3), "{i:?}");
+        assert!(
+            close(i.low, 30.0642, 1e-3) && close(i.high, 95.4414, 1e-3),
+            "{i:?}"
+        );
         assert_eq!(fcr(&Histogram::new()), None);
     }
 
@@ -228,7 +237,10 @@ mod tests {
         let r = response_rate(312, 1200).expect("delivered");
         assert!(close(r.percent, 26.0, 1e-12));
         let i = r.interval(C95).expect("delivered");
-        assert!(close(i.low, 23.5976, 1e-3) && close(i.high, 28.5556, 1e-3), "{i:?}");
+        assert!(
+            close(i.low, 23.5976, 1e-3) && close(i.high, 28.5556, 1e-3),
+            "{i:?}"
+        );
         assert_eq!(response_rate(3, 0), None);
         assert_eq!(response_rate(5, 4), None);
     }

@@ -104,11 +104,7 @@ impl History {
             .history(period, HISTORY_PERIODS + 3)
             .into_iter()
             .filter(|p| p != period)
-            .filter(|p| {
-                calendar
-                    .closes_at(p)
-                    .is_ok_and(|at| at.timestamp() <= now)
-            })
+            .filter(|p| calendar.closes_at(p).is_ok_and(|at| at.timestamp() <= now))
             .map(|p| p.to_string())
             .collect();
         closed.drain(..closed.len().saturating_sub(HISTORY_PERIODS));
@@ -149,7 +145,11 @@ impl History {
             let Some(kpi) = question.measures() else {
                 continue;
             };
-            let scale = question.scale.as_deref().copied().unwrap_or(CsatScale::Stars5);
+            let scale = question
+                .scale
+                .as_deref()
+                .copied()
+                .unwrap_or(CsatScale::Stars5);
             let latest = closed.iter().rev().find_map(|p| {
                 let h = histograms.get(&(p.clone(), question.id.to_string()))?;
                 let (variance, value) = spread(kpi, h, scale)?;
@@ -192,7 +192,11 @@ impl History {
         eligible: u64,
     ) -> Expectation {
         let answers = drawn as f64 * self.rate;
-        let mut kpis: Vec<Kpi> = survey.questions.iter().filter_map(|q| q.measures()).collect();
+        let mut kpis: Vec<Kpi> = survey
+            .questions
+            .iter()
+            .filter_map(|q| q.measures())
+            .collect();
         kpis.sort_unstable();
         kpis.dedup();
         let margins = kpis
@@ -263,8 +267,9 @@ fn spread(kpi: Kpi, h: &Histogram, scale: CsatScale) -> Option<(f64, f64)> {
         Kpi::Nps => Nps::from_histogram(h).map(|n| (100.0 * 100.0 * n.variance, n.score)),
         Kpi::Csat => Csat::from_histogram(h, scale)
             .map(|c| (share(c.satisfied.fraction()), c.satisfied.percent)),
-        Kpi::Ces => Ces::from_histogram(h)
-            .and_then(|c| c.mean.std_dev.map(|s| (s * s, c.mean.mean))),
+        Kpi::Ces => {
+            Ces::from_histogram(h).and_then(|c| c.mean.std_dev.map(|s| (s * s, c.mean.mean)))
+        }
         Kpi::Fcr => fcr(h).map(|p| (share(p.fraction()), p.percent)),
         Kpi::ResponseRate => None,
     }

@@ -24,13 +24,13 @@ use crate::sampling::{
     Candidate, Draw, Exclusions, Fatigue, PrecisionGoal, SampleOutcome, SampleScope, SampleSpec,
     Sampler,
 };
-pub use expect::{
-    DEFAULT_RESPONSE_RATE, Expectation, ExpectedMargin, HISTORY_PERIODS, History, RateBasis,
-    check_warnings,
-};
 use crate::schedule;
 use crate::store::{
     Attributes, NewEvent, NewInvitation, Store, StoreError, WaveKey, WaveOutcome, WavePlan,
+};
+pub use expect::{
+    DEFAULT_RESPONSE_RATE, Expectation, ExpectedMargin, HISTORY_PERIODS, History, RateBasis,
+    check_warnings,
 };
 
 /// Why a plan could not be made.

@@ -205,7 +205,9 @@ fn impossible_precision_goals_fail_the_check_at_their_line() {
         .stderr_has("precision margin -3 must be greater than 0");
     check(with_precision("precision: { kpi: nps, moe95: 5 }"))
         .status(1)
-        .stderr_has("sample `precis` sets a precision on nps, which survey `livraison` does not measure")
+        .stderr_has(
+            "sample `precis` sets a precision on nps, which survey `livraison` does not measure",
+        )
         .stderr_has("programs/essai.yaml:23:23")
         .stderr_has("the survey measures csat");
     check(with_precision(

@@ -136,7 +136,11 @@ fn small_samples_never_show_a_margin_of_zero() {
     // → [−18.56, 36.75] around 12.5: "[-19 ; +37]".
     // CES 7 and 7: no spread, a t interval of no width: "faible effectif", never "±0,0".
     for (group, kpi, shown) in [
-        ("Centre de contacts", "Résolution au 1er contact", "[34–100]"),
+        (
+            "Centre de contacts",
+            "Résolution au 1er contact",
+            "[34–100]",
+        ),
         ("Centre de contacts", "CES", "faible effectif"),
         ("Livraison", "NPS", "[-19 ; +37]"),
     ] {

@@ -229,7 +229,10 @@ fn two_periods_imported_by_csv_give_the_expected_report() {
         .expect("df")
         .inverse_cdf(0.975);
     close(&ces["moe95"], t29 * (30.0f64 / 29.0 / 30.0).sqrt());
-    close(&ces["ci95_high"], 6.0 + t29 * (30.0f64 / 29.0 / 30.0).sqrt());
+    close(
+        &ces["ci95_high"],
+        6.0 + t29 * (30.0f64 / 29.0 / 30.0).sqrt(),
+    );
     close(&ces["delta"], 1.0);
     let df = (a + b) * (a + b) / (a * a / 29.0 + b * b / 29.0);
     let t = StudentsT::new(0.0, 1.0, df).expect("df");
@@ -300,7 +303,11 @@ fn another_alpha_gives_intervals_at_its_level_named_for_it() {
     imported(&s);
     let report = report_json(&s, "2026-11", &["--alpha", "0.10"]);
     let nps = row(&report, "livraison", "nps");
-    assert_eq!(nps.get("moe95"), None, "a 90 % margin is never called moe95");
+    assert_eq!(
+        nps.get("moe95"),
+        None,
+        "a 90 % margin is never called moe95"
+    );
     // 90 %: z₀.₉₅ = 1.644854 (table); adjusted-Wald with n′ = 53 as at 95 %.
     let (pa, ma): (f64, f64) = (35.75 / 53.0, 10.75 / 53.0);
     let half = 100.0 * 1.644_853_627 * ((pa + ma - (pa - ma).powi(2)) / 53.0).sqrt();

@@ -90,7 +90,10 @@ impl Checker<'_> {
         let given = [
             sample.size.as_ref().map(|s| ("size", s.position())),
             sample.rate.as_ref().map(|r| ("rate", r.position())),
-            sample.precision.as_ref().map(|p| ("precision", p.kpi.position())),
+            sample
+                .precision
+                .as_ref()
+                .map(|p| ("precision", p.kpi.position())),
         ];
         let given: Vec<(&str, _)> = given.into_iter().flatten().collect();
         match given.as_slice() {
@@ -144,7 +147,10 @@ impl Checker<'_> {
         if !(*precision.moe95 > 0.0 && precision.moe95.is_finite()) {
             self.report(
                 precision.moe95.position(),
-                format!("precision margin {} must be greater than 0", *precision.moe95),
+                format!(
+                    "precision margin {} must be greater than 0",
+                    *precision.moe95
+                ),
                 Some(
                     "the margin is the half-width of the 95 % interval in the KPI's unit, \
                      e.g. `moe95: 5` for ±5 NPS points"

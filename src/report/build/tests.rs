@@ -153,7 +153,11 @@ fn nps_and_csat_with_margins_deltas_tests_and_targets() {
     // Adjusted-Wald interval (Rocks 2016): n′ = 53, p₊′ = 35.75/53, p₋′ = 10.75/53.
     let (pa, ma): (f64, f64) = (35.75 / 53.0, 10.75 / 53.0);
     let half = 100.0 * Z95 * ((pa + ma - (pa - ma).powi(2)) / 53.0).sqrt();
-    assert!(close(nps.ci95_low, 100.0 * (pa - ma) - half), "{:?}", nps.ci95_low);
+    assert!(
+        close(nps.ci95_low, 100.0 * (pa - ma) - half),
+        "{:?}",
+        nps.ci95_low
+    );
     assert!(close(nps.ci95_high, 100.0 * (pa - ma) + half));
     assert!(close(nps.moe95, half));
     assert_eq!(nps.prev_n, Some(40));
@@ -247,7 +251,11 @@ fn below_thirty_answers_is_too_few_and_never_judged_on_target() {
     assert!(close(nps.value, 100.0));
     let (pa, ma): (f64, f64) = (20.75 / 23.0, 0.75 / 23.0);
     let half = 100.0 * Z95 * ((pa + ma - (pa - ma).powi(2)) / 23.0).sqrt();
-    assert!(close(nps.ci95_low, 100.0 * 20.0 / 23.0 - half), "{:?}", nps.ci95_low);
+    assert!(
+        close(nps.ci95_low, 100.0 * 20.0 / 23.0 - half),
+        "{:?}",
+        nps.ci95_low
+    );
     assert!(close(nps.ci95_high, 100.0));
     assert!(close(nps.delta, 200.0));
     assert_eq!(nps.significance, Some(Significance::TooFew));
@@ -319,8 +327,15 @@ fn ces_uses_welch_and_fcr_a_share() {
     assert!(close(ces.value, 6.0));
     // Student's t: 6 ± t₀.₉₇₅,₂₉ · s/√30 with s = √(30/29) and t₀.₉₇₅,₂₉ = 2.045230 (table).
     let half = 2.045_230 * (30.0f64 / 29.0).sqrt() / 30.0f64.sqrt();
-    assert!(ces.moe95.is_some_and(|m| (m - half).abs() < 1e-6), "{:?}", ces.moe95);
-    assert!(ces.ci95_low.is_some_and(|l| (l - (6.0 - half)).abs() < 1e-6));
+    assert!(
+        ces.moe95.is_some_and(|m| (m - half).abs() < 1e-6),
+        "{:?}",
+        ces.moe95
+    );
+    assert!(
+        ces.ci95_low
+            .is_some_and(|l| (l - (6.0 - half)).abs() < 1e-6)
+    );
     assert!(close(ces.delta, 1.0));
     let df = (a + b) * (a + b) / (a * a / 29.0 + b * b / 29.0);
     let t = 1.0 / (a + b).sqrt();
