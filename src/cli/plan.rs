@@ -198,7 +198,7 @@ fn print_table(plan: &Plan, list: bool) {
                  earlier survey drew is asked again"
             );
         }
-        for notice in &survey.notices {
+        for notice in survey.notices.iter().chain(&survey.expected.warnings) {
             say!("  ! {notice}");
         }
         // With an empty source, "asked for N, only 0 eligible" only repeats the notice.

@@ -12,6 +12,7 @@ use crate::metrics::{Ces, Csat, CsatScale, Histogram, Kpi, MIN_N_FOR_SIGNIFICANC
 use crate::period::Period;
 use crate::program::Program;
 use crate::program::model::{Sample, Survey};
+use crate::sampling::PrecisionGoal;
 use crate::sampling::precision::{expected_margin, worst_case_variance};
 use crate::store::{Store, StoreError};
 
@@ -85,6 +86,10 @@ pub struct Expectation {
     pub answers: f64,
     /// One per KPI the survey measures, in report order.
     pub margins: Vec<ExpectedMargin>,
+    /// What the operator should know before sending: too few answers expected, a margin too
+    /// wide to judge a target, a precision goal out of reach. `plan` prints them; `send`
+    /// does not repeat them.
+    pub warnings: Vec<String>,
 }
 
 impl History {
@@ -183,13 +188,15 @@ impl History {
             .or_else(|| worst_case_variance(kpi))
     }
 
-    /// What drawing `drawn` of `eligible` contacts is expected to give for `survey`.
+    /// What drawing `drawn` of `eligible` contacts is expected to give for `survey`, whose
+    /// sample may have a precision `goal`.
     pub fn expect(
         &self,
         program: &Program,
         survey: &Survey,
         drawn: u64,
         eligible: u64,
+        goal: Option<PrecisionGoal>,
     ) -> Expectation {
         let answers = drawn as f64 * self.rate;
         let mut kpis: Vec<Kpi> = survey
@@ -199,7 +206,7 @@ impl History {
             .collect();
         kpis.sort_unstable();
         kpis.dedup();
-        let margins = kpis
+        let margins: Vec<ExpectedMargin> = kpis
             .into_iter()
             .map(|kpi| {
                 let spread = self.spreads.get(&kpi);
@@ -219,44 +226,56 @@ impl History {
                 }
             })
             .collect();
+        let mut warnings = Vec::new();
+        if let Some(goal) = goal
+            && !goal.reachable(eligible)
+        {
+            warnings.push(format!(
+                "precision goal ±{} on {} needs {:.0} answers; drawing all {eligible} eligible \
+                 contacts is expected to give {:.0}: the goal cannot be reached this period",
+                goal.moe95,
+                goal.kpi,
+                goal.answers_needed(eligible).ceil(),
+                eligible as f64 * goal.response_rate
+            ));
+        }
+        warnings.extend(margin_warnings(answers, &margins));
         Expectation {
             response_rate: self.rate,
             response_rate_basis: self.basis.clone(),
             answers,
             margins,
+            warnings,
         }
     }
 }
 
-impl Expectation {
-    /// What the operator should know: too few answers expected, a margin too wide to judge
-    /// the target.
-    pub fn notices(&self) -> Vec<String> {
-        let mut notices = Vec::new();
-        if self.answers < MIN_N_FOR_SIGNIFICANCE as f64 {
+/// Too few answers expected; an expected margin wider than the distance between a KPI's
+/// last value and its target.
+fn margin_warnings(answers: f64, margins: &[ExpectedMargin]) -> Vec<String> {
+    let mut notices = Vec::new();
+    if answers < MIN_N_FOR_SIGNIFICANCE as f64 {
+        notices.push(format!(
+            "{answers:.0} answers expected, under {MIN_N_FOR_SIGNIFICANCE}: changes will read \
+             `too_few` and targets `inconclusive`; draw more contacts"
+        ));
+    }
+    for m in margins {
+        if let (Some(moe), Some(last), Some(target)) = (m.moe95, m.last_value, m.target)
+            && moe > (last - target).abs()
+        {
             notices.push(format!(
-                "{:.0} answers expected, under {MIN_N_FOR_SIGNIFICANCE}: changes will read \
-                 `too_few` and targets `inconclusive`; draw more contacts",
-                self.answers
+                "the expected margin on {} (±{moe:.1}) is wider than the distance between \
+                 its last value ({last:.1}) and its target ({target}): the target cannot \
+                 be judged; `precision: {{ kpi: {}, moe95: {:.1} }}` would size the draw \
+                 for it",
+                m.kpi,
+                m.kpi,
+                (last - target).abs()
             ));
         }
-        for m in &self.margins {
-            if let (Some(moe), Some(last), Some(target)) = (m.moe95, m.last_value, m.target)
-                && moe > (last - target).abs()
-            {
-                notices.push(format!(
-                    "the expected margin on {} (±{moe:.1}) is wider than the distance between \
-                     its last value ({last:.1}) and its target ({target}): the target cannot \
-                     be judged; `precision: {{ kpi: {}, moe95: {:.1} }}` would size the draw \
-                     for it",
-                    m.kpi,
-                    m.kpi,
-                    (last - target).abs()
-                ));
-            }
-        }
-        notices
     }
+    notices
 }
 
 /// Variance of one answer (in the KPI's unit squared) and the KPI's value, from a

@@ -247,25 +247,11 @@ pub async fn build(
                 }
             })
             .collect();
-        let expected = history.expect(program, survey, drawn, outcome.eligible);
+        let expected = history.expect(program, survey, drawn, outcome.eligible, goal);
         let mut notices = Vec::new();
         if outcome.population == 0 {
             notices.push(empty_source_notice(program, &sample.contacts));
         }
-        if let Some(goal) = goal
-            && !goal.reachable(outcome.eligible)
-        {
-            notices.push(format!(
-                "precision goal ±{} on {} needs {:.0} answers; drawing all {} eligible contacts \
-                 is expected to give {:.0}: the goal cannot be reached this period",
-                goal.moe95,
-                goal.kpi,
-                goal.answers_needed(outcome.eligible).ceil(),
-                outcome.eligible,
-                outcome.eligible as f64 * goal.response_rate
-            ));
-        }
-        notices.extend(expected.notices());
         let window = program
             .channel(&channel.id)
             .and_then(|c| c.send_window.as_ref())

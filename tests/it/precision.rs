@@ -161,7 +161,7 @@ fn plan_on_the_example_program_shows_expected_answers_and_margins() {
     let csat = margin_of("csat");
     assert!((csat["moe95"].as_f64().expect("moe") - csat_margin).abs() < 1e-9);
     // ±17.4 is wider than the 15 points between October's +25 and the target +40.
-    let notices: Vec<&str> = survey["notices"]
+    let notices: Vec<&str> = expected["warnings"]
         .as_array()
         .expect("notices")
         .iter()
