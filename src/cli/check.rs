@@ -135,7 +135,10 @@ pub fn run(args: &CheckArgs, settings: &Settings) -> anyhow::Result<Exit> {
                     say!("ok      {}  {summary}", report.file.display());
                     let program = report.program.as_ref().and_then(|id| programs.get(id));
                     for warning in program.map_or_else(Vec::new, |p| {
-                        crate::plan::send_window_warnings(p, jiff::Timestamp::now())
+                        let mut warnings =
+                            crate::plan::send_window_warnings(p, jiff::Timestamp::now());
+                        warnings.extend(crate::plan::check_warnings(p));
+                        warnings
                     }) {
                         eprintln!("warning: {warning}");
                     }

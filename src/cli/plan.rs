@@ -8,7 +8,8 @@ use super::count::count;
 use super::options::{StoreArgs, TemplatesArgs};
 use super::shared::{find_program, open};
 use crate::config::Settings;
-use crate::plan::{self, Plan};
+use crate::metrics::Kpi;
+use crate::plan::{self, Expectation, Plan, RateBasis};
 use crate::sampling::Warning;
 
 /// Arguments of `ecoute plan`.
@@ -174,6 +175,7 @@ fn print_table(plan: &Plan, list: bool) {
                 );
             }
         }
+        print_expected(&survey.expected, sample.eligible - sample.not_drawn);
         for wave in &survey.waves {
             let reminders = if wave.reminders.is_empty() {
                 String::new()
@@ -196,7 +198,7 @@ fn print_table(plan: &Plan, list: bool) {
                  earlier survey drew is asked again"
             );
         }
-        for notice in &survey.notices {
+        for notice in survey.notices.iter().chain(&survey.expected.warnings) {
             say!("  ! {notice}");
         }
         // With an empty source, "asked for N, only 0 eligible" only repeats the notice.
@@ -211,6 +213,58 @@ fn print_table(plan: &Plan, list: bool) {
             for drawn in &sample.drawn {
                 say!("    {} {}", drawn.email, drawn.stratum.join(" / "));
             }
+        }
+    }
+}
+
+/// Expected answers and margins, with where the response rate comes from.
+fn print_expected(expected: &Expectation, drawn: u64) {
+    let basis = match &expected.response_rate_basis {
+        RateBasis::Observed {
+            periods,
+            delivered,
+            answered,
+        } => format!(
+            "observed in {}: {answered} answered of {delivered} delivered",
+            periods.join(", ")
+        ),
+        RateBasis::Assumption { stated: true } => {
+            "assumption: the sample's `expected_response_rate`, no invitation delivered in the \
+             last closed periods"
+                .to_owned()
+        }
+        RateBasis::Assumption { stated: false } => {
+            "assumption: default, no invitation delivered in the last closed periods".to_owned()
+        }
+    };
+    say!(
+        "  expected answers {:.0} ({drawn} drawn × {:.1}% response rate, {basis})",
+        expected.answers,
+        100.0 * expected.response_rate
+    );
+    for margin in &expected.margins {
+        let unit = match margin.kpi {
+            Kpi::Nps => " points",
+            Kpi::Ces => "",
+            _ => " % points",
+        };
+        let spread = match (&margin.spread_from, margin.last_value) {
+            (Some(period), Some(value)) => format!("spread of {period}, where it was {value:.1}"),
+            _ => "worst-case spread".to_owned(),
+        };
+        let target = margin
+            .target
+            .map(|t| format!("; target {t}"))
+            .unwrap_or_default();
+        match margin.moe95 {
+            Some(moe) => say!(
+                "  expected 95% margin on {}: ±{moe:.1}{unit} ({spread}{target})",
+                margin.kpi
+            ),
+            None => say!(
+                "  expected 95% margin on {}: unknown, under one answer expected",
+                margin.kpi
+            ),
         }
     }
 }

@@ -4,9 +4,9 @@ use std::ops::RangeInclusive;
 
 use serde::Serialize;
 
-use super::{Estimate, Histogram, Proportion, Z95};
+use super::{Confidence, Estimate, Histogram, Interval, Proportion, mean_t};
 
-/// A sample mean with its spread, as Welch's test and the margin of a mean need.
+/// A sample mean with its spread, as Welch's test and the interval of a mean need.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Mean {
     /// Number of answers.
@@ -15,8 +15,8 @@ pub struct Mean {
     pub mean: f64,
     /// Sample standard deviation s (divisor n − 1); `None` for a single answer.
     pub std_dev: Option<f64>,
-    /// 95 % margin of error of the mean, 1.96 · s / √n; `None` for a single answer.
-    pub moe95: Option<f64>,
+    /// The lowest and highest valid answers, which bound the mean's interval.
+    pub scale: (u8, u8),
 }
 
 impl Mean {
@@ -40,16 +40,23 @@ impl Mean {
             n,
             mean,
             std_dev,
-            moe95: std_dev.map(|s| Z95 * s / nf.sqrt()),
+            scale: (*values.start(), *values.end()),
         })
     }
 
+    /// Student's t interval, clamped to the scale; `None` for a single answer (see
+    /// [`mean_t`]).
+    pub fn interval(&self, confidence: Confidence) -> Option<Interval> {
+        let scale = f64::from(self.scale.0)..=f64::from(self.scale.1);
+        mean_t(self.mean, self.std_dev?, self.n, scale, confidence)
+    }
+
     /// The report figure: the mean on its scale.
-    pub fn estimate(&self) -> Estimate {
+    pub fn estimate(&self, confidence: Confidence) -> Estimate {
         Estimate {
             n: self.n,
             value: self.mean,
-            moe95: self.moe95,
+            interval: self.interval(confidence),
         }
     }
 }
@@ -77,8 +84,8 @@ impl Ces {
     }
 
     /// The report figure: the mean effort score.
-    pub fn estimate(&self) -> Estimate {
-        self.mean.estimate()
+    pub fn estimate(&self, confidence: Confidence) -> Estimate {
+        self.mean.estimate(confidence)
     }
 }
 
@@ -97,7 +104,7 @@ mod tests {
         // squared deviations: 9.765625 + 1.265625·2 + 0.015625 + 0.765625·2 + 3.515625·2
         //   = 9.765625 + 2.53125 + 0.015625 + 1.53125 + 7.03125 = 20.875
         // s² = 20.875 / 7 = 2.982143, s = 1.726888
-        // moe = 1.96 · 1.726888 / √8 = 1.96 · 0.610547 = 1.196672
+        // t interval: 5.125 ± 2.364624 · 0.610547 = 5.125 ± 1.443714 → [3.681286, 6.568714]
         // low effort (5–7): 5 of 8 = 62.5 %
         let h: Histogram = [2, 4, 4, 5, 6, 6, 7, 7].into_iter().collect();
         let ces = Ces::from_histogram(&h).expect("answers");
@@ -105,11 +112,15 @@ mod tests {
         assert!(close(ces.mean.mean, 5.125, 1e-12));
         let s = ces.mean.std_dev.expect("n > 1");
         assert!(close(s, 1.726888, 1e-6), "{s}");
-        let moe = ces.mean.moe95.expect("n > 1");
-        assert!(close(moe, 1.196672, 1e-6), "{moe}");
+        let i = ces.mean.interval(Confidence::NINETY_FIVE).expect("n > 1");
+        assert!(
+            close(i.low, 3.681286, 1e-5) && close(i.high, 6.568714, 1e-5),
+            "{i:?}"
+        );
+        assert_eq!(ces.mean.scale, (1, 7));
         assert_eq!(ces.low_effort.successes, 5);
         assert!(close(ces.low_effort.percent, 62.5, 1e-12));
-        assert_eq!(ces.estimate().value, ces.mean.mean);
+        assert_eq!(ces.estimate(Confidence::NINETY_FIVE).value, ces.mean.mean);
     }
 
     #[test]
@@ -118,8 +129,8 @@ mod tests {
         let ces = Ces::from_histogram(&h).expect("answers");
         assert_eq!(ces.mean.mean, 6.0);
         assert_eq!(ces.mean.std_dev, None);
-        assert_eq!(ces.mean.moe95, None);
-        assert_eq!(ces.estimate().moe95, None);
+        assert_eq!(ces.mean.interval(Confidence::NINETY_FIVE), None);
+        assert_eq!(ces.estimate(Confidence::NINETY_FIVE).interval, None);
         assert_eq!(ces.low_effort.percent, 100.0);
     }
 
@@ -130,7 +141,8 @@ mod tests {
         let ces = Ces::from_histogram(&h).expect("answers");
         assert_eq!(ces.mean.mean, 4.0);
         assert_eq!(ces.mean.std_dev, Some(0.0));
-        assert_eq!(ces.mean.moe95, Some(0.0));
+        let i = ces.mean.interval(Confidence::NINETY_FIVE).expect("n > 1");
+        assert_eq!((i.low, i.high), (4.0, 4.0));
         assert_eq!(ces.low_effort.percent, 0.0);
     }
 

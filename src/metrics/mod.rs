@@ -6,12 +6,14 @@
 //!
 //! Conventions shared by every KPI:
 //! - NPS is in points (−100…100), shares in percent (0…100), means on the scale's own values;
-//! - `moe95` is the half-width of the 95 % interval (normal approximation, z = [`Z95`]);
+//! - intervals are honest at any n ([`interval`]: Wilson for shares, adjusted-Wald for NPS,
+//!   Student's t for means), at a [`Confidence`] level; `moe95` is half their width;
 //! - an empty sample (n = 0) gives `None`, never NaN and never a panic.
 
 mod ces;
 pub mod display;
 mod histogram;
+mod interval;
 mod nps;
 mod proportion;
 mod scale;
@@ -24,6 +26,7 @@ use serde::{Deserialize, Serialize};
 
 pub use ces::{Ces, Mean};
 pub use histogram::{Histogram, ValueOutOfRange};
+pub use interval::{Confidence, Interval, mean_t, nps_adjusted_wald, wilson};
 pub use nps::{Nps, NpsCategory};
 pub use proportion::{Csat, Proportion, fcr, response_rate};
 pub use scale::CsatScale;
@@ -33,10 +36,6 @@ pub use significance::{
 };
 pub use target::TargetStatus;
 pub use themes::{CategoryCounts, ThemeCount, ThemeCounter, ThemeMatcher};
-
-/// The two-sided 95 % quantile of the standard normal, used by every margin of error so
-/// that all KPIs of a report carry intervals of the same confidence.
-pub const Z95: f64 = 1.96;
 
 /// The KPIs a program can report and set targets on; the program model uses it for
 /// `targets:` and reports use it for the `kpi` column.
@@ -79,7 +78,7 @@ impl std::fmt::Display for Kpi {
     }
 }
 
-/// What every KPI boils down to in a report row: sample size, value and 95 % margin, so
+/// What every KPI boils down to in a report row: sample size, value and interval, so
 /// reports and target checks can treat all KPIs alike.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Estimate {
@@ -87,14 +86,14 @@ pub struct Estimate {
     pub n: u64,
     /// The KPI in its report unit (points, percent or scale value).
     pub value: f64,
-    /// Half-width of the 95 % interval; `None` when it cannot be estimated (a mean of one answer).
-    pub moe95: Option<f64>,
+    /// The confidence interval; `None` when it cannot be estimated (a mean of one answer).
+    pub interval: Option<Interval>,
 }
 
 impl Estimate {
-    /// Judges this figure against a goal on its 95 % interval (see [`TargetStatus::judge`]).
+    /// Judges this figure against a goal on its interval (see [`TargetStatus::judge`]).
     pub fn target_status(&self, target: f64) -> TargetStatus {
-        TargetStatus::judge(self.value, self.moe95, target)
+        TargetStatus::judge(self.interval, target)
     }
 }
 
@@ -115,11 +114,14 @@ mod tests {
 
     #[test]
     fn estimate_judges_target() {
-        // 39 ± 9 against 40: interval [30, 48] straddles the target.
+        // 39 in [30, 48] against 40: the interval straddles the target.
         let e = Estimate {
             n: 290,
             value: 39.0,
-            moe95: Some(9.0),
+            interval: Some(Interval {
+                low: 30.0,
+                high: 48.0,
+            }),
         };
         assert_eq!(e.target_status(40.0), TargetStatus::Inconclusive);
         assert_eq!(e.target_status(30.0), TargetStatus::Met);

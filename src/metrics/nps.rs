@@ -3,7 +3,7 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::{Estimate, Histogram, Z95};
+use super::{Confidence, Estimate, Histogram, Interval, nps_adjusted_wald};
 
 /// Where a 0–10 answer puts a respondent, so reports can split counts and themes by it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
@@ -44,8 +44,6 @@ pub struct Nps {
     pub score: f64,
     /// Variance of one answer on the −1/0/+1 scale: p₊ + p₋ − (p₊ − p₋)².
     pub variance: f64,
-    /// 95 % margin of error in points: 100 · 1.96 · √(v / n).
-    pub moe95: f64,
 }
 
 impl Nps {
@@ -75,16 +73,20 @@ impl Nps {
             // give exactly 50, not 49.999….
             score: 100.0 * (promoters as f64 - detractors as f64) / nf,
             variance,
-            moe95: 100.0 * Z95 * (variance / nf).sqrt(),
         })
     }
 
-    /// The report figure: score and margin in points.
-    pub fn estimate(&self) -> Estimate {
+    /// The adjusted-Wald interval in points (see [`nps_adjusted_wald`]).
+    pub fn interval(&self, confidence: Confidence) -> Option<Interval> {
+        nps_adjusted_wald(self.promoters, self.detractors, self.n, confidence)
+    }
+
+    /// The report figure: score and interval in points.
+    pub fn estimate(&self, confidence: Confidence) -> Estimate {
         Estimate {
             n: self.n,
             value: self.score,
-            moe95: Some(self.moe95),
+            interval: self.interval(confidence),
         }
     }
 }
@@ -124,27 +126,32 @@ mod tests {
         // NPS = 100 · 112/290 = 38.6207 → 39 once rounded for people
         // p₊ + p₋ = 218/290 = 0.7517241; (p₊ − p₋)² = 0.3862069² = 0.1491558
         // v = 0.7517241 − 0.1491558 = 0.6025684
-        // moe95 = 100 · 1.96 · √(0.6025684 / 290) = 196 · √0.00207782 = 196 · 0.0455831 = 8.934
+        // The interval is the adjusted-Wald one (counts in interval.rs): [29.3336, 47.1169].
         let nps = Nps::from_histogram(&seeds_example()).expect("answers");
         assert_eq!(nps.n, 290);
         assert_eq!((nps.promoters, nps.passives, nps.detractors), (165, 72, 53));
         assert!(close(nps.score, 38.6207, 1e-4), "{}", nps.score);
         assert_eq!(nps.score.round(), 39.0);
         assert!(close(nps.variance, 0.6025684, 1e-6), "{}", nps.variance);
-        assert!(close(nps.moe95, 8.934, 1e-3), "{}", nps.moe95);
-        assert_eq!(nps.moe95.round(), 9.0);
+        let i = nps.interval(Confidence::NINETY_FIVE).expect("answers");
+        assert!(
+            close(i.low, 29.3336, 1e-3) && close(i.high, 47.1169, 1e-3),
+            "{i:?}"
+        );
     }
 
     #[test]
-    fn all_promoters_has_zero_margin() {
-        // p₊ = 1, p₋ = 0: NPS = 100, v = 1 + 0 − 1² = 0, moe = 0.
+    fn all_promoters_has_zero_variance_but_an_interval() {
+        // p₊ = 1, p₋ = 0: NPS = 100, v = 1 + 0 − 1² = 0; the adjusted-Wald interval still
+        // has a width: n′ = 53, p₊′ = 50.75/53, p₋′ = 0.75/53 → [86.6443, 100].
         let mut h = Histogram::new();
         h.add_n(9, 20).expect("valid");
         h.add_n(10, 30).expect("valid");
         let nps = Nps::from_histogram(&h).expect("answers");
         assert_eq!(nps.score, 100.0);
         assert_eq!(nps.variance, 0.0);
-        assert_eq!(nps.moe95, 0.0);
+        let i = nps.interval(Confidence::NINETY_FIVE).expect("answers");
+        assert!(close(i.low, 86.6443, 1e-3) && i.high == 100.0, "{i:?}");
         assert_eq!(nps.promoters, 50);
     }
 
@@ -166,25 +173,35 @@ mod tests {
 
     #[test]
     fn one_answer() {
-        // A single detractor: p₋ = 1, NPS = −100, v = 0 + 1 − 1 = 0.
+        // A single detractor: p₋ = 1, NPS = −100, v = 0 + 1 − 1 = 0; the interval is not
+        // "±0": n′ = 4, p₊′ = 0.1875, p₋′ = 0.4375 → [−98.4986, 48.4986] (interval.rs).
         let h: Histogram = [5].into_iter().collect();
         let nps = Nps::from_histogram(&h).expect("answers");
         assert_eq!(nps.n, 1);
         assert_eq!(nps.score, -100.0);
-        assert_eq!(nps.moe95, 0.0);
+        let i = nps.interval(Confidence::NINETY_FIVE).expect("answers");
+        assert!(
+            close(i.low, -98.4986, 1e-3) && close(i.high, 48.4986, 1e-3),
+            "{i:?}"
+        );
     }
 
     #[test]
     fn half_promoters_half_detractors() {
-        // p₊ = p₋ = 0.5: NPS = 0, v = 1 − 0 = 1 (the maximum),
-        // moe = 196 · √(1/100) = 19.6.
+        // p₊ = p₋ = 0.5: NPS = 0, v = 1 − 0 = 1 (the maximum).
+        // Adjusted: n′ = 103, p₊′ = p₋′ = 50.75/103 = 0.492718, v′ = 0.985437,
+        // half = 100 · 1.959964 · √(0.985437/103) = 195.9964 · 0.097813 = 19.1710.
         let mut h = Histogram::new();
         h.add_n(10, 50).expect("valid");
         h.add_n(2, 50).expect("valid");
         let nps = Nps::from_histogram(&h).expect("answers");
         assert_eq!(nps.score, 0.0);
         assert!(close(nps.variance, 1.0, 1e-12));
-        assert!(close(nps.moe95, 19.6, 1e-9));
+        let i = nps.interval(Confidence::NINETY_FIVE).expect("answers");
+        assert!(
+            close(i.high, 19.1710, 1e-3) && close(i.low, -i.high, 1e-9),
+            "{i:?}"
+        );
     }
 
     #[test]
@@ -195,9 +212,9 @@ mod tests {
     #[test]
     fn estimate_carries_score_and_margin() {
         let nps = Nps::from_histogram(&seeds_example()).expect("answers");
-        let e = nps.estimate();
+        let e = nps.estimate(Confidence::NINETY_FIVE);
         assert_eq!(e.n, 290);
         assert_eq!(e.value, nps.score);
-        assert_eq!(e.moe95, Some(nps.moe95));
+        assert_eq!(e.interval, nps.interval(Confidence::NINETY_FIVE));
     }
 }

@@ -2,10 +2,10 @@
 
 use serde::Serialize;
 
-use super::{CsatScale, Estimate, Histogram, Z95};
+use super::{Confidence, CsatScale, Estimate, Histogram, Interval, wilson};
 
-/// A share of a sample with its 95 % margin: the common shape of CSAT, FCR, response rate
-/// and the CES low-effort share, so they share one significance test.
+/// A share of a sample: the common shape of CSAT, FCR, response rate and the CES
+/// low-effort share, so they share one interval (Wilson) and one significance test.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Proportion {
     /// Sample size (answers, or delivered invitations).
@@ -14,8 +14,6 @@ pub struct Proportion {
     pub successes: u64,
     /// 100 · successes / n.
     pub percent: f64,
-    /// 95 % margin of error in percentage points: 100 · 1.96 · √(p(1−p)/n).
-    pub moe95: f64,
 }
 
 impl Proportion {
@@ -24,14 +22,16 @@ impl Proportion {
         if n == 0 || successes > n {
             return None;
         }
-        let nf = n as f64;
-        let p = successes as f64 / nf;
         Some(Proportion {
             n,
             successes,
-            percent: 100.0 * p,
-            moe95: 100.0 * Z95 * (p * (1.0 - p) / nf).sqrt(),
+            percent: 100.0 * successes as f64 / n as f64,
         })
+    }
+
+    /// The Wilson score interval in percent (see [`wilson`]).
+    pub fn interval(&self, confidence: Confidence) -> Option<Interval> {
+        wilson(self.successes, self.n, confidence)
     }
 
     /// The share as a fraction in 0…1, as the statistical tests use it.
@@ -39,12 +39,12 @@ impl Proportion {
         self.successes as f64 / self.n as f64
     }
 
-    /// The report figure: percent and margin in percentage points.
-    pub fn estimate(&self) -> Estimate {
+    /// The report figure: percent and interval in percent.
+    pub fn estimate(&self, confidence: Confidence) -> Estimate {
         Estimate {
             n: self.n,
             value: self.percent,
-            moe95: Some(self.moe95),
+            interval: self.interval(confidence),
         }
     }
 }
@@ -78,8 +78,8 @@ impl Csat {
     }
 
     /// The report figure: the satisfied share in percent.
-    pub fn estimate(&self) -> Estimate {
-        self.satisfied.estimate()
+    pub fn estimate(&self, confidence: Confidence) -> Estimate {
+        self.satisfied.estimate(confidence)
     }
 }
 
@@ -105,13 +105,18 @@ mod tests {
         (a - b).abs() <= tol
     }
 
+    const C95: Confidence = Confidence::NINETY_FIVE;
+
     #[test]
     fn proportion_formula() {
-        // 80 of 200: p = 0.4, moe = 196 · √(0.4 · 0.6 / 200) = 196 · √0.0012
-        //   = 196 · 0.0346410 = 6.7896
+        // 80 of 200: p = 0.4; Wilson interval [33.4606, 46.9163] (worked in interval.rs).
         let p = Proportion::new(80, 200).expect("share");
         assert!(close(p.percent, 40.0, 1e-12));
-        assert!(close(p.moe95, 6.7896, 1e-4), "{}", p.moe95);
+        let i = p.interval(C95).expect("share");
+        assert!(
+            close(i.low, 33.4606, 1e-3) && close(i.high, 46.9163, 1e-3),
+            "{i:?}"
+        );
         assert!(close(p.fraction(), 0.4, 1e-12));
     }
 
@@ -119,21 +124,31 @@ mod tests {
     fn proportion_edges() {
         assert_eq!(Proportion::new(0, 0), None);
         assert_eq!(Proportion::new(5, 4), None);
-        // p = 1 and p = 0: zero margin, no NaN.
+        // p = 1 and p = 0 still have a width, inside 0…100, no NaN.
+        // 7 of 7: 1 + z²/7 = 1.548780, centre = (1 + 0.274390)/1.548780 = 0.822835,
+        // half = 1.959964/1.548780 · √(z²/196) = 1.265487 · 0.139997 = 0.177164 → [64.567, 100]
         let all = Proportion::new(7, 7).expect("share");
-        assert_eq!((all.percent, all.moe95), (100.0, 0.0));
+        assert_eq!(all.percent, 100.0);
+        let i = all.interval(C95).expect("share");
+        assert!(close(i.low, 64.567, 1e-3) && i.high == 100.0, "{i:?}");
         let none = Proportion::new(0, 7).expect("share");
-        assert_eq!((none.percent, none.moe95), (0.0, 0.0));
-        // n = 1
+        assert_eq!(none.percent, 0.0);
+        let i = none.interval(C95).expect("share");
+        assert!(i.low == 0.0 && close(i.high, 35.433, 1e-3), "{i:?}");
+        // n = 1: [20.6549, 100], not "100 % ± 0".
         let one = Proportion::new(1, 1).expect("share");
-        assert_eq!((one.percent, one.moe95), (100.0, 0.0));
+        assert_eq!(one.percent, 100.0);
+        let i = one.interval(C95).expect("share");
+        assert!(close(i.low, 20.6549, 1e-3) && i.high == 100.0, "{i:?}");
     }
 
     #[test]
     fn csat_stars5() {
         // 1★×2, 2★×3, 3★×5, 4★×40, 5★×50 → n = 100, satisfied = 90 → 90 %.
         // mean = (2 + 6 + 15 + 160 + 250) / 100 = 4.33
-        // moe = 196 · √(0.9 · 0.1 / 100) = 196 · 0.03 = 5.88
+        // Wilson: 1 + z²/100 = 1.038415, centre = (0.9 + 0.019207)/1.038415 = 0.885203
+        // half = 1.959964/1.038415 · √(0.0009 + 0.0000960365) = 1.887457 · 0.031560 = 0.059568
+        // → [82.5634, 94.4771]
         let mut h = Histogram::new();
         for (v, c) in [(1, 2), (2, 3), (3, 5), (4, 40), (5, 50)] {
             h.add_n(v, c).expect("valid");
@@ -143,8 +158,12 @@ mod tests {
         assert_eq!(csat.satisfied.successes, 90);
         assert!(close(csat.satisfied.percent, 90.0, 1e-12));
         assert!(close(csat.mean, 4.33, 1e-12));
-        assert!(close(csat.satisfied.moe95, 5.88, 1e-9));
-        assert_eq!(csat.estimate().value, csat.satisfied.percent);
+        let i = csat.satisfied.interval(C95).expect("answers");
+        assert!(
+            close(i.low, 82.5634, 1e-3) && close(i.high, 94.4771, 1e-3),
+            "{i:?}"
+        );
+        assert_eq!(csat.estimate(C95).value, csat.satisfied.percent);
     }
 
     #[test]
@@ -194,22 +213,34 @@ mod tests {
 
     #[test]
     fn fcr_share_of_yes() {
-        // 3 yes, 1 no → 75 %, moe = 196 · √(0.75 · 0.25 / 4) = 196 · 0.216506 = 42.435
+        // 3 yes, 1 no → 75 %; Wilson: 1 + z²/4 = 1.960365, centre = (0.75 + 0.480182)/1.960365
+        // = 0.627528, half = 1.959964/1.960365 · √(0.046875 + 0.060023) = 0.999795 · 0.326953
+        // = 0.326886 → [30.0642, 95.4414]
         let h: Histogram = [1, 1, 0, 1].into_iter().collect();
         let f = fcr(&h).expect("answers");
         assert_eq!((f.successes, f.n), (3, 4));
         assert!(close(f.percent, 75.0, 1e-12));
-        assert!(close(f.moe95, 42.435, 1e-3), "{}", f.moe95);
+        let i = f.interval(C95).expect("answers");
+        assert!(
+            close(i.low, 30.0642, 1e-3) && close(i.high, 95.4414, 1e-3),
+            "{i:?}"
+        );
         assert_eq!(fcr(&Histogram::new()), None);
     }
 
     #[test]
     fn response_rate_share() {
-        // 312 responses of 1 200 delivered = 26 %,
-        // moe = 196 · √(0.26 · 0.74 / 1200) = 196 · √0.000160333 = 196 · 0.0126623 = 2.4818
+        // 312 responses of 1 200 delivered = 26 %; Wilson: 1 + z²/1200 = 1.003201,
+        // centre = (0.26 + 0.0016006)/1.003201 = 0.260766,
+        // half = 1.959964/1.003201 · √(0.000160333 + 0.000000667) = 1.953710 · 0.012689
+        // = 0.024790 → [23.5976, 28.5556]
         let r = response_rate(312, 1200).expect("delivered");
         assert!(close(r.percent, 26.0, 1e-12));
-        assert!(close(r.moe95, 2.4818, 1e-4), "{}", r.moe95);
+        let i = r.interval(C95).expect("delivered");
+        assert!(
+            close(i.low, 23.5976, 1e-3) && close(i.high, 28.5556, 1e-3),
+            "{i:?}"
+        );
         assert_eq!(response_rate(3, 0), None);
         assert_eq!(response_rate(5, 4), None);
     }

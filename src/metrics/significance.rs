@@ -320,7 +320,6 @@ mod tests {
             detractors: 0,
             score: 0.0,
             variance: 0.0,
-            moe95: 0.0,
         };
         let c = compare_nps(&nps_of(&[(10, 40)]), &empty_nps, DEFAULT_ALPHA);
         assert_eq!(c.p_value, None);
@@ -329,7 +328,6 @@ mod tests {
             n: 0,
             successes: 0,
             percent: 0.0,
-            moe95: 0.0,
         };
         let c = compare_proportions(&empty_share, &empty_share, DEFAULT_ALPHA);
         assert_eq!(c.p_value, None);

@@ -1,36 +1,39 @@
-//! Whether a KPI meets its goal, judged on its 95 % interval rather than its point value.
+//! Whether a KPI meets its goal, judged on its confidence interval rather than its point
+//! value.
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
+
+use super::Interval;
 
 /// A KPI against its target, so a report never claims a goal is met or missed on noise.
 /// Every KPI is "higher is better" (CES: 7 = very easy).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum TargetStatus {
-    /// The whole 95 % interval is at or above the target.
+    /// The whole interval is at or above the target.
     Met,
-    /// The whole 95 % interval is below the target.
+    /// The whole interval is below the target.
     Missed,
     /// The interval straddles the target.
     Inconclusive,
 }
 
 impl TargetStatus {
-    /// Met when value − moe ≥ target, missed when value + moe < target, inconclusive
-    /// otherwise. An unknown margin (`None`, e.g. a mean of one answer) or a non-finite
-    /// input is always inconclusive.
-    pub fn judge(value: f64, moe95: Option<f64>, target: f64) -> Self {
-        let Some(moe) = moe95 else {
+    /// Met when the interval's lower bound ≥ target, missed when its upper bound < target,
+    /// inconclusive otherwise. Intervals may be asymmetric (Wilson, adjusted-Wald), so the
+    /// bounds decide, not value ± margin. An unknown interval (`None`, e.g. a mean of one
+    /// answer) or a non-finite input is always inconclusive.
+    pub fn judge(interval: Option<Interval>, target: f64) -> Self {
+        let Some(Interval { low, high }) = interval else {
             return TargetStatus::Inconclusive;
         };
-        if !(value.is_finite() && moe.is_finite() && target.is_finite()) {
+        if !(low.is_finite() && high.is_finite() && target.is_finite()) {
             return TargetStatus::Inconclusive;
         }
-        let moe = moe.abs();
-        if value - moe >= target {
+        if low >= target {
             TargetStatus::Met
-        } else if value + moe < target {
+        } else if high < target {
             TargetStatus::Missed
         } else {
             TargetStatus::Inconclusive
@@ -42,51 +45,62 @@ impl TargetStatus {
 mod tests {
     use super::*;
 
+    fn between(low: f64, high: f64) -> Option<Interval> {
+        Some(Interval { low, high })
+    }
+
     #[test]
-    fn judged_on_the_interval() {
-        // NPS 39 ± 9 vs target 40: [30, 48] contains 40.
+    fn judged_on_the_bounds() {
+        // NPS interval [30, 48] vs target 40: contains 40.
         assert_eq!(
-            TargetStatus::judge(39.0, Some(9.0), 40.0),
+            TargetStatus::judge(between(30.0, 48.0), 40.0),
             TargetStatus::Inconclusive
         );
-        // 52 ± 9 vs 40: lower bound 43 ≥ 40.
+        // [43, 61] vs 40: lower bound 43 ≥ 40.
         assert_eq!(
-            TargetStatus::judge(52.0, Some(9.0), 40.0),
+            TargetStatus::judge(between(43.0, 61.0), 40.0),
             TargetStatus::Met
         );
-        // 49 ± 9: lower bound exactly 40 counts as met.
+        // Lower bound exactly 40 counts as met.
         assert_eq!(
-            TargetStatus::judge(49.0, Some(9.0), 40.0),
+            TargetStatus::judge(between(40.0, 58.0), 40.0),
             TargetStatus::Met
         );
-        // 30 ± 9: upper bound 39 < 40.
+        // [21, 39]: upper bound 39 < 40.
         assert_eq!(
-            TargetStatus::judge(30.0, Some(9.0), 40.0),
+            TargetStatus::judge(between(21.0, 39.0), 40.0),
             TargetStatus::Missed
         );
-        // 31 ± 9: upper bound exactly 40 is not below the target.
+        // Upper bound exactly 40 is not below the target.
         assert_eq!(
-            TargetStatus::judge(31.0, Some(9.0), 40.0),
+            TargetStatus::judge(between(22.0, 40.0), 40.0),
+            TargetStatus::Inconclusive
+        );
+        // An asymmetric interval: CSAT 7 of 7 = 100 %, Wilson [64.6, 100]; value − half-width
+        // (100 − 17.7 = 82.3) would wrongly call a target of 70 met.
+        assert_eq!(
+            TargetStatus::judge(between(64.6, 100.0), 60.0),
+            TargetStatus::Met
+        );
+        assert_eq!(
+            TargetStatus::judge(between(64.6, 100.0), 70.0),
             TargetStatus::Inconclusive
         );
     }
 
     #[test]
-    fn zero_or_unknown_margin() {
+    fn point_or_unknown_interval() {
         assert_eq!(
-            TargetStatus::judge(40.0, Some(0.0), 40.0),
+            TargetStatus::judge(between(40.0, 40.0), 40.0),
             TargetStatus::Met
         );
         assert_eq!(
-            TargetStatus::judge(39.9, Some(0.0), 40.0),
+            TargetStatus::judge(between(39.9, 39.9), 40.0),
             TargetStatus::Missed
         );
+        assert_eq!(TargetStatus::judge(None, 4.0), TargetStatus::Inconclusive);
         assert_eq!(
-            TargetStatus::judge(7.0, None, 4.0),
-            TargetStatus::Inconclusive
-        );
-        assert_eq!(
-            TargetStatus::judge(f64::NAN, Some(1.0), 4.0),
+            TargetStatus::judge(between(f64::NAN, 1.0), 4.0),
             TargetStatus::Inconclusive
         );
     }

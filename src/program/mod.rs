@@ -64,6 +64,16 @@ impl Program {
     pub fn channel(&self, id: &str) -> Option<&ResolvedChannel> {
         self.resolved.channels.get(id)
     }
+
+    /// The target of `kpi` for a touchpoint (`Some(id)`) or program-wide (`None`), so
+    /// reports and plans read goals the same way.
+    pub fn target(&self, kpi: crate::metrics::Kpi, touchpoint: Option<&str>) -> Option<f64> {
+        self.file
+            .targets
+            .iter()
+            .find(|t| *t.kpi == kpi && t.touchpoint.as_deref().map(String::as_str) == touchpoint)
+            .map(|t| *t.at_least)
+    }
 }
 
 /// Reads, parses and checks one program file.

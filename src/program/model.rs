@@ -237,6 +237,23 @@ pub enum QuestionType {
     Text,
 }
 
+impl Question {
+    /// The KPI this question's answers measure, if any: NPS, CSAT and CES questions, and
+    /// `yes_no` questions tagged `kpi: fcr`.
+    pub fn measures(&self) -> Option<crate::metrics::Kpi> {
+        use crate::metrics::Kpi;
+        match *self.kind {
+            QuestionType::Nps => Some(Kpi::Nps),
+            QuestionType::Csat => Some(Kpi::Csat),
+            QuestionType::Ces => Some(Kpi::Ces),
+            QuestionType::YesNo if self.kpi.as_deref().copied() == Some(QuestionKpi::Fcr) => {
+                Some(Kpi::Fcr)
+            }
+            _ => None,
+        }
+    }
+}
+
 impl QuestionType {
     /// The name written in program files (`yes_no`).
     pub fn as_str(self) -> &'static str {
@@ -346,12 +363,21 @@ pub struct Sample {
     /// Expression over contact attributes, e.g. `segment == "pro" and commandes >= 1`.
     #[serde(default)]
     pub filter: Option<At<String>>,
-    /// Number of contacts to draw each period (exclusive with `rate`).
+    /// Number of contacts to draw each period (exclusive with `rate` and `precision`).
     #[serde(default)]
     pub size: Option<At<u64>>,
-    /// Share of eligible contacts to draw, between 0 and 1 (exclusive with `size`).
+    /// Share of eligible contacts to draw, between 0 and 1 (exclusive with `size` and
+    /// `precision`).
     #[serde(default)]
     pub rate: Option<At<f64>>,
+    /// A margin to reach instead of a size: `{ kpi: nps, moe95: 5 }` draws enough contacts
+    /// for a 95 % margin of ±5 points (exclusive with `size` and `rate`).
+    #[serde(default)]
+    pub precision: Option<Precision>,
+    /// The share of invitations expected to be answered (0 < r ≤ 1), used by `ecoute plan`
+    /// until the survey has a history of its own (default 0.2).
+    #[serde(default)]
+    pub expected_response_rate: Option<At<f64>>,
     /// Attributes whose values split the sample proportionally (quotas).
     #[serde(default)]
     pub strata: Vec<At<String>>,
@@ -361,6 +387,16 @@ pub struct Sample {
     /// The seed that makes the draw reproducible.
     #[serde(default)]
     pub seed: u64,
+}
+
+/// A precision goal for a sample: the 95 % margin wanted on one KPI of its surveys.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Precision {
+    /// The KPI (nps, csat, ces or fcr) the survey's answers measure.
+    pub kpi: At<crate::metrics::Kpi>,
+    /// The half-width wanted, in the KPI's unit (NPS points, percentage points, CES units).
+    pub moe95: At<f64>,
 }
 
 /// A channel that carries invitations or collects answers.

@@ -11,6 +11,7 @@ mod stamp;
 mod themes;
 
 use super::{GroupBy, Report};
+use crate::metrics::Confidence;
 use crate::program::Program;
 use crate::program::model::LocalizedText;
 use crate::store::{Delivery, RollupCount, VerbatimResponse};
@@ -39,7 +40,7 @@ pub struct Inputs<'a> {
     pub program: &'a Program,
     /// Row grouping.
     pub group_by: GroupBy,
-    /// Significance level.
+    /// Significance level of the tests; intervals are at 1 − α.
     pub alpha: f64,
     /// The period.
     pub period: Period,
@@ -59,6 +60,14 @@ pub struct Inputs<'a> {
     pub generated_at: String,
     /// Notes from the caller (e.g. why there is no comparison).
     pub notes: Vec<String>,
+}
+
+impl Inputs<'_> {
+    /// The level of the report's intervals, 1 − α (the CLI accepts only 0 < α < 1; any
+    /// other value falls back to 95 %).
+    pub(super) fn confidence(&self) -> Confidence {
+        Confidence::from_alpha(self.alpha).unwrap_or(Confidence::NINETY_FIVE)
+    }
 }
 
 /// The report's language: French when the program's default locale is French, else English.

@@ -17,7 +17,7 @@ use std::str::FromStr;
 
 use serde::Serialize;
 
-use crate::metrics::{Kpi, Significance, TargetStatus};
+use crate::metrics::{Interval, Kpi, Significance, TargetStatus};
 
 pub use build::{Inputs, Period as ReportPeriod, build, digest};
 pub use request::{Baseline, ReportError, ReportPlan, ReportRequest};
@@ -85,8 +85,14 @@ pub struct Row {
     pub n: u64,
     /// NPS in points, shares in percent, CES on its 1–7 scale; `None` without answers.
     pub value: Option<f64>,
-    /// Half-width of the 95 % interval.
+    /// Half the width of the interval (at 1 − α; 95 % by default, and JSON and CSV then
+    /// name it `moe95`; at another level `moe90`, `moe99`…).
     pub moe95: Option<f64>,
+    /// Lower bound of the interval: Wilson for shares, adjusted-Wald for NPS, Student's t
+    /// for CES; renamed with the level like `moe95`.
+    pub ci95_low: Option<f64>,
+    /// Upper bound of the interval.
+    pub ci95_high: Option<f64>,
     /// Answers in the comparison period; `None` without a comparison period.
     pub prev_n: Option<u64>,
     /// The KPI in the comparison period.
@@ -99,7 +105,7 @@ pub struct Row {
     pub significance: Option<Significance>,
     /// The program's target for this KPI and group.
     pub target: Option<f64>,
-    /// The KPI against its target, judged on the 95 % interval.
+    /// The KPI against its target, judged on the interval's bounds.
     pub target_status: Option<TargetStatus>,
 }
 
@@ -148,8 +154,8 @@ pub struct TrendPoint {
     pub n: u64,
     /// The KPI; `None` without answers.
     pub value: Option<f64>,
-    /// Its margin.
-    pub moe95: Option<f64>,
+    /// Its interval, drawn as a band.
+    pub interval: Option<Interval>,
 }
 
 /// A touchpoint as the journey map and the trend charts show it.

@@ -7,14 +7,15 @@ use std::path::{Path, PathBuf};
 
 use minijinja::value::Serde;
 use minijinja::{AutoEscape, Environment, UndefinedBehavior, context};
-use serde::Serialize;
+use serde::ser::{Error as _, SerializeMap};
+use serde::{Serialize, Serializer};
 
 mod charts;
 mod palette;
 
 use super::{Report, Row};
 use crate::metrics::display::fixed;
-use crate::metrics::{Kpi, MIN_N_FOR_SIGNIFICANCE, Significance, TargetStatus};
+use crate::metrics::{Confidence, Kpi, MIN_N_FOR_SIGNIFICANCE, Significance, TargetStatus};
 use crate::responses::protect_cell;
 pub use charts::{Journey, journey};
 use charts::{Trend, trends};
@@ -40,14 +41,17 @@ const EMBEDDED: &[(&str, &str)] = &[
     ),
 ];
 
-/// The CSV columns, in order: exactly the fields of [`Row`].
-pub const CSV_COLUMNS: [&str; 13] = [
+/// The CSV columns and JSON row fields at 95 %, in order: exactly the fields of [`Row`].
+/// At another level ([`columns`]) the interval's three are named for it.
+pub const CSV_COLUMNS: [&str; 15] = [
     "group_by",
     "group",
     "kpi",
     "n",
     "value",
     "moe95",
+    "ci95_low",
+    "ci95_high",
     "prev_n",
     "prev_value",
     "delta",
@@ -74,16 +78,57 @@ pub enum RenderError {
     Utf8(#[from] std::string::FromUtf8Error),
 }
 
+/// The column names of a report at `alpha`: [`CSV_COLUMNS`] with `moe95`, `ci95_low` and
+/// `ci95_high` named for the level 1 − α (`moe90`, `ci90_low`… at α = 0.10), so a file
+/// never calls a 90 % interval a 95 % one.
+pub fn columns(alpha: f64) -> Vec<String> {
+    let level = Confidence::from_alpha(alpha)
+        .unwrap_or(Confidence::NINETY_FIVE)
+        .name();
+    CSV_COLUMNS
+        .iter()
+        .map(|column| match *column {
+            "moe95" | "ci95_low" | "ci95_high" => column.replacen("95", &level, 1),
+            other => other.to_owned(),
+        })
+        .collect()
+}
+
+/// A row serialised under its report's column names, in column order.
+struct MachineRow<'a> {
+    row: &'a Row,
+    columns: &'a [String],
+}
+
+impl Serialize for MachineRow<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let fields = serde_json::to_value(self.row).map_err(S::Error::custom)?;
+        let mut map = serializer.serialize_map(Some(CSV_COLUMNS.len()))?;
+        for (field, name) in CSV_COLUMNS.iter().zip(self.columns) {
+            map.serialize_entry(name, &fields[*field])?;
+        }
+        map.end()
+    }
+}
+
 /// The machine form: `{"stamp": …, "rows": […]}`.
 pub fn json(report: &Report) -> Result<String, RenderError> {
     #[derive(Serialize)]
     struct Machine<'a> {
         stamp: &'a super::Stamp,
-        rows: &'a [Row],
+        rows: Vec<MachineRow<'a>>,
     }
+    let columns = columns(report.stamp.alpha);
     Ok(serde_json::to_string_pretty(&Machine {
         stamp: &report.stamp,
-        rows: &report.rows,
+        rows: report
+            .rows
+            .iter()
+            .map(|row| MachineRow {
+                row,
+                columns: &columns,
+            })
+            .collect(),
     })?)
 }
 
@@ -91,7 +136,7 @@ pub fn json(report: &Report) -> Result<String, RenderError> {
 /// group names are respondents' text, made spreadsheet-safe.
 pub fn csv(report: &Report) -> Result<String, RenderError> {
     let mut writer = csv::Writer::from_writer(Vec::new());
-    writer.write_record(CSV_COLUMNS)?;
+    writer.write_record(columns(report.stamp.alpha))?;
     let opt = |v: Option<f64>| v.map(|v| v.to_string()).unwrap_or_default();
     for r in &report.rows {
         writer.write_record([
@@ -101,6 +146,8 @@ pub fn csv(report: &Report) -> Result<String, RenderError> {
             r.n.to_string(),
             opt(r.value),
             opt(r.moe95),
+            opt(r.ci95_low),
+            opt(r.ci95_high),
             r.prev_n.map(|n| n.to_string()).unwrap_or_default(),
             opt(r.prev_value),
             opt(r.delta),
@@ -204,8 +251,11 @@ impl Renderer {
     }
 
     fn people(&self, report: &Report, template: &str) -> Result<String, RenderError> {
-        let t = self.labels(&report.lang)?;
         let lang = report.lang.as_str();
+        let level = Confidence::from_alpha(report.stamp.alpha)
+            .unwrap_or(Confidence::NINETY_FIVE)
+            .percent_text();
+        let t = with_level(self.labels(lang)?, &percent_with(&level, lang));
         let view = View::of(report, &t);
         let template = self.environment.get_template(template)?;
         let mut text = template.render(context! {
@@ -337,6 +387,23 @@ fn count(n: u64, noun: &str, t: &serde_json::Value, lang: &str) -> String {
     format!("{n} {}", label(t, &key))
 }
 
+/// The labels with `{level}` replaced by the intervals' confidence level (`95 %`).
+fn with_level(labels: serde_json::Value, level: &str) -> serde_json::Value {
+    match labels {
+        serde_json::Value::Object(map) => map
+            .into_iter()
+            .map(|(key, value)| match value {
+                serde_json::Value::String(text) => (
+                    key,
+                    serde_json::Value::String(text.replace("{level}", level)),
+                ),
+                other => (key, other),
+            })
+            .collect(),
+        other => other,
+    }
+}
+
 /// A decimal comma in French.
 fn localise(text: String, lang: &str) -> String {
     if lang == "fr" {
@@ -348,10 +415,15 @@ fn localise(text: String, lang: &str) -> String {
 
 /// A percentage for people: `38 %` in French, `38%` in English.
 fn percent(v: f64, lang: &str) -> String {
+    percent_with(&fixed(v, 0), lang)
+}
+
+/// A number already written for people, as a percentage in the page's language.
+fn percent_with(number: &str, lang: &str) -> String {
     if lang == "fr" {
-        format!("{} %", fixed(v, 0))
+        format!("{} %", localise(number.to_owned(), lang))
     } else {
-        format!("{}%", fixed(v, 0))
+        format!("{number}%")
     }
 }
 
@@ -384,17 +456,36 @@ fn people_delta(kpi: Kpi, d: f64, lang: &str) -> String {
     }
 }
 
-/// The margin for people; below [`MIN_N_FOR_SIGNIFICANCE`] answers a normal-approximation
-/// margin means little (it is ±0 for 2 answers out of 2), so the row says "few answers".
-fn people_moe(r: &Row, t: &serde_json::Value, lang: &str) -> String {
-    let Some(m) = r.moe95.filter(|_| r.value.is_some()) else {
+/// The interval for people, rounded like the value: `±4` when the value sits in its
+/// middle once rounded, else its bounds, `[78–98]` (NPS: `[-35 ; +55]`, `[-35, +55]` in
+/// English), so a small sample shows how wide its interval really is. The t interval of
+/// identical answers has no width; below [`MIN_N_FOR_SIGNIFICANCE`] answers that "±0"
+/// would claim a precision the sample does not have, so the row says "few answers".
+fn people_interval(r: &Row, t: &serde_json::Value, lang: &str) -> String {
+    let (Some(value), Some(low), Some(high)) = (r.value, r.ci95_low, r.ci95_high) else {
         return String::new();
     };
-    if r.n < MIN_N_FOR_SIGNIFICANCE {
+    if high <= low && r.n < MIN_N_FOR_SIGNIFICANCE {
         return label(t, "few_answers");
     }
     let decimals = if r.kpi == Kpi::Ces { 1 } else { 0 };
-    format!("±{}", localise(fixed(m, decimals), lang))
+    let (below, above) = (fixed(value - low, decimals), fixed(high - value, decimals));
+    if below == above {
+        return format!("±{}", localise(below, lang));
+    }
+    let (low, high) = match r.kpi {
+        Kpi::Nps => (signed(fixed(low, 0)), signed(fixed(high, 0))),
+        _ => (
+            localise(fixed(low, decimals), lang),
+            localise(fixed(high, decimals), lang),
+        ),
+    };
+    let separator = match (r.kpi, lang) {
+        (Kpi::Nps, "fr") => " ; ",
+        (Kpi::Nps, _) => ", ",
+        _ => "–",
+    };
+    format!("[{low}{separator}{high}]")
 }
 
 fn people_rows(report: &Report, t: &serde_json::Value) -> Vec<PeopleRow> {
@@ -432,7 +523,7 @@ fn people_rows(report: &Report, t: &serde_json::Value) -> Vec<PeopleRow> {
                     .value
                     .map(|v| people_value(r.kpi, v, lang))
                     .unwrap_or_else(|| "–".to_owned()),
-                moe: people_moe(r, t, lang),
+                moe: people_interval(r, t, lang),
                 prev: r
                     .prev_value
                     .map(|v| people_value(r.kpi, v, lang))

@@ -62,6 +62,7 @@
 
 mod allocation;
 mod outcome;
+pub mod precision;
 mod priority;
 #[cfg(test)]
 mod tests;
@@ -75,13 +76,15 @@ use serde::Serialize;
 
 use crate::expr::{Expr, ExprError};
 pub use outcome::{Drawn, SampleOutcome, StratumOutcome, Warning};
+pub use precision::PrecisionGoal;
 use priority::PriorityKey;
 
 /// The stratum value of a contact lacking a strata attribute, so such contacts form their
 /// own visible stratum instead of vanishing from the plan.
 pub const MISSING_STRATUM_VALUE: &str = "(none)";
 
-/// How many to draw: a fixed number, or a share of the eligible population.
+/// How many to draw: a fixed number, a share of the eligible population, or enough for a
+/// margin.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Draw {
@@ -89,6 +92,20 @@ pub enum Draw {
     Size(u64),
     /// Each eligible contact independently with this probability, `0 < rate ≤ 1`.
     Rate(f64),
+    /// As many as the goal needs once the eligible population is known (see
+    /// [`PrecisionGoal::size`]), then drawn like a size.
+    Precision(PrecisionGoal),
+}
+
+impl Draw {
+    /// The size drawn out of `eligible` contacts; `None` for a rate.
+    fn size(self, eligible: u64) -> Option<u64> {
+        match self {
+            Draw::Size(size) => Some(size),
+            Draw::Precision(goal) => Some(goal.size(eligible)),
+            Draw::Rate(_) => None,
+        }
+    }
 }
 
 /// A program's sample, as the sampler needs it (the program model builds it from YAML).
@@ -301,6 +318,9 @@ impl<'a, E: Exclusions + ?Sized> Sampler<'a, E> {
         let minimum = spec.min_per_stratum.unwrap_or(0);
         let (rate_threshold, kept_per_stratum) = match spec.draw {
             Draw::Size(size) => (None, size.max(minimum)),
+            // The correction for a finite population only lowers the size: the size for an
+            // unbounded population is enough to keep.
+            Draw::Precision(goal) => (None, goal.size(u64::MAX).max(minimum)),
             Draw::Rate(rate) if rate > 0.0 && rate <= 1.0 => {
                 // Multiplying by a power of two is exact, so the threshold is the same on
                 // every platform.
@@ -478,8 +498,8 @@ impl<'a, E: Exclusions + ?Sized> Sampler<'a, E> {
         let eligible_per_stratum: Vec<u64> = self.strata.values().map(|s| s.eligible).collect();
         let eligible: u64 = eligible_per_stratum.iter().sum();
         let mut warnings = Vec::new();
-        let targets: Vec<Option<u64>> = match self.spec.draw {
-            Draw::Size(size) => {
+        let targets: Vec<Option<u64>> = match self.spec.draw.size(eligible) {
+            Some(size) => {
                 if size > eligible {
                     warnings.push(Warning::Shortfall {
                         requested: size,
@@ -495,7 +515,7 @@ impl<'a, E: Exclusions + ?Sized> Sampler<'a, E> {
                     .map(Some)
                     .collect()
             }
-            Draw::Rate(_) => vec![None; eligible_per_stratum.len()],
+            None => vec![None; eligible_per_stratum.len()],
         };
         let mut per_stratum = Vec::with_capacity(self.strata.len());
         let mut drawn = Vec::new();

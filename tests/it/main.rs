@@ -17,6 +17,7 @@ mod newcomer_form;
 mod newcomer_ops;
 mod newcomer_send;
 mod plan;
+mod precision;
 mod report_display;
 mod reports;
 mod safety_data;

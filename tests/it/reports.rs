@@ -12,6 +12,9 @@ use statrs::distribution::{ContinuousCDF, Normal, StudentsT};
 use crate::harness::{Project, Run, repo_path};
 use crate::support::{TestDb, both_backends};
 
+/// z₀.₉₇₅, the two-sided 95 % normal quantile, from a table.
+const Z95: f64 = 1.959_963_984_540_054;
+
 /// `ecoute report` of the example program for `period`, with `extra` arguments.
 pub(crate) fn run_report<'p>(project: &'p Project, period: &str, extra: &[&str]) -> Run<'p> {
     project
@@ -153,6 +156,8 @@ fn two_periods_imported_by_csv_give_the_expected_report() {
         .map(|o| o.keys().map(String::as_str).collect())
         .unwrap_or_default();
     let mut expected = vec![
+        "ci95_high",
+        "ci95_low",
         "delta",
         "group",
         "group_by",
@@ -180,7 +185,13 @@ fn two_periods_imported_by_csv_give_the_expected_report() {
     assert_eq!(nps["group_by"], "touchpoint");
     assert_eq!(nps["n"], 50);
     close(&nps["value"], 50.0);
-    close(&nps["moe95"], 100.0 * 1.96 * (v1 / 50.0).sqrt());
+    // Adjusted-Wald (Rocks 2016): n′ = 53, p₊′ = 35.75/53, p₋′ = 10.75/53, centred on
+    // NPS′ = 25/53, half-width 100 · z · √((p₊′ + p₋′ − NPS′²)/n′).
+    let (pa, ma): (f64, f64) = (35.75 / 53.0, 10.75 / 53.0);
+    let half = 100.0 * Z95 * ((pa + ma - (pa - ma).powi(2)) / 53.0).sqrt();
+    close(&nps["ci95_low"], 100.0 * (pa - ma) - half);
+    close(&nps["ci95_high"], 100.0 * (pa - ma) + half);
+    close(&nps["moe95"], half);
     assert_eq!(nps["prev_n"], 40);
     close(&nps["prev_value"], 25.0);
     close(&nps["delta"], 25.0);
@@ -193,7 +204,13 @@ fn two_periods_imported_by_csv_give_the_expected_report() {
     // CSAT stars5 top-2-box: 45/50 = 90 % vs 30/40 = 75 %, pooled two-proportion z-test.
     let csat = row(&report, "livraison", "csat");
     close(&csat["value"], 90.0);
-    close(&csat["moe95"], 100.0 * 1.96 * (0.9f64 * 0.1 / 50.0).sqrt());
+    // Wilson: (p + z²/2n ± z·√(p(1−p)/n + z²/4n²)) / (1 + z²/n), p = 0.9, n = 50.
+    let z2 = Z95 * Z95;
+    let centre = (0.9 + z2 / 100.0) / (1.0 + z2 / 50.0);
+    let half = Z95 / (1.0 + z2 / 50.0) * (0.9f64 * 0.1 / 50.0 + z2 / 10_000.0).sqrt();
+    close(&csat["ci95_low"], 100.0 * (centre - half));
+    close(&csat["ci95_high"], 100.0 * (centre + half));
+    close(&csat["moe95"], 100.0 * half);
     close(&csat["prev_value"], 75.0);
     let pooled: f64 = 75.0 / 90.0;
     let z = 0.15 / (pooled * (1.0 - pooled) * (1.0 / 50.0 + 1.0 / 40.0)).sqrt();
@@ -207,7 +224,15 @@ fn two_periods_imported_by_csv_give_the_expected_report() {
     let ces = row(&report, "centre-contacts", "ces");
     let (a, b): (f64, f64) = (30.0 / 29.0 / 30.0, 80.0 / 29.0 / 30.0);
     close(&ces["value"], 6.0);
-    close(&ces["moe95"], 1.96 * (30.0f64 / 29.0 / 30.0).sqrt());
+    // Student's t with 29 degrees of freedom: 6 ± t₀.₉₇₅,₂₉ · s/√30.
+    let t29 = StudentsT::new(0.0, 1.0, 29.0)
+        .expect("df")
+        .inverse_cdf(0.975);
+    close(&ces["moe95"], t29 * (30.0f64 / 29.0 / 30.0).sqrt());
+    close(
+        &ces["ci95_high"],
+        6.0 + t29 * (30.0f64 / 29.0 / 30.0).sqrt(),
+    );
     close(&ces["delta"], 1.0);
     let df = (a + b) * (a + b) / (a * a / 29.0 + b * b / 29.0);
     let t = StudentsT::new(0.0, 1.0, df).expect("df");
@@ -248,7 +273,7 @@ fn two_periods_imported_by_csv_give_the_expected_report() {
         .success()
         .stdout();
     assert!(csv.starts_with(
-        "group_by,group,kpi,n,value,moe95,prev_n,prev_value,delta,p_value,significance,target,target_status\n"
+        "group_by,group,kpi,n,value,moe95,ci95_low,ci95_high,prev_n,prev_value,delta,p_value,significance,target,target_status\n"
     ));
     assert!(csv.contains("\ntouchpoint,livraison,nps,50,50,"), "{csv}");
 
@@ -256,8 +281,10 @@ fn two_periods_imported_by_csv_give_the_expected_report() {
     let md = run_report(&s, "2026-11", &["--format", "md"])
         .success()
         .stdout();
+    // The NPS interval [25.38, 68.96] is not centred on 50 (24.6 below, 19.0 above): its
+    // bounds are shown.
     assert!(
-        md.contains("| Livraison | NPS | 50 | +50 | ±22 | +25 | +25 | 0,150 | non significative | +40 | non concluant |"),
+        md.contains("| Livraison | NPS | 50 | +50 | [+25 ; +69] | +25 | +25 | 0,150 | non significative | +40 | non concluant |"),
         "{md}"
     );
 
@@ -268,6 +295,36 @@ fn two_periods_imported_by_csv_give_the_expected_report() {
         &row(&quarter, "livraison", "nps")["value"],
         100.0 * (55.0 - 20.0) / 90.0,
     );
+}
+
+#[test]
+fn another_alpha_gives_intervals_at_its_level_named_for_it() {
+    let s = Project::example();
+    imported(&s);
+    let report = report_json(&s, "2026-11", &["--alpha", "0.10"]);
+    let nps = row(&report, "livraison", "nps");
+    assert_eq!(
+        nps.get("moe95"),
+        None,
+        "a 90 % margin is never called moe95"
+    );
+    // 90 %: z₀.₉₅ = 1.644854 (table); adjusted-Wald with n′ = 53 as at 95 %.
+    let (pa, ma): (f64, f64) = (35.75 / 53.0, 10.75 / 53.0);
+    let half = 100.0 * 1.644_853_627 * ((pa + ma - (pa - ma).powi(2)) / 53.0).sqrt();
+    close(&nps["moe90"], half);
+    close(&nps["ci90_low"], 100.0 * (pa - ma) - half);
+    close(&nps["ci90_high"], 100.0 * (pa - ma) + half);
+    let csv = run_report(&s, "2026-11", &["--format", "csv", "--alpha", "0.10"])
+        .success()
+        .stdout();
+    assert!(
+        csv.starts_with("group_by,group,kpi,n,value,moe90,ci90_low,ci90_high,prev_n,"),
+        "{csv}"
+    );
+    let md = run_report(&s, "2026-11", &["--format", "md", "--alpha", "0.10"])
+        .success()
+        .stdout();
+    assert!(md.contains("| Intervalle 90 % |"), "{md}");
 }
 
 #[test]
@@ -490,6 +547,11 @@ fn the_html_report_opens_in_chromium() {
     }
     assert!(html.contains("Cartographie des points de contact"));
     assert!(html.contains("Livraison en retard"), "a verbatim is quoted");
+    // The NPS interval [25.38, 68.96] around +50 is asymmetric: its bounds are shown.
+    assert!(
+        html.contains("+50<span class=\"moe\">[+25 ; +69]</span>"),
+        "an asymmetric interval"
+    );
     let artefacts = repo_path("target/artefacts");
     std::fs::create_dir_all(&artefacts).expect("artefacts folder");
     let png = artefacts.join("report-fidelite-clients.png");

@@ -4,11 +4,10 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use crate::metrics::{
-    Ces, Comparison, CsatScale, Histogram, Kpi, Mean, Nps, Proportion, compare_means, compare_nps,
-    compare_proportions, fcr, response_rate,
+    Ces, Comparison, Confidence, CsatScale, Estimate, Histogram, Kpi, Mean, Nps, Proportion,
+    compare_means, compare_nps, compare_proportions, fcr, response_rate,
 };
 use crate::program::Program;
-use crate::program::model::{QuestionKpi, QuestionType};
 use crate::store::{Delivery, RollupCount};
 
 /// What a question feeds.
@@ -53,11 +52,12 @@ pub(super) enum Stat {
 }
 
 impl Stat {
-    pub(super) fn value_and_moe(&self) -> (f64, Option<f64>) {
+    /// Value and interval: Wilson for shares, adjusted-Wald for NPS, Student's t for CES.
+    pub(super) fn estimate(&self, confidence: Confidence) -> Estimate {
         match self {
-            Stat::Nps(s) => (s.score, Some(s.moe95)),
-            Stat::Share(p) => (p.percent, Some(p.moe95)),
-            Stat::Mean(m) => (m.mean, m.moe95),
+            Stat::Nps(s) => s.estimate(confidence),
+            Stat::Share(p) => p.estimate(confidence),
+            Stat::Mean(m) => m.estimate(confidence),
         }
     }
 
@@ -130,17 +130,15 @@ impl Catalogue {
         for survey in &program.file.surveys {
             survey_touchpoint.insert(survey.id.to_string(), survey.touchpoint.to_string());
             for q in &survey.questions {
-                let f = match *q.kind {
-                    QuestionType::Nps => Some(Feeds::Nps),
-                    QuestionType::Ces => Some(Feeds::Ces),
-                    QuestionType::Csat => Some(Feeds::Csat(
+                let f = q.measures().and_then(|kpi| match kpi {
+                    Kpi::Nps => Some(Feeds::Nps),
+                    Kpi::Ces => Some(Feeds::Ces),
+                    Kpi::Csat => Some(Feeds::Csat(
                         q.scale.as_deref().copied().unwrap_or(CsatScale::Stars5),
                     )),
-                    QuestionType::YesNo if q.kpi.as_deref().copied() == Some(QuestionKpi::Fcr) => {
-                        Some(Feeds::Fcr)
-                    }
-                    _ => None,
-                };
+                    Kpi::Fcr => Some(Feeds::Fcr),
+                    Kpi::ResponseRate => None,
+                });
                 if let Some(f) = f {
                     feeds.insert((survey.id.to_string(), q.id.to_string()), f);
                     touchpoint_kpis

@@ -6,7 +6,7 @@ use super::Inputs;
 use super::counts::{Catalogue, Counts, aggregate};
 use super::groups::Aggregates;
 use super::rows::{row, target};
-use crate::metrics::Kpi;
+use crate::metrics::{Confidence, Kpi};
 use crate::program::model::LocalizedText;
 use crate::program::model::Touchpoint;
 use crate::report::{TouchpointView, TrendPoint};
@@ -49,10 +49,11 @@ pub(super) fn touchpoints(
                         .map(Option::as_ref),
                     target(inputs.program, k, Some(&id)),
                     inputs.alpha,
+                    inputs.confidence(),
                 )
             });
             let trend = kpi
-                .map(|k| trend(&trend_counts, &id, k))
+                .map(|k| trend(&trend_counts, &id, k, inputs.confidence()))
                 .unwrap_or_default();
             TouchpointView {
                 id,
@@ -99,20 +100,18 @@ fn trend(
     trend_counts: &[(String, BTreeMap<String, Counts>)],
     id: &str,
     kpi: Kpi,
+    confidence: Confidence,
 ) -> Vec<TrendPoint> {
     trend_counts
         .iter()
         .map(|(period, by_tp)| {
             let c = by_tp.get(id).cloned().unwrap_or_default();
-            let (value, moe95) = c.stat(kpi).map_or((None, None), |s| {
-                let (v, m) = s.value_and_moe();
-                (Some(v), m)
-            });
+            let estimate = c.stat(kpi).map(|s| s.estimate(confidence));
             TrendPoint {
                 period: period.clone(),
                 n: c.n(kpi),
-                value,
-                moe95,
+                value: estimate.map(|e| e.value),
+                interval: estimate.and_then(|e| e.interval),
             }
         })
         .skip_while(|p: &TrendPoint| p.value.is_none())

@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use super::Inputs;
 use super::counts::{Catalogue, Counts};
 use super::groups::{Aggregates, Groups};
-use crate::metrics::{Kpi, MIN_N_FOR_SIGNIFICANCE, Significance, TargetStatus};
+use crate::metrics::{Confidence, Kpi, MIN_N_FOR_SIGNIFICANCE, Significance, TargetStatus};
 use crate::program::Program;
 use crate::report::{GroupBy, Row};
 
@@ -50,6 +50,7 @@ pub(super) fn group_rows(
                 was.as_ref().map(Option::as_ref),
                 tgt,
                 inputs.alpha,
+                inputs.confidence(),
             ));
         }
     }
@@ -81,6 +82,7 @@ pub(super) fn total_rows(
                 aggregates.has_vs.then_some(Some(total_before)),
                 target(inputs.program, kpi, None),
                 inputs.alpha,
+                inputs.confidence(),
             )
         })
         .collect()
@@ -96,14 +98,14 @@ pub(super) fn row(
     before: Option<Option<&Counts>>,
     target: Option<f64>,
     alpha: f64,
+    confidence: Confidence,
 ) -> Row {
     let empty = Counts::default();
     let now = now.unwrap_or(&empty);
     let stat = now.stat(kpi);
-    let (value, moe95) = stat.as_ref().map_or((None, None), |s| {
-        let (v, m) = s.value_and_moe();
-        (Some(v), m)
-    });
+    let estimate = stat.as_ref().map(|s| s.estimate(confidence));
+    let value = estimate.map(|e| e.value);
+    let interval = estimate.and_then(|e| e.interval);
     let n = now.n(kpi);
     let (prev_n, prev_stat) = match before {
         None => (None, None),
@@ -112,7 +114,7 @@ pub(super) fn row(
             (Some(b.n(kpi)), b.stat(kpi))
         }
     };
-    let prev_value = prev_stat.as_ref().map(|s| s.value_and_moe().0);
+    let prev_value = prev_stat.as_ref().map(|s| s.estimate(confidence).value);
     let comparison = stat
         .as_ref()
         .zip(prev_stat.as_ref())
@@ -122,11 +124,11 @@ pub(super) fn row(
         (None, Some(_)) => Some(Significance::TooFew),
         (None, None) => None,
     };
-    let target_status = target.zip(value).map(|(t, v)| {
+    let target_status = target.zip(estimate).map(|(t, e)| {
         if n < MIN_N_FOR_SIGNIFICANCE {
             TargetStatus::Inconclusive
         } else {
-            TargetStatus::judge(v, moe95, t)
+            e.target_status(t)
         }
     });
     Row {
@@ -135,7 +137,9 @@ pub(super) fn row(
         kpi,
         n,
         value,
-        moe95,
+        moe95: interval.map(|i| i.half_width()),
+        ci95_low: interval.map(|i| i.low),
+        ci95_high: interval.map(|i| i.high),
         prev_n,
         prev_value,
         delta: comparison.map(|c| c.delta),
@@ -148,10 +152,5 @@ pub(super) fn row(
 
 /// The target of `kpi` for a touchpoint (`Some(id)`) or program-wide (`None`).
 pub(super) fn target(program: &Program, kpi: Kpi, touchpoint: Option<&str>) -> Option<f64> {
-    program
-        .file
-        .targets
-        .iter()
-        .find(|t| *t.kpi == kpi && t.touchpoint.as_deref().map(String::as_str) == touchpoint)
-        .map(|t| *t.at_least)
+    program.target(kpi, touchpoint)
 }

@@ -14,6 +14,9 @@ use crate::report::Row;
 use crate::store::RollupKey;
 use crate::templates::Templates;
 
+/// z₀.₉₇₅, the two-sided 95 % normal quantile, from a table.
+const Z95: f64 = 1.959_963_984_540_054;
+
 fn example() -> Program {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("programs/fidelite-clients.yaml");
     crate::program::load(
@@ -147,7 +150,16 @@ fn nps_and_csat_with_margins_deltas_tests_and_targets() {
     let (v1, v2) = (0.7 + 0.2 - 0.5f64.powi(2), 0.5 + 0.25 - 0.25f64.powi(2));
     assert_eq!(nps.n, 50);
     assert!(close(nps.value, 50.0));
-    assert!(close(nps.moe95, 100.0 * 1.96 * (v1 / 50.0).sqrt()));
+    // Adjusted-Wald interval (Rocks 2016): n′ = 53, p₊′ = 35.75/53, p₋′ = 10.75/53.
+    let (pa, ma): (f64, f64) = (35.75 / 53.0, 10.75 / 53.0);
+    let half = 100.0 * Z95 * ((pa + ma - (pa - ma).powi(2)) / 53.0).sqrt();
+    assert!(
+        close(nps.ci95_low, 100.0 * (pa - ma) - half),
+        "{:?}",
+        nps.ci95_low
+    );
+    assert!(close(nps.ci95_high, 100.0 * (pa - ma) + half));
+    assert!(close(nps.moe95, half));
     assert_eq!(nps.prev_n, Some(40));
     assert!(close(nps.prev_value, 25.0));
     assert!(close(nps.delta, 25.0));
@@ -157,17 +169,20 @@ fn nps_and_csat_with_margins_deltas_tests_and_targets() {
     // z = 0.25 / 0.1737 = 1.44: p ≈ 0.15, a real-looking 25 points that is not significant.
     assert!(p > 0.14 && p < 0.16, "{p}");
     assert_eq!(nps.significance, Some(Significance::NotSignificant));
-    // Target 40: the interval 50 ± 15.9 straddles it.
+    // Target 40: the interval [25.4, 69.0] straddles it.
     assert_eq!(nps.target, Some(40.0));
     assert_eq!(nps.target_status, Some(TargetStatus::Inconclusive));
 
     // CSAT stars5, top-2-box: 45/50 = 90 % against 30/40 = 75 %; pooled test.
     let csat = find(&report, "livraison", Kpi::Csat);
     assert!(close(csat.value, 90.0));
-    assert!(close(
-        csat.moe95,
-        100.0 * 1.96 * (0.9f64 * 0.1 / 50.0).sqrt()
-    ));
+    // Wilson: (p + z²/2n ± z·√(p(1−p)/n + z²/4n²)) / (1 + z²/n) with p = 0.9, n = 50.
+    let z2 = Z95 * Z95;
+    let centre = (0.9 + z2 / 100.0) / (1.0 + z2 / 50.0);
+    let half = Z95 / (1.0 + z2 / 50.0) * (0.9f64 * 0.1 / 50.0 + z2 / 10_000.0).sqrt();
+    assert!(close(csat.ci95_low, 100.0 * (centre - half)));
+    assert!(close(csat.ci95_high, 100.0 * (centre + half)));
+    assert!(close(csat.moe95, 100.0 * half));
     let pooled: f64 = 75.0 / 90.0;
     let z = 0.15 / (pooled * (1.0 - pooled) * (1.0 / 50.0 + 1.0 / 40.0)).sqrt();
     assert!(close(csat.p_value, 2.0 * (1.0 - Normal::standard().cdf(z))));
@@ -231,9 +246,17 @@ fn below_thirty_answers_is_too_few_and_never_judged_on_target() {
     ));
     let report = build(&inputs(&program, &all, &[], &[], GroupBy::Touchpoint));
     let nps = find(&report, "livraison", Kpi::Nps);
-    // All promoters: 100 with no spread; still 20 answers only.
+    // All promoters: 100 with no spread, yet an interval: n′ = 23, p₊′ = 20.75/23,
+    // p₋′ = 0.75/23, NPS′ = 20/23; clamped at 100 above. Still 20 answers only.
     assert!(close(nps.value, 100.0));
-    assert!(close(nps.moe95, 0.0));
+    let (pa, ma): (f64, f64) = (20.75 / 23.0, 0.75 / 23.0);
+    let half = 100.0 * Z95 * ((pa + ma - (pa - ma).powi(2)) / 23.0).sqrt();
+    assert!(
+        close(nps.ci95_low, 100.0 * 20.0 / 23.0 - half),
+        "{:?}",
+        nps.ci95_low
+    );
+    assert!(close(nps.ci95_high, 100.0));
     assert!(close(nps.delta, 200.0));
     assert_eq!(nps.significance, Some(Significance::TooFew));
     assert_eq!(nps.target_status, Some(TargetStatus::Inconclusive));
@@ -302,25 +325,39 @@ fn ces_uses_welch_and_fcr_a_share() {
     let ces = find(&report, "centre-contacts", Kpi::Ces);
     let (a, b): (f64, f64) = (30.0 / 29.0 / 30.0, 80.0 / 29.0 / 30.0);
     assert!(close(ces.value, 6.0));
-    assert!(close(
-        ces.moe95,
-        1.96 * (30.0f64 / 29.0).sqrt() / 30.0f64.sqrt()
-    ));
+    // Student's t: 6 ± t₀.₉₇₅,₂₉ · s/√30 with s = √(30/29) and t₀.₉₇₅,₂₉ = 2.045230 (table).
+    let half = 2.045_230 * (30.0f64 / 29.0).sqrt() / 30.0f64.sqrt();
+    assert!(
+        ces.moe95.is_some_and(|m| (m - half).abs() < 1e-6),
+        "{:?}",
+        ces.moe95
+    );
+    assert!(
+        ces.ci95_low
+            .is_some_and(|l| (l - (6.0 - half)).abs() < 1e-6)
+    );
     assert!(close(ces.delta, 1.0));
     let df = (a + b) * (a + b) / (a * a / 29.0 + b * b / 29.0);
     let t = 1.0 / (a + b).sqrt();
     let student = StudentsT::new(0.0, 1.0, df).expect("df > 0");
     assert!(close(ces.p_value, 2.0 * (1.0 - student.cdf(t))));
     assert_eq!(ces.significance, Some(Significance::Significant));
-    // Target CES ≥ 5: 6 ± 0.36 is wholly above.
+    // Target CES ≥ 5: 6 ± 0.38 is wholly above.
     assert_eq!(ces.target_status, Some(TargetStatus::Met));
 
     let fcr = find(&report, "centre-contacts", Kpi::Fcr);
     assert!(close(fcr.value, 90.0));
     assert!(close(fcr.prev_value, 80.0));
     assert_eq!(fcr.significance, Some(Significance::NotSignificant));
-    // Target FCR ≥ 75: 90 ± 10.7 → the lower bound 79.3 is above.
-    assert_eq!(fcr.target_status, Some(TargetStatus::Met));
+    // Target FCR ≥ 75: 27 of 30, Wilson centre (0.9 + z²/60)/(1 + z²/30) = 0.854594, half
+    // 1.959964/1.128049 · √(0.003 + 0.001067) = 0.110805 → [74.38, 96.54]: the lower bound
+    // is below 75, so the target is not yet met (the Wald interval said 79.3, met).
+    let z2 = Z95 * Z95;
+    let centre = (0.9 + z2 / 60.0) / (1.0 + z2 / 30.0);
+    let half = Z95 / (1.0 + z2 / 30.0) * (0.9f64 * 0.1 / 30.0 + z2 / 3600.0).sqrt();
+    assert!(close(fcr.ci95_low, 100.0 * (centre - half)));
+    assert!(fcr.ci95_low.is_some_and(|low| low < 75.0));
+    assert_eq!(fcr.target_status, Some(TargetStatus::Inconclusive));
 }
 
 #[test]
@@ -348,7 +385,8 @@ fn response_rate_comes_from_delivered_invitations() {
     assert_eq!(rate.n, 200);
     assert!(close(rate.value, 25.0));
     assert!(close(rate.prev_value, 20.0));
-    // Program-wide target 20 %: 25 ± 6.0 → lower bound 19.0 < 20, inconclusive.
+    // Program-wide target 20 %: 50 of 200, Wilson [19.5, 31.4] → lower bound < 20,
+    // inconclusive.
     assert_eq!(rate.target, Some(20.0));
     assert_eq!(rate.target_status, Some(TargetStatus::Inconclusive));
     let total = find(&report, "all", Kpi::ResponseRate);

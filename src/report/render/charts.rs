@@ -237,11 +237,17 @@ pub(super) fn trends(report: &Report, t: &serde_json::Value) -> Vec<Trend> {
         .iter()
         .filter_map(|tp| {
             let kpi = tp.kpi?;
-            let points: Vec<(usize, f64, f64)> = tp
+            // (slot, value, lower bound, upper bound); no interval draws no band.
+            let points: Vec<(usize, f64, f64, f64)> = tp
                 .trend
                 .iter()
                 .enumerate()
-                .filter_map(|(i, p)| p.value.map(|v| (i, v, p.moe95.unwrap_or(0.0))))
+                .filter_map(|(i, p)| {
+                    p.value.map(|v| {
+                        let (low, high) = p.interval.map_or((v, v), |b| (b.low, b.high));
+                        (i, v, low, high)
+                    })
+                })
                 .collect();
             if points.is_empty() {
                 return None;
@@ -249,7 +255,7 @@ pub(super) fn trends(report: &Report, t: &serde_json::Value) -> Vec<Trend> {
             let (min, max, _) = scale(kpi);
             let target = tp.row.as_ref().and_then(|r| r.target);
             let (mut lo, mut hi) = points.iter().fold((f64::MAX, f64::MIN), |(lo, hi), p| {
-                (lo.min(p.1 - p.2), hi.max(p.1 + p.2))
+                (lo.min(p.1).min(p.2), hi.max(p.1).max(p.3))
             });
             if let Some(tg) = target {
                 lo = lo.min(tg);
@@ -279,11 +285,11 @@ pub(super) fn trends(report: &Report, t: &serde_json::Value) -> Vec<Trend> {
                 .collect();
             let upper = points
                 .iter()
-                .map(|p| format!("{:.1},{:.1}", x(p.0), y((p.1 + p.2).min(hi))));
+                .map(|p| format!("{:.1},{:.1}", x(p.0), y(p.3.min(hi))));
             let lower = points
                 .iter()
                 .rev()
-                .map(|p| format!("{:.1},{:.1}", x(p.0), y((p.1 - p.2).max(lo))));
+                .map(|p| format!("{:.1},{:.1}", x(p.0), y(p.2.max(lo))));
             let band = upper.chain(lower).collect::<Vec<_>>().join(" ");
             let labels = tp
                 .trend

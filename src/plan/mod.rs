@@ -4,6 +4,8 @@
 //! idempotently (the store's unique keys decide, so a second commit creates nothing).
 //! Events posted to the API plan their trigger surveys here too ([`schedule_triggers`]).
 
+mod expect;
+
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fs::File;
 use std::io::BufReader;
@@ -19,11 +21,16 @@ use crate::period::Period;
 use crate::program::model::{ChannelType, Sample, Trigger};
 use crate::program::{CalendarError, Program};
 use crate::sampling::{
-    Candidate, Draw, Exclusions, Fatigue, SampleOutcome, SampleScope, SampleSpec, Sampler,
+    Candidate, Draw, Exclusions, Fatigue, PrecisionGoal, SampleOutcome, SampleScope, SampleSpec,
+    Sampler,
 };
 use crate::schedule;
 use crate::store::{
     Attributes, NewEvent, NewInvitation, Store, StoreError, WaveKey, WaveOutcome, WavePlan,
+};
+pub use expect::{
+    DEFAULT_RESPONSE_RATE, Expectation, ExpectedMargin, HISTORY_PERIODS, History, RateBasis,
+    check_warnings,
 };
 
 /// Why a plan could not be made.
@@ -89,6 +96,8 @@ pub struct SurveyPlan {
     pub source_rejected_rows: u64,
     /// The draw, with exclusion counts per rule and per-stratum sizes.
     pub sample: SampleOutcome,
+    /// Expected answers and margins of the draw.
+    pub expected: Expectation,
     /// Dispatch waves in the period.
     pub waves: Vec<WavePlanView>,
     /// What the operator should know before sending: an empty contact source, a wave whose
@@ -184,7 +193,17 @@ pub async fn build(
         let Some(channel) = dispatching_channel(program, &survey.channels) else {
             continue;
         };
-        let spec = spec(sample)?;
+        let history =
+            History::read(store, program, survey, sample, &channel.id, &period, now).await?;
+        let goal = sample.precision.as_ref().and_then(|p| {
+            Some(PrecisionGoal {
+                kpi: *p.kpi,
+                moe95: *p.moe95,
+                variance: history.variance(*p.kpi)?,
+                response_rate: history.response_rate(),
+            })
+        });
+        let spec = spec(sample, goal)?;
         let scope = SampleScope::new(program.id(), &survey.id, &period.to_string());
         let mut sampler = Sampler::new(&spec, &scope, fatigue, &exclusions).map_err(|err| {
             PlanError::Sampling {
@@ -228,6 +247,7 @@ pub async fn build(
                 }
             })
             .collect();
+        let expected = history.expect(program, survey, drawn, outcome.eligible, goal);
         let mut notices = Vec::new();
         if outcome.population == 0 {
             notices.push(empty_source_notice(program, &sample.contacts));
@@ -250,6 +270,7 @@ pub async fn build(
             source,
             source_rejected_rows: rejected,
             sample: outcome,
+            expected,
             waves: views,
             notices,
         });
@@ -466,7 +487,9 @@ pub fn dispatching_channel<'p>(
         .copied()
 }
 
-fn spec(sample: &Sample) -> Result<SampleSpec, PlanError> {
+/// The sampler's spec of `sample`; `goal` is its precision goal sized from the survey's
+/// history, when it states one.
+fn spec(sample: &Sample, goal: Option<PrecisionGoal>) -> Result<SampleSpec, PlanError> {
     let invalid = |message: String| PlanError::Sampling {
         sample: sample.id.to_string(),
         message,
@@ -477,12 +500,15 @@ fn spec(sample: &Sample) -> Result<SampleSpec, PlanError> {
         .map(|text| Expr::compile(text))
         .transpose()
         .map_err(|err| invalid(err.to_string()))?;
-    let draw = match (&sample.size, &sample.rate) {
-        (Some(size), _) => Draw::Size(**size),
-        (None, Some(rate)) => Draw::Rate(**rate),
-        (None, None) => {
+    let draw = match (&sample.size, &sample.rate, goal) {
+        (Some(size), _, _) => Draw::Size(**size),
+        (None, Some(rate), _) => Draw::Rate(**rate),
+        (None, None, Some(goal)) => Draw::Precision(goal),
+        (None, None, None) => {
             return Err(invalid(
-                "neither `size` nor `rate`; run `ecoute check`".into(),
+                "none of `size`, `rate` or a `precision` on a KPI its survey measures; run \
+                 `ecoute check`"
+                    .into(),
             ));
         }
     };
