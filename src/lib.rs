@@ -1,8 +1,10 @@
 //! ecoute: a customer-listening program as code.
 pub mod cli;
+pub mod clock;
 pub mod collect;
 pub mod config;
 pub mod contacts;
+pub mod daemon;
 pub mod dispatch;
 pub mod expr;
 pub mod metrics;

@@ -42,6 +42,7 @@ macro_rules! embedded_migrations {
 }
 
 mod collect;
+mod daemon;
 mod error;
 mod model;
 mod outbox;
@@ -57,6 +58,7 @@ use jiff::Timestamp;
 use sqlx::migrate::{AppliedMigration, Migrator};
 
 pub use collect::{NewEvent, TokenInvitation, Triggered, Unsubscribed};
+pub use daemon::{DueTick, TickKey};
 pub use error::StoreError;
 pub use model::{
     Answer, Attributes, BackendKind, Contact, ContactInput, ForgetReport, Invitation,
@@ -140,6 +142,15 @@ impl Store {
         match self.backend {
             Backend::Sqlite(_) => BackendKind::Sqlite,
             Backend::Postgres(_) => BackendKind::Postgres,
+        }
+    }
+
+    /// The SQLite database file, `None` on PostgreSQL: the daemon locks a file beside it so
+    /// that one daemon at a time runs on it.
+    pub fn sqlite_path(&self) -> Option<&str> {
+        match &self.backend {
+            Backend::Sqlite(b) => Some(b.path()),
+            Backend::Postgres(_) => None,
         }
     }
 

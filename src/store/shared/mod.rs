@@ -2,6 +2,7 @@
 //! against the names the including backend defines: `Db`, `BackendStore`, and what differs.
 
 mod collect;
+mod daemon;
 mod outbox;
 mod rollups;
 
