@@ -8,6 +8,7 @@ mod answers;
 mod check;
 mod collect;
 mod contacts;
+mod daemon;
 mod dispatch;
 mod harness;
 mod newcomer_check;
