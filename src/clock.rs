@@ -108,6 +108,9 @@ mod tests {
         let before = Timestamp::now();
         let read = Clock::real().now();
         assert!(read >= before);
-        assert_eq!(Clock::real().scaled(Duration::from_secs(3)), Duration::from_secs(3));
+        assert_eq!(
+            Clock::real().scaled(Duration::from_secs(3)),
+            Duration::from_secs(3)
+        );
     }
 }

@@ -174,7 +174,12 @@ mod tests {
 
     /// The fires of `cron` in `zone` on the local days `first..=last` of `month`, written
     /// with their offset.
-    fn fires(zone: &str, cron: &str, month: &str, days: std::ops::RangeInclusive<u8>) -> Vec<String> {
+    fn fires(
+        zone: &str,
+        cron: &str,
+        month: &str,
+        days: std::ops::RangeInclusive<u8>,
+    ) -> Vec<String> {
         let period: Period = month.parse().expect("period");
         waves(&daily(zone, cron), &period, None)
             .expect("schedule")
@@ -242,7 +247,11 @@ mod tests {
         let now: Timestamp = "2026-11-30T23:30:00Z".parse().expect("timestamp");
         let periods = watched_periods(program.calendar(), now).expect("periods");
         let names: Vec<String> = periods.iter().map(ToString::to_string).collect();
-        assert_eq!(names, ["2026-12", "2027-01"], "23:30 UTC is December in Paris");
+        assert_eq!(
+            names,
+            ["2026-12", "2027-01"],
+            "23:30 UTC is December in Paris"
+        );
         let surveys = [("s".to_owned(), "email".to_owned())];
         let ticks = ticks(program.calendar(), &periods, &surveys).expect("ticks");
         let fire: Vec<String> = ticks.iter().map(|t| t.fire_at.to_string()).collect();

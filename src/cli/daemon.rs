@@ -63,10 +63,7 @@ pub async fn run(args: &DaemonArgs, settings: &Settings) -> anyhow::Result<Exit>
     let mail = MailSettings::parse(&settings.mail)?;
     let secret = LinkSecret::load_or_create(&settings.secret_file)?;
     let store = open_store(settings).await?;
-    let _lock = store
-        .sqlite_path()
-        .map(daemon::lock_sqlite)
-        .transpose()?;
+    let _lock = store.sqlite_path().map(daemon::lock_sqlite).transpose()?;
     let listener = listen(settings).await?;
     let address = listener
         .local_addr()
@@ -79,7 +76,9 @@ pub async fn run(args: &DaemonArgs, settings: &Settings) -> anyhow::Result<Exit>
         .try_init();
     let clock = match args.at {
         Some(at) => Clock::starting_at(at, args.clock_rate),
-        None if args.clock_rate != 1.0 => Clock::starting_at(jiff::Timestamp::now(), args.clock_rate),
+        None if args.clock_rate != 1.0 => {
+            Clock::starting_at(jiff::Timestamp::now(), args.clock_rate)
+        }
         None => Clock::real(),
     };
     let templates = Templates::new(settings.templates.as_deref());

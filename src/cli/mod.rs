@@ -188,8 +188,13 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
             runtime()?.block_on(serve::run(&args, &settings))
         }
         Command::Daemon(args) => {
-            let groups: [&dyn Overrides; 5] =
-                [&args.store, &args.templates, &args.mail, &args.web, &args.secret];
+            let groups: [&dyn Overrides; 5] = [
+                &args.store,
+                &args.templates,
+                &args.mail,
+                &args.web,
+                &args.secret,
+            ];
             let settings = settings(config, &groups)?;
             runtime()?.block_on(daemon::run(&args, &settings))
         }

@@ -169,7 +169,8 @@ pub async fn listen(settings: &Settings) -> anyhow::Result<tokio::net::TcpListen
 /// Installs the Ctrl-C (SIGINT) and SIGTERM handlers now, and returns the future that
 /// completes on the first of them.
 #[cfg(unix)]
-pub fn shutdown_signal() -> std::io::Result<impl std::future::Future<Output = ()> + Send + 'static> {
+pub fn shutdown_signal() -> std::io::Result<impl std::future::Future<Output = ()> + Send + 'static>
+{
     use tokio::signal::unix::{SignalKind, signal};
     let mut interrupt = signal(SignalKind::interrupt())?;
     let mut terminate = signal(SignalKind::terminate())?;
@@ -183,7 +184,8 @@ pub fn shutdown_signal() -> std::io::Result<impl std::future::Future<Output = ()
 
 /// Installs the Ctrl-C handler now, and returns the future that completes on it.
 #[cfg(not(unix))]
-pub fn shutdown_signal() -> std::io::Result<impl std::future::Future<Output = ()> + Send + 'static> {
+pub fn shutdown_signal() -> std::io::Result<impl std::future::Future<Output = ()> + Send + 'static>
+{
     let mut interrupt = tokio::signal::windows::ctrl_c()?;
     Ok(async move {
         let _ = interrupt.recv().await;

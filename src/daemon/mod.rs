@@ -44,7 +44,8 @@ pub struct Liveness(Arc<AtomicI64>);
 impl Liveness {
     /// Records a successful pass now.
     pub fn beat(&self) {
-        self.0.store(Timestamp::now().as_second(), Ordering::Relaxed);
+        self.0
+            .store(Timestamp::now().as_second(), Ordering::Relaxed);
     }
 
     /// The instant of the last successful pass, `None` before the first.
@@ -294,7 +295,10 @@ mod tests {
         let database = dir.path().join("ecoute.db").display().to_string();
         let held = lock_sqlite(&database).expect("first lock");
         let error = lock_sqlite(&database).expect_err("second lock").to_string();
-        assert!(error.contains("another `ecoute daemon` already runs"), "{error}");
+        assert!(
+            error.contains("another `ecoute daemon` already runs"),
+            "{error}"
+        );
         assert!(
             error.contains(&format!("(process {})", std::process::id())),
             "{error}"

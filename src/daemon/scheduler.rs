@@ -101,13 +101,20 @@ async fn seed(
         .store
         .seed_ticks(program.id(), &keys, &ticks, now)
         .await?;
-    if let Some(first) = ticks.iter().filter(|t| t.fire_at > now).min_by_key(|t| t.fire_at) {
+    if let Some(first) = ticks
+        .iter()
+        .filter(|t| t.fire_at > now)
+        .min_by_key(|t| t.fire_at)
+    {
         tracing::info!(
             "scheduler: program {}: next wave {} of {} at {}",
             program.id(),
             first.wave,
             first.period,
-            first.fire_at.to_zoned(calendar.zone().clone()).strftime("%Y-%m-%d %H:%M %Z")
+            first
+                .fire_at
+                .to_zoned(calendar.zone().clone())
+                .strftime("%Y-%m-%d %H:%M %Z")
         );
     }
     seeded.insert(program.id().to_owned(), memo);
@@ -184,7 +191,11 @@ async fn run_tick(
     let built = plan::build(&daemon.store, program, period, now).await?;
     for survey in &built.surveys {
         for notice in &survey.notices {
-            tracing::warn!("program {} survey {}: {notice}", program.id(), survey.survey);
+            tracing::warn!(
+                "program {} survey {}: {notice}",
+                program.id(),
+                survey.survey
+            );
         }
     }
     for wave in plan::commit(&daemon.store, program, period, &built).await? {

@@ -166,10 +166,15 @@ impl Project {
                 lines.lock().expect("log").push(line);
             }
         });
-        let banner = banner_rx.recv_timeout(Duration::from_secs(60)).unwrap_or_else(|_| {
-            let _ = child.kill();
-            panic!("no banner from ecoute daemon; log:\n{}", log.lock().expect("log").join("\n"))
-        });
+        let banner = banner_rx
+            .recv_timeout(Duration::from_secs(60))
+            .unwrap_or_else(|_| {
+                let _ = child.kill();
+                panic!(
+                    "no banner from ecoute daemon; log:\n{}",
+                    log.lock().expect("log").join("\n")
+                )
+            });
         let address = banner
             .split("http://")
             .nth(1)
@@ -402,6 +407,11 @@ pub struct Daemon {
 }
 
 impl Daemon {
+    /// Its process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Everything it logged so far.
     pub fn log(&self) -> String {
         self.log.lock().expect("log").join("\n")

@@ -94,7 +94,11 @@ impl BackendStore {
         moment(at)
     }
 
-    pub(crate) async fn periods(&self, statement: &'static str, program_id: &str) -> Result<Vec<String>> {
+    pub(crate) async fn periods(
+        &self,
+        statement: &'static str,
+        program_id: &str,
+    ) -> Result<Vec<String>> {
         Ok(sqlx::query_scalar(statement)
             .bind(program_id)
             .fetch_all(&self.pool)
