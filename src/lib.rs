@@ -2,9 +2,11 @@
 pub mod agenda;
 pub mod cases;
 pub mod cli;
+pub mod clock;
 pub mod collect;
 pub mod config;
 pub mod contacts;
+pub mod daemon;
 pub mod dispatch;
 pub mod expr;
 pub mod metrics;

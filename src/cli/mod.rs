@@ -17,6 +17,7 @@ mod cases;
 mod check;
 mod contacts;
 mod count;
+mod daemon;
 mod db;
 mod exit;
 mod init;
@@ -99,6 +100,12 @@ enum Command {
         after_help = "Examples:\n  ecoute serve\n  ecoute serve --listen 0.0.0.0:8080 --public-url https://avis.example.fr\n  ECOUTE_ADMIN_TOKEN=secret ecoute serve --programs programs/"
     )]
     Serve(serve::ServeArgs),
+    /// Run everything by itself: waves on their schedule, reminders, triggered surveys,
+    /// period closes, and the web server
+    #[command(
+        after_help = "Examples:\n  ecoute daemon\n  ecoute daemon --programs programs/ --listen 0.0.0.0:8080 --public-url https://avis.example.fr --mail smtp://relay:587\n\nSignals: SIGHUP reloads the programs (refused, with the diagnostics of `ecoute check`, when one is invalid); SIGTERM or Ctrl-C stops after the messages in flight.\nExit codes: 0 stopped cleanly, 1 a program is invalid at start, 2 database, port or configuration problem."
+    )]
+    Daemon(daemon::DaemonArgs),
     /// Plan the period's waves if needed, then send the invitations and reminders that are due
     #[command(
         after_help = "Examples:\n  ecoute send fidelite-clients\n  ecoute send fidelite-clients --period 2026-11 --max-rate 200 --mail smtp://127.0.0.1:2525\n\nExit codes: 0 done, 2 configuration problem (credentials, sender, outbox folder), 3 mail server unreachable (messages wait as deferred), 130 interrupted (see `ecoute --help`)."
@@ -193,6 +200,17 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
         Command::Serve(args) => {
             let settings = settings(config, &[&args.store, &args.templates, &args.web])?;
             runtime()?.block_on(serve::run(&args, &settings))
+        }
+        Command::Daemon(args) => {
+            let groups: [&dyn Overrides; 5] = [
+                &args.store,
+                &args.templates,
+                &args.mail,
+                &args.web,
+                &args.secret,
+            ];
+            let settings = settings(config, &groups)?;
+            runtime()?.block_on(daemon::run(&args, &settings))
         }
         Command::Send(args) => {
             let groups: [&dyn Overrides; 4] =

@@ -3,14 +3,18 @@
 //! `ecoute.toml` keys of [`crate::config`].
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::Args;
 use encoding_rs::Encoding;
 
 use super::Format;
+use crate::clock::Clock;
 use crate::config::ConfigLayer;
 use crate::contacts::ImportError;
 use crate::contacts::parse::{delimiter_from_arg, encoding_from_label};
+use crate::dispatch::engine::DispatchOptions;
+use crate::dispatch::policy::RetryPolicy;
 
 /// The `--help` heading of the settings, apart from the command's own options.
 pub const SETTINGS: &str = "Settings";
@@ -77,20 +81,33 @@ impl Overrides for PublicUrlArgs {
     }
 }
 
-/// What survey and unsubscribe links in emails are made of.
+/// The secret survey links are derived from.
 #[derive(Debug, Args)]
-pub struct LinkArgs {
-    #[command(flatten)]
-    public_url: PublicUrlArgs,
+pub struct SecretArgs {
     /// File holding the secret survey links are derived from (default ./ecoute.secret)
     #[arg(long, help_heading = SETTINGS, env = "ECOUTE_SECRET_FILE", value_name = "FILE")]
     secret_file: Option<PathBuf>,
 }
 
+impl Overrides for SecretArgs {
+    fn apply(&self, layer: &mut ConfigLayer) {
+        layer.secret_file = self.secret_file.clone();
+    }
+}
+
+/// What survey and unsubscribe links in emails are made of.
+#[derive(Debug, Args)]
+pub struct LinkArgs {
+    #[command(flatten)]
+    public_url: PublicUrlArgs,
+    #[command(flatten)]
+    secret: SecretArgs,
+}
+
 impl Overrides for LinkArgs {
     fn apply(&self, layer: &mut ConfigLayer) {
         self.public_url.apply(layer);
-        layer.secret_file = self.secret_file.clone();
+        self.secret.apply(layer);
     }
 }
 
@@ -190,4 +207,54 @@ pub struct OutputArgs {
     /// Output file (default: standard output)
     #[arg(short, long)]
     pub output: Option<PathBuf>,
+}
+
+/// How a dispatcher claims and sends (`send` and `daemon`).
+#[derive(Debug, Args)]
+pub struct DispatchArgs {
+    /// Most messages claimed and not yet recorded at once; after a crash, at most this many
+    /// can go out twice (each flagged in `ecoute status`)
+    #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    concurrency: u32,
+    /// SMTP connections kept open
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=256))]
+    connections: u32,
+    /// Cap on messages per second for this run, over every channel (channels have their own
+    /// `rate_per_second` too)
+    #[arg(long, value_name = "PER_SECOND", env = "ECOUTE_MAX_RATE")]
+    max_rate: Option<f64>,
+    /// Seconds a claim stays exclusive; a crashed sender's messages are taken over after it
+    #[arg(long, default_value_t = 300, value_name = "SECONDS")]
+    lease: u64,
+    /// Delay before the first retry of a temporary failure; it doubles at each attempt
+    #[arg(long, default_value_t = 60, value_name = "SECONDS")]
+    retry_base: u64,
+    /// Attempts before a temporary failure is given up as failed
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=100))]
+    max_attempts: u32,
+}
+
+impl DispatchArgs {
+    /// The engine's options on `clock`: the lease is real time, so a fast rehearsal clock
+    /// counts it in its own faster seconds; the owner is this host and process.
+    pub fn options(&self, clock: Clock) -> DispatchOptions {
+        DispatchOptions {
+            owner: format!(
+                "{}:{}",
+                std::env::var("HOSTNAME").unwrap_or_else(|_| "localhost".into()),
+                std::process::id()
+            ),
+            concurrency: self.concurrency as usize,
+            connections: self.connections as usize,
+            lease: clock.scaled(Duration::from_secs(self.lease.max(1))),
+            retry: RetryPolicy {
+                base: Duration::from_secs(self.retry_base),
+                max_attempts: self.max_attempts,
+                ..RetryPolicy::default()
+            },
+            max_rate: self.max_rate,
+            clock,
+            ..DispatchOptions::default()
+        }
+    }
 }

@@ -9,12 +9,12 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use super::Exit;
 use super::count::count;
-use super::options::{LinkArgs, MailArgs, StoreArgs, TemplatesArgs};
+use super::options::{DispatchArgs, LinkArgs, MailArgs, StoreArgs, TemplatesArgs};
 use super::shared::{find_program, open};
+use crate::clock::Clock;
 use crate::config::Settings;
 use crate::dispatch::engine::{self, Dispatch, DispatchOptions, RunReport, Stop, Tally};
 use crate::dispatch::message::is_https;
-use crate::dispatch::policy::RetryPolicy;
 use crate::dispatch::transport::{MailSettings, is_loopback};
 use crate::plan;
 use crate::templates::Templates;
@@ -29,26 +29,8 @@ pub struct SendArgs {
     /// (default: the current one)
     #[arg(long)]
     period: Option<String>,
-    /// Most messages claimed and not yet recorded at once; after a crash, at most this many
-    /// can go out twice (each flagged in `ecoute status`)
-    #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..=10_000))]
-    concurrency: u32,
-    /// SMTP connections kept open
-    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=256))]
-    connections: u32,
-    /// Cap on messages per second for this run, over every channel (channels have their own
-    /// `rate_per_second` too)
-    #[arg(long, value_name = "PER_SECOND", env = "ECOUTE_MAX_RATE")]
-    max_rate: Option<f64>,
-    /// Seconds a claim stays exclusive; a crashed sender's messages are taken over after it
-    #[arg(long, default_value_t = 300, value_name = "SECONDS")]
-    lease: u64,
-    /// Delay before the first retry of a temporary failure; it doubles at each attempt
-    #[arg(long, default_value_t = 60, value_name = "SECONDS")]
-    retry_base: u64,
-    /// Attempts before a temporary failure is given up as failed
-    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=100))]
-    max_attempts: u32,
+    #[command(flatten)]
+    pub dispatch: DispatchArgs,
     /// Keep running while deferred messages and reminders come due within this many seconds
     #[arg(long, default_value_t = 0, value_name = "SECONDS")]
     wait: u64,
@@ -98,27 +80,12 @@ pub async fn run(args: &SendArgs, settings: &Settings) -> anyhow::Result<Exit> {
             }
         }
     }
+    let clock = args
+        .at
+        .map_or_else(Clock::real, |at| Clock::starting_at(at, 1.0));
     let options = DispatchOptions {
-        owner: format!(
-            "{}:{}",
-            std::env::var("HOSTNAME").unwrap_or_else(|_| "localhost".into()),
-            std::process::id()
-        ),
-        concurrency: args.concurrency as usize,
-        connections: args.connections as usize,
-        lease: Duration::from_secs(args.lease.max(1)),
-        retry: RetryPolicy {
-            base: Duration::from_secs(args.retry_base),
-            max_attempts: args.max_attempts,
-            ..RetryPolicy::default()
-        },
-        max_rate: args.max_rate,
         wait: Duration::from_secs(args.wait),
-        clock_shift: args
-            .at
-            .map(|at| at.duration_since(jiff::Timestamp::now()))
-            .unwrap_or_default(),
-        ..DispatchOptions::default()
+        ..args.dispatch.options(clock)
     };
     eprintln!("sending {} via {}", program.id(), mail.describe());
     if matches!(mail, MailSettings::Smtp(_)) {

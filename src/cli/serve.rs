@@ -70,51 +70,9 @@ pub fn load_programs(path: &PathBuf, settings: &Settings) -> anyhow::Result<Vec<
 /// Starts the server and runs until Ctrl-C or SIGTERM.
 pub async fn run(args: &ServeArgs, settings: &Settings) -> anyhow::Result<Exit> {
     let programs = load_programs(&args.programs, settings)?;
-    // SQLite: one writer and a few readers (each connection is a thread; more only add
-    // context switches on small machines). PostgreSQL: readers plus the parallel writers.
-    let max_connections = match BackendKind::from_url(&settings.database_url)? {
-        BackendKind::Sqlite => 4,
-        BackendKind::Postgres => 16,
-    };
-    let store = Store::open_with(
-        &settings.database_url,
-        &StoreOptions {
-            max_connections,
-            ..StoreOptions::default()
-        },
-    )
-    .await
-    .with_context(|| {
-        format!(
-            "cannot open the database {}",
-            redact_url(&settings.database_url)
-        )
-    })?;
-    let client_ip_header = settings
-        .client_ip_header
-        .as_deref()
-        .map(|name| {
-            HeaderName::try_from(name).with_context(|| {
-                format!(
-                    "client_ip_header `{name}` is not a valid header name (e.g. X-Forwarded-For)"
-                )
-            })
-        })
-        .transpose()?;
-    let options = ServerOptions {
-        admin_token: settings.admin_token.clone(),
-        client_ip_header,
-        secure_cookies: settings.public_url.starts_with("https://"),
-        ..ServerOptions::default()
-    };
-    let listener = tokio::net::TcpListener::bind(&settings.listen)
-        .await
-        .with_context(|| {
-            format!(
-                "cannot listen on {}: choose another address with --listen (e.g. 127.0.0.1:8081)",
-                settings.listen
-            )
-        })?;
+    let store = open_store(settings).await?;
+    let options = server_options(settings)?;
+    let listener = listen(settings).await?;
     let address = listener
         .local_addr()
         .context("cannot read the listening address")?;
@@ -151,10 +109,68 @@ pub async fn run(args: &ServeArgs, settings: &Settings) -> anyhow::Result<Exit> 
     Ok(Exit::Success)
 }
 
+/// Opens the store for a web server. SQLite: one writer and a few readers (each connection
+/// is a thread; more only add context switches on small machines). PostgreSQL: readers plus
+/// the parallel writers.
+pub async fn open_store(settings: &Settings) -> anyhow::Result<Store> {
+    let max_connections = match BackendKind::from_url(&settings.database_url)? {
+        BackendKind::Sqlite => 4,
+        BackendKind::Postgres => 16,
+    };
+    Store::open_with(
+        &settings.database_url,
+        &StoreOptions {
+            max_connections,
+            ..StoreOptions::default()
+        },
+    )
+    .await
+    .with_context(|| {
+        format!(
+            "cannot open the database {}",
+            redact_url(&settings.database_url)
+        )
+    })
+}
+
+/// The web server's options from the settings.
+pub fn server_options(settings: &Settings) -> anyhow::Result<ServerOptions> {
+    let client_ip_header = settings
+        .client_ip_header
+        .as_deref()
+        .map(|name| {
+            HeaderName::try_from(name).with_context(|| {
+                format!(
+                    "client_ip_header `{name}` is not a valid header name (e.g. X-Forwarded-For)"
+                )
+            })
+        })
+        .transpose()?;
+    Ok(ServerOptions {
+        admin_token: settings.admin_token.clone(),
+        client_ip_header,
+        secure_cookies: settings.public_url.starts_with("https://"),
+        ..ServerOptions::default()
+    })
+}
+
+/// Binds the listening address, with what to do when it is taken.
+pub async fn listen(settings: &Settings) -> anyhow::Result<tokio::net::TcpListener> {
+    tokio::net::TcpListener::bind(&settings.listen)
+        .await
+        .with_context(|| {
+            format!(
+                "cannot listen on {} (another program may use it): choose another address with --listen (e.g. 127.0.0.1:8081)",
+                settings.listen
+            )
+        })
+}
+
 /// Installs the Ctrl-C (SIGINT) and SIGTERM handlers now, and returns the future that
 /// completes on the first of them.
 #[cfg(unix)]
-fn shutdown_signal() -> std::io::Result<impl std::future::Future<Output = ()> + Send + 'static> {
+pub fn shutdown_signal() -> std::io::Result<impl std::future::Future<Output = ()> + Send + 'static>
+{
     use tokio::signal::unix::{SignalKind, signal};
     let mut interrupt = signal(SignalKind::interrupt())?;
     let mut terminate = signal(SignalKind::terminate())?;
@@ -168,7 +184,8 @@ fn shutdown_signal() -> std::io::Result<impl std::future::Future<Output = ()> + 
 
 /// Installs the Ctrl-C handler now, and returns the future that completes on it.
 #[cfg(not(unix))]
-fn shutdown_signal() -> std::io::Result<impl std::future::Future<Output = ()> + Send + 'static> {
+pub fn shutdown_signal() -> std::io::Result<impl std::future::Future<Output = ()> + Send + 'static>
+{
     let mut interrupt = tokio::signal::windows::ctrl_c()?;
     Ok(async move {
         let _ = interrupt.recv().await;

@@ -187,11 +187,12 @@ async fn post_event(
             );
         }
     };
-    let occurred_at = body.occurred_at.unwrap_or_else(Timestamp::now);
-    if let Err(message) = within_window("occurred_at", occurred_at, Timestamp::now()) {
+    let now = state.now();
+    let occurred_at = body.occurred_at.unwrap_or(now);
+    if let Err(message) = within_window("occurred_at", occurred_at, now) {
         return error(StatusCode::UNPROCESSABLE_ENTITY, message);
     }
-    let programs: Vec<&Program> = state.0.programs.values().collect();
+    let programs: Vec<&Program> = state.0.programs.values().map(|p| &**p).collect();
     let event = TriggerEvent {
         event: &body.event,
         email: &email,

@@ -42,6 +42,7 @@ pub use limit::{ClientIp, LimitSettings, client_address};
 pub use survey::{form_key, open_form_key};
 pub use writer::{Ingest, IngestError, Stored};
 
+use crate::clock::Clock;
 use crate::program::Program;
 use crate::store::Store;
 use crate::templates::Templates;
@@ -69,6 +70,9 @@ pub struct ServerOptions {
     pub secure_cookies: bool,
     /// Timeouts and the connection cap of [`serve`].
     pub connections: ConnectionLimits,
+    /// The clock that says when a period has closed and when an event happened: the
+    /// daemon's, so its rehearsal clock and the form agree.
+    pub clock: Clock,
 }
 
 /// How long and how many connections [`serve`] keeps, so that idle, slow or half-open
@@ -103,7 +107,7 @@ pub struct AppState(Arc<Inner>);
 
 struct Inner {
     store: Store,
-    programs: BTreeMap<String, Program>,
+    programs: BTreeMap<String, Arc<Program>>,
     templates: Templates,
     admin_token_hash: Option<[u8; 32]>,
     ingest: Ingest,
@@ -111,13 +115,14 @@ struct Inner {
     secure_cookies: bool,
     client_ip_header: Option<HeaderName>,
     connections: ConnectionLimits,
+    clock: Clock,
 }
 
 impl AppState {
     /// Builds the state and starts the response writer on the current runtime.
     pub fn new(
         store: Store,
-        programs: Vec<Program>,
+        programs: impl IntoIterator<Item = impl Into<Arc<Program>>>,
         templates: Templates,
         options: &ServerOptions,
     ) -> AppState {
@@ -126,7 +131,8 @@ impl AppState {
             store,
             programs: programs
                 .into_iter()
-                .map(|p| (p.id().to_owned(), p))
+                .map(Into::into)
+                .map(|p: Arc<Program>| (p.id().to_owned(), p))
                 .collect(),
             templates,
             admin_token_hash: options
@@ -137,11 +143,17 @@ impl AppState {
             secure_cookies: options.secure_cookies,
             client_ip_header: options.client_ip_header.clone(),
             connections: options.connections,
+            clock: options.clock,
         }))
     }
 
     fn program(&self, id: &str) -> Option<&Program> {
-        self.0.programs.get(id)
+        self.0.programs.get(id).map(|p| &**p)
+    }
+
+    /// The current instant by the server's clock.
+    fn now(&self) -> jiff::Timestamp {
+        self.0.clock.now()
     }
 }
 

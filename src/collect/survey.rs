@@ -114,7 +114,7 @@ async fn lookup<'a>(state: &'a AppState, token: &str, ip: ClientIp) -> Lookup<'a
             // Do the work a known link's checks do, so that an unknown link and a closed
             // one take the same time.
             if let Some(program) = state.0.programs.values().next() {
-                std::hint::black_box(is_closed(program, "2000-01", Timestamp::now()));
+                std::hint::black_box(is_closed(program, "2000-01", state.now()));
             }
             return Lookup::Unavailable(unavailable(state, ip, fallback));
         }
@@ -131,7 +131,7 @@ async fn lookup<'a>(state: &'a AppState, token: &str, ip: ClientIp) -> Lookup<'a
     else {
         return Lookup::Unavailable(unavailable(state, ip, fallback));
     };
-    if is_closed(program, &invitation.period, Timestamp::now()) {
+    if is_closed(program, &invitation.period, state.now()) {
         return Lookup::Unavailable(unavailable(state, ip, fallback));
     }
     let locale = form_locale(program, invitation.locale.as_deref());

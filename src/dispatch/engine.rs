@@ -25,6 +25,7 @@ use super::decide::{self, ChannelWindow, Facts, JudgeContext, ServerSignal, Wave
 use super::message::Stationery;
 use super::policy::{RetryPolicy, SendWindow};
 use super::transport::{MailSettings, Session};
+use crate::clock::Clock;
 use crate::period::{Period, PeriodError};
 use crate::program::model::Channel;
 use crate::program::{CalendarError, Program, ResolvedChannel};
@@ -80,9 +81,9 @@ pub struct DispatchOptions {
     pub connect_budget: u32,
     /// Keep running while deferred messages come due within this long.
     pub wait: Duration,
-    /// Shift of the clock, to rehearse a run as if it started at another time (the clock
-    /// still runs, so leases and retries behave as in real life); zero in production.
-    pub clock_shift: jiff::SignedDuration,
+    /// The clock the run acts on: the real time in production, a rehearsal clock for
+    /// `send --at` and the daemon's compressed time.
+    pub clock: Clock,
 }
 
 impl Default for DispatchOptions {
@@ -96,7 +97,7 @@ impl Default for DispatchOptions {
             max_rate: None,
             connect_budget: 3,
             wait: Duration::ZERO,
-            clock_shift: jiff::SignedDuration::ZERO,
+            clock: Clock::real(),
         }
     }
 }
@@ -203,7 +204,9 @@ struct Shared {
     sender: Mailbox,
     reply_to: Option<Mailbox>,
     channels: HashMap<String, ChannelPlan>,
-    waves: HashMap<i64, WavePlan>,
+    /// The program's waves, read again when a claim meets one planned after they were read
+    /// (a tick of the daemon, an event posted to the API).
+    waves: std::sync::RwLock<HashMap<i64, WavePlan>>,
     global: Option<DefaultDirectRateLimiter>,
     sessions: Mutex<Vec<Session>>,
     connection_slots: Semaphore,
@@ -395,9 +398,7 @@ async fn write_loop(
 
 impl Shared {
     fn now(&self) -> Timestamp {
-        Timestamp::now()
-            .checked_add(self.options.clock_shift)
-            .unwrap_or_else(|_| Timestamp::now())
+        self.options.clock.now()
     }
 
     fn stationery(&self) -> Stationery<'_> {
@@ -472,8 +473,34 @@ async fn prepare(dispatch: Dispatch, options: DispatchOptions) -> Result<Shared,
         let resolved = program.channel(&channel.id).cloned().unwrap_or_default();
         channels.insert(channel.id.to_string(), channel_plan(channel, &resolved)?);
     }
+    let waves = program_waves(&dispatch.store, program).await?;
+    let global = options.max_rate.map(limiter).transpose()?;
+    let connections = options.connections.max(1);
+    Ok(Shared {
+        dispatch,
+        zone,
+        sender,
+        reply_to,
+        channels,
+        waves: std::sync::RwLock::new(waves),
+        global,
+        sessions: Mutex::new(Vec::new()),
+        connection_slots: Semaphore::new(connections),
+        stopping: AtomicBool::new(false),
+        stop: std::sync::Mutex::new(None),
+        connect_failures: AtomicU32::new(0),
+        options,
+    })
+}
+
+/// The waves of the program with what their messages need.
+async fn program_waves(
+    store: &Store,
+    program: &Program,
+) -> Result<HashMap<i64, WavePlan>, DispatchError> {
+    let calendar = program.calendar();
     let mut waves = HashMap::new();
-    for wave in dispatch.store.program_waves(program.id()).await? {
+    for wave in store.program_waves(program.id()).await? {
         if wave.channel_id == ALERT_CHANNEL {
             continue;
         }
@@ -495,23 +522,7 @@ async fn prepare(dispatch: Dispatch, options: DispatchOptions) -> Result<Shared,
             },
         );
     }
-    let global = options.max_rate.map(limiter).transpose()?;
-    let connections = options.connections.max(1);
-    Ok(Shared {
-        dispatch,
-        zone,
-        sender,
-        reply_to,
-        channels,
-        waves,
-        global,
-        sessions: Mutex::new(Vec::new()),
-        connection_slots: Semaphore::new(connections),
-        stopping: AtomicBool::new(false),
-        stop: std::sync::Mutex::new(None),
-        connect_failures: AtomicU32::new(0),
-        options,
-    })
+    Ok(waves)
 }
 
 fn channel_plan(
@@ -566,10 +577,21 @@ async fn screen(
 ) -> Result<Vec<(Claimed, Option<Outcome>)>, DispatchError> {
     let emails: Vec<String> = claimed.iter().map(|c| c.email.clone()).collect();
     let suppressed = shared.dispatch.store.suppressed_among(&emails).await?;
+    let unknown = {
+        let waves = shared.waves.read().unwrap_or_else(|e| e.into_inner());
+        claimed
+            .iter()
+            .any(|c| c.case_id.is_none() && !waves.contains_key(&c.wave_id))
+    };
+    if unknown {
+        let fresh = program_waves(&shared.dispatch.store, &shared.dispatch.program).await?;
+        *shared.waves.write().unwrap_or_else(|e| e.into_inner()) = fresh;
+    }
+    let waves = shared.waves.read().unwrap_or_else(|e| e.into_inner());
     let screened = claimed
         .into_iter()
         .map(|item| {
-            let wave = shared.waves.get(&item.wave_id);
+            let wave = waves.get(&item.wave_id);
             let channel = match wave.and_then(|w| shared.channels.get(&w.channel_id)) {
                 None => ChannelWindow::Gone,
                 // Files never leave this machine: the send window, which spares
@@ -611,7 +633,13 @@ async fn deliver(shared: &Shared, item: Claimed) -> Outcome {
             Err(outcome) => return *outcome,
         },
         None => {
-            let Some(wave) = shared.waves.get(&item.wave_id) else {
+            let wave = shared
+                .waves
+                .read()
+                .unwrap_or_else(|e| e.into_inner())
+                .get(&item.wave_id)
+                .cloned();
+            let Some(wave) = wave else {
                 return untried(&item, now);
             };
             let Some(channel) = shared.channels.get(&wave.channel_id) else {

@@ -470,6 +470,25 @@ pub async fn commit(
     Ok(committed)
 }
 
+/// The `(survey, channel)` pairs whose waves a plan materialises: every survey with a sample
+/// and a channel that carries invitations (the daemon keeps one tick per pair and wave).
+pub fn planned_surveys(program: &Program) -> Vec<(String, String)> {
+    let file = &program.file;
+    file.surveys
+        .iter()
+        .filter(|survey| {
+            survey
+                .sample
+                .as_ref()
+                .is_some_and(|id| file.samples.iter().any(|s| *s.id == **id))
+        })
+        .filter_map(|survey| {
+            let channel = dispatching_channel(program, &survey.channels)?;
+            Some((survey.id.to_string(), channel.id.to_string()))
+        })
+        .collect()
+}
+
 /// The channel whose invitations a plan materialises: the survey's first email channel,
 /// else its first offline channel (a call list); open links need no plan.
 pub fn dispatching_channel<'p>(

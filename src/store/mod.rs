@@ -43,6 +43,7 @@ macro_rules! embedded_migrations {
 
 mod cases;
 mod collect;
+mod daemon;
 mod error;
 mod model;
 mod outbox;
@@ -59,6 +60,7 @@ use sqlx::migrate::{AppliedMigration, Migrator};
 
 pub use cases::{ALERT_CHANNEL, Case, NewAlert, NewCase};
 pub use collect::{NewEvent, TokenInvitation, Triggered, Unsubscribed};
+pub use daemon::{DueTick, TickKey};
 pub use error::StoreError;
 pub use model::{
     Answer, Attributes, BackendKind, Contact, ContactInput, ForgetReport, Invitation,
@@ -142,6 +144,15 @@ impl Store {
         match self.backend {
             Backend::Sqlite(_) => BackendKind::Sqlite,
             Backend::Postgres(_) => BackendKind::Postgres,
+        }
+    }
+
+    /// The SQLite database file, `None` on PostgreSQL: the daemon locks a file beside it so
+    /// that one daemon at a time runs on it.
+    pub fn sqlite_path(&self) -> Option<&str> {
+        match &self.backend {
+            Backend::Sqlite(b) => Some(b.path()),
+            Backend::Postgres(_) => None,
         }
     }
 

@@ -35,6 +35,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = embedded_migrations!(
     (4, "rollups", "0004_rollups.sql"),
     (5, "bigint", "0005_bigint.sql"),
     (6, "contact guard", "0006_contact_guard.sql"),
+    (7, "daemon", "0007_daemon.sql"),
     (9, "cases", "0009_cases.sql"),
 );
 

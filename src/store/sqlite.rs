@@ -38,6 +38,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = embedded_migrations!(
     (3, "collect", "0003_collect.sql"),
     (4, "rollups", "0004_rollups.sql"),
     (5, "contact guard", "0005_contact_guard.sql"),
+    (6, "daemon", "0006_daemon.sql"),
     (8, "cases", "0008_cases.sql"),
 );
 
@@ -111,6 +112,11 @@ impl SqliteStore {
             path,
             busy_timeout: options.busy_timeout,
         })
+    }
+
+    /// The database file.
+    pub(super) fn path(&self) -> &str {
+        &self.path
     }
 
     pub(super) fn classify(&self, e: BackendError) -> StoreError {

@@ -8,6 +8,8 @@
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStderr, Command, ExitStatus, Output, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use ecoute::program::{CheckContext, Program};
 use ecoute::store::{Store, StoredResponse};
@@ -139,6 +141,52 @@ impl Project {
             env: Vec::new(),
         }
         .args(args)
+    }
+
+    /// Starts `ecoute daemon` on a free port with these extra arguments, and waits for its
+    /// banner; its log is collected in the background.
+    pub fn daemon(&self, extra: &[&str]) -> Daemon {
+        let mut child = self
+            .args(["daemon", "--listen", "127.0.0.1:0"])
+            .args(extra)
+            .command()
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start ecoute daemon");
+        let stderr = child.stderr.take().expect("stderr");
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let (banner_tx, banner_rx) = std::sync::mpsc::channel();
+        let lines = Arc::clone(&log);
+        let reader = std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if line.contains("ecoute daemon: listening on http://") {
+                    let _ = banner_tx.send(line.clone());
+                }
+                lines.lock().expect("log").push(line);
+            }
+        });
+        let banner = banner_rx
+            .recv_timeout(Duration::from_secs(60))
+            .unwrap_or_else(|_| {
+                let _ = child.kill();
+                panic!(
+                    "no banner from ecoute daemon; log:\n{}",
+                    log.lock().expect("log").join("\n")
+                )
+            });
+        let address = banner
+            .split("http://")
+            .nth(1)
+            .and_then(|rest| rest.split_whitespace().next())
+            .unwrap_or_else(|| panic!("no listening address in {banner}"))
+            .to_owned();
+        Daemon {
+            child,
+            log,
+            reader: Some(reader),
+            address,
+        }
     }
 
     /// Starts `ecoute serve` on a free port and waits for the banner with its address.
@@ -343,6 +391,71 @@ impl Served {
 }
 
 impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `ecoute daemon` running in a project, its log collected as it comes; killed on drop.
+pub struct Daemon {
+    child: Child,
+    log: Arc<Mutex<Vec<String>>>,
+    reader: Option<std::thread::JoinHandle<()>>,
+    /// The `host:port` its web server listens on.
+    pub address: String,
+}
+
+impl Daemon {
+    /// Its process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Everything it logged so far.
+    pub fn log(&self) -> String {
+        self.log.lock().expect("log").join("\n")
+    }
+
+    /// Waits (at most `timeout`, a safety net) until a log line contains `needle`.
+    pub fn wait_for_log(&self, needle: &str, timeout: Duration) {
+        let started = Instant::now();
+        while !self.log().contains(needle) {
+            assert!(
+                started.elapsed() < timeout,
+                "no {needle:?} in the daemon's log after {timeout:?}:\n{}",
+                self.log()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Sends a signal (`-HUP`, `-KILL`…).
+    pub fn signal(&self, name: &str) {
+        signal(&self.child, name);
+    }
+
+    /// Stops it with SIGTERM; returns how it exited and its whole log.
+    pub fn stop(mut self) -> (ExitStatus, String) {
+        signal(&self.child, "-TERM");
+        let status = self.child.wait().expect("wait for the daemon");
+        if let Some(reader) = self.reader.take() {
+            let _ = reader.join();
+        }
+        (status, self.log())
+    }
+
+    /// Sends one raw HTTP/1.1 request on a new connection and returns the raw reply.
+    pub fn request(&self, raw: &str) -> String {
+        let mut stream = std::net::TcpStream::connect(&self.address).expect("connect");
+        stream.write_all(raw.as_bytes()).expect("request");
+        let mut reply = String::new();
+        stream.read_to_string(&mut reply).expect("reply");
+        reply
+    }
+}
+
+impl Drop for Daemon {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();

@@ -10,6 +10,7 @@ mod cases;
 mod check;
 mod collect;
 mod contacts;
+mod daemon;
 mod dispatch;
 mod harness;
 mod newcomer_check;

@@ -3,6 +3,7 @@
 
 mod cases;
 mod collect;
+mod daemon;
 mod outbox;
 mod rollups;
 
