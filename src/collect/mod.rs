@@ -1,6 +1,6 @@
 //! The web server (`ecoute serve`): the survey form behind personal links (`/s/{token}`),
 //! unsubscribe (`/u/{token}`), the open link (`/l/{program}/{survey}`), the admin JSON API
-//! (`/api/v1`) and `/healthz`.
+//! (`/api/v1`), `/healthz` and `/metrics`.
 //!
 //! A personal link answers once: there is no editing after submission, even before the
 //! period closes (a second submission shows "already answered" and changes nothing). Unknown,
@@ -13,6 +13,7 @@ pub mod texts;
 mod api;
 mod limit;
 mod media;
+mod ops;
 mod pages;
 mod survey;
 mod writer;
@@ -38,6 +39,7 @@ use tower::ServiceExt;
 use tower_http::set_header::SetResponseHeaderLayer;
 
 pub use limit::{ClientIp, LimitSettings, client_address};
+pub use ops::SchedulerProbe;
 pub use survey::{form_key, open_form_key};
 pub use writer::{Ingest, IngestError, Stored};
 
@@ -55,7 +57,7 @@ const CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self'; form-ac
      frame-ancestors 'none'; base-uri 'none'";
 
 /// How the server behaves, from the settings.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct ServerOptions {
     /// The admin API bearer token; `None` disables the API.
     pub admin_token: Option<String>,
@@ -68,6 +70,24 @@ pub struct ServerOptions {
     pub secure_cookies: bool,
     /// Timeouts and the connection cap of [`serve`].
     pub connections: ConnectionLimits,
+    /// Longest wait for the store's answer in `/healthz` before it reports `timeout`.
+    pub health_timeout: Duration,
+    /// The daemon's scheduler, for `/healthz` and `/metrics`; `None` under `ecoute serve`.
+    pub scheduler: Option<SchedulerProbe>,
+}
+
+impl Default for ServerOptions {
+    fn default() -> Self {
+        ServerOptions {
+            admin_token: None,
+            client_ip_header: None,
+            limits: LimitSettings::default(),
+            secure_cookies: false,
+            connections: ConnectionLimits::default(),
+            health_timeout: Duration::from_secs(2),
+            scheduler: None,
+        }
+    }
 }
 
 /// How long and how many connections [`serve`] keeps, so that idle, slow or half-open
@@ -110,6 +130,8 @@ struct Inner {
     secure_cookies: bool,
     client_ip_header: Option<HeaderName>,
     connections: ConnectionLimits,
+    health_timeout: Duration,
+    scheduler: Option<SchedulerProbe>,
 }
 
 impl AppState {
@@ -136,6 +158,8 @@ impl AppState {
             secure_cookies: options.secure_cookies,
             client_ip_header: options.client_ip_header.clone(),
             connections: options.connections,
+            health_timeout: options.health_timeout,
+            scheduler: options.scheduler.clone(),
         }))
     }
 
@@ -147,8 +171,15 @@ impl AppState {
 /// The whole application: every route with its limits and security headers.
 pub fn router(state: AppState) -> Router {
     let api = api::routes(state.clone());
+    let metrics = Router::new()
+        .route("/metrics", get(ops::metrics))
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            api::require_token,
+        ));
     Router::new()
-        .route("/healthz", get(|| async { "ok" }))
+        .route("/healthz", get(ops::healthz))
+        .merge(metrics)
         .route("/assets/form.css", get(pages::stylesheet))
         .route(
             "/s/{token}",
@@ -190,30 +221,24 @@ pub fn router(state: AppState) -> Router {
 }
 
 /// Logs one line per request through `tracing` (method, path with its token masked, status,
-/// duration), so an operator sees the traffic without the links that open someone's form.
+/// duration in fields of their own, so `--log-format json` gives them as JSON keys), so an
+/// operator sees the traffic without the links that open someone's form.
 async fn log_request(
     request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> axum::response::Response {
     let method = request.method().clone();
-    let path = masked_path(request.uri().path());
+    let path = crate::redact::mask_link_path(request.uri().path());
     let started = std::time::Instant::now();
     let response = next.run(request).await;
     tracing::info!(
-        "{method} {path} {} {} ms",
-        response.status().as_u16(),
-        started.elapsed().as_millis()
+        %method,
+        path = %path,
+        status = response.status().as_u16(),
+        ms = started.elapsed().as_millis(),
+        "request"
     );
     response
-}
-
-/// The path with the personal token of `/s/…` and `/u/…` links replaced by `***`.
-fn masked_path(path: &str) -> String {
-    let mut parts = path.splitn(3, '/');
-    match (parts.next(), parts.next(), parts.next()) {
-        (Some(""), Some(prefix @ ("s" | "u")), Some(_)) => format!("/{prefix}/***"),
-        _ => path.to_owned(),
-    }
 }
 
 /// Serves `router` on `listener` until `shutdown` completes, then finishes the requests in
