@@ -139,15 +139,11 @@ pub async fn run(args: &StatusArgs, settings: &Settings) -> anyhow::Result<Exit>
                     } else {
                         String::new()
                     },
-                    match w.sent_between {
-                        Some((first, last)) if first == last => {
-                            format!(" · sent {}", local_time(first, &zone))
-                        }
-                        Some((first, last)) => format!(
-                            " · sent from {} to {}",
-                            local_time(first, &zone),
-                            local_time(last, &zone)
-                        ),
+                    match w.sent_between.map(|(first, last)| {
+                        (local_time(first, &zone), local_time(last, &zone))
+                    }) {
+                        Some((first, last)) if first == last => format!(" · sent {first}"),
+                        Some((first, last)) => format!(" · sent from {first} to {last}"),
                         None => String::new(),
                     }
                 );

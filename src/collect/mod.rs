@@ -235,7 +235,7 @@ async fn log_request(
         %method,
         path = %path,
         status = response.status().as_u16(),
-        ms = started.elapsed().as_millis(),
+        ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
         "request"
     );
     response

@@ -458,10 +458,11 @@ pub(super) const OUTBOX_ROW: &str = "SELECT id, email, state, attempts, next_att
      reminders_sent, next_reminder_at, fence, possibly_duplicate, \
      (token_hash IS NOT NULL) AS has_token, last_error FROM invitations WHERE id = $1";
 
-/// SMTP replies recorded, per code class (2 for 2xx…), and responses stored per program:
-/// the counters of `/metrics` that `ecoute status` does not show.
-pub(super) const SMTP_CLASSES: &str = "SELECT smtp_code / 100 AS class, COUNT(*) AS n \
-     FROM invitation_events WHERE smtp_code IS NOT NULL GROUP BY smtp_code / 100 ORDER BY 1";
+/// SMTP replies recorded, per code class (2 for 2xx…; an accepted message keeps no code),
+/// and responses stored per program: the counters of `/metrics` that `ecoute status` lacks.
+pub(super) const SMTP_CLASSES: &str = "SELECT COALESCE(smtp_code / 100, 2) AS class, \
+     COUNT(*) AS n FROM invitation_events WHERE smtp_code IS NOT NULL OR reason = 'accepted' \
+     GROUP BY 1 ORDER BY 1";
 pub(super) const RESPONSES_PER_PROGRAM: &str =
     "SELECT program_id, COUNT(*) AS n FROM responses GROUP BY program_id ORDER BY program_id";
 /// The cheapest statement that proves the database answers and holds ecoute's tables.

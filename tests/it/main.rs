@@ -14,6 +14,7 @@ mod newcomer_check;
 mod newcomer_form;
 mod newcomer_ops;
 mod newcomer_send;
+mod ops;
 mod plan;
 mod report_display;
 mod reports;
