@@ -77,7 +77,10 @@ mod tests {
     fn link_tokens_are_masked_in_paths() {
         assert_eq!(mask_link_path("/s/jeton-secret"), "/s/***");
         assert_eq!(mask_link_path("/u/jeton/extra"), "/u/***");
-        assert_eq!(mask_link_path("/l/programme/enquete"), "/l/programme/enquete");
+        assert_eq!(
+            mask_link_path("/l/programme/enquete"),
+            "/l/programme/enquete"
+        );
         assert_eq!(mask_link_path("/healthz"), "/healthz");
         assert_eq!(mask_link_path("/s"), "/s");
     }
@@ -92,7 +95,10 @@ mod tests {
             mask_emails("a@b.fr, zoé@exemple.fr"),
             "***@b.fr, ***@exemple.fr"
         );
-        assert_eq!(mask_emails("user@localhost @ nothing"), "user@localhost @ nothing");
+        assert_eq!(
+            mask_emails("user@localhost @ nothing"),
+            "user@localhost @ nothing"
+        );
         assert_eq!(mask_emails("sans adresse"), "sans adresse");
         assert_eq!(mask_emails("fin@"), "fin@");
     }

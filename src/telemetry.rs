@@ -94,7 +94,10 @@ pub fn render(snapshot: &Snapshot) -> String {
             .invitations
             .iter()
             .map(|(program, state, n)| {
-                (labels(&[("program", program), ("state", state)]), n.to_string())
+                (
+                    labels(&[("program", program), ("state", state)]),
+                    n.to_string(),
+                )
             })
             .collect(),
     );
@@ -107,7 +110,11 @@ pub fn render(snapshot: &Snapshot) -> String {
             .iter()
             .flat_map(|(program, channel, invitations, reminders)| {
                 [("invitation", invitations), ("reminder", reminders)].map(|(kind, n)| {
-                    let set = [("program", program.as_str()), ("channel", channel), ("kind", kind)];
+                    let set = [
+                        ("program", program.as_str()),
+                        ("channel", channel),
+                        ("kind", kind),
+                    ];
                     (labels(&set), n.to_string())
                 })
             })
@@ -193,10 +200,7 @@ mod tests {
     fn the_scheduler_is_stale_past_the_allowed_delay() {
         let now = at("2026-11-30T10:00:00Z");
         let two_minutes = Duration::from_secs(120);
-        assert_eq!(
-            Liveness::judge(None, now, two_minutes),
-            Liveness::NoPassYet
-        );
+        assert_eq!(Liveness::judge(None, now, two_minutes), Liveness::NoPassYet);
         let exactly = Some(at("2026-11-30T09:58:00Z"));
         assert_eq!(Liveness::judge(exactly, now, two_minutes), Liveness::Alive);
         let one_second_late = Some(at("2026-11-30T09:57:59Z"));

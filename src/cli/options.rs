@@ -102,7 +102,7 @@ pub struct WebArgs {
     listen: Option<String>,
     #[command(flatten)]
     public_url: PublicUrlArgs,
-    /// Bearer token for the admin API (the API is off without one)
+    /// Bearer token for the admin API and /metrics (both are off without one)
     #[arg(
         long,
         help_heading = SETTINGS,

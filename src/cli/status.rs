@@ -50,9 +50,9 @@ pub async fn run(args: &StatusArgs, settings: &Settings) -> anyhow::Result<Exit>
     }
     store.close().await;
     let zone_of = |id: &str| {
-        programs
-            .get(id)
-            .map_or(TimeZone::UTC, |(zone, _)| zone.clone().unwrap_or(TimeZone::UTC))
+        programs.get(id).map_or(TimeZone::UTC, |(zone, _)| {
+            zone.clone().unwrap_or(TimeZone::UTC)
+        })
     };
     match args.format {
         Format::Json => {

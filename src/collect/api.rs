@@ -79,7 +79,11 @@ fn error(status: StatusCode, message: impl Into<String>) -> Response {
 }
 
 /// Lets a request through when it carries the admin bearer token (the API and `/metrics`).
-pub(super) async fn require_token(State(state): State<AppState>, request: Request, next: Next) -> Response {
+pub(super) async fn require_token(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
     let Some(expected) = &state.0.admin_token_hash else {
         return error(
             StatusCode::NOT_FOUND,

@@ -115,7 +115,7 @@ async fn a_postgres_backup_points_to_pg_dump() {
 }
 
 /// A response of the `essai` test program through the link of one invitation.
-fn answered(invitation_id: i64) -> NewResponse {
+pub(crate) fn answered(invitation_id: i64) -> NewResponse {
     NewResponse {
         invitation_id: Some(invitation_id),
         program_id: "essai".into(),
@@ -184,6 +184,9 @@ fn serve_logs_each_request_with_its_token_masked() {
         log.contains(&format!("method=GET path=/s/*** status={status} ")),
         "{log}"
     );
-    assert!(log.contains("method=GET path=/healthz status=200 "), "{log}");
+    assert!(
+        log.contains("method=GET path=/healthz status=200 "),
+        "{log}"
+    );
     assert!(log.contains(" ms="), "{log}");
 }

@@ -15,7 +15,7 @@ use ecoute::collect::{AppState, SchedulerProbe, ServerOptions, router};
 use ecoute::config::{ConfigLayer, Settings};
 use ecoute::dispatch::transport::{MailSettings, Security};
 use ecoute::program::Program;
-use ecoute::store::{BackendKind, NewResponse, Store};
+use ecoute::store::{BackendKind, OutboxRow, Store};
 use ecoute::templates::Templates;
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
@@ -25,7 +25,7 @@ use sqlx::{Connection, Executor, PgConnection};
 use crate::collect::{get, send};
 use crate::dispatch::{self, WAVE_TIME};
 use crate::harness::{Project, SmtpServer, load_program, repo_path};
-use crate::reports::response;
+use crate::newcomer_ops::answered;
 use crate::support::{TestDb, both_backends};
 
 const ADMIN: &str = "jeton-admin-ops";
@@ -159,12 +159,13 @@ async fn health_and_metrics_read_the_scheduler_probe() {
     store.close().await;
 }
 
-/// A response through the link of invitation `id` of the `essai` program.
-fn answered(invitation_id: i64) -> NewResponse {
-    NewResponse {
-        invitation_id: Some(invitation_id),
-        program_id: "essai".into(),
-        ..response("client@example.org", "IDF", 9, None)
+/// Answers each of `rows` through its link.
+async fn answer(store: &Store, rows: &[&OutboxRow]) {
+    for row in rows {
+        store
+            .insert_response(&answered(row.id))
+            .await
+            .expect("response");
     }
 }
 
@@ -186,12 +187,7 @@ async fn metrics_count_the_outbox_replies_and_responses(db: TestDb) {
     let store = project.store().await;
     let rows = dispatch::rows(&store, 7).await;
     let sent: Vec<_> = rows.iter().filter(|r| r.state == "sent").collect();
-    for row in &sent[..2] {
-        store
-            .insert_response(&answered(row.id))
-            .await
-            .expect("response");
-    }
+    answer(&store, &sent[..2]).await;
     let deferred = rows
         .iter()
         .find(|r| r.state == "deferred")
@@ -202,7 +198,10 @@ async fn metrics_count_the_outbox_replies_and_responses(db: TestDb) {
     let (status, body) = metrics(&app, None).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
     assert!(!body.contains("ecoute_"), "{body}");
-    assert_eq!(metrics(&app, Some("wrong")).await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        metrics(&app, Some("wrong")).await.0,
+        StatusCode::UNAUTHORIZED
+    );
 
     let before = Timestamp::now().as_second();
     let (status, text) = metrics(&app, Some(ADMIN)).await;
@@ -211,8 +210,14 @@ async fn metrics_count_the_outbox_replies_and_responses(db: TestDb) {
     // 7 invitations: 5 accepted (250), 1 refused for good (550), 1 deferred (450).
     let expect = [
         ("ecoute_invitations{program=\"essai\",state=\"sent\"}", 5.0),
-        ("ecoute_invitations{program=\"essai\",state=\"failed\"}", 1.0),
-        ("ecoute_invitations{program=\"essai\",state=\"deferred\"}", 1.0),
+        (
+            "ecoute_invitations{program=\"essai\",state=\"failed\"}",
+            1.0,
+        ),
+        (
+            "ecoute_invitations{program=\"essai\",state=\"deferred\"}",
+            1.0,
+        ),
         (
             "ecoute_messages_sent_total{program=\"essai\",channel=\"email\",kind=\"invitation\"}",
             5.0,
@@ -270,7 +275,10 @@ fn serve_logs_json_lines_with_link_tokens_masked() {
     served.request("GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
     let (status, log) = served.stop();
     assert_eq!(status.code(), Some(0));
-    assert!(!log.contains("jeton-tres-secret") && !log.contains("autre-jeton"), "{log}");
+    assert!(
+        !log.contains("jeton-tres-secret") && !log.contains("autre-jeton"),
+        "{log}"
+    );
     let lines = json_lines(&log);
     let requests: Vec<&Value> = lines.iter().filter(|l| l["message"] == "request").collect();
     assert_eq!(requests.len(), 3, "{log}");
@@ -283,7 +291,9 @@ fn serve_logs_json_lines_with_link_tokens_masked() {
     assert_eq!(requests[2]["path"], "/healthz");
     assert_eq!(requests[2]["status"], 200);
     assert!(
-        lines.iter().any(|l| l["message"] == "ecoute serve: stopped"),
+        lines
+            .iter()
+            .any(|l| l["message"] == "ecoute serve: stopped"),
         "{log}"
     );
 }
@@ -308,7 +318,11 @@ fn send_logs_one_json_line_per_batch_with_addresses_masked() {
     let total = |field: &str| -> u64 {
         batches
             .iter()
-            .map(|b| b[field].as_u64().unwrap_or_else(|| panic!("{field} in {b}")))
+            .map(|b| {
+                b[field]
+                    .as_u64()
+                    .unwrap_or_else(|| panic!("{field} in {b}"))
+            })
             .sum()
     };
     assert_eq!(total("sent"), 2, "{log}");
@@ -322,7 +336,11 @@ fn send_logs_one_json_line_per_batch_with_addresses_masked() {
     assert!(error.contains("<***@example.org>"), "{error}");
     assert!(error.contains("550"), "{error}");
     // The progress bar gives way to the log; the summary stays on standard output.
-    assert!(ran.stdout().contains("sent 2 invitations"), "{}", ran.stdout());
+    assert!(
+        ran.stdout().contains("sent 2 invitations"),
+        "{}",
+        ran.stdout()
+    );
 }
 
 #[test]
@@ -375,14 +393,14 @@ async fn status_shows_rates_and_times_in_the_program_zone(db: TestDb) {
     let rows = dispatch::rows(&store, 5).await;
     let sent: Vec<_> = rows.iter().filter(|r| r.state == "sent").collect();
     assert_eq!(sent.len(), 4);
-    for row in &sent[..3] {
-        store
-            .insert_response(&answered(row.id))
-            .await
-            .expect("response");
-    }
+    answer(&store, &sent[..3]).await;
     let events = store
-        .invitation_events(rows.iter().find(|r| r.state == "failed").expect("bounce").id)
+        .invitation_events(
+            rows.iter()
+                .find(|r| r.state == "failed")
+                .expect("bounce")
+                .id,
+        )
         .await
         .expect("events");
     store.close().await;

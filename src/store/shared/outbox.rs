@@ -246,8 +246,12 @@ impl BackendStore {
     }
 
     pub(crate) async fn ops_counts(&self) -> Result<OpsCounts> {
-        let classes = sqlx::query(outbox::SMTP_CLASSES).fetch_all(&self.pool).await?;
-        let programs = sqlx::query(outbox::RESPONSES_PER_PROGRAM).fetch_all(&self.pool).await?;
+        let classes = sqlx::query(outbox::SMTP_CLASSES)
+            .fetch_all(&self.pool)
+            .await?;
+        let programs = sqlx::query(outbox::RESPONSES_PER_PROGRAM)
+            .fetch_all(&self.pool)
+            .await?;
         let n = |row: &DbRow| -> Result<u64> { Ok(count(row.try_get("n")?)) };
         Ok(OpsCounts {
             smtp_replies: (classes.iter())
