@@ -60,8 +60,8 @@ pub struct Snapshot {
     pub sent: Vec<(String, String, u64, u64)>,
     /// SMTP replies recorded per code class (2, 4, 5 for 2xx, 4xx, 5xx).
     pub smtp_replies: Vec<(u16, u64)>,
-    /// Responses stored per program, every channel.
-    pub responses: Vec<(String, u64)>,
+    /// Responses stored, every program and channel.
+    pub responses: u64,
     /// Per program: seconds since its oldest due message became due (0 when none is due).
     pub oldest_due_seconds: Vec<(String, i64)>,
     /// Per program: when the daemon's scheduler next fires; empty under `ecoute serve`.
@@ -133,12 +133,8 @@ pub fn render(snapshot: &Snapshot) -> String {
     family(
         "ecoute_responses_stored_total",
         "counter",
-        "Responses stored, every channel, per program.",
-        snapshot
-            .responses
-            .iter()
-            .map(|(program, n)| (labels(&[("program", program)]), n.to_string()))
-            .collect(),
+        "Responses stored, every program and channel.",
+        vec![(String::new(), snapshot.responses.to_string())],
     );
     family(
         "ecoute_oldest_due_message_age_seconds",
@@ -226,7 +222,7 @@ mod tests {
             ],
             sent: vec![("fidelite".into(), "email".into(), 12, 4)],
             smtp_replies: vec![(2, 16), (4, 1), (5, 2)],
-            responses: vec![("fidelite".into(), 5)],
+            responses: 5,
             oldest_due_seconds: vec![("fidelite".into(), 90)],
             next_ticks: vec![("a\"b".into(), at("2026-12-02T09:00:00Z"))],
             scheduler_last_pass: Some(at("2026-11-30T10:00:00Z")),
@@ -245,9 +241,9 @@ ecoute_messages_sent_total{program=\"fidelite\",channel=\"email\",kind=\"reminde
 ecoute_smtp_replies_total{class=\"2xx\"} 16
 ecoute_smtp_replies_total{class=\"4xx\"} 1
 ecoute_smtp_replies_total{class=\"5xx\"} 2
-# HELP ecoute_responses_stored_total Responses stored, every channel, per program.
+# HELP ecoute_responses_stored_total Responses stored, every program and channel.
 # TYPE ecoute_responses_stored_total counter
-ecoute_responses_stored_total{program=\"fidelite\"} 5
+ecoute_responses_stored_total 5
 # HELP ecoute_oldest_due_message_age_seconds Seconds since the oldest message that is due and not yet sent became due (0 when none).
 # TYPE ecoute_oldest_due_message_age_seconds gauge
 ecoute_oldest_due_message_age_seconds{program=\"fidelite\"} 90
@@ -259,6 +255,11 @@ ecoute_next_tick_timestamp_seconds{program=\"a\\\"b\"} 1796202000
 ecoute_scheduler_last_pass_timestamp_seconds 1796032800
 ";
         assert_eq!(render(&snapshot), expected);
-        assert_eq!(render(&Snapshot::default()), "");
+        let empty =
+            "# HELP ecoute_responses_stored_total Responses stored, every program and channel.
+# TYPE ecoute_responses_stored_total counter
+ecoute_responses_stored_total 0
+";
+        assert_eq!(render(&Snapshot::default()), empty);
     }
 }

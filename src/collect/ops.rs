@@ -101,12 +101,13 @@ pub(super) async fn metrics(State(state): State<AppState>) -> Response {
 }
 
 /// Gathers the numbers of `/metrics`: the outbox per wave (summed per program and state, and
-/// per program and channel), the store's counters, each served program's oldest due message
-/// and the scheduler's hooks.
+/// per program and channel), the SMTP replies, the responses, each served program's oldest
+/// due message and the scheduler's hooks.
 async fn snapshot(state: &AppState) -> Result<Snapshot, StoreError> {
     let store = &state.0.store;
     let (waves, _) = store.outbox_status(None, 0).await?;
-    let counts = store.ops_counts().await?;
+    let smtp_replies = store.smtp_reply_classes().await?;
+    let responses = store.count_responses().await?;
     let mut invitations: BTreeMap<(String, String), u64> = BTreeMap::new();
     let mut sent: BTreeMap<(String, String), (u64, u64)> = BTreeMap::new();
     for wave in &waves {
@@ -139,8 +140,8 @@ async fn snapshot(state: &AppState) -> Result<Snapshot, StoreError> {
                 (program, channel, invitations, reminders)
             })
             .collect(),
-        smtp_replies: counts.smtp_replies,
-        responses: counts.responses,
+        smtp_replies,
+        responses,
         oldest_due_seconds,
         next_ticks: probe.map(|p| (p.next_ticks)()).unwrap_or_default(),
         scheduler_last_pass: probe.and_then(|p| (p.last_pass)()),

@@ -64,8 +64,8 @@ pub use model::{
     Suppression, SuppressionReason, UpsertCounts, WaveKey, WaveOutcome, WavePlan,
 };
 pub use outbox::{
-    ClaimRequest, Claimed, FailureEvent, InvitationEvent, OpsCounts, OutboxRow, OutboxWave,
-    Outcome, Pending, Recorded, Resolution, WaveStatus,
+    ClaimRequest, Claimed, FailureEvent, InvitationEvent, OutboxRow, OutboxWave, Outcome, Pending,
+    Recorded, Resolution, WaveStatus,
 };
 
 pub use rollups::{

@@ -231,15 +231,6 @@ pub struct FailureEvent {
     pub at: Timestamp,
 }
 
-/// Counters of the whole store for `/metrics`, besides [`WaveStatus`].
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct OpsCounts {
-    /// SMTP replies recorded per code class (2, 4, 5).
-    pub smtp_replies: Vec<(u16, u64)>,
-    /// Responses stored per program, every channel.
-    pub responses: Vec<(String, u64)>,
-}
-
 /// One row of an invitation's history, for audits and tests.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InvitationEvent {
@@ -458,13 +449,10 @@ pub(super) const OUTBOX_ROW: &str = "SELECT id, email, state, attempts, next_att
      reminders_sent, next_reminder_at, fence, possibly_duplicate, \
      (token_hash IS NOT NULL) AS has_token, last_error FROM invitations WHERE id = $1";
 
-/// SMTP replies recorded, per code class (2 for 2xx…; an accepted message keeps no code),
-/// and responses stored per program: the counters of `/metrics` that `ecoute status` lacks.
+/// SMTP replies recorded per code class (2 for 2xx: an accepted message keeps no code).
 pub(super) const SMTP_CLASSES: &str = "SELECT COALESCE(smtp_code / 100, 2) AS class, \
      COUNT(*) AS n FROM invitation_events WHERE smtp_code IS NOT NULL OR reason = 'accepted' \
      GROUP BY 1 ORDER BY 1";
-pub(super) const RESPONSES_PER_PROGRAM: &str =
-    "SELECT program_id, COUNT(*) AS n FROM responses GROUP BY program_id ORDER BY program_id";
 /// The cheapest statement that proves the database answers and holds ecoute's tables.
 pub(super) const PING: &str = "SELECT 1 FROM waves LIMIT 1";
 
@@ -554,9 +542,9 @@ impl Store {
         dispatch!(self, b => b.outbox_status(program_id, last_failures))
     }
 
-    /// SMTP replies per code class and responses per program, for `/metrics`.
-    pub async fn ops_counts(&self) -> Result<OpsCounts, StoreError> {
-        dispatch!(self, b => b.ops_counts())
+    /// SMTP replies recorded per code class (2, 4, 5), for `/metrics`.
+    pub async fn smtp_reply_classes(&self) -> Result<Vec<(u16, u64)>, StoreError> {
+        dispatch!(self, b => b.smtp_reply_classes())
     }
 
     /// Proves the database answers and holds ecoute's tables (`/healthz`); the caller

@@ -11,8 +11,8 @@ use super::Result;
 use super::{BEGIN_WRITE, BackendStore, Db, DbConnection, DbRow};
 use crate::store::model::Attributes;
 use crate::store::outbox::{
-    self, ClaimRequest, Claimed, FailureEvent, InvitationEvent, OpsCounts, OutboxRow, OutboxWave,
-    Outcome, Pending, Recorded, WaveStatus, code, count, resolution_set, resolution_time, small,
+    self, ClaimRequest, Claimed, FailureEvent, InvitationEvent, OutboxRow, OutboxWave, Outcome,
+    Pending, Recorded, WaveStatus, code, count, resolution_set, resolution_time, small,
 };
 use crate::store::{ROWS_PER_STATEMENT, moment, sql, timestamp};
 
@@ -245,22 +245,17 @@ impl BackendStore {
         Ok((waves, failures))
     }
 
-    pub(crate) async fn ops_counts(&self) -> Result<OpsCounts> {
-        let classes = sqlx::query(outbox::SMTP_CLASSES)
+    pub(crate) async fn smtp_reply_classes(&self) -> Result<Vec<(u16, u64)>> {
+        let rows = sqlx::query(outbox::SMTP_CLASSES)
             .fetch_all(&self.pool)
             .await?;
-        let programs = sqlx::query(outbox::RESPONSES_PER_PROGRAM)
-            .fetch_all(&self.pool)
-            .await?;
-        let n = |row: &DbRow| -> Result<u64> { Ok(count(row.try_get("n")?)) };
-        Ok(OpsCounts {
-            smtp_replies: (classes.iter())
-                .map(|row| Ok((code(row.try_get("class")?).unwrap_or(0), n(row)?)))
-                .collect::<Result<_>>()?,
-            responses: (programs.iter())
-                .map(|row| Ok((row.try_get("program_id")?, n(row)?)))
-                .collect::<Result<_>>()?,
-        })
+        let class = |row: &DbRow| -> Result<_> {
+            Ok((
+                code(row.try_get("class")?).unwrap_or(0),
+                count(row.try_get("n")?),
+            ))
+        };
+        rows.iter().map(class).collect()
     }
 
     pub(crate) async fn ping(&self) -> Result<()> {
