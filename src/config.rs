@@ -47,7 +47,7 @@ pub struct ConfigLayer {
     pub mail: Option<String>,
     /// Address the web server listens on.
     pub listen: Option<String>,
-    /// Bearer token that protects the admin API; the API is disabled without one.
+    /// Bearer token that protects the admin API and `/metrics`; both are off without one.
     pub admin_token: Option<String>,
     /// Folder whose templates override the embedded ones.
     pub templates: Option<PathBuf>,

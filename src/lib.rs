@@ -20,6 +20,7 @@ pub mod rollup;
 pub mod sampling;
 pub mod schedule;
 pub mod store;
+pub mod telemetry;
 pub mod templates;
 pub mod token;
 pub mod typography;

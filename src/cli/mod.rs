@@ -95,7 +95,7 @@ enum Command {
     /// Database schema: migrate and status
     #[command(subcommand)]
     Db(db::DbCommand),
-    /// Run the web server: survey form, unsubscribe, open links, admin API, /healthz
+    /// Run the web server: survey form, unsubscribe, open links, admin API, /healthz, /metrics
     #[command(
         after_help = "Examples:\n  ecoute serve\n  ecoute serve --listen 0.0.0.0:8080 --public-url https://avis.example.fr\n  ECOUTE_ADMIN_TOKEN=secret ecoute serve --programs programs/"
     )]

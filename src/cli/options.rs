@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use clap::Args;
+use clap::{Args, ValueEnum};
 use encoding_rs::Encoding;
 
 use super::Format;
@@ -119,7 +119,7 @@ pub struct WebArgs {
     listen: Option<String>,
     #[command(flatten)]
     public_url: PublicUrlArgs,
-    /// Bearer token for the admin API (the API is off without one)
+    /// Bearer token for the admin API and /metrics (both are off without one)
     #[arg(
         long,
         help_heading = SETTINGS,
@@ -139,6 +139,55 @@ impl Overrides for WebArgs {
         self.public_url.apply(layer);
         layer.admin_token = self.admin_token.clone();
         layer.client_ip_header = self.client_ip_header.clone();
+    }
+}
+
+/// How log lines look.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+pub enum LogFormat {
+    /// One readable line per event (journald and terminals).
+    #[default]
+    Human,
+    /// One JSON object per line, fields as keys (log collectors).
+    Json,
+}
+
+/// Where and how the long-running commands (`serve`, `daemon`) and `send` log through
+/// `tracing`: always on standard error, link tokens and email addresses masked.
+#[derive(Debug, Args)]
+pub struct LogArgs {
+    /// Log format: human (default) or json, one object per line
+    #[arg(
+        long,
+        value_enum,
+        help_heading = SETTINGS,
+        env = "ECOUTE_LOG_FORMAT",
+        value_name = "FORMAT"
+    )]
+    log_format: Option<LogFormat>,
+}
+
+impl LogArgs {
+    /// Whether a format was asked for (flag or `ECOUTE_LOG_FORMAT`): `send` logs only then.
+    pub fn requested(&self) -> bool {
+        self.log_format.is_some()
+    }
+
+    /// Sends `tracing` events at level INFO and above to standard error in the chosen
+    /// format. A subscriber set earlier (by an embedding program) keeps its own output.
+    pub fn init(&self) {
+        let builder = tracing_subscriber::fmt()
+            .with_writer(std::io::stderr)
+            .with_target(false);
+        let _ = match self.log_format.unwrap_or_default() {
+            LogFormat::Human => builder.try_init(),
+            LogFormat::Json => builder
+                .json()
+                .flatten_event(true)
+                .with_current_span(false)
+                .with_span_list(false)
+                .try_init(),
+        };
     }
 }
 

@@ -9,8 +9,8 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use super::Exit;
 use super::count::count;
-use super::options::{DispatchArgs, LinkArgs, MailArgs, StoreArgs, TemplatesArgs};
-use super::shared::{find_program, open};
+use super::options::{DispatchArgs, LinkArgs, LogArgs, MailArgs, StoreArgs, TemplatesArgs};
+use super::shared::{find_program, local_time, open};
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::dispatch::engine::{self, Dispatch, DispatchOptions, RunReport, Stop, Tally};
@@ -49,6 +49,10 @@ pub struct SendArgs {
     pub mail: MailArgs,
     #[command(flatten)]
     pub links: LinkArgs,
+    // With a log format (flag or ECOUTE_LOG_FORMAT), one log line per batch replaces the
+    // progress bar.
+    #[command(flatten)]
+    pub log: LogArgs,
 }
 
 /// Plans (unless `--no-plan`), then dispatches until nothing is due.
@@ -113,7 +117,12 @@ pub async fn run(args: &SendArgs, settings: &Settings) -> anyhow::Result<Exit> {
             let _ = stop_tx.send(true);
         }
     });
-    let bar = ProgressBar::new_spinner();
+    let bar = if args.log.requested() {
+        args.log.init();
+        ProgressBar::hidden()
+    } else {
+        ProgressBar::new_spinner()
+    };
     bar.set_style(
         ProgressStyle::with_template("{spinner} {elapsed_precise} {msg}")
             .unwrap_or_else(|_| ProgressStyle::default_spinner()),
@@ -210,9 +219,7 @@ fn print_report(report: &RunReport, elapsed: Duration, zone: &jiff::tz::TimeZone
         );
     }
     if let Some(next) = report.next_due {
-        let next = next
-            .to_zoned(zone.clone())
-            .strftime("%Y-%m-%d %H:%M %Z (%a)");
+        let next = local_time(next, zone);
         if t.postponed > 0 {
             say!(
                 "{} message(s) wait outside their channel's `send_window`, which spares customers' evenings and weekends; they leave from {next}: run `ecoute send` again then (or keep it running with --wait)",

@@ -9,7 +9,7 @@ use clap::Args;
 
 use super::Exit;
 use super::count::count;
-use super::options::{StoreArgs, TemplatesArgs, WebArgs};
+use super::options::{LogArgs, StoreArgs, TemplatesArgs, WebArgs};
 
 use crate::collect::{AppState, ServerOptions};
 use crate::config::Settings;
@@ -30,6 +30,8 @@ pub struct ServeArgs {
     pub templates: TemplatesArgs,
     #[command(flatten)]
     pub web: WebArgs,
+    #[command(flatten)]
+    pub log: LogArgs,
 }
 
 /// Loads every program under `path`; one with problems stops the server from starting, so
@@ -80,12 +82,8 @@ pub async fn run(args: &ServeArgs, settings: &Settings) -> anyhow::Result<Exit> 
     // once and gets a graceful stop, not death by signal.
     let shutdown = shutdown_signal().context("cannot install the SIGINT/SIGTERM handlers")?;
     let ids: Vec<&str> = programs.iter().map(Program::id).collect();
-    // A subscriber set earlier (by an embedding program) keeps its own output.
-    let _ = tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_target(false)
-        .try_init();
-    eprintln!(
+    args.log.init();
+    tracing::info!(
         "ecoute serve: listening on http://{address} (public URL {}), programs: {}, admin API {}",
         settings.public_url,
         if ids.is_empty() {
@@ -105,7 +103,7 @@ pub async fn run(args: &ServeArgs, settings: &Settings) -> anyhow::Result<Exit> 
         .await
         .context("the web server stopped")?;
     store.close().await;
-    eprintln!("ecoute serve: stopped");
+    tracing::info!("ecoute serve: stopped");
     Ok(Exit::Success)
 }
 

@@ -74,6 +74,22 @@ fn program_id_of(path: &Path) -> Option<String> {
         })
 }
 
+/// An instant as a CX person reads it: in the program's time zone, with the zone's
+/// abbreviation and the weekday (`2026-11-02 10:00 CET (Mon)`).
+pub fn local_time(at: jiff::Timestamp, zone: &jiff::tz::TimeZone) -> String {
+    at.to_zoned(zone.clone())
+        .strftime("%Y-%m-%d %H:%M %Z (%a)")
+        .to_string()
+}
+
+/// An instant for scripts: RFC 3339 with the offset of the program's time zone
+/// (`2026-11-02T10:00:00+01:00`).
+pub fn local_rfc3339(at: jiff::Timestamp, zone: &jiff::tz::TimeZone) -> String {
+    at.to_zoned(zone.clone())
+        .strftime("%Y-%m-%dT%H:%M:%S%:z")
+        .to_string()
+}
+
 /// Opens the configured store, with the URL (password hidden) in the error.
 pub async fn open(settings: &Settings) -> anyhow::Result<Store> {
     Store::open(&settings.database_url).await.with_context(|| {

@@ -1,9 +1,14 @@
-//! `ecoute status`: the outbox, per wave, with the last errors.
+//! `ecoute status`: the outbox, per wave, with its responses and the last errors; times in
+//! each program's time zone.
+
+use std::collections::{BTreeMap, BTreeSet};
 
 use clap::Args;
+use jiff::Timestamp;
+use jiff::tz::TimeZone;
 
 use super::options::{StoreArgs, TemplatesArgs};
-use super::shared::{find_program, open};
+use super::shared::{find_program, local_rfc3339, local_time, open};
 use super::{Exit, Format};
 use crate::config::Settings;
 
@@ -35,10 +40,28 @@ pub async fn run(args: &StatusArgs, settings: &Settings) -> anyhow::Result<Exit>
     let (waves, failures) = store
         .outbox_status(program_id.as_deref(), args.errors)
         .await?;
+    let ids: BTreeSet<&str> = waves.iter().map(|w| w.program_id.as_str()).collect();
+    let now = Timestamp::now();
+    let mut programs = BTreeMap::new();
+    for id in ids {
+        let zone = program_zone(id, settings);
+        let next_due = store.pending(id, now).await?.next_due;
+        programs.insert(id, (zone, next_due));
+    }
     store.close().await;
+    let zone_of = |id: &str| {
+        programs.get(id).map_or(TimeZone::UTC, |(zone, _)| {
+            zone.clone().unwrap_or(TimeZone::UTC)
+        })
+    };
     match args.format {
         Format::Json => {
             let value = serde_json::json!({
+                "programs": programs.iter().map(|(id, (zone, next_due))| serde_json::json!({
+                    "program": id,
+                    "time_zone": zone.as_ref().map(|z| z.iana_name().unwrap_or("UTC")),
+                    "next_due": next_due.map(|t| local_rfc3339(t, &zone_of(id))),
+                })).collect::<Vec<_>>(),
                 "waves": waves.iter().map(|w| serde_json::json!({
                     "program": w.program_id,
                     "survey": w.wave.survey_id,
@@ -53,8 +76,11 @@ pub async fn run(args: &StatusArgs, settings: &Settings) -> anyhow::Result<Exit>
                     "response_rate": w.response_rate(),
                     "unsubscribed": w.unsubscribed,
                     "bounced": w.bounced,
+                    "first_sent": w.sent_between.map(|(first, _)| local_rfc3339(first, &zone_of(&w.program_id))),
+                    "last_sent": w.sent_between.map(|(_, last)| local_rfc3339(last, &zone_of(&w.program_id))),
                 })).collect::<Vec<_>>(),
                 "last_errors": failures.iter().map(|f| serde_json::json!({
+                    "program": f.program_id,
                     "invitation": f.invitation_id,
                     "email": f.email,
                     "message": f.message,
@@ -62,7 +88,7 @@ pub async fn run(args: &StatusArgs, settings: &Settings) -> anyhow::Result<Exit>
                     "reason": f.reason,
                     "detail": f.detail,
                     "smtp_code": f.smtp_code,
-                    "at": f.at.to_string(),
+                    "at": local_rfc3339(f.at, &zone_of(&f.program_id)),
                 })).collect::<Vec<_>>(),
             });
             say!("{}", serde_json::to_string_pretty(&value)?);
@@ -73,11 +99,26 @@ pub async fn run(args: &StatusArgs, settings: &Settings) -> anyhow::Result<Exit>
                     "The outbox is empty: run `ecoute plan PROGRAM --commit` or `ecoute send PROGRAM`."
                 );
             }
+            for (id, (zone, next_due)) in &programs {
+                let zone_name = match zone {
+                    Some(zone) => zone.iana_name().unwrap_or("UTC").to_owned(),
+                    None => format!("UTC: no valid program file `{id}` in programs/"),
+                };
+                let due = match next_due {
+                    Some(at) if *at <= now => {
+                        format!("messages due since {}", local_time(*at, &zone_of(id)))
+                    }
+                    Some(at) => format!("next message due at {}", local_time(*at, &zone_of(id))),
+                    None => "nothing left to send".to_owned(),
+                };
+                say!("{id} (times in {zone_name}): {due}");
+            }
             for w in &waves {
                 let states: Vec<String> =
                     w.states.iter().map(|(s, n)| format!("{s} {n}")).collect();
+                let zone = zone_of(&w.program_id);
                 say!(
-                    "{} · {} · {} · {} wave {}: {} · responses {} ({}) · unsubscribed {} · bounced {} · reminders sent {}{}",
+                    "{} · {} · {} · {} wave {}: {} · responses {} ({}) · unsubscribed {} · bounced {} · reminders sent {}{}{}",
                     w.program_id,
                     w.wave.survey_id,
                     w.wave.channel_id,
@@ -97,6 +138,13 @@ pub async fn run(args: &StatusArgs, settings: &Settings) -> anyhow::Result<Exit>
                         format!(" · possibly sent twice {}", w.possibly_duplicate)
                     } else {
                         String::new()
+                    },
+                    match w.sent_between.map(|(first, last)| {
+                        (local_time(first, &zone), local_time(last, &zone))
+                    }) {
+                        Some((first, last)) if first == last => format!(" · sent {first}"),
+                        Some((first, last)) => format!(" · sent from {first} to {last}"),
+                        None => String::new(),
                     }
                 );
             }
@@ -105,7 +153,7 @@ pub async fn run(args: &StatusArgs, settings: &Settings) -> anyhow::Result<Exit>
                 for f in &failures {
                     say!(
                         "  {} {} #{} ({}): {}{}",
-                        f.at,
+                        local_time(f.at, &zone_of(&f.program_id)),
                         f.email.as_deref().unwrap_or("(erased)"),
                         f.invitation_id,
                         if f.message == 0 {
@@ -124,4 +172,12 @@ pub async fn run(args: &StatusArgs, settings: &Settings) -> anyhow::Result<Exit>
         }
     }
     Ok(Exit::Success)
+}
+
+/// The time zone of a program, read from its file (the store keeps none); `None` when no
+/// valid file of that id is found, and times are then shown in UTC.
+fn program_zone(id: &str, settings: &Settings) -> Option<TimeZone> {
+    find_program(id, settings)
+        .ok()
+        .map(|program| program.calendar().zone().clone())
 }

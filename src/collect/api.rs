@@ -116,7 +116,12 @@ fn error(status: StatusCode, message: impl Into<String>) -> Response {
     (status, Json(json!({ "error": message.into() }))).into_response()
 }
 
-async fn require_token(State(state): State<AppState>, request: Request, next: Next) -> Response {
+/// Lets a request through when it carries the admin bearer token (the API and `/metrics`).
+pub(super) async fn require_token(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
     let Some(expected) = &state.0.admin_token_hash else {
         return error(
             StatusCode::NOT_FOUND,

@@ -1,6 +1,6 @@
 //! The web server (`ecoute serve`): the survey form behind personal links (`/s/{token}`),
 //! unsubscribe (`/u/{token}`), the open link (`/l/{program}/{survey}`), the admin JSON API
-//! (`/api/v1`) and `/healthz`.
+//! (`/api/v1`), `/healthz` and `/metrics`.
 //!
 //! A personal link answers once: there is no editing after submission, even before the
 //! period closes (a second submission shows "already answered" and changes nothing). Unknown,
@@ -14,6 +14,7 @@ mod api;
 mod case;
 mod limit;
 mod media;
+mod ops;
 mod pages;
 mod survey;
 mod writer;
@@ -39,6 +40,7 @@ use tower::ServiceExt;
 use tower_http::set_header::SetResponseHeaderLayer;
 
 pub use limit::{ClientIp, LimitSettings, client_address};
+pub use ops::SchedulerProbe;
 pub use survey::{form_key, open_form_key};
 pub use writer::{Ingest, IngestError, Stored};
 
@@ -57,7 +59,7 @@ const CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self'; form-ac
      frame-ancestors 'none'; base-uri 'none'";
 
 /// How the server behaves, from the settings.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct ServerOptions {
     /// The admin API bearer token; `None` disables the API.
     pub admin_token: Option<String>,
@@ -73,6 +75,25 @@ pub struct ServerOptions {
     /// The clock that says when a period has closed and when an event happened: the
     /// daemon's, so its rehearsal clock and the form agree.
     pub clock: Clock,
+    /// Longest wait for the store's answer in `/healthz` before it reports `timeout`.
+    pub health_timeout: Duration,
+    /// The daemon's scheduler, for `/healthz` and `/metrics`; `None` under `ecoute serve`.
+    pub scheduler: Option<SchedulerProbe>,
+}
+
+impl Default for ServerOptions {
+    fn default() -> Self {
+        ServerOptions {
+            admin_token: None,
+            client_ip_header: None,
+            limits: LimitSettings::default(),
+            secure_cookies: false,
+            connections: ConnectionLimits::default(),
+            health_timeout: Duration::from_secs(2),
+            scheduler: None,
+            clock: Clock::default(),
+        }
+    }
 }
 
 /// How long and how many connections [`serve`] keeps, so that idle, slow or half-open
@@ -116,6 +137,8 @@ struct Inner {
     client_ip_header: Option<HeaderName>,
     connections: ConnectionLimits,
     clock: Clock,
+    health_timeout: Duration,
+    scheduler: Option<SchedulerProbe>,
 }
 
 impl AppState {
@@ -144,6 +167,8 @@ impl AppState {
             client_ip_header: options.client_ip_header.clone(),
             connections: options.connections,
             clock: options.clock,
+            health_timeout: options.health_timeout,
+            scheduler: options.scheduler.clone(),
         }))
     }
 
@@ -160,8 +185,15 @@ impl AppState {
 /// The whole application: every route with its limits and security headers.
 pub fn router(state: AppState) -> Router {
     let api = api::routes(state.clone());
+    let metrics = Router::new()
+        .route("/metrics", get(ops::metrics))
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            api::require_token,
+        ));
     Router::new()
-        .route("/healthz", get(|| async { "ok" }))
+        .route("/healthz", get(ops::healthz))
+        .merge(metrics)
         .route("/assets/form.css", get(pages::stylesheet))
         .route(
             "/s/{token}",
@@ -204,30 +236,24 @@ pub fn router(state: AppState) -> Router {
 }
 
 /// Logs one line per request through `tracing` (method, path with its token masked, status,
-/// duration), so an operator sees the traffic without the links that open someone's form.
+/// duration in fields of their own, so `--log-format json` gives them as JSON keys), so an
+/// operator sees the traffic without the links that open someone's form.
 async fn log_request(
     request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> axum::response::Response {
     let method = request.method().clone();
-    let path = masked_path(request.uri().path());
+    let path = crate::redact::mask_link_path(request.uri().path());
     let started = std::time::Instant::now();
     let response = next.run(request).await;
     tracing::info!(
-        "{method} {path} {} {} ms",
-        response.status().as_u16(),
-        started.elapsed().as_millis()
+        %method,
+        path = %path,
+        status = response.status().as_u16(),
+        ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+        "request"
     );
     response
-}
-
-/// The path with the personal token of `/s/…`, `/u/…` and `/c/…` links replaced by `***`.
-fn masked_path(path: &str) -> String {
-    let mut parts = path.splitn(3, '/');
-    match (parts.next(), parts.next(), parts.next()) {
-        (Some(""), Some(prefix @ ("s" | "u" | "c")), Some(_)) => format!("/{prefix}/***"),
-        _ => path.to_owned(),
-    }
 }
 
 /// Serves `router` on `listener` until `shutdown` completes, then finishes the requests in

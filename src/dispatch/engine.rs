@@ -452,14 +452,40 @@ async fn commit(shared: &Shared, batch: Vec<Done>, tally: &mut Tally) -> Result<
         .store
         .record(&outcomes, shared.now())
         .await?;
+    let mut batch_tally = Tally::default();
     for outcome in &outcomes {
-        tally.count(
-            outcome,
-            recorded.fenced_out.contains(&outcome.invitation_id),
-        );
+        let fenced_out = recorded.fenced_out.contains(&outcome.invitation_id);
+        tally.count(outcome, fenced_out);
+        batch_tally.count(outcome, fenced_out);
     }
     drop(batch);
+    log_batch(shared.dispatch.program.id(), &batch_tally, &outcomes);
     Ok(())
+}
+
+/// One log line per committed batch: what became of its messages, and the first error's
+/// words with email addresses masked (mail servers quote the recipient).
+fn log_batch(program: &str, batch: &Tally, outcomes: &[Outcome]) {
+    let error = outcomes
+        .iter()
+        .filter(|o| matches!(o.resolution, Resolution::Failed | Resolution::Retry { .. }))
+        .find_map(Outcome::error_text)
+        .map(|text| crate::redact::mask_emails(&text));
+    tracing::info!(
+        program,
+        messages = outcomes.len(),
+        sent = batch.sent,
+        reminders = batch.reminders,
+        deferred = batch.deferred,
+        failed = batch.failed,
+        suppressed = batch.suppressed,
+        expired = batch.expired,
+        postponed = batch.postponed,
+        possibly_duplicate = batch.possibly_duplicate,
+        fenced_out = batch.fenced_out,
+        error,
+        "send batch"
+    );
 }
 
 async fn prepare(dispatch: Dispatch, options: DispatchOptions) -> Result<Shared, DispatchError> {

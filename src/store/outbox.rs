@@ -200,6 +200,8 @@ pub struct WaveStatus {
     pub unsubscribed: u64,
     /// Invitations whose recipient's address bounced.
     pub bounced: u64,
+    /// When the first and the last of its invitations reached the mail server.
+    pub sent_between: Option<(Timestamp, Timestamp)>,
 }
 
 impl WaveStatus {
@@ -212,6 +214,8 @@ impl WaveStatus {
 /// A recent failure or deferral, for `ecoute status`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FailureEvent {
+    /// Its program (whose time zone shows the time).
+    pub program_id: String,
     /// The invitation.
     pub invitation_id: i64,
     /// Its recipient (`None` once erased).
@@ -374,7 +378,7 @@ pub(super) fn resolution_groups(outcomes: &[Outcome]) -> Vec<Vec<&Outcome>> {
             resolution_set(outcome.resolution, outcome.message),
             resolution_time(outcome.resolution),
             outcome.maybe_delivered,
-            error_text(outcome),
+            outcome.error_text(),
         );
         let slot = *index.entry(key).or_insert_with(|| {
             groups.push(Vec::new());
@@ -412,7 +416,7 @@ pub(super) const STATUS: &str = "SELECT w.program_id, w.id, w.survey_id, w.chann
 /// Per wave: invitations sent, answered, and whose recipient unsubscribed or bounced (one
 /// row each at most: one response per invitation, one suppression per email and reason).
 pub(super) const OUTCOMES: &str = "SELECT w.id, COUNT(i.sent_at) AS sent, COUNT(r.id) AS responses, \
-     COUNT(u.email) AS unsubscribed, COUNT(b.email) AS bounced \
+     MIN(i.sent_at) AS first_sent, MAX(i.sent_at) AS last_sent, COUNT(u.email) AS unsubscribed, COUNT(b.email) AS bounced \
      FROM waves w JOIN invitations i ON i.wave_id = w.id \
      LEFT JOIN responses r ON r.invitation_id = i.id \
      LEFT JOIN suppression u ON u.email = i.email AND u.reason = 'unsubscribed' \
@@ -420,7 +424,7 @@ pub(super) const OUTCOMES: &str = "SELECT w.id, COUNT(i.sent_at) AS sent, COUNT(
      WHERE CAST($1 AS TEXT) IS NULL OR w.program_id = $1 \
      GROUP BY w.id";
 
-pub(super) const LAST_FAILURES: &str = "SELECT e.invitation_id, i.email, e.message, e.to_state, \
+pub(super) const LAST_FAILURES: &str = "SELECT w.program_id, e.invitation_id, i.email, e.message, e.to_state, \
      e.reason, e.detail, e.smtp_code, e.at FROM invitation_events e \
      JOIN invitations i ON i.id = e.invitation_id JOIN waves w ON w.id = i.wave_id \
      WHERE (CAST($1 AS TEXT) IS NULL OR w.program_id = $1) \
@@ -448,6 +452,13 @@ pub(super) const OUTBOX_ROW: &str = "SELECT id, email, state, attempts, next_att
      reminders_sent, next_reminder_at, fence, possibly_duplicate, \
      (token_hash IS NOT NULL) AS has_token, last_error FROM invitations WHERE id = $1";
 
+/// SMTP replies recorded per code class (2 for 2xx: an accepted message keeps no code).
+pub(super) const SMTP_CLASSES: &str = "SELECT COALESCE(smtp_code / 100, 2) AS class, \
+     COUNT(*) AS n FROM invitation_events WHERE smtp_code IS NOT NULL OR reason = 'accepted' \
+     GROUP BY 1 ORDER BY 1";
+/// The cheapest statement that proves the database answers and holds ecoute's tables.
+pub(super) const PING: &str = "SELECT 1 FROM waves LIMIT 1";
+
 pub(super) const INVITATION_BY_TOKEN: &str = "SELECT id FROM invitations WHERE token_hash = $1";
 
 /// The `{time}` of a resolution: the next attempt or reminder.
@@ -460,14 +471,16 @@ pub(super) fn resolution_time(resolution: Resolution) -> Option<i64> {
     }
 }
 
-/// The `last_error` text of an outcome (none once sent).
-pub(super) fn error_text(o: &Outcome) -> Option<String> {
-    match o.resolution {
-        Resolution::Sent { .. } => None,
-        _ => Some(match &o.detail {
-            Some(detail) => format!("{}: {detail}", o.reason),
-            None => o.reason.clone(),
-        }),
+impl Outcome {
+    /// The `last_error` text of an outcome (none once sent), also logged per batch.
+    pub fn error_text(&self) -> Option<String> {
+        match self.resolution {
+            Resolution::Sent { .. } => None,
+            _ => Some(match &self.detail {
+                Some(detail) => format!("{}: {detail}", self.reason),
+                None => self.reason.clone(),
+            }),
+        }
     }
 }
 
@@ -530,6 +543,17 @@ impl Store {
         last_failures: u32,
     ) -> Result<(Vec<WaveStatus>, Vec<FailureEvent>), StoreError> {
         dispatch!(self, b => b.outbox_status(program_id, last_failures))
+    }
+
+    /// SMTP replies recorded per code class (2, 4, 5), for `/metrics`.
+    pub async fn smtp_reply_classes(&self) -> Result<Vec<(u16, u64)>, StoreError> {
+        dispatch!(self, b => b.smtp_reply_classes())
+    }
+
+    /// Proves the database answers and holds ecoute's tables (`/healthz`); the caller
+    /// bounds the wait.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        dispatch!(self, b => b.ping())
     }
 
     /// An invitation's events, oldest first.

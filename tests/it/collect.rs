@@ -266,7 +266,7 @@ async fn form_renders_validates_and_stores_once(db: TestDb) {
 
     let health = get(&app, "/healthz").await;
     assert_eq!(health.status, StatusCode::OK);
-    assert_eq!(health.body, "ok");
+    assert_eq!(health.body, r#"{"store":"ok"}"#);
     assert_eq!(health.headers["x-content-type-options"], "nosniff");
     assert_eq!(health.headers["referrer-policy"], "no-referrer");
     assert!(
@@ -1130,7 +1130,7 @@ fn the_serve_command_answers_health_checks() {
 
     let reply = server.request("GET /healthz HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n");
     assert!(reply.starts_with("HTTP/1.1 200"), "{reply}");
-    assert!(reply.ends_with("ok"), "{reply}");
+    assert!(reply.ends_with(r#"{"store":"ok"}"#), "{reply}");
 
     let (status, rest) = server.stop();
     assert_eq!(status.code(), Some(0));

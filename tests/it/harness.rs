@@ -191,8 +191,14 @@ impl Project {
 
     /// Starts `ecoute serve` on a free port and waits for the banner with its address.
     pub fn serve(&self) -> Served {
+        self.serve_with(&[])
+    }
+
+    /// `ecoute serve` on a free port with `extra` arguments (`--log-format json`…).
+    pub fn serve_with(&self, extra: &[&str]) -> Served {
         let mut child = self
             .args(["serve", "--listen", "127.0.0.1:0"])
+            .args(extra)
             .command()
             .stderr(Stdio::piped())
             .spawn()

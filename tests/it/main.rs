@@ -17,6 +17,7 @@ mod newcomer_check;
 mod newcomer_form;
 mod newcomer_ops;
 mod newcomer_send;
+mod ops;
 mod plan;
 mod precision;
 mod report_display;

@@ -115,7 +115,7 @@ async fn a_postgres_backup_points_to_pg_dump() {
 }
 
 /// A response of the `essai` test program through the link of one invitation.
-fn answered(invitation_id: i64) -> NewResponse {
+pub(crate) fn answered(invitation_id: i64) -> NewResponse {
     NewResponse {
         invitation_id: Some(invitation_id),
         program_id: "essai".into(),
@@ -180,7 +180,13 @@ fn serve_logs_each_request_with_its_token_masked() {
     served.request("GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
     let (_, log) = served.stop();
     assert!(!log.contains("jeton-secret-123"), "{log}");
-    assert!(log.contains(&format!("GET /s/*** {status} ")), "{log}");
-    assert!(log.contains("GET /healthz 200 "), "{log}");
-    assert!(log.contains(" ms"), "{log}");
+    assert!(
+        log.contains(&format!("method=GET path=/s/*** status={status} ")),
+        "{log}"
+    );
+    assert!(
+        log.contains("method=GET path=/healthz status=200 "),
+        "{log}"
+    );
+    assert!(log.contains(" ms="), "{log}");
 }

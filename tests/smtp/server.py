@@ -7,6 +7,7 @@ part chooses the behaviour:
   defer-once…   450 at RCPT the first time, then accepted
   defer…        450 at RCPT, always
   bounce…       550 at RCPT (the address does not exist)
+  rejected…     550 at RCPT quoting the address, as many relays do ("<addr>: … rejected")
   drop-once…    the first time: message saved, then the connection is cut before the reply
                 (the ambiguous case: the server has it, the client cannot know)
 Options: --delay SECONDS before each reply to DATA; --auth USER:PASSWORD requires AUTH;
@@ -40,6 +41,8 @@ class Handler:
             return "450 4.2.0 Mailbox busy, try again later"
         if local.startswith("bounce"):
             return "550 5.1.1 No such user here"
+        if local.startswith("rejected"):
+            return f"550 5.1.1 <{address}>: Recipient address rejected"
         envelope.rcpt_tos.append(address)
         return "250 OK"
 

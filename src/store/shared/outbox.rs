@@ -12,7 +12,7 @@ use super::{BEGIN_WRITE, BackendStore, Db, DbConnection, DbRow};
 use crate::store::model::Attributes;
 use crate::store::outbox::{
     self, ClaimRequest, Claimed, FailureEvent, InvitationEvent, OutboxRow, OutboxWave, Outcome,
-    Pending, Recorded, WaveStatus, code, count, error_text, resolution_set, resolution_time, small,
+    Pending, Recorded, WaveStatus, code, count, resolution_set, resolution_time, small,
 };
 use crate::store::{ROWS_PER_STATEMENT, moment, sql, timestamp};
 
@@ -194,6 +194,7 @@ impl BackendStore {
                     responses: 0,
                     unsubscribed: 0,
                     bounced: 0,
+                    sent_between: None,
                 });
             }
             if let Some(current) = waves.last_mut() {
@@ -217,6 +218,8 @@ impl BackendStore {
                 wave.responses = count(row.try_get("responses")?);
                 wave.unsubscribed = count(row.try_get("unsubscribed")?);
                 wave.bounced = count(row.try_get("bounced")?);
+                let first = moment(row.try_get("first_sent")?)?;
+                wave.sent_between = first.zip(moment(row.try_get("last_sent")?)?);
             }
         }
         let failures = sqlx::query(outbox::LAST_FAILURES)
@@ -227,6 +230,7 @@ impl BackendStore {
             .iter()
             .map(|row| {
                 Ok(FailureEvent {
+                    program_id: row.try_get("program_id")?,
                     invitation_id: row.try_get("invitation_id")?,
                     email: row.try_get("email")?,
                     message: small(row.try_get("message")?),
@@ -239,6 +243,24 @@ impl BackendStore {
             })
             .collect::<Result<Vec<_>>>()?;
         Ok((waves, failures))
+    }
+
+    pub(crate) async fn smtp_reply_classes(&self) -> Result<Vec<(u16, u64)>> {
+        let rows = sqlx::query(outbox::SMTP_CLASSES)
+            .fetch_all(&self.pool)
+            .await?;
+        let class = |row: &DbRow| -> Result<_> {
+            Ok((
+                code(row.try_get("class")?).unwrap_or(0),
+                count(row.try_get("n")?),
+            ))
+        };
+        rows.iter().map(class).collect()
+    }
+
+    pub(crate) async fn ping(&self) -> Result<()> {
+        sqlx::query(outbox::PING).fetch_optional(&self.pool).await?;
+        Ok(())
     }
 
     pub(crate) async fn invitation_events(&self, id: i64) -> Result<Vec<InvitationEvent>> {
@@ -477,7 +499,7 @@ fn push_resolution(query: &mut QueryBuilder<Db>, group: &[&Outcome], now: i64) {
             "{now}" => query.push_bind(now),
             "{time}" => query.push_bind(resolution_time(first.resolution)),
             "{dup}" => query.push_bind(first.maybe_delivered),
-            _ => query.push_bind(error_text(first)),
+            _ => query.push_bind(first.error_text()),
         };
         rest = &rest[end..];
     }
