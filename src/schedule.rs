@@ -100,6 +100,19 @@ pub fn ticks(
     Ok(ticks)
 }
 
+/// The first wave still to come after `now` in the periods the daemon watches, for the
+/// next-tick gauge of `/metrics`; `None` when no open period has one left.
+pub fn next_wave(calendar: &Calendar, now: Timestamp) -> Option<Timestamp> {
+    watched_periods(calendar, now)
+        .ok()?
+        .iter()
+        .filter_map(|period| waves(calendar, period, None).ok())
+        .flatten()
+        .map(|wave| wave.at.timestamp())
+        .filter(|at| *at > now)
+        .min()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -132,6 +145,19 @@ mod tests {
         assert_eq!(reminders, ["2026-11-06", "2026-11-12"]);
         let close = program.calendar().closes_at(&period).expect("close");
         assert_eq!(close.to_string(), "2026-12-16T00:00:00+01:00[Europe/Paris]");
+    }
+
+    #[test]
+    fn the_next_wave_is_the_first_one_still_to_come() {
+        let program = example();
+        // The example's waves leave on the 2nd of each month at 10:00 Paris time: after
+        // 30 November, the next is 2 December 10:00 CET, 09:00 UTC.
+        let now: Timestamp = "2026-11-30T12:00:00Z".parse().expect("timestamp");
+        let next = next_wave(program.calendar(), now).map(|t| t.to_string());
+        assert_eq!(next.as_deref(), Some("2026-12-02T09:00:00Z"));
+        let at_the_wave: Timestamp = "2026-12-02T09:00:00Z".parse().expect("timestamp");
+        let after = next_wave(program.calendar(), at_the_wave).map(|t| t.to_string());
+        assert_eq!(after.as_deref(), Some("2027-01-02T09:00:00Z"));
     }
 
     #[test]

@@ -10,10 +10,12 @@ use clap::Args;
 use tokio::sync::{Notify, watch};
 
 use super::Exit;
-use super::options::{DispatchArgs, MailArgs, SecretArgs, StoreArgs, TemplatesArgs, WebArgs};
+use super::options::{
+    DispatchArgs, LogArgs, MailArgs, SecretArgs, StoreArgs, TemplatesArgs, WebArgs,
+};
 use super::serve::{listen, load_programs, open_store, server_options, shutdown_signal};
 use crate::clock::Clock;
-use crate::collect::AppState;
+use crate::collect::{AppState, SchedulerProbe};
 use crate::config::Settings;
 use crate::daemon::{self, Daemon, Liveness};
 use crate::dispatch::transport::MailSettings;
@@ -24,6 +26,9 @@ use crate::token::LinkSecret;
 
 /// How long a stop waits for the messages and requests in flight.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
+/// How old the scheduler's last pass may be before `/healthz` answers 503: it passes at
+/// least every few seconds, and backs off to a minute at most while the store is down.
+const STALE_AFTER: Duration = Duration::from_secs(120);
 
 /// Arguments of `ecoute daemon`.
 #[derive(Debug, Args)]
@@ -49,6 +54,8 @@ pub struct DaemonArgs {
     pub web: WebArgs,
     #[command(flatten)]
     pub secret: SecretArgs,
+    #[command(flatten)]
+    pub log: LogArgs,
 }
 
 /// Starts everything and runs until SIGTERM or Ctrl-C; SIGHUP reloads the programs.
@@ -70,10 +77,7 @@ pub async fn run(args: &DaemonArgs, settings: &Settings) -> anyhow::Result<Exit>
         .context("cannot read the listening address")?;
     let shutdown = shutdown_signal().context("cannot install the SIGINT/SIGTERM handlers")?;
     let mut hangup = hangup_signal().context("cannot install the SIGHUP handler")?;
-    let _ = tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_target(false)
-        .try_init();
+    args.log.init();
     let clock = match args.at {
         Some(at) => Clock::starting_at(at, args.clock_rate),
         None if args.clock_rate != 1.0 => {
@@ -82,8 +86,12 @@ pub async fn run(args: &DaemonArgs, settings: &Settings) -> anyhow::Result<Exit>
         None => Clock::real(),
     };
     let templates = Templates::new(settings.templates.as_deref());
+    let programs: Vec<Arc<Program>> = programs.into_iter().map(Arc::new).collect();
+    let (programs_tx, programs_rx) = watch::channel(Arc::new(programs.clone()));
+    let liveness = Liveness::default();
     let mut options = server_options(settings)?;
     options.clock = clock;
+    options.scheduler = Some(probe(liveness.clone(), programs_rx, clock));
     for program in &programs {
         store
             .record_program_version(program.id(), &program.sha256)
@@ -96,9 +104,7 @@ pub async fn run(args: &DaemonArgs, settings: &Settings) -> anyhow::Result<Exit>
         redact_url(&settings.database_url),
         mail.describe()
     );
-    let programs: Vec<Arc<Program>> = programs.into_iter().map(Arc::new).collect();
     let state = AppState::new(store.clone(), programs.clone(), templates, &options);
-    let (programs_tx, _) = watch::channel(Arc::new(programs));
     let dispatch = args.dispatch.options(clock);
     let daemon = Arc::new(Daemon {
         store: store.clone(),
@@ -111,7 +117,7 @@ pub async fn run(args: &DaemonArgs, settings: &Settings) -> anyhow::Result<Exit>
         mail,
         programs: programs_tx,
         wake: Notify::new(),
-        liveness: Liveness::default(),
+        liveness,
     });
     let (stop_tx, stop_rx) = watch::channel(false);
     let mut server_stop = stop_rx.clone();
@@ -174,13 +180,13 @@ async fn reload(daemon: &Daemon, path: &PathBuf, settings: &Settings) {
     }
 }
 
-fn describe(programs: &[Program]) -> String {
+fn describe(programs: &[Arc<Program>]) -> String {
     if programs.is_empty() {
         return "none".to_owned();
     }
     programs
         .iter()
-        .map(Program::id)
+        .map(|p| p.id())
         .collect::<Vec<_>>()
         .join(", ")
 }
@@ -213,5 +219,29 @@ struct Hangup;
 impl Hangup {
     async fn recv(&mut self) -> Option<()> {
         std::future::pending().await
+    }
+}
+
+/// What `/healthz` and `/metrics` read of the scheduler: its last pass (stale after
+/// [`STALE_AFTER`]) and each program's next wave on the daemon's clock.
+fn probe(
+    liveness: Liveness,
+    programs: watch::Receiver<daemon::Programs>,
+    clock: Clock,
+) -> SchedulerProbe {
+    SchedulerProbe {
+        last_pass: Arc::new(move || liveness.last_pass()),
+        next_ticks: Arc::new(move || {
+            let now = clock.now();
+            programs
+                .borrow()
+                .iter()
+                .filter_map(|p| {
+                    let next = crate::schedule::next_wave(p.calendar(), now)?;
+                    Some((p.id().to_owned(), next))
+                })
+                .collect()
+        }),
+        stale_after: STALE_AFTER,
     }
 }

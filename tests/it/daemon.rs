@@ -166,6 +166,20 @@ async fn a_compressed_week_sends_the_wave_reminders_a_trigger_and_closes_in_orde
     ));
     assert!(page.starts_with("HTTP/1.1 404"), "closed form: {page}");
 
+    // The daemon's health names its scheduler, and its metrics the next wave of each
+    // program (its time depends on how far the compressed clock has run).
+    let health = daemon.request("GET /healthz HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n");
+    assert!(health.starts_with("HTTP/1.1 200"), "{health}");
+    assert!(health.contains(r#""scheduler":"ok""#), "{health}");
+    let metrics = daemon.request(
+        "GET /metrics HTTP/1.1\r\nHost: test\r\nAuthorization: Bearer secret\r\nConnection: close\r\n\r\n",
+    );
+    assert!(metrics.starts_with("HTTP/1.1 200"), "{metrics}");
+    assert!(
+        metrics.contains("ecoute_next_tick_timestamp_seconds{program=\"essai\"}"),
+        "{metrics}"
+    );
+
     let (status, log) = daemon.stop();
     assert_eq!(status.code(), Some(0), "{log}");
     assert!(!log.contains("panicked"), "{log}");
