@@ -98,6 +98,7 @@ async fn main() -> anyhow::Result<()> {
                         text_value: None,
                     })
                     .collect(),
+                version: None,
             };
             store.insert_response(&response).await?;
             continue;
@@ -134,6 +135,7 @@ async fn main() -> anyhow::Result<()> {
         )])),
         external_id: None,
         answers: Vec::new(),
+        version: None,
     });
     anyhow::ensure!(
         probe.len() == 2,

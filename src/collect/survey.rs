@@ -13,7 +13,10 @@ use super::pages::{self, Message, SurveyPage};
 use super::texts::{language, texts};
 use super::writer::Stored;
 use super::{AppState, IngestError};
+use std::sync::Arc;
+
 use crate::program::Program;
+use crate::program::fingerprint::SurveyVersion;
 use crate::program::model::{ChannelType, LocalizedText, Survey};
 use crate::store::{Attributes, NewResponse, TokenInvitation};
 use crate::token::Token;
@@ -283,6 +286,7 @@ pub async fn submit_invited(
         respondent: invited.invitation.contact_data.as_ref().map(respondent),
         external_id: None,
         answers,
+        version: Some(Arc::new(SurveyVersion::of(invited.survey))),
     };
     store(&state, locale, response).await
 }
@@ -546,6 +550,7 @@ pub async fn submit_open(
         respondent: None,
         external_id: None,
         answers,
+        version: Some(Arc::new(SurveyVersion::of(survey))),
     };
     let mut reply = store(&state, &locale, response).await;
     if reply.status() == StatusCode::OK {

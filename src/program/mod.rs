@@ -6,6 +6,7 @@
 pub mod answers;
 mod calendar;
 mod diagnostic;
+pub mod fingerprint;
 mod load;
 pub mod model;
 mod resolved;

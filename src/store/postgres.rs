@@ -35,6 +35,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = embedded_migrations!(
     (4, "rollups", "0004_rollups.sql"),
     (5, "bigint", "0005_bigint.sql"),
     (6, "contact guard", "0006_contact_guard.sql"),
+    (8, "statistics", "0008_statistics.sql"),
 );
 
 /// The statement that opens every write transaction: row locks and unique keys do the rest.
@@ -49,7 +50,8 @@ const BACKUP: Option<&str> = None;
 /// Holds back other writers of the counters while a rebuild runs: responses committed during
 /// the rebuild wait at their own rollup update, then add to the rebuilt counters, so nothing
 /// is counted twice or lost.
-const REBUILD_LOCK: Option<&str> = Some("LOCK TABLE rollups, verbatim_refs IN EXCLUSIVE MODE");
+const REBUILD_LOCK: Option<&str> =
+    Some("LOCK TABLE rollups, verbatim_refs, question_versions, driver_counts IN EXCLUSIVE MODE");
 /// The rollup read, as JSON.
 const SELECT_ROLLUPS: &str = r::SELECT_ROLLUPS_POSTGRES;
 /// How an upsert merges a contact's attributes.

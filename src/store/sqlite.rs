@@ -38,6 +38,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = embedded_migrations!(
     (3, "collect", "0003_collect.sql"),
     (4, "rollups", "0004_rollups.sql"),
     (5, "contact guard", "0005_contact_guard.sql"),
+    (7, "statistics", "0007_statistics.sql"),
 );
 
 /// SQLite's primary result codes that deserve their own message.

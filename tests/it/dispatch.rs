@@ -625,6 +625,7 @@ async fn reminders_go_to_those_who_did_not_answer_and_stop_at_the_close() {
             respondent: None,
             external_id: None,
             answers: vec![],
+            version: None,
         })
         .await
         .expect("response");

@@ -556,6 +556,7 @@ pub(crate) fn response(email: &str, region: &str, nps: u8, text: Option<&str>) -
         respondent: Some(respondent),
         external_id: None,
         answers,
+        version: None,
     }
 }
 

@@ -260,6 +260,7 @@ async fn story(db: TestDb) {
                 text_value: Some("Livreur très aimable, Alice D.".to_owned()),
             },
         ],
+        version: None,
     };
     let response_id = store
         .insert_response(&response)

@@ -2,18 +2,20 @@
 //! counters back its own way.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use sqlx::query::Query;
 use sqlx::types::Json;
 use sqlx::{AssertSqlSafe, Database, QueryBuilder, Row};
 
 use super::Result;
-use super::{BEGIN_WRITE, BackendStore, Db, DbConnection, answer, stored_response};
+use super::{BEGIN_WRITE, BackendStore, Db, DbConnection, answer, parse, stored_response};
+use crate::program::fingerprint::SurveyVersion;
 use crate::store::ROWS_PER_STATEMENT;
 use crate::store::model::{Answer, Attributes, NewResponse, StoredResponse};
 use crate::store::rollups::{
-    self as r, CallListEntry, Delivery, RebuildSummary, RollupCount, RollupKey, VerbatimResponse,
-    in_list,
+    self as r, CallListEntry, Delivery, DriverKey, RebuildSummary, RollupCount, RollupKey,
+    VerbatimResponse, VersionKey, VersionSeen, in_list,
 };
 
 /// Responses read at a time by a rebuild.
@@ -22,6 +24,11 @@ const PAGE: i64 = 10_000;
 /// Adds one response's counters and verbatim locations inside its own transaction.
 pub(crate) async fn apply(conn: &mut DbConnection, id: i64, response: &NewResponse) -> Result<()> {
     insert_counts(conn, &r::counters(response)).await?;
+    let drivers: Vec<(DriverKey, u64)> = r::driver_counts(response)
+        .into_iter()
+        .map(|k| (k, 1))
+        .collect();
+    insert_statistics(conn, &drivers, &r::versions_seen(response)).await?;
     for answer in response.answers.iter().filter(|a| r::is_verbatim(a)) {
         sqlx::query(r::INSERT_VERBATIM_REF)
             .bind(&response.program_id)
@@ -95,6 +102,7 @@ fn counted(row: &super::DbRow, answers: Vec<Answer>) -> Result<NewResponse> {
         respondent: row.try_get::<Option<Json<Attributes>>, _>(6)?.map(|j| j.0),
         external_id: None,
         answers,
+        version: None,
     })
 }
 
@@ -104,6 +112,44 @@ async fn insert_counts(conn: &mut DbConnection, counts: &[RollupCount]) -> Resul
         .map(|c| (&c.key, i64::try_from(c.n).unwrap_or(i64::MAX)))
         .collect();
     add_counts(conn, &rows).await
+}
+
+/// Adds driver counters and keeps the earliest sighting of question versions.
+async fn insert_statistics(
+    conn: &mut DbConnection,
+    drivers: &[(DriverKey, u64)],
+    versions: &[VersionSeen],
+) -> Result<()> {
+    for chunk in drivers.chunks(ROWS_PER_STATEMENT) {
+        let mut query = QueryBuilder::<Db>::new(r::INSERT_DRIVER_COUNTS);
+        query.push_values(chunk, |mut row, (k, n)| {
+            row.push_bind(k.program_id.as_str())
+                .push_bind(k.period.as_str())
+                .push_bind(k.survey_id.as_str())
+                .push_bind(k.question_id.as_str())
+                .push_bind(k.answer.as_str())
+                .push_bind(k.nps_class.as_ref())
+                .push_bind(i64::try_from(*n).unwrap_or(i64::MAX));
+        });
+        query.push(r::ADD_TO_DRIVER_COUNTS);
+        query.build().execute(&mut *conn).await?;
+    }
+    for chunk in versions.chunks(ROWS_PER_STATEMENT) {
+        let mut query = QueryBuilder::<Db>::new(r::INSERT_QUESTION_VERSIONS);
+        query.push_values(chunk, |mut row, v| {
+            row.push_bind(v.key.program_id.as_str())
+                .push_bind(v.key.period.as_str())
+                .push_bind(v.key.survey_id.as_str())
+                .push_bind(v.key.question_id.as_str())
+                .push_bind(v.key.aspect.to_string())
+                .push_bind(v.key.fingerprint.as_str())
+                .push_bind(v.detail.as_str())
+                .push_bind(v.first_seen);
+        });
+        query.push(r::KEEP_EARLIEST);
+        query.build().execute(&mut *conn).await?;
+    }
+    Ok(())
 }
 
 /// Adds `n` (negative to take back) to each counter, creating the missing ones.
@@ -154,8 +200,22 @@ impl BackendStore {
         if let Some(lock) = super::super::REBUILD_LOCK {
             sqlx::query(lock).execute(&mut *tx).await?;
         }
-        sqlx::query(r::CLEAR_ROLLUPS).execute(&mut *tx).await?;
+        for statement in [r::CLEAR_ROLLUPS].into_iter().chain(r::CLEAR_STATISTICS) {
+            sqlx::query(statement).execute(&mut *tx).await?;
+        }
+        let mut survey_versions: HashMap<String, Arc<SurveyVersion>> = HashMap::new();
+        for row in sqlx::query(r::SURVEY_VERSIONS).fetch_all(&mut *tx).await? {
+            let (fingerprint, Json(questions)): (String, Json<_>) =
+                (row.try_get(0)?, row.try_get(1)?);
+            let version = SurveyVersion {
+                fingerprint: fingerprint.clone(),
+                questions,
+            };
+            survey_versions.insert(fingerprint, Arc::new(version));
+        }
         let mut totals: BTreeMap<RollupKey, u64> = BTreeMap::new();
+        let mut drivers: BTreeMap<DriverKey, u64> = BTreeMap::new();
+        let mut versions: BTreeMap<VersionKey, (String, i64)> = BTreeMap::new();
         let mut summary = RebuildSummary::default();
         let mut last = 0i64;
         loop {
@@ -177,8 +237,15 @@ impl BackendStore {
             )?;
             for row in &rows {
                 let id: i64 = row.try_get(0)?;
-                let response = counted(row, answers.remove(&id).unwrap_or_default())?;
+                let mut response = counted(row, answers.remove(&id).unwrap_or_default())?;
+                response.submitted_at = super::timestamp(row.try_get(7)?)?;
+                let version: Option<String> = row.try_get(8)?;
+                response.version = version.and_then(|v| survey_versions.get(&v).cloned());
                 r::accumulate(&mut totals, r::counters(&response));
+                for key in r::driver_counts(&response) {
+                    *drivers.entry(key).or_default() += 1;
+                }
+                r::earliest(&mut versions, r::versions_seen(&response));
                 summary.responses += 1;
             }
             last = end;
@@ -189,6 +256,16 @@ impl BackendStore {
             .collect();
         summary.counters = counts.len() as u64;
         insert_counts(&mut tx, &counts).await?;
+        let drivers: Vec<(DriverKey, u64)> = drivers.into_iter().collect();
+        let versions: Vec<VersionSeen> = versions
+            .into_iter()
+            .map(|(key, (detail, first_seen))| VersionSeen {
+                key,
+                detail,
+                first_seen,
+            })
+            .collect();
+        insert_statistics(&mut tx, &drivers, &versions).await?;
         for statement in [r::CLEAR_VERBATIM_REFS, r::REBUILD_VERBATIM_REFS] {
             sqlx::query(statement).execute(&mut *tx).await?;
         }
@@ -216,6 +293,55 @@ impl BackendStore {
             .await?;
         let Json(counts): Json<Vec<RollupCount>> = row.try_get(0)?;
         Ok(counts)
+    }
+
+    pub(crate) async fn driver_counts(
+        &self,
+        program_id: &str,
+        periods: &[String],
+    ) -> Result<Vec<(DriverKey, u64)>> {
+        let query = with_periods(r::DRIVER_COUNTS, "", &[program_id], periods);
+        let rows = query.fetch_all(&self.pool).await?;
+        rows.iter()
+            .map(|row| {
+                let key = DriverKey {
+                    program_id: program_id.to_owned(),
+                    period: row.try_get(0)?,
+                    survey_id: row.try_get(1)?,
+                    question_id: row.try_get(2)?,
+                    answer: row.try_get(3)?,
+                    nps_class: parse(row.try_get(4)?)?,
+                };
+                Ok((key, row.try_get::<i64, _>(5)?.unsigned_abs()))
+            })
+            .collect()
+    }
+
+    pub(crate) async fn question_versions(
+        &self,
+        program_id: &str,
+        periods: &[String],
+    ) -> Result<Vec<VersionSeen>> {
+        let query = with_periods(r::QUESTION_VERSIONS, "", &[program_id], periods);
+        let rows = query.fetch_all(&self.pool).await?;
+        rows.iter()
+            .map(|row| {
+                let key = VersionKey {
+                    program_id: program_id.to_owned(),
+                    period: row.try_get(0)?,
+                    survey_id: row.try_get(1)?,
+                    question_id: row.try_get(2)?,
+                    aspect: parse(row.try_get(3)?)?,
+                    fingerprint: row.try_get(4)?,
+                };
+                let (detail, first_seen) = (row.try_get(5)?, row.try_get(6)?);
+                Ok(VersionSeen {
+                    key,
+                    detail,
+                    first_seen,
+                })
+            })
+            .collect()
     }
 
     pub(crate) async fn segments(
