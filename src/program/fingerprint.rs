@@ -17,7 +17,7 @@ use sha2::{Digest, Sha256};
 
 use super::hex;
 use super::model::{ProgramFile, Question, QuestionKpi, QuestionType, Survey};
-use crate::metrics::CsatScale;
+use crate::metrics::{CsatScale, Kpi};
 
 /// What makes answers to a question comparable: everything but the wording.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -34,6 +34,16 @@ pub struct Definition {
     /// KPI tag of a yes/no question.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kpi: Option<QuestionKpi>,
+}
+
+impl Definition {
+    /// The KPI a question of this definition feeds, if any.
+    pub fn kpi(&self) -> Option<Kpi> {
+        match (self.kind, self.kpi) {
+            (QuestionType::YesNo, Some(QuestionKpi::Fcr)) => Some(Kpi::Fcr),
+            (kind, _) => kind.kpi(),
+        }
+    }
 }
 
 /// One question as it was asked.
@@ -124,6 +134,8 @@ pub struct QuestionChange {
     pub survey: String,
     /// Question id.
     pub question: String,
+    /// The KPI the question feeds now (or fed before, when it no longer does).
+    pub kpi: Kpi,
     /// True when the definition changed (figures become incomparable); false when only
     /// the wording did.
     pub incomparable: bool,
@@ -131,9 +143,9 @@ pub struct QuestionChange {
     pub what: String,
 }
 
-/// The questions of `after` whose definition or wording differs from `before`'s, survey by
-/// survey and question by question (questions only one side has are not changes of a
-/// measure: nothing to compare).
+/// The KPI questions of `after` whose definition or wording differs from `before`'s, survey
+/// by survey and question by question (questions only one side has are not changes of a
+/// measure: nothing to compare; questions feeding no KPI on either side are left out).
 pub fn changes(before: &ProgramFile, after: &ProgramFile) -> Vec<QuestionChange> {
     let mut out = Vec::new();
     for survey in &after.surveys {
@@ -145,10 +157,17 @@ pub fn changes(before: &ProgramFile, after: &ProgramFile) -> Vec<QuestionChange>
             let Some(was) = old.question(&q.id) else {
                 continue;
             };
-            let change = if was.definition_fingerprint != q.definition_fingerprint {
-                Some((true, describe(&was.definition, &q.definition, "en")))
+            let Some(kpi) = q.definition.kpi().or(was.definition.kpi()) else {
+                continue;
+            };
+            let change = if let Some(c) = DefinitionChange::between(&was.definition, &q.definition)
+            {
+                Some((true, c.to_string()))
             } else if was.wording_fingerprint != q.wording_fingerprint {
-                Some((false, format!("wording ({})", changed_locales(was, q))))
+                Some((
+                    false,
+                    format!("wording ({})", changed_locales(&was.wording, &q.wording)),
+                ))
             } else {
                 None
             };
@@ -156,6 +175,7 @@ pub fn changes(before: &ProgramFile, after: &ProgramFile) -> Vec<QuestionChange>
                 out.push(QuestionChange {
                     survey: survey.id.to_string(),
                     question: q.id.clone(),
+                    kpi,
                     incomparable,
                     what,
                 });
@@ -165,57 +185,121 @@ pub fn changes(before: &ProgramFile, after: &ProgramFile) -> Vec<QuestionChange>
     out
 }
 
-/// The locales whose wording differs, comma-separated.
-pub fn changed_locales(before: &QuestionVersion, after: &QuestionVersion) -> String {
+/// The locales whose wording differs between two per-locale fingerprint maps,
+/// comma-separated.
+pub fn changed_locales(
+    before: &BTreeMap<String, String>,
+    after: &BTreeMap<String, String>,
+) -> String {
     let mut locales: Vec<&str> = after
-        .wording
         .iter()
-        .filter(|(l, fp)| before.wording.get(*l) != Some(fp))
+        .filter(|(l, fp)| before.get(*l) != Some(fp))
         .map(|(l, _)| l.as_str())
         .collect();
     locales.extend(
         before
-            .wording
             .keys()
-            .filter(|l| !after.wording.contains_key(*l))
+            .filter(|l| !after.contains_key(*l))
             .map(String::as_str),
     );
     locales.join(", ")
 }
 
-/// The first difference between two definitions, in `lang` (`fr` or English):
-/// `scale: stars5 → smileys5`, `échelle : stars5 → smileys5`.
-pub fn describe(before: &Definition, after: &Definition, lang: &str) -> String {
-    let fr = lang == "fr";
-    let (name, old, new) = if before.kind != after.kind {
-        (
-            "type",
-            before.kind.as_str().to_owned(),
-            after.kind.as_str().to_owned(),
-        )
-    } else if before.scale != after.scale {
+/// Which part of a definition changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Field {
+    /// The question type.
+    Type,
+    /// The CSAT scale.
+    Scale,
+    /// The option ids.
+    Options,
+    /// The KPI tag.
+    KpiTag,
+}
+
+/// The first difference between two definitions, in the order type, scale, options, KPI tag.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DefinitionChange {
+    /// What changed.
+    pub field: Field,
+    /// Its value before, as program files write it (`stars5`; option ids comma-separated).
+    pub before: String,
+    /// Its value after.
+    pub after: String,
+}
+
+impl DefinitionChange {
+    /// The change from `before` to `after`; `None` when they are the same.
+    pub fn between(before: &Definition, after: &Definition) -> Option<Self> {
         let scale = |s: Option<CsatScale>| s.map_or("–", CsatScale::as_str).to_owned();
-        (
-            if fr { "échelle" } else { "scale" },
-            scale(before.scale),
-            scale(after.scale),
-        )
-    } else if before.options != after.options {
-        (
-            "options",
-            before.options.join(", "),
-            after.options.join(", "),
-        )
-    } else {
         let kpi = |k: Option<QuestionKpi>| k.map_or("–", QuestionKpi::as_str).to_owned();
-        (
-            if fr { "indicateur" } else { "KPI tag" },
-            kpi(before.kpi),
-            kpi(after.kpi),
-        )
-    };
-    let colon = if fr { "\u{a0}:" } else { ":" };
-    format!("{name}{colon} {old} → {new}")
+        let (field, old, new) = if before.kind != after.kind {
+            let kind = |d: &Definition| d.kind.as_str().to_owned();
+            (Field::Type, kind(before), kind(after))
+        } else if before.scale != after.scale {
+            (Field::Scale, scale(before.scale), scale(after.scale))
+        } else if before.options != after.options {
+            (
+                Field::Options,
+                before.options.join(", "),
+                after.options.join(", "),
+            )
+        } else if before.kpi != after.kpi {
+            (Field::KpiTag, kpi(before.kpi), kpi(after.kpi))
+        } else {
+            return None;
+        };
+        Some(DefinitionChange {
+            field,
+            before: old,
+            after: new,
+        })
+    }
+
+    /// The report's note, in French or English: `scale changed on 2026-10-14: stars5 →
+    /// smileys5`, `changement d'échelle le 2026-10-14 : stars5 → smileys5`.
+    pub fn note(&self, date: &str, lang: &str) -> String {
+        let (before, after) = (&self.before, &self.after);
+        if lang == "fr" {
+            let what = match self.field {
+                Field::Type => "de type",
+                Field::Scale => "d'échelle",
+                Field::Options => "d'options",
+                Field::KpiTag => "d'indicateur",
+            };
+            format!("changement {what} le {date}\u{a0}: {before} → {after}")
+        } else {
+            format!(
+                "{self} changed on {date}: {before} → {after}",
+                self = self.field_name()
+            )
+        }
+    }
+
+    fn field_name(&self) -> &'static str {
+        match self.field {
+            Field::Type => "type",
+            Field::Scale => "scale",
+            Field::Options => "options",
+            Field::KpiTag => "KPI tag",
+        }
+    }
+}
+
+impl std::fmt::Display for DefinitionChange {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {} → {}", self.field_name(), self.before, self.after)
+    }
+}
+
+/// The report's note on a new wording, in French or English.
+pub fn wording_note(date: &str, locales: &str, lang: &str) -> String {
+    if lang == "fr" {
+        format!("formulation modifiée le {date} ({locales})")
+    } else {
+        format!("wording changed on {date} ({locales})")
+    }
 }
 
 #[cfg(test)]
@@ -255,19 +339,34 @@ mod tests {
             a.definition_fingerprint,
             hex(&Sha256::digest(br#"{"type":"csat","scale":"stars5"}"#))
         );
-        assert_eq!(changed_locales(&a, &reworded), "fr");
+        assert_eq!(changed_locales(&a.wording, &reworded.wording), "fr");
     }
 
     #[test]
-    fn describe_names_the_first_difference() {
+    fn a_change_names_its_first_difference() {
         let a = version(QuestionType::Csat, Some(CsatScale::Stars5), "x").definition;
         let b = version(QuestionType::Csat, Some(CsatScale::Smileys5), "x").definition;
-        assert_eq!(describe(&a, &b, "en"), "scale: stars5 → smileys5");
-        assert_eq!(describe(&a, &b, "fr"), "échelle\u{a0}: stars5 → smileys5");
+        let change = DefinitionChange::between(&a, &b).expect("differs");
+        assert_eq!(change.to_string(), "scale: stars5 → smileys5");
+        assert_eq!(
+            change.note("2026-10-14", "en"),
+            "scale changed on 2026-10-14: stars5 → smileys5"
+        );
+        assert_eq!(
+            change.note("2026-10-14", "fr"),
+            "changement d'échelle le 2026-10-14\u{a0}: stars5 → smileys5"
+        );
         let c = version(QuestionType::Ces, None, "x").definition;
-        assert_eq!(describe(&a, &c, "en"), "type: csat → ces");
+        assert_eq!(
+            DefinitionChange::between(&a, &c).map(|c| c.to_string()),
+            Some("type: csat → ces".to_owned())
+        );
+        assert_eq!(DefinitionChange::between(&a, &a), None);
         let mut d = a.clone();
         d.options = vec!["x".into()];
-        assert_eq!(describe(&a, &d, "en"), "options:  → x");
+        assert_eq!(
+            DefinitionChange::between(&a, &d).map(|c| c.field),
+            Some(Field::Options)
+        );
     }
 }

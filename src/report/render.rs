@@ -41,7 +41,7 @@ const EMBEDDED: &[(&str, &str)] = &[
 ];
 
 /// The CSV columns, in order: exactly the fields of [`Row`].
-pub const CSV_COLUMNS: [&str; 13] = [
+pub const CSV_COLUMNS: [&str; 15] = [
     "group_by",
     "group",
     "kpi",
@@ -55,6 +55,8 @@ pub const CSV_COLUMNS: [&str; 13] = [
     "significance",
     "target",
     "target_status",
+    "wording_changed",
+    "note",
 ];
 
 /// Why a report could not be written.
@@ -80,10 +82,12 @@ pub fn json(report: &Report) -> Result<String, RenderError> {
     struct Machine<'a> {
         stamp: &'a super::Stamp,
         rows: &'a [Row],
+        drivers: &'a [super::Driver],
     }
     Ok(serde_json::to_string_pretty(&Machine {
         stamp: &report.stamp,
         rows: &report.rows,
+        drivers: &report.drivers,
     })?)
 }
 
@@ -114,6 +118,8 @@ pub fn csv(report: &Report) -> Result<String, RenderError> {
                 .map(status_name)
                 .unwrap_or_default()
                 .to_owned(),
+            r.wording_changed.clone().unwrap_or_default(),
+            r.note.clone().unwrap_or_default(),
         ])?;
     }
     let bytes = writer
@@ -127,6 +133,7 @@ fn significance_name(s: Significance) -> &'static str {
         Significance::Significant => "significant",
         Significance::NotSignificant => "not_significant",
         Significance::TooFew => "too_few",
+        Significance::NotComparable => "not_comparable",
     }
 }
 

@@ -126,6 +126,8 @@ struct Readings {
     segment_counters: Vec<RollupCount>,
     deliveries: Vec<crate::store::Delivery>,
     verbatims: Vec<crate::store::VerbatimResponse>,
+    versions: Vec<crate::store::VersionSeen>,
+    drivers: Vec<(crate::store::DriverKey, u64)>,
 }
 
 impl<'a> ReportPlan<'a> {
@@ -184,6 +186,8 @@ impl<'a> ReportPlan<'a> {
             deliveries: &readings.deliveries,
             trend,
             verbatims: &readings.verbatims,
+            versions: &readings.versions,
+            drivers: &readings.drivers,
             generated_at: self.calendar.rfc3339(self.now),
             notes,
         }))
@@ -280,6 +284,8 @@ impl<'a> ReportPlan<'a> {
             segment_counters,
             deliveries,
             verbatims,
+            versions: store.question_versions(id, &compared).await?,
+            drivers: store.driver_counts(id, &self.current.parts).await?,
         })
     }
 }

@@ -3,9 +3,9 @@
 
 use std::collections::BTreeSet;
 
-use super::Inputs;
 use super::counts::{Catalogue, Counts};
 use super::groups::{Aggregates, Groups};
+use super::{Inputs, changes, language};
 use crate::metrics::{Kpi, MIN_N_FOR_SIGNIFICANCE, Significance, TargetStatus};
 use crate::program::Program;
 use crate::report::{GroupBy, Row};
@@ -18,6 +18,7 @@ pub(super) fn group_rows(
     groups: &Groups,
 ) -> Vec<Row> {
     let group_by_label = inputs.group_by.to_string();
+    let lang = language(inputs.program);
     let mut rows = Vec::new();
     for g in &groups.order {
         let now = groups.now.get(g);
@@ -42,7 +43,7 @@ pub(super) fn group_rows(
                 GroupBy::Touchpoint => target(inputs.program, kpi, Some(g)),
                 _ => target(inputs.program, kpi, None),
             };
-            rows.push(row(
+            let mut row = row(
                 &group_by_label,
                 g,
                 kpi,
@@ -50,7 +51,10 @@ pub(super) fn group_rows(
                 was.as_ref().map(Option::as_ref),
                 tgt,
                 inputs.alpha,
-            ));
+            );
+            let touchpoint = (inputs.group_by == GroupBy::Touchpoint).then_some(g.as_str());
+            changes::mark(&mut row, inputs, catalogue, touchpoint, lang);
+            rows.push(row);
         }
     }
     rows
@@ -73,7 +77,7 @@ pub(super) fn total_rows(
         .into_iter()
         .filter(|&kpi| all_kpis.contains(&kpi) || total_now.n(kpi) > 0 || total_before.n(kpi) > 0)
         .map(|kpi| {
-            row(
+            let mut row = row(
                 "all",
                 "all",
                 kpi,
@@ -81,7 +85,9 @@ pub(super) fn total_rows(
                 aggregates.has_vs.then_some(Some(total_before)),
                 target(inputs.program, kpi, None),
                 inputs.alpha,
-            )
+            );
+            changes::mark(&mut row, inputs, catalogue, None, language(inputs.program));
+            row
         })
         .collect()
 }
@@ -143,6 +149,8 @@ pub(super) fn row(
         significance,
         target,
         target_status,
+        wording_changed: None,
+        note: None,
     }
 }
 
