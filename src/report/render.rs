@@ -231,6 +231,7 @@ impl Renderer {
             trends => Serde(&view.trends),
             nps => Serde(&view.nps),
             themes => Serde(&view.themes),
+            drivers => Serde(&view.drivers),
             quotes => Serde(&report.quotes),
             standalone => false,
         })?;
@@ -295,6 +296,21 @@ struct PeopleRow {
     target: String,
     status: &'static str,
     status_label: String,
+    note: String,
+}
+
+/// A significant driver as people read it.
+#[derive(Debug, Serialize)]
+struct DriverRow {
+    question: String,
+    group: String,
+    n: u64,
+    nps: String,
+    rest_n: u64,
+    rest_nps: String,
+    difference: String,
+    direction: &'static str,
+    p_value: String,
 }
 
 /// An NPS split as people read it: bar widths unrounded, texts rounded.
@@ -327,6 +343,7 @@ struct View {
     trends: Vec<Trend>,
     nps: Vec<SplitView>,
     themes: Vec<ThemeRow>,
+    drivers: Vec<DriverRow>,
 }
 
 fn label(t: &serde_json::Value, key: &str) -> String {
@@ -404,6 +421,42 @@ fn people_moe(r: &Row, t: &serde_json::Value, lang: &str) -> String {
     format!("±{}", localise(fixed(m, decimals), lang))
 }
 
+/// A p-value for people: three decimals, `< 0.001` below.
+fn people_p(p: f64, lang: &str) -> String {
+    if p < 0.001 {
+        localise("< 0.001".to_owned(), lang)
+    } else {
+        localise(fixed(p, 3), lang)
+    }
+}
+
+/// The significant drivers, in the report's order.
+fn driver_rows(report: &Report) -> Vec<DriverRow> {
+    let lang = report.lang.as_str();
+    let nps =
+        |v: Option<f64>| v.map_or_else(|| "–".to_owned(), |v| people_value(Kpi::Nps, v, lang));
+    report
+        .drivers
+        .iter()
+        .filter(|d| d.significance == Significance::Significant)
+        .map(|d| DriverRow {
+            question: d.question_text.clone(),
+            group: d.group_label.clone(),
+            n: d.n,
+            nps: nps(d.nps),
+            rest_n: d.rest_n,
+            rest_nps: nps(d.rest_nps),
+            difference: nps(d.difference),
+            direction: if d.difference.is_some_and(|v| v < 0.0) {
+                "down"
+            } else {
+                "up"
+            },
+            p_value: d.p_value.map(|p| people_p(p, lang)).unwrap_or_default(),
+        })
+        .collect()
+}
+
 fn people_rows(report: &Report, t: &serde_json::Value) -> Vec<PeopleRow> {
     let lang = report.lang.as_str();
     report
@@ -454,16 +507,7 @@ fn people_rows(report: &Report, t: &serde_json::Value) -> Vec<PeopleRow> {
                     Some(d) if d < 0.0 => "down",
                     _ => "flat",
                 },
-                p_value: r
-                    .p_value
-                    .map(|p| {
-                        if p < 0.001 {
-                            localise("< 0.001".to_owned(), lang)
-                        } else {
-                            localise(fixed(p, 3), lang)
-                        }
-                    })
-                    .unwrap_or_default(),
+                p_value: r.p_value.map(|p| people_p(p, lang)).unwrap_or_default(),
                 significance,
                 significance_label: label(t, significance),
                 target: r
@@ -476,6 +520,7 @@ fn people_rows(report: &Report, t: &serde_json::Value) -> Vec<PeopleRow> {
                 } else {
                     label(t, status)
                 },
+                note: r.note.clone().unwrap_or_default(),
             }
         })
         .collect()
@@ -486,6 +531,7 @@ impl View {
         let lang = report.lang.as_str();
         View {
             rows: people_rows(report, t),
+            drivers: driver_rows(report),
             journey: journey(&report.touchpoints, t, &report.title),
             trends: trends(report, t),
             nps: report

@@ -9,6 +9,7 @@ mod check;
 mod collect;
 mod contacts;
 mod dispatch;
+mod drivers;
 mod harness;
 mod newcomer_check;
 mod newcomer_form;

@@ -70,6 +70,9 @@ pub(super) fn drivers(inputs: &Inputs<'_>, lang: &str) -> Vec<Driver> {
                     .unwrap_or_default()
             };
             let answered = of("");
+            if answered.iter().sum::<u64>() == 0 {
+                continue;
+            }
             for (group, group_label, answers) in groups(q, lang, default) {
                 let mut inside = Classes::default();
                 for answer in &answers {

@@ -88,6 +88,8 @@ fn inputs<'a>(
         deliveries,
         trend: vec![period("2026-10"), period("2026-11")],
         verbatims: &[],
+        versions: &[],
+        drivers: &[],
         generated_at: "2026-12-01T09:00:00+01:00".into(),
         notes: Vec::new(),
     }
