@@ -143,9 +143,10 @@ pub struct QuestionChange {
     pub what: String,
 }
 
-/// The KPI questions of `after` whose definition or wording differs from `before`'s, survey
-/// by survey and question by question (questions only one side has are not changes of a
-/// measure: nothing to compare; questions feeding no KPI on either side are left out).
+/// The KPI questions of `after` whose definition or wording differs from `before`'s: the
+/// incomparable ones first, then survey by survey and question by question (questions only
+/// one side has are not changes of a measure: nothing to compare; questions feeding no KPI
+/// on either side are left out).
 pub fn changes(before: &ProgramFile, after: &ProgramFile) -> Vec<QuestionChange> {
     let mut out = Vec::new();
     for survey in &after.surveys {
@@ -182,6 +183,7 @@ pub fn changes(before: &ProgramFile, after: &ProgramFile) -> Vec<QuestionChange>
             }
         }
     }
+    out.sort_by_key(|c| !c.incomparable);
     out
 }
 

@@ -16,6 +16,7 @@ mod newcomer_form;
 mod newcomer_ops;
 mod newcomer_send;
 mod plan;
+mod question_changes;
 mod report_display;
 mod reports;
 mod safety_data;
