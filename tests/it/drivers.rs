@@ -40,18 +40,24 @@ fn imported(db: TestDb) -> Project {
     import(&s, "livraison", "livraison.csv")
         .success()
         .stdout_has("90 responses imported");
+    after_sales(&s, "2026-12-10");
+    s
+}
+
+/// Imports the after-sales answers of [`AFTER_SALES`] on `day`.
+pub(crate) fn after_sales(s: &Project, day: &str) {
     let mut csv = String::from("submitted_at,response_id,recommandation,points-faibles\n");
+    let mut n = 0;
     for (nps, choices, count) in AFTER_SALES {
         for _ in 0..count {
             n += 1;
-            csv.push_str(&format!("2026-12-10,s{n},{nps},{choices}\n"));
+            csv.push_str(&format!("{day},s{n},{nps},{choices}\n"));
         }
     }
     s.write("sav.csv", csv);
-    import(&s, "sav", "sav.csv")
+    import(s, "sav", "sav.csv")
         .success()
         .stdout_has("70 responses imported");
-    s
 }
 
 fn driver<'a>(report: &'a Value, survey: &str, question: &str, group: &str) -> &'a Value {

@@ -482,8 +482,14 @@ fn calls_export_needs_an_offline_channel_and_a_wave() {
 fn the_html_report_opens_in_chromium() {
     let s = Project::example();
     imported(&s);
+    crate::drivers::after_sales(&s, "2026-11-10");
     run_report(&s, "2026-11", &["-o", "rapport.html"]).success();
     let html = std::fs::read_to_string(s.join("rapport.html")).expect("report written");
+    let (_, drivers) = html.split_once("Leviers du NPS").expect("drivers section");
+    assert!(
+        drivers.contains("Le délai"),
+        "a significant driver is ranked"
+    );
     assert!(html.contains("<svg"), "inline SVG");
     for external in ["<script", "<link", "src=\"http", "url(http"] {
         assert!(!html.contains(external), "no external assets: {external}");
@@ -500,7 +506,7 @@ fn the_html_report_opens_in_chromium() {
             "--no-sandbox",
             "--disable-gpu",
             &format!("--screenshot={}", png.display()),
-            "--window-size=1280,2400",
+            "--window-size=1280,3000",
             &format!("file://{}", s.join("rapport.html").display()),
         ])
         .output()
