@@ -279,13 +279,14 @@ impl<'a> ReportPlan<'a> {
         } else {
             Vec::new()
         };
+        let (versions, drivers) = store.statistics(id, &compared).await?;
         Ok(Readings {
             counters,
             segment_counters,
             deliveries,
             verbatims,
-            versions: store.question_versions(id, &compared).await?,
-            drivers: store.driver_counts(id, &self.current.parts).await?,
+            versions,
+            drivers,
         })
     }
 }

@@ -191,29 +191,16 @@ impl Store {
         dispatch!(self, b => b.rollups(program_id, periods, segment))
     }
 
-    /// The driver counters of `program_id` in those periods (the program id left out of
-    /// each key is `program_id`).
-    pub async fn driver_counts(
+    /// The question versions seen and the driver counters of `program_id` in those periods.
+    pub async fn statistics(
         &self,
         program_id: &str,
         periods: &[String],
-    ) -> Result<Vec<(DriverKey, u64)>, StoreError> {
+    ) -> Result<(Vec<VersionSeen>, Vec<(DriverKey, u64)>), StoreError> {
         if periods.is_empty() {
-            return Ok(Vec::new());
+            return Ok(Default::default());
         }
-        dispatch!(self, b => b.driver_counts(program_id, periods))
-    }
-
-    /// The question versions answered in those periods, with their earliest sighting.
-    pub async fn question_versions(
-        &self,
-        program_id: &str,
-        periods: &[String],
-    ) -> Result<Vec<VersionSeen>, StoreError> {
-        if periods.is_empty() {
-            return Ok(Vec::new());
-        }
-        dispatch!(self, b => b.question_versions(program_id, periods))
+        dispatch!(self, b => b.statistics(program_id, periods))
     }
 
     /// The respondent attributes seen in those periods, sorted.

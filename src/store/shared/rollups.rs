@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use sqlx::query::Query;
+use sqlx::query_builder::Separated;
 use sqlx::types::Json;
 use sqlx::{AssertSqlSafe, Database, QueryBuilder, Row};
 
@@ -120,43 +121,38 @@ async fn insert_statistics(
     drivers: &[(DriverKey, u64)],
     versions: &[VersionSeen],
 ) -> Result<()> {
-    for chunk in drivers.chunks(ROWS_PER_STATEMENT) {
-        let mut query = QueryBuilder::<Db>::new(r::INSERT_DRIVER_COUNTS);
-        query.push_values(chunk, |mut row, (k, n)| {
-            row.push_bind(k.program_id.as_str())
-                .push_bind(k.period.as_str())
-                .push_bind(k.survey_id.as_str())
-                .push_bind(k.question_id.as_str())
-                .push_bind(k.answer.as_str())
-                .push_bind(k.nps_class.as_ref())
-                .push_bind(i64::try_from(*n).unwrap_or(i64::MAX));
-        });
-        query.push(r::ADD_TO_DRIVER_COUNTS);
-        query.build().execute(&mut *conn).await?;
-    }
-    for chunk in versions.chunks(ROWS_PER_STATEMENT) {
-        let mut query = QueryBuilder::<Db>::new(r::INSERT_QUESTION_VERSIONS);
-        query.push_values(chunk, |mut row, v| {
-            row.push_bind(v.key.program_id.as_str())
-                .push_bind(v.key.period.as_str())
-                .push_bind(v.key.survey_id.as_str())
-                .push_bind(v.key.question_id.as_str())
-                .push_bind(v.key.aspect.to_string())
-                .push_bind(v.key.fingerprint.as_str())
-                .push_bind(v.detail.as_str())
-                .push_bind(v.first_seen);
-        });
-        query.push(r::KEEP_EARLIEST);
-        query.build().execute(&mut *conn).await?;
-    }
-    Ok(())
+    let statements = (r::INSERT_DRIVER_COUNTS, r::ADD_TO_DRIVER_COUNTS);
+    upsert(conn, statements, drivers, |mut row, (k, n)| {
+        row.push_bind(k.program_id.as_str())
+            .push_bind(k.period.as_str())
+            .push_bind(k.survey_id.as_str())
+            .push_bind(k.question_id.as_str())
+            .push_bind(k.answer.as_str())
+            .push_bind(k.nps_class.as_ref())
+            .push_bind(i64::try_from(*n).unwrap_or(i64::MAX));
+    })
+    .await?;
+    let statements = (r::INSERT_QUESTION_VERSIONS, r::KEEP_EARLIEST);
+    upsert(conn, statements, versions, |mut row, v| {
+        row.push_bind(v.key.program_id.as_str())
+            .push_bind(v.key.period.as_str())
+            .push_bind(v.key.survey_id.as_str())
+            .push_bind(v.key.question_id.as_str())
+            .push_bind(v.key.aspect.to_string())
+            .push_bind(v.key.fingerprint.as_str())
+            .push_bind(v.detail.as_str())
+            .push_bind(v.first_seen);
+    })
+    .await
 }
 
 /// Adds `n` (negative to take back) to each counter, creating the missing ones.
 async fn add_counts(conn: &mut DbConnection, counts: &[(&RollupKey, i64)]) -> Result<()> {
-    for chunk in counts.chunks(ROWS_PER_STATEMENT) {
-        let mut query = QueryBuilder::<Db>::new(r::INSERT_ROLLUPS);
-        query.push_values(chunk, |mut row, (k, n)| {
+    upsert(
+        conn,
+        (r::INSERT_ROLLUPS, r::ADD_TO_ROLLUPS),
+        counts,
+        |mut row, (k, n)| {
             row.push_bind(k.program_id.as_str())
                 .push_bind(k.period.as_str())
                 .push_bind(k.segment.as_str())
@@ -167,8 +163,22 @@ async fn add_counts(conn: &mut DbConnection, counts: &[(&RollupKey, i64)]) -> Re
                 .push_bind(k.question_id.as_str())
                 .push_bind(i64::from(k.value))
                 .push_bind(*n);
-        });
-        query.push(r::ADD_TO_ROLLUPS);
+        },
+    )
+    .await
+}
+
+/// Writes `rows` a chunk per statement: `head`, their values as `bind` pushes them, `tail`.
+async fn upsert<T>(
+    conn: &mut DbConnection,
+    (head, tail): (&str, &str),
+    rows: &[T],
+    mut bind: impl FnMut(Separated<'_, Db, &'static str>, &T),
+) -> Result<()> {
+    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+        let mut query = QueryBuilder::<Db>::new(head);
+        query.push_values(chunk, &mut bind);
+        query.push(tail);
         query.build().execute(&mut *conn).await?;
     }
     Ok(())
@@ -203,16 +213,19 @@ impl BackendStore {
         for statement in [r::CLEAR_ROLLUPS].into_iter().chain(r::CLEAR_STATISTICS) {
             sqlx::query(statement).execute(&mut *tx).await?;
         }
-        let mut survey_versions: HashMap<String, Arc<SurveyVersion>> = HashMap::new();
-        for row in sqlx::query(r::SURVEY_VERSIONS).fetch_all(&mut *tx).await? {
-            let (fingerprint, Json(questions)): (String, Json<_>) =
-                (row.try_get(0)?, row.try_get(1)?);
-            let version = SurveyVersion {
-                fingerprint: fingerprint.clone(),
-                questions,
-            };
-            survey_versions.insert(fingerprint, Arc::new(version));
-        }
+        let survey_versions: HashMap<String, Arc<SurveyVersion>> =
+            sqlx::query_as::<_, (String, Json<_>)>(r::SURVEY_VERSIONS)
+                .fetch_all(&mut *tx)
+                .await?
+                .into_iter()
+                .map(|(fingerprint, Json(questions))| {
+                    let version = SurveyVersion {
+                        fingerprint,
+                        questions,
+                    };
+                    (version.fingerprint.clone(), Arc::new(version))
+                })
+                .collect();
         let mut totals: BTreeMap<RollupKey, u64> = BTreeMap::new();
         let mut drivers: BTreeMap<DriverKey, u64> = BTreeMap::new();
         let mut versions: BTreeMap<VersionKey, (String, i64)> = BTreeMap::new();
@@ -295,53 +308,47 @@ impl BackendStore {
         Ok(counts)
     }
 
-    pub(crate) async fn driver_counts(
+    pub(crate) async fn statistics(
         &self,
         program_id: &str,
         periods: &[String],
-    ) -> Result<Vec<(DriverKey, u64)>> {
-        let query = with_periods(r::DRIVER_COUNTS, "", &[program_id], periods);
-        let rows = query.fetch_all(&self.pool).await?;
-        rows.iter()
-            .map(|row| {
-                let key = DriverKey {
-                    program_id: program_id.to_owned(),
-                    period: row.try_get(0)?,
-                    survey_id: row.try_get(1)?,
-                    question_id: row.try_get(2)?,
-                    answer: row.try_get(3)?,
-                    nps_class: parse(row.try_get(4)?)?,
-                };
-                Ok((key, row.try_get::<i64, _>(5)?.unsigned_abs()))
+    ) -> Result<(Vec<VersionSeen>, Vec<(DriverKey, u64)>)> {
+        let read = |head| with_periods(head, "", &[program_id], periods).fetch_all(&self.pool);
+        let (versions, drivers) = (
+            read(r::QUESTION_VERSIONS).await?,
+            read(r::DRIVER_COUNTS).await?,
+        );
+        let versions = versions.iter().map(|row| {
+            let key = VersionKey {
+                program_id: program_id.to_owned(),
+                period: row.try_get(0)?,
+                survey_id: row.try_get(1)?,
+                question_id: row.try_get(2)?,
+                aspect: parse(row.try_get(3)?)?,
+                fingerprint: row.try_get(4)?,
+            };
+            let (detail, first_seen) = (row.try_get(5)?, row.try_get(6)?);
+            Ok(VersionSeen {
+                key,
+                detail,
+                first_seen,
             })
-            .collect()
-    }
-
-    pub(crate) async fn question_versions(
-        &self,
-        program_id: &str,
-        periods: &[String],
-    ) -> Result<Vec<VersionSeen>> {
-        let query = with_periods(r::QUESTION_VERSIONS, "", &[program_id], periods);
-        let rows = query.fetch_all(&self.pool).await?;
-        rows.iter()
-            .map(|row| {
-                let key = VersionKey {
-                    program_id: program_id.to_owned(),
-                    period: row.try_get(0)?,
-                    survey_id: row.try_get(1)?,
-                    question_id: row.try_get(2)?,
-                    aspect: parse(row.try_get(3)?)?,
-                    fingerprint: row.try_get(4)?,
-                };
-                let (detail, first_seen) = (row.try_get(5)?, row.try_get(6)?);
-                Ok(VersionSeen {
-                    key,
-                    detail,
-                    first_seen,
-                })
-            })
-            .collect()
+        });
+        let drivers = drivers.iter().map(|row| {
+            let key = DriverKey {
+                program_id: program_id.to_owned(),
+                period: row.try_get(0)?,
+                survey_id: row.try_get(1)?,
+                question_id: row.try_get(2)?,
+                answer: row.try_get(3)?,
+                nps_class: parse(row.try_get(4)?)?,
+            };
+            Ok((key, row.try_get::<i64, _>(5)?.unsigned_abs()))
+        });
+        Ok((
+            versions.collect::<Result<_>>()?,
+            drivers.collect::<Result<_>>()?,
+        ))
     }
 
     pub(crate) async fn segments(
