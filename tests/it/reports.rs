@@ -159,6 +159,7 @@ fn two_periods_imported_by_csv_give_the_expected_report() {
         "kpi",
         "moe95",
         "n",
+        "note",
         "p_value",
         "prev_n",
         "prev_value",
@@ -166,6 +167,7 @@ fn two_periods_imported_by_csv_give_the_expected_report() {
         "target",
         "target_status",
         "value",
+        "wording_changed",
     ];
     expected.sort_unstable();
     let mut fields_sorted = fields.clone();
@@ -248,7 +250,7 @@ fn two_periods_imported_by_csv_give_the_expected_report() {
         .success()
         .stdout();
     assert!(csv.starts_with(
-        "group_by,group,kpi,n,value,moe95,prev_n,prev_value,delta,p_value,significance,target,target_status\n"
+        "group_by,group,kpi,n,value,moe95,prev_n,prev_value,delta,p_value,significance,target,target_status,wording_changed,note\n"
     ));
     assert!(csv.contains("\ntouchpoint,livraison,nps,50,50,"), "{csv}");
 
