@@ -366,4 +366,78 @@ mod tests {
         assert_eq!(c.len(), 8);
         assert!(c.windows(2).all(|w| w[0].key < w[1].key), "sorted");
     }
+
+    fn versioned(answers: Vec<Answer>) -> NewResponse {
+        use crate::program::fingerprint::{Definition, QuestionVersion, SurveyVersion};
+        let question = |id: &str, kind: QuestionType| QuestionVersion {
+            id: id.to_owned(),
+            definition: Definition {
+                kind,
+                scale: None,
+                options: Vec::new(),
+                kpi: None,
+            },
+            definition_fingerprint: format!("d-{id}"),
+            wording: BTreeMap::new(),
+            wording_fingerprint: format!("w-{id}"),
+        };
+        let questions = vec![
+            question("nps", QuestionType::Nps),
+            question("sat", QuestionType::Csat),
+            question("m", QuestionType::Multi),
+            question("why", QuestionType::Text),
+        ];
+        NewResponse {
+            answers,
+            version: Some(std::sync::Arc::new(SurveyVersion {
+                fingerprint: "v".into(),
+                questions,
+            })),
+            ..response(None)
+        }
+    }
+
+    fn choice(q: &str, option: &str, ordinal: u32) -> Answer {
+        Answer {
+            ordinal,
+            choice: Some(option.to_owned()),
+            ..answer(q, None, None)
+        }
+    }
+
+    #[test]
+    fn a_response_counts_once_per_closed_answer_and_once_per_question_answered() {
+        let r = versioned(vec![
+            answer("nps", Some(9.0), None),
+            answer("sat", Some(4.0), None),
+            choice("m", "a", 0),
+            choice("m", "b", 1),
+            answer("why", None, Some("bien")),
+        ]);
+        let counted = driver_counts(&r);
+        let keys: Vec<(&str, &str, NpsCategory)> = counted
+            .iter()
+            .map(|k| (k.question_id.as_str(), k.answer.as_str(), k.nps_class))
+            .collect();
+        let p = NpsCategory::Promoter;
+        assert_eq!(
+            keys,
+            [
+                ("m", "", p),
+                ("m", "a", p),
+                ("m", "b", p),
+                ("sat", "", p),
+                ("sat", "4", p)
+            ]
+        );
+        // Two versions (definition, wording) per question answered, with the submission time.
+        let seen = versions_seen(&r);
+        assert_eq!(seen.len(), 8);
+        assert!(seen.iter().all(|v| v.first_seen == 0));
+        // No NPS answer, or no survey version: no driver counter.
+        let without_nps = versioned(vec![answer("sat", Some(4.0), None)]);
+        assert!(driver_counts(&without_nps).is_empty());
+        assert!(driver_counts(&response(None)).is_empty());
+        assert!(versions_seen(&response(None)).is_empty());
+    }
 }
