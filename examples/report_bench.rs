@@ -99,6 +99,7 @@ async fn main() -> anyhow::Result<()> {
                     })
                     .collect(),
                 cases: Vec::new(),
+                version: None,
             };
             store.insert_response(&response).await?;
             continue;
@@ -136,6 +137,7 @@ async fn main() -> anyhow::Result<()> {
         external_id: None,
         answers: Vec::new(),
         cases: Vec::new(),
+        version: None,
     });
     anyhow::ensure!(
         probe.len() == 2,

@@ -8,12 +8,22 @@
 //! yes/no), once for "all respondents" (`segment` = "") and once per respondent attribute
 //! (`segment` = attribute name, `segment_value` = its value as text); plus one response
 //! count per segment (`question_id` = "", value 0).
+//!
+//! Two more kinds of rows come from the same response, when it names the survey version it
+//! answered ([`NewResponse::version`]):
+//! - [`driver_counts`]: per closed question and answer, the respondents of each NPS class
+//!   (the NPS of the survey's first NPS question), from which a report computes the NPS of
+//!   each answer group ("what drives the NPS"); no respondent attribute, nothing personal;
+//! - [`versions_seen`]: the definition and wording fingerprints of each question answered,
+//!   with the earliest submission that used them, so a report knows when a question changed.
 
 use std::collections::BTreeMap;
 
 use serde::Deserialize;
 use serde_json::Value;
 
+use crate::metrics::NpsCategory;
+use crate::program::model::QuestionType;
 use crate::store::{Answer, NewResponse};
 
 /// The identity of one counter.
@@ -113,6 +123,174 @@ pub fn accumulate(totals: &mut BTreeMap<RollupKey, u64>, more: Vec<RollupCount>)
     }
 }
 
+/// The identity of a driver counter: respondents of one NPS class who gave one answer to one
+/// closed question of a survey.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct DriverKey {
+    /// Program id.
+    pub program_id: String,
+    /// Period key.
+    pub period: String,
+    /// Survey id.
+    pub survey_id: String,
+    /// The closed question (CSAT, CES, yes/no, single or multiple choice).
+    pub question_id: String,
+    /// The answer: a value 0–10 written as digits, an option id, or "" for "answered the
+    /// question at all" (a multiple-choice respondent counts once there, however many
+    /// options they chose).
+    pub answer: String,
+    /// The respondent's NPS class.
+    pub nps_class: NpsCategory,
+}
+
+/// The driver counters one response adds one to, sorted: none without a survey version, an
+/// NPS question or an NPS answer 0–10.
+pub fn driver_counts(r: &NewResponse) -> Vec<DriverKey> {
+    let Some(version) = &r.version else {
+        return Vec::new();
+    };
+    let nps_class = version
+        .questions
+        .iter()
+        .find(|q| q.definition.kind == QuestionType::Nps)
+        .and_then(|q| r.answers.iter().find(|a| a.question_id == q.id))
+        .and_then(counted_value)
+        .and_then(NpsCategory::of);
+    let Some(nps_class) = nps_class else {
+        return Vec::new();
+    };
+    let closed = version.questions.iter().filter(|q| {
+        matches!(
+            q.definition.kind,
+            QuestionType::Csat
+                | QuestionType::Ces
+                | QuestionType::YesNo
+                | QuestionType::Single
+                | QuestionType::Multi
+        )
+    });
+    let mut keys: Vec<DriverKey> = Vec::new();
+    for q in closed {
+        let mut answers: Vec<String> = r
+            .answers
+            .iter()
+            .filter(|a| a.question_id == q.id)
+            .filter_map(|a| match (&a.choice, counted_value(a)) {
+                (Some(choice), _) => Some(choice.clone()),
+                (None, Some(v)) => Some(v.to_string()),
+                (None, None) => None,
+            })
+            .collect();
+        if answers.is_empty() {
+            continue;
+        }
+        answers.push(String::new());
+        answers.sort();
+        answers.dedup();
+        keys.extend(answers.into_iter().map(|answer| DriverKey {
+            program_id: r.program_id.clone(),
+            period: r.period.clone(),
+            survey_id: r.survey_id.clone(),
+            question_id: q.id.clone(),
+            answer,
+            nps_class,
+        }));
+    }
+    keys.sort();
+    keys
+}
+
+/// Which fingerprint of a question a [`VersionSeen`] is.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, strum::Display, strum::EnumString,
+)]
+#[strum(serialize_all = "snake_case")]
+pub enum Aspect {
+    /// Type, scale, options, KPI tag.
+    Definition,
+    /// Text and option labels in each locale.
+    Wording,
+}
+
+/// The identity of a question version seen in a period.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct VersionKey {
+    /// Program id.
+    pub program_id: String,
+    /// Period key.
+    pub period: String,
+    /// Survey id.
+    pub survey_id: String,
+    /// Question id.
+    pub question_id: String,
+    /// Definition or wording.
+    pub aspect: Aspect,
+    /// The fingerprint (SHA-256, hex).
+    pub fingerprint: String,
+}
+
+/// A question version seen in a period: what it was and its earliest answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VersionSeen {
+    /// Which version.
+    pub key: VersionKey,
+    /// The definition as JSON, or the wording fingerprints per locale as JSON.
+    pub detail: String,
+    /// Earliest submission (unix seconds) that answered it.
+    pub first_seen: i64,
+}
+
+/// The question versions one response saw: two per question it answered, sorted.
+pub fn versions_seen(r: &NewResponse) -> Vec<VersionSeen> {
+    let Some(version) = &r.version else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for q in &version.questions {
+        if !r.answers.iter().any(|a| a.question_id == q.id) {
+            continue;
+        }
+        let details = [
+            (
+                Aspect::Definition,
+                &q.definition_fingerprint,
+                serde_json::to_string(&q.definition),
+            ),
+            (
+                Aspect::Wording,
+                &q.wording_fingerprint,
+                serde_json::to_string(&q.wording),
+            ),
+        ];
+        for (aspect, fingerprint, detail) in details {
+            out.push(VersionSeen {
+                key: VersionKey {
+                    program_id: r.program_id.clone(),
+                    period: r.period.clone(),
+                    survey_id: r.survey_id.clone(),
+                    question_id: q.id.clone(),
+                    aspect,
+                    fingerprint: fingerprint.clone(),
+                },
+                detail: detail.unwrap_or_default(),
+                first_seen: r.submitted_at.as_second(),
+            });
+        }
+    }
+    out.sort_by(|a, b| a.key.cmp(&b.key));
+    out
+}
+
+/// Keeps the earliest sighting of each version, for a rebuild.
+pub fn earliest(totals: &mut BTreeMap<VersionKey, (String, i64)>, more: Vec<VersionSeen>) {
+    for v in more {
+        let entry = totals
+            .entry(v.key)
+            .or_insert_with(|| (v.detail, v.first_seen));
+        entry.1 = entry.1.min(v.first_seen);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -148,6 +326,7 @@ mod tests {
                 answer("why", None, Some("trop long")),
             ],
             cases: Vec::new(),
+            version: None,
         }
     }
 
@@ -187,5 +366,79 @@ mod tests {
         );
         assert_eq!(c.len(), 8);
         assert!(c.windows(2).all(|w| w[0].key < w[1].key), "sorted");
+    }
+
+    fn versioned(answers: Vec<Answer>) -> NewResponse {
+        use crate::program::fingerprint::{Definition, QuestionVersion, SurveyVersion};
+        let question = |id: &str, kind: QuestionType| QuestionVersion {
+            id: id.to_owned(),
+            definition: Definition {
+                kind,
+                scale: None,
+                options: Vec::new(),
+                kpi: None,
+            },
+            definition_fingerprint: format!("d-{id}"),
+            wording: BTreeMap::new(),
+            wording_fingerprint: format!("w-{id}"),
+        };
+        let questions = vec![
+            question("nps", QuestionType::Nps),
+            question("sat", QuestionType::Csat),
+            question("m", QuestionType::Multi),
+            question("why", QuestionType::Text),
+        ];
+        NewResponse {
+            answers,
+            version: Some(std::sync::Arc::new(SurveyVersion {
+                fingerprint: "v".into(),
+                questions,
+            })),
+            ..response(None)
+        }
+    }
+
+    fn choice(q: &str, option: &str, ordinal: u32) -> Answer {
+        Answer {
+            ordinal,
+            choice: Some(option.to_owned()),
+            ..answer(q, None, None)
+        }
+    }
+
+    #[test]
+    fn a_response_counts_once_per_closed_answer_and_once_per_question_answered() {
+        let r = versioned(vec![
+            answer("nps", Some(9.0), None),
+            answer("sat", Some(4.0), None),
+            choice("m", "a", 0),
+            choice("m", "b", 1),
+            answer("why", None, Some("bien")),
+        ]);
+        let counted = driver_counts(&r);
+        let keys: Vec<(&str, &str, NpsCategory)> = counted
+            .iter()
+            .map(|k| (k.question_id.as_str(), k.answer.as_str(), k.nps_class))
+            .collect();
+        let p = NpsCategory::Promoter;
+        assert_eq!(
+            keys,
+            [
+                ("m", "", p),
+                ("m", "a", p),
+                ("m", "b", p),
+                ("sat", "", p),
+                ("sat", "4", p)
+            ]
+        );
+        // Two versions (definition, wording) per question answered, with the submission time.
+        let seen = versions_seen(&r);
+        assert_eq!(seen.len(), 8);
+        assert!(seen.iter().all(|v| v.first_seen == 0));
+        // No NPS answer, or no survey version: no driver counter.
+        let without_nps = versioned(vec![answer("sat", Some(4.0), None)]);
+        assert!(driver_counts(&without_nps).is_empty());
+        assert!(driver_counts(&response(None)).is_empty());
+        assert!(versions_seen(&response(None)).is_empty());
     }
 }

@@ -19,7 +19,10 @@ use super::form::{self, RawAnswers};
 use super::writer::{IngestError, Stored};
 use crate::contacts::normalise_email;
 use crate::plan::{self, TriggerEvent};
+use std::sync::Arc;
+
 use crate::program::Program;
+use crate::program::fingerprint::SurveyVersion;
 use crate::store::{Attributes, NewResponse};
 
 /// The API's routes, with the token check in front of them.
@@ -338,6 +341,7 @@ async fn post_response(
         external_id: body.external_id.clone(),
         answers,
         cases: Vec::new(),
+        version: Some(Arc::new(SurveyVersion::of(survey))),
     };
     response.cases = crate::cases::open(program, &response);
     match state.0.ingest.submit(response).await {

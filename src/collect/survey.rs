@@ -13,7 +13,10 @@ use super::pages::{self, Message, SurveyPage};
 use super::texts::{language, texts};
 use super::writer::Stored;
 use super::{AppState, IngestError};
+use std::sync::Arc;
+
 use crate::program::Program;
+use crate::program::fingerprint::SurveyVersion;
 use crate::program::model::{ChannelType, LocalizedText, Survey};
 use crate::store::{Attributes, NewResponse, TokenInvitation};
 use crate::token::Token;
@@ -296,6 +299,7 @@ pub async fn submit_invited(
         external_id: None,
         answers,
         cases: Vec::new(),
+        version: Some(Arc::new(SurveyVersion::of(invited.survey))),
     };
     response.cases = crate::cases::open(invited.program, &response);
     store(&state, locale, response).await
@@ -561,6 +565,7 @@ pub async fn submit_open(
         external_id: None,
         answers,
         cases: Vec::new(),
+        version: Some(Arc::new(SurveyVersion::of(survey))),
     };
     response.cases = crate::cases::open(program, &response);
     let mut reply = store(&state, &locale, response).await;

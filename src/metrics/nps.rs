@@ -6,8 +6,23 @@ use serde::{Deserialize, Serialize};
 use super::{Confidence, Estimate, Histogram, Interval, nps_adjusted_wald};
 
 /// Where a 0–10 answer puts a respondent, so reports can split counts and themes by it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    JsonSchema,
+    strum::AsRefStr,
+    strum::EnumString,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum NpsCategory {
     /// 9–10.
     Promoter,

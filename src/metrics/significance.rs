@@ -34,6 +34,9 @@ pub enum Significance {
     NotSignificant,
     /// Fewer than [`MIN_N_FOR_SIGNIFICANCE`] answers in a period: shown, never significant.
     TooFew,
+    /// The question measuring the KPI changed definition (type, scale, options) between
+    /// the periods: no change is computed.
+    NotComparable,
 }
 
 /// A change between the current and a reference period.

@@ -6,6 +6,7 @@
 pub mod answers;
 mod calendar;
 mod diagnostic;
+pub mod fingerprint;
 mod load;
 pub mod model;
 mod resolved;
@@ -79,6 +80,16 @@ impl Program {
 /// Reads, parses and checks one program file.
 pub fn load(path: &Path, context: &CheckContext) -> Result<Program, Vec<Diagnostic>> {
     let bytes = read_capped(path).map_err(|diagnostic| vec![diagnostic])?;
+    load_bytes(path, bytes, context)
+}
+
+/// Parses and checks a program's content read elsewhere (a previous version from git, for
+/// `check --against`); `path` names it in diagnostics.
+pub fn load_bytes(
+    path: &Path,
+    bytes: Vec<u8>,
+    context: &CheckContext,
+) -> Result<Program, Vec<Diagnostic>> {
     let source = load::decode(path, &bytes).map_err(|diagnostic| vec![diagnostic])?;
     let (file, mut unknown_keys) = load::parse(path, &source)?;
     let resolved = match validate::validate(path, &source, &file, context) {

@@ -2,7 +2,9 @@
 //! comparison period, targets, trends, themes. Pure: everything comes in through [`Inputs`].
 //! One submodule per section of the report.
 
+mod changes;
 mod counts;
+mod drivers;
 mod groups;
 mod journey;
 mod nps;
@@ -14,7 +16,7 @@ use super::{GroupBy, Report};
 use crate::metrics::Confidence;
 use crate::program::Program;
 use crate::program::model::LocalizedText;
-use crate::store::{Delivery, RollupCount, VerbatimResponse};
+use crate::store::{Delivery, DriverKey, RollupCount, VerbatimResponse, VersionSeen};
 use counts::Catalogue;
 use groups::{Aggregates, groups, journey_order};
 
@@ -56,6 +58,10 @@ pub struct Inputs<'a> {
     pub trend: Vec<Period>,
     /// The period's responses with verbatims.
     pub verbatims: &'a [VerbatimResponse],
+    /// Question versions seen in the period and the comparison period.
+    pub versions: &'a [VersionSeen],
+    /// Driver counters of the period.
+    pub drivers: &'a [(DriverKey, u64)],
     /// When the report is made, RFC 3339.
     pub generated_at: String,
     /// Notes from the caller (e.g. why there is no comparison).
@@ -107,6 +113,7 @@ pub fn build(inputs: &Inputs<'_>) -> Report {
         themes,
         verbatims,
         quotes,
+        drivers: drivers::drivers(inputs, lang),
     }
 }
 

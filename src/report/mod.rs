@@ -107,6 +107,12 @@ pub struct Row {
     pub target: Option<f64>,
     /// The KPI against its target, judged on the interval's bounds.
     pub target_status: Option<TargetStatus>,
+    /// The date (program time zone) a new wording of a question feeding this KPI was first
+    /// answered, when the compared periods saw two wordings; the change is still computed.
+    pub wording_changed: Option<String>,
+    /// What changed in the questions behind the KPI and when, in the report's language
+    /// (`scale changed on 2026-10-14: stars5 → smileys5`).
+    pub note: Option<String>,
 }
 
 /// What makes a report auditable: rebuilding it from the same program file and counters
@@ -248,4 +254,36 @@ pub struct Report {
     pub verbatims: u64,
     /// A few verbatims.
     pub quotes: Vec<Quote>,
+    /// What drives the NPS: per closed question and answer group, most telling first.
+    pub drivers: Vec<Driver>,
+}
+
+/// The NPS of the respondents in one answer group of a closed question against the NPS of
+/// the others who answered it, in the report's period.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Driver {
+    /// Survey id.
+    pub survey: String,
+    /// Question id.
+    pub question: String,
+    /// The question in the report's language.
+    pub question_text: String,
+    /// `satisfied` (CSAT), `easy` (CES 5–7), `yes` (yes/no) or an option id.
+    pub group: String,
+    /// The group for people (`Satisfaits`, the option's label…).
+    pub group_label: String,
+    /// Respondents in the group (answered both the question and the NPS).
+    pub n: u64,
+    /// Their NPS, in points.
+    pub nps: Option<f64>,
+    /// Respondents who answered the question otherwise.
+    pub rest_n: u64,
+    /// Their NPS.
+    pub rest_nps: Option<f64>,
+    /// `nps − rest_nps`, in points.
+    pub difference: Option<f64>,
+    /// Two-sided p-value of the NPS z-test between the two groups.
+    pub p_value: Option<f64>,
+    /// The verdict; `too_few` when either group has under 30 respondents.
+    pub significance: Significance,
 }

@@ -43,7 +43,7 @@ const EMBEDDED: &[(&str, &str)] = &[
 
 /// The CSV columns and JSON row fields at 95 %, in order: exactly the fields of [`Row`].
 /// At another level ([`columns`]) the interval's three are named for it.
-pub const CSV_COLUMNS: [&str; 15] = [
+pub const CSV_COLUMNS: [&str; 17] = [
     "group_by",
     "group",
     "kpi",
@@ -59,6 +59,8 @@ pub const CSV_COLUMNS: [&str; 15] = [
     "significance",
     "target",
     "target_status",
+    "wording_changed",
+    "note",
 ];
 
 /// Why a report could not be written.
@@ -111,12 +113,13 @@ impl Serialize for MachineRow<'_> {
     }
 }
 
-/// The machine form: `{"stamp": …, "rows": […]}`.
+/// The machine form: `{"stamp": …, "rows": […], "drivers": […]}`.
 pub fn json(report: &Report) -> Result<String, RenderError> {
     #[derive(Serialize)]
     struct Machine<'a> {
         stamp: &'a super::Stamp,
         rows: Vec<MachineRow<'a>>,
+        drivers: &'a [super::Driver],
     }
     let columns = columns(report.stamp.alpha);
     Ok(serde_json::to_string_pretty(&Machine {
@@ -129,6 +132,7 @@ pub fn json(report: &Report) -> Result<String, RenderError> {
                 columns: &columns,
             })
             .collect(),
+        drivers: &report.drivers,
     })?)
 }
 
@@ -161,6 +165,8 @@ pub fn csv(report: &Report) -> Result<String, RenderError> {
                 .map(status_name)
                 .unwrap_or_default()
                 .to_owned(),
+            r.wording_changed.clone().unwrap_or_default(),
+            r.note.clone().unwrap_or_default(),
         ])?;
     }
     let bytes = writer
@@ -174,6 +180,7 @@ fn significance_name(s: Significance) -> &'static str {
         Significance::Significant => "significant",
         Significance::NotSignificant => "not_significant",
         Significance::TooFew => "too_few",
+        Significance::NotComparable => "not_comparable",
     }
 }
 
@@ -274,6 +281,7 @@ impl Renderer {
             trends => Serde(&view.trends),
             nps => Serde(&view.nps),
             themes => Serde(&view.themes),
+            drivers => Serde(&view.drivers),
             quotes => Serde(&report.quotes),
             standalone => false,
         })?;
@@ -338,6 +346,21 @@ struct PeopleRow {
     target: String,
     status: &'static str,
     status_label: String,
+    note: String,
+}
+
+/// A significant driver as people read it.
+#[derive(Debug, Serialize)]
+struct DriverRow {
+    question: String,
+    group: String,
+    n: u64,
+    nps: String,
+    rest_n: u64,
+    rest_nps: String,
+    difference: String,
+    direction: &'static str,
+    p_value: String,
 }
 
 /// An NPS split as people read it: bar widths unrounded, texts rounded.
@@ -370,6 +393,7 @@ struct View {
     trends: Vec<Trend>,
     nps: Vec<SplitView>,
     themes: Vec<ThemeRow>,
+    drivers: Vec<DriverRow>,
 }
 
 fn label(t: &serde_json::Value, key: &str) -> String {
@@ -488,6 +512,42 @@ fn people_interval(r: &Row, t: &serde_json::Value, lang: &str) -> String {
     format!("[{low}{separator}{high}]")
 }
 
+/// A p-value for people: three decimals, `< 0.001` below.
+fn people_p(p: f64, lang: &str) -> String {
+    if p < 0.001 {
+        localise("< 0.001".to_owned(), lang)
+    } else {
+        localise(fixed(p, 3), lang)
+    }
+}
+
+/// The significant drivers, in the report's order.
+fn driver_rows(report: &Report) -> Vec<DriverRow> {
+    let lang = report.lang.as_str();
+    let nps =
+        |v: Option<f64>| v.map_or_else(|| "–".to_owned(), |v| people_value(Kpi::Nps, v, lang));
+    report
+        .drivers
+        .iter()
+        .filter(|d| d.significance == Significance::Significant)
+        .map(|d| DriverRow {
+            question: d.question_text.clone(),
+            group: d.group_label.clone(),
+            n: d.n,
+            nps: nps(d.nps),
+            rest_n: d.rest_n,
+            rest_nps: nps(d.rest_nps),
+            difference: nps(d.difference),
+            direction: if d.difference.is_some_and(|v| v < 0.0) {
+                "down"
+            } else {
+                "up"
+            },
+            p_value: d.p_value.map(|p| people_p(p, lang)).unwrap_or_default(),
+        })
+        .collect()
+}
+
 fn people_rows(report: &Report, t: &serde_json::Value) -> Vec<PeopleRow> {
     let lang = report.lang.as_str();
     report
@@ -538,16 +598,7 @@ fn people_rows(report: &Report, t: &serde_json::Value) -> Vec<PeopleRow> {
                     Some(d) if d < 0.0 => "down",
                     _ => "flat",
                 },
-                p_value: r
-                    .p_value
-                    .map(|p| {
-                        if p < 0.001 {
-                            localise("< 0.001".to_owned(), lang)
-                        } else {
-                            localise(fixed(p, 3), lang)
-                        }
-                    })
-                    .unwrap_or_default(),
+                p_value: r.p_value.map(|p| people_p(p, lang)).unwrap_or_default(),
                 significance,
                 significance_label: label(t, significance),
                 target: r
@@ -560,6 +611,7 @@ fn people_rows(report: &Report, t: &serde_json::Value) -> Vec<PeopleRow> {
                 } else {
                     label(t, status)
                 },
+                note: r.note.clone().unwrap_or_default(),
             }
         })
         .collect()
@@ -570,6 +622,7 @@ impl View {
         let lang = report.lang.as_str();
         View {
             rows: people_rows(report, t),
+            drivers: driver_rows(report),
             journey: journey(&report.touchpoints, t, &report.title),
             trends: trends(report, t),
             nps: report

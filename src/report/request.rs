@@ -126,6 +126,8 @@ struct Readings {
     segment_counters: Vec<RollupCount>,
     deliveries: Vec<crate::store::Delivery>,
     verbatims: Vec<crate::store::VerbatimResponse>,
+    versions: Vec<crate::store::VersionSeen>,
+    drivers: Vec<(crate::store::DriverKey, u64)>,
 }
 
 impl<'a> ReportPlan<'a> {
@@ -184,6 +186,8 @@ impl<'a> ReportPlan<'a> {
             deliveries: &readings.deliveries,
             trend,
             verbatims: &readings.verbatims,
+            versions: &readings.versions,
+            drivers: &readings.drivers,
             generated_at: self.calendar.rfc3339(self.now),
             notes,
         }))
@@ -275,11 +279,14 @@ impl<'a> ReportPlan<'a> {
         } else {
             Vec::new()
         };
+        let (versions, drivers) = store.statistics(id, &compared).await?;
         Ok(Readings {
             counters,
             segment_counters,
             deliveries,
             verbatims,
+            versions,
+            drivers,
         })
     }
 }

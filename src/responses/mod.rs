@@ -25,6 +25,7 @@ mod lines;
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::io::Read;
+use std::sync::Arc;
 
 use jiff::Timestamp;
 use jiff::civil::Date;
@@ -35,6 +36,7 @@ use crate::contacts::normalise_email;
 use crate::contacts::parse::{HeaderColumns, shown_name, typed_value};
 use crate::expr::Expr;
 use crate::program::answers::{self, AnswerError, RawValue, TypedAnswer};
+use crate::program::fingerprint::SurveyVersion;
 use crate::program::model::{Question, QuestionType, Survey};
 use crate::program::{Calendar, Program};
 use crate::store::{Answer, Attributes, NewResponse};
@@ -477,6 +479,7 @@ fn columns(
 struct RowChecker<'a> {
     program_id: String,
     survey: &'a Survey,
+    version: Arc<SurveyVersion>,
     calendar: &'a Calendar,
     columns: Vec<Column>,
     conditions: Vec<Option<Expr>>,
@@ -498,6 +501,7 @@ impl<'a> RowChecker<'a> {
         RowChecker {
             program_id: program.id().to_owned(),
             survey,
+            version: Arc::new(SurveyVersion::of(survey)),
             calendar: program.calendar(),
             columns,
             conditions,
@@ -593,6 +597,7 @@ impl<'a> RowChecker<'a> {
                 external_id,
                 answers,
                 cases: Vec::new(),
+                version: Some(Arc::clone(&self.version)),
             }),
             _ => Err(problems),
         }

@@ -73,8 +73,8 @@ pub use outbox::{
 };
 
 pub use rollups::{
-    CallListEntry, Delivery, RebuildSummary, RollupCount, RollupKey, VerbatimResponse, accumulate,
-    counters, segment_value,
+    Aspect, CallListEntry, Delivery, DriverKey, RebuildSummary, RollupCount, RollupKey,
+    VerbatimResponse, VersionKey, VersionSeen, accumulate, counters, segment_value,
 };
 
 use crate::redact::redact_url;

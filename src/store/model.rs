@@ -1,6 +1,10 @@
 //! The values that go in and out of the store, independent of the backend.
 
+use std::sync::Arc;
+
 use jiff::Timestamp;
+
+use crate::program::fingerprint::SurveyVersion;
 
 /// Free-form contact or respondent attributes (segment, region, last purchase…); keys sorted.
 pub type Attributes = serde_json::Map<String, serde_json::Value>;
@@ -247,6 +251,9 @@ pub struct NewResponse {
     pub answers: Vec<Answer>,
     /// The cases it opens (alert rules it matched), in its transaction.
     pub cases: Vec<super::NewCase>,
+    /// The survey's questions as they were asked (fingerprints of their definition and
+    /// wording); `None` when unknown (responses stored before version 0.7).
+    pub version: Option<Arc<SurveyVersion>>,
 }
 
 /// A response as stored, with its answers ordered by question then ordinal.

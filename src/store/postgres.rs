@@ -36,6 +36,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = embedded_migrations!(
     (5, "bigint", "0005_bigint.sql"),
     (6, "contact guard", "0006_contact_guard.sql"),
     (7, "daemon", "0007_daemon.sql"),
+    (8, "statistics", "0008_statistics.sql"),
     (9, "cases", "0009_cases.sql"),
 );
 
@@ -51,7 +52,8 @@ const BACKUP: Option<&str> = None;
 /// Holds back other writers of the counters while a rebuild runs: responses committed during
 /// the rebuild wait at their own rollup update, then add to the rebuilt counters, so nothing
 /// is counted twice or lost.
-const REBUILD_LOCK: Option<&str> = Some("LOCK TABLE rollups, verbatim_refs IN EXCLUSIVE MODE");
+const REBUILD_LOCK: Option<&str> =
+    Some("LOCK TABLE rollups, verbatim_refs, question_versions, driver_counts IN EXCLUSIVE MODE");
 /// The rollup read, as JSON.
 const SELECT_ROLLUPS: &str = r::SELECT_ROLLUPS_POSTGRES;
 /// How an upsert merges a contact's attributes.

@@ -8,7 +8,10 @@
 
 use super::model::{Answer, Attributes, StoredResponse};
 use super::{Store, StoreError};
-pub use crate::rollup::{RollupCount, RollupKey, accumulate, counters, segment_value};
+pub use crate::rollup::{
+    Aspect, DriverKey, RollupCount, RollupKey, VersionKey, VersionSeen, accumulate, counters,
+    driver_counts, earliest, segment_value, versions_seen,
+};
 /// What a rebuild found, for the operator.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct RebuildSummary {
@@ -84,7 +87,26 @@ pub(super) const ADD_TO_ROLLUPS: &str = " ON CONFLICT (program_id, period, segme
 pub(super) const INSERT_VERBATIM_REF: &str = "INSERT INTO verbatim_refs \
      (program_id, period, response_id, question_id) VALUES ($1, $2, $3, $4) \
      ON CONFLICT DO NOTHING";
+pub(super) const INSERT_SURVEY_VERSION: &str = "INSERT INTO survey_versions \
+     (fingerprint, questions) VALUES ($1, $2) ON CONFLICT DO NOTHING";
+pub(super) const INSERT_DRIVER_COUNTS: &str = "INSERT INTO driver_counts (program_id, period, \
+     survey_id, question_id, answer, nps_class, n) ";
+pub(super) const ADD_TO_DRIVER_COUNTS: &str = " ON CONFLICT (program_id, period, survey_id, \
+     question_id, answer, nps_class) DO UPDATE SET n = driver_counts.n + excluded.n";
+pub(super) const INSERT_QUESTION_VERSIONS: &str = "INSERT INTO question_versions (program_id, \
+     period, survey_id, question_id, aspect, fingerprint, detail, first_seen) ";
+/// A version seen again keeps its earliest sighting.
+pub(super) const KEEP_EARLIEST: &str = " ON CONFLICT (program_id, period, survey_id, \
+     question_id, aspect, fingerprint) DO UPDATE SET first_seen = excluded.first_seen \
+     WHERE excluded.first_seen < question_versions.first_seen";
+pub(super) const SURVEY_VERSIONS: &str = "SELECT fingerprint, questions FROM survey_versions";
+pub(super) const DRIVER_COUNTS: &str = "SELECT period, survey_id, question_id, answer, \
+     nps_class, n FROM driver_counts WHERE program_id = $1 AND period IN ";
+pub(super) const QUESTION_VERSIONS: &str = "SELECT period, survey_id, question_id, aspect, \
+     fingerprint, detail, first_seen FROM question_versions WHERE program_id = $1 AND period IN ";
 pub(super) const CLEAR_ROLLUPS: &str = "DELETE FROM rollups";
+pub(super) const CLEAR_STATISTICS: [&str; 2] =
+    ["DELETE FROM driver_counts", "DELETE FROM question_versions"];
 /// Drops the counters nobody is counted in any more.
 pub(super) const DROP_EMPTY_ROLLUPS: &str = "DELETE FROM rollups WHERE n <= 0";
 pub(super) const CLEAR_VERBATIM_REFS: &str = "DELETE FROM verbatim_refs";
@@ -94,9 +116,11 @@ pub(super) const REBUILD_VERBATIM_REFS: &str = "INSERT INTO verbatim_refs \
      FROM answers a JOIN responses r ON r.id = a.response_id \
      WHERE a.text_value IS NOT NULL AND TRIM(a.text_value) <> ''";
 pub(super) const RESPONSES_PAGE: &str = "SELECT id, program_id, survey_id, touchpoint_id, \
-     channel, period, respondent FROM responses WHERE id > $1 ORDER BY id LIMIT $2";
+     channel, period, respondent, submitted_at, survey_version FROM responses \
+     WHERE id > $1 ORDER BY id LIMIT $2";
 pub(super) const ANSWERS_OF_PAGE: &str = "SELECT response_id, question_id, ordinal, num_value, \
-     choice, text_value FROM answers WHERE response_id >= $1 AND response_id <= $2 AND num_value IS NOT NULL";
+     choice, text_value FROM answers WHERE response_id >= $1 AND response_id <= $2 \
+     AND (num_value IS NOT NULL OR choice IS NOT NULL)";
 /// Start of a counter read, on SQLite: the counters of a program, segment and periods as one
 /// JSON array of `[[key fields…], n]`, the layout a [`RollupCount`] deserialises from (sqlx
 /// hands SQLite rows over one at a time between threads, which costs more than the query
@@ -165,6 +189,18 @@ impl Store {
             return Ok(Vec::new());
         }
         dispatch!(self, b => b.rollups(program_id, periods, segment))
+    }
+
+    /// The question versions seen and the driver counters of `program_id` in those periods.
+    pub async fn statistics(
+        &self,
+        program_id: &str,
+        periods: &[String],
+    ) -> Result<(Vec<VersionSeen>, Vec<(DriverKey, u64)>), StoreError> {
+        if periods.is_empty() {
+            return Ok(Default::default());
+        }
+        dispatch!(self, b => b.statistics(program_id, periods))
     }
 
     /// The respondent attributes seen in those periods, sorted.

@@ -122,7 +122,7 @@ pub(super) const WAVE_INVITATIONS: &str = "SELECT id, wave_id, email, locale, co
 
 pub(super) const INSERT_RESPONSE: &str = "INSERT INTO responses (invitation_id, program_id, \
      survey_id, touchpoint_id, channel, period, submitted_at, email, respondent, external_id, \
-     created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
+     created_at, survey_version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
      ON CONFLICT DO NOTHING RETURNING id";
 pub(super) const INSERT_ANSWERS: &str = "INSERT INTO answers (response_id, question_id, ordinal, \
      num_value, choice, text_value) ";

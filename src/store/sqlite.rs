@@ -39,6 +39,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = embedded_migrations!(
     (4, "rollups", "0004_rollups.sql"),
     (5, "contact guard", "0005_contact_guard.sql"),
     (6, "daemon", "0006_daemon.sql"),
+    (7, "statistics", "0007_statistics.sql"),
     (8, "cases", "0008_cases.sql"),
 );
 

@@ -626,6 +626,7 @@ async fn reminders_go_to_those_who_did_not_answer_and_stop_at_the_close() {
             external_id: None,
             answers: vec![],
             cases: Vec::new(),
+            version: None,
         })
         .await
         .expect("response");

@@ -164,6 +164,7 @@ fn two_periods_imported_by_csv_give_the_expected_report() {
         "kpi",
         "moe95",
         "n",
+        "note",
         "p_value",
         "prev_n",
         "prev_value",
@@ -171,6 +172,7 @@ fn two_periods_imported_by_csv_give_the_expected_report() {
         "target",
         "target_status",
         "value",
+        "wording_changed",
     ];
     expected.sort_unstable();
     let mut fields_sorted = fields.clone();
@@ -273,7 +275,7 @@ fn two_periods_imported_by_csv_give_the_expected_report() {
         .success()
         .stdout();
     assert!(csv.starts_with(
-        "group_by,group,kpi,n,value,moe95,ci95_low,ci95_high,prev_n,prev_value,delta,p_value,significance,target,target_status\n"
+        "group_by,group,kpi,n,value,moe95,ci95_low,ci95_high,prev_n,prev_value,delta,p_value,significance,target,target_status,wording_changed,note\n"
     ));
     assert!(csv.contains("\ntouchpoint,livraison,nps,50,50,"), "{csv}");
 
@@ -539,8 +541,14 @@ fn calls_export_needs_an_offline_channel_and_a_wave() {
 fn the_html_report_opens_in_chromium() {
     let s = Project::example();
     imported(&s);
+    crate::drivers::after_sales(&s, "2026-11-10");
     run_report(&s, "2026-11", &["-o", "rapport.html"]).success();
     let html = std::fs::read_to_string(s.join("rapport.html")).expect("report written");
+    let (_, drivers) = html.split_once("Leviers du NPS").expect("drivers section");
+    assert!(
+        drivers.contains("Le délai"),
+        "a significant driver is ranked"
+    );
     assert!(html.contains("<svg"), "inline SVG");
     for external in ["<script", "<link", "src=\"http", "url(http"] {
         assert!(!html.contains(external), "no external assets: {external}");
@@ -562,7 +570,7 @@ fn the_html_report_opens_in_chromium() {
             "--no-sandbox",
             "--disable-gpu",
             &format!("--screenshot={}", png.display()),
-            "--window-size=1280,2400",
+            "--window-size=1280,3000",
             &format!("file://{}", s.join("rapport.html").display()),
         ])
         .output()
@@ -619,6 +627,7 @@ pub(crate) fn response(email: &str, region: &str, nps: u8, text: Option<&str>) -
         external_id: None,
         answers,
         cases: Vec::new(),
+        version: None,
     }
 }
 

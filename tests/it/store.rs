@@ -261,6 +261,7 @@ async fn story(db: TestDb) {
             },
         ],
         cases: Vec::new(),
+        version: None,
     };
     let response_id = store
         .insert_response(&response)

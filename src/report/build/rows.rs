@@ -3,9 +3,9 @@
 
 use std::collections::BTreeSet;
 
-use super::Inputs;
 use super::counts::{Catalogue, Counts};
 use super::groups::{Aggregates, Groups};
+use super::{Inputs, changes, language};
 use crate::metrics::{Confidence, Kpi, MIN_N_FOR_SIGNIFICANCE, Significance, TargetStatus};
 use crate::program::Program;
 use crate::report::{GroupBy, Row};
@@ -18,6 +18,7 @@ pub(super) fn group_rows(
     groups: &Groups,
 ) -> Vec<Row> {
     let group_by_label = inputs.group_by.to_string();
+    let lang = language(inputs.program);
     let mut rows = Vec::new();
     for g in &groups.order {
         let now = groups.now.get(g);
@@ -42,7 +43,7 @@ pub(super) fn group_rows(
                 GroupBy::Touchpoint => target(inputs.program, kpi, Some(g)),
                 _ => target(inputs.program, kpi, None),
             };
-            rows.push(row(
+            let mut row = row(
                 &group_by_label,
                 g,
                 kpi,
@@ -51,7 +52,10 @@ pub(super) fn group_rows(
                 tgt,
                 inputs.alpha,
                 inputs.confidence(),
-            ));
+            );
+            let touchpoint = (inputs.group_by == GroupBy::Touchpoint).then_some(g.as_str());
+            changes::mark(&mut row, inputs, catalogue, touchpoint, lang);
+            rows.push(row);
         }
     }
     rows
@@ -74,7 +78,7 @@ pub(super) fn total_rows(
         .into_iter()
         .filter(|&kpi| all_kpis.contains(&kpi) || total_now.n(kpi) > 0 || total_before.n(kpi) > 0)
         .map(|kpi| {
-            row(
+            let mut row = row(
                 "all",
                 "all",
                 kpi,
@@ -83,7 +87,9 @@ pub(super) fn total_rows(
                 target(inputs.program, kpi, None),
                 inputs.alpha,
                 inputs.confidence(),
-            )
+            );
+            changes::mark(&mut row, inputs, catalogue, None, language(inputs.program));
+            row
         })
         .collect()
 }
@@ -147,6 +153,8 @@ pub(super) fn row(
         significance,
         target,
         target_status,
+        wording_changed: None,
+        note: None,
     }
 }
 

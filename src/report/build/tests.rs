@@ -91,6 +91,8 @@ fn inputs<'a>(
         deliveries,
         trend: vec![period("2026-10"), period("2026-11")],
         verbatims: &[],
+        versions: &[],
+        drivers: &[],
         generated_at: "2026-12-01T09:00:00+01:00".into(),
         notes: Vec::new(),
     }
@@ -464,4 +466,132 @@ fn quotes_mask_emails_and_detractors_come_first() {
     assert_eq!(anonymise("écrivez à jean@x.fr svp"), "écrivez à […] svp");
     let long = "mot ".repeat(100);
     assert_eq!(anonymise(&long).chars().count(), QUOTE_CHARS + 1);
+}
+
+#[test]
+fn rows_say_when_the_question_behind_them_changed() {
+    use crate::store::{Aspect, VersionKey, VersionSeen};
+    let program = example();
+    let mut all = counters(
+        "2026-10",
+        ("", ""),
+        "livraison",
+        "livraison",
+        &[("recommandation", 9, 40), ("satisfaction", 5, 40)],
+    );
+    all.extend(counters(
+        "2026-11",
+        ("", ""),
+        "livraison",
+        "livraison",
+        &[("recommandation", 10, 40), ("satisfaction", 4, 40)],
+    ));
+    let at = |when: &str| {
+        when.parse::<jiff::Timestamp>()
+            .expect("instant")
+            .as_second()
+    };
+    let seen =
+        |period: &str, question: &str, aspect, fingerprint: &str, detail: &str, when| VersionSeen {
+            key: VersionKey {
+                program_id: "fidelite-clients".into(),
+                period: period.into(),
+                survey_id: "livraison".into(),
+                question_id: question.into(),
+                aspect,
+                fingerprint: fingerprint.into(),
+            },
+            detail: detail.into(),
+            first_seen: at(when),
+        };
+    let stars = r#"{"type":"csat","scale":"stars5"}"#;
+    let smileys = r#"{"type":"csat","scale":"smileys5"}"#;
+    let versions = [
+        seen(
+            "2026-10",
+            "satisfaction",
+            Aspect::Definition,
+            "s",
+            stars,
+            "2026-10-03T09:00:00+02:00",
+        ),
+        seen(
+            "2026-11",
+            "satisfaction",
+            Aspect::Definition,
+            "s",
+            stars,
+            "2026-11-01T09:00:00+01:00",
+        ),
+        // The new scale's first answer: 2 November, 00:30 in Paris (still 1 November in UTC).
+        seen(
+            "2026-11",
+            "satisfaction",
+            Aspect::Definition,
+            "m",
+            smileys,
+            "2026-11-02T00:30:00+01:00",
+        ),
+        seen(
+            "2026-10",
+            "recommandation",
+            Aspect::Wording,
+            "w1",
+            r#"{"fr":"a"}"#,
+            "2026-10-03T09:00:00+02:00",
+        ),
+        seen(
+            "2026-11",
+            "recommandation",
+            Aspect::Wording,
+            "w2",
+            r#"{"fr":"b"}"#,
+            "2026-11-04T12:00:00+01:00",
+        ),
+        seen(
+            "2026-11",
+            "recommandation",
+            Aspect::Definition,
+            "n",
+            r#"{"type":"nps"}"#,
+            "2026-11-04T12:00:00+01:00",
+        ),
+        seen(
+            "2026-10",
+            "recommandation",
+            Aspect::Definition,
+            "n",
+            r#"{"type":"nps"}"#,
+            "2026-10-03T09:00:00+02:00",
+        ),
+    ];
+    let mut inputs = inputs(&program, &all, &[], &[], GroupBy::Touchpoint);
+    inputs.versions = &versions;
+    let report = build(&inputs);
+    for group in ["livraison", "all"] {
+        let csat = find(&report, group, Kpi::Csat);
+        assert_eq!(csat.significance, Some(Significance::NotComparable));
+        assert_eq!((csat.delta, csat.p_value), (None, None));
+        assert_eq!(
+            csat.note.as_deref(),
+            Some("changement d'échelle le 2026-11-02\u{a0}: stars5 → smileys5")
+        );
+        assert_eq!(
+            csat.value,
+            Some(100.0),
+            "4 stars are satisfied on both scales"
+        );
+    }
+    let nps = find(&report, "livraison", Kpi::Nps);
+    assert_eq!(nps.wording_changed.as_deref(), Some("2026-11-04"));
+    assert_eq!(
+        nps.note.as_deref(),
+        Some("formulation modifiée le 2026-11-04 (fr)")
+    );
+    assert_eq!(nps.delta, Some(0.0), "the change is kept: 100 then 100");
+    // Without a comparison period there is nothing to flag.
+    let mut alone = inputs;
+    alone.vs = None;
+    let report = build(&alone);
+    assert_eq!(find(&report, "livraison", Kpi::Csat).note, None);
 }

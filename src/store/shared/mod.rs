@@ -424,9 +424,17 @@ async fn insert_response_in(
         .bind(r.respondent.as_ref().map(Json))
         .bind(r.external_id.as_deref())
         .bind(now)
+        .bind(r.version.as_ref().map(|v| v.fingerprint.as_str()))
         .fetch_optional(&mut *conn)
         .await?;
     if let Some(id) = id {
+        if let Some(v) = &r.version {
+            sqlx::query(super::super::rollups::INSERT_SURVEY_VERSION)
+                .bind(&v.fingerprint)
+                .bind(Json(&v.questions))
+                .execute(&mut *conn)
+                .await?;
+        }
         for chunk in r.answers.chunks(ROWS_PER_STATEMENT) {
             let mut query = QueryBuilder::<Db>::new(sql::INSERT_ANSWERS);
             query.push_values(chunk, |mut row, a| {

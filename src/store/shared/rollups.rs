@@ -2,18 +2,21 @@
 //! counters back its own way.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use sqlx::query::Query;
+use sqlx::query_builder::Separated;
 use sqlx::types::Json;
 use sqlx::{AssertSqlSafe, Database, QueryBuilder, Row};
 
 use super::Result;
-use super::{BEGIN_WRITE, BackendStore, Db, DbConnection, answer, stored_response};
+use super::{BEGIN_WRITE, BackendStore, Db, DbConnection, answer, parse, stored_response};
+use crate::program::fingerprint::SurveyVersion;
 use crate::store::ROWS_PER_STATEMENT;
 use crate::store::model::{Answer, Attributes, NewResponse, StoredResponse};
 use crate::store::rollups::{
-    self as r, CallListEntry, Delivery, RebuildSummary, RollupCount, RollupKey, VerbatimResponse,
-    in_list,
+    self as r, CallListEntry, Delivery, DriverKey, RebuildSummary, RollupCount, RollupKey,
+    VerbatimResponse, VersionKey, VersionSeen, in_list,
 };
 
 /// Responses read at a time by a rebuild.
@@ -22,6 +25,11 @@ const PAGE: i64 = 10_000;
 /// Adds one response's counters and verbatim locations inside its own transaction.
 pub(crate) async fn apply(conn: &mut DbConnection, id: i64, response: &NewResponse) -> Result<()> {
     insert_counts(conn, &r::counters(response)).await?;
+    let drivers: Vec<(DriverKey, u64)> = r::driver_counts(response)
+        .into_iter()
+        .map(|k| (k, 1))
+        .collect();
+    insert_statistics(conn, &drivers, &r::versions_seen(response)).await?;
     for answer in response.answers.iter().filter(|a| r::is_verbatim(a)) {
         sqlx::query(r::INSERT_VERBATIM_REF)
             .bind(&response.program_id)
@@ -96,6 +104,7 @@ fn counted(row: &super::DbRow, answers: Vec<Answer>) -> Result<NewResponse> {
         external_id: None,
         answers,
         cases: Vec::new(),
+        version: None,
     })
 }
 
@@ -107,11 +116,44 @@ async fn insert_counts(conn: &mut DbConnection, counts: &[RollupCount]) -> Resul
     add_counts(conn, &rows).await
 }
 
+/// Adds driver counters and keeps the earliest sighting of question versions.
+async fn insert_statistics(
+    conn: &mut DbConnection,
+    drivers: &[(DriverKey, u64)],
+    versions: &[VersionSeen],
+) -> Result<()> {
+    let statements = (r::INSERT_DRIVER_COUNTS, r::ADD_TO_DRIVER_COUNTS);
+    upsert(conn, statements, drivers, |mut row, (k, n)| {
+        row.push_bind(k.program_id.as_str())
+            .push_bind(k.period.as_str())
+            .push_bind(k.survey_id.as_str())
+            .push_bind(k.question_id.as_str())
+            .push_bind(k.answer.as_str())
+            .push_bind(k.nps_class.as_ref())
+            .push_bind(i64::try_from(*n).unwrap_or(i64::MAX));
+    })
+    .await?;
+    let statements = (r::INSERT_QUESTION_VERSIONS, r::KEEP_EARLIEST);
+    upsert(conn, statements, versions, |mut row, v| {
+        row.push_bind(v.key.program_id.as_str())
+            .push_bind(v.key.period.as_str())
+            .push_bind(v.key.survey_id.as_str())
+            .push_bind(v.key.question_id.as_str())
+            .push_bind(v.key.aspect.to_string())
+            .push_bind(v.key.fingerprint.as_str())
+            .push_bind(v.detail.as_str())
+            .push_bind(v.first_seen);
+    })
+    .await
+}
+
 /// Adds `n` (negative to take back) to each counter, creating the missing ones.
 async fn add_counts(conn: &mut DbConnection, counts: &[(&RollupKey, i64)]) -> Result<()> {
-    for chunk in counts.chunks(ROWS_PER_STATEMENT) {
-        let mut query = QueryBuilder::<Db>::new(r::INSERT_ROLLUPS);
-        query.push_values(chunk, |mut row, (k, n)| {
+    upsert(
+        conn,
+        (r::INSERT_ROLLUPS, r::ADD_TO_ROLLUPS),
+        counts,
+        |mut row, (k, n)| {
             row.push_bind(k.program_id.as_str())
                 .push_bind(k.period.as_str())
                 .push_bind(k.segment.as_str())
@@ -122,8 +164,22 @@ async fn add_counts(conn: &mut DbConnection, counts: &[(&RollupKey, i64)]) -> Re
                 .push_bind(k.question_id.as_str())
                 .push_bind(i64::from(k.value))
                 .push_bind(*n);
-        });
-        query.push(r::ADD_TO_ROLLUPS);
+        },
+    )
+    .await
+}
+
+/// Writes `rows` a chunk per statement: `head`, their values as `bind` pushes them, `tail`.
+async fn upsert<T>(
+    conn: &mut DbConnection,
+    (head, tail): (&str, &str),
+    rows: &[T],
+    mut bind: impl FnMut(Separated<'_, Db, &'static str>, &T),
+) -> Result<()> {
+    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+        let mut query = QueryBuilder::<Db>::new(head);
+        query.push_values(chunk, &mut bind);
+        query.push(tail);
         query.build().execute(&mut *conn).await?;
     }
     Ok(())
@@ -155,8 +211,25 @@ impl BackendStore {
         if let Some(lock) = super::super::REBUILD_LOCK {
             sqlx::query(lock).execute(&mut *tx).await?;
         }
-        sqlx::query(r::CLEAR_ROLLUPS).execute(&mut *tx).await?;
+        for statement in [r::CLEAR_ROLLUPS].into_iter().chain(r::CLEAR_STATISTICS) {
+            sqlx::query(statement).execute(&mut *tx).await?;
+        }
+        let survey_versions: HashMap<String, Arc<SurveyVersion>> =
+            sqlx::query_as::<_, (String, Json<_>)>(r::SURVEY_VERSIONS)
+                .fetch_all(&mut *tx)
+                .await?
+                .into_iter()
+                .map(|(fingerprint, Json(questions))| {
+                    let version = SurveyVersion {
+                        fingerprint,
+                        questions,
+                    };
+                    (version.fingerprint.clone(), Arc::new(version))
+                })
+                .collect();
         let mut totals: BTreeMap<RollupKey, u64> = BTreeMap::new();
+        let mut drivers: BTreeMap<DriverKey, u64> = BTreeMap::new();
+        let mut versions: BTreeMap<VersionKey, (String, i64)> = BTreeMap::new();
         let mut summary = RebuildSummary::default();
         let mut last = 0i64;
         loop {
@@ -178,8 +251,15 @@ impl BackendStore {
             )?;
             for row in &rows {
                 let id: i64 = row.try_get(0)?;
-                let response = counted(row, answers.remove(&id).unwrap_or_default())?;
+                let mut response = counted(row, answers.remove(&id).unwrap_or_default())?;
+                response.submitted_at = super::timestamp(row.try_get(7)?)?;
+                let version: Option<String> = row.try_get(8)?;
+                response.version = version.and_then(|v| survey_versions.get(&v).cloned());
                 r::accumulate(&mut totals, r::counters(&response));
+                for key in r::driver_counts(&response) {
+                    *drivers.entry(key).or_default() += 1;
+                }
+                r::earliest(&mut versions, r::versions_seen(&response));
                 summary.responses += 1;
             }
             last = end;
@@ -190,6 +270,16 @@ impl BackendStore {
             .collect();
         summary.counters = counts.len() as u64;
         insert_counts(&mut tx, &counts).await?;
+        let drivers: Vec<(DriverKey, u64)> = drivers.into_iter().collect();
+        let versions: Vec<VersionSeen> = versions
+            .into_iter()
+            .map(|(key, (detail, first_seen))| VersionSeen {
+                key,
+                detail,
+                first_seen,
+            })
+            .collect();
+        insert_statistics(&mut tx, &drivers, &versions).await?;
         for statement in [r::CLEAR_VERBATIM_REFS, r::REBUILD_VERBATIM_REFS] {
             sqlx::query(statement).execute(&mut *tx).await?;
         }
@@ -217,6 +307,49 @@ impl BackendStore {
             .await?;
         let Json(counts): Json<Vec<RollupCount>> = row.try_get(0)?;
         Ok(counts)
+    }
+
+    pub(crate) async fn statistics(
+        &self,
+        program_id: &str,
+        periods: &[String],
+    ) -> Result<(Vec<VersionSeen>, Vec<(DriverKey, u64)>)> {
+        let read = |head| with_periods(head, "", &[program_id], periods).fetch_all(&self.pool);
+        let (versions, drivers) = (
+            read(r::QUESTION_VERSIONS).await?,
+            read(r::DRIVER_COUNTS).await?,
+        );
+        let versions = versions.iter().map(|row| {
+            let key = VersionKey {
+                program_id: program_id.to_owned(),
+                period: row.try_get(0)?,
+                survey_id: row.try_get(1)?,
+                question_id: row.try_get(2)?,
+                aspect: parse(row.try_get(3)?)?,
+                fingerprint: row.try_get(4)?,
+            };
+            let (detail, first_seen) = (row.try_get(5)?, row.try_get(6)?);
+            Ok(VersionSeen {
+                key,
+                detail,
+                first_seen,
+            })
+        });
+        let drivers = drivers.iter().map(|row| {
+            let key = DriverKey {
+                program_id: program_id.to_owned(),
+                period: row.try_get(0)?,
+                survey_id: row.try_get(1)?,
+                question_id: row.try_get(2)?,
+                answer: row.try_get(3)?,
+                nps_class: parse(row.try_get(4)?)?,
+            };
+            Ok((key, row.try_get::<i64, _>(5)?.unsigned_abs()))
+        });
+        Ok((
+            versions.collect::<Result<_>>()?,
+            drivers.collect::<Result<_>>()?,
+        ))
     }
 
     pub(crate) async fn segments(
