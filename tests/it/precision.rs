@@ -234,3 +234,108 @@ fn check_warns_when_a_fixed_size_expects_under_thirty_answers() {
         .success()
         .stderr_has("warning: sample `precis`: 40 drawn × 50% expected response rate (`expected_response_rate`) = 20 answers expected, under 30");
 }
+
+/// A monthly program whose sample takes every contact and states a 50 % response rate, so
+/// an observed rate shows as a different number.
+fn observed_program() -> String {
+    PROGRAM.replace("precision: { kpi: csat, moe95: 10 }", "rate: 1.0")
+}
+
+/// Sends a period's wave through `ecoute send` (emails into the project's outbox) and stores
+/// an answer for the first `answered` invitations, as the web form would.
+async fn send_and_answer(project: &Project, period: &str, answered: usize) -> usize {
+    project
+        .args(["send", "essai", "--period", period])
+        .args(["--at", &format!("{period}-02T09:00:00Z")])
+        .success();
+    let store = project.store().await;
+    let (waves, _) = store.outbox_status(Some("essai"), 0).await.expect("status");
+    let wave = waves
+        .iter()
+        .find(|w| w.wave.period == period)
+        .unwrap_or_else(|| panic!("no wave for {period}: {waves:?}"));
+    let invitations = store.wave_invitations(wave.wave.id).await.expect("wave");
+    for invitation in invitations.iter().take(answered) {
+        let row = store
+            .outbox_row(invitation.id)
+            .await
+            .expect("row")
+            .expect("exists");
+        assert_eq!(row.state, "sent", "{row:?}");
+        let stored = store
+            .insert_response(&ecoute::store::NewResponse {
+                invitation_id: Some(invitation.id),
+                program_id: "essai".into(),
+                survey_id: "livraison".into(),
+                touchpoint_id: Some("livraison".into()),
+                channel: "email".into(),
+                period: period.into(),
+                submitted_at: format!("{period}-03T09:00:00Z").parse().expect("time"),
+                email: None,
+                respondent: None,
+                external_id: None,
+                answers: Vec::new(),
+                cases: Vec::new(),
+                version: None,
+            })
+            .await
+            .expect("response");
+        assert!(stored.is_some());
+    }
+    store.close().await;
+    invitations.len()
+}
+
+#[tokio::test]
+async fn plan_uses_the_response_rate_observed_over_the_last_three_closed_periods() {
+    let project = Project::new()
+        .program("essai", &observed_program())
+        .contacts(&contacts(20))
+        .database(crate::support::TestDb::sqlite())
+        .mail_folder();
+    // March is answered by everyone, but it is the fourth closed period before July: left
+    // out. April, May and June: 5, 6 and 7 answers of 20 delivered each.
+    for (period, answered) in [
+        ("2026-03", 20),
+        ("2026-04", 5),
+        ("2026-05", 6),
+        ("2026-06", 7),
+    ] {
+        assert_eq!(send_and_answer(&project, period, answered).await, 20);
+    }
+    // July's plan (those periods closed on the 10th of the next month, long past): the
+    // observed rate (5 + 6 + 7) / (20 + 20 + 20) = 18 / 60 = 0.3, not the stated 0.5, and
+    // 20 drawn × 0.3 = 6 expected answers.
+    let plan = project
+        .args(["plan", "essai", "--period", "2026-07", "--format", "json"])
+        .success()
+        .json();
+    let survey = &plan["surveys"][0];
+    assert_eq!(drawn(survey), 20);
+    let expected = &survey["expected"];
+    let rate = expected["response_rate"].as_f64().expect("rate");
+    assert!((rate - 18.0 / 60.0).abs() < 1e-12, "{expected}");
+    let answers = expected["answers"].as_f64().expect("answers");
+    assert!((answers - 20.0 * 18.0 / 60.0).abs() < 1e-9, "{expected}");
+    let basis = &expected["response_rate_basis"];
+    assert_eq!(basis["source"], "observed", "{basis}");
+    assert_eq!(
+        basis["periods"],
+        serde_json::json!(["2026-04", "2026-05", "2026-06"])
+    );
+    assert_eq!(basis["delivered"], 60);
+    assert_eq!(basis["answered"], 18);
+    // Six answers of 20 eligible, no CSAT answer stored (worst case, V = 50²):
+    // 1.959964 · √(2500/6 · 14/19).
+    let margin = Z95 * (2500.0 / 6.0 * (20.0 - 6.0) / 19.0f64).sqrt();
+    let shown = expected["margins"][0]["moe95"].as_f64().expect("margin");
+    assert!((shown - margin).abs() < 1e-9, "{shown} vs {margin}");
+
+    let table = project
+        .args(["plan", "essai", "--period", "2026-07"])
+        .success()
+        .stdout_has(
+            "expected answers 6 (20 drawn × 30.0% response rate, observed in 2026-04, 2026-05, 2026-06: 18 answered of 60 delivered)",
+        );
+    assert!(!table.stdout().contains("assumption"), "{}", table.stdout());
+}
