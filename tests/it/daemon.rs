@@ -14,7 +14,7 @@ use crate::support::TestDb;
 /// A weekly program: a wave each Monday at 10:00 Paris, reminders 1 and 3 days after the
 /// invitation left, the week closing at its end (Monday 00:00), and a survey 24 hours after
 /// a delivery event.
-const WEEKLY: &str = r#"program:
+pub(crate) const WEEKLY: &str = r#"program:
   id: essai
   title: { fr: Programme essai }
   timezone: Europe/Paris
@@ -56,7 +56,7 @@ fn at(text: &str) -> Timestamp {
 
 /// The invitation id and message number (0 the invitation, n the n-th reminder) of a
 /// Message-ID `<ecoute.ID.N.program@domain>`.
-fn message_of(message_id: &str) -> (i64, u32) {
+pub(crate) fn message_of(message_id: &str) -> (i64, u32) {
     let mut parts = message_id.trim_matches(['<', '>']).split('.').skip(1);
     let id = parts.next().and_then(|p| p.parse().ok());
     let n = parts.next().and_then(|p| p.parse().ok());
@@ -65,7 +65,7 @@ fn message_of(message_id: &str) -> (i64, u32) {
 }
 
 /// The outbox rows of a program's period, by email.
-async fn rows_of(store: &Store, period: &str) -> HashMap<String, OutboxRow> {
+pub(crate) async fn rows_of(store: &Store, period: &str) -> HashMap<String, OutboxRow> {
     let (waves, _) = store.outbox_status(Some("essai"), 0).await.expect("status");
     let mut rows = HashMap::new();
     for wave in waves.iter().filter(|w| w.wave.period == period) {

@@ -11,6 +11,7 @@ mod check;
 mod collect;
 mod contacts;
 mod daemon;
+mod daemon_outages;
 mod dispatch;
 mod drivers;
 mod harness;

@@ -11,7 +11,8 @@ part chooses the behaviour:
   drop-once…    the first time: message saved, then the connection is cut before the reply
                 (the ambiguous case: the server has it, the client cannot know)
 Options: --delay SECONDS before each reply to DATA; --auth USER:PASSWORD requires AUTH;
---close-after N cuts every connection, without a word, after N messages.
+--close-after N cuts every connection, without a word, after N messages; --port N listens
+on that port (default: a free one), so a test can start the server a daemon already waits for.
 """
 import argparse
 import asyncio
@@ -82,6 +83,7 @@ def main():
     parser.add_argument("--delay", type=float, default=0.0)
     parser.add_argument("--auth", default=None)
     parser.add_argument("--close-after", type=int, default=0)
+    parser.add_argument("--port", type=int, default=0)
     args = parser.parse_args()
     os.makedirs(args.maildir, exist_ok=True)
     handler = Handler(args.maildir, args.delay, args.close_after)
@@ -99,7 +101,7 @@ def main():
 
     async def serve():
         loop = asyncio.get_running_loop()
-        server = await loop.create_server(factory, "127.0.0.1", 0)
+        server = await loop.create_server(factory, "127.0.0.1", args.port)
         port = server.sockets[0].getsockname()[1]
         print("PORT %d" % port, flush=True)
         await server.serve_forever()
