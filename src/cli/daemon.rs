@@ -104,7 +104,7 @@ pub async fn run(args: &DaemonArgs, settings: &Settings) -> anyhow::Result<Exit>
         redact_url(&settings.database_url),
         mail.describe()
     );
-    let state = AppState::new(store.clone(), programs.clone(), templates, &options);
+    let state = AppState::live(store.clone(), programs_tx.subscribe(), templates, &options);
     let dispatch = args.dispatch.options(clock);
     let daemon = Arc::new(Daemon {
         store: store.clone(),

@@ -200,7 +200,7 @@ async fn post_event(
     if let Err(message) = within_window("occurred_at", occurred_at, now) {
         return error(StatusCode::UNPROCESSABLE_ENTITY, message);
     }
-    let programs: Vec<&Program> = state.0.programs.values().map(|p| &**p).collect();
+    let programs: Vec<&Program> = state.1.values().map(|p| &**p).collect();
     let event = TriggerEvent {
         event: &body.event,
         email: &email,
@@ -219,7 +219,7 @@ async fn post_event(
 }
 
 fn loaded(state: &AppState) -> String {
-    let ids: Vec<&str> = state.0.programs.keys().map(String::as_str).collect();
+    let ids: Vec<&str> = state.1.keys().map(String::as_str).collect();
     if ids.is_empty() {
         "none".to_owned()
     } else {
@@ -372,8 +372,7 @@ async fn status(State(state): State<AppState>) -> Response {
         Err(err) => return error(StatusCode::SERVICE_UNAVAILABLE, err.to_string()),
     };
     let programs: Vec<serde_json::Value> = state
-        .0
-        .programs
+        .1
         .values()
         .map(|p| {
             json!({

@@ -35,7 +35,7 @@ use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use sha2::{Digest, Sha256};
-use tokio::sync::Semaphore;
+use tokio::sync::{Semaphore, watch};
 use tower::ServiceExt;
 use tower_http::set_header::SetResponseHeaderLayer;
 
@@ -122,13 +122,33 @@ impl Default for ConnectionLimits {
     }
 }
 
-/// Everything the handlers share; cheap to clone.
-#[derive(Clone)]
-pub struct AppState(Arc<Inner>);
+/// The programs a server answers for, as the daemon's reload replaces them as a whole.
+pub type LivePrograms = watch::Receiver<Arc<Vec<Arc<Program>>>>;
+
+/// Everything the handlers share, and the programs in force when it was cloned: axum clones
+/// the state for each request, so a request sees one version of the programs from start to
+/// end, and the next request the version a reload put in force since.
+pub struct AppState(Arc<Inner>, Arc<BTreeMap<String, Arc<Program>>>);
+
+impl Clone for AppState {
+    fn clone(&self) -> Self {
+        AppState(Arc::clone(&self.0), by_id(&self.0.programs.borrow()))
+    }
+}
+
+/// The programs keyed by id.
+fn by_id(programs: &[Arc<Program>]) -> Arc<BTreeMap<String, Arc<Program>>> {
+    Arc::new(
+        programs
+            .iter()
+            .map(|p| (p.id().to_owned(), Arc::clone(p)))
+            .collect(),
+    )
+}
 
 struct Inner {
     store: Store,
-    programs: BTreeMap<String, Arc<Program>>,
+    programs: LivePrograms,
     templates: Templates,
     admin_token_hash: Option<[u8; 32]>,
     ingest: Ingest,
@@ -142,38 +162,52 @@ struct Inner {
 }
 
 impl AppState {
-    /// Builds the state and starts the response writer on the current runtime.
+    /// Builds the state for programs that never change (`ecoute serve`) and starts the
+    /// response writer on the current runtime.
     pub fn new(
         store: Store,
         programs: impl IntoIterator<Item = impl Into<Arc<Program>>>,
         templates: Templates,
         options: &ServerOptions,
     ) -> AppState {
-        AppState(Arc::new(Inner {
-            ingest: Ingest::start(store.clone()),
-            store,
-            programs: programs
-                .into_iter()
-                .map(Into::into)
-                .map(|p: Arc<Program>| (p.id().to_owned(), p))
-                .collect(),
-            templates,
-            admin_token_hash: options
-                .admin_token
-                .as_deref()
-                .map(|t| Sha256::digest(t.as_bytes()).into()),
-            limiters: limit::Limiters::new(&options.limits),
-            secure_cookies: options.secure_cookies,
-            client_ip_header: options.client_ip_header.clone(),
-            connections: options.connections,
-            clock: options.clock,
-            health_timeout: options.health_timeout,
-            scheduler: options.scheduler.clone(),
-        }))
+        let fixed: Vec<Arc<Program>> = programs.into_iter().map(Into::into).collect();
+        let (_never_changes, programs) = watch::channel(Arc::new(fixed));
+        AppState::live(store, programs, templates, options)
+    }
+
+    /// Builds the state for programs a reload may replace (`ecoute daemon`): each request
+    /// reads the version in force when it arrives.
+    pub fn live(
+        store: Store,
+        programs: LivePrograms,
+        templates: Templates,
+        options: &ServerOptions,
+    ) -> AppState {
+        let snapshot = by_id(&programs.borrow());
+        AppState(
+            Arc::new(Inner {
+                ingest: Ingest::start(store.clone()),
+                store,
+                programs,
+                templates,
+                admin_token_hash: options
+                    .admin_token
+                    .as_deref()
+                    .map(|t| Sha256::digest(t.as_bytes()).into()),
+                limiters: limit::Limiters::new(&options.limits),
+                secure_cookies: options.secure_cookies,
+                client_ip_header: options.client_ip_header.clone(),
+                connections: options.connections,
+                clock: options.clock,
+                health_timeout: options.health_timeout,
+                scheduler: options.scheduler.clone(),
+            }),
+            snapshot,
+        )
     }
 
     fn program(&self, id: &str) -> Option<&Program> {
-        self.0.programs.get(id).map(|p| &**p)
+        self.1.get(id).map(|p| &**p)
     }
 
     /// The current instant by the server's clock.

@@ -123,7 +123,7 @@ async fn snapshot(state: &AppState) -> Result<Snapshot, StoreError> {
     }
     let now = Timestamp::now();
     let mut oldest_due_seconds = Vec::new();
-    for program in state.0.programs.keys() {
+    for program in state.1.keys() {
         let due = store.pending(program, now).await?.next_due;
         let age = due.map_or(0, |due| (now.as_second() - due.as_second()).max(0));
         oldest_due_seconds.push((program.clone(), age));

@@ -563,3 +563,60 @@ async fn two_daemons_on_postgresql_send_each_message_once_and_take_over_a_killed
         killed_at
     );
 }
+
+#[tokio::test]
+async fn after_sighup_the_web_form_shows_the_reloaded_wording() {
+    let project = Project::new()
+        .program("essai", WEEKLY)
+        .contacts("email\nok1@example.org\n")
+        .database(TestDb::sqlite())
+        .mail_folder()
+        .public_url("https://avis.example.org");
+    // Just after the wave: the invitation leaves at once.
+    let daemon = project.daemon(&["--at", "2026-11-09T09:00:05Z"]);
+    let started = Instant::now();
+    while project.emails().is_empty() {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "no invitation; log:\n{}",
+            daemon.log()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let email = crate::harness::parse_email(&project.emails()[0]);
+    let link = email["text"]
+        .as_str()
+        .expect("text part")
+        .split_whitespace()
+        .find(|w| w.starts_with("https://avis.example.org/s/"))
+        .expect("a survey link")
+        .trim_start_matches("https://avis.example.org")
+        .to_owned();
+    let form = || {
+        daemon.request(&format!(
+            "GET {link} HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n"
+        ))
+    };
+    let before = form();
+    assert!(before.starts_with("HTTP/1.1 200"), "{before}");
+    assert!(before.contains("Recommanderiez-vous"), "{before}");
+
+    project.write(
+        "programs/essai.yaml",
+        WEEKLY.replace(
+            "Recommanderiez-vous ?",
+            "Conseilleriez-vous nos livraisons ?",
+        ),
+    );
+    daemon.signal("-HUP");
+    daemon.wait_for_log("reloaded program essai", Duration::from_secs(60));
+    let after = form();
+    assert!(after.starts_with("HTTP/1.1 200"), "{after}");
+    assert!(
+        after.contains("Conseilleriez-vous nos livraisons"),
+        "{after}"
+    );
+    assert!(!after.contains("Recommanderiez-vous"), "{after}");
+    let (status, log) = daemon.stop();
+    assert_eq!(status.code(), Some(0), "{log}");
+}
