@@ -13,7 +13,7 @@ use serde::{Serialize, Serializer};
 mod charts;
 mod palette;
 
-use super::{Report, Row};
+use super::{ActionVerdict, Report, Row};
 use crate::metrics::display::fixed;
 use crate::metrics::{Confidence, Kpi, MIN_N_FOR_SIGNIFICANCE, Significance, TargetStatus};
 use crate::responses::protect_cell;
@@ -113,13 +113,14 @@ impl Serialize for MachineRow<'_> {
     }
 }
 
-/// The machine form: `{"stamp": …, "rows": […], "drivers": […]}`.
+/// The machine form: `{"stamp": …, "rows": […], "drivers": […], "actions": […]}`.
 pub fn json(report: &Report) -> Result<String, RenderError> {
     #[derive(Serialize)]
     struct Machine<'a> {
         stamp: &'a super::Stamp,
         rows: Vec<MachineRow<'a>>,
         drivers: &'a [super::Driver],
+        actions: &'a [super::ActionEffect],
     }
     let columns = columns(report.stamp.alpha);
     Ok(serde_json::to_string_pretty(&Machine {
@@ -133,6 +134,7 @@ pub fn json(report: &Report) -> Result<String, RenderError> {
             })
             .collect(),
         drivers: &report.drivers,
+        actions: &report.actions,
     })?)
 }
 
@@ -282,6 +284,7 @@ impl Renderer {
             nps => Serde(&view.nps),
             themes => Serde(&view.themes),
             drivers => Serde(&view.drivers),
+            actions => Serde(&view.actions),
             quotes => Serde(&report.quotes),
             standalone => false,
         })?;
@@ -349,6 +352,29 @@ struct PeopleRow {
     note: String,
 }
 
+/// An action plan as people read it.
+#[derive(Debug, Serialize)]
+struct ActionRow {
+    title: String,
+    touchpoint: String,
+    kpi_label: String,
+    owner: String,
+    started: String,
+    before_n: u64,
+    before: String,
+    since_n: u64,
+    since: String,
+    change: String,
+    interval: String,
+    direction: &'static str,
+    p_value: String,
+    verdict: &'static str,
+    verdict_label: String,
+    expected: String,
+    expected_label: String,
+    note: String,
+}
+
 /// A significant driver as people read it.
 #[derive(Debug, Serialize)]
 struct DriverRow {
@@ -394,6 +420,7 @@ struct View {
     nps: Vec<SplitView>,
     themes: Vec<ThemeRow>,
     drivers: Vec<DriverRow>,
+    actions: Vec<ActionRow>,
 }
 
 fn label(t: &serde_json::Value, key: &str) -> String {
@@ -521,6 +548,69 @@ fn people_p(p: f64, lang: &str) -> String {
     }
 }
 
+/// The action plans, in file order.
+fn action_rows(report: &Report, t: &serde_json::Value) -> Vec<ActionRow> {
+    let lang = report.lang.as_str();
+    let dash = || "–".to_owned();
+    report
+        .actions
+        .iter()
+        .map(|a| {
+            let value = |v: Option<f64>| v.map_or_else(dash, |v| people_value(a.kpi, v, lang));
+            let decimals = if a.kpi == Kpi::Ces { 1 } else { 0 };
+            let bound = |v: f64| localise(signed(fixed(v, decimals)), lang);
+            let verdict = match a.verdict {
+                Some(ActionVerdict::Improved) => "improved",
+                Some(ActionVerdict::NoMeasurableEffect) => "no_measurable_effect",
+                Some(ActionVerdict::Worsened) => "worsened",
+                Some(ActionVerdict::TooEarly) => "too_early",
+                None => "none",
+            };
+            let separator = if lang == "fr" { " ; " } else { ", " };
+            ActionRow {
+                title: a.title.clone(),
+                touchpoint: report
+                    .touchpoints
+                    .iter()
+                    .find(|tp| tp.id == a.touchpoint)
+                    .map_or_else(|| a.touchpoint.clone(), |tp| tp.name.clone()),
+                kpi_label: label(t, a.kpi.as_str()),
+                owner: a.owner.clone(),
+                started: a.started.clone(),
+                before_n: a.before_n,
+                before: value(a.before_value),
+                since_n: a.since_n,
+                since: value(a.since_value),
+                change: a.change.map_or_else(dash, |d| people_delta(a.kpi, d, lang)),
+                interval: a.change_interval.map_or_else(String::new, |i| {
+                    format!("[{}{separator}{}]", bound(i.low), bound(i.high))
+                }),
+                direction: match a.change {
+                    Some(d) if d > 0.0 => "up",
+                    Some(d) if d < 0.0 => "down",
+                    _ => "flat",
+                },
+                p_value: a.p_value.map(|p| people_p(p, lang)).unwrap_or_default(),
+                verdict,
+                verdict_label: if verdict == "none" {
+                    String::new()
+                } else {
+                    label(t, verdict)
+                },
+                expected: a
+                    .expected
+                    .map(|e| localise(signed(fixed(e, decimals)), lang))
+                    .unwrap_or_default(),
+                expected_label: a
+                    .expected_status
+                    .map(|s| label(t, status_name(s)))
+                    .unwrap_or_default(),
+                note: a.note.clone().unwrap_or_default(),
+            }
+        })
+        .collect()
+}
+
 /// The significant drivers, in the report's order.
 fn driver_rows(report: &Report) -> Vec<DriverRow> {
     let lang = report.lang.as_str();
@@ -623,6 +713,7 @@ impl View {
         View {
             rows: people_rows(report, t),
             drivers: driver_rows(report),
+            actions: action_rows(report, t),
             journey: journey(&report.touchpoints, t, &report.title),
             trends: trends(report, t),
             nps: report

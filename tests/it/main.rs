@@ -4,6 +4,7 @@
 //! the crate's lints forbid in library code are allowed here.
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
+mod actions;
 mod answers;
 mod calendar;
 mod cases;
