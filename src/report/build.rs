@@ -14,6 +14,7 @@ mod stamp;
 mod themes;
 
 use super::{GroupBy, Report};
+use crate::cases::{FollowUp, OverdueCase};
 use crate::metrics::Confidence;
 use crate::program::Program;
 use crate::program::model::LocalizedText;
@@ -78,6 +79,10 @@ pub struct Inputs<'a> {
     pub drivers: &'a [(DriverKey, u64)],
     /// The periods of each action plan; their counters are in `counters`.
     pub actions: Vec<ActionPeriods>,
+    /// The follow-up of cases in the period and the comparison period.
+    pub follow_up: Vec<FollowUp>,
+    /// Open cases past due.
+    pub overdue: Vec<OverdueCase>,
     /// When the report is made, RFC 3339.
     pub generated_at: String,
     /// Notes from the caller (e.g. why there is no comparison).
@@ -131,6 +136,8 @@ pub fn build(inputs: &Inputs<'_>) -> Report {
         quotes,
         drivers: drivers::drivers(inputs, lang),
         actions: actions::effects(inputs, &catalogue, lang),
+        follow_up: inputs.follow_up.clone(),
+        overdue: inputs.overdue.clone(),
     }
 }
 

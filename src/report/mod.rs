@@ -17,6 +17,7 @@ use std::str::FromStr;
 
 use serde::Serialize;
 
+use crate::cases::{FollowUp, OverdueCase};
 use crate::metrics::{Interval, Kpi, Significance, TargetStatus};
 
 pub use build::{ActionPeriods, Inputs, Period as ReportPeriod, build, digest};
@@ -261,6 +262,11 @@ pub struct Report {
     pub drivers: Vec<Driver>,
     /// The program's action plans with their measured effect, in file order.
     pub actions: Vec<ActionEffect>,
+    /// Alerts opened and their follow-up, per period (the report's, then the comparison's)
+    /// and touchpoint.
+    pub follow_up: Vec<FollowUp>,
+    /// Open cases past their promised call-back, most overdue first (no respondent data).
+    pub overdue: Vec<OverdueCase>,
 }
 
 /// What an action plan did to its KPI, as far as the answers tell.

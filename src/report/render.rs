@@ -113,7 +113,8 @@ impl Serialize for MachineRow<'_> {
     }
 }
 
-/// The machine form: `{"stamp": …, "rows": […], "drivers": […], "actions": […]}`.
+/// The machine form: `{"stamp": …, "rows": […], "drivers": […], "actions": […],
+/// "follow_up": […], "overdue": […]}`.
 pub fn json(report: &Report) -> Result<String, RenderError> {
     #[derive(Serialize)]
     struct Machine<'a> {
@@ -121,6 +122,8 @@ pub fn json(report: &Report) -> Result<String, RenderError> {
         rows: Vec<MachineRow<'a>>,
         drivers: &'a [super::Driver],
         actions: &'a [super::ActionEffect],
+        follow_up: &'a [crate::cases::FollowUp],
+        overdue: &'a [crate::cases::OverdueCase],
     }
     let columns = columns(report.stamp.alpha);
     Ok(serde_json::to_string_pretty(&Machine {
@@ -135,6 +138,8 @@ pub fn json(report: &Report) -> Result<String, RenderError> {
             .collect(),
         drivers: &report.drivers,
         actions: &report.actions,
+        follow_up: &report.follow_up,
+        overdue: &report.overdue,
     })?)
 }
 
@@ -266,6 +271,7 @@ impl Renderer {
             .percent_text();
         let t = with_level(self.labels(lang)?, &percent_with(&level, lang));
         let view = View::of(report, &t);
+        let has_alerts = !report.follow_up.is_empty() || !report.overdue.is_empty();
         let template = self.environment.get_template(template)?;
         let mut text = template.render(context! {
             report => Serde(report),
@@ -285,6 +291,9 @@ impl Renderer {
             themes => Serde(&view.themes),
             drivers => Serde(&view.drivers),
             actions => Serde(&view.actions),
+            follow_up => Serde(&view.follow_up),
+            overdue => Serde(&view.overdue),
+            has_alerts => has_alerts,
             quotes => Serde(&report.quotes),
             standalone => false,
         })?;
@@ -375,6 +384,28 @@ struct ActionRow {
     note: String,
 }
 
+/// The follow-up of a touchpoint's cases in a period, as people read it.
+#[derive(Debug, Serialize)]
+struct FollowUpRow {
+    touchpoint: String,
+    period: String,
+    opened: u64,
+    in_time: String,
+    median_contact: String,
+    median_resolution: String,
+}
+
+/// An overdue case as people read it.
+#[derive(Debug, Serialize)]
+struct OverdueRow {
+    id: i64,
+    rule: String,
+    touchpoint: String,
+    period: String,
+    due: String,
+    late: String,
+}
+
 /// A significant driver as people read it.
 #[derive(Debug, Serialize)]
 struct DriverRow {
@@ -421,6 +452,8 @@ struct View {
     themes: Vec<ThemeRow>,
     drivers: Vec<DriverRow>,
     actions: Vec<ActionRow>,
+    follow_up: Vec<FollowUpRow>,
+    overdue: Vec<OverdueRow>,
 }
 
 fn label(t: &serde_json::Value, key: &str) -> String {
@@ -546,6 +579,53 @@ fn people_p(p: f64, lang: &str) -> String {
     } else {
         localise(fixed(p, 3), lang)
     }
+}
+
+/// Hours for people: `31 h`, `1,5 h` under ten hours.
+fn people_hours(hours: f64, lang: &str) -> String {
+    let decimals = if hours < 10.0 { 1 } else { 0 };
+    format!("{}\u{a0}h", localise(fixed(hours, decimals), lang))
+}
+
+/// The alert follow-up and the overdue cases.
+fn case_rows(report: &Report) -> (Vec<FollowUpRow>, Vec<OverdueRow>) {
+    let lang = report.lang.as_str();
+    let name = |id: &str| {
+        report
+            .touchpoints
+            .iter()
+            .find(|tp| tp.id == id)
+            .map_or_else(|| id.to_owned(), |tp| tp.name.clone())
+    };
+    let hours = |h: Option<f64>| h.map_or_else(|| "–".to_owned(), |h| people_hours(h, lang));
+    let follow_up = report
+        .follow_up
+        .iter()
+        .map(|f| FollowUpRow {
+            touchpoint: name(&f.touchpoint),
+            period: f.period.clone(),
+            opened: f.opened,
+            in_time: f.in_time_share.map_or_else(
+                || "–".to_owned(),
+                |share| format!("{} ({}/{})", percent(share, lang), f.in_time, f.judged),
+            ),
+            median_contact: hours(f.median_hours_to_contact),
+            median_resolution: hours(f.median_hours_to_resolution),
+        })
+        .collect();
+    let overdue = report
+        .overdue
+        .iter()
+        .map(|c| OverdueRow {
+            id: c.id,
+            rule: c.rule.clone(),
+            touchpoint: name(&c.touchpoint),
+            period: c.period.clone(),
+            due: c.due_at.strftime("%Y-%m-%d %H:%M UTC").to_string(),
+            late: people_hours(c.hours_overdue, lang),
+        })
+        .collect();
+    (follow_up, overdue)
 }
 
 /// The action plans, in file order.
@@ -710,10 +790,13 @@ fn people_rows(report: &Report, t: &serde_json::Value) -> Vec<PeopleRow> {
 impl View {
     fn of(report: &Report, t: &serde_json::Value) -> View {
         let lang = report.lang.as_str();
+        let (follow_up, overdue) = case_rows(report);
         View {
             rows: people_rows(report, t),
             drivers: driver_rows(report),
             actions: action_rows(report, t),
+            follow_up,
+            overdue,
             journey: journey(&report.touchpoints, t, &report.title),
             trends: trends(report, t),
             nps: report

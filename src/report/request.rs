@@ -12,6 +12,7 @@ use jiff::civil::Date;
 use super::build::language;
 use super::calendar::ReportCalendar;
 use super::{ACTION_PERIODS, ActionPeriods, GroupBy, Inputs, Report, ReportPeriod, build};
+use crate::cases;
 use crate::period::{Period, PeriodError};
 use crate::program::{CalendarError, Program};
 use crate::store::{RollupCount, Store, StoreError};
@@ -129,6 +130,7 @@ struct Readings {
     verbatims: Vec<crate::store::VerbatimResponse>,
     versions: Vec<crate::store::VersionSeen>,
     drivers: Vec<(crate::store::DriverKey, u64)>,
+    cases: Vec<crate::store::Case>,
 }
 
 impl<'a> ReportPlan<'a> {
@@ -177,6 +179,10 @@ impl<'a> ReportPlan<'a> {
         };
         let actions = self.action_periods();
         let readings = self.read(store, vs.as_ref(), &trend, &actions).await?;
+        let case_periods: Vec<(String, Vec<String>)> = std::iter::once(&self.current)
+            .chain(vs.as_ref())
+            .map(|p| (p.key.clone(), p.parts.clone()))
+            .collect();
         Ok(build(&Inputs {
             program: self.program,
             group_by: self.request.group_by.clone(),
@@ -191,6 +197,8 @@ impl<'a> ReportPlan<'a> {
             versions: &readings.versions,
             drivers: &readings.drivers,
             actions,
+            follow_up: cases::follow_up(&readings.cases, &case_periods, self.now),
+            overdue: cases::overdue(&readings.cases, self.now),
             generated_at: self.calendar.rfc3339(self.now),
             notes,
         }))
@@ -319,7 +327,9 @@ impl<'a> ReportPlan<'a> {
             Vec::new()
         };
         let (versions, drivers) = store.statistics(id, &compared).await?;
+        let cases = store.cases(Some(id)).await?;
         Ok(Readings {
+            cases,
             counters,
             segment_counters,
             deliveries,

@@ -7,6 +7,7 @@
 mod actions;
 mod answers;
 mod calendar;
+mod case_follow_up;
 mod cases;
 mod check;
 mod collect;

@@ -94,6 +94,8 @@ fn inputs<'a>(
         versions: &[],
         drivers: &[],
         actions: Vec::new(),
+        follow_up: Vec::new(),
+        overdue: Vec::new(),
         generated_at: "2026-12-01T09:00:00+01:00".into(),
         notes: Vec::new(),
     }
