@@ -5,6 +5,7 @@
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
 mod actions;
+mod alert_crash;
 mod answers;
 mod calendar;
 mod case_follow_up;
