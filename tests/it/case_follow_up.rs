@@ -1,7 +1,10 @@
 //! The report's alert follow-up (issue 16, part 5): cases with known step times, written
 //! through the store API, give counts, the share handled in time and median delays that
-//! match a hand computation, and the list of overdue cases names no respondent.
+//! match a hand computation, and the list of overdue cases names no respondent; `/metrics`
+//! counts the overdue case.
 
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
 use ecoute::cases::CaseStatus;
 use ecoute::store::{NewCase, Store};
 use jiff::{SignedDuration, Timestamp};
@@ -160,4 +163,19 @@ async fn the_reports_alert_follow_up_matches_a_hand_computation(db: TestDb) {
             "no respondent email in a report"
         );
     }
+
+    let app = crate::collect::app(&store, Some("admin-secret"), crate::collect::generous());
+    let request = Request::get("/metrics")
+        .header(header::AUTHORIZATION, "Bearer admin-secret")
+        .body(Body::empty())
+        .expect("request");
+    let metrics = crate::collect::send(&app, request).await;
+    assert_eq!(metrics.status, StatusCode::OK, "{}", metrics.body);
+    assert!(
+        metrics
+            .body
+            .contains("ecoute_cases_overdue{program=\"fidelite-clients\"} 1\n"),
+        "{}",
+        metrics.body
+    );
 }
