@@ -261,6 +261,149 @@ pub fn case_json(case: &crate::store::Case, now: Timestamp) -> serde_json::Value
     })
 }
 
+/// How the cases of one touchpoint in one period were followed up, as the report counts
+/// them.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FollowUp {
+    /// Touchpoint id (empty when the survey had none).
+    pub touchpoint: String,
+    /// The report period the cases' responses count in.
+    pub period: String,
+    /// Alerts opened: cases.
+    pub opened: u64,
+    /// Cases whose promise can be judged: handled, or still open past their due time.
+    pub judged: u64,
+    /// Of those, handled (contacted or found unreachable) before their due time.
+    pub in_time: u64,
+    /// `in_time / judged`, in percent.
+    pub in_time_share: Option<f64>,
+    /// Median hours from opening to the first contact, over contacted cases.
+    pub median_hours_to_contact: Option<f64>,
+    /// Median hours from opening to resolution, over resolved cases.
+    pub median_hours_to_resolution: Option<f64>,
+}
+
+/// An open case past its promised call-back, without anything about the respondent.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct OverdueCase {
+    /// The case number.
+    pub id: i64,
+    /// Its alert rule.
+    pub rule: String,
+    /// Its touchpoint.
+    pub touchpoint: String,
+    /// The period of its response.
+    pub period: String,
+    /// When it opened.
+    pub opened_at: Timestamp,
+    /// When the call-back was due.
+    pub due_at: Timestamp,
+    /// Hours past due at the report's time.
+    pub hours_overdue: f64,
+}
+
+/// The case left `open` (contacted, or found unreachable) before its due time: `None` while
+/// that cannot be told yet (still open, not due).
+pub fn handled_in_time(case: &crate::store::Case, now: Timestamp) -> Option<bool> {
+    let first_step = [case.contacted_at, case.unreachable_at]
+        .into_iter()
+        .flatten()
+        .min();
+    match first_step {
+        Some(at) => Some(at < case.due_at),
+        None if is_overdue(case.status, case.due_at, now) => Some(false),
+        None => None,
+    }
+}
+
+/// Hours from `from` to `to`.
+fn hours_between(from: Timestamp, to: Timestamp) -> f64 {
+    from.duration_until(to).as_secs_f64() / 3600.0
+}
+
+/// The median of `values` (the mean of the two middle ones for an even count).
+pub fn median(values: &mut [f64]) -> Option<f64> {
+    values.sort_by(f64::total_cmp);
+    let n = values.len();
+    match n {
+        0 => None,
+        _ if n % 2 == 1 => Some(values[n / 2]),
+        _ => Some((values[n / 2 - 1] + values[n / 2]) / 2.0),
+    }
+}
+
+/// The follow-up per touchpoint and report period of the cases whose period is a part of
+/// one of `periods` (`(report period, its stored parts)`), in the order of `periods` then
+/// touchpoint id.
+pub fn follow_up(
+    cases: &[crate::store::Case],
+    periods: &[(String, Vec<String>)],
+    now: Timestamp,
+) -> Vec<FollowUp> {
+    let hours = |from: Timestamp, to: Timestamp| hours_between(from, to);
+    let mut out = Vec::new();
+    for (period, parts) in periods {
+        let mut touchpoints: Vec<String> = cases
+            .iter()
+            .filter(|c| parts.contains(&c.period))
+            .map(|c| c.touchpoint_id.clone().unwrap_or_default())
+            .collect();
+        touchpoints.sort();
+        touchpoints.dedup();
+        for touchpoint in touchpoints {
+            let mine: Vec<&crate::store::Case> = cases
+                .iter()
+                .filter(|c| parts.contains(&c.period))
+                .filter(|c| c.touchpoint_id.as_deref().unwrap_or_default() == touchpoint)
+                .collect();
+            let verdicts: Vec<bool> = mine
+                .iter()
+                .filter_map(|c| handled_in_time(c, now))
+                .collect();
+            let judged = verdicts.len() as u64;
+            let in_time = verdicts.iter().filter(|v| **v).count() as u64;
+            let mut to_contact: Vec<f64> = mine
+                .iter()
+                .filter_map(|c| c.contacted_at.map(|at| hours(c.opened_at, at)))
+                .collect();
+            let mut to_resolution: Vec<f64> = mine
+                .iter()
+                .filter_map(|c| c.resolved_at.map(|at| hours(c.opened_at, at)))
+                .collect();
+            out.push(FollowUp {
+                touchpoint,
+                period: period.clone(),
+                opened: mine.len() as u64,
+                judged,
+                in_time,
+                in_time_share: (judged > 0).then(|| 100.0 * in_time as f64 / judged as f64),
+                median_hours_to_contact: median(&mut to_contact),
+                median_hours_to_resolution: median(&mut to_resolution),
+            });
+        }
+    }
+    out
+}
+
+/// The open cases past due at `now`, most overdue first.
+pub fn overdue(cases: &[crate::store::Case], now: Timestamp) -> Vec<OverdueCase> {
+    let mut out: Vec<OverdueCase> = cases
+        .iter()
+        .filter(|c| is_overdue(c.status, c.due_at, now))
+        .map(|c| OverdueCase {
+            id: c.id,
+            rule: c.rule_id.clone(),
+            touchpoint: c.touchpoint_id.clone().unwrap_or_default(),
+            period: c.period.clone(),
+            opened_at: c.opened_at,
+            due_at: c.due_at,
+            hours_overdue: hours_between(c.due_at, now),
+        })
+        .collect();
+    out.sort_by_key(|c| (c.due_at, c.id));
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -287,6 +430,13 @@ mod tests {
             assert!(transition(*status, *status).is_err(), "{status} to itself");
             assert!(transition(*status, Open).is_err(), "{status} back to open");
         }
+    }
+
+    #[test]
+    fn the_median_of_an_even_count_is_the_mean_of_the_middle_two() {
+        assert_eq!(median(&mut []), None);
+        assert_eq!(median(&mut [60.0, 2.0, 4.0]), Some(4.0));
+        assert_eq!(median(&mut [10.0, 100.0]), Some(55.0));
     }
 
     #[test]

@@ -68,6 +68,8 @@ pub struct Snapshot {
     pub next_ticks: Vec<(String, Timestamp)>,
     /// When the daemon's scheduler last completed a pass; `None` under `ecoute serve`.
     pub scheduler_last_pass: Option<Timestamp>,
+    /// Per program: open cases past their promised call-back.
+    pub overdue_cases: Vec<(String, u64)>,
 }
 
 /// The media type of the text exposition format.
@@ -166,6 +168,16 @@ pub fn render(snapshot: &Snapshot) -> String {
             .map(|at| (String::new(), at.as_second().to_string()))
             .collect(),
     );
+    family(
+        "ecoute_cases_overdue",
+        "gauge",
+        "Open follow-up cases past their promised call-back, per program.",
+        snapshot
+            .overdue_cases
+            .iter()
+            .map(|(program, n)| (labels(&[("program", program)]), n.to_string()))
+            .collect(),
+    );
     out
 }
 
@@ -226,6 +238,7 @@ mod tests {
             oldest_due_seconds: vec![("fidelite".into(), 90)],
             next_ticks: vec![("a\"b".into(), at("2026-12-02T09:00:00Z"))],
             scheduler_last_pass: Some(at("2026-11-30T10:00:00Z")),
+            overdue_cases: vec![("fidelite".into(), 2)],
         };
         let expected = "\
 # HELP ecoute_invitations Invitations per program and state.
@@ -253,6 +266,9 @@ ecoute_next_tick_timestamp_seconds{program=\"a\\\"b\"} 1796202000
 # HELP ecoute_scheduler_last_pass_timestamp_seconds When the scheduler last completed a pass (unix seconds).
 # TYPE ecoute_scheduler_last_pass_timestamp_seconds gauge
 ecoute_scheduler_last_pass_timestamp_seconds 1796032800
+# HELP ecoute_cases_overdue Open follow-up cases past their promised call-back, per program.
+# TYPE ecoute_cases_overdue gauge
+ecoute_cases_overdue{program=\"fidelite\"} 2
 ";
         assert_eq!(render(&snapshot), expected);
         let empty =

@@ -14,6 +14,7 @@ use jiff::Timestamp;
 use serde::Serialize;
 
 use super::AppState;
+use crate::cases::is_overdue;
 use crate::store::StoreError;
 use crate::telemetry::{self, Liveness, Snapshot};
 
@@ -102,7 +103,7 @@ pub(super) async fn metrics(State(state): State<AppState>) -> Response {
 
 /// Gathers the numbers of `/metrics`: the outbox per wave (summed per program and state, and
 /// per program and channel), the SMTP replies, the responses, each served program's oldest
-/// due message and the scheduler's hooks.
+/// due message and overdue cases, and the scheduler's hooks.
 async fn snapshot(state: &AppState) -> Result<Snapshot, StoreError> {
     let store = &state.0.store;
     let (waves, _) = store.outbox_status(None, 0).await?;
@@ -128,8 +129,22 @@ async fn snapshot(state: &AppState) -> Result<Snapshot, StoreError> {
         let age = due.map_or(0, |due| (now.as_second() - due.as_second()).max(0));
         oldest_due_seconds.push((program.clone(), age));
     }
+    let cases = store.cases(None).await?;
+    let overdue_cases = state
+        .0
+        .programs
+        .keys()
+        .map(|program| {
+            let overdue = cases
+                .iter()
+                .filter(|c| c.program_id == *program && is_overdue(c.status, c.due_at, now))
+                .count();
+            (program.clone(), overdue as u64)
+        })
+        .collect();
     let probe = state.0.scheduler.as_ref();
     Ok(Snapshot {
+        overdue_cases,
         invitations: invitations
             .into_iter()
             .map(|((program, name), n)| (program, name, n))

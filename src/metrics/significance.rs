@@ -12,7 +12,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use statrs::distribution::{ContinuousCDF, Normal, StudentsT};
 
-use super::{Mean, Nps, Proportion};
+use super::{Confidence, Interval, Mean, Nps, Proportion};
 
 /// The default two-sided significance level.
 pub const DEFAULT_ALPHA: f64 = 0.05;
@@ -49,6 +49,9 @@ pub struct Comparison {
     pub p_value: Option<f64>,
     /// The verdict at the requested α.
     pub significance: Significance,
+    /// The change's interval at 1 − α (unpooled standard error; Welch's degrees of freedom
+    /// for means), in the unit of `delta`; `None` when the test is undefined.
+    pub interval: Option<Interval>,
 }
 
 impl Comparison {
@@ -65,8 +68,27 @@ impl Comparison {
             delta,
             p_value,
             significance,
+            interval: None,
         }
     }
+
+    /// The same comparison with `delta ± quantile · se` as its interval.
+    fn within(self, half_width: Option<f64>) -> Self {
+        Comparison {
+            interval: half_width.map(|half| Interval {
+                low: self.delta - half,
+                high: self.delta + half,
+            }),
+            ..self
+        }
+    }
+}
+
+/// The normal quantile of the level 1 − α (95 % for an α out of range).
+fn z_of(alpha: f64) -> f64 {
+    Confidence::from_alpha(alpha)
+        .unwrap_or(Confidence::NINETY_FIVE)
+        .z()
 }
 
 /// Two-sided p-value of a z statistic `diff / se`, with the zero-variance rule.
@@ -90,9 +112,10 @@ pub fn compare_nps(current: &Nps, reference: &Nps, alpha: f64) -> Comparison {
         let se = (current.variance / current.n as f64 + reference.variance / reference.n as f64)
             .max(0.0)
             .sqrt();
-        z_p_value(delta / 100.0, se)
+        (z_p_value(delta / 100.0, se), 100.0 * z_of(alpha) * se)
     });
-    Comparison::new(delta, p, current.n, reference.n, alpha)
+    Comparison::new(delta, p.map(|(p, _)| p), current.n, reference.n, alpha)
+        .within(p.map(|(_, half)| half))
 }
 
 /// Change of a share (CSAT, FCR, response rate): pooled two-proportion z-test,
@@ -105,9 +128,14 @@ pub fn compare_proportions(current: &Proportion, reference: &Proportion, alpha: 
         let se = (pooled * (1.0 - pooled) * (1.0 / n1 + 1.0 / n2))
             .max(0.0)
             .sqrt();
-        z_p_value(current.fraction() - reference.fraction(), se)
+        let (f1, f2) = (current.fraction(), reference.fraction());
+        let unpooled = (f1 * (1.0 - f1) / n1 + f2 * (1.0 - f2) / n2)
+            .max(0.0)
+            .sqrt();
+        (z_p_value(f1 - f2, se), 100.0 * z_of(alpha) * unpooled)
     });
-    Comparison::new(delta, p, current.n, reference.n, alpha)
+    Comparison::new(delta, p.map(|(p, _)| p), current.n, reference.n, alpha)
+        .within(p.map(|(_, half)| half))
 }
 
 /// Change of a mean (CES): Welch's t-test, t = (m₁ − m₂)/√(s₁²/n₁ + s₂²/n₂), with
@@ -120,21 +148,29 @@ pub fn compare_means(current: &Mean, reference: &Mean, alpha: f64) -> Comparison
     let p = current
         .std_dev
         .zip(reference.std_dev)
-        .and_then(|(s1, s2)| welch_p_value(delta, (s1, current.n), (s2, reference.n)));
-    Comparison::new(delta, p, current.n, reference.n, alpha)
+        .and_then(|(s1, s2)| welch(delta, (s1, current.n), (s2, reference.n), alpha));
+    Comparison::new(delta, p.map(|(p, _)| p), current.n, reference.n, alpha)
+        .within(p.map(|(_, half)| half))
 }
 
-fn welch_p_value(diff: f64, (s1, n1): (f64, u64), (s2, n2): (f64, u64)) -> Option<f64> {
+/// Welch's two-sided p-value and the half-width of the change's interval at 1 − α.
+fn welch(diff: f64, (s1, n1): (f64, u64), (s2, n2): (f64, u64), alpha: f64) -> Option<(f64, f64)> {
     let (n1, n2) = (n1 as f64, n2 as f64);
     let a = s1 * s1 / n1;
     let b = s2 * s2 / n2;
     let se2 = a + b;
     if se2 <= 0.0 {
-        return Some(zero_se_p_value(diff));
+        return Some((zero_se_p_value(diff), 0.0));
     }
     let df = se2 * se2 / (a * a / (n1 - 1.0) + b * b / (n2 - 1.0));
     let t = StudentsT::new(0.0, 1.0, df).ok()?;
-    Some((2.0 * t.sf((diff / se2.sqrt()).abs())).min(1.0))
+    let quantile = Confidence::from_alpha(alpha)
+        .unwrap_or(Confidence::NINETY_FIVE)
+        .t(df)?;
+    Some((
+        (2.0 * t.sf((diff / se2.sqrt()).abs())).min(1.0),
+        quantile * se2.sqrt(),
+    ))
 }
 
 #[cfg(test)]
@@ -170,6 +206,10 @@ mod tests {
         let p = c.p_value.expect("defined");
         assert!(close(p, 0.067834, 1e-5), "{p}");
         assert_eq!(c.significance, Significance::NotSignificant);
+        // Interval of the change: 11.95402 ± 100 · 1.959964 · 0.0654617 = 11.95402 ± 12.83025.
+        let interval = c.interval.expect("defined");
+        assert!(close(interval.low, -0.87623, 1e-4), "{interval:?}");
+        assert!(close(interval.high, 24.78427, 1e-4), "{interval:?}");
         // The same change is significant at α = 0.10.
         let c = compare_nps(&current, &previous, 0.10);
         assert_eq!(c.significance, Significance::Significant);

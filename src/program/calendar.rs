@@ -198,6 +198,33 @@ impl Calendar {
         }
     }
 
+    /// The program periods an action started on `started` is judged on, oldest first:
+    /// up to `n` whole periods that end on or before `started`, and up to `n` (the latest)
+    /// that begin on or after it and end by `until`. A period `started` falls inside is
+    /// left out of both sides: it mixes answers from before and after.
+    pub fn around(&self, started: Date, n: usize, until: Date) -> (Vec<Period>, Vec<Period>) {
+        let last_before = match self.cadence {
+            Some(cadence) => Period::of_date(cadence, started)
+                .and_then(|p| p.previous())
+                .ok(),
+            None => self
+                .windows
+                .iter()
+                .map(|w| w.period)
+                .filter(|p| p.end_day() <= started)
+                .max(),
+        };
+        let before = last_before.map_or_else(Vec::new, |p| self.history(&p, n));
+        let mut since: Vec<Period> = self
+            .periods_between(started, until)
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|p| p.first_day() >= started && p.end_day() <= until)
+            .collect();
+        since.drain(..since.len().saturating_sub(n));
+        (before, since)
+    }
+
     /// The `n` program periods ending with `period` (fewer for windows), oldest first.
     pub fn history(&self, period: &Period, n: usize) -> Vec<Period> {
         match self.cadence {
@@ -247,6 +274,29 @@ mod tests {
             ],
             0,
         )
+    }
+
+    #[test]
+    fn an_action_is_judged_on_whole_periods_on_each_side_of_its_start() {
+        let keys = |periods: Vec<Period>| -> Vec<String> {
+            periods.iter().map(ToString::to_string).collect()
+        };
+        let date = |text: &str| -> Date { text.parse().expect("date") };
+        // Started on the first of October: September and before, October and after.
+        let (before, since) = monthly().around(date("2026-10-01"), 3, date("2027-01-01"));
+        assert_eq!(keys(before), ["2026-07", "2026-08", "2026-09"]);
+        assert_eq!(keys(since), ["2026-10", "2026-11", "2026-12"]);
+        // Started mid-October: October is on neither side; only the latest 2 since.
+        let (before, since) = monthly().around(date("2026-10-15"), 2, date("2027-01-01"));
+        assert_eq!(keys(before), ["2026-08", "2026-09"]);
+        assert_eq!(keys(since), ["2026-11", "2026-12"]);
+        // Windows: those ended before, those begun after.
+        let (before, since) = seasons().around(date("2027-03-01"), 3, date("2027-06-01"));
+        assert_eq!(keys(before), ["2026-12-01..2027-03-01"]);
+        assert_eq!(keys(since), ["2027-03-01..2027-06-01"]);
+        // Nothing reported yet after a start in the future.
+        let (_, since) = monthly().around(date("2027-02-01"), 3, date("2027-01-01"));
+        assert!(since.is_empty());
     }
 
     #[test]

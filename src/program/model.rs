@@ -68,6 +68,9 @@ pub struct ProgramFile {
     /// Alerts on unhappy answers: each match opens a follow-up case and tells its owner.
     #[serde(default)]
     pub alerts: Vec<AlertRule>,
+    /// Action plans: what a team changed, and since when, so the report measures the effect.
+    #[serde(default)]
+    pub actions: Vec<ActionPlan>,
 }
 
 /// Identity of the program.
@@ -607,6 +610,31 @@ pub struct AlertRule {
     pub template: Option<At<String>>,
     /// The promised call-back delay: a case still open after it is overdue.
     pub respond_within_hours: At<u32>,
+}
+
+/// An action plan: a change a team made at a touchpoint, whose effect on a KPI the report
+/// measures by comparing the periods before `started` with the periods since.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ActionPlan {
+    /// Stable identifier, shown in reports.
+    pub id: At<String>,
+    /// What was done, per locale.
+    pub title: At<Localized>,
+    /// The touchpoint where it acts.
+    pub touchpoint: At<String>,
+    /// The survey KPI it should move (nps, csat, ces or fcr).
+    pub kpi: At<Kpi>,
+    /// Who carries it (a team or a person, as the report should name them).
+    pub owner: At<String>,
+    /// The day it started, `YYYY-MM-DD` (program time zone).
+    pub started: At<String>,
+    /// The change hoped for, in the KPI's unit (NPS points, percentage points, CES units).
+    #[serde(default)]
+    pub expected: Option<At<f64>>,
+    /// How many program periods are compared on each side of `started` (default 3).
+    #[serde(default)]
+    pub periods: Option<At<u32>>,
 }
 
 /// One recipient of an alert.

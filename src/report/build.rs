@@ -2,6 +2,7 @@
 //! comparison period, targets, trends, themes. Pure: everything comes in through [`Inputs`].
 //! One submodule per section of the report.
 
+mod actions;
 mod changes;
 mod counts;
 mod drivers;
@@ -13,6 +14,7 @@ mod stamp;
 mod themes;
 
 use super::{GroupBy, Report};
+use crate::cases::{FollowUp, OverdueCase};
 use crate::metrics::Confidence;
 use crate::program::Program;
 use crate::program::model::LocalizedText;
@@ -33,6 +35,19 @@ pub struct Period {
     pub end: String,
     /// Stored period keys whose union it is.
     pub parts: Vec<String>,
+}
+
+/// The periods an action plan is judged on, chosen by the caller from the calendar.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActionPeriods {
+    /// The action's id.
+    pub id: String,
+    /// Whole program periods before its start, oldest first.
+    pub before: Vec<Period>,
+    /// Whole program periods since its start, up to the report's period.
+    pub since: Vec<Period>,
+    /// Its start is after the report's period (or after today).
+    pub not_started: bool,
 }
 
 /// Everything a report is made from, read by the caller.
@@ -62,6 +77,12 @@ pub struct Inputs<'a> {
     pub versions: &'a [VersionSeen],
     /// Driver counters of the period.
     pub drivers: &'a [(DriverKey, u64)],
+    /// The periods of each action plan; their counters are in `counters`.
+    pub actions: Vec<ActionPeriods>,
+    /// The follow-up of cases in the period and the comparison period.
+    pub follow_up: Vec<FollowUp>,
+    /// Open cases past due.
+    pub overdue: Vec<OverdueCase>,
     /// When the report is made, RFC 3339.
     pub generated_at: String,
     /// Notes from the caller (e.g. why there is no comparison).
@@ -114,6 +135,9 @@ pub fn build(inputs: &Inputs<'_>) -> Report {
         verbatims,
         quotes,
         drivers: drivers::drivers(inputs, lang),
+        actions: actions::effects(inputs, &catalogue, lang),
+        follow_up: inputs.follow_up.clone(),
+        overdue: inputs.overdue.clone(),
     }
 }
 

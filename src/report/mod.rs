@@ -17,13 +17,17 @@ use std::str::FromStr;
 
 use serde::Serialize;
 
+use crate::cases::{FollowUp, OverdueCase};
 use crate::metrics::{Interval, Kpi, Significance, TargetStatus};
 
-pub use build::{Inputs, Period as ReportPeriod, build, digest};
+pub use build::{ActionPeriods, Inputs, Period as ReportPeriod, build, digest};
 pub use request::{Baseline, ReportError, ReportPlan, ReportRequest};
 
 /// How many periods a trend chart shows, at most.
 pub const TREND_PERIODS: usize = 12;
+/// How many program periods an action plan compares on each side of its start, unless the
+/// action sets `periods`.
+pub const ACTION_PERIODS: usize = 3;
 /// How many verbatims an HTML or Markdown report quotes, at most.
 pub const MAX_VERBATIMS: usize = 6;
 
@@ -256,6 +260,70 @@ pub struct Report {
     pub quotes: Vec<Quote>,
     /// What drives the NPS: per closed question and answer group, most telling first.
     pub drivers: Vec<Driver>,
+    /// The program's action plans with their measured effect, in file order.
+    pub actions: Vec<ActionEffect>,
+    /// Alerts opened and their follow-up, per period (the report's, then the comparison's)
+    /// and touchpoint.
+    pub follow_up: Vec<FollowUp>,
+    /// Open cases past their promised call-back, most overdue first (no respondent data).
+    pub overdue: Vec<OverdueCase>,
+}
+
+/// What an action plan did to its KPI, as far as the answers tell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ActionVerdict {
+    /// The KPI changed significantly in the hoped-for direction.
+    Improved,
+    /// No significant change (or too few answers before to tell).
+    NoMeasurableEffect,
+    /// The KPI changed significantly the other way.
+    Worsened,
+    /// Fewer than 30 answers since the start: wait.
+    TooEarly,
+}
+
+/// An action plan and its KPI before and since it started.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ActionEffect {
+    /// Action id.
+    pub id: String,
+    /// Title in the report's language.
+    pub title: String,
+    /// Touchpoint id.
+    pub touchpoint: String,
+    /// The KPI followed.
+    pub kpi: Kpi,
+    /// Who carries it.
+    pub owner: String,
+    /// Start day, `YYYY-MM-DD`.
+    pub started: String,
+    /// The hoped-for change, in the KPI's unit.
+    pub expected: Option<f64>,
+    /// The program periods before the start, oldest first.
+    pub before_periods: Vec<String>,
+    /// The program periods since the start, oldest first.
+    pub since_periods: Vec<String>,
+    /// Answers before.
+    pub before_n: u64,
+    /// The KPI over the periods before, pooled.
+    pub before_value: Option<f64>,
+    /// Answers since.
+    pub since_n: u64,
+    /// The KPI over the periods since, pooled.
+    pub since_value: Option<f64>,
+    /// `since_value − before_value`.
+    pub change: Option<f64>,
+    /// The change's interval at 1 − α.
+    pub change_interval: Option<Interval>,
+    /// Two-sided p-value of the change (NPS z-test, two-proportion z-test, Welch).
+    pub p_value: Option<f64>,
+    /// The verdict; `None` when there is nothing before to compare with.
+    pub verdict: Option<ActionVerdict>,
+    /// Whether the change reached `expected`, judged on its interval.
+    pub expected_status: Option<TargetStatus>,
+    /// Why a figure is missing or must be read with care, in the report's language.
+    pub note: Option<String>,
 }
 
 /// The NPS of the respondents in one answer group of a closed question against the NPS of

@@ -13,7 +13,7 @@ use serde::{Serialize, Serializer};
 mod charts;
 mod palette;
 
-use super::{Report, Row};
+use super::{ActionVerdict, Report, Row};
 use crate::metrics::display::fixed;
 use crate::metrics::{Confidence, Kpi, MIN_N_FOR_SIGNIFICANCE, Significance, TargetStatus};
 use crate::responses::protect_cell;
@@ -113,13 +113,17 @@ impl Serialize for MachineRow<'_> {
     }
 }
 
-/// The machine form: `{"stamp": …, "rows": […], "drivers": […]}`.
+/// The machine form: `{"stamp": …, "rows": […], "drivers": […], "actions": […],
+/// "follow_up": […], "overdue": […]}`.
 pub fn json(report: &Report) -> Result<String, RenderError> {
     #[derive(Serialize)]
     struct Machine<'a> {
         stamp: &'a super::Stamp,
         rows: Vec<MachineRow<'a>>,
         drivers: &'a [super::Driver],
+        actions: &'a [super::ActionEffect],
+        follow_up: &'a [crate::cases::FollowUp],
+        overdue: &'a [crate::cases::OverdueCase],
     }
     let columns = columns(report.stamp.alpha);
     Ok(serde_json::to_string_pretty(&Machine {
@@ -133,6 +137,9 @@ pub fn json(report: &Report) -> Result<String, RenderError> {
             })
             .collect(),
         drivers: &report.drivers,
+        actions: &report.actions,
+        follow_up: &report.follow_up,
+        overdue: &report.overdue,
     })?)
 }
 
@@ -264,6 +271,7 @@ impl Renderer {
             .percent_text();
         let t = with_level(self.labels(lang)?, &percent_with(&level, lang));
         let view = View::of(report, &t);
+        let has_alerts = !report.follow_up.is_empty() || !report.overdue.is_empty();
         let template = self.environment.get_template(template)?;
         let mut text = template.render(context! {
             report => Serde(report),
@@ -282,6 +290,10 @@ impl Renderer {
             nps => Serde(&view.nps),
             themes => Serde(&view.themes),
             drivers => Serde(&view.drivers),
+            actions => Serde(&view.actions),
+            follow_up => Serde(&view.follow_up),
+            overdue => Serde(&view.overdue),
+            has_alerts => has_alerts,
             quotes => Serde(&report.quotes),
             standalone => false,
         })?;
@@ -349,6 +361,51 @@ struct PeopleRow {
     note: String,
 }
 
+/// An action plan as people read it.
+#[derive(Debug, Serialize)]
+struct ActionRow {
+    title: String,
+    touchpoint: String,
+    kpi_label: String,
+    owner: String,
+    started: String,
+    before_n: u64,
+    before: String,
+    since_n: u64,
+    since: String,
+    change: String,
+    interval: String,
+    direction: &'static str,
+    p_value: String,
+    verdict: &'static str,
+    verdict_label: String,
+    expected: String,
+    expected_label: String,
+    note: String,
+}
+
+/// The follow-up of a touchpoint's cases in a period, as people read it.
+#[derive(Debug, Serialize)]
+struct FollowUpRow {
+    touchpoint: String,
+    period: String,
+    opened: u64,
+    in_time: String,
+    median_contact: String,
+    median_resolution: String,
+}
+
+/// An overdue case as people read it.
+#[derive(Debug, Serialize)]
+struct OverdueRow {
+    id: i64,
+    rule: String,
+    touchpoint: String,
+    period: String,
+    due: String,
+    late: String,
+}
+
 /// A significant driver as people read it.
 #[derive(Debug, Serialize)]
 struct DriverRow {
@@ -394,6 +451,9 @@ struct View {
     nps: Vec<SplitView>,
     themes: Vec<ThemeRow>,
     drivers: Vec<DriverRow>,
+    actions: Vec<ActionRow>,
+    follow_up: Vec<FollowUpRow>,
+    overdue: Vec<OverdueRow>,
 }
 
 fn label(t: &serde_json::Value, key: &str) -> String {
@@ -521,6 +581,116 @@ fn people_p(p: f64, lang: &str) -> String {
     }
 }
 
+/// Hours for people: `31 h`, `1,5 h` under ten hours.
+fn people_hours(hours: f64, lang: &str) -> String {
+    let decimals = if hours < 10.0 { 1 } else { 0 };
+    format!("{}\u{a0}h", localise(fixed(hours, decimals), lang))
+}
+
+/// The alert follow-up and the overdue cases.
+fn case_rows(report: &Report) -> (Vec<FollowUpRow>, Vec<OverdueRow>) {
+    let lang = report.lang.as_str();
+    let name = |id: &str| {
+        report
+            .touchpoints
+            .iter()
+            .find(|tp| tp.id == id)
+            .map_or_else(|| id.to_owned(), |tp| tp.name.clone())
+    };
+    let hours = |h: Option<f64>| h.map_or_else(|| "–".to_owned(), |h| people_hours(h, lang));
+    let follow_up = report
+        .follow_up
+        .iter()
+        .map(|f| FollowUpRow {
+            touchpoint: name(&f.touchpoint),
+            period: f.period.clone(),
+            opened: f.opened,
+            in_time: f.in_time_share.map_or_else(
+                || "–".to_owned(),
+                |share| format!("{} ({}/{})", percent(share, lang), f.in_time, f.judged),
+            ),
+            median_contact: hours(f.median_hours_to_contact),
+            median_resolution: hours(f.median_hours_to_resolution),
+        })
+        .collect();
+    let overdue = report
+        .overdue
+        .iter()
+        .map(|c| OverdueRow {
+            id: c.id,
+            rule: c.rule.clone(),
+            touchpoint: name(&c.touchpoint),
+            period: c.period.clone(),
+            due: c.due_at.strftime("%Y-%m-%d %H:%M UTC").to_string(),
+            late: people_hours(c.hours_overdue, lang),
+        })
+        .collect();
+    (follow_up, overdue)
+}
+
+/// The action plans, in file order.
+fn action_rows(report: &Report, t: &serde_json::Value) -> Vec<ActionRow> {
+    let lang = report.lang.as_str();
+    let dash = || "–".to_owned();
+    report
+        .actions
+        .iter()
+        .map(|a| {
+            let value = |v: Option<f64>| v.map_or_else(dash, |v| people_value(a.kpi, v, lang));
+            let decimals = if a.kpi == Kpi::Ces { 1 } else { 0 };
+            let bound = |v: f64| localise(signed(fixed(v, decimals)), lang);
+            let verdict = match a.verdict {
+                Some(ActionVerdict::Improved) => "improved",
+                Some(ActionVerdict::NoMeasurableEffect) => "no_measurable_effect",
+                Some(ActionVerdict::Worsened) => "worsened",
+                Some(ActionVerdict::TooEarly) => "too_early",
+                None => "none",
+            };
+            let separator = if lang == "fr" { " ; " } else { ", " };
+            ActionRow {
+                title: a.title.clone(),
+                touchpoint: report
+                    .touchpoints
+                    .iter()
+                    .find(|tp| tp.id == a.touchpoint)
+                    .map_or_else(|| a.touchpoint.clone(), |tp| tp.name.clone()),
+                kpi_label: label(t, a.kpi.as_str()),
+                owner: a.owner.clone(),
+                started: a.started.clone(),
+                before_n: a.before_n,
+                before: value(a.before_value),
+                since_n: a.since_n,
+                since: value(a.since_value),
+                change: a.change.map_or_else(dash, |d| people_delta(a.kpi, d, lang)),
+                interval: a.change_interval.map_or_else(String::new, |i| {
+                    format!("[{}{separator}{}]", bound(i.low), bound(i.high))
+                }),
+                direction: match a.change {
+                    Some(d) if d > 0.0 => "up",
+                    Some(d) if d < 0.0 => "down",
+                    _ => "flat",
+                },
+                p_value: a.p_value.map(|p| people_p(p, lang)).unwrap_or_default(),
+                verdict,
+                verdict_label: if verdict == "none" {
+                    String::new()
+                } else {
+                    label(t, verdict)
+                },
+                expected: a
+                    .expected
+                    .map(|e| localise(signed(fixed(e, decimals)), lang))
+                    .unwrap_or_default(),
+                expected_label: a
+                    .expected_status
+                    .map(|s| label(t, status_name(s)))
+                    .unwrap_or_default(),
+                note: a.note.clone().unwrap_or_default(),
+            }
+        })
+        .collect()
+}
+
 /// The significant drivers, in the report's order.
 fn driver_rows(report: &Report) -> Vec<DriverRow> {
     let lang = report.lang.as_str();
@@ -620,9 +790,13 @@ fn people_rows(report: &Report, t: &serde_json::Value) -> Vec<PeopleRow> {
 impl View {
     fn of(report: &Report, t: &serde_json::Value) -> View {
         let lang = report.lang.as_str();
+        let (follow_up, overdue) = case_rows(report);
         View {
             rows: people_rows(report, t),
             drivers: driver_rows(report),
+            actions: action_rows(report, t),
+            follow_up,
+            overdue,
             journey: journey(&report.touchpoints, t, &report.title),
             trends: trends(report, t),
             nps: report

@@ -7,10 +7,12 @@ use std::convert::Infallible;
 use std::str::FromStr;
 
 use jiff::Timestamp;
+use jiff::civil::Date;
 
 use super::build::language;
 use super::calendar::ReportCalendar;
-use super::{GroupBy, Inputs, Report, ReportPeriod, build};
+use super::{ACTION_PERIODS, ActionPeriods, GroupBy, Inputs, Report, ReportPeriod, build};
+use crate::cases;
 use crate::period::{Period, PeriodError};
 use crate::program::{CalendarError, Program};
 use crate::store::{RollupCount, Store, StoreError};
@@ -128,6 +130,7 @@ struct Readings {
     verbatims: Vec<crate::store::VerbatimResponse>,
     versions: Vec<crate::store::VersionSeen>,
     drivers: Vec<(crate::store::DriverKey, u64)>,
+    cases: Vec<crate::store::Case>,
 }
 
 impl<'a> ReportPlan<'a> {
@@ -174,7 +177,12 @@ impl<'a> ReportPlan<'a> {
         } else {
             Vec::new()
         };
-        let readings = self.read(store, vs.as_ref(), &trend).await?;
+        let actions = self.action_periods();
+        let readings = self.read(store, vs.as_ref(), &trend, &actions).await?;
+        let case_periods: Vec<(String, Vec<String>)> = std::iter::once(&self.current)
+            .chain(vs.as_ref())
+            .map(|p| (p.key.clone(), p.parts.clone()))
+            .collect();
         Ok(build(&Inputs {
             program: self.program,
             group_by: self.request.group_by.clone(),
@@ -188,9 +196,46 @@ impl<'a> ReportPlan<'a> {
             verbatims: &readings.verbatims,
             versions: &readings.versions,
             drivers: &readings.drivers,
+            actions,
+            follow_up: cases::follow_up(&readings.cases, &case_periods, self.now),
+            overdue: cases::overdue(&readings.cases, self.now),
             generated_at: self.calendar.rfc3339(self.now),
             notes,
         }))
+    }
+
+    /// The periods each action plan is judged on: whole program periods before its start
+    /// and since, up to the report's period (nothing since when it starts later, or after
+    /// today).
+    fn action_periods(&self) -> Vec<ActionPeriods> {
+        let calendar = self.program.calendar();
+        let today = self.now.to_zoned(calendar.zone().clone()).date();
+        let until = self.period.end_day();
+        self.program
+            .file
+            .actions
+            .iter()
+            .filter_map(|action| {
+                let started: Date = action.started.parse().ok()?;
+                let n = action
+                    .periods
+                    .as_deref()
+                    .map_or(ACTION_PERIODS, |&n| n as usize);
+                let (before, since) = calendar.around(started, n, until);
+                let report = |periods: Vec<Period>| -> Vec<ReportPeriod> {
+                    periods
+                        .into_iter()
+                        .filter_map(|p| self.calendar.report_period(p).ok())
+                        .collect()
+                };
+                Some(ActionPeriods {
+                    id: action.id.to_string(),
+                    before: report(before),
+                    since: report(since),
+                    not_started: started > today || started >= until,
+                })
+            })
+            .collect()
     }
 
     /// The comparison period, unless it ends before the program's first responses: then
@@ -237,6 +282,7 @@ impl<'a> ReportPlan<'a> {
         store: &Store,
         vs: Option<&ReportPeriod>,
         trend: &[ReportPeriod],
+        actions: &[ActionPeriods],
     ) -> Result<Readings, ReportError> {
         let id = self.program.id();
         let mut compared: Vec<String> = self.current.parts.clone();
@@ -244,7 +290,8 @@ impl<'a> ReportPlan<'a> {
             compared.extend(v.parts.iter().cloned());
         }
         let mut keys = compared.clone();
-        for p in trend {
+        let action_periods = actions.iter().flat_map(|a| a.before.iter().chain(&a.since));
+        for p in trend.iter().chain(action_periods) {
             keys.extend(p.parts.iter().cloned());
         }
         keys.sort();
@@ -280,7 +327,9 @@ impl<'a> ReportPlan<'a> {
             Vec::new()
         };
         let (versions, drivers) = store.statistics(id, &compared).await?;
+        let cases = store.cases(Some(id)).await?;
         Ok(Readings {
+            cases,
             counters,
             segment_counters,
             deliveries,

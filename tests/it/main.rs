@@ -4,8 +4,11 @@
 //! the crate's lints forbid in library code are allowed here.
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
+mod actions;
+mod alert_crash;
 mod answers;
 mod calendar;
+mod case_follow_up;
 mod cases;
 mod check;
 mod collect;

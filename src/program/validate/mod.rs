@@ -2,6 +2,7 @@
 //! zones, cron, expressions, locales, scales, targets and the calendar. All problems are
 //! collected, none stops the others. One file per section of the program.
 
+mod actions;
 mod alerts;
 mod channels;
 mod header;
@@ -68,6 +69,7 @@ pub fn validate(
     checker.targets(program);
     checker.themes(program);
     checker.alerts(program, context);
+    checker.actions(program);
     checker.finish()
 }
 

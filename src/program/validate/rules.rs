@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::Checker;
 use crate::program::model::{ChannelType, Kpi, ProgramFile, QuestionKpi, Survey};
+use crate::program::spanned::At;
 
 impl Checker<'_> {
     pub(super) fn rules(&mut self, program: &ProgramFile) {
@@ -70,43 +71,9 @@ impl Checker<'_> {
                 }
                 None => None,
             };
-            let measured = program
-                .surveys
-                .iter()
-                .filter(|survey| scope.is_none_or(|t| survey.touchpoint.as_str() == t))
-                .any(|survey| match *target.kpi {
-                    Kpi::ResponseRate => survey
-                        .channels
-                        .iter()
-                        .any(|c| channel_kinds.get(c.as_str()) == Some(&ChannelType::Email)),
-                    Kpi::Fcr => survey
-                        .questions
-                        .iter()
-                        .any(|q| q.kpi.as_deref() == Some(&QuestionKpi::Fcr)),
-                    kpi => survey.questions.iter().any(|q| q.kind.kpi() == Some(kpi)),
-                });
             let kpi_name = kpi_name(*target.kpi);
-            if !measured && surveys_placed {
-                let place = scope
-                    .map(|t| format!("touchpoint `{t}`"))
-                    .unwrap_or_else(|| "this program".to_owned());
-                self.report(
-                    target.kpi.position(),
-                    format!("target on {kpi_name}, but no survey of {place} measures it"),
-                    Some(match *target.kpi {
-                        Kpi::Fcr => {
-                            "add a yes_no question with `kpi: fcr` to a survey of this touchpoint"
-                                .into()
-                        }
-                        Kpi::ResponseRate => {
-                            "response rate needs a survey sent by an email channel".into()
-                        }
-                        _ => format!(
-                            "add a `{}` question to a survey of this touchpoint",
-                            kpi_name.to_lowercase()
-                        ),
-                    }),
-                );
+            if surveys_placed {
+                self.measured("target", program, &channel_kinds, scope, &target.kpi);
             }
             let (low, high) = match *target.kpi {
                 Kpi::Nps => (-100.0, 100.0),
@@ -136,9 +103,58 @@ impl Checker<'_> {
             }
         }
     }
+
+    /// Reports `kpi` when no survey of `scope` (a touchpoint, or the whole program)
+    /// measures it; `what` names the section asking (`target`, `action`).
+    pub(super) fn measured(
+        &mut self,
+        what: &str,
+        program: &ProgramFile,
+        channel_kinds: &BTreeMap<&str, ChannelType>,
+        scope: Option<&str>,
+        kpi: &At<Kpi>,
+    ) {
+        let measured = program
+            .surveys
+            .iter()
+            .filter(|survey| scope.is_none_or(|t| survey.touchpoint.as_str() == t))
+            .any(|survey| match **kpi {
+                Kpi::ResponseRate => survey
+                    .channels
+                    .iter()
+                    .any(|c| channel_kinds.get(c.as_str()) == Some(&ChannelType::Email)),
+                Kpi::Fcr => survey
+                    .questions
+                    .iter()
+                    .any(|q| q.kpi.as_deref() == Some(&QuestionKpi::Fcr)),
+                kpi => survey.questions.iter().any(|q| q.kind.kpi() == Some(kpi)),
+            });
+        if measured {
+            return;
+        }
+        let kpi_name = kpi_name(**kpi);
+        let place = scope
+            .map(|t| format!("touchpoint `{t}`"))
+            .unwrap_or_else(|| "this program".to_owned());
+        self.report(
+            kpi.position(),
+            format!("{what} on {kpi_name}, but no survey of {place} measures it"),
+            Some(match **kpi {
+                Kpi::Fcr => {
+                    "add a yes_no question with `kpi: fcr` to a survey of this touchpoint".into()
+                }
+                Kpi::ResponseRate => "response rate needs a survey sent by an email channel".into(),
+                _ => format!(
+                    "add a `{}` question to a survey of this touchpoint",
+                    kpi_name.to_lowercase()
+                ),
+            }),
+        );
+    }
 }
 
-fn kpi_name(kpi: Kpi) -> &'static str {
+/// A KPI as people name it in messages.
+pub(super) fn kpi_name(kpi: Kpi) -> &'static str {
     match kpi {
         Kpi::Nps => "NPS",
         Kpi::Csat => "CSAT",

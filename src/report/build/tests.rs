@@ -93,6 +93,9 @@ fn inputs<'a>(
         verbatims: &[],
         versions: &[],
         drivers: &[],
+        actions: Vec::new(),
+        follow_up: Vec::new(),
+        overdue: Vec::new(),
         generated_at: "2026-12-01T09:00:00+01:00".into(),
         notes: Vec::new(),
     }
