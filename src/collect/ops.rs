@@ -131,8 +131,7 @@ async fn snapshot(state: &AppState) -> Result<Snapshot, StoreError> {
     }
     let cases = store.cases(None).await?;
     let overdue_cases = state
-        .0
-        .programs
+        .1
         .keys()
         .map(|program| {
             let overdue = cases
