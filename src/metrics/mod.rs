@@ -72,6 +72,31 @@ impl Kpi {
     }
 }
 
+/// Where a report row's figures come from, so a reader of the long form can tell a survey
+/// score from an operational indicator, an audit or a count of social mentions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, strum::IntoStaticStr)]
+#[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+pub enum Source {
+    /// Answers to the program's surveys (and the invitations behind the response rate).
+    Survey,
+    /// An operational indicator imported from the team's own systems.
+    Indicator,
+    /// Mystery-shopper visits checked against a checklist.
+    Audit,
+    /// Mentions on social networks, imported from the team's listening tool.
+    Mentions,
+}
+
+impl Kpi {
+    /// Where this KPI's figures come from.
+    pub fn source(self) -> Source {
+        match self {
+            Kpi::Nps | Kpi::Csat | Kpi::Ces | Kpi::Fcr | Kpi::ResponseRate => Source::Survey,
+        }
+    }
+}
+
 impl std::fmt::Display for Kpi {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())

@@ -18,7 +18,7 @@ use std::str::FromStr;
 use serde::Serialize;
 
 use crate::cases::{FollowUp, OverdueCase};
-use crate::metrics::{Interval, Kpi, Significance, TargetStatus};
+use crate::metrics::{Interval, Kpi, Significance, Source, TargetStatus};
 
 pub use build::{ActionPeriods, Inputs, Period as ReportPeriod, build, digest};
 pub use request::{Baseline, ReportError, ReportPlan, ReportRequest};
@@ -85,6 +85,8 @@ pub struct Row {
     pub group: String,
     /// Which KPI.
     pub kpi: Kpi,
+    /// Where the KPI's figures come from (`survey`, `indicator`, `audit`, `mentions`).
+    pub source: Source,
     /// Answers (for the response rate: delivered invitations) in the period.
     pub n: u64,
     /// NPS in points, shares in percent, CES on its 1–7 scale; `None` without answers.

@@ -43,10 +43,11 @@ const EMBEDDED: &[(&str, &str)] = &[
 
 /// The CSV columns and JSON row fields at 95 %, in order: exactly the fields of [`Row`].
 /// At another level ([`columns`]) the interval's three are named for it.
-pub const CSV_COLUMNS: [&str; 17] = [
+pub const CSV_COLUMNS: [&str; 18] = [
     "group_by",
     "group",
     "kpi",
+    "source",
     "n",
     "value",
     "moe95",
@@ -154,6 +155,7 @@ pub fn csv(report: &Report) -> Result<String, RenderError> {
             protect_cell(&r.group_by).into_owned(),
             protect_cell(&r.group).into_owned(),
             r.kpi.as_str().to_owned(),
+            <&str>::from(r.source).to_owned(),
             r.n.to_string(),
             opt(r.value),
             opt(r.moe95),

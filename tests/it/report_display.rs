@@ -101,8 +101,14 @@ fn people_round_half_away_from_zero_and_machines_stay_unrounded() {
     assert_eq!(csat["value"], json!(62.5));
     assert_eq!(csat["prev_value"], json!(37.5));
     let csv = report(&s, "csv", &[]);
-    assert!(csv.contains("\ntouchpoint,livraison,nps,8,12.5,"), "{csv}");
-    assert!(csv.contains("\ntouchpoint,livraison,csat,8,62.5,"), "{csv}");
+    assert!(
+        csv.contains("\ntouchpoint,livraison,nps,survey,8,12.5,"),
+        "{csv}"
+    );
+    assert!(
+        csv.contains("\ntouchpoint,livraison,csat,survey,8,62.5,"),
+        "{csv}"
+    );
 
     let md = report(&s, "md", &[]);
     let nps = md_row(&md, "Livraison", "NPS");

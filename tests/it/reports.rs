@@ -163,6 +163,7 @@ fn two_periods_imported_by_csv_give_the_expected_report() {
         "group_by",
         "kpi",
         "moe95",
+        "source",
         "n",
         "note",
         "p_value",
@@ -185,6 +186,7 @@ fn two_periods_imported_by_csv_give_the_expected_report() {
     let v1: f64 = p1 + m1 - (p1 - m1) * (p1 - m1);
     let v2: f64 = p2 + m2 - (p2 - m2) * (p2 - m2);
     assert_eq!(nps["group_by"], "touchpoint");
+    assert_eq!(nps["source"], "survey");
     assert_eq!(nps["n"], 50);
     close(&nps["value"], 50.0);
     // Adjusted-Wald (Rocks 2016): n′ = 53, p₊′ = 35.75/53, p₋′ = 10.75/53, centred on
@@ -275,9 +277,12 @@ fn two_periods_imported_by_csv_give_the_expected_report() {
         .success()
         .stdout();
     assert!(csv.starts_with(
-        "group_by,group,kpi,n,value,moe95,ci95_low,ci95_high,prev_n,prev_value,delta,p_value,significance,target,target_status,wording_changed,note\n"
+        "group_by,group,kpi,source,n,value,moe95,ci95_low,ci95_high,prev_n,prev_value,delta,p_value,significance,target,target_status,wording_changed,note\n"
     ));
-    assert!(csv.contains("\ntouchpoint,livraison,nps,50,50,"), "{csv}");
+    assert!(
+        csv.contains("\ntouchpoint,livraison,nps,survey,50,50,"),
+        "{csv}"
+    );
 
     // Markdown: the same table, rounded for people, in French.
     let md = run_report(&s, "2026-11", &["--format", "md"])
@@ -320,7 +325,7 @@ fn another_alpha_gives_intervals_at_its_level_named_for_it() {
         .success()
         .stdout();
     assert!(
-        csv.starts_with("group_by,group,kpi,n,value,moe90,ci90_low,ci90_high,prev_n,"),
+        csv.starts_with("group_by,group,kpi,source,n,value,moe90,ci90_low,ci90_high,prev_n,"),
         "{csv}"
     );
     let md = run_report(&s, "2026-11", &["--format", "md", "--alpha", "0.10"])

@@ -141,6 +141,7 @@ pub(super) fn row(
         group_by: group_by.to_owned(),
         group: group.to_owned(),
         kpi,
+        source: kpi.source(),
         n,
         value,
         moe95: interval.map(|i| i.half_width()),
