@@ -85,10 +85,6 @@ pub const MAX_AHEAD_MINUTES: i64 = 5;
 /// are far shorter, and the id is stored, indexed and exported.
 pub const MAX_EXTERNAL_ID_CHARS: usize = 200;
 
-/// The channels a response posted to the API may carry besides the survey's own: the API's
-/// default and the import's default, so an export of either can be posted back.
-const API_CHANNELS: [&str; 2] = ["api", "import"];
-
 /// Checks that a date sent to the API lies in the accepted window around `now`.
 fn within_window(field: &str, at: Timestamp, now: Timestamp) -> Result<(), String> {
     let earliest = now - SignedDuration::from_hours(MAX_AGE_DAYS * 24);
@@ -276,7 +272,9 @@ async fn post_response(
     };
     let channel = body.channel.clone().unwrap_or_else(|| "api".to_owned());
     let channels: Vec<&str> = survey.channels.iter().map(|c| c.as_str()).collect();
-    if !channels.contains(&channel.as_str()) && !API_CHANNELS.contains(&channel.as_str()) {
+    if !channels.contains(&channel.as_str())
+        && !crate::responses::SHARED_CHANNELS.contains(&channel.as_str())
+    {
         return unprocessable(format!(
             "channel `{}` is not a channel of survey `{}`: send one of {}, or `api` (the \
              default) or `import`",

@@ -40,6 +40,8 @@ use tower::ServiceExt;
 use tower_http::set_header::SetResponseHeaderLayer;
 
 pub use limit::{ClientIp, LimitSettings, client_address};
+/// The form handlers' body reader, public so the fuzz target reads posts through it.
+pub use media::{FormFields, FormRefused};
 pub use ops::SchedulerProbe;
 pub use survey::{form_key, open_form_key};
 pub use writer::{Ingest, IngestError, Stored};

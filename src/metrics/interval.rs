@@ -100,7 +100,10 @@ pub fn wilson(successes: u64, n: u64, confidence: Confidence) -> Option<Interval
 
 /// Adjusted-Wald NPS interval (Rocks 2016), in points: with n′ = n + 3, p₊′ = (promoters +
 /// ¾)/n′ and p₋′ = (detractors + ¾)/n′, 100·((p₊′ − p₋′) ± z·√((p₊′ + p₋′ − (p₊′ − p₋′)²)/n′)),
-/// clamped to −100…100. `None` without answers (n = 0) or when the counts exceed n.
+/// clamped to −100…100, and widened to reach the observed NPS where the adjusted centre leaves
+/// it out (one answer: a single detractor's −100 lies below −98.5), so an interval always
+/// contains the score it is shown with. `None` without answers (n = 0) or when the counts
+/// exceed n.
 pub fn nps_adjusted_wald(
     promoters: u64,
     detractors: u64,
@@ -116,11 +119,12 @@ pub fn nps_adjusted_wald(
     let adjusted = plus - minus;
     let variance = (plus + minus - adjusted * adjusted).max(0.0);
     let half = confidence.z() * (variance / adjusted_n).sqrt();
-    Some(Interval::around(
-        100.0 * adjusted,
-        100.0 * half,
-        -100.0..=100.0,
-    ))
+    let interval = Interval::around(100.0 * adjusted, 100.0 * half, -100.0..=100.0);
+    let observed = 100.0 * (promoters as f64 - detractors as f64) / n as f64;
+    Some(Interval {
+        low: interval.low.min(observed),
+        high: interval.high.max(observed),
+    })
 }
 
 /// Student's t interval of a mean: mean ± t₁₋α/₂,ₙ₋₁ · s/√n, clamped to `scale`. `None` for
@@ -245,11 +249,19 @@ mod tests {
         );
         // One detractor: n′ = 4, p₊′ = 0.1875, p₋′ = 0.4375, NPS′ = −0.25
         // v = 0.625 − 0.0625 = 0.5625, se = √(0.5625/4) = 0.375, z·se = 0.734986
-        // → [−98.4986, 48.4986]
+        // → [−98.4986, 48.4986], which leaves out the observed NPS, 100 · (0 − 1)/1 = −100:
+        // widened to [−100, 48.4986]
         assert_interval(
             nps_adjusted_wald(0, 1, 1, C95).expect("answers"),
-            -98.4986,
+            -100.0,
             48.4986,
+            1e-3,
+        );
+        // One promoter: the mirror image, [−48.4986, 98.4986] widened to reach 100
+        assert_interval(
+            nps_adjusted_wald(1, 0, 1, C95).expect("answers"),
+            -48.4986,
+            100.0,
             1e-3,
         );
         // One promoter and one detractor: n′ = 5, p₊′ = p₋′ = 0.35, NPS′ = 0

@@ -189,14 +189,15 @@ mod tests {
     #[test]
     fn one_answer() {
         // A single detractor: p₋ = 1, NPS = −100, v = 0 + 1 − 1 = 0; the interval is not
-        // "±0": n′ = 4, p₊′ = 0.1875, p₋′ = 0.4375 → [−98.4986, 48.4986] (interval.rs).
+        // "±0": n′ = 4, p₊′ = 0.1875, p₋′ = 0.4375 → [−98.4986, 48.4986], widened to hold
+        // the score −100 → [−100, 48.4986] (interval.rs).
         let h: Histogram = [5].into_iter().collect();
         let nps = Nps::from_histogram(&h).expect("answers");
         assert_eq!(nps.n, 1);
         assert_eq!(nps.score, -100.0);
         let i = nps.interval(Confidence::NINETY_FIVE).expect("answers");
         assert!(
-            close(i.low, -98.4986, 1e-3) && close(i.high, 48.4986, 1e-3),
+            close(i.low, -100.0, 1e-3) && close(i.high, 48.4986, 1e-3),
             "{i:?}"
         );
     }

@@ -5,8 +5,9 @@
 //! On export such a text gets a leading `'`, the spreadsheet's own "this is text" marker, which
 //! it hides when displaying the cell. A text that already starts with `'` gets one too, so
 //! `'déjà` is written `''déjà`. On import, one leading `'` is always removed: the round trip is
-//! lossless, and a `'` typed in a spreadsheet means what it means there. Numbers are written
-//! as numbers (`-3` stays `-3`): only text is marked.
+//! lossless, and a `'` typed in a spreadsheet means what it means there. A text with spaces
+//! around it (an API client's `external_id`) is marked too, since an import trims unmarked
+//! cells. Numbers are written as numbers (`-3` stays `-3`): only text is marked.
 
 use std::borrow::Cow;
 
@@ -16,10 +17,13 @@ pub const TEXT_MARKER: char = '\'';
 /// First characters that make a spreadsheet read a cell as a formula.
 const FORMULA_STARTS: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
 
-/// A text value as written in an exported cell: marked when it could start a formula or
-/// already starts with the marker.
+/// A text value as written in an exported cell: marked when it could start a formula,
+/// already starts with the marker, or has spaces around it that an import would trim.
 pub fn protect_cell(text: &str) -> Cow<'_, str> {
-    if text.starts_with(FORMULA_STARTS) || text.starts_with(TEXT_MARKER) {
+    if text.starts_with(FORMULA_STARTS)
+        || text.starts_with(TEXT_MARKER)
+        || text.trim().len() != text.len()
+    {
         Cow::Owned(format!("{TEXT_MARKER}{text}"))
     } else {
         Cow::Borrowed(text)
@@ -62,5 +66,14 @@ mod tests {
         assert_eq!(protect_cell(""), "");
         assert_eq!(unprotect_cell("Besançon"), None);
         assert_eq!(unprotect_cell("  '=x "), Some("=x "));
+    }
+
+    #[test]
+    fn spaces_around_a_text_survive() {
+        // An import trims an unmarked cell, so `  id  ` would come back as `id`.
+        assert_eq!(protect_cell("  id  "), "'  id  ");
+        assert_eq!(unprotect_cell("'  id  "), Some("  id  "));
+        assert_eq!(protect_cell("\u{a0}id"), "'\u{a0}id");
+        assert_eq!(unprotect_cell("'\u{a0}id"), Some("\u{a0}id"));
     }
 }

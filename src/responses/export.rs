@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 
 use super::cell::protect_cell;
 use crate::program::model::Survey;
-use crate::store::StoredResponse;
+use crate::store::{StoredResponse, exported_id};
 
 /// The respondent attribute names present in `responses`, sorted: the extra columns.
 pub fn attribute_names(responses: &[StoredResponse]) -> Vec<String> {
@@ -37,7 +37,7 @@ pub fn record(survey: &Survey, attributes: &[String], response: &StoredResponse)
         response
             .external_id
             .as_deref()
-            .map_or_else(|| format!("ecoute-{}", response.id), text),
+            .map_or_else(|| exported_id(response.id), text),
         response.submitted_at.to_string(),
         text(response.email.as_deref().unwrap_or_default()),
         text(&response.channel),

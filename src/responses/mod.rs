@@ -47,6 +47,9 @@ pub use export::{attribute_cell, attribute_names, header, record};
 
 /// The channel of imported rows that name none.
 pub const DEFAULT_CHANNEL: &str = "import";
+/// The channels any survey's responses may carry besides its own: the import's default and
+/// the API's, so an export of responses from either is imported back (and posted back).
+pub const SHARED_CHANNELS: [&str; 2] = [DEFAULT_CHANNEL, "api"];
 /// Separator of several options in a `multi` cell.
 pub const MULTI_SEPARATOR: char = '|';
 
@@ -495,7 +498,7 @@ impl<'a> RowChecker<'a> {
             .iter()
             .map(|q| q.show_if.as_ref().and_then(|s| Expr::compile(s).ok()))
             .collect();
-        let mut channels = vec![DEFAULT_CHANNEL.to_owned()];
+        let mut channels: Vec<String> = SHARED_CHANNELS.iter().map(|c| (*c).to_owned()).collect();
         channels.extend(survey.channels.iter().map(|c| c.to_string()));
         channels.dedup();
         RowChecker {

@@ -106,7 +106,7 @@ fn every_problem_of_a_row_is_listed() {
         vec![
             "line 2: `submitted_at` `hier` is not a date: write 2026-11-04 or 2026-11-04T10:30:00+01:00 \
              (or 04/11/2026 and 04/11/2026 10:30 in a program whose default locale is French); \
-             `pas-un-email` is not a valid email; unknown channel `fax`; use one of: import, email; \
+             `pas-un-email` is not a valid email; unknown channel `fax`; use one of: import, api, email; \
              required question `recommandation` has no answer; required question `satisfaction` has no answer"
         ]
     );

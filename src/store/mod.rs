@@ -65,7 +65,8 @@ pub use error::StoreError;
 pub use model::{
     Answer, Attributes, BackendKind, Contact, ContactInput, ForgetReport, Invitation,
     InvitationState, MigrationStatus, NewInvitation, NewResponse, PendingMigration, StoredResponse,
-    Suppression, SuppressionReason, UpsertCounts, WaveKey, WaveOutcome, WavePlan,
+    Suppression, SuppressionReason, UpsertCounts, WaveKey, WaveOutcome, WavePlan, exported_id,
+    exported_id_target,
 };
 pub use outbox::{
     ClaimRequest, Claimed, FailureEvent, InvitationEvent, OutboxRow, OutboxWave, Outcome, Pending,

@@ -223,6 +223,24 @@ pub struct Answer {
     pub text_value: Option<String>,
 }
 
+/// What an export writes as the `response_id` of a response stored without an external id:
+/// `ecoute-{id}`, its row id.
+const EXPORTED_ID_PREFIX: &str = "ecoute-";
+
+/// The `response_id` an export gives a response stored without an external id
+/// (`ecoute-42`), so that importing the export back finds that response.
+pub fn exported_id(id: i64) -> String {
+    format!("{EXPORTED_ID_PREFIX}{id}")
+}
+
+/// The row id an exported `response_id` names (`ecoute-42` → 42); `None` for any other id.
+pub fn exported_id_target(external_id: &str) -> Option<i64> {
+    external_id
+        .strip_prefix(EXPORTED_ID_PREFIX)
+        .filter(|digits| !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()))
+        .and_then(|digits| digits.parse().ok())
+}
+
 /// A response to store.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewResponse {

@@ -124,6 +124,10 @@ pub(super) const INSERT_RESPONSE: &str = "INSERT INTO responses (invitation_id, 
      survey_id, touchpoint_id, channel, period, submitted_at, email, respondent, external_id, \
      created_at, survey_version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
      ON CONFLICT DO NOTHING RETURNING id";
+/// Whether a response of the program was stored under this row id without an external id:
+/// what an exported `ecoute-{id}` names.
+pub(super) const EXPORTED_RESPONSE_EXISTS: &str = "SELECT 1 FROM responses WHERE id = $1 AND \
+     program_id = $2 AND external_id IS NULL";
 pub(super) const INSERT_ANSWERS: &str = "INSERT INTO answers (response_id, question_id, ordinal, \
      num_value, choice, text_value) ";
 pub(super) const GET_RESPONSE: &str = "SELECT id, invitation_id, program_id, survey_id, channel, \

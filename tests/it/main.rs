@@ -25,6 +25,7 @@ mod newcomer_send;
 mod ops;
 mod plan;
 mod precision;
+mod properties;
 mod question_changes;
 mod report_display;
 mod reports;

@@ -18,7 +18,7 @@ use super::super::error::BackendError;
 use super::super::model::{
     Answer, Attributes, Contact, ContactInput, ForgetReport, Invitation, MigrationStatus,
     NewInvitation, NewResponse, StoredResponse, Suppression, SuppressionReason, WaveKey,
-    WaveOutcome, WavePlan,
+    WaveOutcome, WavePlan, exported_id_target,
 };
 use super::super::{ROWS_PER_STATEMENT, migration_status, moment, sql, timestamp};
 use super::{BEGIN_WRITE, BackendStore, Db, JSON_MERGE, KIND, MIGRATIONS};
@@ -412,6 +412,18 @@ async fn insert_response_in(
     r: &NewResponse,
     now: i64,
 ) -> Result<Option<i64>> {
+    // A row of an export whose response had no external id names it `ecoute-{id}`: imported
+    // back, it is that response again, not a new one.
+    if let Some(target) = r.external_id.as_deref().and_then(exported_id_target) {
+        let exists: Option<i32> = sqlx::query_scalar(sql::EXPORTED_RESPONSE_EXISTS)
+            .bind(target)
+            .bind(&r.program_id)
+            .fetch_optional(&mut *conn)
+            .await?;
+        if exists.is_some() {
+            return Ok(None);
+        }
+    }
     let id: Option<i64> = sqlx::query_scalar(sql::INSERT_RESPONSE)
         .bind(r.invitation_id)
         .bind(&r.program_id)
