@@ -113,6 +113,20 @@ fn every_problem_of_a_row_is_listed() {
 }
 
 #[test]
+fn a_row_of_the_api_channel_imports_back() {
+    // Found by the export/import property: the API stores `api` by default, so its
+    // responses' export must import back under that channel.
+    let program = example();
+    let parsed = read(
+        &program,
+        "livraison",
+        "submitted_at,channel,recommandation,satisfaction\n2026-11-04,api,9,5\n",
+    );
+    assert_eq!(messages(&parsed), Vec::<String>::new());
+    assert_eq!(parsed.rows[0].response.channel, "api");
+}
+
+#[test]
 fn hidden_questions_are_ignored_and_texts_are_limited() {
     let program = example();
     let long = "x".repeat(2001);

@@ -343,3 +343,20 @@ pub struct MigrationStatus {
     /// Migrations still to apply, in order.
     pub pending: Vec<PendingMigration>,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_an_exported_id_names_a_row() {
+        assert_eq!(exported_id_target(&exported_id(42)), Some(42));
+        assert_eq!(exported_id_target("ecoute-"), None);
+        assert_eq!(exported_id_target("ecoute-+5"), None);
+        assert_eq!(exported_id_target("ecoute-12a"), None);
+        assert_eq!(exported_id_target("ECOUTE-12"), None);
+        assert_eq!(exported_id_target("r-12"), None);
+        // Past i64::MAX (9223372036854775807): no row can have that id.
+        assert_eq!(exported_id_target("ecoute-9223372036854775808"), None);
+    }
+}

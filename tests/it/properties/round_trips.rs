@@ -323,3 +323,55 @@ proptest! {
         })?;
     }
 }
+
+/// Found by the round-trip property: a form response (no external id) is exported as
+/// `ecoute-{id}` and must be that response again when imported back, in the same program
+/// only; an `ecoute-{id}` naming no such response is stored like any new id.
+#[tokio::test]
+async fn an_exported_ecoute_id_names_the_stored_response() {
+    let program = program(5, false, 1);
+    let db = TestDb::sqlite();
+    let store = db.open().await;
+    let submission = Submission {
+        fields: vec![("q.reco".into(), "9".into())],
+        external_id: None,
+        email: None,
+        channel: "email",
+        minute: 60,
+        region: None,
+    };
+    let web = response(&program, &submission).expect("a valid response");
+    let id = store
+        .insert_response(&web)
+        .await
+        .expect("insert")
+        .expect("stored");
+    let mut imported = web.clone();
+    imported.external_id = Some(ecoute::store::exported_id(id));
+    assert_eq!(imported.external_id, Some(format!("ecoute-{id}")));
+    assert_eq!(
+        store.insert_response(&imported).await.expect("insert"),
+        None
+    );
+
+    let mut elsewhere = imported.clone();
+    elsewhere.program_id = "autre".into();
+    assert!(
+        store
+            .insert_response(&elsewhere)
+            .await
+            .expect("insert")
+            .is_some()
+    );
+    let mut unknown = web.clone();
+    unknown.external_id = Some(ecoute::store::exported_id(id + 100));
+    assert!(
+        store
+            .insert_response(&unknown)
+            .await
+            .expect("insert")
+            .is_some()
+    );
+    // Stored once under its own id, a re-import of that row is a duplicate as usual.
+    assert_eq!(store.insert_response(&unknown).await.expect("insert"), None);
+}
