@@ -16,7 +16,8 @@ mod palette;
 use super::{ActionVerdict, Report, Row};
 use crate::metrics::display::fixed;
 use crate::metrics::{
-    Confidence, IndicatorKind, Kpi, KpiId, MIN_N_FOR_SIGNIFICANCE, Significance, TargetStatus, Unit,
+    Better, Confidence, IndicatorKind, Kpi, KpiId, MIN_N_FOR_SIGNIFICANCE, Significance,
+    TargetStatus, Unit,
 };
 use crate::responses::protect_cell;
 pub use charts::{Journey, journey};
@@ -821,9 +822,20 @@ fn people_rows(report: &Report, t: &serde_json::Value) -> Vec<PeopleRow> {
             };
             let significance = r.significance.map_or("none", significance_name);
             let status = r.target_status.map_or("none", status_name);
+            // The colour of a rise and of a fall: green for good news, so a fall is green when
+            // less is better.
+            let lower_is_better = matches!(
+                report.indicator_of(r.kpi.as_str()),
+                Some((i, None)) if i.better == Better::Lower
+            );
+            let (rise, fall) = if lower_is_better {
+                ("down", "up")
+            } else {
+                ("up", "down")
+            };
             let delta_class = match (r.delta, r.significance) {
-                (Some(d), Some(Significance::Significant)) if d > 0.0 => "up",
-                (Some(d), Some(Significance::Significant)) if d < 0.0 => "down",
+                (Some(d), Some(Significance::Significant)) if d > 0.0 => rise,
+                (Some(d), Some(Significance::Significant)) if d < 0.0 => fall,
                 (Some(_), _) => "flat",
                 _ => "none",
             };
