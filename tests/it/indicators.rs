@@ -2,8 +2,6 @@
 //! PostgreSQL), the report's indicator rows against a hand computation, the bad rows of an
 //! import, the checks of `indicators:` and their targets, and the HTML report in Chromium.
 
-use std::process::Command;
-
 use serde_json::Value;
 use statrs::distribution::{ContinuousCDF, Normal, StudentsT};
 
@@ -352,26 +350,8 @@ fn the_html_report_shows_indicators_beside_survey_kpis() {
         html.contains("114,29\u{a0}€"),
         "acquisition cost 51200/448 in euros"
     );
-    let artefacts = repo_path("target/artefacts");
-    std::fs::create_dir_all(&artefacts).expect("artefacts folder");
-    let png = artefacts.join("report-fidelite-clients-indicators.png");
-    let _ = std::fs::remove_file(&png);
-    let status = Command::new("/usr/bin/chromium")
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            &format!("--screenshot={}", png.display()),
-            "--window-size=1280,3000",
-            &format!("file://{}", s.join("rapport.html").display()),
-        ])
-        .output()
-        .expect("chromium is installed");
-    assert!(
-        status.status.success(),
-        "{}",
-        String::from_utf8_lossy(&status.stderr)
+    crate::reports::screenshot(
+        &s.join("rapport.html"),
+        "report-fidelite-clients-indicators.png",
     );
-    let bytes = std::fs::read(&png).expect("screenshot written");
-    assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n");
 }
