@@ -20,6 +20,7 @@ mod count;
 mod daemon;
 mod db;
 mod exit;
+mod indicators;
 mod init;
 mod map;
 mod options;
@@ -119,6 +120,9 @@ enum Command {
     /// Import and export survey responses (phone, interview, mail) as CSV
     #[command(subcommand)]
     Responses(responses::ResponsesCommand),
+    /// Import operational indicators (waiting time, churn, average basket…) as CSV
+    #[command(subcommand)]
+    Indicators(indicators::IndicatorsCommand),
     /// Follow-up cases opened by alerts: list, show, move to their next status
     #[command(subcommand)]
     Cases(cases::CasesCommand),
@@ -225,6 +229,10 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
         Command::Responses(command) => {
             let settings = settings(config, &[command.settings()])?;
             runtime()?.block_on(responses::run(&command, &settings))
+        }
+        Command::Indicators(command) => {
+            let settings = settings(config, &[command.settings()])?;
+            runtime()?.block_on(indicators::run(&command, &settings))
         }
         Command::Cases(command) => {
             let settings = settings(config, &[command.store()])?;

@@ -1,20 +1,15 @@
 //! `ecoute responses import|export`: the answers of the offline channels (phone, interview,
 //! paper) in and out as CSV.
 
-use std::fs::File;
-use std::io::BufReader;
-
 use anyhow::Context;
 use clap::{Args, Subcommand};
-use encoding_rs::WINDOWS_1252;
 use serde_json::json;
 
 use super::count::count;
 use super::options::{CsvImportArgs, OutputArgs, SurveyArgs};
-use super::shared::{find_program, open, write_csv};
+use super::shared::{find_program, open, open_csv, write_csv};
 use super::{Exit, Format};
 use crate::config::Settings;
-use crate::contacts::parse::{DecodeReader, LEGACY_ENCODING_NOTE, sniff};
 use crate::responses::{self, DateFormat, Parsed};
 
 /// `ecoute responses` subcommands.
@@ -82,18 +77,10 @@ pub async fn run(command: &ResponsesCommand, settings: &Settings) -> anyhow::Res
 
 fn read(args: &ImportArgs, program: &crate::program::Program) -> anyhow::Result<Parsed> {
     let survey = responses::find_survey(program, &args.survey.survey)?;
-    let file = File::open(&args.csv.file)
-        .with_context(|| format!("cannot open {}", args.csv.file.display()))?;
-    let mut input = BufReader::new(file);
-    let forced = args.csv.encoding()?;
-    let dialect = sniff(&mut input, forced, args.csv.delimiter()?)
-        .with_context(|| format!("cannot read {}", args.csv.file.display()))?;
-    if forced.is_none() && dialect.encoding == WINDOWS_1252 {
-        eprintln!("{} {LEGACY_ENCODING_NOTE}", args.csv.file.display());
-    }
+    let (input, delimiter) = open_csv(&args.csv)?;
     let parsed = responses::parse(
-        DecodeReader::new(input, dialect.encoding),
-        dialect.delimiter,
+        input,
+        delimiter,
         program,
         survey,
         args.date_format.as_deref().map(|f| match f {

@@ -1,13 +1,15 @@
 //! What several subcommands need: finding a program, opening the store, writing output.
 
 use std::fs::File;
-use std::io::Write;
+use std::io::{BufReader, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 
 use super::count::count;
+use super::options::CsvImportArgs;
 use crate::config::Settings;
+use crate::contacts::parse::{DecodeReader, LEGACY_ENCODING_NOTE, sniff};
 use crate::program::{CheckContext, Program, did_you_mean};
 use crate::redact::redact_url;
 use crate::store::Store;
@@ -152,4 +154,22 @@ fn write_stdout(bytes: &[u8]) -> anyhow::Result<()> {
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
         other => other.context("cannot write to standard output"),
     }
+}
+
+/// Opens an import's CSV file: its encoding and delimiter as given or detected (with the
+/// note on a legacy encoding), so every import reads files alike.
+pub fn open_csv(args: &CsvImportArgs) -> anyhow::Result<(DecodeReader<BufReader<File>>, u8)> {
+    let file =
+        File::open(&args.file).with_context(|| format!("cannot open {}", args.file.display()))?;
+    let mut input = BufReader::new(file);
+    let forced = args.encoding()?;
+    let dialect = sniff(&mut input, forced, args.delimiter()?)
+        .with_context(|| format!("cannot read {}", args.file.display()))?;
+    if forced.is_none() && dialect.encoding == encoding_rs::WINDOWS_1252 {
+        eprintln!("{} {LEGACY_ENCODING_NOTE}", args.file.display());
+    }
+    Ok((
+        DecodeReader::new(input, dialect.encoding),
+        dialect.delimiter,
+    ))
 }

@@ -15,8 +15,9 @@ pub struct Mean {
     pub mean: f64,
     /// Sample standard deviation s (divisor n − 1); `None` for a single answer.
     pub std_dev: Option<f64>,
-    /// The lowest and highest valid answers, which bound the mean's interval.
-    pub scale: (u8, u8),
+    /// The lowest and highest possible values (a scale's ends; 0 and +∞ for an operational
+    /// indicator such as a waiting time), which bound the mean's interval.
+    pub scale: (f64, f64),
 }
 
 impl Mean {
@@ -40,15 +41,20 @@ impl Mean {
             n,
             mean,
             std_dev,
-            scale: (*values.start(), *values.end()),
+            scale: (f64::from(*values.start()), f64::from(*values.end())),
         })
     }
 
     /// Student's t interval, clamped to the scale; `None` for a single answer (see
     /// [`mean_t`]).
     pub fn interval(&self, confidence: Confidence) -> Option<Interval> {
-        let scale = f64::from(self.scale.0)..=f64::from(self.scale.1);
-        mean_t(self.mean, self.std_dev?, self.n, scale, confidence)
+        mean_t(
+            self.mean,
+            self.std_dev?,
+            self.n,
+            self.scale.0..=self.scale.1,
+            confidence,
+        )
     }
 
     /// The report figure: the mean on its scale.
@@ -117,7 +123,7 @@ mod tests {
             close(i.low, 3.681286, 1e-5) && close(i.high, 6.568714, 1e-5),
             "{i:?}"
         );
-        assert_eq!(ces.mean.scale, (1, 7));
+        assert_eq!(ces.mean.scale, (1.0, 7.0));
         assert_eq!(ces.low_effort.successes, 5);
         assert!(close(ces.low_effort.percent, 62.5, 1e-12));
         assert_eq!(ces.estimate(Confidence::NINETY_FIVE).value, ces.mean.mean);

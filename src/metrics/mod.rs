@@ -13,6 +13,7 @@
 mod ces;
 pub mod display;
 mod histogram;
+mod indicator;
 mod interval;
 mod nps;
 mod proportion;
@@ -26,6 +27,7 @@ use serde::{Deserialize, Serialize};
 
 pub use ces::{Ces, Mean};
 pub use histogram::{Histogram, ValueOutOfRange};
+pub use indicator::{Better, IndicatorCounter, IndicatorKind, KpiId, Unit};
 pub use interval::{Confidence, Interval, mean_t, nps_adjusted_wald, wilson};
 pub use nps::{Nps, NpsCategory};
 pub use proportion::{Csat, Proportion, fcr, response_rate};
@@ -34,7 +36,7 @@ pub use significance::{
     Comparison, DEFAULT_ALPHA, MIN_N_FOR_SIGNIFICANCE, Significance, compare_means, compare_nps,
     compare_proportions,
 };
-pub use target::TargetStatus;
+pub use target::{Goal, TargetStatus};
 pub use themes::{CategoryCounts, ThemeCount, ThemeCounter, ThemeMatcher};
 
 /// The KPIs a program can report and set targets on; the program model uses it for

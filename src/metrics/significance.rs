@@ -37,6 +37,10 @@ pub enum Significance {
     /// The question measuring the KPI changed definition (type, scale, options) between
     /// the periods: no change is computed.
     NotComparable,
+    /// The data carry no spread to test the change with (a quotient of two totals, a
+    /// volume, a mean imported without its standard deviation): the change is shown, no
+    /// p-value is guessed.
+    Unknown,
 }
 
 /// A change between the current and a reference period.

@@ -41,12 +41,76 @@ impl TargetStatus {
     }
 }
 
+/// A goal with its side: survey KPIs and "higher is better" indicators are aimed at from
+/// below (`at_least`), a waiting time or a churn rate from above (`at_most`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Goal {
+    /// The figure should be at least this value.
+    AtLeast(f64),
+    /// The figure should be at most this value.
+    AtMost(f64),
+}
+
+impl Goal {
+    /// The goal's value, as the report's `target` column shows it.
+    pub fn value(self) -> f64 {
+        match self {
+            Goal::AtLeast(v) | Goal::AtMost(v) => v,
+        }
+    }
+
+    /// Judges an interval against the goal on its bounds: for `at_most`, met when the upper
+    /// bound ≤ goal and missed when the lower bound > goal (the mirror of
+    /// [`TargetStatus::judge`]).
+    pub fn judge(self, interval: Option<Interval>) -> TargetStatus {
+        match self {
+            Goal::AtLeast(target) => TargetStatus::judge(interval, target),
+            Goal::AtMost(target) => TargetStatus::judge(
+                interval.map(|i| Interval {
+                    low: -i.high,
+                    high: -i.low,
+                }),
+                -target,
+            ),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn between(low: f64, high: f64) -> Option<Interval> {
         Some(Interval { low, high })
+    }
+
+    #[test]
+    fn at_most_is_judged_on_the_mirrored_bounds() {
+        // Waiting time [40, 55] s against at most 60: the whole interval is below, met.
+        assert_eq!(
+            Goal::AtMost(60.0).judge(between(40.0, 55.0)),
+            TargetStatus::Met
+        );
+        // [61, 70] against at most 60: the lower bound 61 > 60, missed.
+        assert_eq!(
+            Goal::AtMost(60.0).judge(between(61.0, 70.0)),
+            TargetStatus::Missed
+        );
+        // [50, 60] against at most 60: 60 ≤ 60, met (the bound itself meets the goal).
+        assert_eq!(
+            Goal::AtMost(60.0).judge(between(50.0, 60.0)),
+            TargetStatus::Met
+        );
+        // [55, 65] straddles 60.
+        assert_eq!(
+            Goal::AtMost(60.0).judge(between(55.0, 65.0)),
+            TargetStatus::Inconclusive
+        );
+        assert_eq!(Goal::AtMost(60.0).judge(None), TargetStatus::Inconclusive);
+        assert_eq!(
+            Goal::AtLeast(40.0).judge(between(43.0, 61.0)),
+            TargetStatus::Met
+        );
     }
 
     #[test]

@@ -8,7 +8,9 @@ use std::collections::BTreeMap;
 use jiff::Timestamp;
 use serde::Serialize;
 
-use crate::metrics::{Ces, Csat, CsatScale, Histogram, Kpi, MIN_N_FOR_SIGNIFICANCE, Nps, fcr};
+use crate::metrics::{
+    Ces, Csat, CsatScale, Goal, Histogram, Kpi, MIN_N_FOR_SIGNIFICANCE, Nps, fcr,
+};
 use crate::period::Period;
 use crate::program::Program;
 use crate::program::model::{Sample, Survey};
@@ -221,8 +223,9 @@ impl History {
                     spread_from: spread.map(|s| s.period.clone()),
                     last_value: spread.map(|s| s.value),
                     target: program
-                        .target(kpi, Some(survey.touchpoint.as_str()))
-                        .or_else(|| program.target(kpi, None)),
+                        .target(&kpi.into(), Some(survey.touchpoint.as_str()))
+                        .or_else(|| program.target(&kpi.into(), None))
+                        .map(Goal::value),
                 }
             })
             .collect();

@@ -66,14 +66,28 @@ impl Program {
         self.resolved.channels.get(id)
     }
 
-    /// The target of `kpi` for a touchpoint (`Some(id)`) or program-wide (`None`), so
-    /// reports and plans read goals the same way.
-    pub fn target(&self, kpi: crate::metrics::Kpi, touchpoint: Option<&str>) -> Option<f64> {
+    /// The goal for `kpi` (a survey KPI or an indicator) for a touchpoint (`Some(id)`) or
+    /// program-wide (`None`), so reports and plans read goals the same way.
+    pub fn target(
+        &self,
+        kpi: &crate::metrics::KpiId,
+        touchpoint: Option<&str>,
+    ) -> Option<crate::metrics::Goal> {
+        use crate::metrics::Goal;
         self.file
             .targets
             .iter()
-            .find(|t| *t.kpi == kpi && t.touchpoint.as_deref().map(String::as_str) == touchpoint)
-            .map(|t| *t.at_least)
+            .find(|t| *t.kpi == *kpi && t.touchpoint.as_deref().map(String::as_str) == touchpoint)
+            .and_then(|t| match (&t.at_least, &t.at_most) {
+                (Some(v), _) => Some(Goal::AtLeast(**v)),
+                (None, Some(v)) => Some(Goal::AtMost(**v)),
+                (None, None) => None,
+            })
+    }
+
+    /// The declared indicator `id`, so imports and reports read its kind and unit.
+    pub fn indicator(&self, id: &str) -> Option<&model::Indicator> {
+        self.file.indicators.iter().find(|i| *i.id == id)
     }
 }
 

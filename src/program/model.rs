@@ -10,7 +10,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::spanned::At;
-pub use crate::metrics::{CsatScale, Kpi};
+pub use crate::metrics::{Better, CsatScale, IndicatorKind, Kpi, KpiId, Unit};
 pub use crate::period::Cadence;
 
 /// Text in each of the program's locales, e.g. `{ fr: "Livraison", en: "Delivery" }`.
@@ -59,7 +59,12 @@ pub struct ProgramFile {
     /// Rules across programs: fatigue and transactional triggers.
     #[serde(default)]
     pub rules: Rules,
-    /// Goals per KPI, shown in reports ("NPS livraison ≥ 40").
+    /// Operational indicators imported from the team's systems (waiting time, digital rate,
+    /// churn, average basket, acquisition cost, requests by reason), reported beside the
+    /// survey KPIs.
+    #[serde(default)]
+    pub indicators: Vec<Indicator>,
+    /// Goals per KPI or indicator, shown in reports ("NPS livraison ≥ 40", "attente ≤ 60").
     #[serde(default)]
     pub targets: Vec<Target>,
     /// Keyword lists that tag open answers (délai, prix, accueil…).
@@ -579,17 +584,50 @@ pub struct Trigger {
     pub delay_hours: u32,
 }
 
-/// A goal for a KPI.
+/// A goal for a KPI or an indicator: exactly one of `at_least` and `at_most`, on the side
+/// the figure should be (survey KPIs and `better: higher` indicators take `at_least`).
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Target {
-    /// The KPI.
-    pub kpi: At<Kpi>,
+    /// A survey KPI (nps, csat, ces, fcr, response_rate) or an indicator id.
+    pub kpi: At<KpiId>,
     /// The touchpoint; all touchpoints when absent.
     #[serde(default)]
     pub touchpoint: Option<At<String>>,
-    /// The goal: the KPI should be at least this value (NPS points, percent, or CES mean).
-    pub at_least: At<f64>,
+    /// The figure should be at least this value (NPS points, percent, CES mean, or the
+    /// indicator's unit).
+    #[serde(default)]
+    pub at_least: Option<At<f64>>,
+    /// The figure should be at most this value (an indicator with `better: lower`).
+    #[serde(default)]
+    pub at_most: Option<At<f64>>,
+}
+
+/// An operational indicator: what it is, where it sits on the journey and how it is
+/// computed from the rows `ecoute indicators import` reads.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Indicator {
+    /// Stable identifier, used in import files, targets and reports (`attente`).
+    pub id: At<String>,
+    /// Name per locale.
+    pub name: At<Localized>,
+    /// The touchpoint it belongs to; program-wide when absent.
+    #[serde(default)]
+    pub touchpoint: Option<At<String>>,
+    /// How it is computed: mean, ratio, quotient or count.
+    pub kind: At<IndicatorKind>,
+    /// The unit of its values (a ratio is reported in percent).
+    pub unit: At<Unit>,
+    /// The ISO 4217 code of a `currency` unit (EUR, CHF…).
+    #[serde(default)]
+    pub currency: Option<At<String>>,
+    /// Whether more or less is better.
+    pub better: At<Better>,
+    /// For a count: the categories its volume is split by (request reasons…), so each
+    /// category's share is reported and an unknown category in a file is an error.
+    #[serde(default)]
+    pub breakdown: Option<At<Vec<String>>>,
 }
 
 /// An alert rule: an answer matching `when` opens a case and emails `notify` at once.
@@ -717,6 +755,10 @@ mod tests {
         }
         for kpi in Kpi::ALL {
             assert_eq!(kpi.as_str(), serde_name(kpi));
+        }
+        use IndicatorKind as I;
+        for kind in [I::Mean, I::Ratio, I::Quotient, I::Count] {
+            assert_eq!(kind.as_str(), serde_name(kind));
         }
     }
 }

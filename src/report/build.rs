@@ -7,6 +7,7 @@ mod changes;
 mod counts;
 mod drivers;
 mod groups;
+mod indicators;
 mod journey;
 mod nps;
 mod rows;
@@ -18,7 +19,9 @@ use crate::cases::{FollowUp, OverdueCase};
 use crate::metrics::Confidence;
 use crate::program::Program;
 use crate::program::model::LocalizedText;
-use crate::store::{Delivery, DriverKey, RollupCount, VerbatimResponse, VersionSeen};
+use crate::store::{
+    Delivery, DriverKey, IndicatorCount, RollupCount, VerbatimResponse, VersionSeen,
+};
 use counts::Catalogue;
 use groups::{Aggregates, groups, journey_order};
 
@@ -69,6 +72,8 @@ pub struct Inputs<'a> {
     pub segment_counters: &'a [RollupCount],
     /// Delivered invitations of both periods.
     pub deliveries: &'a [Delivery],
+    /// Indicator counters of both periods (and of the trend periods).
+    pub indicators: &'a [IndicatorCount],
     /// The periods of the trend charts, oldest first (the period itself last).
     pub trend: Vec<Period>,
     /// The period's responses with verbatims.
@@ -138,6 +143,7 @@ pub fn build(inputs: &Inputs<'_>) -> Report {
         actions: actions::effects(inputs, &catalogue, lang),
         follow_up: inputs.follow_up.clone(),
         overdue: inputs.overdue.clone(),
+        indicators: indicators::views(inputs),
     }
 }
 

@@ -18,7 +18,9 @@ use std::str::FromStr;
 use serde::Serialize;
 
 use crate::cases::{FollowUp, OverdueCase};
-use crate::metrics::{Interval, Kpi, Significance, Source, TargetStatus};
+use crate::metrics::{
+    Better, IndicatorKind, Interval, Kpi, KpiId, Significance, Source, TargetStatus, Unit,
+};
 
 pub use build::{ActionPeriods, Inputs, Period as ReportPeriod, build, digest};
 pub use request::{Baseline, ReportError, ReportPlan, ReportRequest};
@@ -83,8 +85,9 @@ pub struct Row {
     pub group_by: String,
     /// The touchpoint id, segment value or channel id; `all` for the total.
     pub group: String,
-    /// Which KPI.
-    pub kpi: Kpi,
+    /// Which KPI: a survey KPI (`nps`…), an indicator id (`attente`), or a count's category
+    /// share (`demandes:facturation`).
+    pub kpi: KpiId,
     /// Where the KPI's figures come from (`survey`, `indicator`, `audit`, `mentions`).
     pub source: Source,
     /// Answers (for the response rate: delivered invitations) in the period.
@@ -269,6 +272,59 @@ pub struct Report {
     pub follow_up: Vec<FollowUp>,
     /// Open cases past their promised call-back, most overdue first (no respondent data).
     pub overdue: Vec<OverdueCase>,
+    /// The program's indicators, in file order, so readers know their names and units.
+    pub indicators: Vec<IndicatorView>,
+}
+
+impl Report {
+    /// The indicator a row's `kpi` names, and the breakdown category of a share row
+    /// (`demandes:facturation`).
+    pub fn indicator_of<'r>(
+        &'r self,
+        kpi: &'r str,
+    ) -> Option<(&'r IndicatorView, Option<&'r str>)> {
+        let (id, category) = match kpi.split_once(CATEGORY_SEPARATOR) {
+            Some((id, category)) => (id, Some(category)),
+            None => (kpi, None),
+        };
+        self.indicators
+            .iter()
+            .find(|i| i.id == id)
+            .map(|i| (i, category))
+    }
+
+    /// An indicator row's label: its name, and the category of a share row.
+    pub fn indicator_label(&self, kpi: &str) -> String {
+        match self.indicator_of(kpi) {
+            Some((indicator, Some(category))) => format!("{} · {category}", indicator.name),
+            Some((indicator, None)) => indicator.name.clone(),
+            None => kpi.to_owned(),
+        }
+    }
+}
+
+/// Between an indicator id and a breakdown category in a share row's `kpi`.
+pub const CATEGORY_SEPARATOR: char = ':';
+
+/// An operational indicator as reports name and format it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct IndicatorView {
+    /// Id, the `kpi` of its rows.
+    pub id: String,
+    /// Name in the report's language.
+    pub name: String,
+    /// How it is computed.
+    pub kind: IndicatorKind,
+    /// Unit of its values.
+    pub unit: Unit,
+    /// ISO 4217 code of a currency unit.
+    pub currency: Option<String>,
+    /// Which way is better.
+    pub better: Better,
+    /// Its touchpoint, when it has one.
+    pub touchpoint: Option<String>,
+    /// The categories of a count's breakdown.
+    pub breakdown: Vec<String>,
 }
 
 /// What an action plan did to its KPI, as far as the answers tell.

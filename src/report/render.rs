@@ -15,7 +15,10 @@ mod palette;
 
 use super::{ActionVerdict, Report, Row};
 use crate::metrics::display::fixed;
-use crate::metrics::{Confidence, Kpi, MIN_N_FOR_SIGNIFICANCE, Significance, TargetStatus};
+use crate::metrics::{
+    Better, Confidence, IndicatorKind, Kpi, KpiId, MIN_N_FOR_SIGNIFICANCE, Significance,
+    TargetStatus, Unit,
+};
 use crate::responses::protect_cell;
 pub use charts::{Journey, journey};
 use charts::{Trend, trends};
@@ -190,6 +193,7 @@ fn significance_name(s: Significance) -> &'static str {
         Significance::NotSignificant => "not_significant",
         Significance::TooFew => "too_few",
         Significance::NotComparable => "not_comparable",
+        Significance::Unknown => "unknown",
     }
 }
 
@@ -522,19 +526,98 @@ fn signed(text: String) -> String {
     }
 }
 
+/// How a figure is written for people: its rounding and its unit.
+#[derive(Debug, Clone, PartialEq)]
+enum Shape {
+    /// NPS points, signed, no decimal.
+    Points,
+    /// A mean on a survey scale (CES), one decimal.
+    Scale,
+    /// A percentage, no decimal.
+    Percent,
+    /// An indicator's amount: decimals and the unit written after it (`s`, `min`, `€`).
+    Amount {
+        /// Decimals shown.
+        decimals: usize,
+        /// Unit after the number; empty for a plain count.
+        suffix: String,
+    },
+}
+
+impl Shape {
+    /// The shape of a survey KPI.
+    fn of_kpi(kpi: Kpi) -> Shape {
+        match kpi {
+            Kpi::Nps => Shape::Points,
+            Kpi::Ces => Shape::Scale,
+            _ => Shape::Percent,
+        }
+    }
+
+    /// The shape of a row's KPI: a survey KPI, or an indicator by its kind and unit (a
+    /// ratio and a count's category share in percent).
+    fn of(kpi: &KpiId, report: &Report) -> Shape {
+        let id = match kpi {
+            KpiId::Survey(kpi) => return Shape::of_kpi(*kpi),
+            KpiId::Indicator(id) => id,
+        };
+        let Some((indicator, category)) = report.indicator_of(id) else {
+            return Shape::Percent;
+        };
+        if category.is_some() || indicator.kind == IndicatorKind::Ratio {
+            return Shape::Percent;
+        }
+        let (decimals, suffix) = match indicator.unit {
+            Unit::Seconds => (0, "\u{a0}s".to_owned()),
+            Unit::Minutes => (1, "\u{a0}min".to_owned()),
+            Unit::Percent => return Shape::Percent,
+            Unit::Count => (0, String::new()),
+            Unit::Currency => (
+                2,
+                match indicator.currency.as_deref() {
+                    Some("EUR") | None => "\u{a0}€".to_owned(),
+                    Some(code) => format!("\u{a0}{code}"),
+                },
+            ),
+        };
+        Shape::Amount { decimals, suffix }
+    }
+
+    fn decimals(&self) -> usize {
+        match self {
+            Shape::Points | Shape::Percent => 0,
+            Shape::Scale => 1,
+            Shape::Amount { decimals, .. } => *decimals,
+        }
+    }
+}
+
 /// Formats a KPI value for people, rounded half away from zero: NPS as a signed integer,
 /// shares as percent, CES with one decimal; French uses a decimal comma.
 fn people_value(kpi: Kpi, v: f64, lang: &str) -> String {
-    match kpi {
-        Kpi::Nps => signed(fixed(v, 0)),
-        Kpi::Ces => localise(fixed(v, 1), lang),
-        _ => percent(v, lang),
+    people_figure(&Shape::of_kpi(kpi), v, lang)
+}
+
+/// Formats any figure for people in its shape.
+fn people_figure(shape: &Shape, v: f64, lang: &str) -> String {
+    match shape {
+        Shape::Points => signed(fixed(v, 0)),
+        Shape::Scale => localise(fixed(v, 1), lang),
+        Shape::Percent => percent(v, lang),
+        Shape::Amount { decimals, suffix } => {
+            format!("{}{suffix}", localise(fixed(v, *decimals), lang))
+        }
     }
 }
 
 /// A change for people: signed, `=` when it rounds to zero.
 fn people_delta(kpi: Kpi, d: f64, lang: &str) -> String {
-    let text = signed(fixed(d, if kpi == Kpi::Ces { 1 } else { 0 }));
+    people_change(&Shape::of_kpi(kpi), d, lang)
+}
+
+/// A change of any figure for people, rounded like its values.
+fn people_change(shape: &Shape, d: f64, lang: &str) -> String {
+    let text = signed(fixed(d, shape.decimals()));
     if text.bytes().any(|b| (b'1'..=b'9').contains(&b)) {
         localise(text, lang)
     } else {
@@ -547,28 +630,28 @@ fn people_delta(kpi: Kpi, d: f64, lang: &str) -> String {
 /// English), so a small sample shows how wide its interval really is. The t interval of
 /// identical answers has no width; below [`MIN_N_FOR_SIGNIFICANCE`] answers that "±0"
 /// would claim a precision the sample does not have, so the row says "few answers".
-fn people_interval(r: &Row, t: &serde_json::Value, lang: &str) -> String {
+fn people_interval(r: &Row, shape: &Shape, t: &serde_json::Value, lang: &str) -> String {
     let (Some(value), Some(low), Some(high)) = (r.value, r.ci95_low, r.ci95_high) else {
         return String::new();
     };
     if high <= low && r.n < MIN_N_FOR_SIGNIFICANCE {
         return label(t, "few_answers");
     }
-    let decimals = if r.kpi == Kpi::Ces { 1 } else { 0 };
+    let decimals = shape.decimals();
     let (below, above) = (fixed(value - low, decimals), fixed(high - value, decimals));
     if below == above {
         return format!("±{}", localise(below, lang));
     }
-    let (low, high) = match r.kpi {
-        Kpi::Nps => (signed(fixed(low, 0)), signed(fixed(high, 0))),
+    let (low, high) = match shape {
+        Shape::Points => (signed(fixed(low, 0)), signed(fixed(high, 0))),
         _ => (
             localise(fixed(low, decimals), lang),
             localise(fixed(high, decimals), lang),
         ),
     };
-    let separator = match (r.kpi, lang) {
-        (Kpi::Nps, "fr") => " ; ",
-        (Kpi::Nps, _) => ", ",
+    let separator = match (shape, lang) {
+        (Shape::Points, "fr") => " ; ",
+        (Shape::Points, _) => ", ",
         _ => "–",
     };
     format!("[{low}{separator}{high}]")
@@ -726,6 +809,7 @@ fn people_rows(report: &Report, t: &serde_json::Value) -> Vec<PeopleRow> {
         .rows
         .iter()
         .map(|r| {
+            let shape = Shape::of(&r.kpi, report);
             let is_total = r.group_by == "all";
             let group_label = if is_total {
                 label(t, "total")
@@ -738,9 +822,20 @@ fn people_rows(report: &Report, t: &serde_json::Value) -> Vec<PeopleRow> {
             };
             let significance = r.significance.map_or("none", significance_name);
             let status = r.target_status.map_or("none", status_name);
+            // The colour of a rise and of a fall: green for good news, so a fall is green when
+            // less is better.
+            let lower_is_better = matches!(
+                report.indicator_of(r.kpi.as_str()),
+                Some((i, None)) if i.better == Better::Lower
+            );
+            let (rise, fall) = if lower_is_better {
+                ("down", "up")
+            } else {
+                ("up", "down")
+            };
             let delta_class = match (r.delta, r.significance) {
-                (Some(d), Some(Significance::Significant)) if d > 0.0 => "up",
-                (Some(d), Some(Significance::Significant)) if d < 0.0 => "down",
+                (Some(d), Some(Significance::Significant)) if d > 0.0 => rise,
+                (Some(d), Some(Significance::Significant)) if d < 0.0 => fall,
                 (Some(_), _) => "flat",
                 _ => "none",
             };
@@ -749,20 +844,23 @@ fn people_rows(report: &Report, t: &serde_json::Value) -> Vec<PeopleRow> {
                 group_label,
                 is_total,
                 kpi: r.kpi.as_str().to_owned(),
-                kpi_label: label(t, r.kpi.as_str()),
+                kpi_label: match &r.kpi {
+                    KpiId::Survey(kpi) => label(t, kpi.as_str()),
+                    KpiId::Indicator(id) => report.indicator_label(id),
+                },
                 n: r.n,
                 value: r
                     .value
-                    .map(|v| people_value(r.kpi, v, lang))
+                    .map(|v| people_figure(&shape, v, lang))
                     .unwrap_or_else(|| "–".to_owned()),
-                moe: people_interval(r, t, lang),
+                moe: people_interval(r, &shape, t, lang),
                 prev: r
                     .prev_value
-                    .map(|v| people_value(r.kpi, v, lang))
+                    .map(|v| people_figure(&shape, v, lang))
                     .unwrap_or_else(|| "–".to_owned()),
                 delta: r
                     .delta
-                    .map(|d| people_delta(r.kpi, d, lang))
+                    .map(|d| people_change(&shape, d, lang))
                     .unwrap_or_else(|| "–".to_owned()),
                 delta_class,
                 direction: match r.delta {
@@ -775,7 +873,7 @@ fn people_rows(report: &Report, t: &serde_json::Value) -> Vec<PeopleRow> {
                 significance_label: label(t, significance),
                 target: r
                     .target
-                    .map(|v| people_value(r.kpi, v, lang))
+                    .map(|v| people_figure(&shape, v, lang))
                     .unwrap_or_default(),
                 status,
                 status_label: if status == "none" {

@@ -131,6 +131,7 @@ struct Readings {
     versions: Vec<crate::store::VersionSeen>,
     drivers: Vec<(crate::store::DriverKey, u64)>,
     cases: Vec<crate::store::Case>,
+    indicators: Vec<crate::store::IndicatorCount>,
 }
 
 impl<'a> ReportPlan<'a> {
@@ -192,6 +193,7 @@ impl<'a> ReportPlan<'a> {
             counters: &readings.counters,
             segment_counters: &readings.segment_counters,
             deliveries: &readings.deliveries,
+            indicators: &readings.indicators,
             trend,
             verbatims: &readings.verbatims,
             versions: &readings.versions,
@@ -245,10 +247,20 @@ impl<'a> ReportPlan<'a> {
         store: &Store,
         notes: &mut Vec<String>,
     ) -> Result<Option<ReportPeriod>, ReportError> {
-        let first: Option<Period> = store
+        let first_response: Option<Period> = store
             .first_period(self.program.id())
             .await?
             .and_then(|p| p.parse().ok());
+        let first_indicator: Option<Period> = store
+            .indicator_periods(self.program.id())
+            .await?
+            .iter()
+            .filter_map(|p| p.parse::<Period>().ok())
+            .min_by_key(Period::first_day);
+        let first = [first_response, first_indicator]
+            .into_iter()
+            .flatten()
+            .min_by_key(Period::first_day);
         let vs_period = self.vs_period;
         if first.is_some_and(|f| vs_period.end_day() > f.first_day()) {
             return Ok(Some(self.calendar.report_period(vs_period)?));
@@ -328,7 +340,9 @@ impl<'a> ReportPlan<'a> {
         };
         let (versions, drivers) = store.statistics(id, &compared).await?;
         let cases = store.cases(Some(id)).await?;
+        let indicators = store.indicator_counts(id, &keys).await?;
         Ok(Readings {
+            indicators,
             cases,
             counters,
             segment_counters,

@@ -20,7 +20,7 @@
 
 mod cell;
 mod export;
-mod lines;
+pub(crate) mod lines;
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
@@ -199,16 +199,17 @@ impl fmt::Display for Problem {
     }
 }
 
-/// A rejected row: where it starts in the file (line 1 is the header) and every problem.
+/// A rejected row: where it starts in the file (line 1 is the header) and every problem
+/// (of a response by default; indicator imports bring their own problems).
 #[derive(Debug, Clone, PartialEq)]
-pub struct RowError {
+pub struct RowError<P = Problem> {
     /// Line number.
     pub line: u64,
     /// What is wrong, all at once so a file is fixed in one go.
-    pub problems: Vec<Problem>,
+    pub problems: Vec<P>,
 }
 
-impl fmt::Display for RowError {
+impl<P: fmt::Display> fmt::Display for RowError<P> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "line {}: ", self.line)?;
         for (i, p) in self.problems.iter().enumerate() {
@@ -435,8 +436,12 @@ pub fn parse<R: Read>(
     Ok(parsed)
 }
 
-/// The editor's line of a record csv placed at `position`.
-fn line_of<R: Read>(reader: &mut csv::Reader<Lines<R>>, position: Option<&csv::Position>) -> u64 {
+/// The editor's line of a record csv placed at `position` (indicator imports read the
+/// same way).
+pub(crate) fn line_of<R: Read>(
+    reader: &mut csv::Reader<Lines<R>>,
+    position: Option<&csv::Position>,
+) -> u64 {
     position.map_or(0, |p| {
         reader
             .get_mut()

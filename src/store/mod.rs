@@ -45,6 +45,7 @@ mod cases;
 mod collect;
 mod daemon;
 mod error;
+mod indicators;
 mod model;
 mod outbox;
 mod postgres;
@@ -62,6 +63,7 @@ pub use cases::{ALERT_CHANNEL, Case, NewAlert, NewCase};
 pub use collect::{NewEvent, TokenInvitation, Triggered, Unsubscribed};
 pub use daemon::{DueTick, TickKey};
 pub use error::StoreError;
+pub use indicators::{IndicatorCount, IndicatorImport, IndicatorKey, IndicatorRow};
 pub use model::{
     Answer, Attributes, BackendKind, Contact, ContactInput, ForgetReport, Invitation,
     InvitationState, MigrationStatus, NewInvitation, NewResponse, PendingMigration, StoredResponse,

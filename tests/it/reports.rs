@@ -565,28 +565,7 @@ fn the_html_report_opens_in_chromium() {
         html.contains("+50<span class=\"moe\">[+25 ; +69]</span>"),
         "an asymmetric interval"
     );
-    let artefacts = repo_path("target/artefacts");
-    std::fs::create_dir_all(&artefacts).expect("artefacts folder");
-    let png = artefacts.join("report-fidelite-clients.png");
-    let _ = std::fs::remove_file(&png);
-    let status = Command::new("/usr/bin/chromium")
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            &format!("--screenshot={}", png.display()),
-            "--window-size=1280,3000",
-            &format!("file://{}", s.join("rapport.html").display()),
-        ])
-        .output()
-        .expect("chromium is installed (see .ci/run)");
-    assert!(
-        status.status.success(),
-        "{}",
-        String::from_utf8_lossy(&status.stderr)
-    );
-    let bytes = std::fs::read(&png).expect("screenshot written");
-    assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n");
+    let (artefacts, bytes) = screenshot(&s.join("rapport.html"), "report-fidelite-clients.png");
     assert!(
         bytes.len() > 50_000,
         "a screenshot of a real page: {} bytes",
@@ -597,6 +576,34 @@ fn the_html_report_opens_in_chromium() {
         artefacts.join("report-fidelite-clients.html"),
     )
     .expect("keep the HTML next to its screenshot");
+}
+
+/// Photographs an HTML file with headless Chromium into `target/artefacts/NAME`; returns the
+/// artefacts folder and the PNG's bytes, checked to be a PNG.
+pub(crate) fn screenshot(html: &std::path::Path, name: &str) -> (std::path::PathBuf, Vec<u8>) {
+    let artefacts = repo_path("target/artefacts");
+    std::fs::create_dir_all(&artefacts).expect("artefacts folder");
+    let png = artefacts.join(name);
+    let _ = std::fs::remove_file(&png);
+    let status = Command::new("/usr/bin/chromium")
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            &format!("--screenshot={}", png.display()),
+            "--window-size=1280,3000",
+            &format!("file://{}", html.display()),
+        ])
+        .output()
+        .expect("chromium is installed (see .ci/run)");
+    assert!(
+        status.status.success(),
+        "{}",
+        String::from_utf8_lossy(&status.stderr)
+    );
+    let bytes = std::fs::read(&png).expect("screenshot written");
+    assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n");
+    (artefacts, bytes)
 }
 
 /// A `livraison` response of November 2026 (also the base of other areas' test responses).

@@ -42,7 +42,14 @@ impl Checker<'_> {
                 );
             } else if touchpoint_known {
                 let scope = Some(action.touchpoint.as_str());
-                self.measured("action", program, &channel_kinds, scope, &action.kpi);
+                self.measured(
+                    "action",
+                    program,
+                    &channel_kinds,
+                    scope,
+                    *action.kpi,
+                    action.kpi.position(),
+                );
             }
             if action.owner.trim().is_empty() {
                 self.report(

@@ -6,6 +6,7 @@ mod actions;
 mod alerts;
 mod channels;
 mod header;
+mod indicators;
 mod periods;
 mod problem;
 mod rules;
@@ -66,6 +67,7 @@ pub fn validate(
     checker.surveys(program);
     checker.periods(program);
     checker.rules(program);
+    checker.indicators(program);
     checker.targets(program);
     checker.themes(program);
     checker.alerts(program, context);

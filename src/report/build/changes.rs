@@ -67,7 +67,7 @@ pub(super) fn mark(
     for ((survey, question), feeds) in &catalogue.feeds {
         let in_scope = touchpoint
             .is_none_or(|t| catalogue.survey_touchpoint.get(survey).map(String::as_str) == Some(t));
-        if feeds.kpi() != row.kpi || !in_scope {
+        if row.kpi != feeds.kpi() || !in_scope {
             continue;
         }
         let definitions = seen(inputs, &parts, survey, question, Aspect::Definition);

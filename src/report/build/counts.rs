@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use crate::metrics::{
     Ces, Comparison, Confidence, CsatScale, Estimate, Histogram, Kpi, Mean, Nps, Proportion,
-    compare_means, compare_nps, compare_proportions, fcr, response_rate,
+    Significance, compare_means, compare_nps, compare_proportions, fcr, response_rate,
 };
 use crate::program::Program;
 use crate::store::{Delivery, RollupCount};
@@ -49,6 +49,9 @@ pub(super) enum Stat {
     Nps(Nps),
     Share(Proportion),
     Mean(Mean),
+    /// An exact figure, not a sample (a quotient of two totals, a volume): no interval and
+    /// no test.
+    Exact(f64),
 }
 
 impl Stat {
@@ -58,6 +61,11 @@ impl Stat {
             Stat::Nps(s) => s.estimate(confidence),
             Stat::Share(p) => p.estimate(confidence),
             Stat::Mean(m) => m.estimate(confidence),
+            Stat::Exact(value) => Estimate {
+                n: 0,
+                value: *value,
+                interval: None,
+            },
         }
     }
 
@@ -65,9 +73,27 @@ impl Stat {
         match (self, reference) {
             (Stat::Nps(a), Stat::Nps(b)) => Some(compare_nps(a, b, alpha)),
             (Stat::Share(a), Stat::Share(b)) => Some(compare_proportions(a, b, alpha)),
+            // A mean of several values without a spread (an aggregate imported without its
+            // standard deviation) cannot be tested.
+            (Stat::Mean(a), Stat::Mean(b))
+                if (a.std_dev.is_none() && a.n > 1) || (b.std_dev.is_none() && b.n > 1) =>
+            {
+                Some(untested(a.mean - b.mean))
+            }
             (Stat::Mean(a), Stat::Mean(b)) => Some(compare_means(a, b, alpha)),
+            (Stat::Exact(a), Stat::Exact(b)) => Some(untested(a - b)),
             _ => None,
         }
+    }
+}
+
+/// A change shown without a p-value: significance `unknown`, never a guessed test.
+fn untested(delta: f64) -> Comparison {
+    Comparison {
+        delta,
+        p_value: None,
+        significance: Significance::Unknown,
+        interval: None,
     }
 }
 

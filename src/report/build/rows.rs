@@ -3,10 +3,12 @@
 
 use std::collections::BTreeSet;
 
-use super::counts::{Catalogue, Counts};
+use super::counts::{Catalogue, Counts, Stat};
 use super::groups::{Aggregates, Groups};
-use super::{Inputs, changes, language};
-use crate::metrics::{Confidence, Kpi, MIN_N_FOR_SIGNIFICANCE, Significance, TargetStatus};
+use super::{Inputs, changes, indicators, language};
+use crate::metrics::{
+    Confidence, Goal, Interval, Kpi, KpiId, MIN_N_FOR_SIGNIFICANCE, Significance, TargetStatus,
+};
 use crate::program::Program;
 use crate::report::{GroupBy, Row};
 
@@ -57,6 +59,7 @@ pub(super) fn group_rows(
             changes::mark(&mut row, inputs, catalogue, touchpoint, lang);
             rows.push(row);
         }
+        rows.extend(indicators::group_rows(inputs, g));
     }
     rows
 }
@@ -74,7 +77,7 @@ pub(super) fn total_rows(
         .copied()
         .collect();
     let (total_now, total_before) = (&aggregates.total_now, &aggregates.total_before);
-    Kpi::ALL
+    let mut rows: Vec<Row> = Kpi::ALL
         .into_iter()
         .filter(|&kpi| all_kpis.contains(&kpi) || total_now.n(kpi) > 0 || total_before.n(kpi) > 0)
         .map(|kpi| {
@@ -91,7 +94,9 @@ pub(super) fn total_rows(
             changes::mark(&mut row, inputs, catalogue, None, language(inputs.program));
             row
         })
-        .collect()
+        .collect();
+    rows.extend(indicators::total_rows(inputs));
+    rows
 }
 
 /// One row from the counts of a group in both periods.
@@ -102,23 +107,42 @@ pub(super) fn row(
     kpi: Kpi,
     now: Option<&Counts>,
     before: Option<Option<&Counts>>,
-    target: Option<f64>,
+    target: Option<Goal>,
     alpha: f64,
     confidence: Confidence,
 ) -> Row {
     let empty = Counts::default();
-    let now = now.unwrap_or(&empty);
-    let stat = now.stat(kpi);
+    let measure = |c: &Counts| (c.n(kpi), c.stat(kpi));
+    figures(
+        group_by,
+        group,
+        KpiId::Survey(kpi),
+        measure(now.unwrap_or(&empty)),
+        before.map(|b| measure(b.unwrap_or(&empty))),
+        target,
+        alpha,
+        confidence,
+    )
+}
+
+/// One row from a figure's sample size and statistic in both periods, whatever its source.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn figures(
+    group_by: &str,
+    group: &str,
+    kpi: KpiId,
+    (n, stat): (u64, Option<Stat>),
+    before: Option<(u64, Option<Stat>)>,
+    target: Option<Goal>,
+    alpha: f64,
+    confidence: Confidence,
+) -> Row {
     let estimate = stat.as_ref().map(|s| s.estimate(confidence));
     let value = estimate.map(|e| e.value);
     let interval = estimate.and_then(|e| e.interval);
-    let n = now.n(kpi);
     let (prev_n, prev_stat) = match before {
         None => (None, None),
-        Some(b) => {
-            let b = b.unwrap_or(&empty);
-            (Some(b.n(kpi)), b.stat(kpi))
-        }
+        Some((n, stat)) => (Some(n), stat),
     };
     let prev_value = prev_stat.as_ref().map(|s| s.estimate(confidence).value);
     let comparison = stat
@@ -130,18 +154,24 @@ pub(super) fn row(
         (None, Some(_)) => Some(Significance::TooFew),
         (None, None) => None,
     };
-    let target_status = target.zip(estimate).map(|(t, e)| {
-        if n < MIN_N_FOR_SIGNIFICANCE {
+    let exact = matches!(stat, Some(Stat::Exact(_)));
+    let target_status = target.zip(estimate).map(|(goal, e)| {
+        if exact {
+            goal.judge(Some(Interval {
+                low: e.value,
+                high: e.value,
+            }))
+        } else if n < MIN_N_FOR_SIGNIFICANCE {
             TargetStatus::Inconclusive
         } else {
-            e.target_status(t)
+            goal.judge(e.interval)
         }
     });
     Row {
         group_by: group_by.to_owned(),
         group: group.to_owned(),
-        kpi,
         source: kpi.source(),
+        kpi,
         n,
         value,
         moe95: interval.map(|i| i.half_width()),
@@ -152,14 +182,14 @@ pub(super) fn row(
         delta: comparison.map(|c| c.delta),
         p_value: comparison.and_then(|c| c.p_value),
         significance,
-        target,
+        target: target.map(Goal::value),
         target_status,
         wording_changed: None,
         note: None,
     }
 }
 
-/// The target of `kpi` for a touchpoint (`Some(id)`) or program-wide (`None`).
-pub(super) fn target(program: &Program, kpi: Kpi, touchpoint: Option<&str>) -> Option<f64> {
-    program.target(kpi, touchpoint)
+/// The goal of `kpi` for a touchpoint (`Some(id)`) or program-wide (`None`).
+pub(super) fn target(program: &Program, kpi: Kpi, touchpoint: Option<&str>) -> Option<Goal> {
+    program.target(&KpiId::Survey(kpi), touchpoint)
 }

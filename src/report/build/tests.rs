@@ -89,6 +89,7 @@ fn inputs<'a>(
         counters,
         segment_counters,
         deliveries,
+        indicators: &[],
         trend: vec![period("2026-10"), period("2026-11")],
         verbatims: &[],
         versions: &[],

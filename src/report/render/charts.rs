@@ -104,7 +104,8 @@ pub fn journey(touchpoints: &[TouchpointView], t: &serde_json::Value, title: &st
                 value: tp
                     .row
                     .as_ref()
-                    .and_then(|r| r.value.map(|v| people_value(r.kpi, v, lang)))
+                    .and_then(|r| r.value.zip(r.kpi.survey()))
+                    .map(|(v, kpi)| people_value(kpi, v, lang))
                     .unwrap_or_default(),
                 kpi_short: tp
                     .kpi

@@ -4,6 +4,7 @@
 mod cases;
 mod collect;
 mod daemon;
+mod indicators;
 mod outbox;
 mod rollups;
 
