@@ -141,3 +141,9 @@ worst = max(bisect.bisect_left(times, t + 1.0) - i for i, t in enumerate(times))
 achieved = (len(times) - 1) / (times[-1] - times[0])
 print(f"rate limit 200/s: {len(times)} messages, busiest 1-second window {worst}, achieved {achieved:.1f}/s ({achieved/200:.1%} of the limit)")
 PY
+
+# Summary lines for bench/run (BENCH, name, ecoute, peer name, peer, ratio, unit).
+printf 'BENCH\tdispatch-%s\t%s\tsmtp-source\t%s\t%s\tmsg/s\n' "$N" "$ECOUTE_RATE" "$SOURCE_RATE" \
+  "$(python3 -c "print(f'{$ECOUTE_RATE/$SOURCE_RATE:.2f}')")"
+printf 'BENCH\tdispatch-%s\t%s\tpython-smtplib\t%s\t%s\tmsg/s\n' "$N" "$ECOUTE_RATE" "$SMTPLIB_RATE" \
+  "$(python3 -c "print(f'{$ECOUTE_RATE/$SMTPLIB_RATE:.2f}')")"

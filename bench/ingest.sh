@@ -51,7 +51,9 @@ run_backend() {
   local ratio; ratio="$(awk -v s="$s_rps" -v h="$h_rps" 'BEGIN {printf "%.2f", s / h}')"
   printf '%-10s healthz %10s rps (p99 %8s) | submit %10s rps (p99 %8s, non-2xx %s) | ratio %s | stored %s\n' \
     "$name" "$h_rps" "$h_p99" "$s_rps" "$s_p99" "$s_bad" "$ratio" "$stored"
+  summary+=("$(printf 'BENCH\tingest-%s\t%s\thealthz\t%s\t%s\treq/s' "$name" "$s_rps" "$h_rps" "$ratio")")
 }
+summary=()
 
 echo "wrk -t$threads -c$connections -d${seconds}s, $(nproc) cores, $invitations invitations per backend"
 run_backend sqlite "sqlite://$work/ingest.db"
@@ -63,3 +65,5 @@ if pg_isready -h 127.0.0.1 -p 5432 >/dev/null 2>&1; then
 else
   echo "postgres   skipped: no server on 127.0.0.1:5432"
 fi
+# Summary lines for bench/run (BENCH, name, ecoute, peer name, peer, ratio, unit).
+printf '%s\n' "${summary[@]}"

@@ -10,8 +10,10 @@
 # raw rows one transaction at a time would take hours and is not what is measured here.
 #
 # Usage: bench/report.sh [SIZES…]   (default: 1000000 10000000; needs `pip install duckdb`)
+# Ends with the summary lines `BENCH<TAB>…` that bench/run reads.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 
 sizes=("${@:-1000000 10000000}")
 read -r -a sizes <<< "${sizes[*]}"
@@ -25,20 +27,15 @@ target_dir="${CARGO_TARGET_DIR:-target}"
 ecoute="$target_dir/release/ecoute"
 loader="$target_dir/release/examples/report_bench"
 
+summary=()
 workdir="$(mktemp -d)"
 trap 'rm -rf "$workdir"' EXIT
 
 # A program with 50 touchpoints, one survey each (NPS, CSAT stars5, CES), monthly periods.
 program="$workdir/bench.yaml"
 {
+  program_head
   cat <<'YAML'
-program:
-  id: bench
-  title: { fr: Banc d'essai }
-  timezone: Europe/Paris
-  default_locale: fr
-  locales: [fr]
-  sender: { from: "Bench <bench@example.fr>" }
 channels:
   - { id: email, type: link }
 periods:
@@ -117,5 +114,7 @@ PY
   ratio=$(awk -v a="$ecoute_ms" -v b="$duck_ms" 'BEGIN { printf "%.2f", a / b }')
   printf 'responses=%-9s ecoute report (json, 2026-12 vs 2026-11): %6.1f ms  peak RSS %6.1f MB | DuckDB GROUP BY (Parquet, 2 threads): %6.1f ms | ratio %s | NPS answers in 2026-12: %s (DuckDB %s)\n' \
     "$n" "$ecoute_ms" "$(awk -v k="$rss" 'BEGIN { print k / 1024 }')" "$duck_ms" "$ratio" "$total_n" "$duck_n"
+  summary+=("$(printf 'BENCH\treport-%s\t%s\tduckdb-group-by\t%s\t%s\tms' "$n" "$ecoute_ms" "$duck_ms" "$ratio")")
   rm -f "$csv" "$parquet"
 done
+printf '%s\n' "${summary[@]}"

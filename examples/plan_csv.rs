@@ -1,5 +1,5 @@
-//! Plans one stratified sample over a contact CSV streamed from disk, to measure the
-//! sampler's speed and memory on large sources (see `bench/plan_10m.sh`).
+//! Plans one stratified sample over a contact CSV streamed from disk, to profile the sampler
+//! alone on large sources (`bench/plan_memory.sh` measures the whole `ecoute plan` CLI).
 //!
 //! Usage: `plan_csv CONTACTS.csv [SIZE]`. The CSV has a header with `email`, optional
 //! `locale`, and any other columns as attributes (numbers typed as numbers, empty cells

@@ -10,7 +10,14 @@ use super::options::{CsvImportArgs, OutputArgs, SurveyArgs};
 use super::shared::{find_program, open, open_csv, write_csv};
 use super::{Exit, Format};
 use crate::config::Settings;
+use crate::contacts::progress_bar;
 use crate::responses::{self, DateFormat, Parsed};
+use crate::store::NewResponse;
+
+/// Rows stored per transaction by `responses import`: large enough that the commit and the
+/// rollup upserts are paid once for thousands of rows, small enough that an interrupted
+/// import loses at most one batch's work (which a re-import stores).
+const IMPORT_BATCH: usize = 5_000;
 
 /// `ecoute responses` subcommands.
 #[derive(Debug, Subcommand)]
@@ -120,25 +127,7 @@ async fn import(args: &ImportArgs, settings: &Settings) -> anyhow::Result<Exit> 
         return Ok(Exit::Problems);
     }
     let store = open(settings).await?;
-    let (mut imported, mut duplicates) = (0u64, 0u64);
-    for row in &parsed.rows {
-        let mut response = row.response.clone();
-        if !args.no_alerts {
-            response.cases = crate::cases::open(&program, &response);
-        }
-        let stored = store.insert_response(&response).await.with_context(|| {
-            format!(
-                "cannot store line {} of {} ({imported} responses stored before it stay stored; \
-                 run the import again: rows with a response_id are not stored twice)",
-                row.line,
-                args.csv.file.display()
-            )
-        })?;
-        match stored {
-            Some(_) => imported += 1,
-            None => duplicates += 1,
-        }
-    }
+    let (imported, duplicates) = store_rows(args, &program, &store, &parsed.rows).await?;
     match args.csv.format {
         Format::Json => say!(
             "{}",
@@ -163,6 +152,66 @@ async fn import(args: &ImportArgs, settings: &Settings) -> anyhow::Result<Exit> 
         ),
     }
     Ok(Exit::problems_if(rejected > 0))
+}
+
+/// Stores the good rows a batch per transaction (`--strict`: the whole file in one, so that
+/// nothing is stored unless everything is), with a progress bar on files of several batches;
+/// returns how many were stored and how many were already there.
+async fn store_rows(
+    args: &ImportArgs,
+    program: &crate::program::Program,
+    store: &crate::store::Store,
+    rows: &[responses::ParsedRow],
+) -> anyhow::Result<(u64, u64)> {
+    let batch = if args.csv.strict {
+        rows.len().max(1)
+    } else {
+        IMPORT_BATCH
+    };
+    let bar = progress_bar(
+        args.csv.format == Format::Human && rows.len() > batch,
+        rows.len() as u64,
+        "{spinner} importing responses [{bar:40}] {pos}/{len} rows ({per_sec}, {eta})",
+    );
+    let (mut imported, mut duplicates) = (0u64, 0u64);
+    for chunk in rows.chunks(batch) {
+        let responses: Vec<NewResponse> = chunk
+            .iter()
+            .map(|row| {
+                let mut response = row.response.clone();
+                if !args.no_alerts {
+                    response.cases = crate::cases::open(program, &response);
+                }
+                response
+            })
+            .collect();
+        let stored = store.insert_responses(&responses).await.with_context(|| {
+            let (first, last) = (
+                chunk.first().map_or(0, |r| r.line),
+                chunk.last().map_or(0, |r| r.line),
+            );
+            format!(
+                "cannot store lines {first}-{last} of {} ({imported} responses stored before \
+                 them stay stored{}; run the import again: rows with a response_id are not \
+                 stored twice)",
+                args.csv.file.display(),
+                if args.csv.strict {
+                    ", none with --strict"
+                } else {
+                    ""
+                },
+            )
+        })?;
+        for id in stored {
+            match id {
+                Some(_) => imported += 1,
+                None => duplicates += 1,
+            }
+        }
+        bar.inc(chunk.len() as u64);
+    }
+    bar.finish_and_clear();
+    Ok((imported, duplicates))
 }
 
 async fn export(args: &ExportArgs, settings: &Settings) -> anyhow::Result<Exit> {

@@ -260,7 +260,11 @@ async fn run<R: Read + Send + 'static>(
     options: &ImportOptions,
     total: u64,
 ) -> Result<(ImportSummary, R), ImportError> {
-    let bar = progress_bar(options.show_progress && store.is_some(), total);
+    let bar = progress_bar(
+        options.show_progress && store.is_some(),
+        total,
+        "{spinner} importing contacts [{bar:40}] {bytes}/{total_bytes} ({bytes_per_sec}, {eta})",
+    );
     let batch_size = options.batch_size.max(1);
     let (sender, mut receiver) = mpsc::channel::<Batch>(2);
     let erased = Arc::clone(erased);
@@ -355,14 +359,14 @@ fn parse_all<R: Read>(
     Ok((summary, rows.into_inner().into_inner().into_inner()))
 }
 
-fn progress_bar(show: bool, total: u64) -> ProgressBar {
+/// The progress bar of a long import (hidden when `show` is false, and by indicatif when
+/// stderr is not a terminal), drawn with `template` up to `total`.
+pub(crate) fn progress_bar(show: bool, total: u64, template: &str) -> ProgressBar {
     if !show {
         return ProgressBar::hidden();
     }
     let bar = ProgressBar::new(total);
-    if let Ok(style) = ProgressStyle::with_template(
-        "{spinner} importing contacts [{bar:40}] {bytes}/{total_bytes} ({bytes_per_sec}, {eta})",
-    ) {
+    if let Ok(style) = ProgressStyle::with_template(template) {
         bar.set_style(style.progress_chars("=> "));
     }
     bar.enable_steady_tick(Duration::from_millis(200));

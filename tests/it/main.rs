@@ -18,6 +18,7 @@ mod daemon_outages;
 mod dispatch;
 mod drivers;
 mod harness;
+mod import_batches;
 mod indicators;
 mod newcomer_check;
 mod newcomer_form;

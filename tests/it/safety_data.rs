@@ -19,7 +19,7 @@ use crate::support::{TestDb, both_backends};
 
 /// The dispatch tests' program with a free-text question, and a wave due since the 1st of
 /// the month so that `send` sends now.
-fn program_with_verbatim() -> String {
+pub(crate) fn program_with_verbatim() -> String {
     crate::dispatch::PROGRAM
         .replace(
             "      - { id: recommandation, type: nps, text: { fr: Recommanderiez-vous ? } }\n",

@@ -23,6 +23,7 @@ use super::super::model::{
 };
 use super::super::{ROWS_PER_STATEMENT, migration_status, moment, sql, timestamp};
 use super::{BEGIN_WRITE, BackendStore, Db, JSON_MERGE, KIND, MIGRATIONS};
+use crate::program::fingerprint::SurveyVersion;
 
 type DbRow = <Db as Database>::Row;
 type DbConnection = <Db as Database>::Connection;
@@ -285,17 +286,15 @@ impl BackendStore {
     }
 
     /// Several responses in one transaction (group commit), each exactly as
-    /// `insert_response` stores it.
+    /// `insert_response` stores it; the rollups of the batch are added up first and written
+    /// once per counter.
     pub(crate) async fn insert_responses(
         &self,
         responses: &[NewResponse],
         now: i64,
     ) -> Result<Vec<Option<i64>>> {
         let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
-        let mut ids = Vec::with_capacity(responses.len());
-        for r in responses {
-            ids.push(insert_response_in(&mut tx, r, now).await?);
-        }
+        let ids = insert_responses_in(&mut tx, responses, now).await?;
         tx.commit().await?;
         Ok(ids)
     }
@@ -406,64 +405,84 @@ async fn by_email(
     Ok(query.execute(conn).await?.rows_affected())
 }
 
-/// The body of storing one response inside an open transaction: shared by the single and the
-/// batched insert so that everything done per response applies to both.
-async fn insert_response_in(
+/// The body of storing responses inside an open transaction, shared by the single and the
+/// batched insert so that everything done per response applies to both: one statement per
+/// response (its id, or `None` for a duplicate), then the answers, survey versions, verbatim
+/// locations and rollups of the stored ones, a few multi-row statements for the whole batch.
+async fn insert_responses_in(
     conn: &mut DbConnection,
-    r: &NewResponse,
+    responses: &[NewResponse],
     now: i64,
-) -> Result<Option<i64>> {
-    // A row of an export whose response had no external id names it `ecoute-{id}`: imported
-    // back, it is that response again, not a new one.
-    if let Some(target) = r.external_id.as_deref().and_then(exported_id_target) {
-        let exists: Option<i32> = sqlx::query_scalar(sql::EXPORTED_RESPONSE_EXISTS)
-            .bind(target)
+) -> Result<Vec<Option<i64>>> {
+    let mut ids = Vec::with_capacity(responses.len());
+    let mut answers: Vec<(i64, &Answer)> = Vec::new();
+    let mut versions: Vec<&SurveyVersion> = Vec::new();
+    let mut tally = rollups::Tally::default();
+    for r in responses {
+        // A row of an export whose response had no external id names it `ecoute-{id}`:
+        // imported back, it is that response again, not a new one.
+        if let Some(target) = r.external_id.as_deref().and_then(exported_id_target) {
+            let exists: Option<i32> = sqlx::query_scalar(sql::EXPORTED_RESPONSE_EXISTS)
+                .bind(target)
+                .bind(&r.program_id)
+                .fetch_optional(&mut *conn)
+                .await?;
+            if exists.is_some() {
+                ids.push(None);
+                continue;
+            }
+        }
+        let id: Option<i64> = sqlx::query_scalar(sql::INSERT_RESPONSE)
+            .bind(r.invitation_id)
             .bind(&r.program_id)
+            .bind(&r.survey_id)
+            .bind(r.touchpoint_id.as_deref())
+            .bind(&r.channel)
+            .bind(&r.period)
+            .bind(r.submitted_at.as_second())
+            .bind(r.email.as_deref())
+            .bind(r.respondent.as_ref().map(Json))
+            .bind(r.external_id.as_deref())
+            .bind(now)
+            .bind(r.version.as_ref().map(|v| v.fingerprint.as_str()))
             .fetch_optional(&mut *conn)
             .await?;
-        if exists.is_some() {
-            return Ok(None);
+        ids.push(id);
+        let Some(id) = id else {
+            continue;
+        };
+        if let Some(v) = &r.version
+            && !versions
+                .iter()
+                .any(|seen| seen.fingerprint == v.fingerprint)
+        {
+            versions.push(v);
         }
-    }
-    let id: Option<i64> = sqlx::query_scalar(sql::INSERT_RESPONSE)
-        .bind(r.invitation_id)
-        .bind(&r.program_id)
-        .bind(&r.survey_id)
-        .bind(r.touchpoint_id.as_deref())
-        .bind(&r.channel)
-        .bind(&r.period)
-        .bind(r.submitted_at.as_second())
-        .bind(r.email.as_deref())
-        .bind(r.respondent.as_ref().map(Json))
-        .bind(r.external_id.as_deref())
-        .bind(now)
-        .bind(r.version.as_ref().map(|v| v.fingerprint.as_str()))
-        .fetch_optional(&mut *conn)
-        .await?;
-    if let Some(id) = id {
-        if let Some(v) = &r.version {
-            sqlx::query(super::super::rollups::INSERT_SURVEY_VERSION)
-                .bind(&v.fingerprint)
-                .bind(Json(&v.questions))
-                .execute(&mut *conn)
-                .await?;
-        }
-        for chunk in r.answers.chunks(ROWS_PER_STATEMENT) {
-            let mut query = QueryBuilder::<Db>::new(sql::INSERT_ANSWERS);
-            query.push_values(chunk, |mut row, a| {
-                row.push_bind(id)
-                    .push_bind(a.question_id.as_str())
-                    .push_bind(i64::from(a.ordinal))
-                    .push_bind(a.num_value)
-                    .push_bind(a.choice.as_deref())
-                    .push_bind(a.text_value.as_deref());
-            });
-            query.build().execute(&mut *conn).await?;
-        }
-        rollups::apply(&mut *conn, id, r).await?;
+        answers.extend(r.answers.iter().map(|a| (id, a)));
+        tally.add(id, r);
         cases::open_cases(&mut *conn, id, r, now).await?;
     }
-    Ok(id)
+    for v in versions {
+        sqlx::query(super::super::rollups::INSERT_SURVEY_VERSION)
+            .bind(&v.fingerprint)
+            .bind(Json(&v.questions))
+            .execute(&mut *conn)
+            .await?;
+    }
+    for chunk in answers.chunks(ROWS_PER_STATEMENT) {
+        let mut query = QueryBuilder::<Db>::new(sql::INSERT_ANSWERS);
+        query.push_values(chunk, |mut row, (id, a)| {
+            row.push_bind(*id)
+                .push_bind(a.question_id.as_str())
+                .push_bind(i64::from(a.ordinal))
+                .push_bind(a.num_value)
+                .push_bind(a.choice.as_deref())
+                .push_bind(a.text_value.as_deref());
+        });
+        query.build().execute(&mut *conn).await?;
+    }
+    tally.write(conn).await?;
+    Ok(ids)
 }
 
 /// The multi-row upsert of a chunk of contacts; each backend adds how it tells inserts from

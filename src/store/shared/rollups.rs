@@ -22,24 +22,67 @@ use crate::store::rollups::{
 /// Responses read at a time by a rebuild.
 const PAGE: i64 = 10_000;
 
-/// Adds one response's counters and verbatim locations inside its own transaction.
-pub(crate) async fn apply(conn: &mut DbConnection, id: i64, response: &NewResponse) -> Result<()> {
-    insert_counts(conn, &r::counters(response)).await?;
-    let drivers: Vec<(DriverKey, u64)> = r::driver_counts(response)
-        .into_iter()
-        .map(|k| (k, 1))
-        .collect();
-    insert_statistics(conn, &drivers, &r::versions_seen(response)).await?;
-    for answer in response.answers.iter().filter(|a| r::is_verbatim(a)) {
-        sqlx::query(r::INSERT_VERBATIM_REF)
-            .bind(&response.program_id)
-            .bind(&response.period)
-            .bind(id)
-            .bind(&answer.question_id)
-            .execute(&mut *conn)
-            .await?;
+/// The counters and verbatim locations of many responses added up, so that a batch (an
+/// import, a group commit, a rebuild) writes each counter once instead of once per response.
+#[derive(Default)]
+pub(crate) struct Tally<'a> {
+    totals: BTreeMap<RollupKey, u64>,
+    drivers: BTreeMap<DriverKey, u64>,
+    versions: BTreeMap<VersionKey, (String, i64)>,
+    verbatims: Vec<(&'a NewResponse, i64, &'a str)>,
+}
+
+impl<'a> Tally<'a> {
+    /// Counts a response already stored (a rebuild reads the verbatim locations by SQL).
+    fn count(&mut self, response: &NewResponse) {
+        r::accumulate(&mut self.totals, r::counters(response));
+        for key in r::driver_counts(response) {
+            *self.drivers.entry(key).or_default() += 1;
+        }
+        r::earliest(&mut self.versions, r::versions_seen(response));
     }
-    Ok(())
+
+    /// Counts response `id`, just stored, and remembers where its verbatims are.
+    pub(crate) fn add(&mut self, id: i64, response: &'a NewResponse) {
+        self.count(response);
+        self.verbatims.extend(
+            response
+                .answers
+                .iter()
+                .filter(|a| r::is_verbatim(a))
+                .map(|a| (response, id, a.question_id.as_str())),
+        );
+    }
+
+    /// Adds everything counted to the store; returns how many counters it touched.
+    pub(crate) async fn write(self, conn: &mut DbConnection) -> Result<u64> {
+        let counts: Vec<(&RollupKey, i64)> = self
+            .totals
+            .iter()
+            .map(|(k, n)| (k, i64::try_from(*n).unwrap_or(i64::MAX)))
+            .collect();
+        add_counts(conn, &counts).await?;
+        let drivers: Vec<(DriverKey, u64)> = self.drivers.into_iter().collect();
+        let versions: Vec<VersionSeen> = self
+            .versions
+            .into_iter()
+            .map(|(key, (detail, first_seen))| VersionSeen {
+                key,
+                detail,
+                first_seen,
+            })
+            .collect();
+        insert_statistics(conn, &drivers, &versions).await?;
+        let statements = (r::INSERT_VERBATIM_REFS, r::VERBATIM_REFS_TAIL);
+        upsert(conn, statements, &self.verbatims, |mut row, (r, id, q)| {
+            row.push_bind(r.program_id.as_str())
+                .push_bind(r.period.as_str())
+                .push_bind(*id)
+                .push_bind(*q);
+        })
+        .await?;
+        Ok(counts.len() as u64)
+    }
 }
 
 /// Takes the attribute counters of a forgotten person's responses back out of the rollups
@@ -227,9 +270,7 @@ impl BackendStore {
                     (version.fingerprint.clone(), Arc::new(version))
                 })
                 .collect();
-        let mut totals: BTreeMap<RollupKey, u64> = BTreeMap::new();
-        let mut drivers: BTreeMap<DriverKey, u64> = BTreeMap::new();
-        let mut versions: BTreeMap<VersionKey, (String, i64)> = BTreeMap::new();
+        let mut tally = Tally::default();
         let mut summary = RebuildSummary::default();
         let mut last = 0i64;
         loop {
@@ -255,31 +296,12 @@ impl BackendStore {
                 response.submitted_at = super::timestamp(row.try_get(7)?)?;
                 let version: Option<String> = row.try_get(8)?;
                 response.version = version.and_then(|v| survey_versions.get(&v).cloned());
-                r::accumulate(&mut totals, r::counters(&response));
-                for key in r::driver_counts(&response) {
-                    *drivers.entry(key).or_default() += 1;
-                }
-                r::earliest(&mut versions, r::versions_seen(&response));
+                tally.count(&response);
                 summary.responses += 1;
             }
             last = end;
         }
-        let counts: Vec<RollupCount> = totals
-            .into_iter()
-            .map(|(key, n)| RollupCount { key, n })
-            .collect();
-        summary.counters = counts.len() as u64;
-        insert_counts(&mut tx, &counts).await?;
-        let drivers: Vec<(DriverKey, u64)> = drivers.into_iter().collect();
-        let versions: Vec<VersionSeen> = versions
-            .into_iter()
-            .map(|(key, (detail, first_seen))| VersionSeen {
-                key,
-                detail,
-                first_seen,
-            })
-            .collect();
-        insert_statistics(&mut tx, &drivers, &versions).await?;
+        summary.counters = tally.write(&mut tx).await?;
         for statement in [r::CLEAR_VERBATIM_REFS, r::REBUILD_VERBATIM_REFS] {
             sqlx::query(statement).execute(&mut *tx).await?;
         }
