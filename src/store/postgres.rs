@@ -38,6 +38,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = embedded_migrations!(
     (7, "daemon", "0007_daemon.sql"),
     (8, "statistics", "0008_statistics.sql"),
     (9, "cases", "0009_cases.sql"),
+    (11, "audits and mentions", "0011_audits_mentions.sql"),
 );
 
 /// The statement that opens every write transaction: row locks and unique keys do the rest.

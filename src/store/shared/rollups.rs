@@ -13,6 +13,7 @@ use super::Result;
 use super::{BEGIN_WRITE, BackendStore, Db, DbConnection, answer, parse, stored_response};
 use crate::program::fingerprint::SurveyVersion;
 use crate::store::ROWS_PER_STATEMENT;
+use crate::store::audits::{AuditKey, AuditSums, CLEAR_AUDIT_SUMS};
 use crate::store::model::{Answer, Attributes, NewResponse, StoredResponse};
 use crate::store::rollups::{
     self as r, CallListEntry, Delivery, DriverKey, RebuildSummary, RollupCount, RollupKey,
@@ -30,6 +31,10 @@ pub(crate) async fn apply(conn: &mut DbConnection, id: i64, response: &NewRespon
         .map(|k| (k, 1))
         .collect();
     insert_statistics(conn, &drivers, &r::versions_seen(response)).await?;
+    if let Some((key, score)) = r::audit_visit(response) {
+        let sums = BTreeMap::from([(key, AuditSums::one(score))]);
+        super::audits::add_audit_sums(conn, &sums).await?;
+    }
     for answer in response.answers.iter().filter(|a| r::is_verbatim(a)) {
         sqlx::query(r::INSERT_VERBATIM_REF)
             .bind(&response.program_id)
@@ -187,7 +192,7 @@ async fn upsert<T>(
 
 /// A statement on some periods: `head`, the `IN` list of `periods`, then `tail`, with the
 /// `first` values bound before the periods.
-fn with_periods<'q>(
+pub(super) fn with_periods<'q>(
     head: &str,
     tail: &str,
     first: &[&'q str],
@@ -211,7 +216,8 @@ impl BackendStore {
         if let Some(lock) = super::super::REBUILD_LOCK {
             sqlx::query(lock).execute(&mut *tx).await?;
         }
-        for statement in [r::CLEAR_ROLLUPS].into_iter().chain(r::CLEAR_STATISTICS) {
+        let clear = [r::CLEAR_ROLLUPS, CLEAR_AUDIT_SUMS];
+        for statement in clear.into_iter().chain(r::CLEAR_STATISTICS) {
             sqlx::query(statement).execute(&mut *tx).await?;
         }
         let survey_versions: HashMap<String, Arc<SurveyVersion>> =
@@ -230,6 +236,7 @@ impl BackendStore {
         let mut totals: BTreeMap<RollupKey, u64> = BTreeMap::new();
         let mut drivers: BTreeMap<DriverKey, u64> = BTreeMap::new();
         let mut versions: BTreeMap<VersionKey, (String, i64)> = BTreeMap::new();
+        let mut audits: BTreeMap<AuditKey, AuditSums> = BTreeMap::new();
         let mut summary = RebuildSummary::default();
         let mut last = 0i64;
         loop {
@@ -260,6 +267,9 @@ impl BackendStore {
                     *drivers.entry(key).or_default() += 1;
                 }
                 r::earliest(&mut versions, r::versions_seen(&response));
+                if let Some((key, score)) = r::audit_visit(&response) {
+                    audits.entry(key).or_default().add(AuditSums::one(score));
+                }
                 summary.responses += 1;
             }
             last = end;
@@ -280,6 +290,7 @@ impl BackendStore {
             })
             .collect();
         insert_statistics(&mut tx, &drivers, &versions).await?;
+        super::audits::add_audit_sums(&mut tx, &audits).await?;
         for statement in [r::CLEAR_VERBATIM_REFS, r::REBUILD_VERBATIM_REFS] {
             sqlx::query(statement).execute(&mut *tx).await?;
         }
