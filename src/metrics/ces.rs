@@ -20,6 +20,23 @@ pub struct Mean {
 }
 
 impl Mean {
+    /// The mean of `n` values on `scale` known by their sum and the sum of their squares
+    /// (mergeable counters, as audit scores are kept): s² = (Σx² − (Σx)²/n) ÷ (n − 1),
+    /// floored at 0 against rounding. `None` when n is 0.
+    pub fn from_sums(n: u64, sum: f64, squares: f64, scale: (u8, u8)) -> Option<Self> {
+        if n == 0 {
+            return None;
+        }
+        let nf = n as f64;
+        let std_dev = (n > 1).then(|| ((squares - sum * sum / nf) / (nf - 1.0)).max(0.0).sqrt());
+        Some(Mean {
+            n,
+            mean: sum / nf,
+            std_dev,
+            scale,
+        })
+    }
+
     /// The mean of the answers in `values` (others are ignored); `None` when there are none.
     pub fn from_histogram(h: &Histogram, values: RangeInclusive<u8>) -> Option<Self> {
         let n = h.count_in(values.clone());

@@ -3,6 +3,7 @@
 //! One submodule per section of the report.
 
 mod actions;
+mod audits;
 mod changes;
 mod counts;
 mod drivers;
@@ -18,7 +19,10 @@ use crate::cases::{FollowUp, OverdueCase};
 use crate::metrics::Confidence;
 use crate::program::Program;
 use crate::program::model::LocalizedText;
-use crate::store::{Delivery, DriverKey, RollupCount, VerbatimResponse, VersionSeen};
+use crate::store::{
+    AuditKey, AuditSums, Delivery, DriverKey, RollupCount, StoredMention, VerbatimResponse,
+    VersionSeen,
+};
 use counts::Catalogue;
 use groups::{Aggregates, groups, journey_order};
 
@@ -83,6 +87,10 @@ pub struct Inputs<'a> {
     pub follow_up: Vec<FollowUp>,
     /// Open cases past due.
     pub overdue: Vec<OverdueCase>,
+    /// Audit sums of the period and the comparison period.
+    pub audits: &'a [(AuditKey, AuditSums)],
+    /// Social mentions of the period and the comparison period.
+    pub mentions: &'a [StoredMention],
     /// When the report is made, RFC 3339.
     pub generated_at: String,
     /// Notes from the caller (e.g. why there is no comparison).
@@ -138,6 +146,8 @@ pub fn build(inputs: &Inputs<'_>) -> Report {
         actions: actions::effects(inputs, &catalogue, lang),
         follow_up: inputs.follow_up.clone(),
         overdue: inputs.overdue.clone(),
+        audits: audits::audits(inputs, lang),
+        mentions: audits::mentions(inputs),
     }
 }
 

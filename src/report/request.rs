@@ -131,6 +131,8 @@ struct Readings {
     versions: Vec<crate::store::VersionSeen>,
     drivers: Vec<(crate::store::DriverKey, u64)>,
     cases: Vec<crate::store::Case>,
+    audits: Vec<(crate::store::AuditKey, crate::store::AuditSums)>,
+    mentions: Vec<crate::store::StoredMention>,
 }
 
 impl<'a> ReportPlan<'a> {
@@ -196,6 +198,8 @@ impl<'a> ReportPlan<'a> {
             verbatims: &readings.verbatims,
             versions: &readings.versions,
             drivers: &readings.drivers,
+            audits: &readings.audits,
+            mentions: &readings.mentions,
             actions,
             follow_up: cases::follow_up(&readings.cases, &case_periods, self.now),
             overdue: cases::overdue(&readings.cases, self.now),
@@ -328,7 +332,11 @@ impl<'a> ReportPlan<'a> {
         };
         let (versions, drivers) = store.statistics(id, &compared).await?;
         let cases = store.cases(Some(id)).await?;
+        let audits = store.audit_sums(id, &compared).await?;
+        let mentions = store.mentions(id, &compared).await?;
         Ok(Readings {
+            audits,
+            mentions,
             cases,
             counters,
             segment_counters,
