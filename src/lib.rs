@@ -9,6 +9,7 @@ pub mod contacts;
 pub mod daemon;
 pub mod dispatch;
 pub mod expr;
+pub mod mentions;
 pub mod metrics;
 pub mod period;
 pub mod plan;

@@ -22,6 +22,7 @@ mod db;
 mod exit;
 mod init;
 mod map;
+mod mentions;
 mod options;
 mod plan;
 mod report;
@@ -119,6 +120,9 @@ enum Command {
     /// Import and export survey responses (phone, interview, mail) as CSV
     #[command(subcommand)]
     Responses(responses::ResponsesCommand),
+    /// Import social mentions from the team's listening tool (CSV)
+    #[command(subcommand)]
+    Mentions(mentions::MentionsCommand),
     /// Follow-up cases opened by alerts: list, show, move to their next status
     #[command(subcommand)]
     Cases(cases::CasesCommand),
@@ -225,6 +229,10 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
         Command::Responses(command) => {
             let settings = settings(config, &[command.settings()])?;
             runtime()?.block_on(responses::run(&command, &settings))
+        }
+        Command::Mentions(command) => {
+            let settings = settings(config, &[&command])?;
+            runtime()?.block_on(mentions::run(&command, &settings))
         }
         Command::Cases(command) => {
             let settings = settings(config, &[command.store()])?;

@@ -80,20 +80,30 @@ pub async fn run(command: &ResponsesCommand, settings: &Settings) -> anyhow::Res
     }
 }
 
-fn read(args: &ImportArgs, program: &crate::program::Program) -> anyhow::Result<Parsed> {
-    let survey = responses::find_survey(program, &args.survey.survey)?;
-    let file = File::open(&args.csv.file)
-        .with_context(|| format!("cannot open {}", args.csv.file.display()))?;
+/// Opens an import's CSV file as UTF-8 text with its delimiter, detected unless given (a
+/// legacy encoding is noted on stderr): shared by the imports of responses and mentions.
+pub(super) fn decoded(csv: &CsvImportArgs) -> anyhow::Result<(DecodeReader<BufReader<File>>, u8)> {
+    let file =
+        File::open(&csv.file).with_context(|| format!("cannot open {}", csv.file.display()))?;
     let mut input = BufReader::new(file);
-    let forced = args.csv.encoding()?;
-    let dialect = sniff(&mut input, forced, args.csv.delimiter()?)
-        .with_context(|| format!("cannot read {}", args.csv.file.display()))?;
+    let forced = csv.encoding()?;
+    let dialect = sniff(&mut input, forced, csv.delimiter()?)
+        .with_context(|| format!("cannot read {}", csv.file.display()))?;
     if forced.is_none() && dialect.encoding == WINDOWS_1252 {
-        eprintln!("{} {LEGACY_ENCODING_NOTE}", args.csv.file.display());
+        eprintln!("{} {LEGACY_ENCODING_NOTE}", csv.file.display());
     }
-    let parsed = responses::parse(
+    Ok((
         DecodeReader::new(input, dialect.encoding),
         dialect.delimiter,
+    ))
+}
+
+fn read(args: &ImportArgs, program: &crate::program::Program) -> anyhow::Result<Parsed> {
+    let survey = responses::find_survey(program, &args.survey.survey)?;
+    let (input, delimiter) = decoded(&args.csv)?;
+    let parsed = responses::parse(
+        input,
+        delimiter,
         program,
         survey,
         args.date_format.as_deref().map(|f| match f {

@@ -350,8 +350,7 @@ pub struct MentionsView {
     pub prev_count: Option<u64>,
     /// Mean rating in the comparison period.
     pub prev_average_rating: Option<f64>,
-    /// Per theme, in the program's theme order (themes never mentioned in either period are
-    /// left out).
+    /// Per theme, by theme name (themes mentioned in neither period are left out).
     pub themes: Vec<MentionTheme>,
 }
 

@@ -42,10 +42,10 @@ use crate::program::fingerprint::SurveyVersion;
 use crate::program::model::{Question, QuestionType, Survey};
 use crate::program::{Calendar, Program};
 use crate::store::{Answer, Attributes, NewResponse};
-use lines::Lines;
 
 pub use cell::{TEXT_MARKER, protect_cell, unprotect_cell};
 pub use export::{attribute_cell, attribute_names, header, record};
+pub(crate) use lines::Lines;
 
 /// The channel of imported rows that name none.
 pub const DEFAULT_CHANNEL: &str = "import";
@@ -436,7 +436,10 @@ pub fn parse<R: Read>(
 }
 
 /// The editor's line of a record csv placed at `position`.
-fn line_of<R: Read>(reader: &mut csv::Reader<Lines<R>>, position: Option<&csv::Position>) -> u64 {
+pub(crate) fn line_of<R: Read>(
+    reader: &mut csv::Reader<Lines<R>>,
+    position: Option<&csv::Position>,
+) -> u64 {
     position.map_or(0, |p| {
         reader
             .get_mut()
