@@ -17,7 +17,7 @@ use jiff::civil::Date;
 use crate::contacts::parse::HeaderColumns;
 use crate::program::answers::clean;
 use crate::program::{Program, did_you_mean};
-use crate::responses::{Lines, line_of};
+use crate::responses::{Lines, RowError, line_of};
 use crate::store::NewMention;
 
 /// The columns a mentions file may have.
@@ -117,30 +117,13 @@ impl fmt::Display for Problem {
     }
 }
 
-/// A rejected row: its line (the header is line 1) and every problem.
-#[derive(Debug, Clone, PartialEq)]
-pub struct RowError {
-    /// Line number.
-    pub line: u64,
-    /// What is wrong.
-    pub problems: Vec<Problem>,
-}
-
-impl fmt::Display for RowError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "line {}: ", self.line)?;
-        let problems: Vec<String> = self.problems.iter().map(ToString::to_string).collect();
-        f.write_str(&problems.join("; "))
-    }
-}
-
 /// Everything read from a file.
 #[derive(Debug, Default)]
 pub struct Parsed {
     /// Good rows, in file order.
     pub rows: Vec<NewMention>,
     /// Rejected rows, in file order.
-    pub errors: Vec<RowError>,
+    pub errors: Vec<RowError<Problem>>,
 }
 
 /// Reads every row of a UTF-8 CSV stream as mentions of `program`.

@@ -110,6 +110,21 @@ impl Ces {
 mod tests {
     use super::*;
 
+    #[test]
+    fn a_mean_from_sums_matches_the_mean_of_the_values() {
+        // Scores 80, 40, 100: sum 220, squares 6400 + 1600 + 10000 = 18000; mean 73.33;
+        // s² = (18000 − 220² ÷ 3) ÷ 2 = (18000 − 16133.33) ÷ 2 = 933.33.
+        let m = Mean::from_sums(3, 220.0, 18_000.0, (0, 100)).expect("a mean");
+        assert!((m.mean - 220.0 / 3.0).abs() < 1e-12);
+        let s = m.std_dev.expect("three values");
+        assert!((s * s - (18_000.0 - 220.0 * 220.0 / 3.0) / 2.0).abs() < 1e-9);
+        assert_eq!(
+            Mean::from_sums(1, 50.0, 2_500.0, (0, 100)).and_then(|m| m.std_dev),
+            None
+        );
+        assert_eq!(Mean::from_sums(0, 0.0, 0.0, (0, 100)), None);
+    }
+
     fn close(a: f64, b: f64, tol: f64) -> bool {
         (a - b).abs() <= tol
     }

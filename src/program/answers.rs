@@ -823,6 +823,61 @@ mod tests {
     }
 
     #[test]
+    fn check_items_take_yes_no_or_not_applicable_and_a_comment() {
+        let q = question("type: check\nweight: 2");
+        let check = |values: &[&str], comment: Option<&str>| {
+            let raw: Vec<RawValue> = values.iter().map(|v| RawValue::Text(v)).collect();
+            parse_with_comment(&q, &raw, comment.map(RawValue::Text))
+        };
+        assert_eq!(
+            check(&["Oui"], None),
+            Ok(Some(TypedAnswer::Check(CheckStatus::Yes, None)))
+        );
+        assert_eq!(
+            check(&["0"], Some(" prix \r\n manquants ")),
+            Ok(Some(TypedAnswer::Check(
+                CheckStatus::No,
+                Some("prix \n manquants".into())
+            )))
+        );
+        for na in ["na", "N/A", "not_applicable", "sans_objet"] {
+            assert_eq!(
+                check(&[na], None),
+                Ok(Some(TypedAnswer::Check(CheckStatus::NotApplicable, None))),
+                "{na}"
+            );
+        }
+        assert_eq!(
+            check(&["peut-être"], None).map_err(|e| e.to_string()),
+            Err("`peut-être` is not yes, no or not_applicable (oui/non/na)".to_owned())
+        );
+        assert_eq!(
+            check(&[" "], Some("rien")),
+            Err(AnswerError::CommentWithoutStatus)
+        );
+        assert_eq!(check(&[], Some(" ")), Ok(None));
+        assert_eq!(
+            json(&q, json!({"status": "no", "comment": "fermé"})),
+            Ok(Some(TypedAnswer::Check(
+                CheckStatus::No,
+                Some("fermé".into())
+            )))
+        );
+        assert_eq!(
+            json(&q, json!(true)),
+            Ok(Some(TypedAnswer::Check(CheckStatus::Yes, None)))
+        );
+        // Stored as 1 / 0 (counted by the rollups) or no number for n.a., with the status.
+        let rows =
+            TypedAnswer::Check(CheckStatus::NotApplicable, Some("x".into())).into_answers("q");
+        assert_eq!(rows[0].num_value, None);
+        assert_eq!(rows[0].choice.as_deref(), Some("not_applicable"));
+        assert_eq!(rows[0].text_value.as_deref(), Some("x"));
+        let rows = TypedAnswer::Check(CheckStatus::No, None).into_answers("q");
+        assert_eq!(rows[0].num_value, Some(0.0));
+    }
+
+    #[test]
     fn empty_values_are_no_answer() {
         let nps = question("type: nps");
         assert_eq!(text(&nps, &[]), Ok(None));

@@ -198,16 +198,17 @@ impl fmt::Display for Problem {
     }
 }
 
-/// A rejected row: where it starts in the file (line 1 is the header) and every problem.
+/// A rejected row: where it starts in the file (line 1 is the header) and every problem
+/// (of a responses file, or of another import's own kind, such as mentions).
 #[derive(Debug, Clone, PartialEq)]
-pub struct RowError {
+pub struct RowError<P = Problem> {
     /// Line number.
     pub line: u64,
     /// What is wrong, all at once so a file is fixed in one go.
-    pub problems: Vec<Problem>,
+    pub problems: Vec<P>,
 }
 
-impl fmt::Display for RowError {
+impl<P: fmt::Display> fmt::Display for RowError<P> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "line {}: ", self.line)?;
         for (i, p) in self.problems.iter().enumerate() {
