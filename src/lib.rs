@@ -10,6 +10,7 @@ pub mod daemon;
 pub mod dispatch;
 pub mod expr;
 pub mod indicators;
+pub mod mentions;
 pub mod metrics;
 pub mod period;
 pub mod plan;

@@ -15,7 +15,11 @@
 //!   (the NPS of the survey's first NPS question), from which a report computes the NPS of
 //!   each answer group ("what drives the NPS"); no respondent attribute, nothing personal;
 //! - [`versions_seen`]: the definition and wording fingerprints of each question answered,
-//!   with the earliest submission that used them, so a report knows when a question changed.
+//!   with the earliest submission that used them, so a report knows when a question changed;
+//! - [`audit_visit`]: for a mystery-shopper visit, its audit score, added to per-survey sums
+//!   of the score and of its square ([`AuditSums`]) from which a report has the mean over
+//!   visits and its Student t interval. Each item's met / applicable counts need nothing
+//!   new: a `check` answer is stored as 1 (yes) or 0 (no), so the counters above hold them.
 
 use std::collections::BTreeMap;
 
@@ -200,6 +204,86 @@ pub fn driver_counts(r: &NewResponse) -> Vec<DriverKey> {
     keys
 }
 
+/// The identity of an audit score counter: the visits of one audit survey in a period.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct AuditKey {
+    /// Program id.
+    pub program_id: String,
+    /// Period key.
+    pub period: String,
+    /// Survey id.
+    pub survey_id: String,
+    /// Touchpoint id, "" when the response has none.
+    pub touchpoint_id: String,
+}
+
+/// Mergeable sums over visits: enough for the mean score and its t interval.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct AuditSums {
+    /// Visits with at least one applicable item.
+    pub visits: u64,
+    /// Sum of the visits' scores (percent).
+    pub score_sum: f64,
+    /// Sum of the squares of the visits' scores.
+    pub score_squares: f64,
+}
+
+impl AuditSums {
+    /// The sums of one visit scoring `score`.
+    pub fn one(score: f64) -> Self {
+        AuditSums {
+            visits: 1,
+            score_sum: score,
+            score_squares: score * score,
+        }
+    }
+
+    /// Adds `other` in.
+    pub fn add(&mut self, other: AuditSums) {
+        self.visits += other.visits;
+        self.score_sum += other.score_sum;
+        self.score_squares += other.score_squares;
+    }
+}
+
+/// A visit's audit score, in percent: the weighted share of its applicable items that are
+/// met, 100 × Σ weight·met ÷ Σ weight over the items answered `yes` or `no` (an item `not
+/// applicable` or left unanswered counts on neither side). `None` without a survey version,
+/// or when no item applied: such a visit has no score and is not counted.
+pub fn audit_visit(r: &NewResponse) -> Option<(AuditKey, f64)> {
+    let version = r.version.as_ref()?;
+    let (mut met, mut applicable) = (0.0, 0.0);
+    for q in version
+        .questions
+        .iter()
+        .filter(|q| q.definition.kind == QuestionType::Check)
+    {
+        let weight = q
+            .definition
+            .weight
+            .as_ref()
+            .and_then(serde_json::Number::as_f64);
+        let value = r
+            .answers
+            .iter()
+            .find(|a| a.question_id == q.id)
+            .and_then(counted_value);
+        if let (Some(weight), Some(value)) = (weight, value) {
+            applicable += weight;
+            met += weight * f64::from(value);
+        }
+    }
+    (applicable > 0.0).then(|| {
+        let key = AuditKey {
+            program_id: r.program_id.clone(),
+            period: r.period.clone(),
+            survey_id: r.survey_id.clone(),
+            touchpoint_id: r.touchpoint_id.clone().unwrap_or_default(),
+        };
+        (key, 100.0 * met / applicable)
+    })
+}
+
 /// Which fingerprint of a question a [`VersionSeen`] is.
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, strum::Display, strum::EnumString,
@@ -377,6 +461,7 @@ mod tests {
                 scale: None,
                 options: Vec::new(),
                 kpi: None,
+                weight: None,
             },
             definition_fingerprint: format!("d-{id}"),
             wording: BTreeMap::new(),
@@ -404,6 +489,61 @@ mod tests {
             choice: Some(option.to_owned()),
             ..answer(q, None, None)
         }
+    }
+
+    #[test]
+    fn a_visit_scores_the_weighted_share_of_applicable_items_met() {
+        use crate::program::fingerprint::{Definition, QuestionVersion, SurveyVersion};
+        let item = |id: &str, weight: f64| QuestionVersion {
+            id: id.to_owned(),
+            definition: Definition {
+                kind: QuestionType::Check,
+                scale: None,
+                options: Vec::new(),
+                kpi: None,
+                weight: serde_json::Number::from_f64(weight),
+            },
+            definition_fingerprint: format!("d-{id}"),
+            wording: BTreeMap::new(),
+            wording_fingerprint: format!("w-{id}"),
+        };
+        let check = |id: &str, value: Option<f64>| Answer {
+            choice: Some(
+                if value.is_some() {
+                    "yes"
+                } else {
+                    "not_applicable"
+                }
+                .to_owned(),
+            ),
+            ..answer(id, value, None)
+        };
+        let visit = |answers: Vec<Answer>| NewResponse {
+            answers,
+            version: Some(std::sync::Arc::new(SurveyVersion {
+                fingerprint: "v".into(),
+                questions: vec![item("a", 1.0), item("b", 2.0), item("c", 3.0)],
+            })),
+            ..response(None)
+        };
+        // a met (weight 1), b missed (weight 2), c not applicable: 100 × 1 ÷ (1 + 2) = 33.33…
+        let (key, score) = audit_visit(&visit(vec![
+            check("a", Some(1.0)),
+            check("b", Some(0.0)),
+            check("c", None),
+        ]))
+        .expect("a score");
+        assert_eq!(
+            (key.survey_id.as_str(), key.touchpoint_id.as_str()),
+            ("s", "t")
+        );
+        assert!((score - 100.0 / 3.0).abs() < 1e-9, "{score}");
+        // Only c, met: 100 × 3 ÷ 3.
+        let (_, full) = audit_visit(&visit(vec![check("c", Some(1.0))])).expect("a score");
+        assert_eq!(full, 100.0);
+        // Nothing applicable: no score.
+        assert_eq!(audit_visit(&visit(vec![check("a", None)])), None);
+        assert_eq!(audit_visit(&response(None)), None);
     }
 
     #[test]

@@ -75,10 +75,10 @@ pub async fn run(command: &CallsCommand, settings: &Settings) -> anyhow::Result<
         })?;
     if !matches!(
         *channel.kind,
-        ChannelType::Phone | ChannelType::Interview | ChannelType::Mail
+        ChannelType::Phone | ChannelType::Interview | ChannelType::Mail | ChannelType::Audit
     ) {
         anyhow::bail!(
-            "channel `{}` is not an offline channel (phone, interview or mail): ecoute sends its invitations itself",
+            "channel `{}` is not an offline channel (phone, interview, mail or audit): ecoute sends its invitations itself",
             args.channel
         );
     }

@@ -23,6 +23,7 @@ mod exit;
 mod indicators;
 mod init;
 mod map;
+mod mentions;
 mod options;
 mod plan;
 mod report;
@@ -123,6 +124,9 @@ enum Command {
     /// Import operational indicators (waiting time, churn, average basket…) as CSV
     #[command(subcommand)]
     Indicators(indicators::IndicatorsCommand),
+    /// Import social mentions from the team's listening tool (CSV)
+    #[command(subcommand)]
+    Mentions(mentions::MentionsCommand),
     /// Follow-up cases opened by alerts: list, show, move to their next status
     #[command(subcommand)]
     Cases(cases::CasesCommand),
@@ -233,6 +237,10 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
         Command::Indicators(command) => {
             let settings = settings(config, &[command.settings()])?;
             runtime()?.block_on(indicators::run(&command, &settings))
+        }
+        Command::Mentions(command) => {
+            let settings = settings(config, &[&command])?;
+            runtime()?.block_on(mentions::run(&command, &settings))
         }
         Command::Cases(command) => {
             let settings = settings(config, &[command.store()])?;

@@ -119,6 +119,8 @@ impl FieldError {
                 AnswerError::Several { .. } => t.err_several.to_owned(),
                 AnswerError::TooLong { max, .. } => fill(t.err_too_long, &[("n", max.to_string())]),
                 AnswerError::UnknownChoice { .. }
+                | AnswerError::NotCheck { .. }
+                | AnswerError::CommentWithoutStatus
                 | AnswerError::RepeatedChoice { .. }
                 | AnswerError::JsonType { .. } => t.err_choice.to_owned(),
             },
@@ -156,7 +158,8 @@ pub fn validate(survey: &Survey, raw: &RawAnswers) -> Result<Vec<Answer>, FieldE
         if !visible(question, &context) {
             continue;
         }
-        match answers::parse(question, &raw.raw(id)) {
+        let comment = raw.raw(&comment_key(id));
+        match answers::parse_with_comment(question, &raw.raw(id), comment.first().copied()) {
             Ok(None) => {
                 if question.required {
                     errors.insert(id.to_owned(), FieldError::Required);
@@ -176,6 +179,12 @@ pub fn validate(survey: &Survey, raw: &RawAnswers) -> Result<Vec<Answer>, FieldE
     } else {
         Err(errors)
     }
+}
+
+/// The key under which a `check` item's comment arrives (`q.<id>.comment` on the form,
+/// `<id>.comment` in JSON).
+fn comment_key(id: &str) -> String {
+    format!("{id}{}", answers::COMMENT_SUFFIX)
 }
 
 /// Whether a question is shown, given the answers before it (as `show_if` sees them).
@@ -222,6 +231,8 @@ pub struct QuestionView {
     pub value: String,
     /// For text: the limit in characters.
     pub max_length: Option<u32>,
+    /// For `check`: the comment box's field name and the comment given before.
+    pub comment: Option<(String, String)>,
     /// The error to show next to the question.
     pub error: Option<String>,
 }
@@ -302,8 +313,13 @@ pub fn view(
                     }
                     _ => String::new(),
                 },
-                max_length: (*question.kind == QuestionType::Text)
+                max_length: matches!(*question.kind, QuestionType::Text | QuestionType::Check)
                     .then(|| answers::max_length(question)),
+                comment: (*question.kind == QuestionType::Check).then(|| {
+                    let key = comment_key(&id);
+                    let given = raw.texts(&key).first().map(|t| (*t).to_owned());
+                    (format!("{FIELD_PREFIX}{key}"), given.unwrap_or_default())
+                }),
                 error: errors.get(&id).map(|e| e.message(t)),
                 id,
             }
@@ -357,6 +373,11 @@ fn choices(
                 )
             })
             .collect(),
+        QuestionType::Check => vec![
+            ("yes".to_owned(), t.yes.to_owned()),
+            ("no".to_owned(), t.no.to_owned()),
+            ("not_applicable".to_owned(), t.not_applicable.to_owned()),
+        ],
         QuestionType::Text => Vec::new(),
     }
 }

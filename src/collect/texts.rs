@@ -31,6 +31,10 @@ pub struct Texts {
     pub green: &'static str,
     /// Red (green/red scale).
     pub red: &'static str,
+    /// A checklist item that does not apply to this visit.
+    pub not_applicable: &'static str,
+    /// Label of a checklist item's comment box.
+    pub comment: &'static str,
     /// Screen-reader label of one star, `{n}` replaced.
     pub stars: &'static str,
     /// The five smileys, from very unhappy to very happy.
@@ -103,6 +107,8 @@ const FR: Texts = Texts {
     no: "Non",
     green: "Vert",
     red: "Rouge",
+    not_applicable: "Sans objet",
+    comment: "Commentaire (facultatif)",
     stars: "{n} sur 5",
     smileys5: [
         "Très mécontent",
@@ -152,6 +158,8 @@ const EN: Texts = Texts {
     no: "No",
     green: "Green",
     red: "Red",
+    not_applicable: "Not applicable",
+    comment: "Comment (optional)",
     stars: "{n} out of 5",
     smileys5: ["Very unhappy", "Unhappy", "Neutral", "Happy", "Very happy"],
     smileys3: ["Unhappy", "Neutral", "Happy"],

@@ -21,6 +21,23 @@ pub struct Mean {
 }
 
 impl Mean {
+    /// The mean of `n` values on `scale` known by their sum and the sum of their squares
+    /// (mergeable counters, as audit scores are kept): s² = (Σx² − (Σx)²/n) ÷ (n − 1),
+    /// floored at 0 against rounding. `None` when n is 0.
+    pub fn from_sums(n: u64, sum: f64, squares: f64, scale: (f64, f64)) -> Option<Self> {
+        if n == 0 {
+            return None;
+        }
+        let nf = n as f64;
+        let std_dev = (n > 1).then(|| ((squares - sum * sum / nf) / (nf - 1.0)).max(0.0).sqrt());
+        Some(Mean {
+            n,
+            mean: sum / nf,
+            std_dev,
+            scale,
+        })
+    }
+
     /// The mean of the answers in `values` (others are ignored); `None` when there are none.
     pub fn from_histogram(h: &Histogram, values: RangeInclusive<u8>) -> Option<Self> {
         let n = h.count_in(values.clone());
@@ -98,6 +115,21 @@ impl Ces {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_mean_from_sums_matches_the_mean_of_the_values() {
+        // Scores 80, 40, 100: sum 220, squares 6400 + 1600 + 10000 = 18000; mean 73.33;
+        // s² = (18000 − 220² ÷ 3) ÷ 2 = (18000 − 16133.33) ÷ 2 = 933.33.
+        let m = Mean::from_sums(3, 220.0, 18_000.0, (0.0, 100.0)).expect("a mean");
+        assert!((m.mean - 220.0 / 3.0).abs() < 1e-12);
+        let s = m.std_dev.expect("three values");
+        assert!((s * s - (18_000.0 - 220.0 * 220.0 / 3.0) / 2.0).abs() < 1e-9);
+        assert_eq!(
+            Mean::from_sums(1, 50.0, 2_500.0, (0.0, 100.0)).and_then(|m| m.std_dev),
+            None
+        );
+        assert_eq!(Mean::from_sums(0, 0.0, 0.0, (0.0, 100.0)), None);
+    }
 
     fn close(a: f64, b: f64, tol: f64) -> bool {
         (a - b).abs() <= tol

@@ -132,21 +132,10 @@ impl IndicatorCounter {
     /// The mean, bounded below by 0 (indicator values are never negative); its standard
     /// deviation only when every aggregate brought one and there are two observations.
     pub fn mean(&self) -> Option<Mean> {
-        if self.n == 0 {
-            return None;
-        }
-        let nf = self.n as f64;
-        let mean = self.sum / nf;
-        let std_dev = (self.n > 1 && self.without_sd == 0).then(|| {
-            ((self.sum_sq - nf * mean * mean) / (nf - 1.0))
-                .max(0.0)
-                .sqrt()
-        });
+        let mean = Mean::from_sums(self.n, self.sum, self.sum_sq, (0.0, f64::INFINITY))?;
         Some(Mean {
-            n: self.n,
-            mean,
-            std_dev,
-            scale: (0.0, f64::INFINITY),
+            std_dev: mean.std_dev.filter(|_| self.without_sd == 0),
+            ..mean
         })
     }
 

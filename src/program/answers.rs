@@ -16,7 +16,12 @@
 //!   than LF and tab (NUL, escape, C1…) and the bidirectional overrides and isolates
 //!   (U+202A–U+202E, U+2066–U+2069) are removed ([`clean`]), and what is left is at most
 //!   `max_length` characters ([`DEFAULT_MAX_LENGTH`] when the question sets none);
-//! - an empty value (or JSON `null`) is no answer.
+//! - an empty value (or JSON `null`) is no answer;
+//! - a `check` item takes `yes` (`oui`, `1`), `no` (`non`, `0`) or `not_applicable` (`na`,
+//!   `n/a`, `sans_objet`), trimmed and case-insensitive; in JSON also `true`/`false`, or an
+//!   object `{"status": "yes", "comment": "…"}`; its comment (the form's `q.<id>.comment`
+//!   field, the CSV's `<id>.comment` column) follows the text rules, and a comment alone,
+//!   without a status, is refused.
 
 use serde_json::Value;
 
@@ -34,6 +39,42 @@ pub const NO: [&str; 4] = ["non", "no", "false", "0"];
 pub const GREEN: [&str; 3] = ["vert", "green", "1"];
 /// The spellings of "red" accepted on the green/red scale, lower case.
 pub const RED: [&str; 3] = ["rouge", "red", "0"];
+/// The spellings of "not applicable" accepted for `check` items, lower case.
+pub const NOT_APPLICABLE: [&str; 5] = ["not_applicable", "na", "n/a", "n.a.", "sans_objet"];
+/// The suffix naming a `check` item's comment: the form field `q.<id>.comment`, the CSV
+/// column `<id>.comment`.
+pub const COMMENT_SUFFIX: &str = ".comment";
+
+/// The verdict on one checklist item of an audit visit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CheckStatus {
+    /// The item is met.
+    Yes,
+    /// The item is not met.
+    No,
+    /// The item did not apply to this visit: it counts neither as met nor as missed.
+    NotApplicable,
+}
+
+impl CheckStatus {
+    /// The name stored as the answer's choice and written in CSV (`not_applicable`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CheckStatus::Yes => "yes",
+            CheckStatus::No => "no",
+            CheckStatus::NotApplicable => "not_applicable",
+        }
+    }
+
+    /// 1 for met, 0 for missed, nothing when not applicable: the value the rollups count.
+    pub fn met(self) -> Option<u8> {
+        match self {
+            CheckStatus::Yes => Some(1),
+            CheckStatus::No => Some(0),
+            CheckStatus::NotApplicable => None,
+        }
+    }
+}
 
 /// One value as an entry point received it.
 #[derive(Debug, Clone, Copy)]
@@ -55,6 +96,8 @@ pub enum TypedAnswer {
     Choices(Vec<String>),
     /// An open answer, trimmed, with LF line ends.
     Text(String),
+    /// A checklist item's verdict and the auditor's comment.
+    Check(CheckStatus, Option<String>),
 }
 
 /// Why a value is not an answer to its question; each message says what to write instead.
@@ -112,6 +155,15 @@ pub enum AnswerError {
         /// The limit.
         max: u32,
     },
+    /// Not one of the `check` spellings.
+    #[error("`{given}` is not yes, no or not_applicable (oui/non/na)")]
+    NotCheck {
+        /// As received.
+        given: String,
+    },
+    /// A `check` comment given without saying whether the item is met.
+    #[error("a comment is given but not whether the item is met: add yes, no or not_applicable")]
+    CommentWithoutStatus,
     /// A JSON value of the wrong type (a number in quotes, a boolean for a choice…).
     #[error("{given} is the wrong JSON type: send {expected}")]
     JsonType {
@@ -150,7 +202,9 @@ pub fn numeric_range(question: &Question) -> Option<(u8, u8)> {
             let range = csat_scale(question).values();
             Some((*range.start(), *range.end()))
         }
-        QuestionType::Single | QuestionType::Multi | QuestionType::Text => None,
+        QuestionType::Single | QuestionType::Multi | QuestionType::Text | QuestionType::Check => {
+            None
+        }
     }
 }
 
@@ -166,6 +220,19 @@ fn csat_scale(question: &Question) -> CsatScale {
 /// was given (empty values and JSON `null` are no answer), else the answer or the first
 /// reason it is refused.
 pub fn parse(question: &Question, values: &[RawValue]) -> Result<Option<TypedAnswer>, AnswerError> {
+    parse_with_comment(question, values, None)
+}
+
+/// [`parse`], with the comment an auditor wrote beside a `check` item (ignored for other
+/// question types, which have none).
+pub fn parse_with_comment(
+    question: &Question,
+    values: &[RawValue],
+    comment: Option<RawValue>,
+) -> Result<Option<TypedAnswer>, AnswerError> {
+    if *question.kind == QuestionType::Check {
+        return check(question, values, comment);
+    }
     let values: Vec<RawValue> = spread(question, values)?
         .into_iter()
         .filter(|value| !is_blank(*value))
@@ -193,6 +260,7 @@ pub fn parse(question: &Question, values: &[RawValue]) -> Result<Option<TypedAns
         QuestionType::Single => TypedAnswer::Choice(choice(question, first, false)?),
         QuestionType::Text => TypedAnswer::Text(text(question, first)?),
         QuestionType::Multi => choices(question, &values)?,
+        QuestionType::Check => return check(question, &values, comment),
     };
     Ok(Some(answer))
 }
@@ -228,6 +296,12 @@ impl TypedAnswer {
                 text_value: Some(text),
                 ..row(0)
             }],
+            TypedAnswer::Check(status, comment) => vec![Answer {
+                num_value: status.met().map(f64::from),
+                choice: Some(status.as_str().to_owned()),
+                text_value: comment,
+                ..row(0)
+            }],
         }
     }
 
@@ -238,6 +312,7 @@ impl TypedAnswer {
             TypedAnswer::Number(n) => Value::from(*n),
             TypedAnswer::Choice(text) | TypedAnswer::Text(text) => Value::from(text.as_str()),
             TypedAnswer::Choices(choices) => Value::from(choices.clone()),
+            TypedAnswer::Check(status, _) => Value::from(status.as_str()),
         }
     }
 }
@@ -255,6 +330,11 @@ pub fn expression_context(survey: &Survey, answers: &[Answer]) -> serde_json::Ma
         }
         let value = if *question.kind == QuestionType::Multi {
             Value::from(rows.filter_map(|a| a.choice.clone()).collect::<Vec<_>>())
+        } else if *question.kind == QuestionType::Check {
+            match rows.next().and_then(|a| a.choice.clone()) {
+                Some(status) => Value::from(status),
+                None => continue,
+            }
         } else {
             match rows.next() {
                 Some(Answer {
@@ -441,6 +521,56 @@ fn choices(question: &Question, values: &[RawValue]) -> Result<TypedAnswer, Answ
         chosen.push(choice);
     }
     Ok(TypedAnswer::Choices(chosen))
+}
+
+/// A `check` item: its status (a JSON object may carry the status and the comment), then
+/// its comment as text.
+fn check(
+    question: &Question,
+    values: &[RawValue],
+    comment: Option<RawValue>,
+) -> Result<Option<TypedAnswer>, AnswerError> {
+    let mut values: Vec<RawValue> = values.iter().copied().filter(|v| !is_blank(*v)).collect();
+    let mut comment = comment.filter(|c| !is_blank(*c));
+    if let [RawValue::Json(Value::Object(object))] = values.as_slice() {
+        let status = object.get("status").unwrap_or(&Value::Null);
+        comment = comment.or(object.get("comment").map(RawValue::Json));
+        values = vec![RawValue::Json(status)];
+        values.retain(|v| !is_blank(*v));
+        comment = comment.filter(|c| !is_blank(*c));
+    }
+    let Some(first) = values.first().copied() else {
+        return match comment {
+            Some(_) => Err(AnswerError::CommentWithoutStatus),
+            None => Ok(None),
+        };
+    };
+    if values.len() > 1 {
+        return Err(AnswerError::Several {
+            count: values.len(),
+        });
+    }
+    let status = match first {
+        RawValue::Json(Value::Bool(true)) => CheckStatus::Yes,
+        RawValue::Json(Value::Bool(false)) => CheckStatus::No,
+        value => {
+            let spelled = match value {
+                RawValue::Json(Value::Number(n)) => n.to_string(),
+                other => text_of(other, "\"yes\", \"no\" or \"not_applicable\"")?.to_lowercase(),
+            };
+            if YES.contains(&spelled.as_str()) {
+                CheckStatus::Yes
+            } else if NO.contains(&spelled.as_str()) {
+                CheckStatus::No
+            } else if NOT_APPLICABLE.contains(&spelled.as_str()) {
+                CheckStatus::NotApplicable
+            } else {
+                return Err(AnswerError::NotCheck { given: spelled });
+            }
+        }
+    };
+    let comment = comment.map(|c| text(question, c)).transpose()?;
+    Ok(Some(TypedAnswer::Check(status, comment)))
 }
 
 fn text(question: &Question, value: RawValue) -> Result<String, AnswerError> {
@@ -690,6 +820,61 @@ mod tests {
             json(&multi, json!([["a"]])),
             Err(AnswerError::JsonType { .. })
         ));
+    }
+
+    #[test]
+    fn check_items_take_yes_no_or_not_applicable_and_a_comment() {
+        let q = question("type: check\nweight: 2");
+        let check = |values: &[&str], comment: Option<&str>| {
+            let raw: Vec<RawValue> = values.iter().map(|v| RawValue::Text(v)).collect();
+            parse_with_comment(&q, &raw, comment.map(RawValue::Text))
+        };
+        assert_eq!(
+            check(&["Oui"], None),
+            Ok(Some(TypedAnswer::Check(CheckStatus::Yes, None)))
+        );
+        assert_eq!(
+            check(&["0"], Some(" prix \r\n manquants ")),
+            Ok(Some(TypedAnswer::Check(
+                CheckStatus::No,
+                Some("prix \n manquants".into())
+            )))
+        );
+        for na in ["na", "N/A", "not_applicable", "sans_objet"] {
+            assert_eq!(
+                check(&[na], None),
+                Ok(Some(TypedAnswer::Check(CheckStatus::NotApplicable, None))),
+                "{na}"
+            );
+        }
+        assert_eq!(
+            check(&["peut-être"], None).map_err(|e| e.to_string()),
+            Err("`peut-être` is not yes, no or not_applicable (oui/non/na)".to_owned())
+        );
+        assert_eq!(
+            check(&[" "], Some("rien")),
+            Err(AnswerError::CommentWithoutStatus)
+        );
+        assert_eq!(check(&[], Some(" ")), Ok(None));
+        assert_eq!(
+            json(&q, json!({"status": "no", "comment": "fermé"})),
+            Ok(Some(TypedAnswer::Check(
+                CheckStatus::No,
+                Some("fermé".into())
+            )))
+        );
+        assert_eq!(
+            json(&q, json!(true)),
+            Ok(Some(TypedAnswer::Check(CheckStatus::Yes, None)))
+        );
+        // Stored as 1 / 0 (counted by the rollups) or no number for n.a., with the status.
+        let rows =
+            TypedAnswer::Check(CheckStatus::NotApplicable, Some("x".into())).into_answers("q");
+        assert_eq!(rows[0].num_value, None);
+        assert_eq!(rows[0].choice.as_deref(), Some("not_applicable"));
+        assert_eq!(rows[0].text_value.as_deref(), Some("x"));
+        let rows = TypedAnswer::Check(CheckStatus::No, None).into_answers("q");
+        assert_eq!(rows[0].num_value, Some(0.0));
     }
 
     #[test]

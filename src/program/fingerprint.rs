@@ -34,6 +34,10 @@ pub struct Definition {
     /// KPI tag of a yes/no question.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kpi: Option<QuestionKpi>,
+    /// Weight of a `check` item in a visit's audit score (absent for other types, so
+    /// their fingerprints stay what they were before audits existed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weight: Option<serde_json::Number>,
 }
 
 impl Definition {
@@ -92,6 +96,9 @@ fn question(q: &Question) -> QuestionVersion {
         scale: q.scale.as_deref().copied(),
         options: options(q).map(|o| o.id.to_string()).collect(),
         kpi: q.kpi.as_deref().copied(),
+        weight: (*q.kind == QuestionType::Check)
+            .then(|| serde_json::Number::from_f64(q.check_weight()))
+            .flatten(),
     };
     #[derive(Serialize)]
     struct Wording<'a> {
@@ -314,6 +321,7 @@ mod tests {
             scale,
             options: Vec::new(),
             kpi: None,
+            weight: None,
         };
         let wording: BTreeMap<String, String> = [("fr".to_owned(), sha256_json(&text))]
             .into_iter()

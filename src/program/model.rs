@@ -222,6 +222,9 @@ pub struct Question {
     /// For `text`: the longest answer accepted, in characters (default 2,000).
     #[serde(default)]
     pub max_length: Option<At<u32>>,
+    /// For `check`: how much the item counts in a visit's audit score (default 1, > 0).
+    #[serde(default)]
+    pub weight: Option<At<f64>>,
 }
 
 /// The types of question ecoute knows how to ask and measure.
@@ -243,9 +246,17 @@ pub enum QuestionType {
     Multi,
     /// An open answer (verbatim), tagged by `themes`.
     Text,
+    /// A mystery-shopper checklist item: `yes`, `no` or `not_applicable`, with a `weight`
+    /// and an optional comment (audit surveys only).
+    Check,
 }
 
 impl Question {
+    /// The weight of a `check` item in a visit's score: `weight`, else 1.
+    pub fn check_weight(&self) -> f64 {
+        self.weight.as_deref().copied().unwrap_or(1.0)
+    }
+
     /// The KPI this question's answers measure, if any: NPS, CSAT and CES questions, and
     /// `yes_no` questions tagged `kpi: fcr`.
     pub fn measures(&self) -> Option<crate::metrics::Kpi> {
@@ -273,6 +284,7 @@ impl QuestionType {
             QuestionType::Single => "single",
             QuestionType::Multi => "multi",
             QuestionType::Text => "text",
+            QuestionType::Check => "check",
         }
     }
 
@@ -448,6 +460,8 @@ pub enum ChannelType {
     Interview,
     /// Paper questionnaires; answers imported.
     Mail,
+    /// Mystery-shopper visits: auditors fill a checklist on the form, or it is imported.
+    Audit,
 }
 
 impl ChannelType {
@@ -459,6 +473,7 @@ impl ChannelType {
             ChannelType::Phone => "phone",
             ChannelType::Interview => "interview",
             ChannelType::Mail => "mail",
+            ChannelType::Audit => "audit",
         }
     }
 }
@@ -735,12 +750,13 @@ mod tests {
             Q::Single,
             Q::Multi,
             Q::Text,
+            Q::Check,
         ] {
             assert_eq!(kind.as_str(), serde_name(kind));
         }
         assert_eq!(QuestionKpi::Fcr.as_str(), serde_name(QuestionKpi::Fcr));
         use ChannelType as C;
-        for kind in [C::Email, C::Link, C::Phone, C::Interview, C::Mail] {
+        for kind in [C::Email, C::Link, C::Phone, C::Interview, C::Mail, C::Audit] {
             assert_eq!(kind.as_str(), serde_name(kind));
         }
         use Weekday as W;

@@ -3,6 +3,7 @@
 //! One submodule per section of the report.
 
 mod actions;
+mod audits;
 mod changes;
 mod counts;
 mod drivers;
@@ -20,7 +21,8 @@ use crate::metrics::Confidence;
 use crate::program::Program;
 use crate::program::model::LocalizedText;
 use crate::store::{
-    Delivery, DriverKey, IndicatorCount, RollupCount, VerbatimResponse, VersionSeen,
+    AuditKey, AuditSums, Delivery, DriverKey, IndicatorCount, RollupCount, StoredMention,
+    VerbatimResponse, VersionSeen,
 };
 use counts::Catalogue;
 use groups::{Aggregates, groups, journey_order};
@@ -88,6 +90,10 @@ pub struct Inputs<'a> {
     pub follow_up: Vec<FollowUp>,
     /// Open cases past due.
     pub overdue: Vec<OverdueCase>,
+    /// Audit sums of the period and the comparison period.
+    pub audits: &'a [(AuditKey, AuditSums)],
+    /// Social mentions of the period and the comparison period.
+    pub mentions: &'a [StoredMention],
     /// When the report is made, RFC 3339.
     pub generated_at: String,
     /// Notes from the caller (e.g. why there is no comparison).
@@ -144,6 +150,8 @@ pub fn build(inputs: &Inputs<'_>) -> Report {
         follow_up: inputs.follow_up.clone(),
         overdue: inputs.overdue.clone(),
         indicators: indicators::views(inputs),
+        audits: audits::audits(inputs, lang),
+        mentions: audits::mentions(inputs),
     }
 }
 

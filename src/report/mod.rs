@@ -274,6 +274,10 @@ pub struct Report {
     pub overdue: Vec<OverdueCase>,
     /// The program's indicators, in file order, so readers know their names and units.
     pub indicators: Vec<IndicatorView>,
+    /// Mystery-shopper audits: one per audit survey, in file order.
+    pub audits: Vec<AuditView>,
+    /// Social mentions imported from the listening tool, counted by theme.
+    pub mentions: MentionsView,
 }
 
 impl Report {
@@ -325,6 +329,104 @@ pub struct IndicatorView {
     pub touchpoint: Option<String>,
     /// The categories of a count's breakdown.
     pub breakdown: Vec<String>,
+}
+
+/// An audit survey's score over the period's visits, and each checklist item's compliance.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AuditView {
+    /// Always `audit`.
+    pub source: Source,
+    /// Survey id.
+    pub survey: String,
+    /// Touchpoint id.
+    pub touchpoint: String,
+    /// Visits with at least one applicable item.
+    pub visits: u64,
+    /// Mean audit score over those visits, in percent.
+    pub score: Option<f64>,
+    /// Student's t interval of the mean, at 1 − α.
+    pub interval: Option<Interval>,
+    /// Visits in the comparison period.
+    pub prev_visits: Option<u64>,
+    /// Mean score in the comparison period.
+    pub prev_score: Option<f64>,
+    /// Score − previous score, in points.
+    pub delta: Option<f64>,
+    /// Welch's two-sided p-value of the change.
+    pub p_value: Option<f64>,
+    /// The verdict on the change.
+    pub significance: Option<Significance>,
+    /// Each checklist item, in survey order.
+    pub items: Vec<AuditItem>,
+    /// The ids of the items whose compliance changed significantly.
+    pub changed_items: Vec<String>,
+}
+
+/// One checklist item: visits where it applied, and how often it was met.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AuditItem {
+    /// Question id.
+    pub id: String,
+    /// Its text in the report's language.
+    pub text: String,
+    /// Its weight in the visit score.
+    pub weight: f64,
+    /// Visits where it applied (answered yes or no).
+    pub applicable: u64,
+    /// Visits where it was met.
+    pub met: u64,
+    /// met ÷ applicable, in percent.
+    pub compliance: Option<f64>,
+    /// Wilson interval of the compliance, at 1 − α.
+    pub interval: Option<Interval>,
+    /// Applicable visits in the comparison period.
+    pub prev_applicable: Option<u64>,
+    /// Met in the comparison period.
+    pub prev_met: Option<u64>,
+    /// Compliance in the comparison period.
+    pub prev_compliance: Option<f64>,
+    /// Compliance − previous compliance, in points.
+    pub delta: Option<f64>,
+    /// Two-proportion z-test p-value.
+    pub p_value: Option<f64>,
+    /// The verdict on the change.
+    pub significance: Option<Significance>,
+}
+
+/// Social mentions of the period and of the comparison period.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct MentionsView {
+    /// Mentions in the period.
+    pub count: u64,
+    /// Of those, mentions with a rating.
+    pub rated: u64,
+    /// Their mean rating (1–5).
+    pub average_rating: Option<f64>,
+    /// Mentions in the comparison period.
+    pub prev_count: Option<u64>,
+    /// Mean rating in the comparison period.
+    pub prev_average_rating: Option<f64>,
+    /// Per theme, by theme name (themes mentioned in neither period are left out).
+    pub themes: Vec<MentionTheme>,
+}
+
+/// The mentions of one theme.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MentionTheme {
+    /// Always `mentions`.
+    pub source: Source,
+    /// Theme name.
+    pub theme: String,
+    /// Mentions in the period.
+    pub count: u64,
+    /// Of those, mentions with a rating.
+    pub rated: u64,
+    /// Their mean rating.
+    pub average_rating: Option<f64>,
+    /// Mentions in the comparison period.
+    pub prev_count: Option<u64>,
+    /// Mean rating in the comparison period.
+    pub prev_average_rating: Option<f64>,
 }
 
 /// What an action plan did to its KPI, as far as the answers tell.

@@ -118,7 +118,7 @@ impl Serialize for MachineRow<'_> {
 }
 
 /// The machine form: `{"stamp": …, "rows": […], "drivers": […], "actions": […],
-/// "follow_up": […], "overdue": […]}`.
+/// "follow_up": […], "overdue": […], "audits": […], "mentions": {…}}`.
 pub fn json(report: &Report) -> Result<String, RenderError> {
     #[derive(Serialize)]
     struct Machine<'a> {
@@ -128,6 +128,8 @@ pub fn json(report: &Report) -> Result<String, RenderError> {
         actions: &'a [super::ActionEffect],
         follow_up: &'a [crate::cases::FollowUp],
         overdue: &'a [crate::cases::OverdueCase],
+        audits: &'a [super::AuditView],
+        mentions: &'a super::MentionsView,
     }
     let columns = columns(report.stamp.alpha);
     Ok(serde_json::to_string_pretty(&Machine {
@@ -144,6 +146,8 @@ pub fn json(report: &Report) -> Result<String, RenderError> {
         actions: &report.actions,
         follow_up: &report.follow_up,
         overdue: &report.overdue,
+        audits: &report.audits,
+        mentions: &report.mentions,
     })?)
 }
 

@@ -132,6 +132,8 @@ struct Readings {
     drivers: Vec<(crate::store::DriverKey, u64)>,
     cases: Vec<crate::store::Case>,
     indicators: Vec<crate::store::IndicatorCount>,
+    audits: Vec<(crate::store::AuditKey, crate::store::AuditSums)>,
+    mentions: Vec<crate::store::StoredMention>,
 }
 
 impl<'a> ReportPlan<'a> {
@@ -198,6 +200,8 @@ impl<'a> ReportPlan<'a> {
             verbatims: &readings.verbatims,
             versions: &readings.versions,
             drivers: &readings.drivers,
+            audits: &readings.audits,
+            mentions: &readings.mentions,
             actions,
             follow_up: cases::follow_up(&readings.cases, &case_periods, self.now),
             overdue: cases::overdue(&readings.cases, self.now),
@@ -341,8 +345,12 @@ impl<'a> ReportPlan<'a> {
         let (versions, drivers) = store.statistics(id, &compared).await?;
         let cases = store.cases(Some(id)).await?;
         let indicators = store.indicator_counts(id, &keys).await?;
+        let audits = store.audit_sums(id, &compared).await?;
+        let mentions = store.mentions(id, &compared).await?;
         Ok(Readings {
             indicators,
+            audits,
+            mentions,
             cases,
             counters,
             segment_counters,

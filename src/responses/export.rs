@@ -5,7 +5,8 @@
 use std::collections::BTreeSet;
 
 use super::cell::protect_cell;
-use crate::program::model::Survey;
+use crate::program::answers::COMMENT_SUFFIX;
+use crate::program::model::{QuestionType, Survey};
 use crate::store::{StoredResponse, exported_id};
 
 /// The respondent attribute names present in `responses`, sorted: the extra columns.
@@ -24,7 +25,12 @@ pub fn header(survey: &Survey, attributes: &[String]) -> Vec<String> {
         .iter()
         .map(|s| (*s).to_owned())
         .collect();
-    columns.extend(survey.questions.iter().map(|q| q.id.to_string()));
+    for q in &survey.questions {
+        columns.push(q.id.to_string());
+        if *q.kind == QuestionType::Check {
+            columns.push(format!("{}{COMMENT_SUFFIX}", *q.id));
+        }
+    }
     columns.extend(attributes.iter().cloned());
     columns
 }
@@ -45,11 +51,19 @@ pub fn record(survey: &Survey, attributes: &[String], response: &StoredResponse)
     for question in &survey.questions {
         let mut values = Vec::new();
         let mut any_text = false;
-        for answer in response
+        let answers: Vec<&crate::store::Answer> = response
             .answers
             .iter()
             .filter(|a| a.question_id == *question.id)
-        {
+            .collect();
+        if *question.kind == QuestionType::Check {
+            let status = answers.first().and_then(|a| a.choice.as_deref());
+            cells.push(text(status.unwrap_or_default()));
+            let comment = answers.first().and_then(|a| a.text_value.as_deref());
+            cells.push(text(comment.unwrap_or_default()));
+            continue;
+        }
+        for answer in answers {
             match (&answer.num_value, &answer.choice, &answer.text_value) {
                 (Some(n), _, _) => values.push(format_number(*n)),
                 (None, Some(t), _) | (None, None, Some(t)) => {

@@ -11,7 +11,9 @@
 //!   is stored once;
 //! - one column per question id, read by the answer rule book ([`crate::program::answers`]):
 //!   NPS 0–10, CSAT on its scale, CES 1–7, `yes_no` as oui/non, yes/no, true/false or 1/0,
-//!   choices by option id (`a|b` for several, each once), text;
+//!   choices by option id (`a|b` for several, each once), text, `check` items as
+//!   yes/no/not_applicable (oui/non/na), with the auditor's comment in a `<id>.comment`
+//!   column;
 //! - any other column becomes a respondent attribute (segment, region…) for reports.
 //!
 //! A cell whose first character is `'` (the spreadsheet's text marker, which ecoute's exports
@@ -40,10 +42,10 @@ use crate::program::fingerprint::SurveyVersion;
 use crate::program::model::{Question, QuestionType, Survey};
 use crate::program::{Calendar, Program};
 use crate::store::{Answer, Attributes, NewResponse};
-use lines::Lines;
 
 pub use cell::{TEXT_MARKER, protect_cell, unprotect_cell};
 pub use export::{attribute_cell, attribute_names, header, record};
+pub(crate) use lines::Lines;
 
 /// The channel of imported rows that name none.
 pub const DEFAULT_CHANNEL: &str = "import";
@@ -200,7 +202,7 @@ impl fmt::Display for Problem {
 }
 
 /// A rejected row: where it starts in the file (line 1 is the header) and every problem
-/// (of a response by default; indicator imports bring their own problems).
+/// (of a response by default; indicator and mentions imports bring their own problems).
 #[derive(Debug, Clone, PartialEq)]
 pub struct RowError<P = Problem> {
     /// Line number.
@@ -250,6 +252,7 @@ enum Column {
     Channel,
     ResponseId,
     Question(usize),
+    Comment(usize),
     Attribute(String),
     Ignored,
 }
@@ -436,8 +439,8 @@ pub fn parse<R: Read>(
     Ok(parsed)
 }
 
-/// The editor's line of a record csv placed at `position` (indicator imports read the
-/// same way).
+/// The editor's line of a record csv placed at `position` (indicator and mentions imports
+/// read the same way).
 pub(crate) fn line_of<R: Read>(
     reader: &mut csv::Reader<Lines<R>>,
     position: Option<&csv::Position>,
@@ -465,13 +468,20 @@ fn columns(
         }
         names.push(key.clone());
         let question = survey.questions.iter().position(|q| *q.id == name);
-        columns.push(match (key.as_str(), question) {
-            ("", _) => Column::Ignored,
-            ("submitted_at", _) => Column::SubmittedAt,
-            ("email", _) => Column::Email,
-            ("channel", _) => Column::Channel,
-            ("response_id", _) => Column::ResponseId,
-            (_, Some(i)) => Column::Question(i),
+        let comment = name.strip_suffix(answers::COMMENT_SUFFIX).and_then(|id| {
+            survey
+                .questions
+                .iter()
+                .position(|q| *q.id == id && *q.kind == QuestionType::Check)
+        });
+        columns.push(match (key.as_str(), question, comment) {
+            ("", _, _) => Column::Ignored,
+            ("submitted_at", _, _) => Column::SubmittedAt,
+            ("email", _, _) => Column::Email,
+            ("channel", _, _) => Column::Channel,
+            ("response_id", _, _) => Column::ResponseId,
+            (_, Some(i), _) => Column::Question(i),
+            (_, None, Some(i)) => Column::Comment(i),
             _ => Column::Attribute(name.to_owned()),
         });
     }
@@ -543,6 +553,7 @@ impl<'a> RowChecker<'a> {
         let mut channel = DEFAULT_CHANNEL.to_owned();
         let mut external_id = None;
         let mut cells: Vec<Option<&str>> = vec![None; self.survey.questions.len()];
+        let mut comments: Vec<Option<&str>> = vec![None; self.survey.questions.len()];
         let mut respondent = Attributes::new();
         for (column, cell) in self.columns.iter().zip(record.iter()) {
             let marked = unprotect_cell(cell);
@@ -572,6 +583,11 @@ impl<'a> RowChecker<'a> {
                         *slot = Some(cell);
                     }
                 }
+                Column::Comment(i) if !cell.is_empty() => {
+                    if let Some(slot) = comments.get_mut(*i) {
+                        *slot = Some(cell);
+                    }
+                }
                 Column::Attribute(name) if marked.is_some() => {
                     respondent.insert(name.clone(), Value::String(cell.to_owned()));
                 }
@@ -583,7 +599,7 @@ impl<'a> RowChecker<'a> {
                 _ => {}
             }
         }
-        let answers = self.answers(&cells, &mut problems);
+        let answers = self.answers(&cells, &comments, &mut problems);
         let period = submitted_at.and_then(|ts| {
             let p = self.calendar.period_of(ts);
             if p.is_none() {
@@ -613,14 +629,20 @@ impl<'a> RowChecker<'a> {
 
     /// Checks the answers in question order, evaluating `show_if` over earlier answers:
     /// an answer to a hidden question is ignored, as on the web form.
-    fn answers(&self, cells: &[Option<&str>], problems: &mut Vec<Problem>) -> Vec<Answer> {
+    fn answers(
+        &self,
+        cells: &[Option<&str>],
+        comments: &[Option<&str>],
+        problems: &mut Vec<Problem>,
+    ) -> Vec<Answer> {
         let mut context: BTreeMap<String, Value> = BTreeMap::new();
         let mut answers = Vec::new();
-        for ((question, cell), condition) in self
+        for (((question, cell), comment), condition) in self
             .survey
             .questions
             .iter()
             .zip(cells)
+            .zip(comments)
             .zip(&self.conditions)
         {
             let shown = condition.as_ref().is_none_or(|expr| {
@@ -630,13 +652,13 @@ impl<'a> RowChecker<'a> {
             if !shown {
                 continue;
             }
-            let Some(cell) = cell else {
+            let Some(cell) = cell.or(comment.map(|_| "")) else {
                 if question.required {
                     problems.push(Problem::MissingAnswer(question.id.to_string()));
                 }
                 continue;
             };
-            match answer_of(question, cell) {
+            match answer_of(question, cell, *comment) {
                 Ok(Some(typed)) => {
                     context.insert(question.id.to_string(), typed.show_if_value());
                     answers.extend(typed.into_answers(&question.id));
@@ -652,15 +674,20 @@ impl<'a> RowChecker<'a> {
     }
 }
 
-/// The answer in one cell, judged by the rule book: a `multi` cell holds its options
-/// separated by [`MULTI_SEPARATOR`], any other cell one value.
-pub fn answer_of(question: &Question, cell: &str) -> Result<Option<TypedAnswer>, AnswerError> {
+/// The answer in one cell (and, for a `check` item, its comment cell), judged by the rule
+/// book: a `multi` cell holds its options separated by [`MULTI_SEPARATOR`], any other cell
+/// one value.
+pub fn answer_of(
+    question: &Question,
+    cell: &str,
+    comment: Option<&str>,
+) -> Result<Option<TypedAnswer>, AnswerError> {
     let values: Vec<RawValue> = if *question.kind == QuestionType::Multi {
         cell.split(MULTI_SEPARATOR).map(RawValue::Text).collect()
     } else {
         vec![RawValue::Text(cell)]
     };
-    answers::parse(question, &values)
+    answers::parse_with_comment(question, &values, comment.map(RawValue::Text))
 }
 
 #[cfg(test)]

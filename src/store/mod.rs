@@ -41,6 +41,7 @@ macro_rules! embedded_migrations {
     };
 }
 
+mod audits;
 mod cases;
 mod collect;
 mod daemon;
@@ -59,6 +60,7 @@ use std::time::Duration;
 use jiff::Timestamp;
 use sqlx::migrate::{AppliedMigration, Migrator};
 
+pub use audits::{AuditKey, AuditSums, NewMention, StoredMention};
 pub use cases::{ALERT_CHANNEL, Case, NewAlert, NewCase};
 pub use collect::{NewEvent, TokenInvitation, Triggered, Unsubscribed};
 pub use daemon::{DueTick, TickKey};

@@ -39,6 +39,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = embedded_migrations!(
     (8, "statistics", "0008_statistics.sql"),
     (9, "cases", "0009_cases.sql"),
     (10, "indicators", "0010_indicators.sql"),
+    (11, "audits and mentions", "0011_audits_mentions.sql"),
 );
 
 /// The statement that opens every write transaction: row locks and unique keys do the rest.

@@ -9,8 +9,8 @@
 use super::model::{Answer, Attributes, StoredResponse};
 use super::{Store, StoreError};
 pub use crate::rollup::{
-    Aspect, DriverKey, RollupCount, RollupKey, VersionKey, VersionSeen, accumulate, counters,
-    driver_counts, earliest, segment_value, versions_seen,
+    Aspect, DriverKey, RollupCount, RollupKey, VersionKey, VersionSeen, accumulate, audit_visit,
+    counters, driver_counts, earliest, segment_value, versions_seen,
 };
 /// What a rebuild found, for the operator.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

@@ -42,6 +42,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = embedded_migrations!(
     (7, "statistics", "0007_statistics.sql"),
     (8, "cases", "0008_cases.sql"),
     (9, "indicators", "0009_indicators.sql"),
+    (10, "audits and mentions", "0010_audits_mentions.sql"),
 );
 
 /// SQLite's primary result codes that deserve their own message.

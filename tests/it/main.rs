@@ -7,6 +7,7 @@
 mod actions;
 mod alert_crash;
 mod answers;
+mod audits;
 mod calendar;
 mod case_follow_up;
 mod cases;

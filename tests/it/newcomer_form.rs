@@ -13,19 +13,27 @@ use crate::harness::{Project, repo_path};
 use crate::reports::{imported, run_report};
 use crate::support::TestDb;
 
-/// NPS, CES and five smileys, and a question only for detractors and passives (`<= 6`):
-/// the program of the browser test with other questions.
+/// NPS, CES and five smileys, a question only for detractors and passives (`<= 6`), and a
+/// mystery-shopper checklist item (the survey gains an audit channel): the program of the
+/// browser test with other questions.
 const QUESTIONS: &str = r#"    questions:
       - { id: recommandation, type: nps, required: true, text: { fr: Recommanderiez-vous Maison Dupont ? } }
       - { id: effort, type: ces, required: true, text: { fr: Était-ce facile ? } }
       - { id: humeur, type: csat, scale: smileys5, required: true, text: { fr: Votre humeur ? } }
       - { id: pourquoi, type: text, show_if: recommandation <= 6, text: { fr: Que devrions-nous améliorer ? } }
+      - { id: vitrine, type: check, weight: 2, text: { fr: La vitrine est propre et éclairée } }
 "#;
 
 fn program() -> String {
     let start = PROGRAM.find("    questions:\n").expect("questions");
     let end = PROGRAM.find("contacts:\n").expect("contacts");
     format!("{}{QUESTIONS}{}", &PROGRAM[..start], &PROGRAM[end..])
+        .replacen("    channels: [email]", "    channels: [email, visite]", 1)
+        .replacen(
+            "  - { id: email, type: email, template: invitation }",
+            "  - { id: email, type: email, template: invitation }\n  - { id: visite, type: audit }",
+            1,
+        )
 }
 
 /// The server on a real socket, a survey link to it, and a 360 px Chromium session.
@@ -273,6 +281,17 @@ async fn the_form_fits_a_360_px_phone() {
 async fn every_page_passes_axe_core_and_the_422_page_guides_to_the_errors() {
     let phone = Phone::open().await;
     let mut violations = phone.axe("form").await;
+    // The checklist item: three answers on one row and a labelled comment box.
+    let check = phone
+        .script(
+            "const q = document.querySelector('#question-vitrine'); \
+             const tops = [...q.querySelectorAll('label.choice')].map(l => l.getBoundingClientRect().top); \
+             return [tops.length, new Set(tops).size, \
+                     !!q.querySelector('label[for=comment-vitrine]'), \
+                     q.querySelector('#comment-vitrine').name]",
+        )
+        .await;
+    assert_eq!(check, json!([3, 1, true, "q.vitrine.comment"]));
 
     // Send with only the NPS answered: CES and the smileys are missing.
     phone

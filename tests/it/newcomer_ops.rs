@@ -22,7 +22,9 @@ fn the_schema_bounds_intensity_requires_a_csat_scale_and_lists_question_types() 
     let schema: Value = serde_json::from_str(&ran.stdout()).expect("schema is JSON");
     assert_eq!(
         schema["$defs"]["QuestionType"]["enum"],
-        serde_json::json!(["nps", "csat", "ces", "yes_no", "single", "multi", "text"])
+        serde_json::json!([
+            "nps", "csat", "ces", "yes_no", "single", "multi", "text", "check"
+        ])
     );
     let validator = jsonschema::validator_for(&schema).expect("a valid JSON Schema");
     let example = example_program();

@@ -4,7 +4,7 @@ use std::collections::BTreeSet;
 
 use super::Checker;
 use crate::program::diagnostic::did_you_mean;
-use crate::program::model::{ProgramFile, Question, QuestionType};
+use crate::program::model::{ChannelType, ProgramFile, Question, QuestionType};
 
 impl Checker<'_> {
     pub(super) fn surveys(&mut self, program: &ProgramFile) {
@@ -45,6 +45,28 @@ impl Checker<'_> {
                 );
             }
             self.unique("question", survey.questions.iter().map(|q| &q.id));
+            let audit = survey.channels.iter().any(|c| {
+                program
+                    .channels
+                    .iter()
+                    .any(|d| *d.id == **c && *d.kind == ChannelType::Audit)
+            });
+            for question in &survey.questions {
+                if *question.kind == QuestionType::Check && !audit {
+                    self.report(
+                        question.kind.position(),
+                        format!(
+                            "check question `{}` is in survey `{}`, which has no audit channel",
+                            *question.id, *survey.id
+                        ),
+                        Some(
+                            "checklist items belong to mystery-shopper surveys: add a channel \
+                             of `type: audit` to the survey's `channels`, or use `yes_no`"
+                                .to_owned(),
+                        ),
+                    );
+                }
+            }
             let all: Vec<&str> = survey.questions.iter().map(|q| q.id.as_str()).collect();
             for (index, question) in survey.questions.iter().enumerate() {
                 self.question(question, &all[..index], &all[index + 1..], locales);
@@ -139,6 +161,28 @@ impl Checker<'_> {
                 );
             }
         }
+        if let Some(weight) = &question.weight {
+            if kind != QuestionType::Check {
+                self.report(
+                    weight.position(),
+                    format!(
+                        "`weight` only applies to check questions, and `{id}` is {}",
+                        type_name(kind)
+                    ),
+                    None,
+                );
+            } else if !(**weight > 0.0 && weight.is_finite()) {
+                self.report(
+                    weight.position(),
+                    format!("weight {} of `{id}` is not a positive number", **weight),
+                    Some(
+                        "give a number above 0, e.g. `weight: 2` for an item that counts \
+                         twice; leave an item out of the checklist rather than weigh it 0"
+                            .to_owned(),
+                    ),
+                );
+            }
+        }
         if let Some(condition) = &question.show_if
             && let Some(expr) = self.expression("show_if", condition)
         {
@@ -186,5 +230,6 @@ fn type_name(kind: QuestionType) -> &'static str {
         QuestionType::Single => "a single-choice question",
         QuestionType::Multi => "a multi-choice question",
         QuestionType::Text => "a text question",
+        QuestionType::Check => "a check question",
     }
 }

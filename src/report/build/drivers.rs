@@ -158,6 +158,6 @@ fn groups(q: &Question, lang: &str, default: &str) -> Vec<(String, String, Vec<S
                 )
             })
             .collect(),
-        QuestionType::Nps | QuestionType::Text => Vec::new(),
+        QuestionType::Nps | QuestionType::Text | QuestionType::Check => Vec::new(),
     }
 }

@@ -97,6 +97,8 @@ fn inputs<'a>(
         actions: Vec::new(),
         follow_up: Vec::new(),
         overdue: Vec::new(),
+        audits: &[],
+        mentions: &[],
         generated_at: "2026-12-01T09:00:00+01:00".into(),
         notes: Vec::new(),
     }

@@ -1,6 +1,7 @@
 //! The store operations, written once and compiled per backend (see `store`'s documentation)
 //! against the names the including backend defines: `Db`, `BackendStore`, and what differs.
 
+mod audits;
 mod cases;
 mod collect;
 mod daemon;

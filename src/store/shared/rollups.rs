@@ -13,6 +13,7 @@ use super::Result;
 use super::{BEGIN_WRITE, BackendStore, Db, DbConnection, answer, parse, stored_response};
 use crate::program::fingerprint::SurveyVersion;
 use crate::store::ROWS_PER_STATEMENT;
+use crate::store::audits::{AuditKey, AuditSums, CLEAR_AUDIT_SUMS};
 use crate::store::model::{Answer, Attributes, NewResponse, StoredResponse};
 use crate::store::rollups::{
     self as r, CallListEntry, Delivery, DriverKey, RebuildSummary, RollupCount, RollupKey,
@@ -30,6 +31,7 @@ pub(crate) struct Tally<'a> {
     drivers: BTreeMap<DriverKey, u64>,
     versions: BTreeMap<VersionKey, (String, i64)>,
     verbatims: Vec<(&'a NewResponse, i64, &'a str)>,
+    audits: BTreeMap<AuditKey, AuditSums>,
 }
 
 impl<'a> Tally<'a> {
@@ -40,6 +42,9 @@ impl<'a> Tally<'a> {
             *self.drivers.entry(key).or_default() += 1;
         }
         r::earliest(&mut self.versions, r::versions_seen(response));
+        if let Some((key, score)) = r::audit_visit(response) {
+            self.audits.entry(key).or_default().add(AuditSums::one(score));
+        }
     }
 
     /// Counts response `id`, just stored, and remembers where its verbatims are.
@@ -73,6 +78,7 @@ impl<'a> Tally<'a> {
             })
             .collect();
         insert_statistics(conn, &drivers, &versions).await?;
+        super::audits::add_audit_sums(conn, &self.audits).await?;
         let statements = (r::INSERT_VERBATIM_REFS, r::VERBATIM_REFS_TAIL);
         upsert(conn, statements, &self.verbatims, |mut row, (r, id, q)| {
             row.push_bind(r.program_id.as_str())
@@ -230,7 +236,7 @@ async fn upsert<T>(
 
 /// A statement on some periods: `head`, the `IN` list of `periods`, then `tail`, with the
 /// `first` values bound before the periods.
-fn with_periods<'q>(
+pub(super) fn with_periods<'q>(
     head: &str,
     tail: &str,
     first: &[&'q str],
@@ -254,7 +260,8 @@ impl BackendStore {
         if let Some(lock) = super::super::REBUILD_LOCK {
             sqlx::query(lock).execute(&mut *tx).await?;
         }
-        for statement in [r::CLEAR_ROLLUPS].into_iter().chain(r::CLEAR_STATISTICS) {
+        let clear = [r::CLEAR_ROLLUPS, CLEAR_AUDIT_SUMS];
+        for statement in clear.into_iter().chain(r::CLEAR_STATISTICS) {
             sqlx::query(statement).execute(&mut *tx).await?;
         }
         let survey_versions: HashMap<String, Arc<SurveyVersion>> =

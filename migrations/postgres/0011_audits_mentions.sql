@@ -1,0 +1,34 @@
+-- Mystery-shopper audits and social mentions (issue 15 points 4 and 5).
+--
+-- Per audit survey and period, sums over visits of the visit's audit score (percent) and of
+-- its square, so a report has the mean score and its t interval from one row, whatever the
+-- number of visits. Each item's met / applicable counts are ordinary rollups (a `check`
+-- answer is stored as 1 or 0). No personal data: sums only.
+CREATE TABLE audit_scores (
+    program_id     TEXT             COLLATE "C" NOT NULL,
+    period         TEXT             COLLATE "C" NOT NULL,
+    survey_id      TEXT             COLLATE "C" NOT NULL,
+    touchpoint_id  TEXT             COLLATE "C" NOT NULL,
+    visits         BIGINT           NOT NULL,
+    score_sum      DOUBLE PRECISION NOT NULL,
+    score_squares  DOUBLE PRECISION NOT NULL,
+    PRIMARY KEY (program_id, period, survey_id, touchpoint_id)
+);
+
+-- Social mentions imported from the team's listening tool (`ecoute mentions import`): the
+-- verbatims of channel `social`, themed and counted by reports. `fingerprint` (SHA-256 of
+-- date, source, text and url) makes a file imported twice stored once.
+CREATE TABLE mentions (
+    id             BIGSERIAL PRIMARY KEY,
+    program_id     TEXT    COLLATE "C" NOT NULL,
+    period         TEXT    COLLATE "C" NOT NULL,
+    posted_at      BIGINT  NOT NULL,
+    source         TEXT    NOT NULL,
+    text           TEXT    NOT NULL,
+    rating         BIGINT  CHECK (rating BETWEEN 1 AND 5),
+    url            TEXT,
+    touchpoint_id  TEXT,
+    fingerprint    TEXT    COLLATE "C" NOT NULL,
+    UNIQUE (program_id, fingerprint)
+);
+CREATE INDEX mentions_period ON mentions (program_id, period);
