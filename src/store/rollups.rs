@@ -84,9 +84,11 @@ pub(super) const INSERT_ROLLUPS: &str = "INSERT INTO rollups (program_id, period
 pub(super) const ADD_TO_ROLLUPS: &str = " ON CONFLICT (program_id, period, segment, \
      segment_value, survey_id, touchpoint_id, channel, question_id, value) \
      DO UPDATE SET n = rollups.n + excluded.n";
-pub(super) const INSERT_VERBATIM_REF: &str = "INSERT INTO verbatim_refs \
-     (program_id, period, response_id, question_id) VALUES ($1, $2, $3, $4) \
-     ON CONFLICT DO NOTHING";
+/// Columns of a verbatim location row, in insert order.
+pub(super) const INSERT_VERBATIM_REFS: &str = "INSERT INTO verbatim_refs \
+     (program_id, period, response_id, question_id) ";
+/// A location already recorded stays as it is.
+pub(super) const IGNORE_KNOWN_VERBATIM_REFS: &str = " ON CONFLICT DO NOTHING";
 pub(super) const INSERT_SURVEY_VERSION: &str = "INSERT INTO survey_versions \
      (fingerprint, questions) VALUES ($1, $2) ON CONFLICT DO NOTHING";
 pub(super) const INSERT_DRIVER_COUNTS: &str = "INSERT INTO driver_counts (program_id, period, \

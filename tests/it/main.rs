@@ -18,6 +18,7 @@ mod daemon_outages;
 mod dispatch;
 mod drivers;
 mod harness;
+mod ingest;
 mod newcomer_check;
 mod newcomer_form;
 mod newcomer_ops;

@@ -7,7 +7,7 @@ mod daemon;
 mod outbox;
 mod rollups;
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::str::FromStr;
 
 use sqlx::migrate::{Migrate, Migration, MigrationType, Migrator};
@@ -22,6 +22,7 @@ use super::super::model::{
 };
 use super::super::{ROWS_PER_STATEMENT, migration_status, moment, sql, timestamp};
 use super::{BEGIN_WRITE, BackendStore, Db, JSON_MERGE, KIND, MIGRATIONS};
+use crate::program::fingerprint::SurveyVersion;
 
 type DbRow = <Db as Database>::Row;
 type DbConnection = <Db as Database>::Connection;
@@ -291,10 +292,7 @@ impl BackendStore {
         now: i64,
     ) -> Result<Vec<Option<i64>>> {
         let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
-        let mut ids = Vec::with_capacity(responses.len());
-        for r in responses {
-            ids.push(insert_response_in(&mut tx, r, now).await?);
-        }
+        let ids = insert_responses_in(&mut tx, responses, now).await?;
         tx.commit().await?;
         Ok(ids)
     }
@@ -405,52 +403,73 @@ async fn by_email(
     Ok(query.execute(conn).await?.rows_affected())
 }
 
-/// The body of storing one response inside an open transaction: shared by the single and the
-/// batched insert so that everything done per response applies to both.
-async fn insert_response_in(
+/// The body of storing responses inside an open transaction, shared by the single and the
+/// batched insert so that everything done per response applies to both. Each response row
+/// is inserted on its own (its id, or `None` for a duplicate); then the whole batch's
+/// answers, survey versions and counters go in a few multi-row statements, as many for 256
+/// responses as for one.
+async fn insert_responses_in(
     conn: &mut DbConnection,
-    r: &NewResponse,
+    responses: &[NewResponse],
     now: i64,
-) -> Result<Option<i64>> {
-    let id: Option<i64> = sqlx::query_scalar(sql::INSERT_RESPONSE)
-        .bind(r.invitation_id)
-        .bind(&r.program_id)
-        .bind(&r.survey_id)
-        .bind(r.touchpoint_id.as_deref())
-        .bind(&r.channel)
-        .bind(&r.period)
-        .bind(r.submitted_at.as_second())
-        .bind(r.email.as_deref())
-        .bind(r.respondent.as_ref().map(Json))
-        .bind(r.external_id.as_deref())
-        .bind(now)
-        .bind(r.version.as_ref().map(|v| v.fingerprint.as_str()))
-        .fetch_optional(&mut *conn)
-        .await?;
-    if let Some(id) = id {
-        if let Some(v) = &r.version {
-            sqlx::query(super::super::rollups::INSERT_SURVEY_VERSION)
-                .bind(&v.fingerprint)
-                .bind(Json(&v.questions))
-                .execute(&mut *conn)
-                .await?;
-        }
-        for chunk in r.answers.chunks(ROWS_PER_STATEMENT) {
-            let mut query = QueryBuilder::<Db>::new(sql::INSERT_ANSWERS);
-            query.push_values(chunk, |mut row, a| {
-                row.push_bind(id)
-                    .push_bind(a.question_id.as_str())
-                    .push_bind(i64::from(a.ordinal))
-                    .push_bind(a.num_value)
-                    .push_bind(a.choice.as_deref())
-                    .push_bind(a.text_value.as_deref());
-            });
-            query.build().execute(&mut *conn).await?;
-        }
-        rollups::apply(&mut *conn, id, r).await?;
-        cases::open_cases(&mut *conn, id, r, now).await?;
+) -> Result<Vec<Option<i64>>> {
+    let mut ids = Vec::with_capacity(responses.len());
+    for r in responses {
+        let id: Option<i64> = sqlx::query_scalar(sql::INSERT_RESPONSE)
+            .bind(r.invitation_id)
+            .bind(&r.program_id)
+            .bind(&r.survey_id)
+            .bind(r.touchpoint_id.as_deref())
+            .bind(&r.channel)
+            .bind(&r.period)
+            .bind(r.submitted_at.as_second())
+            .bind(r.email.as_deref())
+            .bind(r.respondent.as_ref().map(Json))
+            .bind(r.external_id.as_deref())
+            .bind(now)
+            .bind(r.version.as_ref().map(|v| v.fingerprint.as_str()))
+            .fetch_optional(&mut *conn)
+            .await?;
+        ids.push(id);
     }
-    Ok(id)
+    let stored: Vec<(i64, &NewResponse)> = ids
+        .iter()
+        .zip(responses)
+        .filter_map(|(id, r)| id.map(|id| (id, r)))
+        .collect();
+    let versions: BTreeMap<&str, &SurveyVersion> = stored
+        .iter()
+        .filter_map(|(_, r)| r.version.as_deref())
+        .map(|v| (v.fingerprint.as_str(), v))
+        .collect();
+    for v in versions.values() {
+        sqlx::query(super::super::rollups::INSERT_SURVEY_VERSION)
+            .bind(&v.fingerprint)
+            .bind(Json(&v.questions))
+            .execute(&mut *conn)
+            .await?;
+    }
+    let answers: Vec<(i64, &Answer)> = stored
+        .iter()
+        .flat_map(|(id, r)| r.answers.iter().map(move |a| (*id, a)))
+        .collect();
+    for chunk in answers.chunks(ROWS_PER_STATEMENT) {
+        let mut query = QueryBuilder::<Db>::new(sql::INSERT_ANSWERS);
+        query.push_values(chunk, |mut row, (id, a)| {
+            row.push_bind(*id)
+                .push_bind(a.question_id.as_str())
+                .push_bind(i64::from(a.ordinal))
+                .push_bind(a.num_value)
+                .push_bind(a.choice.as_deref())
+                .push_bind(a.text_value.as_deref());
+        });
+        query.build().execute(&mut *conn).await?;
+    }
+    rollups::apply(&mut *conn, &stored).await?;
+    for (id, r) in &stored {
+        cases::open_cases(&mut *conn, *id, r, now).await?;
+    }
+    Ok(ids)
 }
 
 /// The multi-row upsert of a chunk of contacts; each backend adds how it tells inserts from

@@ -22,24 +22,66 @@ use crate::store::rollups::{
 /// Responses read at a time by a rebuild.
 const PAGE: i64 = 10_000;
 
-/// Adds one response's counters and verbatim locations inside its own transaction.
-pub(crate) async fn apply(conn: &mut DbConnection, id: i64, response: &NewResponse) -> Result<()> {
-    insert_counts(conn, &r::counters(response)).await?;
-    let drivers: Vec<(DriverKey, u64)> = r::driver_counts(response)
-        .into_iter()
-        .map(|k| (k, 1))
-        .collect();
-    insert_statistics(conn, &drivers, &r::versions_seen(response)).await?;
-    for answer in response.answers.iter().filter(|a| r::is_verbatim(a)) {
-        sqlx::query(r::INSERT_VERBATIM_REF)
-            .bind(&response.program_id)
-            .bind(&response.period)
-            .bind(id)
-            .bind(&answer.question_id)
-            .execute(&mut *conn)
-            .await?;
+/// Adds the counters and verbatim locations of responses stored in the open transaction
+/// (each with its new id): summed over the batch first, as a rebuild sums them, so a batch
+/// costs one upsert per table however many responses it holds.
+pub(crate) async fn apply(conn: &mut DbConnection, stored: &[(i64, &NewResponse)]) -> Result<()> {
+    let mut totals: BTreeMap<RollupKey, u64> = BTreeMap::new();
+    let mut drivers: BTreeMap<DriverKey, u64> = BTreeMap::new();
+    let mut versions: BTreeMap<VersionKey, (String, i64)> = BTreeMap::new();
+    for (_, response) in stored {
+        r::accumulate(&mut totals, r::counters(response));
+        for key in r::driver_counts(response) {
+            *drivers.entry(key).or_default() += 1;
+        }
+        r::earliest(&mut versions, r::versions_seen(response));
     }
-    Ok(())
+    let counts: Vec<(&RollupKey, i64)> = totals
+        .iter()
+        .map(|(k, n)| (k, i64::try_from(*n).unwrap_or(i64::MAX)))
+        .collect();
+    add_counts(conn, &counts).await?;
+    insert_statistics(
+        conn,
+        &drivers.into_iter().collect::<Vec<_>>(),
+        &seen(versions),
+    )
+    .await?;
+    let verbatims: Vec<(i64, &NewResponse, &Answer)> = stored
+        .iter()
+        .flat_map(|(id, response)| {
+            response
+                .answers
+                .iter()
+                .filter(|a| r::is_verbatim(a))
+                .map(move |a| (*id, *response, a))
+        })
+        .collect();
+    let statements = (r::INSERT_VERBATIM_REFS, r::IGNORE_KNOWN_VERBATIM_REFS);
+    upsert(
+        conn,
+        statements,
+        &verbatims,
+        |mut row, (id, response, a)| {
+            row.push_bind(response.program_id.as_str())
+                .push_bind(response.period.as_str())
+                .push_bind(*id)
+                .push_bind(a.question_id.as_str());
+        },
+    )
+    .await
+}
+
+/// The earliest sightings of question versions as rows to write.
+fn seen(versions: BTreeMap<VersionKey, (String, i64)>) -> Vec<VersionSeen> {
+    versions
+        .into_iter()
+        .map(|(key, (detail, first_seen))| VersionSeen {
+            key,
+            detail,
+            first_seen,
+        })
+        .collect()
 }
 
 /// Takes the attribute counters of a forgotten person's responses back out of the rollups
@@ -271,15 +313,7 @@ impl BackendStore {
         summary.counters = counts.len() as u64;
         insert_counts(&mut tx, &counts).await?;
         let drivers: Vec<(DriverKey, u64)> = drivers.into_iter().collect();
-        let versions: Vec<VersionSeen> = versions
-            .into_iter()
-            .map(|(key, (detail, first_seen))| VersionSeen {
-                key,
-                detail,
-                first_seen,
-            })
-            .collect();
-        insert_statistics(&mut tx, &drivers, &versions).await?;
+        insert_statistics(&mut tx, &drivers, &seen(versions)).await?;
         for statement in [r::CLEAR_VERBATIM_REFS, r::REBUILD_VERBATIM_REFS] {
             sqlx::query(statement).execute(&mut *tx).await?;
         }
