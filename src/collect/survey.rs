@@ -111,7 +111,7 @@ async fn lookup<'a>(state: &'a AppState, token: &str, ip: ClientIp) -> Lookup<'a
     let Some(token) = Token::parse(token) else {
         return Lookup::Unavailable(unavailable(state, ip, fallback));
     };
-    let invitation = match state.0.store.token_invitation(&token.hash()).await {
+    let invitation = match state.0.ingest.invitation(token.hash()).await {
         Ok(Some(invitation)) => invitation,
         Ok(None) => {
             // Do the work a known link's checks do, so that an unknown link and a closed

@@ -68,11 +68,12 @@ pub struct Triggered {
 
 /// Statements shared by both backends.
 pub(super) mod sql {
-    pub(in crate::store) const BY_TOKEN_HASH: &str = "SELECT i.id, i.state, i.email, i.locale, \
-         i.contact_data, w.program_id, w.survey_id, w.channel_id, w.period, \
+    /// The invitations of some link token hashes; the backend appends the `IN` list.
+    pub(in crate::store) const BY_TOKEN_HASHES: &str = "SELECT i.token_hash, i.id, i.state, \
+         i.email, i.locale, i.contact_data, w.program_id, w.survey_id, w.channel_id, w.period, \
          EXISTS (SELECT 1 FROM responses r WHERE r.invitation_id = i.id) AS answered \
          FROM invitations i JOIN waves w ON w.id = i.wave_id \
-         WHERE i.token_hash = $1 AND i.case_id IS NULL";
+         WHERE i.case_id IS NULL AND i.token_hash IN ";
     pub(in crate::store) const LOG_UNSUBSCRIBED: &str = "INSERT INTO invitation_events \
          (invitation_id, from_state, to_state, reason, at) \
          SELECT id, state, 'suppressed', 'unsubscribed', CAST($2 AS BIGINT) FROM invitations \
@@ -105,7 +106,17 @@ impl Store {
         &self,
         hash: &[u8; 32],
     ) -> Result<Option<TokenInvitation>, StoreError> {
-        dispatch!(self, b => b.token_invitation(hash))
+        let found = self.token_invitations(std::slice::from_ref(hash)).await?;
+        Ok(found.into_iter().next().map(|(_, invitation)| invitation))
+    }
+
+    /// The invitations of many link token hashes in one query (per thousand), each with its
+    /// hash; unknown hashes are left out.
+    pub async fn token_invitations(
+        &self,
+        hashes: &[[u8; 32]],
+    ) -> Result<Vec<([u8; 32], TokenInvitation)>, StoreError> {
+        dispatch!(self, b => b.token_invitations(hashes))
     }
 
     /// Stores several responses in one transaction (group commit): each one exactly as

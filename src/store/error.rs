@@ -90,6 +90,31 @@ pub enum StoreError {
     NoBackup,
 }
 
+impl StoreError {
+    /// True when the database as a whole failed (unreachable, locked, read-only, closed)
+    /// rather than refusing one row: retrying the rows of a batch one by one would only fail
+    /// the same way, slower.
+    pub fn is_outage(&self) -> bool {
+        match self {
+            StoreError::ReadOnly { .. }
+            | StoreError::Locked { .. }
+            | StoreError::CannotOpen { .. }
+            | StoreError::NotADatabase { .. }
+            | StoreError::Connect { .. } => true,
+            StoreError::Database(e) => matches!(
+                e,
+                sqlx::Error::Io(_)
+                    | sqlx::Error::Tls(_)
+                    | sqlx::Error::Protocol(_)
+                    | sqlx::Error::PoolTimedOut
+                    | sqlx::Error::PoolClosed
+                    | sqlx::Error::WorkerCrashed
+            ),
+            _ => false,
+        }
+    }
+}
+
 /// The errors a backend method produces, before they are classified into [`StoreError`].
 #[derive(Debug)]
 pub(super) enum BackendError {

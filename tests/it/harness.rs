@@ -385,6 +385,11 @@ impl Served {
         reply
     }
 
+    /// Sends a signal (`-KILL`…).
+    pub fn signal(&self, name: &str) {
+        signal(&self.child, name);
+    }
+
     /// Stops the server with SIGTERM; returns how it exited and what it printed after the
     /// banner.
     pub fn stop(mut self) -> (ExitStatus, String) {

@@ -21,6 +21,7 @@ mod drivers;
 mod harness;
 mod import_batches;
 mod indicators;
+mod ingest;
 mod newcomer_check;
 mod newcomer_form;
 mod newcomer_ops;

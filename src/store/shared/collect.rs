@@ -1,38 +1,55 @@
 //! The web server's store operations (see `store::collect`).
 
-use sqlx::Row;
 use sqlx::types::Json;
+use sqlx::{AssertSqlSafe, Row};
 
 use super::Result;
 use super::{BEGIN_WRITE, BackendStore, by_email, create_or_find_wave, parse};
+use crate::store::ROWS_PER_STATEMENT;
 use crate::store::collect::{NewEvent, TokenInvitation, Triggered, Unsubscribed, sql};
 use crate::store::model::{Attributes, NewInvitation, WaveKey, WavePlan};
+use crate::store::rollups::in_list;
 use crate::store::sql::SET_TOKEN_HASH;
 
 impl BackendStore {
-    pub(crate) async fn token_invitation(
+    pub(crate) async fn token_invitations(
         &self,
-        hash: &[u8; 32],
-    ) -> Result<Option<TokenInvitation>> {
-        let Some(row) = sqlx::query(sql::BY_TOKEN_HASH)
-            .bind(&hash[..])
-            .fetch_optional(&self.pool)
-            .await?
-        else {
-            return Ok(None);
-        };
-        Ok(Some(TokenInvitation {
-            invitation_id: row.try_get(0)?,
-            state: parse(row.try_get(1)?)?,
-            email: row.try_get(2)?,
-            locale: row.try_get(3)?,
-            contact_data: row.try_get::<Option<Json<Attributes>>, _>(4)?.map(|j| j.0),
-            program_id: row.try_get(5)?,
-            survey_id: row.try_get(6)?,
-            channel_id: row.try_get(7)?,
-            period: row.try_get(8)?,
-            answered: row.try_get(9)?,
-        }))
+        hashes: &[[u8; 32]],
+    ) -> Result<Vec<([u8; 32], TokenInvitation)>> {
+        let mut found = Vec::with_capacity(hashes.len());
+        for chunk in hashes.chunks(ROWS_PER_STATEMENT) {
+            let Some(last) = chunk.last() else {
+                continue;
+            };
+            // A power of two of parameters, the last hash repeated: a few statement texts,
+            // each prepared once per connection, serve every batch size.
+            let width = chunk.len().next_power_of_two();
+            let text = format!("{}{}", sql::BY_TOKEN_HASHES, in_list(1, width));
+            let mut query = sqlx::query(AssertSqlSafe(text));
+            for hash in chunk.iter().chain(std::iter::repeat(last)).take(width) {
+                query = query.bind(&hash[..]);
+            }
+            for row in query.fetch_all(&self.pool).await? {
+                let hash: Vec<u8> = row.try_get(0)?;
+                let Ok(hash) = <[u8; 32]>::try_from(hash.as_slice()) else {
+                    continue;
+                };
+                let invitation = TokenInvitation {
+                    invitation_id: row.try_get(1)?,
+                    state: parse(row.try_get(2)?)?,
+                    email: row.try_get(3)?,
+                    locale: row.try_get(4)?,
+                    contact_data: row.try_get::<Option<Json<Attributes>>, _>(5)?.map(|j| j.0),
+                    program_id: row.try_get(6)?,
+                    survey_id: row.try_get(7)?,
+                    channel_id: row.try_get(8)?,
+                    period: row.try_get(9)?,
+                    answered: row.try_get(10)?,
+                };
+                found.push((hash, invitation));
+            }
+        }
+        Ok(found)
     }
 
     pub(crate) async fn unsubscribe(
