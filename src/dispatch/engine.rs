@@ -689,24 +689,31 @@ async fn deliver(shared: &Shared, item: Claimed) -> Outcome {
     let Ok(_slot) = shared.connection_slots.acquire().await else {
         return untried(&item, now);
     };
-    // Paced while holding a connection, so messages leave at the paced instants instead of
-    // queueing for a connection and leaving in a burst.
-    if let Some(pacer) = &shared.global {
-        pacer.wait().await;
-    }
-    if let Some(pacer) = channel.and_then(|c| c.limiter.as_ref()) {
-        pacer.wait().await;
-    }
-    if shared.stopping.load(Ordering::SeqCst) {
-        return untried(&item, now);
-    }
     let mut session = shared
         .sessions
         .lock()
         .await
         .pop()
         .unwrap_or_else(|| Session::new(shared.dispatch.mail.clone()));
-    let attempt = session.send(&outgoing).await;
+    // Connected first, then paced while holding the connection, so messages leave at the
+    // paced instants: neither the time a connection takes to open nor queueing for one
+    // comes between the paced instant and the message.
+    let attempt = match session.open().await {
+        Some(attempt) => attempt,
+        None => {
+            if let Some(pacer) = &shared.global {
+                pacer.wait().await;
+            }
+            if let Some(pacer) = channel.and_then(|c| c.limiter.as_ref()) {
+                pacer.wait().await;
+            }
+            if shared.stopping.load(Ordering::SeqCst) {
+                shared.sessions.lock().await.push(session);
+                return untried(&item, now);
+            }
+            session.send(&outgoing).await
+        }
+    };
     shared.sessions.lock().await.push(session);
     let mut judgement = decide::judge(
         &item,

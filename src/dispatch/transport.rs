@@ -254,6 +254,24 @@ impl Session {
         }
     }
 
+    /// Opens the SMTP connection if none is open (nothing to do for files), so that the
+    /// next [`Session::send`] starts at once; the attempt's end when it cannot be opened.
+    pub async fn open(&mut self) -> Option<Attempt> {
+        let MailSettings::Smtp(settings) = &self.mail else {
+            return None;
+        };
+        if self.connection.is_some() {
+            return None;
+        }
+        match connect(settings).await {
+            Ok(connection) => {
+                self.connection = Some(connection);
+                None
+            }
+            Err(attempt) => Some(attempt),
+        }
+    }
+
     /// Says goodbye to the server.
     pub async fn close(&mut self) {
         if let Some(mut connection) = self.connection.take() {
