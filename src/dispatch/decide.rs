@@ -405,6 +405,7 @@ mod tests {
             sent_at: None,
             taken_over: false,
             fatigued: false,
+            suppressed: false,
             case_id: None,
         }
     }

@@ -10,12 +10,10 @@
 //! Nothing is lost: every claimed message ends sent, failed, suppressed, expired or deferred.
 
 use std::collections::HashMap;
-use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::time::Duration;
 
-use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
 use lettre::message::Mailbox;
@@ -23,6 +21,7 @@ use tokio::sync::{Mutex, Notify, OwnedSemaphorePermit, Semaphore, mpsc, watch};
 
 use super::decide::{self, ChannelWindow, Facts, JudgeContext, ServerSignal, WavePlan, untried};
 use super::message::Stationery;
+use super::pace::Pacer;
 use super::policy::{RetryPolicy, SendWindow};
 use super::transport::{MailSettings, Session};
 use crate::clock::Clock;
@@ -53,11 +52,16 @@ pub enum DispatchError {
     /// A wave's period cannot be placed in time.
     #[error(transparent)]
     Calendar(#[from] CalendarError),
-    /// A rate limit that is not a positive number of messages per second.
-    #[error("a rate limit must be a positive number of messages per second, not {0}")]
+    /// A rate limit that is not a positive number of messages per second (at least one a
+    /// day).
+    #[error(
+        "a rate limit must be a positive number of messages per second (at least one a day), not {0}"
+    )]
     RateLimit(f64),
     /// A rate limit too high for the pacer to represent.
-    #[error("rate limit too high")]
+    #[error(
+        "a rate limit of {0} messages per second is too high to pace; give at most 1000000000, or no limit at all"
+    )]
     RateTooHigh(f64),
 }
 
@@ -194,7 +198,7 @@ struct ChannelPlan {
     reminder_template: String,
     reminder_days: Vec<i64>,
     window: Option<SendWindow>,
-    limiter: Option<DefaultDirectRateLimiter>,
+    limiter: Option<Pacer>,
 }
 
 struct Shared {
@@ -207,7 +211,7 @@ struct Shared {
     /// The program's waves, read again when a claim meets one planned after they were read
     /// (a tick of the daemon, an event posted to the API).
     waves: std::sync::RwLock<HashMap<i64, WavePlan>>,
-    global: Option<DefaultDirectRateLimiter>,
+    global: Option<Pacer>,
     sessions: Mutex<Vec<Session>>,
     connection_slots: Semaphore,
     stopping: AtomicBool,
@@ -579,30 +583,27 @@ fn channel_plan(
     })
 }
 
-/// A smooth pacer at 99 % of `per_second` (no bursts), so network jitter between us and the
-/// server cannot push any one-second window over the limit.
-fn limiter(per_second: f64) -> Result<DefaultDirectRateLimiter, DispatchError> {
+/// The pacer of a limit of `per_second` messages per second (see [`super::pace`]).
+fn limiter(per_second: f64) -> Result<Pacer, DispatchError> {
     if !(per_second.is_finite() && per_second > 0.0) {
         return Err(DispatchError::RateLimit(per_second));
     }
-    let period = Duration::from_secs_f64(1.0 / (per_second * 0.99));
-    let quota = Quota::with_period(period)
-        .ok_or(DispatchError::RateTooHigh(per_second))?
-        .allow_burst(NonZeroU32::MIN);
-    Ok(RateLimiter::direct(quota))
+    Pacer::new(per_second).ok_or(if per_second > 1.0 {
+        DispatchError::RateTooHigh(per_second)
+    } else {
+        DispatchError::RateLimit(per_second)
+    })
 }
 
 /// Settles what can be without sending (the period closed, the person suppressed or
-/// fatigued, the send window shut): fetches the suppression facts of the batch once (the
-/// claim already decided fatigue, atomically across senders), then screens each message.
-/// `None` means "send it".
+/// fatigued, the send window shut) from what the claim read in its transaction
+/// (suppression, and fatigue decided atomically across senders), then screens each
+/// message. `None` means "send it".
 async fn screen(
     shared: &Shared,
     claimed: Vec<Claimed>,
     now: Timestamp,
 ) -> Result<Vec<(Claimed, Option<Outcome>)>, DispatchError> {
-    let emails: Vec<String> = claimed.iter().map(|c| c.email.clone()).collect();
-    let suppressed = shared.dispatch.store.suppressed_among(&emails).await?;
     let unknown = {
         let waves = shared.waves.read().unwrap_or_else(|e| e.into_inner());
         claimed
@@ -634,7 +635,7 @@ async fn screen(
             let facts = Facts {
                 wave,
                 channel,
-                suppressed: suppressed.contains(&item.email),
+                suppressed: item.suppressed,
                 contacted_recently: item.fatigued,
             };
             let verdict = match item.case_id {
@@ -688,24 +689,31 @@ async fn deliver(shared: &Shared, item: Claimed) -> Outcome {
     let Ok(_slot) = shared.connection_slots.acquire().await else {
         return untried(&item, now);
     };
-    // Paced while holding a connection, so messages leave at the paced instants instead of
-    // queueing for a connection and leaving in a burst.
-    if let Some(limiter) = &shared.global {
-        limiter.until_ready().await;
-    }
-    if let Some(limiter) = channel.and_then(|c| c.limiter.as_ref()) {
-        limiter.until_ready().await;
-    }
-    if shared.stopping.load(Ordering::SeqCst) {
-        return untried(&item, now);
-    }
     let mut session = shared
         .sessions
         .lock()
         .await
         .pop()
         .unwrap_or_else(|| Session::new(shared.dispatch.mail.clone()));
-    let attempt = session.send(&outgoing).await;
+    // Connected first, then paced while holding the connection, so messages leave at the
+    // paced instants: neither the time a connection takes to open nor queueing for one
+    // comes between the paced instant and the message.
+    let attempt = match session.open().await {
+        Some(attempt) => attempt,
+        None => {
+            if let Some(pacer) = &shared.global {
+                pacer.wait().await;
+            }
+            if let Some(pacer) = channel.and_then(|c| c.limiter.as_ref()) {
+                pacer.wait().await;
+            }
+            if shared.stopping.load(Ordering::SeqCst) {
+                shared.sessions.lock().await.push(session);
+                return untried(&item, now);
+            }
+            session.send(&outgoing).await
+        }
+    };
     shared.sessions.lock().await.push(session);
     let mut judgement = decide::judge(
         &item,

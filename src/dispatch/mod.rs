@@ -3,5 +3,7 @@
 pub mod decide;
 pub mod engine;
 pub mod message;
+pub mod pace;
+pub mod pipelining;
 pub mod policy;
 pub mod transport;

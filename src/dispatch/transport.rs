@@ -4,7 +4,9 @@
 //! SMTP is driven step by step (MAIL, RCPT, DATA, body) instead of through lettre's
 //! one-call `send`, because the step at which a connection dies decides whether the server
 //! may already hold the message. Connections are opened by us with `TCP_NODELAY` (lettre
-//! never sets it, and every message would otherwise wait for a 40 ms delayed ACK).
+//! never sets it, and every message would otherwise wait for a 40 ms delayed ACK). When the
+//! server advertises `PIPELINING`, the envelope goes in one round trip (see
+//! [`super::pipelining`]).
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -18,6 +20,7 @@ use lettre::transport::smtp::extension::ClientId;
 use tokio::net::TcpStream;
 
 use super::message::Outgoing;
+use super::pipelining::{self, Reply};
 use super::policy::SmtpStage;
 
 /// The environment variables holding SMTP credentials (never in files or URLs).
@@ -212,7 +215,13 @@ pub enum Attempt {
 /// One sender: an SMTP connection kept open between messages, or the file outbox.
 pub struct Session {
     mail: MailSettings,
-    connection: Option<AsyncSmtpConnection>,
+    connection: Option<Connection>,
+}
+
+/// An open SMTP connection and whether its server takes pipelined commands.
+struct Connection {
+    smtp: AsyncSmtpConnection,
+    pipelining: bool,
 }
 
 impl Session {
@@ -245,10 +254,28 @@ impl Session {
         }
     }
 
+    /// Opens the SMTP connection if none is open (nothing to do for files), so that the
+    /// next [`Session::send`] starts at once; the attempt's end when it cannot be opened.
+    pub async fn open(&mut self) -> Option<Attempt> {
+        let MailSettings::Smtp(settings) = &self.mail else {
+            return None;
+        };
+        if self.connection.is_some() {
+            return None;
+        }
+        match connect(settings).await {
+            Ok(connection) => {
+                self.connection = Some(connection);
+                None
+            }
+            Err(attempt) => Some(attempt),
+        }
+    }
+
     /// Says goodbye to the server.
     pub async fn close(&mut self) {
         if let Some(mut connection) = self.connection.take() {
-            let _ = tokio::time::timeout(Duration::from_secs(2), connection.quit()).await;
+            let _ = tokio::time::timeout(Duration::from_secs(2), connection.smtp.quit()).await;
         }
     }
 
@@ -278,33 +305,46 @@ impl Session {
             }
         };
         let timeout = settings.timeout;
-        let steps: [(SmtpStage, String); 3] = [
+        let commands: [(SmtpStage, String); 3] = [
             (SmtpStage::Mail, Mail::new(Some(from), vec![]).to_string()),
             (SmtpStage::Recipient, Rcpt::new(to, vec![]).to_string()),
             (SmtpStage::Data, Data.to_string()),
         ];
-        for (stage, command) in steps {
-            let Some(connection) = self.connection.as_mut() else {
-                return Attempt::NoReply {
-                    stage,
-                    error: "connection lost".into(),
-                };
+        let Some(connection) = self.connection.as_mut() else {
+            return Attempt::NoReply {
+                stage: SmtpStage::Mail,
+                error: "connection lost".into(),
             };
-            let reply = tokio::time::timeout(timeout, connection.command(command)).await;
-            if let Some(attempt) = self.judge_step(stage, reply).await {
-                if stage == SmtpStage::Mail
-                    && let Attempt::Refused { code, text, .. } = &attempt
-                    && *code >= 500
-                {
-                    return Attempt::Fatal {
-                        error: format!(
-                            "the server refuses the sender {}: {code} {text}",
-                            message.from
-                        ),
-                    };
-                }
-                return attempt;
+        };
+        let stopped = if connection.pipelining {
+            pipelining::pipelined(&mut connection.smtp, &commands, timeout).await
+        } else {
+            pipelining::one_by_one(&mut connection.smtp, &commands, timeout).await
+        };
+        if let Some(stopped) = stopped {
+            if stopped.broken {
+                self.drop_connection().await;
             }
+            let stage = stopped.stage;
+            let attempt = self
+                .judge_step(stage, stopped.reply)
+                .await
+                .unwrap_or_else(|| Attempt::NoReply {
+                    stage,
+                    error: "no reply".into(),
+                });
+            if stage == SmtpStage::Mail
+                && let Attempt::Refused { code, text, .. } = &attempt
+                && *code >= 500
+            {
+                return Attempt::Fatal {
+                    error: format!(
+                        "the server refuses the sender {}: {code} {text}",
+                        message.from
+                    ),
+                };
+            }
+            return attempt;
         }
         let Some(connection) = self.connection.as_mut() else {
             return Attempt::NoReply {
@@ -312,7 +352,7 @@ impl Session {
                 error: "connection lost".into(),
             };
         };
-        let reply = tokio::time::timeout(timeout, connection.message(&message.bytes)).await;
+        let reply = tokio::time::timeout(timeout, connection.smtp.message(&message.bytes)).await;
         match self.judge_step(SmtpStage::Body, reply).await {
             Some(attempt) => attempt,
             None => Attempt::Accepted {
@@ -324,14 +364,7 @@ impl Session {
 
     /// Turns one step's reply into `None` (go on) or the attempt's end, resetting or
     /// dropping the connection as the protocol requires.
-    async fn judge_step(
-        &mut self,
-        stage: SmtpStage,
-        reply: Result<
-            Result<lettre::transport::smtp::response::Response, lettre::transport::smtp::Error>,
-            tokio::time::error::Elapsed,
-        >,
-    ) -> Option<Attempt> {
+    async fn judge_step(&mut self, stage: SmtpStage, reply: Reply) -> Option<Attempt> {
         match reply {
             Ok(Ok(_)) => None,
             Err(_) => {
@@ -348,7 +381,7 @@ impl Session {
                     } else if let Some(connection) = self.connection.as_mut()
                         && stage != SmtpStage::Body
                     {
-                        let reset = connection.command(Rset).await;
+                        let reset = connection.smtp.command(Rset).await;
                         if reset.is_err() {
                             self.drop_connection().await;
                         }
@@ -372,12 +405,12 @@ impl Session {
 
     async fn drop_connection(&mut self) {
         if let Some(mut connection) = self.connection.take() {
-            connection.abort().await;
+            connection.smtp.abort().await;
         }
     }
 }
 
-async fn connect(settings: &SmtpSettings) -> Result<AsyncSmtpConnection, Attempt> {
+async fn connect(settings: &SmtpSettings) -> Result<Connection, Attempt> {
     let no_reply = |error: String| Attempt::NoReply {
         stage: SmtpStage::Connect,
         error,
@@ -434,6 +467,11 @@ async fn connect(settings: &SmtpSettings) -> Result<AsyncSmtpConnection, Attempt
                 ),
             })?;
     }
+    // Asked before AUTH: an EHLO after it may reset the authenticated session on some
+    // servers.
+    let pipelining = pipelining::offered(&mut connection, &client_id, settings.timeout)
+        .await
+        .map_err(no_reply)?;
     if let Some((user, password)) = &settings.credentials {
         let mechanisms = [Mechanism::Plain, Mechanism::Login];
         let credentials = Credentials::new(user.clone(), password.clone());
@@ -446,7 +484,10 @@ async fn connect(settings: &SmtpSettings) -> Result<AsyncSmtpConnection, Attempt
                 ),
             })?;
     }
-    Ok(connection)
+    Ok(Connection {
+        smtp: connection,
+        pipelining,
+    })
 }
 
 fn reply_text(err: &lettre::transport::smtp::Error) -> String {

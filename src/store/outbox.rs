@@ -8,7 +8,7 @@
 //! lost its lease (paused, partitioned) can therefore never overwrite the row of the
 //! dispatcher that took it over.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
 use jiff::Timestamp;
@@ -66,6 +66,9 @@ pub struct Claimed {
     /// invitation (another survey, program or sender) holds their contact within it. Never
     /// set on reminders, which are no new contact.
     pub fatigued: bool,
+    /// The address is suppressed (unsubscribed, bounced, erased), read in the claim's
+    /// transaction so that screening a batch costs the store no further round trip.
+    pub suppressed: bool,
     /// The case of an alert email (an outbox row of its own kind: no fatigue, no period,
     /// no reminder, no unsubscribe link); `None` for invitations.
     pub case_id: Option<i64>,
@@ -529,11 +532,6 @@ impl Store {
     /// When something of the program next becomes due, and what others hold.
     pub async fn pending(&self, program_id: &str, now: Timestamp) -> Result<Pending, StoreError> {
         dispatch!(self, b => b.pending(program_id, now.as_second()))
-    }
-
-    /// Which of `emails` are suppressed for any reason.
-    pub async fn suppressed_among(&self, emails: &[String]) -> Result<HashSet<String>, StoreError> {
-        dispatch!(self, b => b.suppressed_among(emails))
     }
 
     /// Per-wave counts and the last failures, for one program or all.

@@ -786,3 +786,122 @@ async fn the_one_click_unsubscribe_of_an_email_cancels_its_reminders() {
         "{unsubscribed} was reminded"
     );
 }
+
+/// The outbox states, by address, of the first `count` invitations.
+async fn states(store: &Store, count: i64) -> HashMap<String, (String, Option<u16>)> {
+    let mut states = HashMap::new();
+    for row in rows(store, count).await {
+        let events = store.invitation_events(row.id).await.expect("events");
+        let code = events.last().and_then(|e| e.smtp_code);
+        states.insert(row.email.clone().expect("email"), (row.state, code));
+    }
+    states
+}
+
+/// One connection carries, pipelined, a recipient refused for good (550 at RCPT), one
+/// refused for now (450 at RCPT) and ordinary ones before and after them: each gets the
+/// state the unpipelined exchange gives it, and the session goes on after each refusal.
+#[tokio::test]
+async fn a_pipelined_batch_gives_each_refused_recipient_its_own_state() {
+    let smtp = SmtpServer::start(&[]);
+    let project = project(
+        TestDb::sqlite(),
+        &smtp.url(),
+        4,
+        &["bounce@example.org", "defer@example.org"],
+    );
+    send(&project, WAVE_TIME, &["--connections", "1"])
+        .status(0)
+        .stdout_has("sent 4 invitations")
+        .stdout_has("deferred 1")
+        .stdout_has("failed 1");
+    // 4 ordinary + bounce + defer = 6 transactions, all pipelined (the server saw RCPT and
+    // DATA waiting behind each MAIL).
+    assert_eq!(smtp.pipelined().len(), 6, "{:?}", smtp.pipelined());
+    let store = project.store().await;
+    let states = states(&store, 6).await;
+    assert_eq!(
+        states["bounce@example.org"],
+        ("failed".to_owned(), Some(550))
+    );
+    assert_eq!(
+        states["defer@example.org"],
+        ("deferred".to_owned(), Some(450))
+    );
+    for i in 0..4 {
+        let address = format!("client{i:05}@example.org");
+        assert_eq!(states[&address].0, "sent", "{address}");
+    }
+    let suppressions = store
+        .suppressions_for("bounce@example.org")
+        .await
+        .expect("suppressions");
+    assert_eq!(suppressions.len(), 1);
+    assert_eq!(suppressions[0].reason.as_str(), "bounced");
+    assert!(
+        store
+            .suppressions_for("defer@example.org")
+            .await
+            .expect("suppressions")
+            .is_empty(),
+        "a 450 suppresses nobody"
+    );
+    // Exactly the four ordinary messages arrived, each once.
+    let mut received: Vec<String> = smtp.received().into_iter().map(|(_, r)| r).collect();
+    received.sort();
+    let expected: Vec<String> = (0..4)
+        .map(|i| format!("client{i:05}@example.org"))
+        .collect();
+    assert_eq!(received, expected);
+    store.close().await;
+}
+
+/// A server that does not advertise PIPELINING gets one command at a time, with the same
+/// states as a pipelining one.
+#[tokio::test]
+async fn a_server_without_pipelining_gets_one_command_at_a_time() {
+    let smtp = SmtpServer::start(&["--no-pipelining"]);
+    let project = project(TestDb::sqlite(), &smtp.url(), 3, &["bounce@example.org"]);
+    send(&project, WAVE_TIME, &["--connections", "1"])
+        .status(0)
+        .stdout_has("sent 3 invitations")
+        .stdout_has("failed 1");
+    assert!(smtp.pipelined().is_empty(), "{:?}", smtp.pipelined());
+    assert_eq!(smtp.received().len(), 3);
+    let store = project.store().await;
+    let states = states(&store, 4).await;
+    assert_eq!(
+        states["bounce@example.org"],
+        ("failed".to_owned(), Some(550))
+    );
+    store.close().await;
+}
+
+/// At `--max-rate 5` over several connections, no one-second window of the server's own
+/// clock holds more than 5 messages. (The upper bound only: the achieved rate depends on
+/// the machine and is measured by bench/dispatch.sh.)
+#[tokio::test]
+async fn the_rate_limit_is_never_exceeded_in_any_second_the_server_sees() {
+    let smtp = SmtpServer::start(&[]);
+    let project = project(TestDb::sqlite(), &smtp.url(), 20, &[]);
+    send(
+        &project,
+        WAVE_TIME,
+        &["--max-rate", "5", "--connections", "4"],
+    )
+    .status(0)
+    .stdout_has("sent 20 invitations");
+    let times = smtp.received_times();
+    assert_eq!(times.len(), 20);
+    // For each message, how many arrived in the second that starts with it.
+    let busiest = (0..times.len())
+        .map(|i| {
+            times[i..]
+                .iter()
+                .take_while(|t| **t < times[i] + 1.0)
+                .count()
+        })
+        .max()
+        .unwrap_or(0);
+    assert!(busiest <= 5, "{busiest} messages in one second: {times:?}");
+}

@@ -491,7 +491,8 @@ pub struct SmtpServer {
 }
 
 impl SmtpServer {
-    /// Starts the server with extra options (`--delay`, `--auth`, `--close-after`).
+    /// Starts the server with extra options (`--delay`, `--auth`, `--close-after`,
+    /// `--no-pipelining`).
     pub fn start(options: &[&str]) -> SmtpServer {
         let maildir = tempfile::tempdir().expect("maildir");
         let mut child = Command::new("/usr/bin/python3")
@@ -535,6 +536,28 @@ impl SmtpServer {
                 let mut fields = line.split('\t');
                 Some((fields.next()?.to_owned(), fields.next()?.to_owned()))
             })
+            .collect()
+    }
+
+    /// When the server took each accepted message (Unix seconds, its own clock), sorted.
+    pub fn received_times(&self) -> Vec<f64> {
+        let log =
+            std::fs::read_to_string(self.maildir.path().join("received.log")).unwrap_or_default();
+        let mut times: Vec<f64> = log
+            .lines()
+            .filter_map(|line| line.split('\t').nth(2)?.parse().ok())
+            .collect();
+        times.sort_by(f64::total_cmp);
+        times
+    }
+
+    /// The senders (`MAIL FROM`) of the transactions whose `RCPT` and `DATA` were already
+    /// waiting in the server's buffer when `MAIL` was read: pipelined by the client.
+    pub fn pipelined(&self) -> Vec<String> {
+        std::fs::read_to_string(self.maildir.path().join("pipelined.log"))
+            .unwrap_or_default()
+            .lines()
+            .map(str::to_owned)
             .collect()
     }
 

@@ -13,6 +13,9 @@ part chooses the behaviour:
 Options: --delay SECONDS before each reply to DATA; --auth USER:PASSWORD requires AUTH;
 --close-after N cuts every connection, without a word, after N messages; --port N listens
 on that port (default: a free one), so a test can start the server a daemon already waits for.
+The server advertises PIPELINING (RFC 2920; aiosmtpd reads pipelined commands one by one) and
+logs in pipelined.log each command that arrived while earlier ones were still unanswered;
+--no-pipelining leaves it out of the EHLO reply, as a server without it would.
 """
 import argparse
 import asyncio
@@ -25,13 +28,30 @@ from aiosmtpd.smtp import SMTP, AuthResult
 
 
 class Handler:
-    def __init__(self, maildir, delay, close_after):
+    def __init__(self, maildir, delay, close_after, pipelining):
         self.maildir = maildir
         self.delay = delay
         self.close_after = close_after
+        self.pipelining = pipelining
         self.seen = set()
         self.count = 0
         self.per_connection = {}
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        session.host_name = hostname
+        if self.pipelining:
+            responses.insert(-1, "250-PIPELINING")
+        return responses
+
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):
+        # A client that pipelines has written RCPT and DATA before reading this reply: they
+        # are already waiting in the server's buffer.
+        if server._reader is not None and len(server._reader._buffer) > 0:
+            with open(os.path.join(self.maildir, "pipelined.log"), "a") as log:
+                log.write("%s\n" % address)
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 OK"
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         local = address.split("@")[0].lower()
@@ -84,9 +104,10 @@ def main():
     parser.add_argument("--auth", default=None)
     parser.add_argument("--close-after", type=int, default=0)
     parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--no-pipelining", action="store_true")
     args = parser.parse_args()
     os.makedirs(args.maildir, exist_ok=True)
-    handler = Handler(args.maildir, args.delay, args.close_after)
+    handler = Handler(args.maildir, args.delay, args.close_after, not args.no_pipelining)
 
     def authenticator(server, session, envelope, mechanism, auth_data):
         user, password = args.auth.split(":", 1)

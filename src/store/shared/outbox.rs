@@ -50,6 +50,16 @@ impl BackendStore {
         claimed.sort_by_key(|c| c.invitation_id);
         let since = request.fatigue_since.map(|t| t.as_second());
         take_guards(&mut tx, &mut claimed, since, now).await?;
+        let emails: Vec<String> = claimed.iter().map(|c| c.email.clone()).collect();
+        let suppressed = email_set(
+            &among(&mut tx, &emails, || {
+                QueryBuilder::new(outbox::SUPPRESSED_AMONG)
+            })
+            .await?,
+        )?;
+        for item in &mut claimed {
+            item.suppressed = suppressed.contains(&item.email);
+        }
         tx.commit().await?;
         Ok(claimed)
     }
@@ -159,16 +169,6 @@ impl BackendStore {
             next_due: moment(row.try_get(0)?)?,
             held: count(row.try_get(1)?),
         })
-    }
-
-    pub(crate) async fn suppressed_among(&self, emails: &[String]) -> Result<HashSet<String>> {
-        let mut conn = self.pool.acquire().await?;
-        email_set(
-            &among(&mut conn, emails, || {
-                QueryBuilder::new(outbox::SUPPRESSED_AMONG)
-            })
-            .await?,
-        )
     }
 
     pub(crate) async fn outbox_status(
@@ -443,6 +443,7 @@ fn claimed_row(row: &DbRow) -> Result<Claimed> {
         sent_at: moment(row.try_get("sent_at")?)?,
         taken_over: row.try_get("taken_over")?,
         fatigued: false,
+        suppressed: false,
         case_id: row.try_get("case_id")?,
     })
 }
