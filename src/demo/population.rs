@@ -13,7 +13,7 @@ const DEMO_PACE: &str =
     "    rate_per_second: 5000   # ecoute demo: the emails are files, no relay to spare\n";
 
 /// How many customers the demo invents.
-pub const CONTACTS: usize = 2_400;
+pub const CONTACTS: usize = 3_000;
 
 const FIRST_NAMES: [&str; 16] = [
     "Camille", "Lucas", "Léa", "Hugo", "Chloé", "Louis", "Manon", "Jules", "Inès", "Gabriel",
@@ -61,7 +61,7 @@ pub fn contacts_csv(count: usize) -> String {
         };
         let channel = weighted(&mut rng, &[("web", 55), ("magasin", 30), ("telephone", 15)]);
         let days: u32 = rng.random_range(1..=40);
-        let calls = weighted(&mut rng, &[("0", 70), ("1", 22), ("2", 6), ("3", 2)]);
+        let calls = weighted(&mut rng, &[("0", 60), ("1", 28), ("2", 9), ("3", 3)]);
         csv.push_str(&format!(
             "client{n:05}@exemple.fr,{first},{last},{locale},{region},{segment},{channel},{days},{calls}\n"
         ));
@@ -111,14 +111,14 @@ mod tests {
         let share = |column: usize, value: &str| {
             rows.iter().filter(|r| r[column] == value).count() as f64 / 1_000.0
         };
-        // Weights: professionals 20 %, English 12 %, IDF 30/100, web 55/100, no call 70/100;
+        // Weights: professionals 20 %, English 12 %, IDF 30/100, web 55/100, no call 60/100;
         // 1,000 draws stay within ±6 points of each.
         for (column, value, expected) in [
             (5, "professionnel", 0.20),
             (3, "en", 0.12),
             (4, "IDF", 0.30),
             (6, "web", 0.55),
-            (8, "0", 0.70),
+            (8, "0", 0.60),
         ] {
             let seen = share(column, value);
             assert!((seen - expected).abs() < 0.06, "{value}: {seen}");
