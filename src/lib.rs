@@ -7,6 +7,7 @@ pub mod collect;
 pub mod config;
 pub mod contacts;
 pub mod daemon;
+pub mod demo;
 pub mod dispatch;
 pub mod expr;
 pub mod indicators;

@@ -120,18 +120,7 @@ pub async fn run(args: &DaemonArgs, settings: &Settings) -> anyhow::Result<Exit>
         liveness,
     });
     let (stop_tx, stop_rx) = watch::channel(false);
-    let mut server_stop = stop_rx.clone();
-    let server = tokio::spawn(crate::collect::serve(listener, state, async move {
-        let _ = server_stop.wait_for(|stop| *stop).await;
-    }));
-    let scheduler = tokio::spawn({
-        let (daemon, stop) = (Arc::clone(&daemon), stop_rx.clone());
-        async move { daemon::schedule_loop(&daemon, stop).await }
-    });
-    let dispatcher = tokio::spawn({
-        let (daemon, stop) = (Arc::clone(&daemon), stop_rx.clone());
-        async move { daemon::dispatch_loop(&daemon, stop).await }
-    });
+    let tasks = daemon::Tasks::spawn(&daemon, listener, state, &stop_rx);
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
         tokio::select! {
@@ -141,10 +130,7 @@ pub async fn run(args: &DaemonArgs, settings: &Settings) -> anyhow::Result<Exit>
     }
     tracing::info!("stopping: no new claims; letting the messages and requests in flight finish");
     let _ = stop_tx.send(true);
-    let finished = tokio::time::timeout(SHUTDOWN_GRACE, async {
-        let _ = tokio::join!(server, scheduler, dispatcher);
-    })
-    .await;
+    let finished = tokio::time::timeout(SHUTDOWN_GRACE, tasks.join()).await;
     if finished.is_err() {
         tracing::warn!(
             "stopped after {} s with work still in flight: its claims are taken over when their lease runs out, flagged as possibly sent twice",

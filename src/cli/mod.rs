@@ -19,6 +19,7 @@ mod contacts;
 mod count;
 mod daemon;
 mod db;
+mod demo;
 mod exit;
 mod indicators;
 mod init;
@@ -81,6 +82,12 @@ enum Command {
         after_help = "Example:\n  ecoute init mon-programme && cd mon-programme && ecoute check"
     )]
     Init(init::InitArgs),
+    /// See the whole loop in a minute: two months of the French example program, with
+    /// simulated answers, in a folder of its own
+    #[command(
+        after_help = "Examples:\n  ecoute demo\n  ecoute demo --dir /tmp/essai --open\n\nRunning it again empties the folder and starts over; a folder that holds other files is refused."
+    )]
+    Demo(demo::DemoArgs),
     /// Upcoming waves, reminders and period closes of every program, with planned samples
     #[command(
         after_help = "Examples:\n  ecoute calendar\n  ecoute calendar fidelite-clients --from 2026-12-01 --to 2027-02-28\n  ecoute calendar --format ics > ecoute.ics"
@@ -189,6 +196,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
         Command::Check(args) => check::run(&args, &settings(config, &[&args.templates])?),
         Command::Schema => schema::run(),
         Command::Init(args) => init::run(&args),
+        Command::Demo(args) => runtime()?.block_on(demo::run(&args)),
         Command::Calendar(args) => {
             let settings = settings(config, &[&args.store, &args.templates])?;
             runtime()?.block_on(calendar::run(&args, &settings))

@@ -127,6 +127,47 @@ impl Daemon {
     }
 }
 
+/// The three tasks of a running daemon: the web server, the scheduler and the dispatcher.
+pub struct Tasks {
+    server: tokio::task::JoinHandle<std::io::Result<()>>,
+    scheduler: tokio::task::JoinHandle<()>,
+    dispatcher: tokio::task::JoinHandle<()>,
+}
+
+impl Tasks {
+    /// Starts the web server on `listener` and the scheduler and dispatcher loops of
+    /// `daemon`; all three stop when `stop` turns true.
+    pub fn spawn(
+        daemon: &Arc<Daemon>,
+        listener: tokio::net::TcpListener,
+        state: crate::collect::AppState,
+        stop: &watch::Receiver<bool>,
+    ) -> Tasks {
+        let mut server_stop = stop.clone();
+        let server = tokio::spawn(crate::collect::serve(listener, state, async move {
+            let _ = server_stop.wait_for(|stop| *stop).await;
+        }));
+        let scheduler = tokio::spawn({
+            let (daemon, stop) = (Arc::clone(daemon), stop.clone());
+            async move { schedule_loop(&daemon, stop).await }
+        });
+        let dispatcher = tokio::spawn({
+            let (daemon, stop) = (Arc::clone(daemon), stop.clone());
+            async move { dispatch_loop(&daemon, stop).await }
+        });
+        Tasks {
+            server,
+            scheduler,
+            dispatcher,
+        }
+    }
+
+    /// Waits until the three have stopped.
+    pub async fn join(self) {
+        let _ = tokio::join!(self.server, self.scheduler, self.dispatcher);
+    }
+}
+
 /// Why a reload was refused.
 #[derive(Debug, thiserror::Error)]
 pub enum ReloadError {

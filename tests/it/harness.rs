@@ -565,6 +565,11 @@ impl SmtpServer {
     pub fn messages(&self) -> Vec<PathBuf> {
         eml_files(self.maildir.path())
     }
+
+    /// The folder it writes each message into, as one `.eml` file.
+    pub fn maildir(&self) -> &Path {
+        self.maildir.path()
+    }
 }
 
 impl Drop for SmtpServer {

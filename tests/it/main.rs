@@ -16,6 +16,7 @@ mod collect;
 mod contacts;
 mod daemon;
 mod daemon_outages;
+mod demo;
 mod dispatch;
 mod drivers;
 mod harness;
