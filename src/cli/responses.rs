@@ -185,23 +185,26 @@ async fn store_rows(
                 response
             })
             .collect();
-        let stored = store.insert_responses(&responses).await.with_context(|| {
-            let (first, last) = (
-                chunk.first().map_or(0, |r| r.line),
-                chunk.last().map_or(0, |r| r.line),
-            );
-            format!(
-                "cannot store lines {first}-{last} of {} ({imported} responses stored before \
+        let stored = store
+            .insert_responses(&responses, jiff::Timestamp::now())
+            .await
+            .with_context(|| {
+                let (first, last) = (
+                    chunk.first().map_or(0, |r| r.line),
+                    chunk.last().map_or(0, |r| r.line),
+                );
+                format!(
+                    "cannot store lines {first}-{last} of {} ({imported} responses stored before \
                  them stay stored{}; run the import again: rows with a response_id are not \
                  stored twice)",
-                args.csv.file.display(),
-                if args.csv.strict {
-                    ", none with --strict"
-                } else {
-                    ""
-                },
-            )
-        })?;
+                    args.csv.file.display(),
+                    if args.csv.strict {
+                        ", none with --strict"
+                    } else {
+                        ""
+                    },
+                )
+            })?;
         for id in stored {
             match id {
                 Some(_) => imported += 1,

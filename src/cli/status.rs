@@ -7,10 +7,12 @@ use clap::Args;
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
 
+use super::count::count;
 use super::options::{StoreArgs, TemplatesArgs};
 use super::shared::{find_program, local_rfc3339, local_time, open};
 use super::{Exit, Format};
 use crate::config::Settings;
+use crate::store::ALERT_CHANNEL;
 
 /// Arguments of `ecoute status`.
 #[derive(Debug, Args)]
@@ -113,7 +115,30 @@ pub async fn run(args: &StatusArgs, settings: &Settings) -> anyhow::Result<Exit>
                 };
                 say!("{id} (times in {zone_name}): {due}");
             }
-            for w in &waves {
+            // Alerts to staff are one wave per case: one line per survey and period says
+            // how many left, instead of a line per detractor.
+            let mut alerts: BTreeMap<(&str, &str, &str), BTreeMap<&str, u64>> = BTreeMap::new();
+            for w in waves.iter().filter(|w| w.wave.channel_id == ALERT_CHANNEL) {
+                let key = (
+                    w.program_id.as_str(),
+                    w.wave.survey_id.as_str(),
+                    w.wave.period.as_str(),
+                );
+                let states = alerts.entry(key).or_default();
+                for (state, n) in &w.states {
+                    *states.entry(state.as_str()).or_default() += n;
+                }
+            }
+            for ((program, survey, period), states) in &alerts {
+                let total: u64 = states.values().sum();
+                let states: Vec<String> = states.iter().map(|(s, n)| format!("{s} {n}")).collect();
+                say!(
+                    "{program} · {survey} · alerts to staff · {period}: {} ({})",
+                    count(total, "alert"),
+                    states.join(", ")
+                );
+            }
+            for w in waves.iter().filter(|w| w.wave.channel_id != ALERT_CHANNEL) {
                 let states: Vec<String> =
                     w.states.iter().map(|(s, n)| format!("{s} {n}")).collect();
                 let zone = zone_of(&w.program_id);

@@ -60,7 +60,7 @@ async fn list_cases(
     };
     match state.0.store.cases(query.program.as_deref()).await {
         Ok(cases) => {
-            let now = Timestamp::now();
+            let now = state.now();
             let shown: Vec<_> = cases
                 .iter()
                 .filter(|c| !query.overdue || crate::cases::is_overdue(c.status, c.due_at, now))

@@ -188,7 +188,7 @@ impl AppState {
         let snapshot = by_id(&programs.borrow());
         AppState(
             Arc::new(Inner {
-                ingest: Ingest::start(store.clone()),
+                ingest: Ingest::start(store.clone(), options.clock),
                 store,
                 programs,
                 templates,

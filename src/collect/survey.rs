@@ -293,7 +293,7 @@ pub async fn submit_invited(
         touchpoint_id: Some(invited.survey.touchpoint.to_string()),
         channel: invited.invitation.channel_id.clone(),
         period: invited.invitation.period.clone(),
-        submitted_at: Timestamp::now(),
+        submitted_at: state.now(),
         email: None,
         respondent: invited.invitation.contact_data.as_ref().map(respondent),
         external_id: None,
@@ -547,7 +547,7 @@ pub async fn submit_open(
     if let Err(wait) = state.0.limiters.open_link(ip.0) {
         return too_many(&state, &locale, wait);
     }
-    let now = Timestamp::now();
+    let now = state.now();
     let period = match program.calendar().resolve_period(None, now) {
         Ok(period) => period.to_string(),
         Err(_) => return unavailable(&state, ip, &locale),

@@ -19,6 +19,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use tokio::sync::{mpsc, oneshot};
 
+use crate::clock::Clock;
 use crate::store::{BackendKind, NewResponse, Store, StoreError, TokenInvitation};
 
 /// Responses per transaction (and links per lookup) at most.
@@ -60,7 +61,7 @@ pub enum Stored {
 impl Ingest {
     /// Starts the writer and lookup tasks on the current runtime; they end when every
     /// handle is dropped.
-    pub fn start(store: Store) -> Ingest {
+    pub fn start(store: Store, clock: Clock) -> Ingest {
         let writers = match store.backend() {
             BackendKind::Sqlite => 1,
             BackendKind::Postgres => POSTGRES_WRITERS,
@@ -68,7 +69,7 @@ impl Ingest {
         let lanes: Vec<_> = (0..writers)
             .map(|_| {
                 let (jobs, receiver) = mpsc::channel(QUEUE);
-                tokio::spawn(write(store.clone(), receiver));
+                tokio::spawn(write(store.clone(), clock, receiver));
                 jobs
             })
             .collect();
@@ -125,7 +126,9 @@ pub enum IngestError {
     Store(Arc<StoreError>),
 }
 
-async fn write(store: Store, mut receiver: mpsc::Receiver<(NewResponse, Reply)>) {
+/// Stores batches as they come; `clock` stamps them (a rehearsal clock in `ecoute demo` and
+/// `daemon --clock-rate`, so the cases and alerts they open fall in rehearsal time).
+async fn write(store: Store, clock: Clock, mut receiver: mpsc::Receiver<(NewResponse, Reply)>) {
     let mut jobs = Vec::with_capacity(MAX_BATCH);
     while receiver.recv_many(&mut jobs, MAX_BATCH).await > 0 {
         let (responses, replies): (Vec<NewResponse>, Vec<Reply>) = jobs.drain(..).unzip();
@@ -133,7 +136,9 @@ async fn write(store: Store, mut receiver: mpsc::Receiver<(NewResponse, Reply)>)
         let mut pending: Vec<Range<usize>> = Vec::with_capacity(16);
         pending.push(0..responses.len());
         while let Some(range) = pending.pop() {
-            let result = store.insert_responses(&responses[range.clone()]).await;
+            let result = store
+                .insert_responses(&responses[range.clone()], clock.now())
+                .await;
             pending.extend(settle(range, result, &mut outcomes));
         }
         outcomes.sort_by_key(|(i, _)| *i);

@@ -185,6 +185,51 @@ pub async fn import_contacts(store: &Store, dir: &Path) -> Result<(), DemoError>
     Ok(())
 }
 
+/// The example program's two months of operational indicators (`programs/indicateurs/`).
+const INDICATOR_FILES: [(&str, &str); 2] = [
+    (
+        "2026-10.csv",
+        include_str!("../../programs/indicateurs/2026-10.csv"),
+    ),
+    (
+        "2026-11.csv",
+        include_str!("../../programs/indicateurs/2026-11.csv"),
+    ),
+];
+
+/// Writes the example's indicator files into `dir/programs/indicateurs/` and imports them
+/// as `ecoute indicators import` does, once the months are over (`now`); returns the rows
+/// stored.
+pub async fn import_indicators(
+    store: &Store,
+    program: &Program,
+    dir: &Path,
+    now: Timestamp,
+) -> Result<u64, DemoError> {
+    let folder = dir.join("programs/indicateurs");
+    let mut stored = 0;
+    for (name, text) in INDICATOR_FILES {
+        let path = folder.join(name);
+        let io = |source| DemoError::Io {
+            path: path.clone(),
+            source,
+        };
+        std::fs::create_dir_all(&folder).map_err(io)?;
+        std::fs::write(&path, text).map_err(io)?;
+        let parsed = crate::indicators::parse(text.as_bytes(), b';', program, now)
+            .map_err(|e| DemoError::Step(format!("cannot read {}: {e}", path.display())))?;
+        if let Some(error) = parsed.errors.first() {
+            return Err(DemoError::Step(format!("{}: {error}", path.display())));
+        }
+        let rows: Vec<_> = parsed.rows.into_iter().map(|(_, row)| row).collect();
+        stored += store
+            .import_indicators(program.id(), &rows, now)
+            .await?
+            .imported;
+    }
+    Ok(stored)
+}
+
 /// Loads a program file as the daemon does (embedded templates).
 pub fn load_program(file: &Path) -> Result<Program, DemoError> {
     let context = CheckContext {
@@ -251,6 +296,10 @@ pub async fn run(options: &DemoOptions, progress: &dyn Fn(&str)) -> Result<Summa
     let dispatch = DispatchOptions {
         owner: format!("ecoute demo (pid {})", std::process::id()),
         clock,
+        // A claim must outlast the real seconds a batch takes, or the dispatcher would take
+        // its own messages over as "possibly sent twice": on the rehearsal clock, 30 real
+        // seconds are 87 days.
+        lease: Duration::from_secs((30.0 * CLOCK_RATE) as u64),
         ..DispatchOptions::default()
     };
     let base = format!("http://{address}");
@@ -279,6 +328,10 @@ pub async fn run(options: &DemoOptions, progress: &dyn Fn(&str)) -> Result<Summa
     tasks.join().await;
     outcome?;
     let emails = eml_count(&outbox);
+    let indicators = import_indicators(&store, &program, dir, clock.now()).await?;
+    progress(&format!(
+        "{indicators} rows of operational indicators imported from programs/indicateurs/"
+    ));
     let reports = write_reports(&store, &program, dir, clock.now()).await?;
     store.close().await;
     Ok(Summary {

@@ -124,8 +124,9 @@ impl Store {
     pub async fn insert_responses(
         &self,
         responses: &[NewResponse],
+        now: Timestamp,
     ) -> Result<Vec<Option<i64>>, StoreError> {
-        let now = Timestamp::now().as_second();
+        let now = now.as_second();
         dispatch!(self, b => b.insert_responses(responses, now))
     }
 

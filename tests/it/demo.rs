@@ -99,6 +99,19 @@ fn ecoute_demo_writes_its_reports_and_refuses_folders_it_does_not_own() {
     let calls = row(&json, "centre-contacts", "fcr");
     assert!(calls["delta"].as_f64().expect("delta") < -10.0, "{calls}");
     assert_eq!(calls["significance"], "significant", "{calls}");
+    // The example indicators are imported too: the waiting time is the aggregate of
+    // programs/indicateurs/ (58.3 s in November over 1,795 calls, 74.5 s in October).
+    let waiting = json["rows"]
+        .as_array()
+        .and_then(|rows| {
+            rows.iter()
+                .find(|r| r["kpi"] == "attente" && r["group_by"] == "all")
+        })
+        .unwrap_or_else(|| panic!("no waiting-time row in {json}"));
+    assert_eq!(waiting["source"], "indicator", "{waiting}");
+    assert_eq!(waiting["n"], 1795, "{waiting}");
+    assert!((waiting["value"].as_f64().expect("value") - 58.3).abs() < 1e-9);
+    assert!((waiting["prev_value"].as_f64().expect("previous") - 74.5).abs() < 1e-9);
     let stdout = ran.stdout();
 
     // A second run starts over in the same folder: its outbox holds only its own emails

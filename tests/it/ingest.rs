@@ -191,7 +191,7 @@ fn response(fx: &Fixture, invitation_id: i64, nps: f64) -> NewResponse {
 async fn a_refused_response_fails_alone_and_its_batch_is_stored(db: TestDb) {
     let invited = people(8);
     let fx = Fixture::new(db, &refs(&invited)).await;
-    let ingest = Ingest::start(fx.store.clone());
+    let ingest = Ingest::start(fx.store.clone(), ecoute::clock::Clock::real());
     let mut responses: Vec<NewResponse> = fx
         .links
         .iter()
