@@ -14,7 +14,7 @@ use ecoute::collect::{FormFields, FormRefused};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    static RUNTIME: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
+    static RUNTIME: OnceLock<Option<tokio::runtime::Runtime>> = OnceLock::new();
     let Some((&choice, body)) = data.split_first() else {
         return;
     };

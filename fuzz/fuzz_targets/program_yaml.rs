@@ -105,11 +105,11 @@ fn key(key: Key) -> String {
     }
 }
 
-fn node(node: Node, depth: usize) -> Value {
+fn node(tree: Node, depth: usize) -> Value {
     if depth > 8 {
         return Value::Null;
     }
-    match node {
+    match tree {
         Node::Null => Value::Null,
         Node::Bool(b) => Value::Bool(b),
         Node::Int(i) => Value::Number(i.into()),
@@ -153,16 +153,24 @@ fn parent_mut<'a>(value: &'a mut Value, path: &[u8]) -> Option<(&'a mut Value, u
     let mut value = value;
     for &step in steps {
         let step = usize::from(step);
+        let container = match &*value {
+            Value::Array(items) => !items.is_empty(),
+            Value::Object(map) => !map.is_empty(),
+            _ => false,
+        };
+        if !container {
+            return Some((value, usize::from(last)));
+        }
         value = match value {
-            Value::Array(items) if !items.is_empty() => {
+            Value::Array(items) => {
                 let len = items.len();
                 &mut items[step % len]
             }
-            Value::Object(map) if !map.is_empty() => {
+            Value::Object(map) => {
                 let len = map.len();
                 map.values_mut().nth(step % len)?
             }
-            other => return Some((other, usize::from(last))),
+            _ => return None,
         };
     }
     Some((value, usize::from(last)))
