@@ -113,6 +113,21 @@ fn ecoute_demo_writes_its_reports_and_refuses_folders_it_does_not_own() {
     assert!((waiting["value"].as_f64().expect("value") - 58.3).abs() < 1e-9);
     assert!((waiting["prev_value"].as_f64().expect("previous") - 74.5).abs() < 1e-9);
     let stdout = ran.stdout();
+    // The demo's outbox as `ecoute status` shows it: the alerts to staff left on the
+    // rehearsal clock (none expired unsent), folded into a line per period, and no message
+    // was taken over as possibly sent twice.
+    let url = format!("sqlite://{}", dir.join("ecoute.db").display());
+    let status = project
+        .args(["status", "--database-url", &url])
+        .success()
+        .stdout();
+    assert!(
+        status.contains(" · alerts to staff · 2026-10: "),
+        "{status}"
+    );
+    assert!(!status.contains("!alert"), "{status}");
+    assert!(!status.contains("expired"), "{status}");
+    assert!(!status.contains("possibly sent twice"), "{status}");
 
     // A second run starts over in the same folder: its outbox holds only its own emails
     // (the figure it prints), not those of the first run too. (Its report equals the
