@@ -297,6 +297,7 @@ impl Renderer {
             rows => Serde(&view.rows),
             journey => Serde(&view.journey),
             trends => Serde(&view.trends),
+            program_trends => Serde(&view.program_trends),
             nps => Serde(&view.nps),
             themes => Serde(&view.themes),
             drivers => Serde(&view.drivers),
@@ -458,6 +459,8 @@ struct View {
     rows: Vec<PeopleRow>,
     journey: Journey,
     trends: Vec<Trend>,
+    /// The program-wide indicators' charts.
+    program_trends: Vec<Trend>,
     nps: Vec<SplitView>,
     themes: Vec<ThemeRow>,
     drivers: Vec<DriverRow>,
@@ -895,6 +898,7 @@ impl View {
     fn of(report: &Report, t: &serde_json::Value) -> View {
         let lang = report.lang.as_str();
         let (follow_up, overdue) = case_rows(report);
+        let (trends, program_trends) = trends(report, t);
         View {
             rows: people_rows(report, t),
             drivers: driver_rows(report),
@@ -902,7 +906,8 @@ impl View {
             follow_up,
             overdue,
             journey: journey(&report.touchpoints, t, &report.title),
-            trends: trends(report, t),
+            trends,
+            program_trends,
             nps: report
                 .nps
                 .iter()

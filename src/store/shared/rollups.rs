@@ -43,7 +43,10 @@ impl<'a> Tally<'a> {
         }
         r::earliest(&mut self.versions, r::versions_seen(response));
         if let Some((key, score)) = r::audit_visit(response) {
-            self.audits.entry(key).or_default().add(AuditSums::one(score));
+            self.audits
+                .entry(key)
+                .or_default()
+                .add(AuditSums::one(score));
         }
     }
 
