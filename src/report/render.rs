@@ -905,7 +905,7 @@ impl View {
             actions: action_rows(report, t),
             follow_up,
             overdue,
-            journey: journey(&report.touchpoints, t, &report.title),
+            journey: journey(&report.touchpoints, t, &report.title).with_indicators(report),
             trends,
             program_trends,
             nps: report

@@ -313,6 +313,14 @@ fn indicator_declarations_and_targets_are_checked() {
         .no_panic();
 }
 
+/// The journey map's group of touchpoint `id` in an HTML report.
+fn map_bubble<'h>(html: &'h str, id: &str) -> &'h str {
+    let (_, bubble) = html
+        .split_once(&format!("data-touchpoint=\"{id}\""))
+        .unwrap_or_else(|| panic!("no bubble for {id}"));
+    bubble.split("</g>").next().unwrap_or_default()
+}
+
 /// The example program's HTML report with both months of the example indicator files:
 /// indicators sit beside the survey KPIs in the table; photographed with headless Chromium
 /// into `target/artefacts/`.
@@ -396,14 +404,37 @@ fn the_html_report_shows_indicators_beside_survey_kpis() {
         ces_chart < waiting_chart,
         "the indicator's chart follows the survey KPI's"
     );
+    // The journey map names the contact centre's indicators under its bubble: the waiting
+    // time fell 74,5 → 58,3 s (significant, and lower is better: good news, ▼), then the
+    // requests, 1840 → 1795 (a count: no test).
+    let bubble = map_bubble(&html, "centre-contacts");
+    assert!(
+        bubble.contains("▼ 58\u{a0}s</tspan> Temps d&#x27;attente avant…"),
+        "{bubble}"
+    );
+    assert!(
+        bubble.contains("▼ 1795</tspan> Demandes au centre de…"),
+        "{bubble}"
+    );
+    // Good news in the colour of a met target; the count, untested, in grey.
+    let met = format!("fill=\"{}\"", ecoute::report::render::PALETTE.met);
+    assert!(bubble.contains(&format!("{met}>▼ 58")), "{bubble}");
+    // Deliveries: 1712/1930 = 88,7 % → 1806/1951 = 92,6 %, shown as 93 %, up.
+    let delivery = map_bubble(&html, "livraison");
+    assert!(
+        delivery.contains("▲ 93 %</tspan> Livraisons à l&#x27;heure"),
+        "{delivery}"
+    );
     // The churn rate has no touchpoint: its chart is in the program section, 412/4890 =
     // 8,4 % then 389/4925 = 7,9 %, both shown as 8 %.
     let (_, program) = html
         .split_once("<h3>Indicateurs du programme</h3>")
         .expect("program-wide indicators");
     assert!(program.contains("Ensemble du programme · Taux d&#x27;attrition"));
-    crate::reports::screenshot(
+    // Tall enough for the map, the table and the trend charts.
+    crate::reports::screenshot_of_height(
         &s.join("rapport.html"),
         "report-fidelite-clients-indicators.png",
+        6500,
     );
 }

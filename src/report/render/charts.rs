@@ -4,9 +4,9 @@
 
 use serde::Serialize;
 
-use super::{Shape, label, people_figure, people_value, status_name};
-use crate::metrics::{Better, KpiId};
-use crate::report::{IndicatorTrend, Report, TouchpointView, TrendPoint};
+use super::{Shape, label, people_change, people_figure, people_value, status_name};
+use crate::metrics::{Better, KpiId, Significance};
+use crate::report::{IndicatorTrend, Report, Row, TouchpointView, TrendPoint};
 
 /// One touchpoint on the journey map.
 #[derive(Debug, Serialize)]
@@ -28,6 +28,29 @@ pub struct Node {
     caption: String,
     /// Stage, intensity, KPI and status, for the small-screen list.
     detail: String,
+    /// The first [`MAP_INDICATORS`] of the touchpoint's indicators.
+    indicators: Vec<NodeIndicator>,
+    /// How many more it has, shown as `+N`.
+    more_indicators: usize,
+}
+
+/// How many indicators a bubble names; more would crowd the map.
+pub const MAP_INDICATORS: usize = 2;
+
+/// An indicator under a touchpoint's bubble: its figure and its change, coloured by
+/// whether the change is good news (read with `better`).
+#[derive(Debug, Serialize)]
+struct NodeIndicator {
+    /// Full name, for the tooltip and the small-screen list.
+    name: String,
+    /// The name cut to fit the bubble's column.
+    short_name: String,
+    value: String,
+    /// `▲`, `▼`, or `=` when the change rounds to nothing or is unknown.
+    arrow: &'static str,
+    /// A palette key: `met` for a significant change for the better, `missed` for the
+    /// worse, `muted` otherwise.
+    tone: &'static str,
 }
 
 /// A journey stage's band on the map.
@@ -47,6 +70,8 @@ pub struct Journey {
     height: u32,
     /// Height of the whole picture: the drawing and its legend.
     total_height: u32,
+    /// Room added under the names for the indicators' lines.
+    extra: u32,
     nodes: Vec<Node>,
     bands: Vec<Band>,
     path: String,
@@ -113,6 +138,8 @@ pub fn journey(touchpoints: &[TouchpointView], t: &serde_json::Value, title: &st
                 kpi_label,
                 caption: join(&caption),
                 detail: join(&detail),
+                indicators: Vec::new(),
+                more_indicators: 0,
             }
         })
         .collect();
@@ -142,10 +169,89 @@ pub fn journey(touchpoints: &[TouchpointView], t: &serde_json::Value, title: &st
         width,
         height,
         total_height: height + 28,
+        extra: 0,
         nodes,
         bands,
         path,
         title: title.to_owned(),
+    }
+}
+
+impl Journey {
+    /// Names under each bubble its touchpoint's indicators (program-wide figures, which are
+    /// the touchpoint's own), at most [`MAP_INDICATORS`], and makes room for them.
+    pub(super) fn with_indicators(mut self, report: &Report) -> Journey {
+        let lang = report.lang.as_str();
+        for node in &mut self.nodes {
+            let mine: Vec<&Row> = report
+                .indicators
+                .iter()
+                .filter(|i| i.touchpoint.as_deref() == Some(node.id.as_str()))
+                .filter_map(|i| {
+                    report
+                        .rows
+                        .iter()
+                        .find(|r| r.group_by == "all" && r.kpi == KpiId::Indicator(i.id.clone()))
+                })
+                .collect();
+            node.more_indicators = mine.len().saturating_sub(MAP_INDICATORS);
+            node.indicators = mine
+                .into_iter()
+                .take(MAP_INDICATORS)
+                .map(|r| node_indicator(r, report, lang))
+                .collect();
+        }
+        let lines = self
+            .nodes
+            .iter()
+            .map(|n| n.indicators.len())
+            .max()
+            .unwrap_or(0);
+        self.extra = if lines == 0 { 0 } else { 14 * lines as u32 + 6 };
+        self.total_height += self.extra;
+        self
+    }
+}
+
+/// An indicator's total row as a bubble names it.
+fn node_indicator(r: &Row, report: &Report, lang: &str) -> NodeIndicator {
+    let shape = Shape::of(&r.kpi, report);
+    let (name, lower_is_better) = report
+        .indicator_of(r.kpi.as_str())
+        .map_or((r.kpi.as_str().to_owned(), false), |(i, _)| {
+            (i.name.clone(), i.better == Better::Lower)
+        });
+    let change = r.delta.map(|d| (d, people_change(&shape, d, lang)));
+    let arrow = match change {
+        Some((_, text)) if text == "=" => "=",
+        Some((d, _)) if d > 0.0 => "▲",
+        Some((d, _)) if d < 0.0 => "▼",
+        _ => "=",
+    };
+    let tone = match (r.delta, r.significance) {
+        (Some(d), Some(Significance::Significant)) if d != 0.0 => {
+            if (d < 0.0) == lower_is_better {
+                "met"
+            } else {
+                "missed"
+            }
+        }
+        _ => "muted",
+    };
+    const FIT: usize = 22;
+    let short_name = if name.chars().count() > FIT {
+        format!("{}…", name.chars().take(FIT).collect::<String>().trim_end())
+    } else {
+        name.clone()
+    };
+    NodeIndicator {
+        short_name,
+        name,
+        value: r
+            .value
+            .map_or_else(|| "–".to_owned(), |v| people_figure(&shape, v, lang)),
+        arrow,
+        tone,
     }
 }
 
