@@ -150,6 +150,7 @@ pub fn build(inputs: &Inputs<'_>) -> Report {
         follow_up: inputs.follow_up.clone(),
         overdue: inputs.overdue.clone(),
         indicators: indicators::views(inputs),
+        indicator_trends: indicators::trends(inputs),
         audits: audits::audits(inputs, lang),
         mentions: audits::mentions(inputs),
     }

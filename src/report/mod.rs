@@ -274,6 +274,9 @@ pub struct Report {
     pub overdue: Vec<OverdueCase>,
     /// The program's indicators, in file order, so readers know their names and units.
     pub indicators: Vec<IndicatorView>,
+    /// Each indicator over the trend periods, in file order, so the trend charts show it
+    /// beside its touchpoint's survey KPI (or in the program section when it has none).
+    pub indicator_trends: Vec<IndicatorTrend>,
     /// Mystery-shopper audits: one per audit survey, in file order.
     pub audits: Vec<AuditView>,
     /// Social mentions imported from the listening tool, counted by theme.
@@ -329,6 +332,20 @@ pub struct IndicatorView {
     pub touchpoint: Option<String>,
     /// The categories of a count's breakdown.
     pub breakdown: Vec<String>,
+}
+
+/// An indicator's main figure over the trend periods (a count's category shares are left
+/// out: its volume tells the trend).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct IndicatorTrend {
+    /// Indicator id.
+    pub indicator: String,
+    /// Its touchpoint, when it has one.
+    pub touchpoint: Option<String>,
+    /// Its target (at its touchpoint, else program-wide), drawn as a dashed line.
+    pub target: Option<f64>,
+    /// The figure per trend period, oldest first, from its first measured period.
+    pub trend: Vec<TrendPoint>,
 }
 
 /// An audit survey's score over the period's visits, and each checklist item's compliance.

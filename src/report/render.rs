@@ -16,7 +16,7 @@ mod palette;
 use super::{ActionVerdict, Report, Row};
 use crate::metrics::display::fixed;
 use crate::metrics::{
-    Better, Confidence, IndicatorKind, Kpi, KpiId, MIN_N_FOR_SIGNIFICANCE, Significance,
+    Better, Confidence, IndicatorKind, Interval, Kpi, KpiId, MIN_N_FOR_SIGNIFICANCE, Significance,
     TargetStatus, Unit,
 };
 use crate::responses::protect_cell;
@@ -297,6 +297,10 @@ impl Renderer {
             rows => Serde(&view.rows),
             journey => Serde(&view.journey),
             trends => Serde(&view.trends),
+            program_trends => Serde(&view.program_trends),
+            audits => Serde(&view.audits),
+            mentions => Serde(&view.mentions),
+            has_mentions => report.mentions.count > 0 || report.mentions.prev_count.is_some_and(|n| n > 0),
             nps => Serde(&view.nps),
             themes => Serde(&view.themes),
             drivers => Serde(&view.drivers),
@@ -458,6 +462,10 @@ struct View {
     rows: Vec<PeopleRow>,
     journey: Journey,
     trends: Vec<Trend>,
+    /// The program-wide indicators' charts.
+    program_trends: Vec<Trend>,
+    audits: Vec<AuditRow>,
+    mentions: Vec<MentionRow>,
     nps: Vec<SplitView>,
     themes: Vec<ThemeRow>,
     drivers: Vec<DriverRow>,
@@ -635,10 +643,26 @@ fn people_change(shape: &Shape, d: f64, lang: &str) -> String {
 /// identical answers has no width; below [`MIN_N_FOR_SIGNIFICANCE`] answers that "±0"
 /// would claim a precision the sample does not have, so the row says "few answers".
 fn people_interval(r: &Row, shape: &Shape, t: &serde_json::Value, lang: &str) -> String {
-    let (Some(value), Some(low), Some(high)) = (r.value, r.ci95_low, r.ci95_high) else {
+    let interval = r
+        .ci95_low
+        .zip(r.ci95_high)
+        .map(|(low, high)| Interval { low, high });
+    interval_text(r.value, interval, r.n, shape, t, lang)
+}
+
+/// [`people_interval`] of any figure: its value, interval and sample size.
+fn interval_text(
+    value: Option<f64>,
+    interval: Option<Interval>,
+    n: u64,
+    shape: &Shape,
+    t: &serde_json::Value,
+    lang: &str,
+) -> String {
+    let (Some(value), Some(Interval { low, high })) = (value, interval) else {
         return String::new();
     };
-    if high <= low && r.n < MIN_N_FOR_SIGNIFICANCE {
+    if high <= low && n < MIN_N_FOR_SIGNIFICANCE {
         return label(t, "few_answers");
     }
     let decimals = shape.decimals();
@@ -807,6 +831,182 @@ fn driver_rows(report: &Report) -> Vec<DriverRow> {
         .collect()
 }
 
+/// The colour class of a change: `up` (green) for a significant change for the better, `down`
+/// (red) for the worse, so a fall is green when less is better; `flat` otherwise, `none`
+/// without a change.
+fn delta_class(
+    delta: Option<f64>,
+    significance: Option<Significance>,
+    lower_is_better: bool,
+) -> &'static str {
+    let (rise, fall) = if lower_is_better {
+        ("down", "up")
+    } else {
+        ("up", "down")
+    };
+    match (delta, significance) {
+        (Some(d), Some(Significance::Significant)) if d > 0.0 => rise,
+        (Some(d), Some(Significance::Significant)) if d < 0.0 => fall,
+        (Some(_), _) => "flat",
+        _ => "none",
+    }
+}
+
+/// The change's arrow direction.
+fn direction(delta: Option<f64>) -> &'static str {
+    match delta {
+        Some(d) if d > 0.0 => "up",
+        Some(d) if d < 0.0 => "down",
+        _ => "flat",
+    }
+}
+
+/// A checklist item as people read it.
+#[derive(Debug, Serialize)]
+struct AuditItemRow {
+    text: String,
+    applicable: u64,
+    compliance: String,
+    interval: String,
+    prev: String,
+    delta: String,
+    delta_class: &'static str,
+    direction: &'static str,
+    significance_label: String,
+    /// Whether its compliance changed significantly (marked in the table).
+    changed: bool,
+}
+
+/// An audit survey's score and items as people read them.
+#[derive(Debug, Serialize)]
+struct AuditRow {
+    touchpoint: String,
+    visits: u64,
+    score: String,
+    interval: String,
+    prev_visits: Option<u64>,
+    prev: String,
+    delta: String,
+    delta_class: &'static str,
+    direction: &'static str,
+    p_value: String,
+    significance_label: String,
+    items: Vec<AuditItemRow>,
+}
+
+/// The mentions of the period, overall or of one theme, as people read them.
+#[derive(Debug, Serialize)]
+struct MentionRow {
+    theme: String,
+    count: u64,
+    prev_count: String,
+    count_change: String,
+    rating: String,
+    prev_rating: String,
+    rating_change: String,
+}
+
+/// The audits: score with its t interval and change, each item with its Wilson interval.
+fn audit_rows(report: &Report, t: &serde_json::Value) -> Vec<AuditRow> {
+    let lang = report.lang.as_str();
+    let shape = Shape::Percent;
+    let dash = || "–".to_owned();
+    let figure = |v: Option<f64>| v.map_or_else(dash, |v| people_figure(&shape, v, lang));
+    let change = |d: Option<f64>| d.map_or_else(dash, |d| people_change(&shape, d, lang));
+    let verdict = |s: Option<Significance>| {
+        s.map(|s| label(t, significance_name(s)))
+            .unwrap_or_default()
+    };
+    report
+        .audits
+        .iter()
+        .map(|a| AuditRow {
+            touchpoint: report
+                .touchpoints
+                .iter()
+                .find(|tp| tp.id == a.touchpoint)
+                .map_or_else(|| a.touchpoint.clone(), |tp| tp.name.clone()),
+            visits: a.visits,
+            score: figure(a.score),
+            interval: interval_text(a.score, a.interval, a.visits, &shape, t, lang),
+            prev_visits: a.prev_visits,
+            prev: figure(a.prev_score),
+            delta: change(a.delta),
+            delta_class: delta_class(a.delta, a.significance, false),
+            direction: direction(a.delta),
+            p_value: a.p_value.map(|p| people_p(p, lang)).unwrap_or_default(),
+            significance_label: verdict(a.significance),
+            items: a
+                .items
+                .iter()
+                .map(|i| AuditItemRow {
+                    text: i.text.clone(),
+                    applicable: i.applicable,
+                    compliance: figure(i.compliance),
+                    interval: interval_text(
+                        i.compliance,
+                        i.interval,
+                        i.applicable,
+                        &shape,
+                        t,
+                        lang,
+                    ),
+                    prev: figure(i.prev_compliance),
+                    delta: change(i.delta),
+                    delta_class: delta_class(i.delta, i.significance, false),
+                    direction: direction(i.delta),
+                    significance_label: verdict(i.significance),
+                    changed: a.changed_items.contains(&i.id),
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+/// The mentions: all of them first (theme empty), then per theme.
+fn mention_rows(report: &Report) -> Vec<MentionRow> {
+    let lang = report.lang.as_str();
+    let m = &report.mentions;
+    let rating = Shape::Scale;
+    let dash = || "–".to_owned();
+    let row = |theme: &str,
+               (count, prev_count): (u64, Option<u64>),
+               (now, before): (Option<f64>, Option<f64>)| MentionRow {
+        theme: theme.to_owned(),
+        count,
+        prev_count: prev_count.map_or_else(dash, |n| n.to_string()),
+        count_change: prev_count.map_or_else(dash, |p| {
+            let d = count as f64 - p as f64;
+            people_change(
+                &Shape::Amount {
+                    decimals: 0,
+                    suffix: String::new(),
+                },
+                d,
+                lang,
+            )
+        }),
+        rating: now.map_or_else(dash, |v| people_figure(&rating, v, lang)),
+        prev_rating: before.map_or_else(dash, |v| people_figure(&rating, v, lang)),
+        rating_change: now
+            .zip(before)
+            .map_or_else(dash, |(a, b)| people_change(&rating, a - b, lang)),
+    };
+    std::iter::once(row(
+        "",
+        (m.count, m.prev_count),
+        (m.average_rating, m.prev_average_rating),
+    ))
+    .chain(m.themes.iter().map(|th| {
+        row(
+            &th.theme,
+            (th.count, th.prev_count),
+            (th.average_rating, th.prev_average_rating),
+        )
+    }))
+    .collect()
+}
+
 fn people_rows(report: &Report, t: &serde_json::Value) -> Vec<PeopleRow> {
     let lang = report.lang.as_str();
     report
@@ -832,17 +1032,7 @@ fn people_rows(report: &Report, t: &serde_json::Value) -> Vec<PeopleRow> {
                 report.indicator_of(r.kpi.as_str()),
                 Some((i, None)) if i.better == Better::Lower
             );
-            let (rise, fall) = if lower_is_better {
-                ("down", "up")
-            } else {
-                ("up", "down")
-            };
-            let delta_class = match (r.delta, r.significance) {
-                (Some(d), Some(Significance::Significant)) if d > 0.0 => rise,
-                (Some(d), Some(Significance::Significant)) if d < 0.0 => fall,
-                (Some(_), _) => "flat",
-                _ => "none",
-            };
+            let delta_class = delta_class(r.delta, r.significance, lower_is_better);
             PeopleRow {
                 group: r.group.clone(),
                 group_label,
@@ -867,11 +1057,7 @@ fn people_rows(report: &Report, t: &serde_json::Value) -> Vec<PeopleRow> {
                     .map(|d| people_change(&shape, d, lang))
                     .unwrap_or_else(|| "–".to_owned()),
                 delta_class,
-                direction: match r.delta {
-                    Some(d) if d > 0.0 => "up",
-                    Some(d) if d < 0.0 => "down",
-                    _ => "flat",
-                },
+                direction: direction(r.delta),
                 p_value: r.p_value.map(|p| people_p(p, lang)).unwrap_or_default(),
                 significance,
                 significance_label: label(t, significance),
@@ -895,14 +1081,18 @@ impl View {
     fn of(report: &Report, t: &serde_json::Value) -> View {
         let lang = report.lang.as_str();
         let (follow_up, overdue) = case_rows(report);
+        let (trends, program_trends) = trends(report, t);
         View {
             rows: people_rows(report, t),
             drivers: driver_rows(report),
             actions: action_rows(report, t),
             follow_up,
             overdue,
-            journey: journey(&report.touchpoints, t, &report.title),
-            trends: trends(report, t),
+            journey: journey(&report.touchpoints, t, &report.title).with_indicators(report),
+            trends,
+            program_trends,
+            audits: audit_rows(report, t),
+            mentions: mention_rows(report),
             nps: report
                 .nps
                 .iter()

@@ -6,7 +6,7 @@ use serde_json::Value;
 use statrs::distribution::{ContinuousCDF, Normal, StudentsT};
 
 use crate::harness::Project;
-use crate::reports::{import, report_json};
+use crate::reports::{import, report_json, run_report};
 use crate::support::{TestDb, both_backends};
 
 /// Visit groups `(date, accueil-3-minutes, conseiller-disponible, prix-affiches, count)`.
@@ -99,12 +99,68 @@ async fn an_audit_report_matches_a_hand_computation(db: TestDb) {
         .stdout_has("62 responses imported");
     let report = report_json(&s, "2026-11", &[]);
     check_audit(&report);
+    check_audit_for_people(&s, &report);
     s.args(["db", "rebuild-rollups"]).success();
     let rebuilt = report_json(&s, "2026-11", &[]);
     assert_eq!(
         rebuilt["audits"], report["audits"],
         "a rebuild gives the same"
     );
+}
+
+/// The HTML and Markdown report of `s` for 2026-11, which must succeed.
+fn for_people(s: &Project) -> (String, String) {
+    let html = run_report(s, "2026-11", &["--format", "html"])
+        .success()
+        .stdout();
+    let md = run_report(s, "2026-11", &["--format", "md"])
+        .success()
+        .stdout();
+    (html, md)
+}
+
+/// The HTML and Markdown show the audit's figures of [`check_audit`], rounded for people.
+fn check_audit_for_people(s: &Project, report: &Value) {
+    let (html, md) = for_people(s);
+    // Score 93.75 → 94 %; t interval 93.75 ± 2.040 × 24.59 ÷ √32 = ± 8.87, clamped:
+    // [84.88, 100], shown as its bounds since 94 − 85 ≠ 100 − 94. October 66.67 → 67 %,
+    // change +27.08 → +27, significant.
+    let (_, section) = html
+        .split_once("<h2>Visites mystère</h2>")
+        .expect("the audits section");
+    let section = section.split("</section>").next().unwrap_or_default();
+    assert!(
+        section.contains("<strong>94 %</strong> <span class=\"moe\">[85–100]</span> · 32 visites"),
+        "{section}"
+    );
+    assert!(section.contains("67 % (30 visites)"), "{section}");
+    assert!(section.contains(">+27</span>"), "{section}");
+    assert!(section.contains("· significative</p>"), "{section}");
+    assert!(md.contains("**94 %** [85–100] · 32 visites"), "{md}");
+    // Welcome: 30 of 32 = 93.75 → 94 %, Wilson interval by hand; October 20/30 = 67 %;
+    // it changed significantly, so it is marked.
+    let welcome = item(&report["audits"][0], "accueil-3-minutes");
+    let text = welcome["text"].as_str().expect("item text");
+    let (low, high) = wilson(30.0, 32.0);
+    let interval = format!("[{:.0}–{:.0}]", low, high);
+    assert_eq!(interval, "[80–98]");
+    assert!(
+        section.contains(&format!(
+            "<strong>◆ {}</strong></td><td class=\"num\">32</td><td class=\"num\">94 %<span class=\"moe\">{interval}</span></td><td class=\"num\">67 %</td>",
+            text.replace('\'', "&#x27;")
+        )),
+        "{section}"
+    );
+    assert!(
+        md.contains(&format!(
+            "| 32 | 94 % | {interval} | 67 % | +27 | significative |"
+        )),
+        "{md}"
+    );
+    // The adviser item did not change significantly: not marked.
+    let adviser = item(&report["audits"][0], "conseiller-disponible");
+    let adviser = adviser["text"].as_str().expect("item text");
+    assert!(!section.contains(&format!("◆ {}", adviser.replace('\'', "&#x27;"))));
 }
 
 fn check_audit(report: &Value) {
@@ -313,6 +369,24 @@ async fn mentions_are_counted_by_theme_with_their_average_rating(db: TestDb) {
         .map(|t| t.iter().filter_map(|t| t["theme"].as_str()).collect())
         .unwrap_or_default();
     assert_eq!(names, ["accueil", "delai", "prix"], "by theme name");
+    // For people: 4 mentions against 1 (+3), rating 10/3 = 3,3 against 2,0 (+1,3); prix
+    // 1 against 1 (=), 4,0 against 2,0 (+2,0).
+    let (html, md) = for_people(&s);
+    let (_, section) = html
+        .split_once("<h2>Réseaux sociaux</h2>")
+        .expect("the mentions section");
+    assert!(
+        section.contains("Toutes les mentions</td><td class=\"num\">4</td><td class=\"num\">1</td><td class=\"num\">+3</td><td class=\"num\">3,3</td><td class=\"num\">2,0</td><td class=\"num\">+1,3</td>"),
+        "{section}"
+    );
+    assert!(
+        md.contains("| **Toutes les mentions** | 4 | 1 | +3 | 3,3 | 2,0 | +1,3 |"),
+        "{md}"
+    );
+    assert!(
+        md.contains("| prix | 1 | 1 | = | 4,0 | 2,0 | +2,0 |"),
+        "{md}"
+    );
 }
 
 #[test]

@@ -313,6 +313,14 @@ fn indicator_declarations_and_targets_are_checked() {
         .no_panic();
 }
 
+/// The journey map's group of touchpoint `id` in an HTML report.
+fn map_bubble<'h>(html: &'h str, id: &str) -> &'h str {
+    let (_, bubble) = html
+        .split_once(&format!("data-touchpoint=\"{id}\""))
+        .unwrap_or_else(|| panic!("no bubble for {id}"));
+    bubble.split("</g>").next().unwrap_or_default()
+}
+
 /// The example program's HTML report with both months of the example indicator files:
 /// indicators sit beside the survey KPIs in the table; photographed with headless Chromium
 /// into `target/artefacts/`.
@@ -350,8 +358,83 @@ fn the_html_report_shows_indicators_beside_survey_kpis() {
         html.contains("114,29\u{a0}€"),
         "acquisition cost 51200/448 in euros"
     );
-    crate::reports::screenshot(
+    // The waiting time's trend chart beside the contact centre's survey KPIs, from the
+    // CSV's aggregates (value, n, sd), with Student's t at 95 %:
+    //   2026-10: 74,5 s ± 1,961 × 41,2 / √1840 = ± 1,884 → [72,62 ; 76,38]
+    //   2026-11: 58,3 s ± 1,961 × 36,8 / √1795 = ± 1,704 → [56,60 ; 60,00]
+    // Data and target (at_most 60) span 56,60–76,38: a quarter of that is 4,95, so the
+    // step is 5 and the axis 55…80 s. The plot is 116 px high from y = 24, so
+    // y(v) = 24 + 116 × (80 − v) / 25: y(74,5) = 49,52, y(58,3) = 124,69, y(60) = 116,8;
+    // two slots from x = 54 to x = 316.
+    let chart_title = "Centre de contacts · Temps d&#x27;attente avant décroché";
+    let (_, chart) = html
+        .split_once(&format!("aria-label=\"{chart_title}\""))
+        .expect("the waiting time's trend chart");
+    let chart = chart.split("</svg>").next().unwrap_or_default();
+    assert!(chart.contains("M54.0,49.5 L316.0,124.7"), "{chart}");
+    assert!(
+        chart.contains(">75\u{a0}s</text>"),
+        "74,5 s rounded: {chart}"
+    );
+    assert!(
+        chart.contains(">58\u{a0}s</text>"),
+        "58,3 s rounded: {chart}"
+    );
+    assert!(
+        chart.contains("y1=\"116.8\""),
+        "target line at 60 s: {chart}"
+    );
+    assert!(
+        chart.contains("Objectif ≤ 60\u{a0}s"),
+        "at most 60 s: {chart}"
+    );
+    for tick in ["55", "60", "65", "70", "75", "80"] {
+        assert!(
+            chart.contains(&format!(">{tick}\u{a0}s</text>")),
+            "tick {tick}"
+        );
+    }
+    let ces_chart = html
+        .find("aria-label=\"Centre de contacts · CES\"")
+        .expect("the contact centre's CES chart");
+    let waiting_chart = html
+        .find(&format!("<h3>{chart_title}</h3>"))
+        .expect("the waiting time's chart title");
+    assert!(
+        ces_chart < waiting_chart,
+        "the indicator's chart follows the survey KPI's"
+    );
+    // The journey map names the contact centre's indicators under its bubble: the waiting
+    // time fell 74,5 → 58,3 s (significant, and lower is better: good news, ▼), then the
+    // requests, 1840 → 1795 (a count: no test).
+    let bubble = map_bubble(&html, "centre-contacts");
+    assert!(
+        bubble.contains("▼ 58\u{a0}s</tspan> Temps d&#x27;attente avant…"),
+        "{bubble}"
+    );
+    assert!(
+        bubble.contains("▼ 1795</tspan> Demandes au centre de…"),
+        "{bubble}"
+    );
+    // Good news in the colour of a met target; the count, untested, in grey.
+    let met = format!("fill=\"{}\"", ecoute::report::render::PALETTE.met);
+    assert!(bubble.contains(&format!("{met}>▼ 58")), "{bubble}");
+    // Deliveries: 1712/1930 = 88,7 % → 1806/1951 = 92,6 %, shown as 93 %, up.
+    let delivery = map_bubble(&html, "livraison");
+    assert!(
+        delivery.contains("▲ 93 %</tspan> Livraisons à l&#x27;heure"),
+        "{delivery}"
+    );
+    // The churn rate has no touchpoint: its chart is in the program section, 412/4890 =
+    // 8,4 % then 389/4925 = 7,9 %, both shown as 8 %.
+    let (_, program) = html
+        .split_once("<h3>Indicateurs du programme</h3>")
+        .expect("program-wide indicators");
+    assert!(program.contains("Ensemble du programme · Taux d&#x27;attrition"));
+    // Tall enough for the map, the table and the trend charts.
+    crate::reports::screenshot_of_height(
         &s.join("rapport.html"),
         "report-fidelite-clients-indicators.png",
+        6500,
     );
 }

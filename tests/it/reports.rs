@@ -581,6 +581,16 @@ fn the_html_report_opens_in_chromium() {
 /// Photographs an HTML file with headless Chromium into `target/artefacts/NAME`; returns the
 /// artefacts folder and the PNG's bytes, checked to be a PNG.
 pub(crate) fn screenshot(html: &std::path::Path, name: &str) -> (std::path::PathBuf, Vec<u8>) {
+    screenshot_of_height(html, name, 3000)
+}
+
+/// [`screenshot`] of a page `height` pixels tall, for a report whose later sections must
+/// show too.
+pub(crate) fn screenshot_of_height(
+    html: &std::path::Path,
+    name: &str,
+    height: u32,
+) -> (std::path::PathBuf, Vec<u8>) {
     let artefacts = repo_path("target/artefacts");
     std::fs::create_dir_all(&artefacts).expect("artefacts folder");
     let png = artefacts.join(name);
@@ -591,7 +601,7 @@ pub(crate) fn screenshot(html: &std::path::Path, name: &str) -> (std::path::Path
             "--no-sandbox",
             "--disable-gpu",
             &format!("--screenshot={}", png.display()),
-            "--window-size=1280,3000",
+            &format!("--window-size=1280,{height}"),
             &format!("file://{}", html.display()),
         ])
         .output()

@@ -10,7 +10,7 @@ use super::rows::figures;
 use super::{Inputs, language};
 use crate::metrics::{Goal, IndicatorCounter, IndicatorKind, KpiId};
 use crate::program::model::{Indicator, LocalizedText};
-use crate::report::{CATEGORY_SEPARATOR, GroupBy, IndicatorView, Row};
+use crate::report::{CATEGORY_SEPARATOR, GroupBy, IndicatorTrend, IndicatorView, Row, TrendPoint};
 use crate::store::IndicatorCount;
 
 /// The program's indicators as the report names and formats them.
@@ -194,6 +194,49 @@ pub(super) fn total_rows(inputs: &Inputs<'_>) -> Vec<Row> {
                 .program
                 .target(&KpiId::Indicator(indicator.id.to_string()), None);
             indicator_rows(inputs, indicator, ("all", "all"), None, target)
+        })
+        .collect()
+}
+
+/// Each indicator's main figure over the trend periods, from its first measured period,
+/// with its target at its touchpoint (else program-wide).
+pub(super) fn trends(inputs: &Inputs<'_>) -> Vec<IndicatorTrend> {
+    let confidence = inputs.confidence();
+    inputs
+        .program
+        .file
+        .indicators
+        .iter()
+        .map(|indicator| {
+            let id = indicator.id.as_str();
+            let touchpoint = indicator.touchpoint.as_ref().map(|t| t.to_string());
+            let kpi = KpiId::Indicator(id.to_owned());
+            let target = touchpoint
+                .as_deref()
+                .and_then(|tp| inputs.program.target(&kpi, Some(tp)))
+                .or_else(|| inputs.program.target(&kpi, None))
+                .map(Goal::value);
+            let trend = inputs
+                .trend
+                .iter()
+                .map(|p| {
+                    let (n, stat) = measure(*indicator.kind, &sum(inputs, id, &p.parts, None));
+                    let estimate = stat.map(|s| s.estimate(confidence));
+                    TrendPoint {
+                        period: p.key.clone(),
+                        n,
+                        value: estimate.map(|e| e.value),
+                        interval: estimate.and_then(|e| e.interval),
+                    }
+                })
+                .skip_while(|p| p.value.is_none())
+                .collect();
+            IndicatorTrend {
+                indicator: id.to_owned(),
+                touchpoint,
+                target,
+                trend,
+            }
         })
         .collect()
 }

@@ -4,10 +4,9 @@
 
 use serde::Serialize;
 
-use super::{label, people_value, status_name};
-use crate::metrics::Kpi;
-use crate::metrics::display::fixed;
-use crate::report::{Report, TouchpointView};
+use super::{Shape, label, people_change, people_figure, people_value, status_name};
+use crate::metrics::{Better, KpiId, Significance};
+use crate::report::{IndicatorTrend, Report, Row, TouchpointView, TrendPoint};
 
 /// One touchpoint on the journey map.
 #[derive(Debug, Serialize)]
@@ -29,6 +28,29 @@ pub struct Node {
     caption: String,
     /// Stage, intensity, KPI and status, for the small-screen list.
     detail: String,
+    /// The first [`MAP_INDICATORS`] of the touchpoint's indicators.
+    indicators: Vec<NodeIndicator>,
+    /// How many more it has, shown as `+N`.
+    more_indicators: usize,
+}
+
+/// How many indicators a bubble names; more would crowd the map.
+pub const MAP_INDICATORS: usize = 2;
+
+/// An indicator under a touchpoint's bubble: its figure and its change, coloured by
+/// whether the change is good news (read with `better`).
+#[derive(Debug, Serialize)]
+struct NodeIndicator {
+    /// Full name, for the tooltip and the small-screen list.
+    name: String,
+    /// The name cut to fit the bubble's column.
+    short_name: String,
+    value: String,
+    /// `▲`, `▼`, or `=` when the change rounds to nothing or is unknown.
+    arrow: &'static str,
+    /// A palette key: `met` for a significant change for the better, `missed` for the
+    /// worse, `muted` otherwise.
+    tone: &'static str,
 }
 
 /// A journey stage's band on the map.
@@ -48,6 +70,8 @@ pub struct Journey {
     height: u32,
     /// Height of the whole picture: the drawing and its legend.
     total_height: u32,
+    /// Room added under the names for the indicators' lines.
+    extra: u32,
     nodes: Vec<Node>,
     bands: Vec<Band>,
     path: String,
@@ -114,6 +138,8 @@ pub fn journey(touchpoints: &[TouchpointView], t: &serde_json::Value, title: &st
                 kpi_label,
                 caption: join(&caption),
                 detail: join(&detail),
+                indicators: Vec::new(),
+                more_indicators: 0,
             }
         })
         .collect();
@@ -143,10 +169,89 @@ pub fn journey(touchpoints: &[TouchpointView], t: &serde_json::Value, title: &st
         width,
         height,
         total_height: height + 28,
+        extra: 0,
         nodes,
         bands,
         path,
         title: title.to_owned(),
+    }
+}
+
+impl Journey {
+    /// Names under each bubble its touchpoint's indicators (program-wide figures, which are
+    /// the touchpoint's own), at most [`MAP_INDICATORS`], and makes room for them.
+    pub(super) fn with_indicators(mut self, report: &Report) -> Journey {
+        let lang = report.lang.as_str();
+        for node in &mut self.nodes {
+            let mine: Vec<&Row> = report
+                .indicators
+                .iter()
+                .filter(|i| i.touchpoint.as_deref() == Some(node.id.as_str()))
+                .filter_map(|i| {
+                    report
+                        .rows
+                        .iter()
+                        .find(|r| r.group_by == "all" && r.kpi == KpiId::Indicator(i.id.clone()))
+                })
+                .collect();
+            node.more_indicators = mine.len().saturating_sub(MAP_INDICATORS);
+            node.indicators = mine
+                .into_iter()
+                .take(MAP_INDICATORS)
+                .map(|r| node_indicator(r, report, lang))
+                .collect();
+        }
+        let lines = self
+            .nodes
+            .iter()
+            .map(|n| n.indicators.len())
+            .max()
+            .unwrap_or(0);
+        self.extra = if lines == 0 { 0 } else { 14 * lines as u32 + 6 };
+        self.total_height += self.extra;
+        self
+    }
+}
+
+/// An indicator's total row as a bubble names it.
+fn node_indicator(r: &Row, report: &Report, lang: &str) -> NodeIndicator {
+    let shape = Shape::of(&r.kpi, report);
+    let (name, lower_is_better) = report
+        .indicator_of(r.kpi.as_str())
+        .map_or((r.kpi.as_str().to_owned(), false), |(i, _)| {
+            (i.name.clone(), i.better == Better::Lower)
+        });
+    let change = r.delta.map(|d| (d, people_change(&shape, d, lang)));
+    let arrow = match change {
+        Some((_, text)) if text == "=" => "=",
+        Some((d, _)) if d > 0.0 => "▲",
+        Some((d, _)) if d < 0.0 => "▼",
+        _ => "=",
+    };
+    let tone = match (r.delta, r.significance) {
+        (Some(d), Some(Significance::Significant)) if d != 0.0 => {
+            if (d < 0.0) == lower_is_better {
+                "met"
+            } else {
+                "missed"
+            }
+        }
+        _ => "muted",
+    };
+    const FIT: usize = 22;
+    let short_name = if name.chars().count() > FIT {
+        format!("{}…", name.chars().take(FIT).collect::<String>().trim_end())
+    } else {
+        name.clone()
+    };
+    NodeIndicator {
+        short_name,
+        name,
+        value: r
+            .value
+            .map_or_else(|| "–".to_owned(), |v| people_figure(&shape, v, lang)),
+        arrow,
+        tone,
     }
 }
 
@@ -160,11 +265,13 @@ fn join(parts: &[String]) -> String {
         .join(" · ")
 }
 
-/// A trend chart's geometry for one touchpoint.
+/// A trend chart's geometry: a touchpoint's main KPI or an indicator.
 #[derive(Debug, Serialize)]
 pub(super) struct Trend {
     name: String,
     kpi_label: String,
+    /// Whether a lower figure is better (said under the chart's title).
+    lower_is_better: bool,
     width: f64,
     height: f64,
     /// Left edge of the plot (axis labels are to its left).
@@ -183,12 +290,37 @@ pub(super) struct Trend {
     axis: Vec<(f64, String)>,
 }
 
-/// The scale a KPI lives on, and the finest axis step that makes sense for it.
-fn scale(kpi: Kpi) -> (f64, f64, f64) {
-    match kpi {
-        Kpi::Nps => (-100.0, 100.0, 10.0),
-        Kpi::Ces => (1.0, 7.0, 0.5),
-        _ => (0.0, 100.0, 10.0),
+/// The range a figure lives on, the finest axis step that makes sense for it, and the
+/// coarsest, which divides the range's bounds so the ends stay round when clamped.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Scale {
+    min: f64,
+    max: f64,
+    finest: f64,
+    coarsest: f64,
+}
+
+impl Scale {
+    /// The scale of a figure written in `shape`: NPS points, the CES scale, percent, or
+    /// an indicator's non-negative amount stepped by its last shown decimal.
+    fn of_shape(shape: &Shape) -> Scale {
+        let (min, max, finest, coarsest) = match shape {
+            Shape::Points => (-100.0, 100.0, 10.0, 50.0),
+            Shape::Scale => (1.0, 7.0, 0.5, 1.0),
+            Shape::Percent => (0.0, 100.0, 10.0, 50.0),
+            Shape::Amount { decimals, .. } => (
+                0.0,
+                f64::MAX,
+                10f64.powi(-(*decimals as i32)),
+                f64::INFINITY,
+            ),
+        };
+        Scale {
+            min,
+            max,
+            finest,
+            coarsest,
+        }
     }
 }
 
@@ -208,13 +340,16 @@ fn nice_step(raw: f64) -> f64 {
     nice * power
 }
 
-/// Round axis ticks covering `lo..=hi` inside the KPI's scale: about four steps of 1, 2 or
+/// Round axis ticks covering `lo..=hi` inside the scale: about four steps of 1, 2 or
 /// 5 × 10ⁿ, starting and ending on a multiple of the step.
-pub(super) fn ticks(kpi: Kpi, lo: f64, hi: f64) -> Vec<f64> {
-    let (min, max, finest) = scale(kpi);
+pub(super) fn ticks(scale: Scale, lo: f64, hi: f64) -> Vec<f64> {
+    let Scale {
+        min,
+        max,
+        finest,
+        coarsest,
+    } = scale;
     let (lo, hi) = (lo.clamp(min, max), hi.clamp(min, max));
-    // A step that divides the scale's bounds, so the ends stay round when clamped.
-    let coarsest = if kpi == Kpi::Ces { 1.0 } else { 50.0 };
     let step = nice_step(((hi - lo) / 4.0).max(finest)).min(coarsest);
     let first = ((lo / step).floor() * step).max(min);
     let mut last = ((hi / step).ceil() * step).min(max);
@@ -230,115 +365,173 @@ pub(super) fn ticks(kpi: Kpi, lo: f64, hi: f64) -> Vec<f64> {
     (0..=count).map(|i| first + step * i as f64).collect()
 }
 
-/// The trend chart of each touchpoint that measured its main KPI in a trend period.
-pub(super) fn trends(report: &Report, t: &serde_json::Value) -> Vec<Trend> {
+/// What one trend chart draws.
+struct Series<'a> {
+    name: String,
+    kpi_label: String,
+    shape: Shape,
+    lower_is_better: bool,
+    trend: &'a [TrendPoint],
+    target: Option<f64>,
+}
+
+/// The trend charts: each touchpoint's main KPI followed by its indicators, in journey
+/// order; then the program-wide indicators (those without a touchpoint).
+pub(super) fn trends(report: &Report, t: &serde_json::Value) -> (Vec<Trend>, Vec<Trend>) {
     let lang = report.lang.as_str();
-    report
+    let per_touchpoint = report
         .touchpoints
         .iter()
-        .filter_map(|tp| {
-            let kpi = tp.kpi?;
-            // (slot, value, lower bound, upper bound); no interval draws no band.
-            let points: Vec<(usize, f64, f64, f64)> = tp
-                .trend
-                .iter()
-                .enumerate()
-                .filter_map(|(i, p)| {
-                    p.value.map(|v| {
-                        let (low, high) = p.interval.map_or((v, v), |b| (b.low, b.high));
-                        (i, v, low, high)
-                    })
-                })
-                .collect();
-            if points.is_empty() {
-                return None;
-            }
-            let (min, max, _) = scale(kpi);
-            let target = tp.row.as_ref().and_then(|r| r.target);
-            let (mut lo, mut hi) = points.iter().fold((f64::MAX, f64::MIN), |(lo, hi), p| {
-                (lo.min(p.1).min(p.2), hi.max(p.1).max(p.3))
-            });
-            if let Some(tg) = target {
-                lo = lo.min(tg);
-                hi = hi.max(tg);
-            }
-            let axis = ticks(kpi, lo, hi);
-            let (lo, hi) = (
-                axis.first().copied().unwrap_or(min),
-                axis.last().copied().unwrap_or(max),
-            );
-            // Room above the top tick for a point's label, below for the period names.
-            let (width, height, left, right, top, bottom) = (340.0, 170.0, 40.0, 330.0, 24.0, 30.0);
-            let slots = tp.trend.len().max(2) as f64 - 1.0;
-            let x = |i: usize| left + 14.0 + (right - left - 28.0) * i as f64 / slots;
-            let y = |v: f64| top + (height - top - bottom) * (hi - v) / (hi - lo).max(1e-9);
-            let line = points
-                .iter()
-                .enumerate()
-                .map(|(k, p)| {
-                    format!(
-                        "{}{:.1},{:.1}",
-                        if k == 0 { "M" } else { " L" },
-                        x(p.0),
-                        y(p.1)
-                    )
-                })
-                .collect();
-            let upper = points
-                .iter()
-                .map(|p| format!("{:.1},{:.1}", x(p.0), y(p.3.min(hi))));
-            let lower = points
-                .iter()
-                .rev()
-                .map(|p| format!("{:.1},{:.1}", x(p.0), y(p.2.max(lo))));
-            let band = upper.chain(lower).collect::<Vec<_>>().join(" ");
-            let labels = tp
-                .trend
-                .iter()
-                .enumerate()
-                .filter(|(i, _)| tp.trend.len() <= 6 || i % 2 == (tp.trend.len() - 1) % 2)
-                .map(|(i, p)| (x(i), p.period.clone()))
-                .collect();
-            let tick_text = |v: f64| {
-                let text = match kpi {
-                    Kpi::Ces => people_value(kpi, v, lang),
-                    Kpi::Nps if v > 0.0 => format!("+{}", fixed(v, 0)),
-                    Kpi::Nps => fixed(v, 0),
-                    _ => format!("{} %", fixed(v, 0)),
-                };
-                if lang == "fr" {
-                    text
-                } else {
-                    text.replace(" %", "%")
-                }
-            };
-            Some(Trend {
+        .flat_map(|tp| {
+            let main = tp.kpi.map(|kpi| Series {
                 name: tp.name.clone(),
                 kpi_label: label(t, kpi.as_str()),
-                width,
-                height,
-                left,
-                right,
-                line,
-                band,
-                points: points
-                    .iter()
-                    .map(|p| (x(p.0), y(p.1), people_value(kpi, p.1, lang)))
-                    .collect(),
-                labels,
-                target_y: target.map(y),
-                target_label: target
-                    .map(|v| people_value(kpi, v, lang))
-                    .unwrap_or_default(),
-                axis: axis.iter().map(|&v| (y(v), tick_text(v))).collect(),
+                shape: Shape::of_kpi(kpi),
+                lower_is_better: false,
+                trend: &tp.trend,
+                target: tp.row.as_ref().and_then(|r| r.target),
+            });
+            let indicators = report
+                .indicator_trends
+                .iter()
+                .filter(|it| it.touchpoint.as_deref() == Some(tp.id.as_str()))
+                .filter_map(|it| indicator_series(report, it, tp.name.clone()));
+            main.into_iter().chain(indicators)
+        })
+        .filter_map(|series| chart(series, lang))
+        .collect();
+    let program = report
+        .indicator_trends
+        .iter()
+        .filter(|it| it.touchpoint.is_none())
+        .filter_map(|it| indicator_series(report, it, label(t, "total")))
+        .filter_map(|series| chart(series, lang))
+        .collect();
+    (per_touchpoint, program)
+}
+
+/// An indicator's trend chart, titled `name` (its touchpoint, or the whole program).
+fn indicator_series<'r>(
+    report: &'r Report,
+    it: &'r IndicatorTrend,
+    name: String,
+) -> Option<Series<'r>> {
+    report
+        .indicator_of(&it.indicator)
+        .map(|(indicator, _)| Series {
+            name,
+            kpi_label: indicator.name.clone(),
+            shape: Shape::of(&KpiId::Indicator(it.indicator.clone()), report),
+            lower_is_better: indicator.better == Better::Lower,
+            trend: &it.trend,
+            target: it.target,
+        })
+}
+
+/// One trend chart's geometry; `None` when no period measured the figure.
+fn chart(series: Series<'_>, lang: &str) -> Option<Trend> {
+    let Series {
+        name,
+        kpi_label,
+        shape,
+        lower_is_better,
+        trend,
+        target,
+    } = series;
+    // (slot, value, lower bound, upper bound); no interval draws no band.
+    let points: Vec<(usize, f64, f64, f64)> = trend
+        .iter()
+        .enumerate()
+        .filter_map(|(i, p)| {
+            p.value.map(|v| {
+                let (low, high) = p.interval.map_or((v, v), |b| (b.low, b.high));
+                (i, v, low, high)
             })
         })
-        .collect()
+        .collect();
+    if points.is_empty() {
+        return None;
+    }
+    let scale = Scale::of_shape(&shape);
+    let (mut lo, mut hi) = points.iter().fold((f64::MAX, f64::MIN), |(lo, hi), p| {
+        (lo.min(p.1).min(p.2), hi.max(p.1).max(p.3))
+    });
+    if let Some(tg) = target {
+        lo = lo.min(tg);
+        hi = hi.max(tg);
+    }
+    let axis = ticks(scale, lo, hi);
+    let (lo, hi) = (
+        axis.first().copied().unwrap_or(scale.min),
+        axis.last().copied().unwrap_or(scale.max),
+    );
+    // Room above the top tick for a point's label, below for the period names.
+    let (width, height, left, right, top, bottom) = (340.0, 170.0, 40.0, 330.0, 24.0, 30.0);
+    let slots = trend.len().max(2) as f64 - 1.0;
+    let x = |i: usize| left + 14.0 + (right - left - 28.0) * i as f64 / slots;
+    let y = |v: f64| top + (height - top - bottom) * (hi - v) / (hi - lo).max(1e-9);
+    let line = points
+        .iter()
+        .enumerate()
+        .map(|(k, p)| {
+            format!(
+                "{}{:.1},{:.1}",
+                if k == 0 { "M" } else { " L" },
+                x(p.0),
+                y(p.1)
+            )
+        })
+        .collect();
+    let upper = points
+        .iter()
+        .map(|p| format!("{:.1},{:.1}", x(p.0), y(p.3.min(hi))));
+    let lower = points
+        .iter()
+        .rev()
+        .map(|p| format!("{:.1},{:.1}", x(p.0), y(p.2.max(lo))));
+    let band = upper.chain(lower).collect::<Vec<_>>().join(" ");
+    let labels = trend
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| trend.len() <= 6 || i % 2 == (trend.len() - 1) % 2)
+        .map(|(i, p)| (x(i), p.period.clone()))
+        .collect();
+    let target_label = target.map_or_else(String::new, |v| {
+        let figure = people_figure(&shape, v, lang);
+        if lower_is_better {
+            format!("≤ {figure}")
+        } else {
+            figure
+        }
+    });
+    Some(Trend {
+        name,
+        kpi_label,
+        lower_is_better,
+        width,
+        height,
+        left,
+        right,
+        line,
+        band,
+        points: points
+            .iter()
+            .map(|p| (x(p.0), y(p.1), people_figure(&shape, p.1, lang)))
+            .collect(),
+        labels,
+        target_y: target.map(y),
+        target_label,
+        axis: axis
+            .iter()
+            .map(|&v| (y(v), people_figure(&shape, v, lang)))
+            .collect(),
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::metrics::Kpi;
 
     /// Whether `step` is 1, 2 or 5 times a power of ten.
     fn round_step(step: f64) -> bool {
@@ -363,7 +556,7 @@ mod tests {
             (Kpi::Ces, 7.0, 7.0),
             (Kpi::Ces, 1.0, 7.0),
         ] {
-            let ticks = ticks(kpi, lo, hi);
+            let ticks = ticks(Scale::of_shape(&Shape::of_kpi(kpi)), lo, hi);
             assert!(ticks.len() >= 2, "{kpi} {lo}..{hi}: {ticks:?}");
             let step = ticks[1] - ticks[0];
             assert!(round_step(step), "{kpi} {lo}..{hi}: step {step}");
@@ -374,18 +567,18 @@ mod tests {
                 let multiple = tick / step;
                 assert!((multiple - multiple.round()).abs() < 1e-6, "{ticks:?}");
             }
-            let (min, max, _) = scale(kpi);
+            let Scale { min, max, .. } = Scale::of_shape(&Shape::of_kpi(kpi));
             let (first, last) = (ticks[0], ticks[ticks.len() - 1]);
             assert!(first >= min && last <= max, "{kpi}: {ticks:?}");
             assert!(first <= lo && last >= hi, "{kpi} {lo}..{hi}: {ticks:?}");
             assert!(ticks.len() <= 8, "{kpi} {lo}..{hi}: {ticks:?}");
         }
         assert_eq!(
-            ticks(Kpi::Nps, -60.0, 80.0),
+            ticks(Scale::of_shape(&Shape::of_kpi(Kpi::Nps)), -60.0, 80.0),
             vec![-100.0, -50.0, 0.0, 50.0, 100.0]
         );
         assert_eq!(
-            ticks(Kpi::Csat, 37.5, 62.5),
+            ticks(Scale::of_shape(&Shape::of_kpi(Kpi::Csat)), 37.5, 62.5),
             vec![30.0, 40.0, 50.0, 60.0, 70.0]
         );
     }
