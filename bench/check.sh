@@ -15,7 +15,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . bench/lib.sh
 
-touchpoints="${1:-2000}"
+touchpoints="${1:-300}"
 runs="${RUNS:-5}"
 python3 -c 'import jsonschema, yaml' 2>/dev/null \
   || { echo "jsonschema or PyYAML is missing: pip install jsonschema pyyaml" >&2; exit 1; }
