@@ -17,7 +17,7 @@ use jiff::civil::Date;
 use crate::contacts::parse::HeaderColumns;
 use crate::program::answers::clean;
 use crate::program::{Program, did_you_mean};
-use crate::responses::{Lines, RowError, line_of};
+use crate::responses::{Lines, Problem as CsvProblem, RowError, line_of};
 use crate::store::NewMention;
 
 /// The columns a mentions file may have.
@@ -73,15 +73,9 @@ pub enum Problem {
         /// " (did you mean `x`?)" or nothing.
         hint: String,
     },
-    /// More or fewer fields than the header.
-    FieldCount {
-        /// Fields on the row.
-        found: usize,
-        /// Fields in the header.
-        expected: usize,
-    },
-    /// The CSV reader could not read the row.
-    Malformed(String),
+    /// A problem every CSV import shares (a field count, an unreadable row), worded as
+    /// `responses import` words it.
+    Csv(CsvProblem),
 }
 
 impl fmt::Display for Problem {
@@ -108,11 +102,7 @@ impl fmt::Display for Problem {
             Problem::UnknownTouchpoint { given, hint } => {
                 write!(f, "unknown touchpoint `{given}`{hint}")
             }
-            Problem::FieldCount { found, expected } => write!(
-                f,
-                "{found} fields, but the header has {expected} (a missing or extra separator?)"
-            ),
-            Problem::Malformed(m) => write!(f, "unreadable row: {m}"),
+            Problem::Csv(problem) => problem.fmt(f),
         }
     }
 }
@@ -176,7 +166,7 @@ pub fn parse<R: Read>(input: R, delimiter: u8, program: &Program) -> Result<Pars
             Err(e) => {
                 parsed.errors.push(RowError {
                     line,
-                    problems: vec![Problem::Malformed(e.to_string())],
+                    problems: vec![Problem::Csv(CsvProblem::Malformed(e.to_string()))],
                 });
                 if !matches!(e.kind(), csv::ErrorKind::Utf8 { .. }) {
                     break;
@@ -193,10 +183,10 @@ fn row(
     program: &Program,
 ) -> Result<NewMention, Vec<Problem>> {
     if record.len() != names.len() {
-        return Err(vec![Problem::FieldCount {
+        return Err(vec![Problem::Csv(CsvProblem::FieldCount {
             found: record.len(),
             expected: names.len(),
-        }]);
+        })]);
     }
     let cell = |name: &str| -> Option<String> {
         let i = names.iter().position(|n| n == name)?;
