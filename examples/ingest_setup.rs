@@ -11,7 +11,8 @@ use std::path::Path;
 
 use anyhow::{Context, bail};
 use ecoute::program::CheckContext;
-use ecoute::store::{Attributes, NewInvitation, Store, WaveKey, WavePlan};
+use ecoute::records::{Attributes, NewInvitation, WaveKey, WavePlan};
+use ecoute::store::Store;
 use ecoute::templates::Templates;
 use ecoute::token::LinkSecret;
 use jiff::Timestamp;

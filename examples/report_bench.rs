@@ -14,7 +14,9 @@ use std::collections::HashMap;
 use std::io::{BufWriter, Write};
 
 use anyhow::Context;
-use ecoute::store::{Answer, Attributes, NewResponse, RollupCount, RollupKey, Store, counters};
+use ecoute::records::{Answer, Attributes, NewResponse};
+use ecoute::rollup::{RollupCount, RollupKey, counters};
+use ecoute::store::Store;
 use jiff::Timestamp;
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;

@@ -10,7 +10,69 @@ use crate::expr::Expr;
 use crate::program::Program;
 use crate::program::answers::expression_context;
 use crate::program::model::Recipient;
-use crate::store::{NewAlert, NewCase, NewResponse};
+use crate::records::NewResponse;
+
+/// The wave channel of alert emails: not an identifier a program can declare.
+pub const ALERT_CHANNEL: &str = "!alert";
+
+/// A case to open with its response.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewCase {
+    /// The alert rule that matched.
+    pub rule_id: String,
+    /// When the promised call-back is due.
+    pub due_at: Timestamp,
+    /// One alert email per recipient.
+    pub alerts: Vec<NewAlert>,
+}
+
+/// One alert email to queue.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewAlert {
+    /// The recipient, as resolved (may not parse: the alert then fails alone).
+    pub email: String,
+    /// Its email template.
+    pub template: String,
+    /// Why it cannot be sent, when known already (no address attribute).
+    pub problem: Option<String>,
+}
+
+/// A case as stored, with who answered (`None` when anonymous or erased).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Case {
+    /// Row id, the number `ecoute cases` shows.
+    pub id: i64,
+    /// The response that opened it.
+    pub response_id: i64,
+    /// Program id.
+    pub program_id: String,
+    /// Survey id.
+    pub survey_id: String,
+    /// Touchpoint of the survey.
+    pub touchpoint_id: Option<String>,
+    /// Period of the response.
+    pub period: String,
+    /// The alert rule.
+    pub rule_id: String,
+    /// Where it is.
+    pub status: CaseStatus,
+    /// The owner's note.
+    pub note: Option<String>,
+    /// When it opened (the response was stored).
+    pub opened_at: Timestamp,
+    /// When the call-back is due.
+    pub due_at: Timestamp,
+    /// When the owner first reached the customer.
+    pub contacted_at: Option<Timestamp>,
+    /// When it was resolved.
+    pub resolved_at: Option<Timestamp>,
+    /// When the owner gave up reaching the customer.
+    pub unreachable_at: Option<Timestamp>,
+    /// The respondent's email.
+    pub respondent_email: Option<String>,
+    /// The respondent's first and last names, as the contact had them.
+    pub respondent_name: Option<String>,
+}
 
 /// Email template of alerts whose rule names none.
 pub const DEFAULT_ALERT_TEMPLATE: &str = "alert";
@@ -180,7 +242,7 @@ pub struct ShownAnswer {
 /// `locale`, else the program's `default` locale.
 pub fn shown_answers(
     survey: &crate::program::model::Survey,
-    answers: &[crate::store::Answer],
+    answers: &[crate::records::Answer],
     locale: &str,
     default: &str,
 ) -> (Vec<ShownAnswer>, Vec<ShownAnswer>) {
@@ -237,7 +299,7 @@ pub fn shown_answers(
 
 /// A case as `ecoute cases --format json` and `GET /api/v1/cases` show it, with whether it
 /// is overdue at `now`.
-pub fn case_json(case: &crate::store::Case, now: Timestamp) -> serde_json::Value {
+pub fn case_json(case: &Case, now: Timestamp) -> serde_json::Value {
     serde_json::json!({
         "id": case.id,
         "program": case.program_id,
@@ -304,7 +366,7 @@ pub struct OverdueCase {
 
 /// The case left `open` (contacted, or found unreachable) before its due time: `None` while
 /// that cannot be told yet (still open, not due).
-pub fn handled_in_time(case: &crate::store::Case, now: Timestamp) -> Option<bool> {
+pub fn handled_in_time(case: &Case, now: Timestamp) -> Option<bool> {
     let first_step = [case.contacted_at, case.unreachable_at]
         .into_iter()
         .flatten()
@@ -336,7 +398,7 @@ pub fn median(values: &mut [f64]) -> Option<f64> {
 /// one of `periods` (`(report period, its stored parts)`), in the order of `periods` then
 /// touchpoint id.
 pub fn follow_up(
-    cases: &[crate::store::Case],
+    cases: &[Case],
     periods: &[(String, Vec<String>)],
     now: Timestamp,
 ) -> Vec<FollowUp> {
@@ -351,7 +413,7 @@ pub fn follow_up(
         touchpoints.sort();
         touchpoints.dedup();
         for touchpoint in touchpoints {
-            let mine: Vec<&crate::store::Case> = cases
+            let mine: Vec<&Case> = cases
                 .iter()
                 .filter(|c| parts.contains(&c.period))
                 .filter(|c| c.touchpoint_id.as_deref().unwrap_or_default() == touchpoint)
@@ -386,7 +448,7 @@ pub fn follow_up(
 }
 
 /// The open cases past due at `now`, most overdue first.
-pub fn overdue(cases: &[crate::store::Case], now: Timestamp) -> Vec<OverdueCase> {
+pub fn overdue(cases: &[Case], now: Timestamp) -> Vec<OverdueCase> {
     let mut out: Vec<OverdueCase> = cases
         .iter()
         .filter(|c| is_overdue(c.status, c.due_at, now))

@@ -13,7 +13,7 @@
 //! - optional `touchpoint` (default: the indicator's), `segment`, `breakdown` (a count's
 //!   category) and `row_id` (makes re-imports harmless).
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::io::Read;
 
@@ -27,7 +27,61 @@ use crate::program::did_you_mean;
 use crate::program::model::Indicator;
 use crate::responses::lines::Lines;
 use crate::responses::{Problem as CsvProblem, line_of};
-use crate::store::{IndicatorKey, IndicatorRow};
+
+/// Where a counter belongs: program-level key parts the report groups by.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct IndicatorKey {
+    /// Stored period key (`2026-11`).
+    pub period: String,
+    /// Indicator id.
+    pub indicator: String,
+    /// Touchpoint id; empty when program-wide.
+    pub touchpoint: String,
+    /// Segment value; empty when none.
+    pub segment: String,
+    /// Breakdown category of a count; empty when none.
+    pub category: String,
+}
+
+/// A stored counter.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IndicatorCount {
+    /// Where it belongs.
+    pub key: IndicatorKey,
+    /// Its figures.
+    pub counter: IndicatorCounter,
+}
+
+/// One imported row: its key, what it adds, and the id that makes a re-import harmless.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IndicatorRow {
+    /// Where it counts.
+    pub key: IndicatorKey,
+    /// What it adds.
+    pub counter: IndicatorCounter,
+    /// The file's `row_id`, when it has one.
+    pub row_id: Option<String>,
+}
+
+/// What an import stored.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct IndicatorImport {
+    /// Rows added to the counters.
+    pub imported: u64,
+    /// Rows whose `row_id` was already imported: skipped.
+    pub already_imported: u64,
+}
+
+/// Sums rows per key, so one statement per key is written whatever the number of rows.
+pub fn per_key<'r>(
+    rows: impl IntoIterator<Item = &'r IndicatorRow>,
+) -> BTreeMap<IndicatorKey, IndicatorCounter> {
+    let mut sums: BTreeMap<IndicatorKey, IndicatorCounter> = BTreeMap::new();
+    for row in rows {
+        sums.entry(row.key.clone()).or_default().merge(&row.counter);
+    }
+    sums
+}
 
 /// The columns an indicator file may have.
 pub const COLUMNS: [&str; 12] = [

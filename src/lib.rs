@@ -16,6 +16,7 @@ pub mod metrics;
 pub mod period;
 pub mod plan;
 pub mod program;
+pub mod records;
 pub mod redact;
 pub mod report;
 pub mod responses;

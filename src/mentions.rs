@@ -18,7 +18,61 @@ use crate::contacts::parse::HeaderColumns;
 use crate::program::answers::clean;
 use crate::program::{Program, did_you_mean};
 use crate::responses::{Lines, Problem as CsvProblem, RowError, line_of};
-use crate::store::NewMention;
+
+/// A mention to store, as `ecoute mentions import` read it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewMention {
+    /// Program id.
+    pub program_id: String,
+    /// Period key of `posted_at`.
+    pub period: String,
+    /// When it was posted.
+    pub posted_at: Timestamp,
+    /// Where it was posted (the network or site, as the listening tool names it).
+    pub source: String,
+    /// Its text.
+    pub text: String,
+    /// A rating 1–5, when the source gives one (a review site).
+    pub rating: Option<u8>,
+    /// Its address.
+    pub url: Option<String>,
+    /// The touchpoint it is about, when known.
+    pub touchpoint_id: Option<String>,
+}
+
+/// A stored mention as a report reads it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredMention {
+    /// Period key.
+    pub period: String,
+    /// Source.
+    pub source: String,
+    /// Text.
+    pub text: String,
+    /// Rating 1–5.
+    pub rating: Option<u8>,
+    /// Touchpoint id.
+    pub touchpoint_id: Option<String>,
+}
+
+impl NewMention {
+    /// What makes a mention the same one when a file is imported again: SHA-256 (hex) of
+    /// its date, source, text and url.
+    pub fn fingerprint(&self) -> String {
+        use sha2::{Digest, Sha256};
+        let mut hash = Sha256::new();
+        for part in [
+            self.posted_at.as_second().to_string().as_str(),
+            &self.source,
+            &self.text,
+            self.url.as_deref().unwrap_or_default(),
+        ] {
+            hash.update(part.as_bytes());
+            hash.update([0]);
+        }
+        crate::program::hex(&hash.finalize())
+    }
+}
 
 /// The columns a mentions file may have.
 const COLUMNS: [&str; 6] = ["date", "source", "text", "rating", "url", "touchpoint"];

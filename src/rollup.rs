@@ -28,7 +28,7 @@ use serde_json::Value;
 
 use crate::metrics::NpsCategory;
 use crate::program::model::QuestionType;
-use crate::store::{Answer, NewResponse};
+use crate::records::{Answer, NewResponse};
 
 /// The identity of one counter.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
@@ -378,7 +378,7 @@ pub fn earliest(totals: &mut BTreeMap<VersionKey, (String, i64)>, more: Vec<Vers
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::Attributes;
+    use crate::records::Attributes;
     use jiff::Timestamp;
     use serde_json::json;
 

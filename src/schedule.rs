@@ -8,7 +8,32 @@ use jiff::{Timestamp, ToSpan, Zoned};
 use crate::period::Period;
 use crate::program::model::Channel;
 use crate::program::{Calendar, CalendarError};
-use crate::store::TickKey;
+
+/// A wave tick: when one wave of a program's survey fires.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TickKey {
+    /// Survey id.
+    pub survey_id: String,
+    /// The channel that carries its invitations.
+    pub channel_id: String,
+    /// Period key.
+    pub period: String,
+    /// Wave number in the period.
+    pub wave: u32,
+    /// When it fires.
+    pub fire_at: Timestamp,
+}
+
+/// A tick that is due, as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DueTick {
+    /// Row id, to claim and finish it.
+    pub id: i64,
+    /// Program id.
+    pub program_id: String,
+    /// The tick.
+    pub key: TickKey,
+}
 
 /// A dispatch wave in a period, with the reminders that follow it.
 #[derive(Debug, Clone, PartialEq)]

@@ -8,9 +8,9 @@ use jiff::Timestamp;
 use super::options::StoreArgs;
 use super::shared::{find_program, open};
 use super::{Exit, Format};
+use crate::cases::Case;
 use crate::cases::{self, CaseStatus, case_json};
 use crate::config::Settings;
-use crate::store::Case;
 
 /// The `cases` subcommands.
 #[derive(Debug, Subcommand)]

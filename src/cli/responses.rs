@@ -11,8 +11,8 @@ use super::shared::{find_program, open, open_csv, write_csv};
 use super::{Exit, Format};
 use crate::config::Settings;
 use crate::contacts::progress_bar;
+use crate::records::NewResponse;
 use crate::responses::{self, DateFormat, Parsed};
-use crate::store::NewResponse;
 
 /// Rows stored per transaction by `responses import`: large enough that the commit and the
 /// rollup upserts are paid once for thousands of rows, small enough that an interrupted

@@ -11,8 +11,8 @@ use super::count::count;
 use super::options::{StoreArgs, TemplatesArgs};
 use super::shared::{find_program, local_rfc3339, local_time, open};
 use super::{Exit, Format};
+use crate::cases::ALERT_CHANNEL;
 use crate::config::Settings;
-use crate::store::ALERT_CHANNEL;
 
 /// Arguments of `ecoute status`.
 #[derive(Debug, Args)]

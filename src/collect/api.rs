@@ -23,7 +23,7 @@ use std::sync::Arc;
 
 use crate::program::Program;
 use crate::program::fingerprint::SurveyVersion;
-use crate::store::{Attributes, NewResponse};
+use crate::records::{Attributes, NewResponse};
 
 /// The API's routes, with the token check in front of them.
 pub fn routes(state: AppState) -> Router<AppState> {

@@ -14,10 +14,10 @@ use super::limit::ClientIp;
 use super::media::{FormFields, FormRefused};
 use super::pages::{self, Message};
 use super::survey::{foreign_post, form_key, server_error, unavailable};
+use crate::cases::Case;
 use crate::cases::{self, CaseStatus, shown_answers};
 use crate::program::Program;
 use crate::program::model::LocalizedText;
-use crate::store::Case;
 use crate::token::Token;
 
 /// `GET /c/{token}`.

@@ -12,7 +12,7 @@ use crate::expr::Expr;
 use crate::metrics::CsatScale;
 use crate::program::answers::{self, AnswerError, RawValue};
 use crate::program::model::{LocalizedText, Question, QuestionType, Survey};
-use crate::store::Answer;
+use crate::records::Answer;
 
 /// The prefix of every answer field in the HTML form (`q.recommandation`), so that answers
 /// never collide with the form's own fields.

@@ -18,7 +18,7 @@ use std::sync::Arc;
 use crate::program::Program;
 use crate::program::fingerprint::SurveyVersion;
 use crate::program::model::{ChannelType, LocalizedText, Survey};
-use crate::store::{Attributes, NewResponse, TokenInvitation};
+use crate::records::{Attributes, NewResponse, TokenInvitation};
 use crate::token::Token;
 
 /// A personal link that may be answered.

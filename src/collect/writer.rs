@@ -20,7 +20,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::clock::Clock;
-use crate::store::{BackendKind, NewResponse, Store, StoreError, TokenInvitation};
+use crate::records::{NewResponse, TokenInvitation};
+use crate::store::{BackendKind, Store, StoreError};
 
 /// Responses per transaction (and links per lookup) at most.
 const MAX_BATCH: usize = 256;

@@ -33,9 +33,8 @@ pub use email::{EmailError, normalise_email};
 pub use parse::{HeaderColumns, RowError, RowProblem};
 pub use source::{SourcePathError, confined_source};
 
-use crate::store::{
-    ContactInput, ForgetReport, Store, StoreError, SuppressionReason, UpsertCounts,
-};
+use crate::records::{ContactInput, ForgetReport, SuppressionReason, UpsertCounts};
+use crate::store::{Store, StoreError};
 use parse::{ContactRows, CountingReader, DecodeReader, Dialect};
 
 /// Rejected rows kept in the summary; beyond that they are only counted.

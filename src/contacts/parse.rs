@@ -12,7 +12,7 @@ use serde_json::{Number, Value};
 
 use super::ImportError;
 use super::email::{EmailError, normalise_email};
-use crate::store::{Attributes, ContactInput};
+use crate::records::{Attributes, ContactInput};
 
 /// Bytes read at a time while sniffing and decoding.
 const CHUNK: usize = 64 * 1024;

@@ -11,7 +11,8 @@ use crate::period::Period;
 use crate::plan::{self, PlanError};
 use crate::program::{CalendarError, Program};
 use crate::schedule;
-use crate::store::{DueTick, StoreError};
+use crate::schedule::DueTick;
+use crate::store::StoreError;
 
 /// How long a tick stays claimed by the daemon planning it (real time): a daemon that dies
 /// while planning leaves it to another after this.

@@ -11,7 +11,7 @@ use super::policy::{
     RetryPolicy, SendWindow, SmtpStage, Verdict, judge_network_error, judge_reply,
 };
 use super::transport::Attempt;
-use crate::store::{Claimed, Outcome, Resolution};
+use crate::dispatch::outbox::{Claimed, Outcome, Resolution};
 
 /// A wave with what its messages need, resolved once per run.
 #[derive(Debug, Clone, PartialEq, Eq)]

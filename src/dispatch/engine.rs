@@ -24,12 +24,14 @@ use super::message::Stationery;
 use super::pace::Pacer;
 use super::policy::{RetryPolicy, SendWindow};
 use super::transport::{MailSettings, Session};
+use crate::cases::ALERT_CHANNEL;
 use crate::clock::Clock;
+use crate::dispatch::outbox::{ClaimRequest, Claimed, Outcome, Resolution};
 use crate::period::{Period, PeriodError};
 use crate::program::model::Channel;
 use crate::program::{CalendarError, Program, ResolvedChannel};
 use crate::sampling::Fatigue;
-use crate::store::{ALERT_CHANNEL, ClaimRequest, Claimed, Outcome, Resolution, Store, StoreError};
+use crate::store::{Store, StoreError};
 use crate::templates::Templates;
 use crate::token::LinkSecret;
 

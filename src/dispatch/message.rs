@@ -7,10 +7,12 @@ use lettre::message::header::{HeaderName, HeaderValue};
 use lettre::message::{Mailbox, MultiPart};
 
 use super::policy::header_safe;
+use crate::cases::Case;
 use crate::cases::{DEFAULT_ALERT_TEMPLATE, shown_answers};
+use crate::dispatch::outbox::Claimed;
 use crate::program::Program;
 use crate::program::model::LocalizedText;
-use crate::store::{Case, Claimed, StoredResponse};
+use crate::records::StoredResponse;
 use crate::templates::Templates;
 use crate::token::LinkSecret;
 

@@ -3,6 +3,7 @@
 pub mod decide;
 pub mod engine;
 pub mod message;
+pub mod outbox;
 pub mod pace;
 pub mod pipelining;
 pub mod policy;

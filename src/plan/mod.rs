@@ -20,14 +20,13 @@ use crate::expr::Expr;
 use crate::period::Period;
 use crate::program::model::{ChannelType, Sample, Trigger};
 use crate::program::{CalendarError, Program};
+use crate::records::{Attributes, NewEvent, NewInvitation, WaveKey, WaveOutcome, WavePlan};
 use crate::sampling::{
     Candidate, Draw, Exclusions, Fatigue, PrecisionGoal, SampleOutcome, SampleScope, SampleSpec,
     Sampler,
 };
 use crate::schedule;
-use crate::store::{
-    Attributes, NewEvent, NewInvitation, Store, StoreError, WaveKey, WaveOutcome, WavePlan,
-};
+use crate::store::{Store, StoreError};
 pub use expect::{
     DEFAULT_RESPONSE_RATE, Expectation, ExpectedMargin, HISTORY_PERIODS, History, RateBasis,
     check_warnings,

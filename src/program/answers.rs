@@ -26,7 +26,7 @@
 use serde_json::Value;
 
 use super::model::{CsatScale, Question, QuestionType, Survey};
-use crate::store::Answer;
+use crate::records::Answer;
 
 /// Longest text answer when the question sets no `max_length`.
 pub const DEFAULT_MAX_LENGTH: u32 = 2_000;

@@ -17,13 +17,13 @@ mod themes;
 
 use super::{GroupBy, Report};
 use crate::cases::{FollowUp, OverdueCase};
+use crate::indicators::IndicatorCount;
+use crate::mentions::StoredMention;
 use crate::metrics::Confidence;
 use crate::program::Program;
 use crate::program::model::LocalizedText;
-use crate::store::{
-    AuditKey, AuditSums, Delivery, DriverKey, IndicatorCount, RollupCount, StoredMention,
-    VerbatimResponse, VersionSeen,
-};
+use crate::records::{Delivery, VerbatimResponse};
+use crate::rollup::{AuditKey, AuditSums, DriverKey, RollupCount, VersionSeen};
 use counts::Catalogue;
 use groups::{Aggregates, groups, journey_order};
 

@@ -15,7 +15,8 @@ use super::{ACTION_PERIODS, ActionPeriods, GroupBy, Inputs, Report, ReportPeriod
 use crate::cases;
 use crate::period::{Period, PeriodError};
 use crate::program::{CalendarError, Program};
-use crate::store::{RollupCount, Store, StoreError};
+use crate::rollup::RollupCount;
+use crate::store::{Store, StoreError};
 
 /// What the period is compared with (`--vs`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -126,14 +127,14 @@ pub struct ReportPlan<'a> {
 struct Readings {
     counters: Vec<RollupCount>,
     segment_counters: Vec<RollupCount>,
-    deliveries: Vec<crate::store::Delivery>,
-    verbatims: Vec<crate::store::VerbatimResponse>,
-    versions: Vec<crate::store::VersionSeen>,
-    drivers: Vec<(crate::store::DriverKey, u64)>,
-    cases: Vec<crate::store::Case>,
-    indicators: Vec<crate::store::IndicatorCount>,
-    audits: Vec<(crate::store::AuditKey, crate::store::AuditSums)>,
-    mentions: Vec<crate::store::StoredMention>,
+    deliveries: Vec<crate::records::Delivery>,
+    verbatims: Vec<crate::records::VerbatimResponse>,
+    versions: Vec<crate::rollup::VersionSeen>,
+    drivers: Vec<(crate::rollup::DriverKey, u64)>,
+    cases: Vec<crate::cases::Case>,
+    indicators: Vec<crate::indicators::IndicatorCount>,
+    audits: Vec<(crate::rollup::AuditKey, crate::rollup::AuditSums)>,
+    mentions: Vec<crate::mentions::StoredMention>,
 }
 
 impl<'a> ReportPlan<'a> {

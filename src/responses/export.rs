@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use super::cell::protect_cell;
 use crate::program::answers::COMMENT_SUFFIX;
 use crate::program::model::{QuestionType, Survey};
-use crate::store::{StoredResponse, exported_id};
+use crate::records::{StoredResponse, exported_id};
 
 /// The respondent attribute names present in `responses`, sorted: the extra columns.
 pub fn attribute_names(responses: &[StoredResponse]) -> Vec<String> {
@@ -51,7 +51,7 @@ pub fn record(survey: &Survey, attributes: &[String], response: &StoredResponse)
     for question in &survey.questions {
         let mut values = Vec::new();
         let mut any_text = false;
-        let answers: Vec<&crate::store::Answer> = response
+        let answers: Vec<&crate::records::Answer> = response
             .answers
             .iter()
             .filter(|a| a.question_id == *question.id)

@@ -41,7 +41,7 @@ use crate::program::answers::{self, AnswerError, RawValue, TypedAnswer};
 use crate::program::fingerprint::SurveyVersion;
 use crate::program::model::{Question, QuestionType, Survey};
 use crate::program::{Calendar, Program};
-use crate::store::{Answer, Attributes, NewResponse};
+use crate::records::{Answer, Attributes, NewResponse};
 
 pub use cell::{TEXT_MARKER, protect_cell, unprotect_cell};
 pub use export::{attribute_cell, attribute_names, header, record};

@@ -9,7 +9,11 @@
 //! include as their own module (`#[path]`) after naming their driver (`Db`), their handle
 //! (`BackendStore`) and the few pieces that differ (`BEGIN_WRITE`, `CLAIM`, `REBUILD_LOCK`,
 //! `SELECT_ROLLUPS`, `JSON_MERGE`); they keep only connecting, pragmas and locks, migrations,
-//! error classification and counting upserted contacts. Not `sqlx::Any`: it has no JSON type.
+//! error classification and counting upserted contacts. Each operation's signature and doc
+//! are written once too: `store_operations!` makes both the backend's method and the
+//! [`Store`] method that dispatches to it. The records that go in and out are plain data in
+//! [`crate::records`] and the stage that owns them (`dispatch::outbox`, `cases`, `schedule`,
+//! `mentions`, `indicators`, `rollup`): only SQL and row mapping live here. Not `sqlx::Any`: it has no JSON type.
 //! Not code generic over `sqlx::Database`: it needs a higher-ranked `Executor` bound and an
 //! `Encode`/`Decode` bound per type, which the `Send` futures of axum trip over.
 //!
@@ -21,14 +25,39 @@
 //!   SQLite and `JSONB` on PostgreSQL; objects come back with their keys sorted.
 
 /// Calls the same method on whichever backend is open and turns its errors into
-/// [`StoreError`]s that tell the user what to do. Defined before the submodules so that a
-/// feature's `impl Store` block can live in its own file.
+/// [`StoreError`]s that tell the user what to do.
 macro_rules! dispatch {
     ($self:ident, $b:ident => $call:expr) => {
         match &$self.backend {
             $crate::store::Backend::Sqlite($b) => $call.await.map_err(|e| $b.classify(e)),
             $crate::store::Backend::Postgres($b) => $call.await.map_err(|e| $b.classify(e)),
         }
+    };
+}
+
+/// Writes each operation of `shared/` once, with its doc: the backend's method, and on the
+/// `with_store` include (SQLite's) the [`Store`] method that dispatches to the open backend.
+/// Arguments after `;` are the clock (unix seconds), which the `Store` method reads itself.
+macro_rules! store_operations {
+    (@store with_store; $($(#[$doc:meta])* $name:ident($s:ident $(, $arg:ident: $ty:ty)*;
+        $($now:ident)?) -> $ret:ty;)*) => {
+        impl $crate::store::Store {
+            $($(#[$doc])*
+            pub async fn $name(&$s $(, $arg: $ty)*) -> std::result::Result<$ret, $crate::store::StoreError> {
+                $(let $now = jiff::Timestamp::now().as_second();)?
+                dispatch!($s, b => b.$name($($arg,)* $($now)?))
+            })*
+        }
+    };
+    (@store backend_only; $($t:tt)*) => {};
+    ($include:ident; $($(#[$doc:meta])* pub async fn $name:ident(&$s:ident
+        $(, $arg:ident: $ty:ty)* $(; $now:ident: i64)?) -> Result<$ret:ty> $body:block)*) => {
+        impl BackendStore {
+            $($(#[$doc])*
+            pub(crate) async fn $name(&$s $(, $arg: $ty)* $(, $now: i64)?) -> Result<$ret> $body)*
+        }
+        store_operations!(@store $include; $($(#[$doc])* $name($s $(, $arg: $ty)*; $($now)?)
+            -> $ret;)*);
     };
 }
 
@@ -47,41 +76,21 @@ mod collect;
 mod daemon;
 mod error;
 mod indicators;
-mod model;
 mod outbox;
 mod postgres;
 mod rollups;
 mod sql;
 mod sqlite;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::time::Duration;
 
 use jiff::Timestamp;
 use sqlx::migrate::{AppliedMigration, Migrator};
 
-pub use audits::{AuditKey, AuditSums, NewMention, StoredMention};
-pub use cases::{ALERT_CHANNEL, Case, NewAlert, NewCase};
-pub use collect::{NewEvent, TokenInvitation, Triggered, Unsubscribed};
-pub use daemon::{DueTick, TickKey};
 pub use error::StoreError;
-pub use indicators::{IndicatorCount, IndicatorImport, IndicatorKey, IndicatorRow};
-pub use model::{
-    Answer, Attributes, BackendKind, Contact, ContactInput, ForgetReport, Invitation,
-    InvitationState, MigrationStatus, NewInvitation, NewResponse, PendingMigration, StoredResponse,
-    Suppression, SuppressionReason, UpsertCounts, WaveKey, WaveOutcome, WavePlan, exported_id,
-    exported_id_target,
-};
-pub use outbox::{
-    ClaimRequest, Claimed, FailureEvent, InvitationEvent, OutboxRow, OutboxWave, Outcome, Pending,
-    Recorded, Resolution, WaveStatus,
-};
 
-pub use rollups::{
-    Aspect, CallListEntry, Delivery, DriverKey, RebuildSummary, RollupCount, RollupKey,
-    VerbatimResponse, VersionKey, VersionSeen, accumulate, counters, segment_value,
-};
-
+use crate::records::{ContactInput, UpsertCounts};
 use crate::redact::redact_url;
 use error::BackendError;
 
@@ -108,6 +117,38 @@ impl Default for StoreOptions {
             max_connections: 4,
         }
     }
+}
+
+/// Which database a store runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::Display)]
+#[strum(serialize_all = "snake_case")]
+pub enum BackendKind {
+    /// A local file: the embedded default.
+    Sqlite,
+    /// A server shared by several daemons.
+    Postgres,
+}
+
+/// A migration this binary knows but the database has not applied yet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingMigration {
+    /// Its version number.
+    pub version: i64,
+    /// Its description.
+    pub description: String,
+}
+
+/// The schema's state, for `ecoute db status`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MigrationStatus {
+    /// Which database.
+    pub backend: BackendKind,
+    /// Highest applied migration, `None` for an empty database.
+    pub current: Option<i64>,
+    /// Highest migration this binary knows.
+    pub latest: i64,
+    /// Migrations still to apply, in order.
+    pub pending: Vec<PendingMigration>,
 }
 
 /// The two implementations, chosen by URL scheme.
@@ -177,11 +218,6 @@ impl Store {
         }
     }
 
-    /// The schema version and the migrations this binary would still apply.
-    pub async fn status(&self) -> Result<MigrationStatus, StoreError> {
-        dispatch!(self, b => b.status())
-    }
-
     /// Inserts new contacts and updates known ones (matched by email) in one transaction.
     /// Empty optional fields keep the stored value; attributes are merged key by key.
     /// The emails must be normalised and distinct within the batch.
@@ -191,138 +227,6 @@ impl Store {
     ) -> Result<UpsertCounts, StoreError> {
         let now = Timestamp::now().as_second();
         dispatch!(self, b => b.upsert_contacts(batch, now))
-    }
-
-    /// One page of the contact directory, ordered by email.
-    pub async fn list_contacts(&self, limit: u32, offset: u64) -> Result<Vec<Contact>, StoreError> {
-        dispatch!(self, b => b.list_contacts(limit, offset))
-    }
-
-    /// Every contact, ordered by email, so a sample never depends on physical row order.
-    pub async fn all_contacts(&self) -> Result<Vec<Contact>, StoreError> {
-        dispatch!(self, b => b.all_contacts())
-    }
-
-    /// How many contacts the directory holds.
-    pub async fn count_contacts(&self) -> Result<u64, StoreError> {
-        dispatch!(self, b => b.count_contacts())
-    }
-
-    /// The contact with this (normalised) email, if any.
-    pub async fn get_contact(&self, email: &str) -> Result<Option<Contact>, StoreError> {
-        dispatch!(self, b => b.get_contact(email))
-    }
-
-    /// Adds `email` to the suppression list for `reason`; returns false when it already was
-    /// (the first time and detail are kept).
-    pub async fn suppress(
-        &self,
-        email: &str,
-        reason: SuppressionReason,
-        detail: Option<&str>,
-    ) -> Result<bool, StoreError> {
-        let now = Timestamp::now().as_second();
-        dispatch!(self, b => b.suppress(email, reason, detail, now))
-    }
-
-    /// The suppression entries of one email; empty when it may be contacted.
-    pub async fn suppressions_for(&self, email: &str) -> Result<Vec<Suppression>, StoreError> {
-        dispatch!(self, b => b.suppressions_for(email))
-    }
-
-    /// The whole suppression list, ordered by email then reason.
-    pub async fn list_suppressions(&self) -> Result<Vec<Suppression>, StoreError> {
-        dispatch!(self, b => b.list_suppressions())
-    }
-
-    /// Erases a person's personal data everywhere, in one transaction: the contact row is
-    /// deleted; their invitations lose email, contact data and link token hash (pending ones
-    /// become `suppressed`; their links then find nothing); their responses lose respondent
-    /// attributes, email and text verbatims, and their attribute counters leave the rollups
-    /// (numeric and choice answers stay as anonymous aggregates); their contact history is
-    /// deleted; and the email is suppressed as `erased` so it is never contacted again. On
-    /// SQLite (`secure_delete` on) the write-ahead log is then emptied, so the erased values
-    /// are in neither file. The report names the invitations, whose outbox files the caller
-    /// deletes.
-    pub async fn forget(&self, email: &str) -> Result<ForgetReport, StoreError> {
-        let now = Timestamp::now().as_second();
-        dispatch!(self, b => b.forget(email, now))
-    }
-
-    /// Remembers that `email` was contacted by `program_id` at `at` (for the fatigue rule).
-    pub async fn record_contact(
-        &self,
-        email: &str,
-        program_id: &str,
-        at: Timestamp,
-    ) -> Result<(), StoreError> {
-        dispatch!(self, b => b.record_contact(email, program_id, at.as_second()))
-    }
-
-    /// When `email` was last contacted by any program.
-    pub async fn last_contacted(&self, email: &str) -> Result<Option<Timestamp>, StoreError> {
-        dispatch!(self, b => b.last_contacted(email))
-    }
-
-    /// Every email contacted at or after `since`, with its latest contact time: the fatigue
-    /// exclusions of a plan, in one query.
-    pub async fn contacted_since(
-        &self,
-        since: Timestamp,
-    ) -> Result<HashMap<String, Timestamp>, StoreError> {
-        dispatch!(self, b => b.contacted_since(since.as_second()))
-    }
-
-    /// Records the hash of a program file's YAML; returns true the first time it is seen.
-    pub async fn record_program_version(
-        &self,
-        program_id: &str,
-        sha256: &str,
-    ) -> Result<bool, StoreError> {
-        let now = Timestamp::now().as_second();
-        dispatch!(self, b => b.record_program_version(program_id, sha256, now))
-    }
-
-    /// Creates a wave and its invitations once. Safe to call twice or from two processes at
-    /// the same time: the unique keys decide (`INSERT … ON CONFLICT DO NOTHING` in one
-    /// transaction), so the loser sees `created == false` and nothing is duplicated. An
-    /// existing wave is returned as it is; `invitations` is not merged into it.
-    pub async fn materialise_wave(
-        &self,
-        key: &WaveKey,
-        plan: &WavePlan,
-        invitations: &[NewInvitation],
-    ) -> Result<WaveOutcome, StoreError> {
-        let now = Timestamp::now().as_second();
-        dispatch!(self, b => b.materialise_wave(key, plan, invitations, now))
-    }
-
-    /// The invitations of a wave, ordered by id.
-    pub async fn wave_invitations(&self, wave_id: i64) -> Result<Vec<Invitation>, StoreError> {
-        dispatch!(self, b => b.wave_invitations(wave_id))
-    }
-
-    /// Stores a response and its answers in one transaction. Returns `None` when it is a
-    /// duplicate (its invitation already answered, or its `external_id` already imported
-    /// for this program) and nothing was written.
-    pub async fn insert_response(&self, response: &NewResponse) -> Result<Option<i64>, StoreError> {
-        let now = Timestamp::now().as_second();
-        dispatch!(self, b => b.insert_response(response, now))
-    }
-
-    /// Records the SHA-256 of an invitation's link token (see `crate::token`); the store never
-    /// sees the token itself. Setting the same hash again is harmless.
-    pub async fn set_token_hash(
-        &self,
-        invitation_id: i64,
-        hash: &[u8; 32],
-    ) -> Result<(), StoreError> {
-        dispatch!(self, b => b.set_token_hash(invitation_id, hash))
-    }
-
-    /// A stored response with its answers.
-    pub async fn response(&self, id: i64) -> Result<Option<StoredResponse>, StoreError> {
-        dispatch!(self, b => b.response(id))
     }
 
     /// Closes the pool, waiting for connections to finish (checkpoints SQLite's WAL).

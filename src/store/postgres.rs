@@ -3,6 +3,11 @@
 //! locked. The operations themselves are in `shared/`; this file keeps connecting, error
 //! classification and contact-upsert counting.
 
+/// `shared/`'s operations on this backend; the SQLite include writes the `Store` methods.
+macro_rules! operations {
+    ($($ops:tt)*) => { store_operations!(backend_only; $($ops)*); };
+}
+
 #[path = "shared/mod.rs"]
 #[allow(
     clippy::duplicate_mod,
@@ -15,10 +20,11 @@ use std::str::FromStr;
 use sqlx::Connection;
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions, Postgres};
 
+use super::BackendKind;
 use super::error::{BackendError, StoreError};
-use super::model::{BackendKind, ContactInput, UpsertCounts};
 use super::rollups as r;
 use super::{ROWS_PER_STATEMENT, StoreOptions, outbox};
+use crate::records::{ContactInput, UpsertCounts};
 use crate::redact::redact_url;
 
 /// The names `shared/` is written against.

@@ -4,6 +4,11 @@
 //! operations themselves are in `shared/`; this file keeps opening the file, its pragmas and
 //! locks, error classification and contact-upsert counting.
 
+/// `shared/`'s operations on this backend; this include also writes the `Store` methods.
+macro_rules! operations {
+    ($($ops:tt)*) => { store_operations!(with_store; $($ops)*); };
+}
+
 #[path = "shared/mod.rs"]
 #[allow(
     clippy::duplicate_mod,
@@ -20,10 +25,11 @@ use sqlx::sqlite::{
     SqliteSynchronous,
 };
 
+use super::BackendKind;
 use super::error::{BackendError, StoreError};
-use super::model::{BackendKind, ContactInput, UpsertCounts};
 use super::rollups as r;
 use super::{ROWS_PER_STATEMENT, StoreOptions, outbox, sql};
+use crate::records::{ContactInput, UpsertCounts};
 
 /// The names `shared/` is written against.
 type Db = Sqlite;

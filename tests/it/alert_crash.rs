@@ -6,7 +6,9 @@
 use std::process::Stdio;
 use std::time::Duration;
 
-use ecoute::store::{ALERT_CHANNEL, Store, WaveStatus};
+use ecoute::cases::ALERT_CHANNEL;
+use ecoute::dispatch::outbox::WaveStatus;
+use ecoute::store::Store;
 use jiff::{SignedDuration, Timestamp};
 
 use crate::harness::{Project, SmtpServer, signal};

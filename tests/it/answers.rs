@@ -9,7 +9,8 @@ use axum::extract::connect_info::MockConnectInfo;
 use axum::http::StatusCode;
 use ecoute::collect::{AppState, ServerOptions, open_form_key, router};
 use ecoute::program::CheckContext;
-use ecoute::store::{Answer, Store};
+use ecoute::records::Answer;
+use ecoute::store::Store;
 use ecoute::templates::Templates;
 use serde_json::{Value, json};
 

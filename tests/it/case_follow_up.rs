@@ -6,7 +6,8 @@
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use ecoute::cases::CaseStatus;
-use ecoute::store::{NewCase, Store};
+use ecoute::cases::NewCase;
+use ecoute::store::Store;
 use jiff::{SignedDuration, Timestamp};
 use serde_json::Value;
 

@@ -12,9 +12,10 @@ use axum::extract::connect_info::MockConnectInfo;
 use axum::http::{Request, StatusCode, header};
 use ecoute::collect::{AppState, LimitSettings, ServerOptions, open_form_key, router};
 use ecoute::program::Program;
-use ecoute::store::{
-    Attributes, InvitationState, NewInvitation, Store, SuppressionReason, WaveKey, WavePlan,
+use ecoute::records::{
+    Attributes, InvitationState, NewInvitation, SuppressionReason, WaveKey, WavePlan,
 };
+use ecoute::store::Store;
 use ecoute::templates::Templates;
 use ecoute::token::LinkSecret;
 use jiff::Timestamp;

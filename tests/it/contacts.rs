@@ -5,7 +5,8 @@ use std::io::Cursor;
 use ecoute::contacts::{
     self, ImportError, ImportOptions, ImportSummary, RowProblem, parse::encoding_from_label,
 };
-use ecoute::store::{Store, SuppressionReason};
+use ecoute::records::SuppressionReason;
+use ecoute::store::Store;
 use serde_json::json;
 
 use crate::support::{TestDb, both_backends};

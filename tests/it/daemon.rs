@@ -5,7 +5,9 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use ecoute::store::{OutboxRow, Store, SuppressionReason};
+use ecoute::dispatch::outbox::OutboxRow;
+use ecoute::records::SuppressionReason;
+use ecoute::store::Store;
 use jiff::Timestamp;
 
 use crate::harness::{Daemon, Project, SmtpServer};

@@ -10,7 +10,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use ecoute::store::{OutboxRow, Store};
+use ecoute::dispatch::outbox::OutboxRow;
+use ecoute::store::Store;
 
 use crate::daemon::{WEEKLY, message_of, rows_of};
 use crate::harness::{Daemon, Project, SmtpServer};

@@ -7,7 +7,8 @@ use std::collections::HashMap;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use ecoute::store::{OutboxRow, Store};
+use ecoute::dispatch::outbox::OutboxRow;
+use ecoute::store::Store;
 use ecoute::token::Token;
 
 use crate::harness::{Project, Ran, SmtpServer, finished, parse_email, signal};
@@ -549,20 +550,20 @@ async fn a_name_with_a_line_break_never_becomes_a_header_and_a_bad_address_fails
     let wave = store.program_waves("essai").await.expect("waves")[0].id;
     store
         .materialise_wave(
-            &ecoute::store::WaveKey {
+            &ecoute::records::WaveKey {
                 program_id: "essai".into(),
                 survey_id: "livraison".into(),
                 channel_id: "email".into(),
                 period: "2026-11".into(),
                 wave: 2,
             },
-            &ecoute::store::WavePlan {
+            &ecoute::records::WavePlan {
                 sample_id: "tous".into(),
                 seed: 1,
                 program_sha256: None,
                 planned_at: WAVE_TIME.parse().expect("time"),
             },
-            &[ecoute::store::NewInvitation {
+            &[ecoute::records::NewInvitation {
                 email: "pas une adresse".into(),
                 locale: Some("fr".into()),
                 contact_data: Default::default(),
@@ -613,7 +614,7 @@ async fn reminders_go_to_those_who_did_not_answer_and_stop_at_the_close() {
 
     // One person answered, one unsubscribed: only the third gets reminders.
     store
-        .insert_response(&ecoute::store::NewResponse {
+        .insert_response(&ecoute::records::NewResponse {
             invitation_id: Some(all[0].id),
             program_id: "essai".into(),
             survey_id: "livraison".into(),
@@ -633,7 +634,7 @@ async fn reminders_go_to_those_who_did_not_answer_and_stop_at_the_close() {
     store
         .suppress(
             all[1].email.as_deref().expect("email"),
-            ecoute::store::SuppressionReason::Unsubscribed,
+            ecoute::records::SuppressionReason::Unsubscribed,
             None,
         )
         .await

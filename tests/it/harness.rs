@@ -12,7 +12,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use ecoute::program::{CheckContext, Program};
-use ecoute::store::{Store, StoredResponse};
+use ecoute::records::StoredResponse;
+use ecoute::store::Store;
 use ecoute::templates::Templates;
 use serde_json::Value;
 

@@ -6,7 +6,8 @@
 
 use std::time::{Duration, Instant};
 
-use ecoute::store::{RollupCount, Store};
+use ecoute::rollup::RollupCount;
+use ecoute::store::Store;
 
 use crate::harness::{Project, finished, signal};
 use crate::support::{TestDb, both_backends};

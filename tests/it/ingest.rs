@@ -10,7 +10,9 @@ use std::time::{Duration, Instant};
 
 use axum::http::StatusCode;
 use ecoute::collect::{Ingest, IngestError, Stored};
-use ecoute::store::{Answer, NewResponse, RollupCount, Store};
+use ecoute::records::{Answer, NewResponse};
+use ecoute::rollup::RollupCount;
+use ecoute::store::Store;
 use ecoute::token::{LinkSecret, Token};
 use jiff::Timestamp;
 use sqlx::{Connection, Executor, PgConnection, SqliteConnection};

@@ -1,7 +1,8 @@
 //! Issue 13, "status, import, serve, backups" and the JSON Schema: what a newcomer operating
 //! ecoute day to day trips on.
 
-use ecoute::store::{NewResponse, Store, SuppressionReason};
+use ecoute::records::{NewResponse, SuppressionReason};
+use ecoute::store::Store;
 use serde_json::Value;
 
 use crate::dispatch;

@@ -263,7 +263,7 @@ async fn send_and_answer(project: &Project, period: &str, answered: usize) -> us
             .expect("exists");
         assert_eq!(row.state, "sent", "{row:?}");
         let stored = store
-            .insert_response(&ecoute::store::NewResponse {
+            .insert_response(&ecoute::records::NewResponse {
                 invitation_id: Some(invitation.id),
                 program_id: "essai".into(),
                 survey_id: "livraison".into(),

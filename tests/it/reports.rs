@@ -3,7 +3,8 @@
 
 use std::process::Command;
 
-use ecoute::store::{Answer, Attributes, NewResponse, Store};
+use ecoute::records::{Answer, Attributes, NewResponse};
+use ecoute::store::Store;
 use jiff::Timestamp;
 use serde_json::Value;
 use sha2::{Digest, Sha256};

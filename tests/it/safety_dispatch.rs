@@ -6,9 +6,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::time::Duration;
 
-use ecoute::store::{
-    ClaimRequest, Claimed, NewInvitation, Outcome, Resolution, Store, WaveKey, WavePlan,
-};
+use ecoute::dispatch::outbox::{ClaimRequest, Claimed, Outcome, Resolution};
+use ecoute::records::{NewInvitation, WaveKey, WavePlan};
+use ecoute::store::Store;
 use jiff::{SignedDuration, Timestamp};
 
 use crate::harness::{Project, SmtpServer, finished, repo_path};

@@ -3,10 +3,10 @@
 //! never prints another file's content, a file mixing two encodings is refused with its line,
 //! and contact fields have size limits. Expected values are written here by hand.
 
-use ecoute::store::{
-    Answer, Attributes, Contact, NewInvitation, NewResponse, Store, StoredResponse, WaveKey,
-    WavePlan,
+use ecoute::records::{
+    Answer, Attributes, Contact, NewInvitation, NewResponse, StoredResponse, WaveKey, WavePlan,
 };
+use ecoute::store::Store;
 use jiff::Timestamp;
 use serde_json::{Value, json};
 

@@ -3,10 +3,11 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use ecoute::store::{
-    Answer, Attributes, BackendKind, ContactInput, InvitationState, NewInvitation, NewResponse,
-    Store, StoreError, StoreOptions, SuppressionReason, UpsertCounts, WaveKey, WavePlan,
+use ecoute::records::{
+    Answer, Attributes, ContactInput, InvitationState, NewInvitation, NewResponse,
+    SuppressionReason, UpsertCounts, WaveKey, WavePlan,
 };
+use ecoute::store::{BackendKind, Store, StoreError, StoreOptions};
 use jiff::Timestamp;
 use serde_json::json;
 use sqlx::{Connection, Executor, SqliteConnection};
@@ -625,7 +626,7 @@ async fn forget_erases_the_person_from_api_events_too() {
     let db = TestDb::sqlite();
     let store = db.open().await;
     store
-        .record_event(&ecoute::store::NewEvent {
+        .record_event(&ecoute::records::NewEvent {
             program_id: "p".into(),
             event: "commande_livree".into(),
             email: Some("alice@x.fr".into()),

@@ -4,13 +4,14 @@
 //! theme with their average rating.
 
 use super::Inputs;
+use crate::mentions::StoredMention;
 use crate::metrics::{
     Comparison, Mean, Proportion, Significance, Source, ThemeMatcher, compare_means,
     compare_proportions, wilson,
 };
 use crate::program::model::{LocalizedText, QuestionType, Survey};
 use crate::report::{AuditItem, AuditView, MentionTheme, MentionsView};
-use crate::store::{AuditSums, StoredMention};
+use crate::rollup::AuditSums;
 
 /// Audit scores run from 0 to 100 (percent).
 const SCORE_SCALE: (f64, f64) = (0.0, 100.0);

@@ -12,7 +12,7 @@ use super::counts::Catalogue;
 use crate::metrics::{Kpi, Significance};
 use crate::program::fingerprint::{Definition, DefinitionChange, changed_locales, wording_note};
 use crate::report::Row;
-use crate::store::{Aspect, VersionSeen};
+use crate::rollup::{Aspect, VersionSeen};
 
 /// The versions of one question aspect seen in the compared periods, one per fingerprint
 /// with its earliest sighting, oldest first.

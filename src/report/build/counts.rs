@@ -8,7 +8,8 @@ use crate::metrics::{
     Significance, compare_means, compare_nps, compare_proportions, fcr, response_rate,
 };
 use crate::program::Program;
-use crate::store::{Delivery, RollupCount};
+use crate::records::Delivery;
+use crate::rollup::RollupCount;
 
 /// What a question feeds.
 #[derive(Debug, Clone, Copy, PartialEq)]

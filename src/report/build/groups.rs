@@ -6,8 +6,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::Inputs;
 use super::counts::{Catalogue, Counts, add_deliveries, aggregate};
 use crate::program::model::Touchpoint;
+use crate::records::Delivery;
 use crate::report::GroupBy;
-use crate::store::{Delivery, RollupCount};
+use crate::rollup::RollupCount;
 
 /// Counts per touchpoint and in total, now and in the comparison period.
 pub(super) struct Aggregates {

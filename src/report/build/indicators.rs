@@ -8,10 +8,10 @@ use std::collections::BTreeMap;
 use super::counts::Stat;
 use super::rows::figures;
 use super::{Inputs, language};
+use crate::indicators::IndicatorCount;
 use crate::metrics::{Goal, IndicatorCounter, IndicatorKind, KpiId};
 use crate::program::model::{Indicator, LocalizedText};
 use crate::report::{CATEGORY_SEPARATOR, GroupBy, IndicatorTrend, IndicatorView, Row, TrendPoint};
-use crate::store::IndicatorCount;
 
 /// The program's indicators as the report names and formats them.
 pub(super) fn views(inputs: &Inputs<'_>) -> Vec<IndicatorView> {

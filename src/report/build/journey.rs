@@ -10,7 +10,7 @@ use crate::metrics::{Confidence, Kpi};
 use crate::program::model::LocalizedText;
 use crate::program::model::Touchpoint;
 use crate::report::{TouchpointView, TrendPoint};
-use crate::store::RollupCount;
+use crate::rollup::RollupCount;
 
 /// The touchpoint views, in the order of `journey`.
 pub(super) fn touchpoints(

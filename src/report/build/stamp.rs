@@ -5,8 +5,9 @@ use sha2::{Digest, Sha256};
 
 use super::Inputs;
 use super::groups::Aggregates;
+use crate::records::Delivery;
 use crate::report::Stamp;
-use crate::store::{Delivery, RollupCount};
+use crate::rollup::RollupCount;
 
 /// The stamp of a report built from `inputs`.
 pub(super) fn stamp(inputs: &Inputs<'_>, aggregates: &Aggregates, lang: &str) -> Stamp {

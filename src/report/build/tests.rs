@@ -11,7 +11,7 @@ use super::*;
 use crate::metrics::{Kpi, Significance, TargetStatus};
 use crate::program::CheckContext;
 use crate::report::Row;
-use crate::store::RollupKey;
+use crate::rollup::RollupKey;
 use crate::templates::Templates;
 
 /// z₀.₉₇₅, the two-sided 95 % normal quantile, from a table.
@@ -476,7 +476,7 @@ fn quotes_mask_emails_and_detractors_come_first() {
 
 #[test]
 fn rows_say_when_the_question_behind_them_changed() {
-    use crate::store::{Aspect, VersionKey, VersionSeen};
+    use crate::rollup::{Aspect, VersionKey, VersionSeen};
     let program = example();
     let mut all = counters(
         "2026-10",

@@ -4,9 +4,10 @@ use std::collections::BTreeMap;
 
 use sqlx::Row;
 
-use super::rollups::with_periods;
 use super::{BEGIN_WRITE, BackendStore, DbConnection, Result};
-use crate::store::audits::{self as a, AuditKey, AuditSums, NewMention, StoredMention};
+use crate::mentions::{NewMention, StoredMention};
+use crate::rollup::{AuditKey, AuditSums};
+use crate::store::audits as a;
 
 /// Adds sums to the audit counters, creating the missing ones.
 pub(crate) async fn add_audit_sums(
@@ -28,15 +29,11 @@ pub(crate) async fn add_audit_sums(
     Ok(())
 }
 
-impl BackendStore {
-    pub(crate) async fn audit_sums(
-        &self,
-        program_id: &str,
-        periods: &[String],
-    ) -> Result<Vec<(AuditKey, AuditSums)>> {
-        let rows = with_periods(a::AUDIT_SUMS, "", &[program_id], periods)
-            .fetch_all(&self.pool)
-            .await?;
+operations! {
+    /// The audit sums of `program_id` in those periods.
+    pub async fn audit_sums(&self, program_id: &str, periods: &[String])
+        -> Result<Vec<(AuditKey, AuditSums)>> {
+        let rows = self.period_rows(a::AUDIT_SUMS, "", program_id, periods).await?;
         rows.iter()
             .map(|row| {
                 let key = AuditKey {
@@ -55,7 +52,9 @@ impl BackendStore {
             .collect()
     }
 
-    pub(crate) async fn insert_mentions(&self, mentions: &[NewMention]) -> Result<u64> {
+    /// Stores mentions in one transaction; returns how many were new (a mention already
+    /// imported, same date, source, text and url, is skipped).
+    pub async fn insert_mentions(&self, mentions: &[NewMention]) -> Result<u64> {
         let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
         let mut new = 0;
         for m in mentions {
@@ -77,14 +76,9 @@ impl BackendStore {
         Ok(new)
     }
 
-    pub(crate) async fn mentions(
-        &self,
-        program_id: &str,
-        periods: &[String],
-    ) -> Result<Vec<StoredMention>> {
-        let rows = with_periods(a::MENTIONS, a::MENTIONS_TAIL, &[program_id], periods)
-            .fetch_all(&self.pool)
-            .await?;
+    /// The mentions of `program_id` in those periods, oldest first.
+    pub async fn mentions(&self, program_id: &str, periods: &[String]) -> Result<Vec<StoredMention>> {
+        let rows = self.period_rows(a::MENTIONS, a::MENTIONS_TAIL, program_id, periods).await?;
         rows.iter()
             .map(|row| {
                 Ok(StoredMention {

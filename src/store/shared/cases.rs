@@ -1,16 +1,19 @@
 //! The case operations (see `store::cases`).
 
+use jiff::Timestamp;
 use sqlx::Row;
 use sqlx::types::Json;
 
 use super::{BEGIN_WRITE, BackendStore, DbConnection, DbRow, Result, create_or_find_wave, parse};
-use crate::cases::CaseStatus;
-use crate::store::cases::{ALERT_CHANNEL, Case, sql};
-use crate::store::model::{Attributes, NewResponse, WaveKey, WavePlan};
+use crate::cases::{ALERT_CHANNEL, Case, CaseStatus};
+use crate::records::{Attributes, NewResponse, WaveKey, WavePlan};
+use crate::store::cases as sql;
 use crate::store::{moment, timestamp};
 
-impl BackendStore {
-    pub(crate) async fn case_by_token(&self, hash: &[u8; 32]) -> Result<Option<Case>> {
+operations! {
+    /// The case whose alert link token hashes to `hash`; `None` for an unknown token or an
+    /// erased person.
+    pub async fn case_by_token(&self, hash: &[u8; 32]) -> Result<Option<Case>> {
         let row = sqlx::query(sqlx::AssertSqlSafe(sql::by_token()))
             .bind(&hash[..])
             .fetch_optional(&self.pool)
@@ -18,7 +21,8 @@ impl BackendStore {
         row.as_ref().map(case).transpose()
     }
 
-    pub(crate) async fn case(&self, id: i64) -> Result<Option<Case>> {
+    /// One case.
+    pub async fn case(&self, id: i64) -> Result<Option<Case>> {
         let row = sqlx::query(sqlx::AssertSqlSafe(sql::by_id()))
             .bind(id)
             .fetch_optional(&self.pool)
@@ -26,7 +30,8 @@ impl BackendStore {
         row.as_ref().map(case).transpose()
     }
 
-    pub(crate) async fn cases(&self, program_id: Option<&str>) -> Result<Vec<Case>> {
+    /// The cases of a program (or all), oldest first.
+    pub async fn cases(&self, program_id: Option<&str>) -> Result<Vec<Case>> {
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql::listed()))
             .bind(program_id)
             .fetch_all(&self.pool)
@@ -34,14 +39,12 @@ impl BackendStore {
         rows.iter().map(case).collect()
     }
 
-    pub(crate) async fn move_case(
-        &self,
-        id: i64,
-        from: CaseStatus,
-        to: CaseStatus,
-        note: Option<&str>,
-        now: i64,
-    ) -> Result<bool> {
+    /// Moves case `id` from `from` to `to` (the caller checked the transition), stamping the
+    /// step's time, and replaces its note when `note` is given. False when the case was no
+    /// longer in `from` (someone else moved it first): nothing changed.
+    pub async fn move_case(&self, id: i64, from: CaseStatus, to: CaseStatus, note: Option<&str>,
+        now: Timestamp) -> Result<bool> {
+        let now = now.as_second();
         let step = match to {
             CaseStatus::Open | CaseStatus::Contacted => "contacted_at",
             CaseStatus::Resolved => "resolved_at",
@@ -60,7 +63,9 @@ impl BackendStore {
         Ok(done.rows_affected() == 1)
     }
 
-    pub(crate) async fn note_case(&self, id: i64, note: &str, now: i64) -> Result<bool> {
+    /// Replaces the note of case `id`.
+    pub async fn note_case(&self, id: i64, note: &str, now: Timestamp) -> Result<bool> {
+        let now = now.as_second();
         let done = sqlx::query(sql::NOTE_CASE)
             .bind(id)
             .bind(note)

@@ -5,17 +5,26 @@ use sqlx::{AssertSqlSafe, Row};
 
 use super::Result;
 use super::{BEGIN_WRITE, BackendStore, by_email, create_or_find_wave, parse};
+use crate::records::{
+    Attributes, NewEvent, NewInvitation, TokenInvitation, Triggered, Unsubscribed, WaveKey,
+    WavePlan,
+};
 use crate::store::ROWS_PER_STATEMENT;
-use crate::store::collect::{NewEvent, TokenInvitation, Triggered, Unsubscribed, sql};
-use crate::store::model::{Attributes, NewInvitation, WaveKey, WavePlan};
+use crate::store::collect as sql;
 use crate::store::rollups::in_list;
 use crate::store::sql::SET_TOKEN_HASH;
 
-impl BackendStore {
-    pub(crate) async fn token_invitations(
-        &self,
-        hashes: &[[u8; 32]],
-    ) -> Result<Vec<([u8; 32], TokenInvitation)>> {
+operations! {
+    /// The invitation whose link token hashes to `hash`, if any.
+    pub async fn token_invitation(&self, hash: &[u8; 32]) -> Result<Option<TokenInvitation>> {
+        let found = self.token_invitations(std::slice::from_ref(hash)).await?;
+        Ok(found.into_iter().next().map(|(_, invitation)| invitation))
+    }
+
+    /// The invitations of many link token hashes in one query (per thousand), each with its
+    /// hash; unknown hashes are left out.
+    pub async fn token_invitations(&self, hashes: &[[u8; 32]])
+        -> Result<Vec<([u8; 32], TokenInvitation)>> {
         let mut found = Vec::with_capacity(hashes.len());
         for chunk in hashes.chunks(ROWS_PER_STATEMENT) {
             let Some(last) = chunk.last() else {
@@ -52,12 +61,11 @@ impl BackendStore {
         Ok(found)
     }
 
-    pub(crate) async fn unsubscribe(
-        &self,
-        email: &str,
-        detail: Option<&str>,
-        now: i64,
-    ) -> Result<Unsubscribed> {
+    /// Unsubscribes `email` in one transaction: adds it to suppression (reason
+    /// `unsubscribed`) and turns its planned and deferred invitations into `suppressed`,
+    /// each with an event. Reminders stop too: they go only to people not suppressed.
+    /// Idempotent.
+    pub async fn unsubscribe(&self, email: &str, detail: Option<&str>; now: i64) -> Result<Unsubscribed> {
         let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
         by_email(&mut tx, sql::LOG_UNSUBSCRIBED, email, Some(now)).await?;
         let cancelled = by_email(&mut tx, sql::CANCEL_PENDING, email, Some(now)).await?;
@@ -75,7 +83,8 @@ impl BackendStore {
         })
     }
 
-    pub(crate) async fn record_event(&self, event: &NewEvent, now: i64) -> Result<i64> {
+    /// Records a transactional event; returns its id.
+    pub async fn record_event(&self, event: &NewEvent; now: i64) -> Result<i64> {
         let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
         let id: i64 = sqlx::query_scalar(sql::INSERT_EVENT)
             .bind(&event.program_id)
@@ -90,7 +99,8 @@ impl BackendStore {
         Ok(id)
     }
 
-    pub(crate) async fn count_events(&self, program_id: &str, event: &str) -> Result<u64> {
+    /// How many events of this name were recorded for this program.
+    pub async fn count_events(&self, program_id: &str, event: &str) -> Result<u64> {
         let n: i64 = sqlx::query_scalar(sql::COUNT_EVENTS)
             .bind(program_id)
             .bind(event)
@@ -99,14 +109,17 @@ impl BackendStore {
         Ok(n.unsigned_abs())
     }
 
-    pub(crate) async fn count_responses(&self) -> Result<u64> {
+    /// How many responses the store holds.
+    pub async fn count_responses(&self) -> Result<u64> {
         let n: i64 = sqlx::query_scalar(sql::COUNT_RESPONSES)
             .fetch_one(&self.pool)
             .await?;
         Ok(n.unsigned_abs())
     }
 
-    pub(crate) async fn set_token_hashes(&self, hashes: &[(i64, [u8; 32])]) -> Result<()> {
+    /// Records the token hashes of many invitations in one transaction (see
+    /// `set_token_hash`).
+    pub async fn set_token_hashes(&self, hashes: &[(i64, [u8; 32])]) -> Result<()> {
         let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
         for (id, hash) in hashes {
             sqlx::query(SET_TOKEN_HASH)
@@ -119,14 +132,11 @@ impl BackendStore {
         Ok(())
     }
 
-    pub(crate) async fn schedule_triggered(
-        &self,
-        key: &WaveKey,
-        plan: &WavePlan,
-        invitation: &NewInvitation,
-        event: &str,
-        now: i64,
-    ) -> Result<Triggered> {
+    /// Appends one invitation to the wave `key` (creating the wave if needed), idempotently:
+    /// a person gets at most one invitation per wave, so two events for the same email,
+    /// survey, channel and period schedule one invitation.
+    pub async fn schedule_triggered(&self, key: &WaveKey, plan: &WavePlan,
+        invitation: &NewInvitation, event: &str; now: i64) -> Result<Triggered> {
         let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
         let (wave_id, _) = create_or_find_wave(&mut tx, key, plan, now).await?;
         let inserted: Option<i64> = sqlx::query_scalar(sql::INSERT_ONE_INVITATION)

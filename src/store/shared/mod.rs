@@ -12,19 +12,20 @@ mod rollups;
 use std::collections::HashMap;
 use std::str::FromStr;
 
+use jiff::Timestamp;
 use sqlx::migrate::{Migrate, Migration, MigrationType, Migrator};
 use sqlx::types::Json;
 use sqlx::{AssertSqlSafe, Database, QueryBuilder, Row, SqlSafeStr};
 
 use super::super::error::BackendError;
-use super::super::model::{
-    Answer, Attributes, Contact, ContactInput, ForgetReport, Invitation, MigrationStatus,
-    NewInvitation, NewResponse, StoredResponse, Suppression, SuppressionReason, WaveKey,
-    WaveOutcome, WavePlan, exported_id_target,
-};
-use super::super::{ROWS_PER_STATEMENT, migration_status, moment, sql, timestamp};
+use super::super::{MigrationStatus, ROWS_PER_STATEMENT, migration_status, moment, sql, timestamp};
 use super::{BEGIN_WRITE, BackendStore, Db, JSON_MERGE, KIND, MIGRATIONS};
 use crate::program::fingerprint::SurveyVersion;
+use crate::records::{
+    Answer, Attributes, Contact, ContactInput, ForgetReport, Invitation, NewInvitation,
+    NewResponse, StoredResponse, Suppression, SuppressionReason, WaveKey, WaveOutcome, WavePlan,
+    exported_id_target,
+};
 
 type DbRow = <Db as Database>::Row;
 type DbConnection = <Db as Database>::Connection;
@@ -52,7 +53,35 @@ impl BackendStore {
         self.pool.close().await;
     }
 
-    pub(crate) async fn status(&self) -> Result<MigrationStatus> {
+    /// Writes a consistent copy of the database to `target`; `false` when the backend has
+    /// no backup statement.
+    pub(crate) async fn backup(&self, target: &str) -> Result<bool> {
+        let Some(statement) = super::BACKUP else {
+            return Ok(false);
+        };
+        sqlx::query(statement)
+            .bind(target)
+            .execute(&self.pool)
+            .await?;
+        Ok(true)
+    }
+
+    /// Several responses in one transaction, `now` given by the caller.
+    async fn store_responses(
+        &self,
+        responses: &[NewResponse],
+        now: i64,
+    ) -> Result<Vec<Option<i64>>> {
+        let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
+        let ids = insert_responses_in(&mut tx, responses, now).await?;
+        tx.commit().await?;
+        Ok(ids)
+    }
+}
+
+operations! {
+    /// The schema version and the migrations this binary would still apply.
+    pub async fn status(&self) -> Result<MigrationStatus> {
         let migrator = migrator();
         let mut conn = self.pool.acquire().await?;
         conn.ensure_migrations_table(&migrator.table_name).await?;
@@ -60,7 +89,8 @@ impl BackendStore {
         Ok(migration_status(KIND, &migrator, &applied))
     }
 
-    pub(crate) async fn list_contacts(&self, limit: u32, offset: u64) -> Result<Vec<Contact>> {
+    /// One page of the contact directory, ordered by email.
+    pub async fn list_contacts(&self, limit: u32, offset: u64) -> Result<Vec<Contact>> {
         let rows = sqlx::query(sql::LIST_CONTACTS)
             .bind(i64::from(limit))
             .bind(i64::try_from(offset).unwrap_or(i64::MAX))
@@ -69,19 +99,22 @@ impl BackendStore {
         rows.iter().map(contact).collect()
     }
 
-    pub(crate) async fn all_contacts(&self) -> Result<Vec<Contact>> {
+    /// Every contact, ordered by email, so a sample never depends on physical row order.
+    pub async fn all_contacts(&self) -> Result<Vec<Contact>> {
         let rows = sqlx::query(sql::ALL_CONTACTS).fetch_all(&self.pool).await?;
         rows.iter().map(contact).collect()
     }
 
-    pub(crate) async fn count_contacts(&self) -> Result<u64> {
+    /// How many contacts the directory holds.
+    pub async fn count_contacts(&self) -> Result<u64> {
         let n: i64 = sqlx::query_scalar(sql::COUNT_CONTACTS)
             .fetch_one(&self.pool)
             .await?;
         Ok(n.unsigned_abs())
     }
 
-    pub(crate) async fn get_contact(&self, email: &str) -> Result<Option<Contact>> {
+    /// The contact with this (normalised) email, if any.
+    pub async fn get_contact(&self, email: &str) -> Result<Option<Contact>> {
         let row = sqlx::query(sql::GET_CONTACT)
             .bind(email)
             .fetch_optional(&self.pool)
@@ -89,13 +122,10 @@ impl BackendStore {
         row.as_ref().map(contact).transpose()
     }
 
-    pub(crate) async fn suppress(
-        &self,
-        email: &str,
-        reason: SuppressionReason,
-        detail: Option<&str>,
-        now: i64,
-    ) -> Result<bool> {
+    /// Adds `email` to the suppression list for `reason`; returns false when it already was
+    /// (the first time and detail are kept).
+    pub async fn suppress(&self, email: &str, reason: SuppressionReason, detail: Option<&str>;
+        now: i64) -> Result<bool> {
         let done = sqlx::query(sql::SUPPRESS)
             .bind(email)
             .bind(reason.as_str())
@@ -106,7 +136,8 @@ impl BackendStore {
         Ok(done.rows_affected() == 1)
     }
 
-    pub(crate) async fn suppressions_for(&self, email: &str) -> Result<Vec<Suppression>> {
+    /// The suppression entries of one email; empty when it may be contacted.
+    pub async fn suppressions_for(&self, email: &str) -> Result<Vec<Suppression>> {
         let rows = sqlx::query(sql::SUPPRESSIONS_FOR)
             .bind(email)
             .fetch_all(&self.pool)
@@ -114,21 +145,31 @@ impl BackendStore {
         rows.iter().map(suppression).collect()
     }
 
-    pub(crate) async fn list_suppressions(&self) -> Result<Vec<Suppression>> {
+    /// The whole suppression list, ordered by email then reason.
+    pub async fn list_suppressions(&self) -> Result<Vec<Suppression>> {
         let rows = sqlx::query(sql::LIST_SUPPRESSIONS)
             .fetch_all(&self.pool)
             .await?;
         rows.iter().map(suppression).collect()
     }
 
-    pub(crate) async fn forget(&self, email: &str, now: i64) -> Result<ForgetReport> {
+    /// Erases a person's personal data everywhere, in one transaction: the contact row is
+    /// deleted; their invitations lose email, contact data and link token hash (pending ones
+    /// become `suppressed`; their links then find nothing); their responses lose respondent
+    /// attributes, email and text verbatims, and their attribute counters leave the rollups
+    /// (numeric and choice answers stay as anonymous aggregates); their contact history is
+    /// deleted; and the email is suppressed as `erased` so it is never contacted again. On
+    /// SQLite (`secure_delete` on) the write-ahead log is then emptied, so the erased values
+    /// are in neither file. The report names the invitations, whose outbox files the caller
+    /// deletes.
+    pub async fn forget(&self, email: &str; now: i64) -> Result<ForgetReport> {
         let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
         let invitation_ids: Vec<i64> = sqlx::query_scalar(sql::FORGET_INVITATION_IDS)
             .bind(email)
             .fetch_all(&mut *tx)
             .await?;
         rollups::forget_segments(&mut tx, email).await?;
-        for statement in crate::store::cases::sql::forget_cases(sql::THEIR_RESPONSES) {
+        for statement in crate::store::cases::forget_cases(sql::THEIR_RESPONSES) {
             by_email(&mut tx, AssertSqlSafe(statement), email, None).await?;
         }
         let verbatims =
@@ -163,35 +204,19 @@ impl BackendStore {
         })
     }
 
-    /// Writes a consistent copy of the database to `target`; `false` when the backend has
-    /// no backup statement.
-    pub(crate) async fn backup(&self, target: &str) -> Result<bool> {
-        let Some(statement) = super::BACKUP else {
-            return Ok(false);
-        };
-        sqlx::query(statement)
-            .bind(target)
-            .execute(&self.pool)
-            .await?;
-        Ok(true)
-    }
-
-    pub(crate) async fn record_contact(
-        &self,
-        email: &str,
-        program_id: &str,
-        at: i64,
-    ) -> Result<()> {
+    /// Remembers that `email` was contacted by `program_id` at `at` (for the fatigue rule).
+    pub async fn record_contact(&self, email: &str, program_id: &str, at: Timestamp) -> Result<()> {
         sqlx::query(sql::RECORD_CONTACT)
             .bind(email)
             .bind(program_id)
-            .bind(at)
+            .bind(at.as_second())
             .execute(&self.pool)
             .await?;
         Ok(())
     }
 
-    pub(crate) async fn last_contacted(&self, email: &str) -> Result<Option<jiff::Timestamp>> {
+    /// When `email` was last contacted by any program.
+    pub async fn last_contacted(&self, email: &str) -> Result<Option<Timestamp>> {
         let at: Option<i64> = sqlx::query_scalar(sql::LAST_CONTACTED)
             .bind(email)
             .fetch_one(&self.pool)
@@ -199,12 +224,11 @@ impl BackendStore {
         at.map(timestamp).transpose()
     }
 
-    pub(crate) async fn contacted_since(
-        &self,
-        since: i64,
-    ) -> Result<HashMap<String, jiff::Timestamp>> {
+    /// Every email contacted at or after `since`, with its latest contact time: the fatigue
+    /// exclusions of a plan, in one query.
+    pub async fn contacted_since(&self, since: Timestamp) -> Result<HashMap<String, Timestamp>> {
         let rows = sqlx::query(sql::CONTACTED_SINCE)
-            .bind(since)
+            .bind(since.as_second())
             .fetch_all(&self.pool)
             .await?;
         rows.iter()
@@ -212,12 +236,9 @@ impl BackendStore {
             .collect()
     }
 
-    pub(crate) async fn record_program_version(
-        &self,
-        program_id: &str,
-        sha256: &str,
-        now: i64,
-    ) -> Result<bool> {
+    /// Records the hash of a program file's YAML; returns true the first time it is seen.
+    pub async fn record_program_version(&self, program_id: &str, sha256: &str; now: i64)
+        -> Result<bool> {
         let done = sqlx::query(sql::RECORD_PROGRAM_VERSION)
             .bind(program_id)
             .bind(sha256)
@@ -227,13 +248,12 @@ impl BackendStore {
         Ok(done.rows_affected() == 1)
     }
 
-    pub(crate) async fn materialise_wave(
-        &self,
-        key: &WaveKey,
-        plan: &WavePlan,
-        invitations: &[NewInvitation],
-        now: i64,
-    ) -> Result<WaveOutcome> {
+    /// Creates a wave and its invitations once. Safe to call twice or from two processes at
+    /// the same time: the unique keys decide (`INSERT … ON CONFLICT DO NOTHING` in one
+    /// transaction), so the loser sees `created == false` and nothing is duplicated. An
+    /// existing wave is returned as it is; `invitations` is not merged into it.
+    pub async fn materialise_wave(&self, key: &WaveKey, plan: &WavePlan,
+        invitations: &[NewInvitation]; now: i64) -> Result<WaveOutcome> {
         let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
         let (wave_id, created) = create_or_find_wave(&mut tx, key, plan, now).await?;
         if created {
@@ -269,7 +289,8 @@ impl BackendStore {
         })
     }
 
-    pub(crate) async fn wave_invitations(&self, wave_id: i64) -> Result<Vec<Invitation>> {
+    /// The invitations of a wave, ordered by id.
+    pub async fn wave_invitations(&self, wave_id: i64) -> Result<Vec<Invitation>> {
         let rows = sqlx::query(sql::WAVE_INVITATIONS)
             .bind(wave_id)
             .fetch_all(&self.pool)
@@ -277,30 +298,30 @@ impl BackendStore {
         rows.iter().map(invitation).collect()
     }
 
-    pub(crate) async fn set_token_hash(&self, invitation_id: i64, hash: &[u8; 32]) -> Result<()> {
+    /// Records the SHA-256 of an invitation's link token (see `crate::token`); the store never
+    /// sees the token itself. Setting the same hash again is harmless.
+    pub async fn set_token_hash(&self, invitation_id: i64, hash: &[u8; 32]) -> Result<()> {
         self.set_token_hashes(&[(invitation_id, *hash)]).await
     }
 
-    pub(crate) async fn insert_response(&self, r: &NewResponse, now: i64) -> Result<Option<i64>> {
-        let ids = self.insert_responses(std::slice::from_ref(r), now).await?;
+    /// Stores a response and its answers in one transaction. Returns `None` when it is a
+    /// duplicate (its invitation already answered, or its `external_id` already imported
+    /// for this program) and nothing was written.
+    pub async fn insert_response(&self, response: &NewResponse; now: i64) -> Result<Option<i64>> {
+        let ids = self.store_responses(std::slice::from_ref(response), now).await?;
         Ok(ids.into_iter().next().flatten())
     }
 
-    /// Several responses in one transaction (group commit), each exactly as
-    /// `insert_response` stores it; the rollups of the batch are added up first and written
-    /// once per counter.
-    pub(crate) async fn insert_responses(
-        &self,
-        responses: &[NewResponse],
-        now: i64,
-    ) -> Result<Vec<Option<i64>>> {
-        let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
-        let ids = insert_responses_in(&mut tx, responses, now).await?;
-        tx.commit().await?;
-        Ok(ids)
+    /// Stores several responses in one transaction (group commit): each one exactly as
+    /// `insert_response` would, `None` for a duplicate; the rollups of the batch are added
+    /// up first and written once per counter.
+    pub async fn insert_responses(&self, responses: &[NewResponse], now: Timestamp)
+        -> Result<Vec<Option<i64>>> {
+        self.store_responses(responses, now.as_second()).await
     }
 
-    pub(crate) async fn response(&self, id: i64) -> Result<Option<StoredResponse>> {
+    /// A stored response with its answers.
+    pub async fn response(&self, id: i64) -> Result<Option<StoredResponse>> {
         let Some(row) = sqlx::query(sql::GET_RESPONSE)
             .bind(id)
             .fetch_optional(&self.pool)

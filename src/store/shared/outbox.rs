@@ -4,24 +4,27 @@
 use std::collections::btree_map::Entry;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
+use jiff::Timestamp;
+
 use sqlx::types::Json;
 use sqlx::{QueryBuilder, Row};
 
 use super::Result;
 use super::{BEGIN_WRITE, BackendStore, Db, DbConnection, DbRow};
-use crate::store::model::Attributes;
-use crate::store::outbox::{
-    self, ClaimRequest, Claimed, FailureEvent, InvitationEvent, OutboxRow, OutboxWave, Outcome,
-    Pending, Recorded, WaveStatus, code, count, resolution_set, resolution_time, small,
+use crate::dispatch::outbox::{
+    ClaimRequest, Claimed, FailureEvent, InvitationEvent, OutboxRow, OutboxWave, Outcome, Pending,
+    Recorded, Resolution, WaveStatus,
 };
+use crate::records::Attributes;
+use crate::store::outbox::{self, code, count, resolution_set, small};
 use crate::store::{ROWS_PER_STATEMENT, moment, sql, timestamp};
 
-impl BackendStore {
-    pub(crate) async fn claim(
-        &self,
-        request: &ClaimRequest<'_>,
-        token_hash: &(dyn Fn(i64) -> [u8; 32] + Sync),
-    ) -> Result<Vec<Claimed>> {
+operations! {
+    /// Claims up to `limit` due messages of a program under a lease, storing each new
+    /// invitation's link-token hash (`token_hash(id)`) in the same transaction so the link
+    /// works before the email leaves.
+    pub async fn claim(&self, request: &ClaimRequest<'_>,
+        token_hash: &(dyn Fn(i64) -> [u8; 32] + Sync)) -> Result<Vec<Claimed>> {
         let now = request.now.as_second();
         let lease = i64::try_from(request.lease.as_secs()).unwrap_or(i64::MAX / 2);
         let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
@@ -64,7 +67,10 @@ impl BackendStore {
         Ok(claimed)
     }
 
-    pub(crate) async fn record(&self, outcomes: &[Outcome], now: i64) -> Result<Recorded> {
+    /// Records outcomes in one transaction (group commit), each checked against its fence;
+    /// `now` is the dispatcher's clock (sent times, reminder bases, event times).
+    pub async fn record(&self, outcomes: &[Outcome], now: Timestamp) -> Result<Recorded> {
+        let now = now.as_second();
         let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
         let mut applied_rows: HashSet<(i64, i64)> = HashSet::new();
         for group in outbox::resolution_groups(outcomes) {
@@ -108,7 +114,7 @@ impl BackendStore {
         for o in fenced {
             recorded.fenced_out.push(o.invitation_id);
             let delivered =
-                o.maybe_delivered || matches!(o.resolution, outbox::Resolution::Sent { .. });
+                o.maybe_delivered || matches!(o.resolution, Resolution::Sent { .. });
             sqlx::query(outbox::FLAG_STALE)
                 .bind(o.invitation_id)
                 .bind(delivered)
@@ -151,7 +157,8 @@ impl BackendStore {
         Ok(recorded)
     }
 
-    pub(crate) async fn program_waves(&self, program_id: &str) -> Result<Vec<OutboxWave>> {
+    /// The waves of a program.
+    pub async fn program_waves(&self, program_id: &str) -> Result<Vec<OutboxWave>> {
         let rows = sqlx::query(outbox::PROGRAM_WAVES)
             .bind(program_id)
             .fetch_all(&self.pool)
@@ -159,7 +166,9 @@ impl BackendStore {
         rows.iter().map(wave_row).collect()
     }
 
-    pub(crate) async fn pending(&self, program_id: &str, now: i64) -> Result<Pending> {
+    /// When something of the program next becomes due, and what others hold.
+    pub async fn pending(&self, program_id: &str, now: Timestamp) -> Result<Pending> {
+        let now = now.as_second();
         let row = sqlx::query(outbox::PENDING)
             .bind(program_id)
             .bind(now)
@@ -171,11 +180,9 @@ impl BackendStore {
         })
     }
 
-    pub(crate) async fn outbox_status(
-        &self,
-        program_id: Option<&str>,
-        last_failures: u32,
-    ) -> Result<(Vec<WaveStatus>, Vec<FailureEvent>)> {
+    /// Per-wave counts and the last failures, for one program or all.
+    pub async fn outbox_status(&self, program_id: Option<&str>, last_failures: u32)
+        -> Result<(Vec<WaveStatus>, Vec<FailureEvent>)> {
         let rows = sqlx::query(outbox::STATUS)
             .bind(program_id)
             .fetch_all(&self.pool)
@@ -245,7 +252,8 @@ impl BackendStore {
         Ok((waves, failures))
     }
 
-    pub(crate) async fn smtp_reply_classes(&self) -> Result<Vec<(u16, u64)>> {
+    /// SMTP replies recorded per code class (2, 4, 5), for `/metrics`.
+    pub async fn smtp_reply_classes(&self) -> Result<Vec<(u16, u64)>> {
         let rows = sqlx::query(outbox::SMTP_CLASSES)
             .fetch_all(&self.pool)
             .await?;
@@ -258,12 +266,15 @@ impl BackendStore {
         rows.iter().map(class).collect()
     }
 
-    pub(crate) async fn ping(&self) -> Result<()> {
+    /// Proves the database answers and holds ecoute's tables (`/healthz`); the caller
+    /// bounds the wait.
+    pub async fn ping(&self) -> Result<()> {
         sqlx::query(outbox::PING).fetch_optional(&self.pool).await?;
         Ok(())
     }
 
-    pub(crate) async fn invitation_events(&self, id: i64) -> Result<Vec<InvitationEvent>> {
+    /// An invitation's events, oldest first.
+    pub async fn invitation_events(&self, id: i64) -> Result<Vec<InvitationEvent>> {
         sqlx::query(outbox::INVITATION_EVENTS)
             .bind(id)
             .fetch_all(&self.pool)
@@ -283,7 +294,8 @@ impl BackendStore {
             .collect()
     }
 
-    pub(crate) async fn outbox_row(&self, id: i64) -> Result<Option<OutboxRow>> {
+    /// An invitation's outbox columns.
+    pub async fn outbox_row(&self, id: i64) -> Result<Option<OutboxRow>> {
         let Some(row) = sqlx::query(outbox::OUTBOX_ROW)
             .bind(id)
             .fetch_optional(&self.pool)
@@ -307,7 +319,8 @@ impl BackendStore {
         }))
     }
 
-    pub(crate) async fn invitation_by_token_hash(&self, hash: &[u8; 32]) -> Result<Option<i64>> {
+    /// The invitation a link token belongs to, looked up by the token's hash.
+    pub async fn invitation_by_token_hash(&self, hash: &[u8; 32]) -> Result<Option<i64>> {
         Ok(sqlx::query_scalar(outbox::INVITATION_BY_TOKEN)
             .bind(&hash[..])
             .fetch_optional(&self.pool)
@@ -498,7 +511,7 @@ fn push_resolution(query: &mut QueryBuilder<Db>, group: &[&Outcome], now: i64) {
             .map_or(rest.len(), |e| start + e + 1);
         match &rest[start..end] {
             "{now}" => query.push_bind(now),
-            "{time}" => query.push_bind(resolution_time(first.resolution)),
+            "{time}" => query.push_bind(first.resolution.next_at().map(|t| t.as_second())),
             "{dup}" => query.push_bind(first.maybe_delivered),
             _ => query.push_bind(first.error_text()),
         };

@@ -10,15 +10,18 @@ use sqlx::types::Json;
 use sqlx::{AssertSqlSafe, Database, QueryBuilder, Row};
 
 use super::Result;
-use super::{BEGIN_WRITE, BackendStore, Db, DbConnection, answer, parse, stored_response};
+use super::{BEGIN_WRITE, BackendStore, Db, DbConnection, DbRow, answer, parse, stored_response};
 use crate::program::fingerprint::SurveyVersion;
-use crate::store::ROWS_PER_STATEMENT;
-use crate::store::audits::{AuditKey, AuditSums, CLEAR_AUDIT_SUMS};
-use crate::store::model::{Answer, Attributes, NewResponse, StoredResponse};
-use crate::store::rollups::{
-    self as r, CallListEntry, Delivery, DriverKey, RebuildSummary, RollupCount, RollupKey,
-    VerbatimResponse, VersionKey, VersionSeen, in_list,
+use crate::records::{
+    Answer, Attributes, CallListEntry, Delivery, NewResponse, RebuildSummary, StoredResponse,
+    VerbatimResponse,
 };
+use crate::rollup::{
+    self, AuditKey, AuditSums, DriverKey, RollupCount, RollupKey, VersionKey, VersionSeen,
+};
+use crate::store::ROWS_PER_STATEMENT;
+use crate::store::audits::CLEAR_AUDIT_SUMS;
+use crate::store::rollups::{self as r, in_list};
 
 /// Responses read at a time by a rebuild.
 const PAGE: i64 = 10_000;
@@ -37,12 +40,12 @@ pub(crate) struct Tally<'a> {
 impl<'a> Tally<'a> {
     /// Counts a response already stored (a rebuild reads the verbatim locations by SQL).
     fn count(&mut self, response: &NewResponse) {
-        r::accumulate(&mut self.totals, r::counters(response));
-        for key in r::driver_counts(response) {
+        rollup::accumulate(&mut self.totals, rollup::counters(response));
+        for key in rollup::driver_counts(response) {
             *self.drivers.entry(key).or_default() += 1;
         }
-        r::earliest(&mut self.versions, r::versions_seen(response));
-        if let Some((key, score)) = r::audit_visit(response) {
+        rollup::earliest(&mut self.versions, rollup::versions_seen(response));
+        if let Some((key, score)) = rollup::audit_visit(response) {
             self.audits
                 .entry(key)
                 .or_default()
@@ -57,7 +60,7 @@ impl<'a> Tally<'a> {
             response
                 .answers
                 .iter()
-                .filter(|a| r::is_verbatim(a))
+                .filter(|a| a.is_verbatim())
                 .map(|a| (response, id, a.question_id.as_str())),
         );
     }
@@ -114,7 +117,7 @@ pub(crate) async fn forget_segments(conn: &mut DbConnection, email: &str) -> Res
     {
         let id: i64 = row.try_get(0)?;
         let response = counted(&row, answers.remove(&id).unwrap_or_default())?;
-        r::accumulate(&mut totals, r::counters(&response));
+        rollup::accumulate(&mut totals, rollup::counters(&response));
     }
     let taken_back: Vec<(&RollupKey, i64)> = totals
         .iter()
@@ -239,7 +242,7 @@ async fn upsert<T>(
 
 /// A statement on some periods: `head`, the `IN` list of `periods`, then `tail`, with the
 /// `first` values bound before the periods.
-pub(super) fn with_periods<'q>(
+fn with_periods<'q>(
     head: &str,
     tail: &str,
     first: &[&'q str],
@@ -258,7 +261,27 @@ pub(super) fn with_periods<'q>(
 }
 
 impl BackendStore {
-    pub(crate) async fn rebuild_rollups(&self) -> Result<RebuildSummary> {
+    /// The rows of a statement on some periods of a program (see `with_periods`); none
+    /// without a period, as `IN ()` is not SQL.
+    pub(super) async fn period_rows(
+        &self,
+        head: &str,
+        tail: &str,
+        program_id: &str,
+        periods: &[String],
+    ) -> Result<Vec<DbRow>> {
+        if periods.is_empty() {
+            return Ok(Vec::new());
+        }
+        let query = with_periods(head, tail, &[program_id], periods);
+        Ok(query.fetch_all(&self.pool).await?)
+    }
+}
+
+operations! {
+    /// Recomputes every counter from the raw answers, in one transaction that holds new
+    /// responses back until it is done; identical to the incremental ones by construction.
+    pub async fn rebuild_rollups(&self) -> Result<RebuildSummary> {
         let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
         if let Some(lock) = super::super::REBUILD_LOCK {
             sqlx::query(lock).execute(&mut *tx).await?;
@@ -319,20 +342,22 @@ impl BackendStore {
         Ok(summary)
     }
 
-    pub(crate) async fn add_rollups(&self, counts: &[RollupCount]) -> Result<()> {
+    /// Adds counters in one transaction: the bulk path of benchmarks and migrations of old
+    /// data (the normal path is `insert_response`).
+    pub async fn add_rollups(&self, counts: &[RollupCount]) -> Result<()> {
         let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
         insert_counts(&mut tx, counts).await?;
         tx.commit().await?;
         Ok(())
     }
 
-    /// Read as one JSON array (see `rollups::SELECT_ROLLUPS_SQLITE`).
-    pub(crate) async fn rollups(
-        &self,
-        program_id: &str,
-        periods: &[String],
-        segment: &str,
-    ) -> Result<Vec<RollupCount>> {
+    /// The counters of `program_id` for the given periods and segment ("" = all respondents),
+    /// read as one JSON array (see `rollups::SELECT_ROLLUPS_SQLITE`).
+    pub async fn rollups(&self, program_id: &str, periods: &[String], segment: &str)
+        -> Result<Vec<RollupCount>> {
+        if periods.is_empty() {
+            return Ok(Default::default());
+        }
         let first = [program_id, segment];
         let row = with_periods(super::super::SELECT_ROLLUPS, "", &first, periods)
             .fetch_one(&self.pool)
@@ -341,16 +366,11 @@ impl BackendStore {
         Ok(counts)
     }
 
-    pub(crate) async fn statistics(
-        &self,
-        program_id: &str,
-        periods: &[String],
-    ) -> Result<(Vec<VersionSeen>, Vec<(DriverKey, u64)>)> {
-        let read = |head| with_periods(head, "", &[program_id], periods).fetch_all(&self.pool);
-        let (versions, drivers) = (
-            read(r::QUESTION_VERSIONS).await?,
-            read(r::DRIVER_COUNTS).await?,
-        );
+    /// The question versions seen and the driver counters of `program_id` in those periods.
+    pub async fn statistics(&self, program_id: &str, periods: &[String])
+        -> Result<(Vec<VersionSeen>, Vec<(DriverKey, u64)>)> {
+        let versions = self.period_rows(r::QUESTION_VERSIONS, "", program_id, periods).await?;
+        let drivers = self.period_rows(r::DRIVER_COUNTS, "", program_id, periods).await?;
         let versions = versions.iter().map(|row| {
             let key = VersionKey {
                 program_id: program_id.to_owned(),
@@ -384,34 +404,26 @@ impl BackendStore {
         ))
     }
 
-    pub(crate) async fn segments(
-        &self,
-        program_id: &str,
-        periods: &[String],
-    ) -> Result<Vec<String>> {
-        let rows = with_periods(r::SEGMENTS, " ORDER BY segment", &[program_id], periods)
-            .fetch_all(&self.pool)
-            .await?;
+    /// The respondent attributes seen in those periods, sorted.
+    pub async fn segments(&self, program_id: &str, periods: &[String]) -> Result<Vec<String>> {
+        let rows = self.period_rows(r::SEGMENTS, " ORDER BY segment", program_id, periods).await?;
         Ok(rows
             .iter()
             .map(|row| row.try_get(0))
             .collect::<sqlx::Result<_>>()?)
     }
 
-    pub(crate) async fn first_period(&self, program_id: &str) -> Result<Option<String>> {
+    /// The earliest period key with a response of the program, if any.
+    pub async fn first_period(&self, program_id: &str) -> Result<Option<String>> {
         Ok(sqlx::query_scalar(r::FIRST_PERIOD)
             .bind(program_id)
             .fetch_one(&self.pool)
             .await?)
     }
 
-    pub(crate) async fn deliveries(
-        &self,
-        program_id: &str,
-        periods: &[String],
-    ) -> Result<Vec<Delivery>> {
-        let query = with_periods(r::DELIVERIES, r::DELIVERIES_TAIL, &[program_id], periods);
-        let rows = query.fetch_all(&self.pool).await?;
+    /// Delivered and answered invitations of the waves of those periods.
+    pub async fn deliveries(&self, program_id: &str, periods: &[String]) -> Result<Vec<Delivery>> {
+        let rows = self.period_rows(r::DELIVERIES, r::DELIVERIES_TAIL, program_id, periods).await?;
         rows.iter()
             .map(|row| {
                 Ok(Delivery {
@@ -425,19 +437,12 @@ impl BackendStore {
             .collect()
     }
 
-    pub(crate) async fn verbatim_responses(
-        &self,
-        program_id: &str,
-        periods: &[String],
-    ) -> Result<Vec<VerbatimResponse>> {
-        let query = with_periods(
-            r::VERBATIM_RESPONSES,
-            r::VERBATIM_RESPONSES_TAIL,
-            &[program_id],
-            periods,
-        );
+    /// The responses of those periods that carry a verbatim, with all their answers.
+    pub async fn verbatim_responses(&self, program_id: &str, periods: &[String])
+        -> Result<Vec<VerbatimResponse>> {
+        let (head, tail) = (r::VERBATIM_RESPONSES, r::VERBATIM_RESPONSES_TAIL);
         let mut out: Vec<VerbatimResponse> = Vec::new();
-        for row in query.fetch_all(&self.pool).await? {
+        for row in self.period_rows(head, tail, program_id, periods).await? {
             let id: i64 = row.try_get(0)?;
             if out.last().is_none_or(|v| v.id != id) {
                 out.push(VerbatimResponse {
@@ -456,11 +461,9 @@ impl BackendStore {
         Ok(out)
     }
 
-    pub(crate) async fn survey_responses(
-        &self,
-        program_id: &str,
-        survey_id: &str,
-    ) -> Result<Vec<StoredResponse>> {
+    /// Every response to a survey with its answers, oldest first, for an export.
+    pub async fn survey_responses(&self, program_id: &str, survey_id: &str)
+        -> Result<Vec<StoredResponse>> {
         let mut answers: HashMap<i64, Vec<Answer>> = HashMap::new();
         for row in sqlx::query(r::EXPORT_ANSWERS)
             .bind(program_id)
@@ -483,14 +486,9 @@ impl BackendStore {
             .collect()
     }
 
-    pub(crate) async fn call_list(
-        &self,
-        program_id: &str,
-        survey_id: &str,
-        channel: &str,
-        period: &str,
-        wave: u32,
-    ) -> Result<Vec<CallListEntry>> {
+    /// The invitations of one wave of a survey on a channel, for a call list.
+    pub async fn call_list(&self, program_id: &str, survey_id: &str, channel: &str, period: &str,
+        wave: u32) -> Result<Vec<CallListEntry>> {
         let rows = sqlx::query(r::CALL_LIST)
             .bind(program_id)
             .bind(survey_id)

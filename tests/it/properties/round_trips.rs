@@ -5,8 +5,9 @@ use std::path::Path;
 
 use ecoute::collect::form::{self, FIELD_PREFIX, RawAnswers};
 use ecoute::program::{CheckContext, Program, load_bytes};
+use ecoute::records::{Attributes, ContactInput, NewResponse};
 use ecoute::responses;
-use ecoute::store::{Attributes, ContactInput, NewResponse, Store};
+use ecoute::store::Store;
 use jiff::Timestamp;
 use proptest::prelude::*;
 use serde_json::Value;
@@ -87,7 +88,12 @@ fn now() -> Timestamp {
 }
 
 /// The waves of the program and each wave's invitations, as the store has them.
-async fn waves(store: &Store) -> Vec<(ecoute::store::OutboxWave, Vec<ecoute::store::Invitation>)> {
+async fn waves(
+    store: &Store,
+) -> Vec<(
+    ecoute::dispatch::outbox::OutboxWave,
+    Vec<ecoute::records::Invitation>,
+)> {
     let mut all = Vec::new();
     for wave in store.program_waves("essai").await.expect("waves") {
         let invitations = store.wave_invitations(wave.id).await.expect("invitations");
@@ -347,7 +353,7 @@ async fn an_exported_ecoute_id_names_the_stored_response() {
         .expect("insert")
         .expect("stored");
     let mut imported = web.clone();
-    imported.external_id = Some(ecoute::store::exported_id(id));
+    imported.external_id = Some(ecoute::records::exported_id(id));
     assert_eq!(imported.external_id, Some(format!("ecoute-{id}")));
     assert_eq!(
         store.insert_response(&imported).await.expect("insert"),
@@ -364,7 +370,7 @@ async fn an_exported_ecoute_id_names_the_stored_response() {
             .is_some()
     );
     let mut unknown = web.clone();
-    unknown.external_id = Some(ecoute::store::exported_id(id + 100));
+    unknown.external_id = Some(ecoute::records::exported_id(id + 100));
     assert!(
         store
             .insert_response(&unknown)

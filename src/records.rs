@@ -1,4 +1,6 @@
-//! The values that go in and out of the store, independent of the backend.
+//! The records the stages hand to the store and get back: contacts, waves, invitations,
+//! responses and what the report reads. Plain data with no I/O, so the planning, collecting
+//! and reporting code and the store share one definition.
 
 use std::sync::Arc;
 
@@ -8,16 +10,6 @@ use crate::program::fingerprint::SurveyVersion;
 
 /// Free-form contact or respondent attributes (segment, region, last purchase…); keys sorted.
 pub type Attributes = serde_json::Map<String, serde_json::Value>;
-
-/// Which database a store runs on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::Display)]
-#[strum(serialize_all = "snake_case")]
-pub enum BackendKind {
-    /// A local file: the embedded default.
-    Sqlite,
-    /// A server shared by several daemons.
-    Postgres,
-}
 
 /// A contact to insert or update, as read from a CSV file or an API call.
 #[derive(Debug, Clone, PartialEq)]
@@ -223,6 +215,15 @@ pub struct Answer {
     pub text_value: Option<String>,
 }
 
+impl Answer {
+    /// Whether it is a verbatim worth a report's reading: a text that is not blank.
+    pub fn is_verbatim(&self) -> bool {
+        self.text_value
+            .as_deref()
+            .is_some_and(|t| !t.trim().is_empty())
+    }
+}
+
 /// What an export writes as the `response_id` of a response stored without an external id:
 /// `ecoute-{id}`, its row id.
 const EXPORTED_ID_PREFIX: &str = "ecoute-";
@@ -268,7 +269,7 @@ pub struct NewResponse {
     /// The answers.
     pub answers: Vec<Answer>,
     /// The cases it opens (alert rules it matched), in its transaction.
-    pub cases: Vec<super::NewCase>,
+    pub cases: Vec<crate::cases::NewCase>,
     /// The survey's questions as they were asked (fingerprints of their definition and
     /// wording); `None` when unknown (responses stored before version 0.7).
     pub version: Option<Arc<SurveyVersion>>,
@@ -322,26 +323,120 @@ pub struct ForgetReport {
     pub wal_pending: bool,
 }
 
-/// A migration this binary knows but the database has not applied yet.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PendingMigration {
-    /// Its version number.
-    pub version: i64,
-    /// Its description.
-    pub description: String,
+/// An invitation found by its token, with what the form needs to know about its wave.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TokenInvitation {
+    /// Row id.
+    pub invitation_id: i64,
+    /// Where it is in the outbox.
+    pub state: InvitationState,
+    /// Recipient; `None` once the person was erased.
+    pub email: Option<String>,
+    /// Locale of the message, used for the form.
+    pub locale: Option<String>,
+    /// Template data; `None` once erased.
+    pub contact_data: Option<Attributes>,
+    /// Program of the wave.
+    pub program_id: String,
+    /// Survey of the wave.
+    pub survey_id: String,
+    /// Channel of the wave.
+    pub channel_id: String,
+    /// Period of the wave: the period the response counts in.
+    pub period: String,
+    /// True when a response to it is already stored.
+    pub answered: bool,
 }
 
-/// The schema's state, for `ecoute db status`.
+/// What an unsubscribe did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Unsubscribed {
+    /// False when the email already was on the suppression list as unsubscribed.
+    pub newly_suppressed: bool,
+    /// Planned or deferred invitations that became `suppressed`.
+    pub cancelled: u64,
+}
+
+/// A transactional event as received by the API.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewEvent {
+    /// The program whose trigger it matched.
+    pub program_id: String,
+    /// Event name (`commande_livree`…).
+    pub event: String,
+    /// The person concerned.
+    pub email: Option<String>,
+    /// Free attributes sent with it.
+    pub attributes: Attributes,
+    /// When it happened.
+    pub occurred_at: Timestamp,
+}
+
+/// What scheduling a triggered invitation did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Triggered {
+    /// The invitation (new or existing).
+    pub invitation_id: i64,
+    /// False when that person already had an invitation in this wave (one per email,
+    /// survey, channel and period).
+    pub created: bool,
+}
+
+/// What a rebuild found, for the operator.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RebuildSummary {
+    /// Responses read.
+    pub responses: u64,
+    /// Counters written.
+    pub counters: u64,
+}
+
+/// Invitations of a period's waves that reached the mail server, and how many were
+/// answered: the response rate's denominator and numerator.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MigrationStatus {
-    /// Which database.
-    pub backend: BackendKind,
-    /// Highest applied migration, `None` for an empty database.
-    pub current: Option<i64>,
-    /// Highest migration this binary knows.
-    pub latest: i64,
-    /// Migrations still to apply, in order.
-    pub pending: Vec<PendingMigration>,
+pub struct Delivery {
+    /// Period key of the wave.
+    pub period: String,
+    /// Survey id.
+    pub survey_id: String,
+    /// Channel id of the wave.
+    pub channel: String,
+    /// Invitations in state `sent` (delivered; a bounce moves them to `failed`).
+    pub delivered: u64,
+    /// Of those, the ones with a response.
+    pub answered: u64,
+}
+
+/// A response that carries at least one verbatim, with all its answers, for theme counts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VerbatimResponse {
+    /// Row id.
+    pub id: i64,
+    /// Survey id.
+    pub survey_id: String,
+    /// Touchpoint id.
+    pub touchpoint_id: Option<String>,
+    /// Channel.
+    pub channel: String,
+    /// Respondent attributes (no email).
+    pub respondent: Option<Attributes>,
+    /// Every answer of the response.
+    pub answers: Vec<Answer>,
+}
+
+/// One invitation of a wave for a call list.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CallListEntry {
+    /// Invitation id.
+    pub invitation_id: i64,
+    /// Email; `None` once erased.
+    pub email: Option<String>,
+    /// Locale.
+    pub locale: Option<String>,
+    /// The contact fields snapshot (name, phone, attributes…).
+    pub contact_data: Option<Attributes>,
+    /// Outbox state.
+    pub state: String,
 }
 
 #[cfg(test)]
