@@ -33,20 +33,14 @@ type BackendStore = PgStore;
 const KIND: BackendKind = BackendKind::Postgres;
 
 /// The PostgreSQL migrations, embedded in the binary.
-const MIGRATIONS: &[(i64, &str, &str)] = embedded_migrations!(
-    "postgres",
-    (1, "initial", "0001_initial.sql"),
-    (2, "dispatch", "0002_dispatch.sql"),
-    (3, "collect", "0003_collect.sql"),
-    (4, "rollups", "0004_rollups.sql"),
-    (5, "bigint", "0005_bigint.sql"),
-    (6, "contact guard", "0006_contact_guard.sql"),
-    (7, "daemon", "0007_daemon.sql"),
-    (8, "statistics", "0008_statistics.sql"),
-    (9, "cases", "0009_cases.sql"),
-    (10, "indicators", "0010_indicators.sql"),
-    (11, "audits and mentions", "0011_audits_mentions.sql"),
-);
+const MIGRATIONS: &[(i64, &str, &str)] = embedded_migrations! {"postgres",
+    (1, "initial", "0001_initial.sql"), (2, "dispatch", "0002_dispatch.sql"),
+    (3, "collect", "0003_collect.sql"), (4, "rollups", "0004_rollups.sql"),
+    (5, "bigint", "0005_bigint.sql"), (6, "contact guard", "0006_contact_guard.sql"),
+    (7, "daemon", "0007_daemon.sql"), (8, "statistics", "0008_statistics.sql"),
+    (9, "cases", "0009_cases.sql"), (10, "indicators", "0010_indicators.sql"),
+    (11, "audits and mentions", "0011_audits_mentions.sql")
+};
 
 /// The statement that opens every write transaction: row locks and unique keys do the rest.
 const BEGIN_WRITE: &str = "BEGIN";

@@ -37,19 +37,13 @@ type BackendStore = SqliteStore;
 const KIND: BackendKind = BackendKind::Sqlite;
 
 /// The SQLite migrations, embedded in the binary.
-const MIGRATIONS: &[(i64, &str, &str)] = embedded_migrations!(
-    "sqlite",
-    (1, "initial", "0001_initial.sql"),
-    (2, "dispatch", "0002_dispatch.sql"),
-    (3, "collect", "0003_collect.sql"),
-    (4, "rollups", "0004_rollups.sql"),
-    (5, "contact guard", "0005_contact_guard.sql"),
-    (6, "daemon", "0006_daemon.sql"),
-    (7, "statistics", "0007_statistics.sql"),
-    (8, "cases", "0008_cases.sql"),
-    (9, "indicators", "0009_indicators.sql"),
-    (10, "audits and mentions", "0010_audits_mentions.sql"),
-);
+const MIGRATIONS: &[(i64, &str, &str)] = embedded_migrations! {"sqlite",
+    (1, "initial", "0001_initial.sql"), (2, "dispatch", "0002_dispatch.sql"),
+    (3, "collect", "0003_collect.sql"), (4, "rollups", "0004_rollups.sql"),
+    (5, "contact guard", "0005_contact_guard.sql"), (6, "daemon", "0006_daemon.sql"),
+    (7, "statistics", "0007_statistics.sql"), (8, "cases", "0008_cases.sql"),
+    (9, "indicators", "0009_indicators.sql"), (10, "audits and mentions", "0010_audits_mentions.sql")
+};
 
 /// SQLite's primary result codes that deserve their own message.
 const SQLITE_BUSY: i32 = 5;
