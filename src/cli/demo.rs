@@ -60,8 +60,9 @@ pub async fn run(args: &DemoArgs) -> anyhow::Result<Exit> {
         markdown.display(),
         json.display()
     );
+    let ecoute = super::shared::ecoute_command();
     say!(
-        "\nNext, try:\n  cd {}\n  ecoute status\n  ecoute report {PROGRAM} --period {SECOND_PERIOD} --format md\n  ecoute cases list\n  ecoute calendar",
+        "\nNext, try:\n  cd {}\n  {ecoute} status\n  {ecoute} report {PROGRAM} --period {SECOND_PERIOD} --format md\n  {ecoute} cases list\n  {ecoute} calendar",
         args.dir.display()
     );
     if args.open {

@@ -68,10 +68,31 @@ pub fn run(args: &InitArgs) -> anyhow::Result<Exit> {
     for (relative, content) in files {
         write_new(&dir.join(relative), content)?;
     }
-    say!(
-        "\nNext steps:\n  cd {}\n  ecoute check                      # validate the program\n  ecoute contacts import programs/contacts/clients.csv\n  ecoute plan fidelite-clients      # who would be asked, and why the others are not\n  ecoute send fidelite-clients      # emails go to outbox/ until `mail` names an SMTP server\n  ecoute serve                      # the survey form the links open\n  ecoute report fidelite-clients    # the results, once answers come in",
-        dir.display()
-    );
+    let ecoute = super::shared::ecoute_command();
+    say!("\nNext steps:\n  cd {}", dir.display());
+    for (step, why) in [
+        ("check", "validate the program"),
+        ("contacts import programs/contacts/clients.csv", ""),
+        (
+            "plan fidelite-clients",
+            "who would be asked, and why the others are not",
+        ),
+        (
+            "send fidelite-clients",
+            "emails go to outbox/ until `mail` names an SMTP server",
+        ),
+        ("serve", "the survey form the links open"),
+        (
+            "report fidelite-clients",
+            "the results, once answers come in",
+        ),
+    ] {
+        if why.is_empty() {
+            say!("  {ecoute} {step}");
+        } else {
+            say!("  {ecoute} {step:<26} # {why}");
+        }
+    }
     Ok(Exit::Success)
 }
 

@@ -92,6 +92,25 @@ pub fn local_rfc3339(at: jiff::Timestamp, zone: &jiff::tz::TimeZone) -> String {
         .to_string()
 }
 
+/// How the "next steps" a command prints should call ecoute: `ecoute` when that name on
+/// `PATH` is this very program, otherwise this program's full path (after `cargo run`, or a
+/// binary copied somewhere), so that every suggested command works as typed.
+pub fn ecoute_command() -> String {
+    let Ok(this) = std::env::current_exe().and_then(std::fs::canonicalize) else {
+        return "ecoute".to_owned();
+    };
+    let on_path = std::env::var_os("PATH").is_some_and(|path| {
+        std::env::split_paths(&path)
+            .filter_map(|dir| std::fs::canonicalize(dir.join("ecoute")).ok())
+            .any(|found| found == this)
+    });
+    if on_path {
+        "ecoute".to_owned()
+    } else {
+        this.display().to_string()
+    }
+}
+
 /// Opens the configured store, with the URL (password hidden) in the error.
 pub async fn open(settings: &Settings) -> anyhow::Result<Store> {
     Store::open(&settings.database_url).await.with_context(|| {

@@ -22,7 +22,6 @@ use crate::plan::{self, TriggerEvent};
 use std::sync::Arc;
 
 use crate::program::Program;
-use crate::program::fingerprint::SurveyVersion;
 use crate::records::{Attributes, NewResponse};
 
 /// The API's routes, with the token check in front of them.
@@ -339,7 +338,7 @@ async fn post_response(
         external_id: body.external_id.clone(),
         answers,
         cases: Vec::new(),
-        version: Some(Arc::new(SurveyVersion::of(survey))),
+        version: program.survey_version(&survey.id),
     };
     response.cases = crate::cases::open(program, &response);
     match state.0.ingest.submit(response).await {

@@ -161,6 +161,10 @@ struct Inner {
     clock: Clock,
     health_timeout: Duration,
     scheduler: Option<SchedulerProbe>,
+    /// The short pages without a button, rendered once per language: the thank-you page
+    /// follows every stored answer, and rendering it each time was a tenth of the form's
+    /// work. Templates never change while the server runs.
+    message_pages: pages::MessagePages,
 }
 
 impl AppState {
@@ -203,6 +207,7 @@ impl AppState {
                 clock: options.clock,
                 health_timeout: options.health_timeout,
                 scheduler: options.scheduler.clone(),
+                message_pages: pages::MessagePages::default(),
             }),
             snapshot,
         )

@@ -1,6 +1,10 @@
 //! Rendering the form and the short pages around it from `templates/form/` (embedded,
 //! overridable), with the right status codes.
 
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
@@ -12,7 +16,7 @@ use super::texts::{Texts, texts};
 use crate::typography;
 
 /// The short pages respondents may see.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Message {
     /// Answers stored.
     Thanks,
@@ -56,8 +60,14 @@ pub fn message(
     action: Option<&str>,
 ) -> Response {
     let t = texts(locale);
-    let (title, text) = message.words(t);
     let lang = super::texts::language(locale);
+    let key = (lang.clone(), message);
+    if action.is_none()
+        && let Some(html) = state.0.message_pages.get(&key)
+    {
+        return (status, no_store(), Html(html)).into_response();
+    }
+    let (title, text) = message.words(t);
     let context = serde_json::json!({
         "lang": lang,
         "t": t,
@@ -66,7 +76,36 @@ pub fn message(
         "button": (message == Message::ConfirmUnsubscribe).then_some(t.unsubscribe_button),
         "action": action,
     });
-    render(state, status, "form/message.html", typeset(&lang, context))
+    let html = match render_html(state, "form/message.html", typeset(&lang, context)) {
+        Ok(html) => Bytes::from(html),
+        Err(broken) => return broken,
+    };
+    if action.is_none() {
+        state.0.message_pages.keep(key, html.clone());
+    }
+    (status, no_store(), Html(html)).into_response()
+}
+
+/// Short pages already rendered, by language and message; at most [`KEPT_PAGES`], since the
+/// language may come from a visitor's `Accept-Language` header.
+#[derive(Debug, Default)]
+pub struct MessagePages(Mutex<HashMap<(String, Message), Bytes>>);
+
+/// Rendered short pages kept at most: every message in a few dozen languages.
+const KEPT_PAGES: usize = 256;
+
+impl MessagePages {
+    fn get(&self, key: &(String, Message)) -> Option<Bytes> {
+        self.0.lock().ok()?.get(key).cloned()
+    }
+
+    fn keep(&self, key: (String, Message), html: Bytes) {
+        if let Ok(mut pages) = self.0.lock()
+            && pages.len() < KEPT_PAGES
+        {
+            pages.insert(key, html);
+        }
+    }
 }
 
 /// Renders the case page (`templates/case/case.html`) from its context, with the
@@ -141,19 +180,28 @@ fn typeset(lang: &str, mut context: serde_json::Value) -> minijinja::Value {
 }
 
 fn render(state: &AppState, status: StatusCode, name: &str, context: minijinja::Value) -> Response {
-    match state.0.templates.render(name, context) {
+    match render_html(state, name, context) {
         Ok(html) => (status, no_store(), Html(html)).into_response(),
-        Err(err) => {
-            eprintln!(
-                "error: template {name} does not render: {err}; fix the override in the templates folder"
-            );
-            (
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "The page template is broken; the operator has been told in the server log.",
-            )
-                .into_response()
-        }
+        Err(broken) => broken,
     }
+}
+
+/// A page's HTML, or the error page for a broken template override (told in the log).
+fn render_html(
+    state: &AppState,
+    name: &str,
+    context: minijinja::Value,
+) -> Result<String, Response> {
+    state.0.templates.render(name, context).map_err(|err| {
+        eprintln!(
+            "error: template {name} does not render: {err}; fix the override in the templates folder"
+        );
+        (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "The page template is broken; the operator has been told in the server log.",
+        )
+            .into_response()
+    })
 }
 
 /// Pages behind personal links must not be cached by shared caches.

@@ -16,7 +16,6 @@ use super::{AppState, IngestError};
 use std::sync::Arc;
 
 use crate::program::Program;
-use crate::program::fingerprint::SurveyVersion;
 use crate::program::model::{ChannelType, LocalizedText, Survey};
 use crate::records::{Attributes, NewResponse, TokenInvitation};
 use crate::token::Token;
@@ -299,7 +298,7 @@ pub async fn submit_invited(
         external_id: None,
         answers,
         cases: Vec::new(),
-        version: Some(Arc::new(SurveyVersion::of(invited.survey))),
+        version: invited.program.survey_version(&invited.survey.id),
     };
     response.cases = crate::cases::open(invited.program, &response);
     store(&state, locale, response).await
@@ -565,7 +564,7 @@ pub async fn submit_open(
         external_id: None,
         answers,
         cases: Vec::new(),
-        version: Some(Arc::new(SurveyVersion::of(survey))),
+        version: program.survey_version(&survey.id),
     };
     response.cases = crate::cases::open(program, &response);
     let mut reply = store(&state, &locale, response).await;

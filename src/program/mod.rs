@@ -13,10 +13,14 @@ mod resolved;
 mod spanned;
 mod validate;
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
 
 use lettre::message::Mailbox;
 use sha2::{Digest, Sha256};
+
+use fingerprint::SurveyVersion;
 
 pub use calendar::{Calendar, CalendarError, NamedWindow, inclusive_window};
 pub use diagnostic::{Diagnostic, did_you_mean};
@@ -38,6 +42,10 @@ pub struct Program {
     pub file: ProgramFile,
     /// What validation parsed out of the content's strings.
     resolved: Resolved,
+    /// Each survey's fingerprint by survey id, hashed on first use: every stored response
+    /// names its survey's version, and hashing every question on each submission was a
+    /// tenth of the survey form's work.
+    versions: OnceLock<BTreeMap<String, Arc<SurveyVersion>>>,
 }
 
 impl Program {
@@ -85,6 +93,20 @@ impl Program {
             })
     }
 
+    /// The version of survey `survey_id`'s questions that its responses are stored with.
+    pub fn survey_version(&self, survey_id: &str) -> Option<Arc<SurveyVersion>> {
+        self.versions
+            .get_or_init(|| {
+                self.file
+                    .surveys
+                    .iter()
+                    .map(|survey| (survey.id.to_string(), Arc::new(SurveyVersion::of(survey))))
+                    .collect()
+            })
+            .get(survey_id)
+            .cloned()
+    }
+
     /// The declared indicator `id`, so imports and reports read its kind and unit.
     pub fn indicator(&self, id: &str) -> Option<&model::Indicator> {
         self.file.indicators.iter().find(|i| *i.id == id)
@@ -120,6 +142,7 @@ pub fn load_bytes(
         sha256: hex(&Sha256::digest(&bytes)),
         file,
         resolved,
+        versions: OnceLock::new(),
     })
 }
 

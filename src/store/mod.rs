@@ -301,3 +301,36 @@ fn migration_status(
 /// Rows per multi-row `INSERT` statement: large enough to amortise each statement, small
 /// enough for SQLite's 32,766 bound parameters at up to 10 parameters per row.
 const ROWS_PER_STATEMENT: usize = 1_000;
+
+/// `items` cut into runs whose lengths are powers of two of at most `longest` (itself a power
+/// of two), longest first: a multi-row statement then has one of a few texts, each prepared
+/// once per connection, whatever the batch size.
+pub(crate) fn power_of_two_runs<T>(items: &[T], longest: usize) -> impl Iterator<Item = &[T]> {
+    let mut rest = items;
+    std::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
+        }
+        let width = longest.min(1 << rest.len().ilog2());
+        let (run, after) = rest.split_at(width);
+        rest = after;
+        Some(run)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::power_of_two_runs;
+
+    #[test]
+    fn runs_are_powers_of_two_longest_first_and_cover_every_item() {
+        let items: Vec<u32> = (0..1_300).collect();
+        let runs: Vec<&[u32]> = power_of_two_runs(&items, 512).collect();
+        let lengths: Vec<usize> = runs.iter().map(|run| run.len()).collect();
+        // 1,300 = 512 + 512 + 256 + 16 + 4.
+        assert_eq!(lengths, [512, 512, 256, 16, 4]);
+        assert_eq!(runs.concat(), items);
+        assert_eq!(power_of_two_runs(&items[..1], 512).count(), 1);
+        assert_eq!(power_of_two_runs::<u32>(&[], 512).count(), 0);
+    }
+}

@@ -39,7 +39,8 @@ const MIGRATIONS: &[(i64, &str, &str)] = embedded_migrations! {"postgres",
     (5, "bigint", "0005_bigint.sql"), (6, "contact guard", "0006_contact_guard.sql"),
     (7, "daemon", "0007_daemon.sql"), (8, "statistics", "0008_statistics.sql"),
     (9, "cases", "0009_cases.sql"), (10, "indicators", "0010_indicators.sql"),
-    (11, "audits and mentions", "0011_audits_mentions.sql")
+    (11, "audits and mentions", "0011_audits_mentions.sql"),
+    (12, "partial case index", "0012_partial_case_index.sql"),
 };
 
 /// The statement that opens every write transaction: row locks and unique keys do the rest.

@@ -120,10 +120,14 @@ pub(super) const WAVE_INVITATIONS: &str = "SELECT id, wave_id, email, locale, co
      state, attempts, next_attempt_at, possibly_duplicate FROM invitations \
      WHERE wave_id = $1 ORDER BY id";
 
-pub(super) const INSERT_RESPONSE: &str = "INSERT INTO responses (invitation_id, program_id, \
+/// Several responses in one statement (the backend appends the rows, then
+/// [`INSERT_RESPONSES_TAIL`]); a duplicate is skipped, and each stored row comes back with
+/// its keys, which tell which response it was.
+pub(super) const INSERT_RESPONSES: &str = "INSERT INTO responses (invitation_id, program_id, \
      survey_id, touchpoint_id, channel, period, submitted_at, email, respondent, external_id, \
-     created_at, survey_version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
-     ON CONFLICT DO NOTHING RETURNING id";
+     created_at, survey_version) ";
+pub(super) const INSERT_RESPONSES_TAIL: &str =
+    " ON CONFLICT DO NOTHING RETURNING id, invitation_id, program_id, external_id";
 /// Whether a response of the program was stored under this row id without an external id:
 /// what an exported `ecoute-{id}` names.
 pub(super) const EXPORTED_RESPONSE_EXISTS: &str = "SELECT 1 FROM responses WHERE id = $1 AND \

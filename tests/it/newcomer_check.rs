@@ -128,6 +128,24 @@ fn init_names_the_smtp_variable_writes_a_gitignore_and_leads_to_the_report() {
     for step in ["ecoute send", "ecoute serve", "ecoute report"] {
         assert!(out.contains(step), "{step} in {out}");
     }
+    // The suggested steps run as printed: this test's binary is not on PATH, so they name it
+    // by its full path.
+    let check = out
+        .lines()
+        .find_map(|line| line.trim().split_once(" # validate the program"))
+        .map(|(command, _)| command.trim().to_owned())
+        .unwrap_or_else(|| panic!("a check step in {out}"));
+    let program = check.strip_suffix(" check").expect("`… check`");
+    assert_eq!(
+        std::fs::canonicalize(program).expect("the printed program exists"),
+        std::fs::canonicalize(env!("CARGO_BIN_EXE_ecoute")).expect("this test's binary"),
+    );
+    let status = std::process::Command::new(program)
+        .arg("check")
+        .current_dir(project.join("."))
+        .output()
+        .expect("the printed command starts");
+    assert!(status.status.success(), "{status:?}");
 }
 
 #[test]

@@ -9,7 +9,7 @@ mod indicators;
 mod outbox;
 mod rollups;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::str::FromStr;
 
 use jiff::Timestamp;
@@ -18,7 +18,10 @@ use sqlx::types::Json;
 use sqlx::{AssertSqlSafe, Database, QueryBuilder, Row, SqlSafeStr};
 
 use super::super::error::BackendError;
-use super::super::{MigrationStatus, ROWS_PER_STATEMENT, migration_status, moment, sql, timestamp};
+use super::super::{
+    MigrationStatus, ROWS_PER_STATEMENT, migration_status, moment, power_of_two_runs, sql,
+    timestamp,
+};
 use super::{BEGIN_WRITE, BackendStore, Db, JSON_MERGE, KIND, MIGRATIONS};
 use crate::program::fingerprint::SurveyVersion;
 use crate::records::{
@@ -428,19 +431,17 @@ async fn by_email(
 }
 
 /// The body of storing responses inside an open transaction, shared by the single and the
-/// batched insert so that everything done per response applies to both: one statement per
-/// response (its id, or `None` for a duplicate), then the answers, survey versions, verbatim
-/// locations and rollups of the stored ones, a few multi-row statements for the whole batch.
+/// batched insert so that everything done per response applies to both: the response rows
+/// in a few multi-row statements (each response's id, or `None` for a duplicate), then the
+/// answers, survey versions, verbatim locations and rollups of the stored ones, a few
+/// multi-row statements for the whole batch.
 async fn insert_responses_in(
     conn: &mut DbConnection,
     responses: &[NewResponse],
     now: i64,
 ) -> Result<Vec<Option<i64>>> {
-    let mut ids = Vec::with_capacity(responses.len());
-    let mut answers: Vec<(i64, &Answer)> = Vec::new();
-    let mut versions: Vec<&SurveyVersion> = Vec::new();
-    let mut tally = rollups::Tally::default();
-    for r in responses {
+    let mut candidates = Vec::with_capacity(responses.len());
+    for (i, r) in responses.iter().enumerate() {
         // A row of an export whose response had no external id names it `ecoute-{id}`:
         // imported back, it is that response again, not a new one.
         if let Some(target) = r.external_id.as_deref().and_then(exported_id_target) {
@@ -450,27 +451,20 @@ async fn insert_responses_in(
                 .fetch_optional(&mut *conn)
                 .await?;
             if exists.is_some() {
-                ids.push(None);
                 continue;
             }
         }
-        let id: Option<i64> = sqlx::query_scalar(sql::INSERT_RESPONSE)
-            .bind(r.invitation_id)
-            .bind(&r.program_id)
-            .bind(&r.survey_id)
-            .bind(r.touchpoint_id.as_deref())
-            .bind(&r.channel)
-            .bind(&r.period)
-            .bind(r.submitted_at.as_second())
-            .bind(r.email.as_deref())
-            .bind(r.respondent.as_ref().map(Json))
-            .bind(r.external_id.as_deref())
-            .bind(now)
-            .bind(r.version.as_ref().map(|v| v.fingerprint.as_str()))
-            .fetch_optional(&mut *conn)
-            .await?;
-        ids.push(id);
-        let Some(id) = id else {
+        candidates.push(i);
+    }
+    let mut ids = vec![None; responses.len()];
+    for run in power_of_two_runs(&candidates, ROWS_PER_RUN) {
+        insert_response_rows(conn, responses, run, now, &mut ids).await?;
+    }
+    let mut answers: Vec<(i64, &Answer)> = Vec::new();
+    let mut versions: Vec<&SurveyVersion> = Vec::new();
+    let mut tally = rollups::Tally::default();
+    for (r, id) in responses.iter().zip(&ids) {
+        let Some(id) = *id else {
             continue;
         };
         if let Some(v) = &r.version
@@ -491,7 +485,7 @@ async fn insert_responses_in(
             .execute(&mut *conn)
             .await?;
     }
-    for chunk in answers.chunks(ROWS_PER_STATEMENT) {
+    for chunk in power_of_two_runs(&answers, ROWS_PER_RUN) {
         let mut query = QueryBuilder::<Db>::new(sql::INSERT_ANSWERS);
         query.push_values(chunk, |mut row, (id, a)| {
             row.push_bind(*id)
@@ -505,6 +499,61 @@ async fn insert_responses_in(
     }
     tally.write(conn).await?;
     Ok(ids)
+}
+
+/// Rows per statement at most when storing responses and their answers (12 parameters a
+/// response row, far below either backend's bound).
+const ROWS_PER_RUN: usize = 512;
+
+/// Stores the responses `run` (indexes into `responses`) in one statement and writes the id
+/// of each stored one into `ids`. A returned row names its response by its keys (invitation,
+/// program, external id); responses with the same keys are matched in id order, which is
+/// the order of the statement's rows: of several with one invitation or external id only
+/// the first is stored, and rows with neither key are all stored.
+async fn insert_response_rows(
+    conn: &mut DbConnection,
+    responses: &[NewResponse],
+    run: &[usize],
+    now: i64,
+    ids: &mut [Option<i64>],
+) -> Result<()> {
+    let mut query = QueryBuilder::<Db>::new(sql::INSERT_RESPONSES);
+    query.push_values(run, |mut row, &i| {
+        let r = &responses[i];
+        row.push_bind(r.invitation_id)
+            .push_bind(r.program_id.as_str())
+            .push_bind(r.survey_id.as_str())
+            .push_bind(r.touchpoint_id.as_deref())
+            .push_bind(r.channel.as_str())
+            .push_bind(r.period.as_str())
+            .push_bind(r.submitted_at.as_second())
+            .push_bind(r.email.as_deref())
+            .push_bind(r.respondent.as_ref().map(Json))
+            .push_bind(r.external_id.as_deref())
+            .push_bind(now)
+            .push_bind(r.version.as_ref().map(|v| v.fingerprint.as_str()));
+    });
+    query.push(sql::INSERT_RESPONSES_TAIL);
+    let mut stored: Vec<(i64, Option<i64>, String, Option<String>)> =
+        query.build_query_as().fetch_all(&mut *conn).await?;
+    stored.sort_unstable_by_key(|(id, ..)| *id);
+    let mut waiting: HashMap<(Option<i64>, &str, Option<&str>), VecDeque<usize>> = HashMap::new();
+    for &i in run {
+        let r = &responses[i];
+        waiting
+            .entry((r.invitation_id, &r.program_id, r.external_id.as_deref()))
+            .or_default()
+            .push_back(i);
+    }
+    for (id, invitation_id, program_id, external_id) in &stored {
+        if let Some(i) = waiting
+            .get_mut(&(*invitation_id, program_id.as_str(), external_id.as_deref()))
+            .and_then(VecDeque::pop_front)
+        {
+            ids[i] = Some(*id);
+        }
+    }
+    Ok(())
 }
 
 /// The multi-row upsert of a chunk of contacts; each backend adds how it tells inserts from
