@@ -7,6 +7,8 @@ use std::sync::Arc;
 use jiff::Timestamp;
 
 use crate::program::fingerprint::SurveyVersion;
+use crate::redact::redact_url;
+use crate::store::StoreError;
 
 /// Free-form contact or respondent attributes (segment, region, last purchase…); keys sorted.
 pub type Attributes = serde_json::Map<String, serde_json::Value>;
@@ -453,5 +455,68 @@ mod tests {
         assert_eq!(exported_id_target("r-12"), None);
         // Past i64::MAX (9223372036854775807): no row can have that id.
         assert_eq!(exported_id_target("ecoute-9223372036854775808"), None);
+    }
+}
+
+/// A migration this binary knows but the database has not applied yet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingMigration {
+    /// Its version number.
+    pub version: i64,
+    /// Its description.
+    pub description: String,
+}
+
+/// The schema's state, for `ecoute db status`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MigrationStatus {
+    /// Which database.
+    pub backend: BackendKind,
+    /// Highest applied migration, `None` for an empty database.
+    pub current: Option<i64>,
+    /// Highest migration this binary knows.
+    pub latest: i64,
+    /// Migrations still to apply, in order.
+    pub pending: Vec<PendingMigration>,
+}
+
+/// The URL schemes a user may write, shown in the error for any other one.
+pub const ACCEPTED_SCHEMES: &str = "sqlite://PATH, sqlite:PATH, postgres://… or postgresql://…";
+
+/// Which database a store runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::Display)]
+#[strum(serialize_all = "snake_case")]
+pub enum BackendKind {
+    /// A local file: the embedded default.
+    Sqlite,
+    /// A server shared by several daemons.
+    Postgres,
+}
+
+impl BackendKind {
+    /// Reads the backend from a URL's scheme; any other scheme is a clear error, with a
+    /// suggestion when it looks like a typo.
+    pub fn from_url(url: &str) -> Result<BackendKind, StoreError> {
+        let scheme = url.split_once(':').map(|(s, _)| s.to_ascii_lowercase());
+        match scheme.as_deref() {
+            Some("sqlite") => Ok(BackendKind::Sqlite),
+            Some("postgres" | "postgresql") => Ok(BackendKind::Postgres),
+            Some(other) => {
+                let suggestion = ["sqlite", "postgres", "postgresql"]
+                    .into_iter()
+                    .map(|s| (strsim::levenshtein(other, s), s))
+                    .filter(|(d, _)| *d <= 3)
+                    .min()
+                    .map(|(_, s)| format!("did you mean `{s}:`? "));
+                Err(StoreError::UnsupportedUrl {
+                    url: redact_url(url),
+                    hint: suggestion.unwrap_or_default(),
+                })
+            }
+            None => Err(StoreError::UnsupportedUrl {
+                url: redact_url(url),
+                hint: format!("did you mean `sqlite://{url}`? "),
+            }),
+        }
     }
 }

@@ -375,6 +375,51 @@ pub fn earliest(totals: &mut BTreeMap<VersionKey, (String, i64)>, more: Vec<Vers
     }
 }
 
+/// The counters and verbatim locations of many responses added up, so that a batch (an
+/// import, a group commit, a rebuild) writes each counter once instead of once per response.
+#[derive(Default)]
+pub struct BatchTally<'a> {
+    /// Each counter's total.
+    pub totals: BTreeMap<RollupKey, u64>,
+    /// Each driver-analysis count.
+    pub drivers: BTreeMap<DriverKey, u64>,
+    /// Each question version, with its detail and when it was first answered.
+    pub versions: BTreeMap<VersionKey, (String, i64)>,
+    /// Where verbatims are: the response, its id and the question.
+    pub verbatims: Vec<(&'a NewResponse, i64, &'a str)>,
+    /// Each audit survey and period's sums of visit scores.
+    pub audits: BTreeMap<AuditKey, AuditSums>,
+}
+
+impl<'a> BatchTally<'a> {
+    /// Counts a response already stored (a rebuild reads the verbatim locations by SQL).
+    pub fn count(&mut self, response: &NewResponse) {
+        accumulate(&mut self.totals, counters(response));
+        for key in driver_counts(response) {
+            *self.drivers.entry(key).or_default() += 1;
+        }
+        earliest(&mut self.versions, versions_seen(response));
+        if let Some((key, score)) = audit_visit(response) {
+            self.audits
+                .entry(key)
+                .or_default()
+                .add(AuditSums::one(score));
+        }
+    }
+
+    /// Counts response `id`, just stored, and remembers where its verbatims are.
+    pub fn add(&mut self, id: i64, response: &'a NewResponse) {
+        self.count(response);
+        self.verbatims.extend(
+            response
+                .answers
+                .iter()
+                .filter(|a| a.is_verbatim())
+                .map(|a| (response, id, a.question_id.as_str())),
+        );
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -14,8 +14,9 @@ use super::options::{LogArgs, StoreArgs, TemplatesArgs, WebArgs};
 use crate::collect::{AppState, ServerOptions};
 use crate::config::Settings;
 use crate::program::{CheckContext, Program};
+use crate::records::BackendKind;
 use crate::redact::redact_url;
-use crate::store::{BackendKind, Store, StoreOptions};
+use crate::store::{Store, StoreOptions};
 use crate::templates::Templates;
 
 /// Arguments of `ecoute serve`.

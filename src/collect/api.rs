@@ -19,7 +19,6 @@ use super::form::{self, RawAnswers};
 use super::writer::{IngestError, Stored};
 use crate::contacts::normalise_email;
 use crate::plan::{self, TriggerEvent};
-use std::sync::Arc;
 
 use crate::program::Program;
 use crate::records::{Attributes, NewResponse};

@@ -76,10 +76,10 @@ pub fn message(
         "button": (message == Message::ConfirmUnsubscribe).then_some(t.unsubscribe_button),
         "action": action,
     });
-    let html = match render_html(state, "form/message.html", typeset(&lang, context)) {
-        Ok(html) => Bytes::from(html),
-        Err(broken) => return broken,
+    let Some(html) = render_html(state, "form/message.html", typeset(&lang, context)) else {
+        return broken_template();
     };
+    let html = Bytes::from(html);
     if action.is_none() {
         state.0.message_pages.keep(key, html.clone());
     }
@@ -181,27 +181,32 @@ fn typeset(lang: &str, mut context: serde_json::Value) -> minijinja::Value {
 
 fn render(state: &AppState, status: StatusCode, name: &str, context: minijinja::Value) -> Response {
     match render_html(state, name, context) {
-        Ok(html) => (status, no_store(), Html(html)).into_response(),
-        Err(broken) => broken,
+        Some(html) => (status, no_store(), Html(html)).into_response(),
+        None => broken_template(),
     }
 }
 
-/// A page's HTML, or the error page for a broken template override (told in the log).
-fn render_html(
-    state: &AppState,
-    name: &str,
-    context: minijinja::Value,
-) -> Result<String, Response> {
-    state.0.templates.render(name, context).map_err(|err| {
-        eprintln!(
-            "error: template {name} does not render: {err}; fix the override in the templates folder"
-        );
-        (
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "The page template is broken; the operator has been told in the server log.",
-        )
-            .into_response()
-    })
+/// A page's HTML; `None` when a template override is broken (told in the server log).
+fn render_html(state: &AppState, name: &str, context: minijinja::Value) -> Option<String> {
+    state
+        .0
+        .templates
+        .render(name, context)
+        .inspect_err(|err| {
+            eprintln!(
+                "error: template {name} does not render: {err}; fix the override in the templates folder"
+            );
+        })
+        .ok()
+}
+
+/// What a visitor sees when a template override is broken.
+fn broken_template() -> Response {
+    (
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "The page template is broken; the operator has been told in the server log.",
+    )
+        .into_response()
 }
 
 /// Pages behind personal links must not be cached by shared caches.

@@ -13,7 +13,6 @@ use super::pages::{self, Message, SurveyPage};
 use super::texts::{language, texts};
 use super::writer::Stored;
 use super::{AppState, IngestError};
-use std::sync::Arc;
 
 use crate::program::Program;
 use crate::program::model::{ChannelType, LocalizedText, Survey};

@@ -20,8 +20,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::clock::Clock;
+use crate::records::BackendKind;
 use crate::records::{NewResponse, TokenInvitation};
-use crate::store::{BackendKind, Store, StoreError};
+use crate::store::{Store, StoreError};
 
 /// Responses per transaction (and links per lookup) at most.
 const MAX_BATCH: usize = 256;

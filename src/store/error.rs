@@ -10,7 +10,7 @@ pub enum StoreError {
     /// The URL's scheme is not one ecoute knows (often a typo).
     #[error(
         "unsupported database URL `{url}`: {hint}accepted forms are {}",
-        super::ACCEPTED_SCHEMES
+        crate::records::ACCEPTED_SCHEMES
     )]
     UnsupportedUrl {
         /// The URL, password hidden.

@@ -90,12 +90,8 @@ use sqlx::migrate::{AppliedMigration, Migrator};
 
 pub use error::StoreError;
 
-use crate::records::{ContactInput, UpsertCounts};
-use crate::redact::redact_url;
+use crate::records::{BackendKind, ContactInput, MigrationStatus, PendingMigration, UpsertCounts};
 use error::BackendError;
-
-/// The URL schemes a user may write, shown in the error for any other one.
-pub const ACCEPTED_SCHEMES: &str = "sqlite://PATH, sqlite:PATH, postgres://… or postgresql://…";
 
 /// How to open a store; the defaults suit the CLI and the daemon.
 #[derive(Debug, Clone)]
@@ -117,38 +113,6 @@ impl Default for StoreOptions {
             max_connections: 4,
         }
     }
-}
-
-/// Which database a store runs on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::Display)]
-#[strum(serialize_all = "snake_case")]
-pub enum BackendKind {
-    /// A local file: the embedded default.
-    Sqlite,
-    /// A server shared by several daemons.
-    Postgres,
-}
-
-/// A migration this binary knows but the database has not applied yet.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PendingMigration {
-    /// Its version number.
-    pub version: i64,
-    /// Its description.
-    pub description: String,
-}
-
-/// The schema's state, for `ecoute db status`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MigrationStatus {
-    /// Which database.
-    pub backend: BackendKind,
-    /// Highest applied migration, `None` for an empty database.
-    pub current: Option<i64>,
-    /// Highest migration this binary knows.
-    pub latest: i64,
-    /// Migrations still to apply, in order.
-    pub pending: Vec<PendingMigration>,
 }
 
 /// The two implementations, chosen by URL scheme.
@@ -238,34 +202,6 @@ impl Store {
     }
 }
 
-impl BackendKind {
-    /// Reads the backend from a URL's scheme; any other scheme is a clear error, with a
-    /// suggestion when it looks like a typo.
-    pub fn from_url(url: &str) -> Result<BackendKind, StoreError> {
-        let scheme = url.split_once(':').map(|(s, _)| s.to_ascii_lowercase());
-        match scheme.as_deref() {
-            Some("sqlite") => Ok(BackendKind::Sqlite),
-            Some("postgres" | "postgresql") => Ok(BackendKind::Postgres),
-            Some(other) => {
-                let suggestion = ["sqlite", "postgres", "postgresql"]
-                    .into_iter()
-                    .map(|s| (strsim::levenshtein(other, s), s))
-                    .filter(|(d, _)| *d <= 3)
-                    .min()
-                    .map(|(_, s)| format!("did you mean `{s}:`? "));
-                Err(StoreError::UnsupportedUrl {
-                    url: redact_url(url),
-                    hint: suggestion.unwrap_or_default(),
-                })
-            }
-            None => Err(StoreError::UnsupportedUrl {
-                url: redact_url(url),
-                hint: format!("did you mean `sqlite://{url}`? "),
-            }),
-        }
-    }
-}
-
 /// Converts a stored unix-seconds value back to a timestamp.
 fn timestamp(seconds: i64) -> Result<Timestamp, BackendError> {
     Timestamp::from_second(seconds).map_err(|e| BackendError::Sql(sqlx::Error::Decode(Box::new(e))))
@@ -301,36 +237,3 @@ fn migration_status(
 /// Rows per multi-row `INSERT` statement: large enough to amortise each statement, small
 /// enough for SQLite's 32,766 bound parameters at up to 10 parameters per row.
 const ROWS_PER_STATEMENT: usize = 1_000;
-
-/// `items` cut into runs whose lengths are powers of two of at most `longest` (itself a power
-/// of two), longest first: a multi-row statement then has one of a few texts, each prepared
-/// once per connection, whatever the batch size.
-pub(crate) fn power_of_two_runs<T>(items: &[T], longest: usize) -> impl Iterator<Item = &[T]> {
-    let mut rest = items;
-    std::iter::from_fn(move || {
-        if rest.is_empty() {
-            return None;
-        }
-        let width = longest.min(1 << rest.len().ilog2());
-        let (run, after) = rest.split_at(width);
-        rest = after;
-        Some(run)
-    })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::power_of_two_runs;
-
-    #[test]
-    fn runs_are_powers_of_two_longest_first_and_cover_every_item() {
-        let items: Vec<u32> = (0..1_300).collect();
-        let runs: Vec<&[u32]> = power_of_two_runs(&items, 512).collect();
-        let lengths: Vec<usize> = runs.iter().map(|run| run.len()).collect();
-        // 1,300 = 512 + 512 + 256 + 16 + 4.
-        assert_eq!(lengths, [512, 512, 256, 16, 4]);
-        assert_eq!(runs.concat(), items);
-        assert_eq!(power_of_two_runs(&items[..1], 512).count(), 1);
-        assert_eq!(power_of_two_runs::<u32>(&[], 512).count(), 0);
-    }
-}

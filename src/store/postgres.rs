@@ -20,10 +20,10 @@ use std::str::FromStr;
 use sqlx::Connection;
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions, Postgres};
 
-use super::BackendKind;
 use super::error::{BackendError, StoreError};
 use super::rollups as r;
 use super::{ROWS_PER_STATEMENT, StoreOptions, outbox};
+use crate::records::BackendKind;
 use crate::records::{ContactInput, UpsertCounts};
 use crate::redact::redact_url;
 

@@ -25,10 +25,10 @@ use sqlx::sqlite::{
     SqliteSynchronous,
 };
 
-use super::BackendKind;
 use super::error::{BackendError, StoreError};
 use super::rollups as r;
 use super::{ROWS_PER_STATEMENT, StoreOptions, outbox, sql};
+use crate::records::BackendKind;
 use crate::records::{ContactInput, UpsertCounts};
 
 /// The names `shared/` is written against.
@@ -249,28 +249,23 @@ mod tests {
         let url = format!("sqlite://{}", folder.path().join("plan.db").display());
         let store = SqliteStore::open(&url, &StoreOptions::default())
             .await
-            .expect("the database opens");
+            .expect("opens");
         store.migrate().await.expect("the migrations apply");
         for width in [1, 8, 64, 256] {
-            let text = format!(
-                "EXPLAIN QUERY PLAN {}{}",
-                super::super::collect::sql::BY_TOKEN_HASHES,
+            let lookup = format!(
+                "{}{}",
+                super::super::collect::BY_TOKEN_HASHES,
                 r::in_list(1, width)
             );
-            let mut query = sqlx::query(AssertSqlSafe(text));
+            let mut query = sqlx::query(AssertSqlSafe(format!("EXPLAIN QUERY PLAN {lookup}")));
             for _ in 0..width {
                 query = query.bind(&[0u8; 32][..]);
             }
-            let plan: Vec<String> = query
-                .fetch_all(&store.pool)
-                .await
-                .expect("the plan")
-                .iter()
-                .map(|step| step.get(3))
-                .collect();
+            let plan = query.fetch_all(&store.pool).await.expect("the plan");
+            let steps: Vec<String> = plan.iter().map(|step| step.get(3)).collect();
             assert!(
-                plan.iter().any(|step| step.contains("(token_hash=?)")),
-                "{width} links: {plan:?}"
+                steps.iter().any(|s| s.contains("(token_hash=?)")),
+                "{width}: {steps:?}"
             );
         }
     }

@@ -4,10 +4,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use ecoute::records::{
-    Answer, Attributes, ContactInput, InvitationState, NewInvitation, NewResponse,
+    Answer, Attributes, BackendKind, ContactInput, InvitationState, NewInvitation, NewResponse,
     SuppressionReason, UpsertCounts, WaveKey, WavePlan,
 };
-use ecoute::store::{BackendKind, Store, StoreError, StoreOptions};
+use ecoute::store::{Store, StoreError, StoreOptions};
 use jiff::Timestamp;
 use serde_json::json;
 use sqlx::{Connection, Executor, SqliteConnection};
@@ -64,7 +64,8 @@ both_backends!(
     story,
     migrations_twice_are_a_no_op,
     a_version_4_database_upgrades_in_place,
-    concurrent_materialise_creates_one_wave
+    concurrent_materialise_creates_one_wave,
+    a_batch_stores_each_response_once_under_its_own_id
 );
 
 /// The life of a store, atuin style: contacts in, suppressed, sampled into a wave, answered,
@@ -658,4 +659,76 @@ async fn forget_erases_the_person_from_api_events_too() {
         "no email or attributes of the forgotten person remain"
     );
     store.close().await;
+}
+
+/// One multi-row statement stores a batch: duplicates within it and against earlier batches
+/// are skipped (by invitation, or by program and external id), rows without either key are
+/// all stored, and each stored response gets the id of its own row.
+async fn a_batch_stores_each_response_once_under_its_own_id(db: TestDb) {
+    let store = db.open().await;
+    let invitations = [
+        invitation("a@x.fr"),
+        invitation("b@x.fr"),
+        invitation("c@x.fr"),
+    ];
+    let made = store
+        .materialise_wave(&wave_key(1), &wave_plan(), &invitations)
+        .await
+        .expect("wave");
+    let ids: Vec<i64> = store
+        .wave_invitations(made.wave_id)
+        .await
+        .expect("outbox")
+        .iter()
+        .map(|i| i.id)
+        .collect();
+    let row = |n: usize, invitation_id: Option<i64>, external_id: Option<&str>| NewResponse {
+        invitation_id,
+        program_id: "livraison".to_owned(),
+        survey_id: "nps_livraison".to_owned(),
+        touchpoint_id: None,
+        channel: "email".to_owned(),
+        period: "2026-11".to_owned(),
+        submitted_at: at(1_795_100_000),
+        email: Some(format!("row{n}@x.fr")),
+        respondent: None,
+        external_id: external_id.map(str::to_owned),
+        answers: Vec::new(),
+        cases: Vec::new(),
+        version: None,
+    };
+    let first = [
+        row(0, Some(ids[0]), None),
+        row(1, Some(ids[0]), None), // same invitation as row 0
+        row(2, None, Some("X")),
+        row(3, Some(ids[1]), Some("X")), // same external id as row 2
+        row(4, Some(ids[1]), Some("Z")), // the invitation row 3 could not take
+        row(5, None, None),
+        row(6, None, None),
+    ];
+    let stored = store
+        .insert_responses(&first, at(1_795_100_100))
+        .await
+        .expect("batch");
+    let kept: Vec<usize> = (0..first.len()).filter(|&n| stored[n].is_some()).collect();
+    assert_eq!(kept, [0, 2, 4, 5, 6], "{stored:?}");
+    for n in kept {
+        let id = stored[n].expect("stored");
+        let response = store.response(id).await.expect("read").expect("found");
+        assert_eq!(response.email, Some(format!("row{n}@x.fr")), "id {id}");
+    }
+    let second = [
+        row(7, Some(ids[0]), None),      // answered in the first batch
+        row(8, Some(ids[2]), Some("Z")), // external id taken in the first batch
+        row(9, None, None),
+    ];
+    let stored = store
+        .insert_responses(&second, at(1_795_100_200))
+        .await
+        .expect("batch");
+    assert_eq!(stored[..2], [None, None]);
+    let last = stored[2].expect("a row without keys is stored");
+    let response = store.response(last).await.expect("read").expect("found");
+    assert_eq!(response.email.as_deref(), Some("row9@x.fr"));
+    assert_eq!(store.count_responses().await.expect("count"), 6);
 }

@@ -9,7 +9,7 @@ mod indicators;
 mod outbox;
 mod rollups;
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::str::FromStr;
 
 use jiff::Timestamp;
@@ -18,16 +18,13 @@ use sqlx::types::Json;
 use sqlx::{AssertSqlSafe, Database, QueryBuilder, Row, SqlSafeStr};
 
 use super::super::error::BackendError;
-use super::super::{
-    MigrationStatus, ROWS_PER_STATEMENT, migration_status, moment, power_of_two_runs, sql,
-    timestamp,
-};
+use super::super::{ROWS_PER_STATEMENT, migration_status, moment, sql, timestamp};
 use super::{BEGIN_WRITE, BackendStore, Db, JSON_MERGE, KIND, MIGRATIONS};
 use crate::program::fingerprint::SurveyVersion;
 use crate::records::{
-    Answer, Attributes, Contact, ContactInput, ForgetReport, Invitation, NewInvitation,
-    NewResponse, StoredResponse, Suppression, SuppressionReason, WaveKey, WaveOutcome, WavePlan,
-    exported_id_target,
+    Answer, Attributes, Contact, ContactInput, ForgetReport, Invitation, MigrationStatus,
+    NewInvitation, NewResponse, StoredResponse, Suppression, SuppressionReason, WaveKey,
+    WaveOutcome, WavePlan, exported_id_target,
 };
 
 type DbRow = <Db as Database>::Row;
@@ -457,12 +454,12 @@ async fn insert_responses_in(
         candidates.push(i);
     }
     let mut ids = vec![None; responses.len()];
-    for run in power_of_two_runs(&candidates, ROWS_PER_RUN) {
+    for run in candidates.chunks(RESPONSES_PER_STATEMENT) {
         insert_response_rows(conn, responses, run, now, &mut ids).await?;
     }
     let mut answers: Vec<(i64, &Answer)> = Vec::new();
     let mut versions: Vec<&SurveyVersion> = Vec::new();
-    let mut tally = rollups::Tally::default();
+    let mut tally = crate::rollup::BatchTally::default();
     for (r, id) in responses.iter().zip(&ids) {
         let Some(id) = *id else {
             continue;
@@ -485,7 +482,7 @@ async fn insert_responses_in(
             .execute(&mut *conn)
             .await?;
     }
-    for chunk in power_of_two_runs(&answers, ROWS_PER_RUN) {
+    for chunk in answers.chunks(ROWS_PER_STATEMENT) {
         let mut query = QueryBuilder::<Db>::new(sql::INSERT_ANSWERS);
         query.push_values(chunk, |mut row, (id, a)| {
             row.push_bind(*id)
@@ -497,19 +494,17 @@ async fn insert_responses_in(
         });
         query.build().execute(&mut *conn).await?;
     }
-    tally.write(conn).await?;
+    rollups::write_tally(conn, tally).await?;
     Ok(ids)
 }
 
-/// Rows per statement at most when storing responses and their answers (12 parameters a
-/// response row, far below either backend's bound).
-const ROWS_PER_RUN: usize = 512;
+/// Response rows per statement at most: 12 parameters each, far below either bound.
+const RESPONSES_PER_STATEMENT: usize = 512;
 
 /// Stores the responses `run` (indexes into `responses`) in one statement and writes the id
-/// of each stored one into `ids`. A returned row names its response by its keys (invitation,
-/// program, external id); responses with the same keys are matched in id order, which is
-/// the order of the statement's rows: of several with one invitation or external id only
-/// the first is stored, and rows with neither key are all stored.
+/// of each stored one into `ids`. The stored rows come back with their keys, in id order,
+/// which is the order of the statement's rows: a response is stored when the next of them
+/// has its keys (of several with one invitation or external id only the first can be).
 async fn insert_response_rows(
     conn: &mut DbConnection,
     responses: &[NewResponse],
@@ -537,20 +532,18 @@ async fn insert_response_rows(
     let mut stored: Vec<(i64, Option<i64>, String, Option<String>)> =
         query.build_query_as().fetch_all(&mut *conn).await?;
     stored.sort_unstable_by_key(|(id, ..)| *id);
-    let mut waiting: HashMap<(Option<i64>, &str, Option<&str>), VecDeque<usize>> = HashMap::new();
+    let mut stored = stored.into_iter().peekable();
     for &i in run {
         let r = &responses[i];
-        waiting
-            .entry((r.invitation_id, &r.program_id, r.external_id.as_deref()))
-            .or_default()
-            .push_back(i);
-    }
-    for (id, invitation_id, program_id, external_id) in &stored {
-        if let Some(i) = waiting
-            .get_mut(&(*invitation_id, program_id.as_str(), external_id.as_deref()))
-            .and_then(VecDeque::pop_front)
+        let keys = (
+            r.invitation_id,
+            r.program_id.as_str(),
+            r.external_id.as_deref(),
+        );
+        if let Some((id, ..)) = stored
+            .next_if(|(_, inv, program, ext)| (*inv, program.as_str(), ext.as_deref()) == keys)
         {
-            ids[i] = Some(*id);
+            ids[i] = Some(id);
         }
     }
     Ok(())

@@ -16,9 +16,7 @@ use crate::records::{
     Answer, Attributes, CallListEntry, Delivery, NewResponse, RebuildSummary, StoredResponse,
     VerbatimResponse,
 };
-use crate::rollup::{
-    self, AuditKey, AuditSums, DriverKey, RollupCount, RollupKey, VersionKey, VersionSeen,
-};
+use crate::rollup::{self, BatchTally, DriverKey, RollupCount, RollupKey, VersionKey, VersionSeen};
 use crate::store::ROWS_PER_STATEMENT;
 use crate::store::audits::CLEAR_AUDIT_SUMS;
 use crate::store::rollups::{self as r, in_list};
@@ -26,75 +24,35 @@ use crate::store::rollups::{self as r, in_list};
 /// Responses read at a time by a rebuild.
 const PAGE: i64 = 10_000;
 
-/// The counters and verbatim locations of many responses added up, so that a batch (an
-/// import, a group commit, a rebuild) writes each counter once instead of once per response.
-#[derive(Default)]
-pub(crate) struct Tally<'a> {
-    totals: BTreeMap<RollupKey, u64>,
-    drivers: BTreeMap<DriverKey, u64>,
-    versions: BTreeMap<VersionKey, (String, i64)>,
-    verbatims: Vec<(&'a NewResponse, i64, &'a str)>,
-    audits: BTreeMap<AuditKey, AuditSums>,
-}
-
-impl<'a> Tally<'a> {
-    /// Counts a response already stored (a rebuild reads the verbatim locations by SQL).
-    fn count(&mut self, response: &NewResponse) {
-        rollup::accumulate(&mut self.totals, rollup::counters(response));
-        for key in rollup::driver_counts(response) {
-            *self.drivers.entry(key).or_default() += 1;
-        }
-        rollup::earliest(&mut self.versions, rollup::versions_seen(response));
-        if let Some((key, score)) = rollup::audit_visit(response) {
-            self.audits
-                .entry(key)
-                .or_default()
-                .add(AuditSums::one(score));
-        }
-    }
-
-    /// Counts response `id`, just stored, and remembers where its verbatims are.
-    pub(crate) fn add(&mut self, id: i64, response: &'a NewResponse) {
-        self.count(response);
-        self.verbatims.extend(
-            response
-                .answers
-                .iter()
-                .filter(|a| a.is_verbatim())
-                .map(|a| (response, id, a.question_id.as_str())),
-        );
-    }
-
-    /// Adds everything counted to the store; returns how many counters it touched.
-    pub(crate) async fn write(self, conn: &mut DbConnection) -> Result<u64> {
-        let counts: Vec<(&RollupKey, i64)> = self
-            .totals
-            .iter()
-            .map(|(k, n)| (k, i64::try_from(*n).unwrap_or(i64::MAX)))
-            .collect();
-        add_counts(conn, &counts).await?;
-        let drivers: Vec<(DriverKey, u64)> = self.drivers.into_iter().collect();
-        let versions: Vec<VersionSeen> = self
-            .versions
-            .into_iter()
-            .map(|(key, (detail, first_seen))| VersionSeen {
-                key,
-                detail,
-                first_seen,
-            })
-            .collect();
-        insert_statistics(conn, &drivers, &versions).await?;
-        super::audits::add_audit_sums(conn, &self.audits).await?;
-        let statements = (r::INSERT_VERBATIM_REFS, r::VERBATIM_REFS_TAIL);
-        upsert(conn, statements, &self.verbatims, |mut row, (r, id, q)| {
-            row.push_bind(r.program_id.as_str())
-                .push_bind(r.period.as_str())
-                .push_bind(*id)
-                .push_bind(*q);
+/// Adds everything a batch counted to the store; returns how many counters it touched.
+pub(crate) async fn write_tally(conn: &mut DbConnection, tally: BatchTally<'_>) -> Result<u64> {
+    let counts: Vec<(&RollupKey, i64)> = tally
+        .totals
+        .iter()
+        .map(|(k, n)| (k, i64::try_from(*n).unwrap_or(i64::MAX)))
+        .collect();
+    add_counts(conn, &counts).await?;
+    let drivers: Vec<(DriverKey, u64)> = tally.drivers.into_iter().collect();
+    let versions: Vec<VersionSeen> = tally
+        .versions
+        .into_iter()
+        .map(|(key, (detail, first_seen))| VersionSeen {
+            key,
+            detail,
+            first_seen,
         })
-        .await?;
-        Ok(counts.len() as u64)
-    }
+        .collect();
+    insert_statistics(conn, &drivers, &versions).await?;
+    super::audits::add_audit_sums(conn, &tally.audits).await?;
+    let statements = (r::INSERT_VERBATIM_REFS, r::VERBATIM_REFS_TAIL);
+    upsert(conn, statements, &tally.verbatims, |mut row, (r, id, q)| {
+        row.push_bind(r.program_id.as_str())
+            .push_bind(r.period.as_str())
+            .push_bind(*id)
+            .push_bind(*q);
+    })
+    .await?;
+    Ok(counts.len() as u64)
 }
 
 /// Takes the attribute counters of a forgotten person's responses back out of the rollups
@@ -303,7 +261,7 @@ operations! {
                     (version.fingerprint.clone(), Arc::new(version))
                 })
                 .collect();
-        let mut tally = Tally::default();
+        let mut tally = BatchTally::default();
         let mut summary = RebuildSummary::default();
         let mut last = 0i64;
         loop {
@@ -334,7 +292,7 @@ operations! {
             }
             last = end;
         }
-        summary.counters = tally.write(&mut tx).await?;
+        summary.counters = write_tally(&mut tx, tally).await?;
         for statement in [r::CLEAR_VERBATIM_REFS, r::REBUILD_VERBATIM_REFS] {
             sqlx::query(statement).execute(&mut *tx).await?;
         }
