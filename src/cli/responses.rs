@@ -101,7 +101,7 @@ fn read(args: &ImportArgs, program: &crate::program::Program) -> anyhow::Result<
 
 async fn import(args: &ImportArgs, settings: &Settings) -> anyhow::Result<Exit> {
     let program = find_program(&args.survey.program, settings)?;
-    let parsed = read(args, &program)?;
+    let mut parsed = read(args, &program)?;
     let rows = (parsed.rows.len() + parsed.errors.len()) as u64;
     let rejected = parsed.errors.len() as u64;
     for error in &parsed.errors {
@@ -127,7 +127,8 @@ async fn import(args: &ImportArgs, settings: &Settings) -> anyhow::Result<Exit> 
         return Ok(Exit::Problems);
     }
     let store = open(settings).await?;
-    let (imported, duplicates) = store_rows(args, &program, &store, &parsed.rows).await?;
+    let good = std::mem::take(&mut parsed.rows);
+    let (imported, duplicates) = store_rows(args, &program, &store, good).await?;
     match args.csv.format {
         Format::Json => say!(
             "{}",
@@ -161,7 +162,7 @@ async fn store_rows(
     args: &ImportArgs,
     program: &crate::program::Program,
     store: &crate::store::Store,
-    rows: &[responses::ParsedRow],
+    rows: Vec<responses::ParsedRow>,
 ) -> anyhow::Result<(u64, u64)> {
     let batch = if args.csv.strict {
         rows.len().max(1)
@@ -174,11 +175,15 @@ async fn store_rows(
         "{spinner} importing responses [{bar:40}] {pos}/{len} rows ({per_sec}, {eta})",
     );
     let (mut imported, mut duplicates) = (0u64, 0u64);
-    for chunk in rows.chunks(batch) {
-        let responses: Vec<NewResponse> = chunk
-            .iter()
+    let mut rows = rows.into_iter().peekable();
+    while let Some(first) = rows.peek().map(|row| row.line) {
+        let mut last = first;
+        let responses: Vec<NewResponse> = rows
+            .by_ref()
+            .take(batch)
             .map(|row| {
-                let mut response = row.response.clone();
+                last = row.line;
+                let mut response = row.response;
                 if !args.no_alerts {
                     response.cases = crate::cases::open(program, &response);
                 }
@@ -189,10 +194,6 @@ async fn store_rows(
             .insert_responses(&responses, jiff::Timestamp::now())
             .await
             .with_context(|| {
-                let (first, last) = (
-                    chunk.first().map_or(0, |r| r.line),
-                    chunk.last().map_or(0, |r| r.line),
-                );
                 format!(
                     "cannot store lines {first}-{last} of {} ({imported} responses stored before \
                  them stay stored{}; run the import again: rows with a response_id are not \
@@ -211,7 +212,7 @@ async fn store_rows(
                 None => duplicates += 1,
             }
         }
-        bar.inc(chunk.len() as u64);
+        bar.inc(responses.len() as u64);
     }
     bar.finish_and_clear();
     Ok((imported, duplicates))
