@@ -382,6 +382,21 @@ async fn form_renders_validates_and_stores_once(db: TestDb) {
             .and_then(|a| a.num_value),
         Some(4.0)
     );
+    // The thank-you page is rendered once per language, not once for everybody.
+    let thanked = answer(
+        &app,
+        &fx.token("bob@example.com"),
+        &[("q.recommandation", "9"), ("q.satisfaction", "5")],
+    )
+    .await;
+    assert_eq!(thanked.status, StatusCode::OK, "{}", thanked.body);
+    assert!(
+        thanked.body.contains("<html lang=\"en\">"),
+        "{}",
+        thanked.body
+    );
+    assert!(thanked.body.contains("Thank you!"), "{}", thanked.body);
+    assert!(!thanked.body.contains("Merci"), "{}", thanked.body);
 }
 
 async fn bad_answers_reshow_the_form(db: TestDb) {
