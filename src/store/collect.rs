@@ -1,12 +1,17 @@
 //! The statements of the web server (`ecoute serve`): invitations found by the hash of their
 //! link token, unsubscribing, and invitations scheduled by transactional events.
 
-/// The invitations of some link token hashes; the backend appends the `IN` list.
-pub(super) const BY_TOKEN_HASHES: &str = "SELECT i.token_hash, i.id, i.state, \
+/// The invitations of some link token hashes, before their `IN` list.
+const BY_TOKEN_HASHES: &str = "SELECT i.token_hash, i.id, i.state, \
      i.email, i.locale, i.contact_data, w.program_id, w.survey_id, w.channel_id, w.period, \
      EXISTS (SELECT 1 FROM responses r WHERE r.invitation_id = i.id) AS answered \
      FROM invitations i JOIN waves w ON w.id = i.wave_id \
      WHERE i.case_id IS NULL AND i.token_hash IN ";
+/// The lookup of `count` link token hashes, bound as `$1…$count`.
+pub(super) fn by_token_hashes(count: usize) -> String {
+    format!("{BY_TOKEN_HASHES}{}", super::rollups::in_list(1, count))
+}
+
 pub(super) const LOG_UNSUBSCRIBED: &str = "INSERT INTO invitation_events \
      (invitation_id, from_state, to_state, reason, at) \
      SELECT id, state, 'suppressed', 'unsubscribed', CAST($2 AS BIGINT) FROM invitations \

@@ -23,8 +23,7 @@ use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions, Post
 use super::error::{BackendError, StoreError};
 use super::rollups as r;
 use super::{ROWS_PER_STATEMENT, StoreOptions, outbox};
-use crate::records::BackendKind;
-use crate::records::{ContactInput, UpsertCounts};
+use crate::records::{BackendKind, ContactInput, UpsertCounts};
 use crate::redact::redact_url;
 
 /// The names `shared/` is written against.

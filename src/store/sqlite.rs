@@ -28,8 +28,7 @@ use sqlx::sqlite::{
 use super::error::{BackendError, StoreError};
 use super::rollups as r;
 use super::{ROWS_PER_STATEMENT, StoreOptions, outbox, sql};
-use crate::records::BackendKind;
-use crate::records::{ContactInput, UpsertCounts};
+use crate::records::{BackendKind, ContactInput, UpsertCounts};
 
 /// The names `shared/` is written against.
 type Db = Sqlite;
@@ -252,11 +251,7 @@ mod tests {
             .expect("opens");
         store.migrate().await.expect("the migrations apply");
         for width in [1, 8, 64, 256] {
-            let lookup = format!(
-                "{}{}",
-                super::super::collect::BY_TOKEN_HASHES,
-                r::in_list(1, width)
-            );
+            let lookup = super::super::collect::by_token_hashes(width);
             let mut query = sqlx::query(AssertSqlSafe(format!("EXPLAIN QUERY PLAN {lookup}")));
             for _ in 0..width {
                 query = query.bind(&[0u8; 32][..]);

@@ -11,7 +11,6 @@ use crate::records::{
 };
 use crate::store::ROWS_PER_STATEMENT;
 use crate::store::collect as sql;
-use crate::store::rollups::in_list;
 use crate::store::sql::SET_TOKEN_HASH;
 
 operations! {
@@ -33,7 +32,7 @@ operations! {
             // A power of two of parameters, the last hash repeated: a few statement texts,
             // each prepared once per connection, serve every batch size.
             let width = chunk.len().next_power_of_two();
-            let text = format!("{}{}", sql::BY_TOKEN_HASHES, in_list(1, width));
+            let text = sql::by_token_hashes(width);
             let mut query = sqlx::query(AssertSqlSafe(text));
             for hash in chunk.iter().chain(std::iter::repeat(last)).take(width) {
                 query = query.bind(&hash[..]);
