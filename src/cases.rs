@@ -177,8 +177,8 @@ pub fn open(program: &Program, response: &NewResponse) -> Vec<NewCase> {
         .iter()
         .filter(|rule| *rule.survey == response.survey_id)
         .filter(|rule| {
-            Expr::compile(&rule.when)
-                .is_ok_and(|expr| expr.eval_bool(context.clone()).unwrap_or(false))
+            Expr::shared(&rule.when)
+                .is_some_and(|expr| expr.eval_bool(context.clone()).unwrap_or(false))
         })
         .map(|rule| NewCase {
             rule_id: rule.id.to_string(),

@@ -2,9 +2,9 @@
 //! questions are both minijinja expressions (`segment == "B2B" and region in ["IDF", "PACA"]`,
 //! `recommend <= 6`), so a CX team learns a single syntax and gets the same error messages.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::ops::Range;
-use std::sync::LazyLock;
+use std::sync::{Arc, LazyLock, RwLock};
 
 use minijinja::{Environment, UndefinedBehavior, Value};
 
@@ -68,6 +68,28 @@ impl Expr {
             compiled,
             variables,
         })
+    }
+
+    /// The compiled form of `source`, compiled once per text for the whole process: the
+    /// survey form and every answer evaluate the same few `show_if` and alert conditions,
+    /// and compiling them on each request was a visible share of the form's work. `None`
+    /// for a text that does not compile (validation reports those).
+    pub fn shared(source: &str) -> Option<Arc<Expr>> {
+        /// Beyond this many texts (programs edited over a long-running server's life), the
+        /// cache starts again rather than grow.
+        const MOST: usize = 4096;
+        static COMPILED: LazyLock<RwLock<HashMap<String, Arc<Expr>>>> =
+            LazyLock::new(RwLock::default);
+        if let Some(expr) = COMPILED.read().ok()?.get(source) {
+            return Some(Arc::clone(expr));
+        }
+        let expr = Arc::new(Expr::compile(source).ok()?);
+        let mut cache = COMPILED.write().ok()?;
+        if cache.len() >= MOST {
+            cache.clear();
+        }
+        cache.insert(source.to_owned(), Arc::clone(&expr));
+        Some(expr)
     }
 
     /// The text as written in the program file.

@@ -21,36 +21,63 @@
 //!   visits and its Student t interval. Each item's met / applicable counts need nothing
 //!   new: a `check` answer is stored as 1 (yes) or 0 (no), so the counters above hold them.
 
-use std::collections::BTreeMap;
+use std::borrow::Cow;
+use std::collections::{BTreeMap, HashMap};
+use std::hash::{BuildHasher, Hash};
 
+use foldhash::HashMap as FastMap;
 use serde::Deserialize;
 use serde_json::Value;
 
 use crate::metrics::NpsCategory;
+use crate::program::fingerprint::QuestionVersion;
 use crate::program::model::QuestionType;
 use crate::records::{Answer, NewResponse};
 
-/// The identity of one counter.
+/// Text borrowed from the response being counted where it can be: a batch counts thousands
+/// of responses into a few hundred counters, and allocating every key of every response
+/// cost more than the counting.
+pub type Text<'a> = Cow<'a, str>;
+
+/// The identity of one counter: owned text (`S = String`) when read back from the store,
+/// borrowed ([`Text`]) while a batch is counted.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
-pub struct RollupKey {
+pub struct RollupKey<S = String> {
     /// Program id.
-    pub program_id: String,
+    pub program_id: S,
     /// Period key (`2026-11`…).
-    pub period: String,
+    pub period: S,
     /// Respondent attribute name, or "" for all respondents.
-    pub segment: String,
+    pub segment: S,
     /// The attribute's value as text, "" for all respondents.
-    pub segment_value: String,
+    pub segment_value: S,
     /// Survey id.
-    pub survey_id: String,
+    pub survey_id: S,
     /// Touchpoint id, "" when the response has none.
-    pub touchpoint_id: String,
+    pub touchpoint_id: S,
     /// Channel of the response.
-    pub channel: String,
+    pub channel: S,
     /// Question id, or "" for the response count.
-    pub question_id: String,
+    pub question_id: S,
     /// The answer value 0–10 (0 for the response count).
     pub value: u8,
+}
+
+impl RollupKey<Text<'_>> {
+    /// The key with its own text, to outlive the response it was counted from.
+    pub fn into_owned(self) -> RollupKey {
+        RollupKey {
+            program_id: self.program_id.into_owned(),
+            period: self.period.into_owned(),
+            segment: self.segment.into_owned(),
+            segment_value: self.segment_value.into_owned(),
+            survey_id: self.survey_id.into_owned(),
+            touchpoint_id: self.touchpoint_id.into_owned(),
+            channel: self.channel.into_owned(),
+            question_id: self.question_id.into_owned(),
+            value: self.value,
+        }
+    }
 }
 
 /// One counter and its count.
@@ -64,11 +91,11 @@ pub struct RollupCount {
 
 /// A respondent attribute's value as the text a segment is keyed by; `None` for values that
 /// make no segment (null, lists, objects).
-pub fn segment_value(value: &Value) -> Option<String> {
+pub fn segment_value(value: &Value) -> Option<Text<'_>> {
     match value {
-        Value::String(s) => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
-        Value::Bool(b) => Some(b.to_string()),
+        Value::String(s) => Some(Cow::Borrowed(s)),
+        Value::Number(n) => Some(Cow::Owned(n.to_string())),
+        Value::Bool(b) => Some(Cow::Borrowed(if *b { "true" } else { "false" })),
         _ => None,
     }
 }
@@ -79,16 +106,16 @@ fn counted_value(answer: &Answer) -> Option<u8> {
     (v.fract() == 0.0 && (0.0..=10.0).contains(&v)).then_some(v as u8)
 }
 
-/// The counters one response adds, merged and sorted by key (so concurrent transactions
-/// lock rows in the same order and never deadlock).
-pub fn counters(r: &NewResponse) -> Vec<RollupCount> {
-    let mut segments: Vec<(String, String)> = vec![(String::new(), String::new())];
+/// Each counter one response adds one to, borrowed from it; a key may come more than once
+/// (two answers of one question with the same value).
+fn counter_keys(r: &NewResponse) -> impl Iterator<Item = RollupKey<Text<'_>>> {
+    let mut segments: Vec<(&str, Text<'_>)> = vec![("", Cow::Borrowed(""))];
     if let Some(attributes) = &r.respondent {
         segments.extend(
             attributes
                 .iter()
                 .filter(|(name, _)| !name.is_empty())
-                .filter_map(|(name, v)| segment_value(v).map(|v| (name.clone(), v))),
+                .filter_map(|(name, v)| segment_value(v).map(|v| (name.as_str(), v))),
         );
     }
     let mut values: Vec<(&str, u8)> = vec![("", 0)];
@@ -97,26 +124,40 @@ pub fn counters(r: &NewResponse) -> Vec<RollupCount> {
             .iter()
             .filter_map(|a| counted_value(a).map(|v| (a.question_id.as_str(), v))),
     );
-    let mut merged: BTreeMap<RollupKey, u64> = BTreeMap::new();
-    for (segment, segment_value) in &segments {
-        for (question_id, value) in &values {
-            let key = RollupKey {
-                program_id: r.program_id.clone(),
-                period: r.period.clone(),
-                segment: segment.clone(),
-                segment_value: segment_value.clone(),
-                survey_id: r.survey_id.clone(),
-                touchpoint_id: r.touchpoint_id.clone().unwrap_or_default(),
-                channel: r.channel.clone(),
-                question_id: (*question_id).to_owned(),
-                value: *value,
-            };
-            *merged.entry(key).or_default() += 1;
-        }
+    let touchpoint_id = r.touchpoint_id.as_deref().unwrap_or_default();
+    segments
+        .into_iter()
+        .flat_map(move |(segment, segment_value)| {
+            values
+                .clone()
+                .into_iter()
+                .map(move |(question_id, value)| RollupKey {
+                    program_id: Cow::Borrowed(r.program_id.as_str()),
+                    period: Cow::Borrowed(r.period.as_str()),
+                    segment: Cow::Borrowed(segment),
+                    segment_value: segment_value.clone(),
+                    survey_id: Cow::Borrowed(r.survey_id.as_str()),
+                    touchpoint_id: Cow::Borrowed(touchpoint_id),
+                    channel: Cow::Borrowed(r.channel.as_str()),
+                    question_id: Cow::Borrowed(question_id),
+                    value,
+                })
+        })
+}
+
+/// The counters one response adds, merged and sorted by key (so concurrent transactions
+/// lock rows in the same order and never deadlock).
+pub fn counters(r: &NewResponse) -> Vec<RollupCount> {
+    let mut merged: BTreeMap<RollupKey<Text<'_>>, u64> = BTreeMap::new();
+    for key in counter_keys(r) {
+        *merged.entry(key).or_default() += 1;
     }
     merged
         .into_iter()
-        .map(|(key, n)| RollupCount { key, n })
+        .map(|(key, n)| RollupCount {
+            key: key.into_owned(),
+            n,
+        })
         .collect()
 }
 
@@ -130,26 +171,26 @@ pub fn accumulate(totals: &mut BTreeMap<RollupKey, u64>, more: Vec<RollupCount>)
 /// The identity of a driver counter: respondents of one NPS class who gave one answer to one
 /// closed question of a survey.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct DriverKey {
+pub struct DriverKey<S = String> {
     /// Program id.
-    pub program_id: String,
+    pub program_id: S,
     /// Period key.
-    pub period: String,
+    pub period: S,
     /// Survey id.
-    pub survey_id: String,
+    pub survey_id: S,
     /// The closed question (CSAT, CES, yes/no, single or multiple choice).
-    pub question_id: String,
+    pub question_id: S,
     /// The answer: a value 0–10 written as digits, an option id, or "" for "answered the
     /// question at all" (a multiple-choice respondent counts once there, however many
     /// options they chose).
-    pub answer: String,
+    pub answer: S,
     /// The respondent's NPS class.
     pub nps_class: NpsCategory,
 }
 
 /// The driver counters one response adds one to, sorted: none without a survey version, an
 /// NPS question or an NPS answer 0–10.
-pub fn driver_counts(r: &NewResponse) -> Vec<DriverKey> {
+pub fn driver_counts(r: &NewResponse) -> Vec<DriverKey<Text<'_>>> {
     let Some(version) = &r.version else {
         return Vec::new();
     };
@@ -173,29 +214,29 @@ pub fn driver_counts(r: &NewResponse) -> Vec<DriverKey> {
                 | QuestionType::Multi
         )
     });
-    let mut keys: Vec<DriverKey> = Vec::new();
+    let mut keys: Vec<DriverKey<Text<'_>>> = Vec::new();
     for q in closed {
-        let mut answers: Vec<String> = r
+        let mut answers: Vec<Text<'_>> = r
             .answers
             .iter()
             .filter(|a| a.question_id == q.id)
             .filter_map(|a| match (&a.choice, counted_value(a)) {
-                (Some(choice), _) => Some(choice.clone()),
-                (None, Some(v)) => Some(v.to_string()),
+                (Some(choice), _) => Some(Cow::Borrowed(choice.as_str())),
+                (None, Some(v)) => Some(Cow::Owned(v.to_string())),
                 (None, None) => None,
             })
             .collect();
         if answers.is_empty() {
             continue;
         }
-        answers.push(String::new());
+        answers.push(Cow::Borrowed(""));
         answers.sort();
         answers.dedup();
         keys.extend(answers.into_iter().map(|answer| DriverKey {
-            program_id: r.program_id.clone(),
-            period: r.period.clone(),
-            survey_id: r.survey_id.clone(),
-            question_id: q.id.clone(),
+            program_id: Cow::Borrowed(r.program_id.as_str()),
+            period: Cow::Borrowed(r.period.as_str()),
+            survey_id: Cow::Borrowed(r.survey_id.as_str()),
+            question_id: Cow::Borrowed(q.id.as_str()),
             answer,
             nps_class,
         }));
@@ -206,15 +247,15 @@ pub fn driver_counts(r: &NewResponse) -> Vec<DriverKey> {
 
 /// The identity of an audit score counter: the visits of one audit survey in a period.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct AuditKey {
+pub struct AuditKey<S = String> {
     /// Program id.
-    pub program_id: String,
+    pub program_id: S,
     /// Period key.
-    pub period: String,
+    pub period: S,
     /// Survey id.
-    pub survey_id: String,
+    pub survey_id: S,
     /// Touchpoint id, "" when the response has none.
-    pub touchpoint_id: String,
+    pub touchpoint_id: S,
 }
 
 /// Mergeable sums over visits: enough for the mean score and its t interval.
@@ -250,7 +291,7 @@ impl AuditSums {
 /// met, 100 × Σ weight·met ÷ Σ weight over the items answered `yes` or `no` (an item `not
 /// applicable` or left unanswered counts on neither side). `None` without a survey version,
 /// or when no item applied: such a visit has no score and is not counted.
-pub fn audit_visit(r: &NewResponse) -> Option<(AuditKey, f64)> {
+pub fn audit_visit(r: &NewResponse) -> Option<(AuditKey<&str>, f64)> {
     let version = r.version.as_ref()?;
     let (mut met, mut applicable) = (0.0, 0.0);
     for q in version
@@ -275,10 +316,10 @@ pub fn audit_visit(r: &NewResponse) -> Option<(AuditKey, f64)> {
     }
     (applicable > 0.0).then(|| {
         let key = AuditKey {
-            program_id: r.program_id.clone(),
-            period: r.period.clone(),
-            survey_id: r.survey_id.clone(),
-            touchpoint_id: r.touchpoint_id.clone().unwrap_or_default(),
+            program_id: r.program_id.as_str(),
+            period: r.period.as_str(),
+            survey_id: r.survey_id.as_str(),
+            touchpoint_id: r.touchpoint_id.as_deref().unwrap_or_default(),
         };
         (key, 100.0 * met / applicable)
     })
@@ -298,19 +339,19 @@ pub enum Aspect {
 
 /// The identity of a question version seen in a period.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct VersionKey {
+pub struct VersionKey<S = String> {
     /// Program id.
-    pub program_id: String,
+    pub program_id: S,
     /// Period key.
-    pub period: String,
+    pub period: S,
     /// Survey id.
-    pub survey_id: String,
+    pub survey_id: S,
     /// Question id.
-    pub question_id: String,
+    pub question_id: S,
     /// Definition or wording.
     pub aspect: Aspect,
     /// The fingerprint (SHA-256, hex).
-    pub fingerprint: String,
+    pub fingerprint: S,
 }
 
 /// A question version seen in a period: what it was and its earliest answer.
@@ -324,8 +365,30 @@ pub struct VersionSeen {
     pub first_seen: i64,
 }
 
-/// The question versions one response saw: two per question it answered, sorted.
-pub fn versions_seen(r: &NewResponse) -> Vec<VersionSeen> {
+/// A question version one response saw, borrowed from it: the question it is, for its
+/// detail, written only once per batch and version.
+#[derive(Debug, Clone, Copy)]
+pub struct Sighting<'a> {
+    /// The question as asked.
+    pub question: &'a QuestionVersion,
+    /// The submission (unix seconds).
+    pub at: i64,
+}
+
+impl Sighting<'_> {
+    /// The definition as JSON, or the wording fingerprints per locale as JSON.
+    pub fn detail(&self, aspect: Aspect) -> String {
+        match aspect {
+            Aspect::Definition => serde_json::to_string(&self.question.definition),
+            Aspect::Wording => serde_json::to_string(&self.question.wording),
+        }
+        .unwrap_or_default()
+    }
+}
+
+/// The question versions one response saw: two per question it answered (definition and
+/// wording), sorted.
+pub fn versions_seen(r: &NewResponse) -> Vec<(VersionKey<&str>, Sighting<'_>)> {
     let Some(version) = &r.version else {
         return Vec::new();
     };
@@ -334,71 +397,61 @@ pub fn versions_seen(r: &NewResponse) -> Vec<VersionSeen> {
         if !r.answers.iter().any(|a| a.question_id == q.id) {
             continue;
         }
-        let details = [
-            (
-                Aspect::Definition,
-                &q.definition_fingerprint,
-                serde_json::to_string(&q.definition),
-            ),
-            (
-                Aspect::Wording,
-                &q.wording_fingerprint,
-                serde_json::to_string(&q.wording),
-            ),
+        let fingerprints = [
+            (Aspect::Definition, &q.definition_fingerprint),
+            (Aspect::Wording, &q.wording_fingerprint),
         ];
-        for (aspect, fingerprint, detail) in details {
-            out.push(VersionSeen {
-                key: VersionKey {
-                    program_id: r.program_id.clone(),
-                    period: r.period.clone(),
-                    survey_id: r.survey_id.clone(),
-                    question_id: q.id.clone(),
-                    aspect,
-                    fingerprint: fingerprint.clone(),
-                },
-                detail: detail.unwrap_or_default(),
-                first_seen: r.submitted_at.as_second(),
-            });
+        for (aspect, fingerprint) in fingerprints {
+            let key = VersionKey {
+                program_id: r.program_id.as_str(),
+                period: r.period.as_str(),
+                survey_id: r.survey_id.as_str(),
+                question_id: q.id.as_str(),
+                aspect,
+                fingerprint: fingerprint.as_str(),
+            };
+            let at = r.submitted_at.as_second();
+            out.push((key, Sighting { question: q, at }));
         }
     }
-    out.sort_by(|a, b| a.key.cmp(&b.key));
+    out.sort_by(|a, b| a.0.cmp(&b.0));
     out
 }
 
-/// Keeps the earliest sighting of each version, for a rebuild.
-pub fn earliest(totals: &mut BTreeMap<VersionKey, (String, i64)>, more: Vec<VersionSeen>) {
-    for v in more {
-        let entry = totals
-            .entry(v.key)
-            .or_insert_with(|| (v.detail, v.first_seen));
-        entry.1 = entry.1.min(v.first_seen);
-    }
-}
-
 /// The counters and verbatim locations of many responses added up, so that a batch (an
-/// import, a group commit, a rebuild) writes each counter once instead of once per response.
+/// import, a group commit, a page of a rebuild) writes each counter once instead of once
+/// per response. Keys borrow from the batch's responses, and are hashed with a fast
+/// non-cryptographic hash (nothing here comes from an attacker who could choose collisions
+/// at scale: one respondent adds a handful of keys).
 #[derive(Default)]
 pub struct BatchTally<'a> {
     /// Each counter's total.
-    pub totals: BTreeMap<RollupKey, u64>,
+    pub totals: FastMap<RollupKey<Text<'a>>, u64>,
     /// Each driver-analysis count.
-    pub drivers: BTreeMap<DriverKey, u64>,
-    /// Each question version, with its detail and when it was first answered.
-    pub versions: BTreeMap<VersionKey, (String, i64)>,
+    pub drivers: FastMap<DriverKey<Text<'a>>, u64>,
+    /// Each question version, with its earliest sighting.
+    pub versions: FastMap<VersionKey<&'a str>, Sighting<'a>>,
     /// Where verbatims are: the response, its id and the question.
     pub verbatims: Vec<(&'a NewResponse, i64, &'a str)>,
     /// Each audit survey and period's sums of visit scores.
-    pub audits: BTreeMap<AuditKey, AuditSums>,
+    pub audits: FastMap<AuditKey<&'a str>, AuditSums>,
 }
 
 impl<'a> BatchTally<'a> {
     /// Counts a response already stored (a rebuild reads the verbatim locations by SQL).
-    pub fn count(&mut self, response: &NewResponse) {
-        accumulate(&mut self.totals, counters(response));
+    pub fn count(&mut self, response: &'a NewResponse) {
+        for key in counter_keys(response) {
+            *self.totals.entry(key).or_default() += 1;
+        }
         for key in driver_counts(response) {
             *self.drivers.entry(key).or_default() += 1;
         }
-        earliest(&mut self.versions, versions_seen(response));
+        for (key, seen) in versions_seen(response) {
+            let earliest = self.versions.entry(key).or_insert(seen);
+            if seen.at < earliest.at {
+                *earliest = seen;
+            }
+        }
         if let Some((key, score)) = audit_visit(response) {
             self.audits
                 .entry(key)
@@ -418,6 +471,14 @@ impl<'a> BatchTally<'a> {
                 .map(|a| (response, id, a.question_id.as_str())),
         );
     }
+}
+
+/// A tally's entries in key order: rows are written (and locked) in the same order by every
+/// transaction, so concurrent writers never deadlock.
+pub fn in_key_order<K: Ord + Hash, V, S: BuildHasher>(entries: HashMap<K, V, S>) -> Vec<(K, V)> {
+    let mut sorted: Vec<(K, V)> = entries.into_iter().collect();
+    sorted.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    sorted
 }
 
 #[cfg(test)]
@@ -572,16 +633,13 @@ mod tests {
             ..response(None)
         };
         // a met (weight 1), b missed (weight 2), c not applicable: 100 × 1 ÷ (1 + 2) = 33.33…
-        let (key, score) = audit_visit(&visit(vec![
+        let partly_met = visit(vec![
             check("a", Some(1.0)),
             check("b", Some(0.0)),
             check("c", None),
-        ]))
-        .expect("a score");
-        assert_eq!(
-            (key.survey_id.as_str(), key.touchpoint_id.as_str()),
-            ("s", "t")
-        );
+        ]);
+        let (key, score) = audit_visit(&partly_met).expect("a score");
+        assert_eq!((key.survey_id, key.touchpoint_id), ("s", "t"));
         assert!((score - 100.0 / 3.0).abs() < 1e-9, "{score}");
         // Only c, met: 100 × 3 ÷ 3.
         let (_, full) = audit_visit(&visit(vec![check("c", Some(1.0))])).expect("a score");
@@ -603,7 +661,7 @@ mod tests {
         let counted = driver_counts(&r);
         let keys: Vec<(&str, &str, NpsCategory)> = counted
             .iter()
-            .map(|k| (k.question_id.as_str(), k.answer.as_str(), k.nps_class))
+            .map(|k| (k.question_id.as_ref(), k.answer.as_ref(), k.nps_class))
             .collect();
         let p = NpsCategory::Promoter;
         assert_eq!(
@@ -619,7 +677,7 @@ mod tests {
         // Two versions (definition, wording) per question answered, with the submission time.
         let seen = versions_seen(&r);
         assert_eq!(seen.len(), 8);
-        assert!(seen.iter().all(|v| v.first_seen == 0));
+        assert!(seen.iter().all(|(_, sighting)| sighting.at == 0));
         // No NPS answer, or no survey version: no driver counter.
         let without_nps = versioned(vec![answer("sat", Some(4.0), None)]);
         assert!(driver_counts(&without_nps).is_empty());

@@ -1,6 +1,8 @@
 //! `ecoute responses import|export`: the answers of the offline channels (phone, interview,
 //! paper) in and out as CSV.
 
+use std::sync::Arc;
+
 use anyhow::Context;
 use clap::{Args, Subcommand};
 use serde_json::json;
@@ -82,66 +84,83 @@ pub async fn run(command: &ResponsesCommand, settings: &Settings) -> anyhow::Res
     }
 }
 
-fn read(args: &ImportArgs, program: &crate::program::Program) -> anyhow::Result<Parsed> {
-    let survey = responses::find_survey(program, &args.survey.survey)?;
-    let (input, delimiter) = open_csv(&args.csv)?;
-    let parsed = responses::parse(
-        input,
-        delimiter,
-        program,
-        survey,
-        args.date_format.as_deref().map(|f| match f {
-            "iso" => DateFormat::Iso,
-            _ => DateFormat::DayMonthYear,
-        }),
-    )
-    .with_context(|| format!("cannot import {}", args.csv.file.display()))?;
-    Ok(parsed)
+/// Where a streamed import stands: what the reader found besides good rows, and how many
+/// responses were stored or already there.
+#[derive(Default)]
+struct Imported {
+    parsed: Parsed,
+    stored: u64,
+    duplicates: u64,
 }
 
 async fn import(args: &ImportArgs, settings: &Settings) -> anyhow::Result<Exit> {
-    let program = find_program(&args.survey.program, settings)?;
-    let mut parsed = read(args, &program)?;
-    let rows = (parsed.rows.len() + parsed.errors.len()) as u64;
+    let program = Arc::new(find_program(&args.survey.program, settings)?);
+    let survey = responses::find_survey(&program, &args.survey.survey)?;
+    let imported = if args.csv.strict {
+        let (input, delimiter) = open_csv(&args.csv)?;
+        let mut parsed = responses::parse(input, delimiter, &program, survey, date_format(args))
+            .with_context(|| format!("cannot import {}", args.csv.file.display()))?;
+        if !parsed.errors.is_empty() {
+            let refused = Imported {
+                parsed,
+                ..Imported::default()
+            };
+            return Ok(report(args, &refused, true));
+        }
+        let store = open(settings).await?;
+        let rows = std::mem::take(&mut parsed.rows);
+        let bar = progress_bar(false, 0, "");
+        let mut imported = Imported {
+            parsed,
+            ..Imported::default()
+        };
+        store_batch(args, &program, &store, rows, &mut imported, &bar).await?;
+        imported
+    } else {
+        let store = open(settings).await?;
+        stream(args, &program, &store).await?
+    };
+    Ok(report(args, &imported, false))
+}
+
+fn date_format(args: &ImportArgs) -> Option<DateFormat> {
+    args.date_format.as_deref().map(|f| match f {
+        "iso" => DateFormat::Iso,
+        _ => DateFormat::DayMonthYear,
+    })
+}
+
+/// Says what became of every row: each rejected row on stderr with its line, then the
+/// totals; `refused`: `--strict` met a bad row and stored nothing.
+fn report(args: &ImportArgs, imported: &Imported, refused: bool) -> Exit {
+    let Imported {
+        parsed,
+        stored,
+        duplicates,
+    } = imported;
     let rejected = parsed.errors.len() as u64;
+    let rows = parsed.rows.len() as u64 + stored + duplicates + rejected;
     for error in &parsed.errors {
         eprintln!("{}: {error}", args.csv.file.display());
     }
-    if args.csv.strict && rejected > 0 {
-        match args.csv.format {
-            Format::Json => say!(
-                "{}",
-                serde_json::to_string_pretty(&json!({
-                    "file": args.csv.file, "rows": rows, "imported": 0, "already_imported": 0,
-                    "rejected": rejected, "strict": true,
-                    "errors": parsed.errors.iter().map(|e| json!({"line": e.line, "message": e.to_string()})).collect::<Vec<_>>(),
-                }))?
-            ),
-            Format::Human => {
-                say!(
-                    "{} read, {rejected} rejected: nothing imported (--strict)",
-                    count(rows, "row")
-                )
-            }
-        }
-        return Ok(Exit::Problems);
-    }
-    let store = open(settings).await?;
-    let good = std::mem::take(&mut parsed.rows);
-    let (imported, duplicates) = store_rows(args, &program, &store, good).await?;
     match args.csv.format {
         Format::Json => say!(
             "{}",
             serde_json::to_string_pretty(&json!({
-                "file": args.csv.file, "rows": rows, "imported": imported,
+                "file": args.csv.file, "rows": rows, "imported": stored,
                 "already_imported": duplicates, "rejected": rejected, "blank": parsed.blank, "strict": args.csv.strict,
                 "errors": parsed.errors.iter().map(|e| json!({"line": e.line, "message": e.to_string()})).collect::<Vec<_>>(),
-            }))?
+            }))
+            .unwrap_or_default()
+        ),
+        Format::Human if refused => say!(
+            "{} read, {rejected} rejected: nothing imported (--strict)",
+            count(rows, "row")
         ),
         Format::Human => say!(
             "{} read: {} imported, {duplicates} already imported, {rejected} rejected{}",
             count(rows, "row"),
-            count(imported, "response"),
+            count(*stored, "response"),
             if parsed.blank > 0 {
                 format!(
                     ", {} skipped (no date, no answer)",
@@ -152,70 +171,117 @@ async fn import(args: &ImportArgs, settings: &Settings) -> anyhow::Result<Exit> 
             }
         ),
     }
-    Ok(Exit::problems_if(rejected > 0))
+    if refused {
+        Exit::Problems
+    } else {
+        Exit::problems_if(rejected > 0)
+    }
 }
 
-/// Stores the good rows a batch per transaction (`--strict`: the whole file in one, so that
-/// nothing is stored unless everything is), with a progress bar on files of several batches;
-/// returns how many were stored and how many were already there.
-async fn store_rows(
+/// Reads the file on a thread of its own and stores its good rows a batch per transaction
+/// as they come, so that reading, checking and storing overlap and memory stays flat
+/// whatever the file's size; a progress bar follows the bytes read on files of several
+/// batches.
+async fn stream(
+    args: &ImportArgs,
+    program: &Arc<crate::program::Program>,
+    store: &crate::store::Store,
+) -> anyhow::Result<Imported> {
+    let (input, delimiter) = open_csv(&args.csv)?;
+    let size = std::fs::metadata(&args.csv.file).map_or(0, |m| m.len());
+    let bar = progress_bar(
+        args.csv.format == Format::Human && size > LARGE_FILE,
+        size,
+        "{spinner} importing responses [{bar:40}] {bytes}/{total_bytes} ({bytes_per_sec}, {eta})",
+    );
+    let (batches, mut arriving) = tokio::sync::mpsc::channel::<(Vec<responses::ParsedRow>, u64)>(2);
+    let reader = {
+        let program = Arc::clone(program);
+        let survey_id = args.survey.survey.clone();
+        let dates = date_format(args);
+        tokio::task::spawn_blocking(move || {
+            let survey = responses::find_survey(&program, &survey_id)?;
+            let mut batch = Vec::with_capacity(IMPORT_BATCH);
+            let mut parsed =
+                responses::parse_each(input, delimiter, &program, survey, dates, |row, at| {
+                    batch.push(row);
+                    batch.len() < IMPORT_BATCH
+                        || batches
+                            .blocking_send((std::mem::take(&mut batch), at))
+                            .is_ok()
+                })?;
+            parsed.rows = batch;
+            Ok::<_, responses::ResponsesError>(parsed)
+        })
+    };
+    let mut imported = Imported::default();
+    while let Some((rows, at)) = arriving.recv().await {
+        store_batch(args, program, store, rows, &mut imported, &bar).await?;
+        bar.set_position(at.min(size));
+    }
+    let mut parsed = reader
+        .await
+        .context("the reader of the file stopped")?
+        .with_context(|| format!("cannot import {}", args.csv.file.display()))?;
+    let rest = std::mem::take(&mut parsed.rows);
+    store_batch(args, program, store, rest, &mut imported, &bar).await?;
+    bar.finish_and_clear();
+    imported.parsed = parsed;
+    Ok(imported)
+}
+
+/// Files larger than this show a progress bar (a few batches of rows).
+const LARGE_FILE: u64 = 4 << 20;
+
+/// Stores `rows` in one transaction (the whole file under `--strict`, so that nothing is
+/// stored unless everything is), opening the cases their answers call for.
+async fn store_batch(
     args: &ImportArgs,
     program: &crate::program::Program,
     store: &crate::store::Store,
     rows: Vec<responses::ParsedRow>,
-) -> anyhow::Result<(u64, u64)> {
-    let batch = if args.csv.strict {
-        rows.len().max(1)
-    } else {
-        IMPORT_BATCH
+    imported: &mut Imported,
+    bar: &indicatif::ProgressBar,
+) -> anyhow::Result<()> {
+    let (Some(first), Some(last)) = (rows.first().map(|r| r.line), rows.last().map(|r| r.line))
+    else {
+        return Ok(());
     };
-    let bar = progress_bar(
-        args.csv.format == Format::Human && rows.len() > batch,
-        rows.len() as u64,
-        "{spinner} importing responses [{bar:40}] {pos}/{len} rows ({per_sec}, {eta})",
-    );
-    let (mut imported, mut duplicates) = (0u64, 0u64);
-    let mut rows = rows.into_iter().peekable();
-    while let Some(first) = rows.peek().map(|row| row.line) {
-        let mut last = first;
-        let responses: Vec<NewResponse> = rows
-            .by_ref()
-            .take(batch)
-            .map(|row| {
-                last = row.line;
-                let mut response = row.response;
-                if !args.no_alerts {
-                    response.cases = crate::cases::open(program, &response);
-                }
-                response
-            })
-            .collect();
-        let stored = store
-            .insert_responses(&responses, jiff::Timestamp::now())
-            .await
-            .with_context(|| {
-                format!(
-                    "cannot store lines {first}-{last} of {} ({imported} responses stored before \
+    let responses: Vec<NewResponse> = rows
+        .into_iter()
+        .map(|row| {
+            let mut response = row.response;
+            if !args.no_alerts {
+                response.cases = crate::cases::open(program, &response);
+            }
+            response
+        })
+        .collect();
+    let stored = store
+        .insert_responses(&responses, jiff::Timestamp::now())
+        .await
+        .with_context(|| {
+            bar.finish_and_clear();
+            format!(
+                "cannot store lines {first}-{last} of {} ({} responses stored before \
                  them stay stored{}; run the import again: rows with a response_id are not \
                  stored twice)",
-                    args.csv.file.display(),
-                    if args.csv.strict {
-                        ", none with --strict"
-                    } else {
-                        ""
-                    },
-                )
-            })?;
-        for id in stored {
-            match id {
-                Some(_) => imported += 1,
-                None => duplicates += 1,
-            }
+                args.csv.file.display(),
+                imported.stored,
+                if args.csv.strict {
+                    ", none with --strict"
+                } else {
+                    ""
+                },
+            )
+        })?;
+    for id in stored {
+        match id {
+            Some(_) => imported.stored += 1,
+            None => imported.duplicates += 1,
         }
-        bar.inc(responses.len() as u64);
     }
-    bar.finish_and_clear();
-    Ok((imported, duplicates))
+    Ok(())
 }
 
 async fn export(args: &ExportArgs, settings: &Settings) -> anyhow::Result<Exit> {

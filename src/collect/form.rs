@@ -192,7 +192,7 @@ fn visible(question: &Question, context: &serde_json::Map<String, serde_json::Va
     let Some(condition) = &question.show_if else {
         return true;
     };
-    let Ok(expr) = Expr::compile(condition) else {
+    let Some(expr) = Expr::shared(condition) else {
         return false;
     };
     let value = minijinja::Value::from(minijinja::value::Serde(context));
@@ -402,7 +402,7 @@ fn reveal_slots(
         .iter()
         .enumerate()
         .filter_map(|(index, question)| {
-            let expr = Expr::compile(question.show_if.as_deref()?).ok()?;
+            let expr = Expr::shared(question.show_if.as_deref()?)?;
             let mut names = expr.variables().iter();
             let (Some(name), None) = (names.next(), names.next()) else {
                 return None;

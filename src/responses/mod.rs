@@ -383,6 +383,27 @@ pub fn parse<R: Read>(
     survey: &Survey,
     date_format: Option<DateFormat>,
 ) -> Result<Parsed, ResponsesError> {
+    let mut rows = Vec::new();
+    let mut parsed = parse_each(input, delimiter, program, survey, date_format, |row, _| {
+        rows.push(row);
+        true
+    })?;
+    parsed.rows = rows;
+    Ok(parsed)
+}
+
+/// Reads the rows of a UTF-8 CSV stream as responses to `survey`, handing each good row to
+/// `keep` as soon as it is read, with the byte where it starts (so that a large file is
+/// stored while it is read, in flat memory); stops early when `keep` says `false`. The
+/// returned [`Parsed`] has the rejected and blank rows, not the good ones.
+pub fn parse_each<R: Read>(
+    input: R,
+    delimiter: u8,
+    program: &Program,
+    survey: &Survey,
+    date_format: Option<DateFormat>,
+    mut keep: impl FnMut(ParsedRow, u64) -> bool,
+) -> Result<Parsed, ResponsesError> {
     let mut reader = csv::ReaderBuilder::new()
         .delimiter(delimiter)
         .flexible(true)
@@ -417,7 +438,10 @@ pub fn parse<R: Read>(
                         }
                         seen.insert(id.clone(), line);
                     }
-                    parsed.rows.push(ParsedRow { line, response });
+                    let at = record.position().map_or(0, csv::Position::byte);
+                    if !keep(ParsedRow { line, response }, at) {
+                        break;
+                    }
                 }
                 Err(problems) => parsed.errors.push(RowError { line, problems }),
             },

@@ -322,3 +322,32 @@ fn date_format_forces_one_form() {
         assert_eq!(messages(&parsed), vec![refused.to_owned()]);
     }
 }
+
+#[test]
+fn rows_are_handed_over_as_read_with_their_byte_and_reading_stops_when_told() {
+    let program = example();
+    let survey = find_survey(&program, "livraison").expect("survey exists");
+    let header = "submitted_at,response_id,recommandation,satisfaction\n";
+    let csv = format!(
+        "{header}2026-11-04,r1,9,5\n2026-11-05,r2,x,5\n2026-11-06,r3,7,5\n2026-11-07,r4,8,5\n"
+    );
+    let mut handed = Vec::new();
+    let parsed = parse_each(csv.as_bytes(), b',', &program, survey, None, |row, at| {
+        handed.push((row.line, row.response.external_id, at));
+        handed.len() < 2
+    })
+    .expect("header is fine");
+    // r1 starts right after the header; r2 is rejected, not handed over; r3 starts after
+    // two 18-byte rows; reading stops there, so r4 is neither handed over nor rejected.
+    let first = header.len() as u64;
+    assert_eq!(
+        handed,
+        vec![
+            (2, Some("r1".to_owned()), first),
+            (4, Some("r3".to_owned()), first + 36)
+        ]
+    );
+    assert!(parsed.rows.is_empty(), "good rows went to the callback");
+    assert_eq!(parsed.errors.len(), 1);
+    assert_eq!(parsed.errors[0].line, 3);
+}

@@ -35,6 +35,8 @@ pub(super) const DRIVER_COUNTS: &str = "SELECT period, survey_id, question_id, a
 pub(super) const QUESTION_VERSIONS: &str = "SELECT period, survey_id, question_id, aspect, \
      fingerprint, detail, first_seen FROM question_versions WHERE program_id = $1 AND period IN ";
 pub(super) const CLEAR_ROLLUPS: &str = "DELETE FROM rollups";
+/// How many counters there are (after a rebuild: how many it wrote).
+pub(super) const COUNT_ROLLUPS: &str = "SELECT COUNT(*) FROM rollups";
 pub(super) const CLEAR_STATISTICS: [&str; 2] =
     ["DELETE FROM driver_counts", "DELETE FROM question_versions"];
 /// Drops the counters nobody is counted in any more.

@@ -225,4 +225,11 @@ async fn a_kill_9_during_a_batched_import_loses_no_batch_and_the_reimport_comple
         .collect();
     assert_eq!(ids.len(), rows, "every response_id once");
     assert_counters_match_the_file(&store, rows, &[]).await;
+    // A rebuild reads the responses a page at a time (several pages here) and writes each
+    // page's counters: the pages add up to the same counters.
+    let rebuilt = store.rebuild_rollups().await.expect("rebuild");
+    assert_eq!(rebuilt.responses, rows as u64);
+    // All respondents, `nord` and `sud`: each a response count and NPS values 0 to 10.
+    assert_eq!(rebuilt.counters, 3 * (1 + 11), "counters written once each");
+    assert_counters_match_the_file(&store, rows, &[]).await;
 }

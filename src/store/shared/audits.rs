@@ -1,7 +1,5 @@
 //! Audit sums and mentions (see `store::audits`).
 
-use std::collections::BTreeMap;
-
 use sqlx::Row;
 
 use super::{BEGIN_WRITE, BackendStore, DbConnection, Result};
@@ -12,14 +10,14 @@ use crate::store::audits as a;
 /// Adds sums to the audit counters, creating the missing ones.
 pub(crate) async fn add_audit_sums(
     conn: &mut DbConnection,
-    sums: &BTreeMap<AuditKey, AuditSums>,
+    sums: &[(AuditKey<&str>, AuditSums)],
 ) -> Result<()> {
     for (k, s) in sums {
         sqlx::query(a::ADD_AUDIT_SUMS)
-            .bind(&k.program_id)
-            .bind(&k.period)
-            .bind(&k.survey_id)
-            .bind(&k.touchpoint_id)
+            .bind(k.program_id)
+            .bind(k.period)
+            .bind(k.survey_id)
+            .bind(k.touchpoint_id)
             .bind(i64::try_from(s.visits).unwrap_or(i64::MAX))
             .bind(s.score_sum)
             .bind(s.score_squares)

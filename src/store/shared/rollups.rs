@@ -16,7 +16,9 @@ use crate::records::{
     Answer, Attributes, CallListEntry, Delivery, NewResponse, RebuildSummary, StoredResponse,
     VerbatimResponse,
 };
-use crate::rollup::{self, BatchTally, DriverKey, RollupCount, RollupKey, VersionKey, VersionSeen};
+use crate::rollup::{
+    self, BatchTally, DriverKey, RollupCount, RollupKey, Text, VersionKey, VersionSeen,
+};
 use crate::store::ROWS_PER_STATEMENT;
 use crate::store::audits::CLEAR_AUDIT_SUMS;
 use crate::store::rollups::{self as r, in_list};
@@ -26,24 +28,21 @@ const PAGE: i64 = 10_000;
 
 /// Adds everything a batch counted to the store; returns how many counters it touched.
 pub(crate) async fn write_tally(conn: &mut DbConnection, tally: BatchTally<'_>) -> Result<u64> {
-    let counts: Vec<(&RollupKey, i64)> = tally
-        .totals
-        .iter()
-        .map(|(k, n)| (k, i64::try_from(*n).unwrap_or(i64::MAX)))
+    let counts: Vec<(RollupKey<Text<'_>>, i64)> = rollup::in_key_order(tally.totals)
+        .into_iter()
+        .map(|(k, n)| (k, i64::try_from(n).unwrap_or(i64::MAX)))
         .collect();
     add_counts(conn, &counts).await?;
-    let drivers: Vec<(DriverKey, u64)> = tally.drivers.into_iter().collect();
-    let versions: Vec<VersionSeen> = tally
-        .versions
+    let drivers = rollup::in_key_order(tally.drivers);
+    let versions: Vec<VersionRow<'_>> = rollup::in_key_order(tally.versions)
         .into_iter()
-        .map(|(key, (detail, first_seen))| VersionSeen {
-            key,
-            detail,
-            first_seen,
+        .map(|(key, seen)| {
+            let detail = seen.detail(key.aspect);
+            (key, detail, seen.at)
         })
         .collect();
     insert_statistics(conn, &drivers, &versions).await?;
-    super::audits::add_audit_sums(conn, &tally.audits).await?;
+    super::audits::add_audit_sums(conn, &rollup::in_key_order(tally.audits)).await?;
     let statements = (r::INSERT_VERBATIM_REFS, r::VERBATIM_REFS_TAIL);
     upsert(conn, statements, &tally.verbatims, |mut row, (r, id, q)| {
         row.push_bind(r.program_id.as_str())
@@ -54,6 +53,9 @@ pub(crate) async fn write_tally(conn: &mut DbConnection, tally: BatchTally<'_>) 
     .await?;
     Ok(counts.len() as u64)
 }
+
+/// A question version as written: its key, its detail and its earliest sighting.
+type VersionRow<'a> = (VersionKey<&'a str>, String, i64);
 
 /// Takes the attribute counters of a forgotten person's responses back out of the rollups
 /// (their "all respondents" counters stay): the counters are then what a rebuild gives, and a
@@ -77,10 +79,10 @@ pub(crate) async fn forget_segments(conn: &mut DbConnection, email: &str) -> Res
         let response = counted(&row, answers.remove(&id).unwrap_or_default())?;
         rollup::accumulate(&mut totals, rollup::counters(&response));
     }
-    let taken_back: Vec<(&RollupKey, i64)> = totals
-        .iter()
+    let taken_back: Vec<(RollupKey, i64)> = totals
+        .into_iter()
         .filter(|(k, _)| !k.segment.is_empty())
-        .map(|(k, n)| (k, -i64::try_from(*n).unwrap_or(i64::MAX)))
+        .map(|(k, n)| (k, -i64::try_from(n).unwrap_or(i64::MAX)))
         .collect();
     add_counts(conn, &taken_back).await?;
     sqlx::query(r::DROP_EMPTY_ROLLUPS)
@@ -132,49 +134,59 @@ async fn insert_counts(conn: &mut DbConnection, counts: &[RollupCount]) -> Resul
 /// Adds driver counters and keeps the earliest sighting of question versions.
 async fn insert_statistics(
     conn: &mut DbConnection,
-    drivers: &[(DriverKey, u64)],
-    versions: &[VersionSeen],
+    drivers: &[(DriverKey<Text<'_>>, u64)],
+    versions: &[VersionRow<'_>],
 ) -> Result<()> {
     let statements = (r::INSERT_DRIVER_COUNTS, r::ADD_TO_DRIVER_COUNTS);
     upsert(conn, statements, drivers, |mut row, (k, n)| {
-        row.push_bind(k.program_id.as_str())
-            .push_bind(k.period.as_str())
-            .push_bind(k.survey_id.as_str())
-            .push_bind(k.question_id.as_str())
-            .push_bind(k.answer.as_str())
+        row.push_bind(k.program_id.as_ref())
+            .push_bind(k.period.as_ref())
+            .push_bind(k.survey_id.as_ref())
+            .push_bind(k.question_id.as_ref())
+            .push_bind(k.answer.as_ref())
             .push_bind(k.nps_class.as_ref())
             .push_bind(i64::try_from(*n).unwrap_or(i64::MAX));
     })
     .await?;
     let statements = (r::INSERT_QUESTION_VERSIONS, r::KEEP_EARLIEST);
-    upsert(conn, statements, versions, |mut row, v| {
-        row.push_bind(v.key.program_id.as_str())
-            .push_bind(v.key.period.as_str())
-            .push_bind(v.key.survey_id.as_str())
-            .push_bind(v.key.question_id.as_str())
-            .push_bind(v.key.aspect.to_string())
-            .push_bind(v.key.fingerprint.as_str())
-            .push_bind(v.detail.as_str())
-            .push_bind(v.first_seen);
-    })
+    upsert(
+        conn,
+        statements,
+        versions,
+        |mut row, (key, detail, first_seen)| {
+            row.push_bind(key.program_id)
+                .push_bind(key.period)
+                .push_bind(key.survey_id)
+                .push_bind(key.question_id)
+                .push_bind(key.aspect.to_string())
+                .push_bind(key.fingerprint)
+                .push_bind(detail.as_str())
+                .push_bind(*first_seen);
+        },
+    )
     .await
 }
 
 /// Adds `n` (negative to take back) to each counter, creating the missing ones.
-async fn add_counts(conn: &mut DbConnection, counts: &[(&RollupKey, i64)]) -> Result<()> {
+async fn add_counts<K, S>(conn: &mut DbConnection, counts: &[(K, i64)]) -> Result<()>
+where
+    K: std::borrow::Borrow<RollupKey<S>>,
+    S: AsRef<str>,
+{
     upsert(
         conn,
         (r::INSERT_ROLLUPS, r::ADD_TO_ROLLUPS),
         counts,
         |mut row, (k, n)| {
-            row.push_bind(k.program_id.as_str())
-                .push_bind(k.period.as_str())
-                .push_bind(k.segment.as_str())
-                .push_bind(k.segment_value.as_str())
-                .push_bind(k.survey_id.as_str())
-                .push_bind(k.touchpoint_id.as_str())
-                .push_bind(k.channel.as_str())
-                .push_bind(k.question_id.as_str())
+            let k = k.borrow();
+            row.push_bind(k.program_id.as_ref())
+                .push_bind(k.period.as_ref())
+                .push_bind(k.segment.as_ref())
+                .push_bind(k.segment_value.as_ref())
+                .push_bind(k.survey_id.as_ref())
+                .push_bind(k.touchpoint_id.as_ref())
+                .push_bind(k.channel.as_ref())
+                .push_bind(k.question_id.as_ref())
                 .push_bind(i64::from(k.value))
                 .push_bind(*n);
         },
@@ -261,7 +273,6 @@ operations! {
                     (version.fingerprint.clone(), Arc::new(version))
                 })
                 .collect();
-        let mut tally = BatchTally::default();
         let mut summary = RebuildSummary::default();
         let mut last = 0i64;
         loop {
@@ -281,18 +292,26 @@ operations! {
                     .fetch_all(&mut *tx)
                     .await?,
             )?;
+            let mut page = Vec::with_capacity(rows.len());
             for row in &rows {
                 let id: i64 = row.try_get(0)?;
                 let mut response = counted(row, answers.remove(&id).unwrap_or_default())?;
                 response.submitted_at = super::timestamp(row.try_get(7)?)?;
                 let version: Option<String> = row.try_get(8)?;
                 response.version = version.and_then(|v| survey_versions.get(&v).cloned());
-                tally.count(&response);
-                summary.responses += 1;
+                page.push(response);
             }
+            // A page at a time: the counters are added, so pages add up to the whole.
+            let mut tally = BatchTally::default();
+            for response in &page {
+                tally.count(response);
+            }
+            write_tally(&mut tx, tally).await?;
+            summary.responses += page.len() as u64;
             last = end;
         }
-        summary.counters = write_tally(&mut tx, tally).await?;
+        let counters: i64 = sqlx::query_scalar(r::COUNT_ROLLUPS).fetch_one(&mut *tx).await?;
+        summary.counters = counters.unsigned_abs();
         for statement in [r::CLEAR_VERBATIM_REFS, r::REBUILD_VERBATIM_REFS] {
             sqlx::query(statement).execute(&mut *tx).await?;
         }
