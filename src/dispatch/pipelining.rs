@@ -114,6 +114,39 @@ pub async fn pipelined(
     })
 }
 
+/// Sends a message's bytes after an accepted `DATA`, ended by the lone dot, and reads the
+/// reply. Lines that start with a dot get a second one (RFC 5321, 4.5.2) as lettre's
+/// `message` does, but found by searching for line starts instead of copying byte by byte,
+/// which was a tenth of a large run's work; the bytes then leave in one write.
+pub async fn body(
+    connection: &mut AsyncSmtpConnection,
+    message: &[u8],
+) -> Result<Response, lettre::transport::smtp::Error> {
+    match String::from_utf8(dot_stuffed(message)) {
+        Ok(data) => connection.command(data).await,
+        Err(_) => connection.message(message).await,
+    }
+}
+
+/// `message` as the DATA section carries it: a dot doubled at the start of every line (a
+/// line starts the message or follows CRLF), then CRLF, a dot and CRLF.
+fn dot_stuffed(message: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(message.len() + 64);
+    let mut copied = 0;
+    if message.first() == Some(&b'.') {
+        out.push(b'.');
+    }
+    for at in memchr::memmem::find_iter(message, b"\r\n.") {
+        let dot = at + 2;
+        out.extend_from_slice(&message[copied..dot]);
+        out.push(b'.');
+        copied = dot;
+    }
+    out.extend_from_slice(&message[copied..]);
+    out.extend_from_slice(b"\r\n.\r\n");
+    out
+}
+
 /// Whether the server replied at all (positively or not).
 fn answered(reply: &Reply) -> bool {
     match reply {
@@ -126,6 +159,33 @@ fn answered(reply: &Reply) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_dot_that_starts_a_line_is_doubled_and_the_data_ends_with_a_lone_dot() {
+        let cases: [(&[u8], &[u8]); 6] = [
+            (
+                b"Subject: x\r\n\r\nbody",
+                b"Subject: x\r\n\r\nbody\r\n.\r\n",
+            ),
+            (
+                b".starts\r\n.\r\n..two",
+                b"..starts\r\n..\r\n...two\r\n.\r\n",
+            ),
+            (b"a.b\r\nc.\r\n", b"a.b\r\nc.\r\n\r\n.\r\n"),
+            // Only CRLF ends a line: a dot after a lone LF or CR stays single.
+            (b"x\n.y\r.z", b"x\n.y\r.z\r\n.\r\n"),
+            (b"", b"\r\n.\r\n"),
+            (b"\r\n.", b"\r\n..\r\n.\r\n"),
+        ];
+        for (message, sent) in cases {
+            assert_eq!(
+                String::from_utf8_lossy(&dot_stuffed(message)),
+                String::from_utf8_lossy(sent),
+                "{}",
+                String::from_utf8_lossy(message)
+            );
+        }
+    }
 
     #[test]
     fn pipelining_is_read_from_the_ehlo_keywords_only() {

@@ -352,7 +352,11 @@ impl Session {
                 error: "connection lost".into(),
             };
         };
-        let reply = tokio::time::timeout(timeout, connection.smtp.message(&message.bytes)).await;
+        let reply = tokio::time::timeout(
+            timeout,
+            pipelining::body(&mut connection.smtp, &message.bytes),
+        )
+        .await;
         match self.judge_step(SmtpStage::Body, reply).await {
             Some(attempt) => attempt,
             None => Attempt::Accepted {

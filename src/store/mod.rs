@@ -237,3 +237,9 @@ fn migration_status(
 /// Rows per multi-row `INSERT` statement: large enough to amortise each statement, small
 /// enough for SQLite's 32,766 bound parameters at up to 10 parameters per row.
 const ROWS_PER_STATEMENT: usize = 1_000;
+
+/// Prepared statements kept per connection. A multi-row statement has one text per row
+/// count, so a batch writer meets hundreds of texts (responses, answers, counters at every
+/// batch size); with the driver's default of 100, PostgreSQL parsed and planned the same
+/// statements again and again.
+const STATEMENT_CACHE: usize = 2_048;

@@ -76,7 +76,9 @@ impl PgStore {
             url: redacted.clone(),
             source,
         };
-        let connect = PgConnectOptions::from_str(url).map_err(cannot_connect)?;
+        let connect = PgConnectOptions::from_str(url)
+            .map_err(cannot_connect)?
+            .statement_cache_capacity(super::STATEMENT_CACHE);
         // One direct connection first: the pool would retry a refused connection until its
         // timeout and report only that, hiding the server's own reason.
         let probe = PgConnection::connect_with(&connect)

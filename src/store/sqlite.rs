@@ -95,6 +95,7 @@ impl SqliteStore {
             // 64 MiB of page cache per connection: a wave's outbox updates touch pages all
             // over the invitations table, and re-reading them from disk dominated dispatch.
             .pragma("cache_size", "-65536")
+            .statement_cache_capacity(super::STATEMENT_CACHE)
             .busy_timeout(options.busy_timeout);
         let path = connect.get_filename().display().to_string();
         refuse_read_only(connect.get_filename())?;
