@@ -117,8 +117,7 @@ async fn import(args: &ImportArgs, settings: &Settings) -> anyhow::Result<Exit> 
         store_batch(args, &program, &store, rows, &mut imported, &bar).await?;
         imported
     } else {
-        let store = open(settings).await?;
-        stream(args, &program, &store).await?
+        stream(args, &program, settings).await?
     };
     Ok(report(args, &imported, false))
 }
@@ -185,7 +184,7 @@ fn report(args: &ImportArgs, imported: &Imported, refused: bool) -> Exit {
 async fn stream(
     args: &ImportArgs,
     program: &Arc<crate::program::Program>,
-    store: &crate::store::Store,
+    settings: &Settings,
 ) -> anyhow::Result<Imported> {
     let (input, delimiter) = open_csv(&args.csv)?;
     let size = std::fs::metadata(&args.csv.file).map_or(0, |m| m.len());
@@ -215,7 +214,10 @@ async fn stream(
         })
     };
     let mut imported = Imported::default();
+    // Opened with the first good rows: a file whose header is wrong touches no database.
+    let mut store = None;
     while let Some((rows, at)) = arriving.recv().await {
+        let store = opened(&mut store, settings).await?;
         store_batch(args, program, store, rows, &mut imported, &bar).await?;
         bar.set_position(at.min(size));
     }
@@ -224,10 +226,24 @@ async fn stream(
         .context("the reader of the file stopped")?
         .with_context(|| format!("cannot import {}", args.csv.file.display()))?;
     let rest = std::mem::take(&mut parsed.rows);
-    store_batch(args, program, store, rest, &mut imported, &bar).await?;
+    if !rest.is_empty() {
+        let store = opened(&mut store, settings).await?;
+        store_batch(args, program, store, rest, &mut imported, &bar).await?;
+    }
     bar.finish_and_clear();
     imported.parsed = parsed;
     Ok(imported)
+}
+
+/// The store, opened on first use.
+async fn opened<'s>(
+    store: &'s mut Option<crate::store::Store>,
+    settings: &Settings,
+) -> anyhow::Result<&'s crate::store::Store> {
+    if store.is_none() {
+        *store = Some(open(settings).await?);
+    }
+    store.as_ref().context("the store was just opened")
 }
 
 /// Files larger than this show a progress bar (a few batches of rows).

@@ -233,3 +233,19 @@ async fn a_kill_9_during_a_batched_import_loses_no_batch_and_the_reimport_comple
     assert_eq!(rebuilt.counters, 3 * (1 + 11), "counters written once each");
     assert_counters_match_the_file(&store, rows, &[]).await;
 }
+
+/// A file whose header has no date column is refused before anything is stored: the error
+/// says what to add, and the default SQLite file is not even created.
+#[test]
+fn a_file_without_a_date_column_touches_no_database() {
+    let s = Project::new()
+        .program("essai", &crate::safety_data::program_with_verbatim())
+        .contacts("email\n");
+    s.write("sans-date.csv", "response_id,recommandation\nr1,9\n");
+    import(&s, "sans-date.csv")
+        .run()
+        .no_panic()
+        .status(2)
+        .stderr_has("no `submitted_at` column");
+    assert!(!s.join("ecoute.db").exists(), "no database created");
+}
