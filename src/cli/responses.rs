@@ -109,7 +109,7 @@ async fn import(args: &ImportArgs, settings: &Settings) -> anyhow::Result<Exit> 
         }
         let store = open(settings).await?;
         let rows = std::mem::take(&mut parsed.rows);
-        let bar = progress_bar(false, 0, "");
+        let bar = indicatif::ProgressBar::hidden();
         let mut imported = Imported {
             parsed,
             ..Imported::default()
@@ -191,8 +191,11 @@ async fn stream(
     let bar = progress_bar(
         args.csv.format == Format::Human && size > LARGE_FILE,
         size,
-        "{spinner} importing responses [{bar:40}] {bytes}/{total_bytes} ({bytes_per_sec}, {eta})",
+        // No rate or time left: the bar moves a batch at a time, and indicatif's estimate
+        // (which starts from zero) never settles within an import of a few seconds.
+        "{spinner} importing responses [{bar:40}] {bytes}/{total_bytes} · {msg} stored · {elapsed}",
     );
+    bar.set_message(count(0u64, "response"));
     let (batches, mut arriving) = tokio::sync::mpsc::channel::<(Vec<responses::ParsedRow>, u64)>(2);
     let reader = {
         let program = Arc::clone(program);
@@ -220,6 +223,7 @@ async fn stream(
         let store = opened(&mut store, settings).await?;
         store_batch(args, program, store, rows, &mut imported, &bar).await?;
         bar.set_position(at.min(size));
+        bar.set_message(count(imported.stored, "response"));
     }
     let mut parsed = reader
         .await
